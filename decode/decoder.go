@@ -1,0 +1,537 @@
+package decode
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+)
+
+// Limits bound the state a Decoder keeps for hostile or broken exporters.
+// Zero fields take the defaults.
+type Limits struct {
+	MaxExporters   int // exporters with templates (default 10000)
+	MaxTemplates   int // templates per exporter, all domains (default 4096)
+	MaxFields      int // fields per template (default 1024)
+	MaxTotalFields int // fields of all templates of all exporters (default 4 Mi)
+	MaxSamplers    int // sampler entries per exporter (default 1024)
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.MaxExporters, 10000)
+	def(&l.MaxTemplates, 4096)
+	def(&l.MaxFields, 1024)
+	def(&l.MaxTotalFields, 4<<20)
+	def(&l.MaxSamplers, 1024)
+	return l
+}
+
+// Packet is a decoded export packet. Decode resets it and reuses its slices.
+type Packet struct {
+	Version uint16
+	// Count is the header's record count (v1/v5/v7: flows; v9: records of
+	// all kinds); 0 for IPFIX.
+	Count uint16
+	// Length is the IPFIX message length; 0 for the other versions.
+	Length uint16
+	// SysUptime is the exporter's uptime in ms (v1/v5/v7/v9).
+	SysUptime uint32
+	// ExportTime is the header's export time in Unix ns.
+	ExportTime int64
+	Sequence   uint32
+	// Domain is the v9 source ID, the IPFIX observation domain, or v5/v7
+	// engine type<<8|engine id.
+	Domain uint32
+	// v5 header fields.
+	EngineType, EngineID uint8
+	SamplingMode         uint8  // v5: top 2 bits of the sampling field
+	SamplingInterval     uint16 // v5: low 14 bits
+	// Records are the data records (flows), in packet order.
+	Records []Record
+	// Options are the options data records, in packet order.
+	Options []Record
+	// Templates counts the templates and options templates defined,
+	// redefined or withdrawn by this packet.
+	Templates int
+}
+
+func (p *Packet) reset(version uint16) {
+	*p = Packet{Version: version, Records: p.Records[:0], Options: p.Options[:0]}
+}
+
+// next appends a record slot to rs and returns it, reusing capacity.
+func next(rs *[]Record) *Record {
+	s := *rs
+	if len(s) < cap(s) {
+		s = s[:len(s)+1]
+	} else {
+		s = append(s, Record{})
+	}
+	*rs = s
+	return &s[len(s)-1]
+}
+
+type tkey struct {
+	domain uint32
+	id     uint16
+}
+
+type skey struct {
+	domain uint32
+	id     uint64
+}
+
+// exporter is the template and sampling state of one exporter address.
+type exporter struct {
+	templates map[tkey]*Template
+	samplers  map[skey]uint64 // (domain, sampler id) → 1-in-N rate
+	initMs    map[uint32]uint64
+	nfields   int
+}
+
+// Decoder decodes export packets of all versions and keeps the template
+// and sampling state of every exporter it has seen, keyed by (exporter
+// address, source ID / observation domain, template ID).
+//
+// The zero Decoder is ready to use. A Decoder is not safe for concurrent
+// use; use one per goroutine.
+type Decoder struct {
+	Limits Limits
+
+	lim         Limits
+	exporters   map[netip.Addr]*exporter
+	totalFields int
+	specs       []fieldSpec
+	scratch     []step
+	sets        []setRef
+}
+
+type setRef struct {
+	id, length uint16
+	off        int
+}
+
+// Decode decodes one export packet received from exporter into out. The
+// version is taken from the packet. Records of out alias pkt.
+//
+// On error, out holds every record decoded before the problem: valid data
+// is never discarded. A *MissingTemplateError means some data sets wait for
+// their template (see Retry); any other error is a *DecodeError.
+func (d *Decoder) Decode(exporter netip.Addr, pkt []byte, out *Packet) error {
+	if len(pkt) < 2 {
+		out.reset(0)
+		return &DecodeError{Exporter: exporter, Err: ErrTruncated}
+	}
+	switch v := binary.BigEndian.Uint16(pkt); v {
+	case 1, 5, 7:
+		return decodeFixed(exporter, pkt, out)
+	case 9, 10:
+		return d.decodeSets(exporter, pkt, out, ^uint64(0), false)
+	default:
+		out.reset(v)
+		return &DecodeError{Version: v, Exporter: exporter, Err: ErrVersion}
+	}
+}
+
+// Retry decodes again the data sets of pkt marked in sets (from a
+// *MissingTemplateError of an earlier Decode of the same bytes), now that
+// more templates may be known. Template sets are not learned again, so an
+// old buffered packet cannot replace a newer template.
+func (d *Decoder) Retry(exporter netip.Addr, pkt []byte, sets uint64, out *Packet) error {
+	if len(pkt) < 2 {
+		out.reset(0)
+		return &DecodeError{Exporter: exporter, Err: ErrTruncated}
+	}
+	switch v := binary.BigEndian.Uint16(pkt); v {
+	case 9, 10:
+		return d.decodeSets(exporter, pkt, out, sets, true)
+	default:
+		return d.Decode(exporter, pkt, out)
+	}
+}
+
+const (
+	v9HeaderLen    = 20
+	ipfixHeaderLen = 16
+	setHeaderLen   = 4
+)
+
+// decodeSets decodes a v9 or IPFIX packet. want selects the sets to decode
+// (bit i for set i; bit 63 covers the rest); retry skips template sets.
+func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint64, retry bool) error {
+	if d.exporters == nil {
+		d.lim = d.Limits.withDefaults()
+		d.exporters = make(map[netip.Addr]*exporter)
+	}
+	version := binary.BigEndian.Uint16(pkt)
+	out.reset(version)
+	derr := func(off int, set, tmpl uint16, err error) *DecodeError {
+		return &DecodeError{Version: version, Exporter: addr, SetID: set, TemplateID: tmpl, Offset: off, Err: err}
+	}
+	hdr := v9HeaderLen
+	end := len(pkt)
+	if version == 9 {
+		if len(pkt) < v9HeaderLen {
+			return derr(0, 0, 0, ErrTruncated)
+		}
+		out.Count = binary.BigEndian.Uint16(pkt[2:])
+		out.SysUptime = binary.BigEndian.Uint32(pkt[4:])
+		out.ExportTime = int64(binary.BigEndian.Uint32(pkt[8:])) * 1e9
+		out.Sequence = binary.BigEndian.Uint32(pkt[12:])
+		out.Domain = binary.BigEndian.Uint32(pkt[16:])
+	} else {
+		hdr = ipfixHeaderLen
+		if len(pkt) < ipfixHeaderLen {
+			return derr(0, 0, 0, ErrTruncated)
+		}
+		out.Length = binary.BigEndian.Uint16(pkt[2:])
+		out.ExportTime = int64(binary.BigEndian.Uint32(pkt[4:])) * 1e9
+		out.Sequence = binary.BigEndian.Uint32(pkt[8:])
+		out.Domain = binary.BigEndian.Uint32(pkt[12:])
+		if int(out.Length) < ipfixHeaderLen {
+			return derr(2, 0, 0, ErrLength)
+		}
+		if int(out.Length) < end {
+			end = int(out.Length) // trailing bytes are not part of the message
+		}
+	}
+
+	// Pass 0: find the sets.
+	var walkErr error
+	d.sets = d.sets[:0]
+	off := hdr
+	for off < end {
+		if end-off < setHeaderLen {
+			// v9 exporters may pad the packet; a partial set header in
+			// IPFIX means the message length lied.
+			if version == 10 {
+				walkErr = derr(off, 0, 0, ErrTruncated)
+			}
+			break
+		}
+		id := binary.BigEndian.Uint16(pkt[off:])
+		l := int(binary.BigEndian.Uint16(pkt[off+2:]))
+		if l < setHeaderLen {
+			walkErr = derr(off, id, 0, ErrLength)
+			break
+		}
+		if off+l > end {
+			// Keep the complete records of a truncated set.
+			walkErr = derr(off, id, 0, ErrTruncated)
+			l = end - off
+		}
+		d.sets = append(d.sets, setRef{id: id, length: uint16(l), off: off})
+		off += l
+	}
+	if version == 10 && len(pkt) < int(out.Length) && walkErr == nil {
+		walkErr = derr(len(pkt), 0, 0, ErrTruncated)
+	}
+
+	ex := d.exporters[addr]
+	// Pass 1: templates, so that data before its template in the same
+	// packet decodes.
+	if !retry {
+		for _, s := range d.sets {
+			if !isTemplateSet(version, s.id) {
+				continue
+			}
+			var err error
+			if ex == nil {
+				if ex, err = d.newExporter(addr); err != nil {
+					return derr(s.off, s.id, 0, err)
+				}
+			}
+			body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
+			if tid, at, err := d.learnSet(ex, version, out.Domain, s.id, body, out); err != nil {
+				// A bad template ends this set only; the rest of the
+				// packet is still decoded.
+				if walkErr == nil {
+					walkErr = derr(s.off+setHeaderLen+at, s.id, tid, err)
+				}
+			}
+		}
+	}
+
+	// Pass 2: data and options data.
+	var missing *MissingTemplateError
+	for i, s := range d.sets {
+		bit := uint64(1) << min(i, 63)
+		if s.id < 256 || want&bit == 0 {
+			continue
+		}
+		var t *Template
+		if ex != nil {
+			t = ex.templates[tkey{out.Domain, s.id}]
+		}
+		if t == nil {
+			if missing == nil {
+				missing = &MissingTemplateError{Version: version, Exporter: addr, Domain: out.Domain, TemplateID: s.id}
+			}
+			missing.Count++
+			missing.Sets |= bit
+			continue
+		}
+		body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
+		d.decodeData(addr, ex, t, body, out)
+	}
+	d.finish(ex, out)
+	if missing != nil {
+		if walkErr != nil {
+			missing.Err = walkErr
+		}
+		return missing
+	}
+	if walkErr != nil {
+		return walkErr
+	}
+	return nil
+}
+
+func isTemplateSet(version uint16, id uint16) bool {
+	if version == 9 {
+		return id == 0 || id == 1
+	}
+	return id == 2 || id == 3
+}
+
+func (d *Decoder) newExporter(addr netip.Addr) (*exporter, error) {
+	if len(d.exporters) >= d.lim.MaxExporters {
+		return nil, ErrLimit
+	}
+	ex := &exporter{
+		templates: make(map[tkey]*Template),
+		samplers:  make(map[skey]uint64),
+		initMs:    make(map[uint32]uint64),
+	}
+	d.exporters[addr] = ex
+	return ex, nil
+}
+
+// decodeData decodes the records of one data set body with template t.
+// Bytes after the last whole record are padding (RFC 7011 §3.3.1, RFC 3954
+// §5.3) and are ignored.
+func (d *Decoder) decodeData(addr netip.Addr, ex *exporter, t *Template, b []byte, out *Packet) {
+	for len(b) >= t.minLen {
+		n := t.recordLen(b)
+		if n <= 0 {
+			return
+		}
+		rs := &out.Records
+		if t.options {
+			rs = &out.Options
+		}
+		r := next(rs)
+		r.Flow = Flow{}
+		t.readRecord(b[:n], &r.Flow, &d.scratch)
+		r.SamplingRate = 0
+		r.Version = out.Version
+		r.Exporter = addr
+		r.Sequence = out.Sequence
+		r.Domain = out.Domain
+		r.TemplateID = t.ID
+		r.tmpl = t
+		r.raw = b[:n:n]
+		if t.options {
+			d.applyOptions(ex, r)
+		}
+		b = b[n:]
+	}
+}
+
+// learnSet learns the templates of one template or options template set.
+// It returns the template id and body offset of a bad template.
+func (d *Decoder) learnSet(ex *exporter, version uint16, domain uint32, setID uint16, b []byte, out *Packet) (uint16, int, error) {
+	off := 0
+	for {
+		rest := b[off:]
+		if len(rest) < 4 {
+			return 0, 0, nil // padding
+		}
+		tid := binary.BigEndian.Uint16(rest)
+		count := int(binary.BigEndian.Uint16(rest[2:]))
+		if tid == 0 && count == 0 {
+			return 0, 0, nil // zero padding
+		}
+		var (
+			n     int
+			scope int
+			err   error
+		)
+		options := setID == 1 || setID == 3
+		switch {
+		case version == 9 && setID == 1:
+			n, scope, err = d.parseV9Options(rest)
+		case version == 9:
+			n, err = d.parseFields(rest[4:], count, false)
+			n += 4
+		default: // IPFIX
+			if count == 0 {
+				// Withdrawal (RFC 7011 §8.1).
+				d.withdraw(ex, domain, tid, options)
+				out.Templates++
+				off += 4
+				continue
+			}
+			hdr := 4
+			if options {
+				if len(rest) < 6 {
+					return tid, off, ErrTemplate
+				}
+				scope = int(binary.BigEndian.Uint16(rest[4:]))
+				if scope == 0 || scope > count {
+					return tid, off, ErrTemplate
+				}
+				hdr = 6
+			}
+			n, err = d.parseFields(rest[hdr:], count, true)
+			n += hdr
+			for i := 0; i < scope && err == nil; i++ {
+				d.specs[i].scope = true
+			}
+		}
+		if err != nil {
+			return tid, off, err
+		}
+		if tid < 256 {
+			return tid, off, ErrTemplate
+		}
+		if err := d.learn(ex, version, domain, tid, scope, options, rest[:n]); err != nil {
+			return tid, off, err
+		}
+		out.Templates++
+		off += n
+	}
+}
+
+// parseFields parses count field specifiers into d.specs and returns the
+// bytes they took.
+func (d *Decoder) parseFields(b []byte, count int, ipfix bool) (int, error) {
+	if count == 0 {
+		return 0, ErrTemplate
+	}
+	if count > d.lim.MaxFields {
+		return 0, ErrLimit
+	}
+	d.specs = d.specs[:0]
+	off := 0
+	for range count {
+		if off+4 > len(b) {
+			return 0, ErrTemplate
+		}
+		s := fieldSpec{id: binary.BigEndian.Uint16(b[off:]), length: binary.BigEndian.Uint16(b[off+2:])}
+		off += 4
+		if ipfix && s.id&0x8000 != 0 {
+			if off+4 > len(b) {
+				return 0, ErrTemplate
+			}
+			s.id &^= 0x8000
+			s.pen = binary.BigEndian.Uint32(b[off:])
+			off += 4
+		}
+		if !ipfix && s.length == VariableLength {
+			return 0, ErrTemplate // v9 has no variable-length fields
+		}
+		d.specs = append(d.specs, s)
+	}
+	return off, nil
+}
+
+// parseV9Options parses a v9 options template record (RFC 3954 §6.1):
+// template id, scope length and option length in bytes, then the fields.
+func (d *Decoder) parseV9Options(b []byte) (n, scope int, err error) {
+	if len(b) < 6 {
+		return 0, 0, ErrTemplate
+	}
+	scopeLen := int(binary.BigEndian.Uint16(b[2:]))
+	optLen := int(binary.BigEndian.Uint16(b[4:]))
+	if scopeLen%4 != 0 || optLen%4 != 0 || 6+scopeLen+optLen > len(b) {
+		return 0, 0, ErrTemplate
+	}
+	scope = scopeLen / 4
+	m, err := d.parseFields(b[6:6+scopeLen+optLen], scope+optLen/4, false)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := range scope {
+		d.specs[i].scope = true
+	}
+	return 6 + m, scope, nil
+}
+
+// learn compiles and stores a template unless an identical one is known.
+func (d *Decoder) learn(ex *exporter, version uint16, domain uint32, tid uint16, scope int, options bool, def []byte) error {
+	k := tkey{domain, tid}
+	old := ex.templates[k]
+	if old != nil && old.options == options && bytes.Equal(old.def, def) {
+		return nil // re-sent unchanged: nothing to do, nothing allocated
+	}
+	if old == nil && len(ex.templates) >= d.lim.MaxTemplates {
+		return ErrLimit
+	}
+	grow := len(d.specs)
+	if old != nil {
+		grow -= len(old.fields)
+	}
+	if d.totalFields+grow > d.lim.MaxTotalFields {
+		return ErrLimit
+	}
+	t, err := compile(version, domain, tid, d.specs, scope, options, def)
+	if err != nil {
+		return err
+	}
+	ex.templates[k] = t
+	ex.nfields += grow
+	d.totalFields += grow
+	return nil
+}
+
+// withdraw removes a template, or all data (tid 2) or options (tid 3)
+// templates of the domain.
+func (d *Decoder) withdraw(ex *exporter, domain uint32, tid uint16, options bool) {
+	drop := func(k tkey, t *Template) {
+		ex.nfields -= len(t.fields)
+		d.totalFields -= len(t.fields)
+		delete(ex.templates, k)
+	}
+	if tid == 2 || tid == 3 {
+		for k, t := range ex.templates {
+			if k.domain == domain && t.options == options {
+				drop(k, t)
+			}
+		}
+		return
+	}
+	if t := ex.templates[tkey{domain, tid}]; t != nil {
+		drop(tkey{domain, tid}, t)
+	}
+}
+
+// Template returns the template (domain, id) known for exporter, or nil.
+func (d *Decoder) Template(exporter netip.Addr, domain uint32, id uint16) *Template {
+	if ex := d.exporters[exporter]; ex != nil {
+		return ex.templates[tkey{domain, id}]
+	}
+	return nil
+}
+
+// NumTemplates returns the number of templates known for all exporters.
+func (d *Decoder) NumTemplates() int {
+	n := 0
+	for _, ex := range d.exporters {
+		n += len(ex.templates)
+	}
+	return n
+}
+
+// SamplingRate returns the sampling rate an exporter announced for the
+// domain and sampler id (0 for an announcement without sampler id), or 0.
+func (d *Decoder) SamplingRate(exporter netip.Addr, domain uint32, sampler uint64) uint64 {
+	if ex := d.exporters[exporter]; ex != nil {
+		return ex.samplers[skey{domain, sampler}]
+	}
+	return 0
+}

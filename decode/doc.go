@@ -1,0 +1,40 @@
+// Package decode decodes NetFlow v1, v5, v7, v9 (RFC 3954) and IPFIX
+// (RFC 7011) export packets into records without heap allocations in the
+// steady state.
+//
+// A [Decoder] keeps the templates, options templates and sampling state of
+// every exporter, keyed by (exporter address, source ID / observation
+// domain, template ID). Each template is compiled once, when it arrives,
+// into a list of generated decode steps (or, for common layouts, a
+// generated straight-line reader), so decoding a record is a straight run
+// with no per-field lookups.
+//
+//	var d decode.Decoder
+//	var p decode.Packet
+//	err := d.Decode(exporterAddr, payload, &p)
+//	for i := range p.Records {
+//		r := &p.Records[i]
+//		_ = r.SrcAddr // normalized fields: r.Has says which are present
+//		for f := range r.Fields() {
+//			_ = f.Element.Name // every field, with its raw bytes
+//		}
+//	}
+//
+// Records alias the packet bytes passed to Decode (for Record.Raw and
+// Record.Fields); the normalized fields are copies. A Decoder and a Packet
+// are reused from packet to packet; neither is safe for concurrent use.
+//
+// Errors are typed: errors.Is(err, ErrTruncated), ErrLength, ErrTemplate,
+// ErrVersion, ErrLimit, ErrUnknownTemplate. Data that arrives before its
+// template yields a *MissingTemplateError that names the exporter, domain
+// and template; [Decoder.Retry] decodes the same bytes once it has come.
+//
+// To add a field type:
+//  1. add a row to the tables in fields/ (fields/iana.go, vendor.go, v9.go);
+//  2. to normalize it into Flow, add it to a row of fields.Flow
+//     (fields/normalized.go) or add a row;
+//  3. run go generate ./... and commit decode/*_gen.go;
+//  4. add a test packet with the field to decode_test.go.
+package decode
+
+//go:generate go run ../gen

@@ -1,0 +1,106 @@
+package decode
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// Fixed layouts of NetFlow v1, v5 and v7 (Cisco's NetFlow export datagram
+// formats). Their records are read through built-in templates of v9 field
+// types, so Record.Fields works for them as for v9.
+const (
+	v1HeaderLen = 16
+	v1RecordLen = 48
+	v5HeaderLen = 24
+	v5RecordLen = 48
+	v7HeaderLen = 24
+	v7RecordLen = 52
+)
+
+var (
+	templateV1 = mustFixed(1, layoutNetFlowV1, v1RecordLen)
+	templateV5 = mustFixed(5, layoutNetFlowV5, v5RecordLen)
+	templateV7 = mustFixed(7, layoutNetFlowV7, v7RecordLen)
+)
+
+func mustFixed(version uint16, layout []fieldSpec, recLen int) *Template {
+	t, err := compile(version, 0, 0, layout, 0, false, nil)
+	if err != nil || t.minLen != recLen || t.shape == nil {
+		panic("decode: bad built-in layout for NetFlow v" + string(rune('0'+version)))
+	}
+	return t
+}
+
+// DecodeV1 decodes a NetFlow v1 packet. It needs no state.
+func DecodeV1(pkt []byte, out *Packet) error { return decodeFixedVersion(1, pkt, out) }
+
+// DecodeV5 decodes a NetFlow v5 packet. It needs no state.
+func DecodeV5(pkt []byte, out *Packet) error { return decodeFixedVersion(5, pkt, out) }
+
+// DecodeV7 decodes a NetFlow v7 packet. It needs no state.
+func DecodeV7(pkt []byte, out *Packet) error { return decodeFixedVersion(7, pkt, out) }
+
+func decodeFixedVersion(v uint16, pkt []byte, out *Packet) error {
+	if len(pkt) >= 2 && binary.BigEndian.Uint16(pkt) != v {
+		out.reset(binary.BigEndian.Uint16(pkt))
+		return &DecodeError{Version: out.Version, Err: ErrVersion}
+	}
+	return decodeFixed(netip.Addr{}, pkt, out)
+}
+
+// decodeFixed decodes a v1, v5 or v7 packet. Records beyond the header's
+// count are ignored; a packet shorter than its count announces yields the
+// whole records present and ErrTruncated.
+func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
+	version := binary.BigEndian.Uint16(pkt)
+	out.reset(version)
+	hdrLen, recLen, t := v5HeaderLen, v5RecordLen, templateV5
+	switch version {
+	case 1:
+		hdrLen, recLen, t = v1HeaderLen, v1RecordLen, templateV1
+	case 7:
+		hdrLen, recLen, t = v7HeaderLen, v7RecordLen, templateV7
+	}
+	if len(pkt) < hdrLen {
+		return &DecodeError{Version: version, Exporter: addr, Err: ErrTruncated}
+	}
+	out.Count = binary.BigEndian.Uint16(pkt[2:])
+	out.SysUptime = binary.BigEndian.Uint32(pkt[4:])
+	out.ExportTime = int64(binary.BigEndian.Uint32(pkt[8:]))*1e9 + int64(binary.BigEndian.Uint32(pkt[12:]))
+	var rate uint64
+	if version != 1 {
+		out.Sequence = binary.BigEndian.Uint32(pkt[16:])
+	}
+	if version == 5 {
+		out.EngineType, out.EngineID = pkt[20], pkt[21]
+		out.Domain = uint32(pkt[20])<<8 | uint32(pkt[21])
+		s := binary.BigEndian.Uint16(pkt[22:])
+		out.SamplingMode, out.SamplingInterval = uint8(s>>14), s&0x3FFF
+		rate = uint64(out.SamplingInterval)
+	}
+	n := int(out.Count)
+	var err error
+	if avail := (len(pkt) - hdrLen) / recLen; n > avail {
+		n = avail
+		err = &DecodeError{Version: version, Exporter: addr, Offset: hdrLen + n*recLen, Err: ErrTruncated}
+	}
+	for i := range n {
+		b := pkt[hdrLen+i*recLen : hdrLen+(i+1)*recLen : hdrLen+(i+1)*recLen]
+		r := next(&out.Records)
+		r.Flow = Flow{}
+		t.readRecord(b, &r.Flow, nil)
+		r.SamplingRate = rate
+		r.Version = version
+		r.Exporter = addr
+		r.Sequence = out.Sequence
+		r.Domain = out.Domain
+		r.TemplateID = 0
+		r.tmpl = t
+		r.raw = b
+		f := &r.Flow
+		f.Start, _ = absTime(convUptime, f.Start, out, -1)
+		f.End, _ = absTime(convUptime, f.End, out, -1)
+		deriveEtherType(f)
+	}
+	return err
+}

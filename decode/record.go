@@ -1,0 +1,286 @@
+package decode
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"iter"
+	"math"
+	"net/netip"
+	"strconv"
+	"unicode/utf8"
+)
+
+// MAC is an IEEE 802 MAC-48 address.
+type MAC [6]byte
+
+// AppendText appends m as aa:bb:cc:dd:ee:ff.
+func (m MAC) AppendText(b []byte) ([]byte, error) {
+	const digits = "0123456789abcdef"
+	for i, c := range m {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, digits[c>>4], digits[c&0xF])
+	}
+	return b, nil
+}
+
+func (m MAC) String() string {
+	b, _ := m.AppendText(make([]byte, 0, 17))
+	return string(b)
+}
+
+// Record is one decoded data record (a flow) or options record.
+//
+// The normalized fields are in the embedded Flow; every field the template
+// carries, normalized or not, is available through Fields and Field. The raw
+// bytes alias the packet passed to Decode and are valid only until the
+// caller reuses that buffer.
+type Record struct {
+	Flow
+	// SamplingRate is the 1-in-N packet sampling rate that applies to the
+	// flow (v5 header, options data or the record itself), 0 if unknown.
+	SamplingRate uint64
+	Version      uint16
+	Exporter     netip.Addr
+	Sequence     uint32 // the export header's sequence number
+	Domain       uint32 // source ID / observation domain (v5/v7: engine type<<8|id)
+	TemplateID   uint16 // 0 for v1/v5/v7
+
+	tmpl *Template
+	raw  []byte
+}
+
+// Template returns the template the record was decoded with.
+func (r *Record) Template() *Template { return r.tmpl }
+
+// Raw returns the record's bytes as received. They alias the packet.
+func (r *Record) Raw() []byte { return r.raw }
+
+// Field is one field of a record: its table entry and its raw value.
+type Field struct {
+	*TemplateField
+	// Value is the field's bytes, without the variable-length prefix. It
+	// aliases the packet.
+	Value []byte
+}
+
+// Fields iterates over every field of the record in template order.
+func (r *Record) Fields() iter.Seq[Field] {
+	return func(yield func(Field) bool) {
+		it := r.Iter()
+		for it.Next() {
+			if !yield(it.Field()) {
+				return
+			}
+		}
+	}
+}
+
+// Iter returns an allocation-free iterator over the record's fields.
+func (r *Record) Iter() FieldIter { return FieldIter{r: r, i: -1} }
+
+// Lookup returns the field (pen, id) of the record, if present. v9 options
+// scope fields have their own number space and are not found by Lookup.
+func (r *Record) Lookup(pen uint32, id uint16) (Field, bool) {
+	it := r.Iter()
+	for it.Next() {
+		if f := it.Field(); f.PEN == pen && f.ID == id && (!f.Scope || r.Version == 10) {
+			return f, true
+		}
+	}
+	return Field{}, false
+}
+
+// FieldIter walks a record's fields:
+//
+//	it := r.Iter()
+//	for it.Next() {
+//		f := it.Field()
+//	}
+type FieldIter struct {
+	r   *Record
+	i   int
+	off int
+	f   Field
+}
+
+// Next advances to the next field and reports whether there is one.
+func (it *FieldIter) Next() bool {
+	if it.r == nil || it.r.tmpl == nil {
+		return false
+	}
+	if it.i >= 0 {
+		it.off += len(it.f.Value)
+	}
+	it.i++
+	fs := it.r.tmpl.fields
+	if it.i >= len(fs) {
+		return false
+	}
+	tf := &fs[it.i]
+	b := it.r.raw
+	n := int(tf.Length)
+	if tf.Length == VariableLength {
+		if it.off >= len(b) {
+			return false
+		}
+		n = int(b[it.off])
+		it.off++
+		if n == 255 {
+			if it.off+2 > len(b) {
+				return false
+			}
+			n = int(binary.BigEndian.Uint16(b[it.off:]))
+			it.off += 2
+		}
+	}
+	if it.off+n > len(b) {
+		return false
+	}
+	it.f = Field{TemplateField: tf, Value: b[it.off : it.off+n : it.off+n]}
+	return true
+}
+
+// Field returns the current field.
+func (it *FieldIter) Field() Field { return it.f }
+
+// Index returns the current field's index in the template.
+func (it *FieldIter) Index() int { return it.i }
+
+// Uint returns the value of an unsigned (or reduced-size) integer field of
+// up to 8 bytes.
+func (f Field) Uint() (uint64, bool) {
+	if len(f.Value) == 0 || len(f.Value) > 8 {
+		return 0, false
+	}
+	return beUint(f.Value), true
+}
+
+// Int returns the value of a signed integer field of up to 8 bytes,
+// sign-extended from its wire length.
+func (f Field) Int() (int64, bool) {
+	n := len(f.Value)
+	if n == 0 || n > 8 {
+		return 0, false
+	}
+	v := beUint(f.Value)
+	shift := 64 - 8*uint(n)
+	return int64(v<<shift) >> shift, true
+}
+
+// Float returns the value of a float32 or float64 field.
+func (f Field) Float() (float64, bool) {
+	switch len(f.Value) {
+	case 4:
+		return float64(math.Float32frombits(binary.BigEndian.Uint32(f.Value))), true
+	case 8:
+		return math.Float64frombits(binary.BigEndian.Uint64(f.Value)), true
+	}
+	return 0, false
+}
+
+// Addr returns the value of a 4- or 16-byte address field.
+func (f Field) Addr() (netip.Addr, bool) {
+	switch len(f.Value) {
+	case 4:
+		return netip.AddrFrom4([4]byte(f.Value)), true
+	case 16:
+		return netip.AddrFrom16([16]byte(f.Value)), true
+	}
+	return netip.Addr{}, false
+}
+
+// beUint reads a big-endian unsigned integer of 0 to 8 bytes.
+func beUint(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
+
+// ntpToUnixNano converts a 64-bit NTP timestamp (RFC 5905: seconds since
+// 1900 and a binary fraction) to Unix nanoseconds.
+func ntpToUnixNano(v uint64) int64 {
+	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
+	sec := int64(v>>32) - ntpEpochOffset
+	frac := (v & 0xFFFFFFFF) * 1e9 >> 32
+	return sec*1e9 + int64(frac)
+}
+
+// AppendJSON appends the field's value as a JSON value typed by its element:
+// numbers for integers, floats, booleans and times (dateTimeSeconds as
+// seconds, dateTimeMilliseconds as ms, the NTP forms as Unix ns), quoted
+// strings for addresses, MACs and strings, quoted lowercase hex for octet
+// arrays and anything whose length does not fit its type.
+func (f Field) AppendJSON(b []byte) []byte {
+	v := f.Value
+	switch f.Element.Type {
+	case Unsigned8, Unsigned16, Unsigned32, Unsigned64, DateTimeSeconds, DateTimeMilliseconds:
+		if u, ok := f.Uint(); ok {
+			return strconv.AppendUint(b, u, 10)
+		}
+	case Signed8, Signed16, Signed32, Signed64:
+		if i, ok := f.Int(); ok {
+			return strconv.AppendInt(b, i, 10)
+		}
+	case Float32, Float64:
+		if x, ok := f.Float(); ok && !math.IsInf(x, 0) && !math.IsNaN(x) {
+			return strconv.AppendFloat(b, x, 'g', -1, 64)
+		}
+	case Boolean:
+		// RFC 7011 §6.1.5: 1 is true, 2 is false.
+		if len(v) == 1 && (v[0] == 1 || v[0] == 2) {
+			return strconv.AppendBool(b, v[0] == 1)
+		}
+	case DateTimeMicroseconds, DateTimeNanoseconds:
+		if len(v) == 8 {
+			return strconv.AppendInt(b, ntpToUnixNano(binary.BigEndian.Uint64(v)), 10)
+		}
+	case IPv4Address, IPv6Address:
+		if a, ok := f.Addr(); ok {
+			b = append(b, '"')
+			b = a.AppendTo(b)
+			return append(b, '"')
+		}
+	case MACAddress:
+		if len(v) == 6 {
+			b = append(b, '"')
+			b, _ = MAC(v).AppendText(b)
+			return append(b, '"')
+		}
+	case String:
+		if utf8.Valid(v) {
+			return appendJSONString(b, trimNUL(v))
+		}
+	}
+	b = append(b, '"')
+	b = hex.AppendEncode(b, v)
+	return append(b, '"')
+}
+
+// trimNUL drops the NUL padding exporters put after fixed-length strings.
+func trimNUL(v []byte) []byte {
+	for len(v) > 0 && v[len(v)-1] == 0 {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+// appendJSONString appends s as a JSON string literal.
+func appendJSONString(b []byte, s []byte) []byte {
+	const digits = "0123456789abcdef"
+	b = append(b, '"')
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c == 0x7f:
+			b = append(b, '\\', 'u', '0', '0', digits[c>>4], digits[c&0xF])
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}

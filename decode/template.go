@@ -1,0 +1,245 @@
+package decode
+
+import (
+	"sort"
+	"strconv"
+)
+
+// VariableLength is the field length that marks an IPFIX variable-length
+// field (RFC 7011 §7).
+const VariableLength = 0xFFFF
+
+// TemplateField is one field of a template.
+type TemplateField struct {
+	Element *Element
+	PEN     uint32 // as sent (0 for IANA and v9)
+	ID      uint16 // as sent, without the enterprise bit
+	Length  uint16 // wire length, or VariableLength
+	Scope   bool   // an options template scope field
+	// Offset is the field's offset in a record, or -1 when a
+	// variable-length field precedes it.
+	Offset int
+	// Normalized is set when the field feeds a Flow field (Flow.Has says
+	// which).
+	Normalized bool
+}
+
+// step is one compiled decode step of a template.
+type step struct {
+	off   uint16 // offset in a fixed-length record
+	op    opcode
+	field uint16 // index in Template.fields, for variable-length records
+}
+
+// Template is a compiled template: the field layout received from an
+// exporter plus the steps that read its normalized fields. Templates are
+// immutable once compiled; a redefinition compiles a new one.
+type Template struct {
+	Version     uint16
+	Domain      uint32
+	ID          uint16
+	ScopeFields int // number of scope fields (options templates), 0 otherwise
+
+	fields  []TemplateField
+	minLen  int  // record length (fixed) or minimum record length (variable)
+	varLen  bool // some field is variable-length
+	steps   []step
+	shape   func([]byte, *Flow)
+	has     FieldSet
+	start   timeConv
+	end     timeConv
+	def     []byte // the definition as received, to detect identical re-sends
+	options bool
+}
+
+// Fields returns the template's fields in wire order. The slice must not be
+// modified.
+func (t *Template) Fields() []TemplateField { return t.fields }
+
+// IsOptions reports whether t is an options template.
+func (t *Template) IsOptions() bool { return t.options }
+
+// RecordLen returns the fixed record length, or the minimum length when the
+// template has variable-length fields.
+func (t *Template) RecordLen() int { return t.minLen }
+
+// Has returns the normalized fields a record of this template carries.
+func (t *Template) Has() FieldSet { return t.has }
+
+// Specialized reports whether records are read by a generated straight-line
+// reader rather than the compiled step list.
+func (t *Template) Specialized() bool { return t.shape != nil }
+
+// fieldSpec is a parsed template field before compilation.
+type fieldSpec struct {
+	pen    uint32
+	id     uint16
+	length uint16
+	scope  bool
+}
+
+// maxRecordLen bounds a fixed record: no record can be longer than the
+// largest datagram minus the smallest headers.
+const maxRecordLen = 65535 - 16 - 4
+
+// compile builds a Template from parsed fields. specs is scratch owned by
+// the caller; compile copies what it keeps.
+func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope int, options bool, def []byte) (*Template, error) {
+	t := &Template{
+		Version:     version,
+		Domain:      domain,
+		ID:          id,
+		ScopeFields: scope,
+		options:     options,
+		fields:      make([]TemplateField, len(specs)),
+		def:         append([]byte(nil), def...),
+	}
+	type pick struct {
+		field int
+		op    opcode
+		prio  uint8
+		ok    bool
+	}
+	var best [numTargets]pick
+	off := 0
+	for i, s := range specs {
+		f := &t.fields[i]
+		f.Element = element(version, s.pen, s.id, s.scope)
+		f.PEN, f.ID, f.Length, f.Scope = s.pen, s.id, s.length, s.scope
+		f.Offset = -1
+		if !t.varLen {
+			f.Offset = off
+		}
+		if s.length == VariableLength {
+			t.varLen = true
+			t.minLen++
+			continue
+		}
+		off += int(s.length)
+		t.minLen += int(s.length)
+		if version != 10 && (s.scope || v9Distinct(s.id)) {
+			continue
+		}
+		op, tgt, prio := opFor(s.pen, s.id, s.length)
+		if op == opNone {
+			continue
+		}
+		if b := &best[tgt]; !b.ok || prio < b.prio {
+			*b = pick{i, op, prio, true}
+		}
+	}
+	if t.minLen == 0 {
+		return nil, ErrTemplate
+	}
+	if t.minLen > maxRecordLen {
+		return nil, ErrTemplate
+	}
+	for _, b := range best {
+		if !b.ok {
+			continue
+		}
+		f := &t.fields[b.field]
+		f.Normalized = true
+		t.steps = append(t.steps, step{off: uint16(max(f.Offset, 0)), op: b.op, field: uint16(b.field)})
+		t.has |= opHas[b.op]
+		if opHas[b.op]&HasStart != 0 {
+			t.start = opConv[b.op]
+		}
+		if opHas[b.op]&HasEnd != 0 {
+			t.end = opConv[b.op]
+		}
+	}
+	sort.Slice(t.steps, func(i, j int) bool { return t.steps[i].field < t.steps[j].field })
+	if !t.varLen && !options {
+		t.shape = shapeReaders[layoutKey(specs)]
+	}
+	return t, nil
+}
+
+// layoutKey is the key of shapeReaders: "pen.id.len," per field.
+func layoutKey(specs []fieldSpec) string {
+	b := make([]byte, 0, len(specs)*10)
+	for _, s := range specs {
+		b = strconv.AppendUint(b, uint64(s.pen), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(s.id), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(s.length), 10)
+		b = append(b, ',')
+	}
+	return string(b)
+}
+
+// readRecord decodes the normalized fields of one record b (exactly one
+// record long) into f.
+func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
+	f.Has = t.has
+	switch {
+	case t.shape != nil:
+		t.shape(b, f)
+	case !t.varLen:
+		readSteps(b, t.steps, f)
+	default:
+		// Rebase the steps on this record's field offsets.
+		s := (*scratch)[:0]
+		fi, off := 0, 0
+		for _, st := range t.steps {
+			for ; fi < int(st.field); fi++ {
+				off += fieldLen(b, off, t.fields[fi].Length)
+			}
+			st.off = uint16(off)
+			s = append(s, st)
+		}
+		*scratch = s
+		readSteps(b, s, f)
+	}
+}
+
+// recordLen returns the length of the record of t at the start of b, or -1
+// if b is too short for it.
+func (t *Template) recordLen(b []byte) int {
+	if !t.varLen {
+		if len(b) < t.minLen {
+			return -1
+		}
+		return t.minLen
+	}
+	off := 0
+	for i := range t.fields {
+		l := t.fields[i].Length
+		if l != VariableLength {
+			off += int(l)
+			continue
+		}
+		if off >= len(b) {
+			return -1
+		}
+		n := int(b[off])
+		off++
+		if n == 255 {
+			if off+2 > len(b) {
+				return -1
+			}
+			n = int(b[off])<<8 | int(b[off+1])
+			off += 2
+		}
+		off += n
+	}
+	if off > len(b) {
+		return -1
+	}
+	return off
+}
+
+// fieldLen returns the wire size (length prefix included) of a field of
+// declared length l at b[off:] in a record already bounds-checked by
+// recordLen.
+func fieldLen(b []byte, off int, l uint16) int {
+	if l != VariableLength {
+		return int(l)
+	}
+	if n := int(b[off]); n < 255 {
+		return 1 + n
+	}
+	return 3 + (int(b[off+1])<<8 | int(b[off+2]))
+}

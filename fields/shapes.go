@@ -1,0 +1,65 @@
+package fields
+
+// FieldSpec is one (element, length) pair of a template.
+type FieldSpec struct {
+	PEN uint32
+	ID  uint16
+	Len uint16
+}
+
+// Shape is a template layout common enough that the generator emits a
+// straight-line reader for it. A template received from the network whose
+// fields match a shape exactly uses that reader; any other template uses the
+// compiled step list. Both must produce the same record (a fuzz property).
+type Shape struct {
+	Name   string // Go identifier suffix, unique
+	Source string // where the layout was seen
+	Fields []FieldSpec
+}
+
+func spec(pairs ...uint16) []FieldSpec {
+	f := make([]FieldSpec, len(pairs)/2)
+	for i := range f {
+		f[i] = FieldSpec{ID: pairs[2*i], Len: pairs[2*i+1]}
+	}
+	return f
+}
+
+// Padding is IANA paddingOctets (210), used for the pad bytes of the fixed
+// v1/v5/v7 layouts.
+const Padding = 210
+
+// Shapes are the template layouts with generated straight-line readers.
+// The fixed NetFlow v1, v5 and v7 record layouts are expressed as templates
+// of v9 field types, so they share the machinery (and raw field access).
+var Shapes = []Shape{
+	{Name: "NetFlowV1", Source: "Cisco NetFlow v1 record (48 bytes)", Fields: spec(
+		8, 4, 12, 4, 15, 4, 10, 2, 14, 2, 2, 4, 1, 4, 22, 4, 21, 4, 7, 2, 11, 2,
+		Padding, 2, 4, 1, 5, 1, 6, 1, Padding, 3, Padding, 4)},
+	{Name: "NetFlowV5", Source: "Cisco NetFlow v5 record (48 bytes)", Fields: spec(
+		8, 4, 12, 4, 15, 4, 10, 2, 14, 2, 2, 4, 1, 4, 22, 4, 21, 4, 7, 2, 11, 2,
+		Padding, 1, 6, 1, 4, 1, 5, 1, 16, 2, 17, 2, 9, 1, 13, 1, Padding, 2)},
+	// v7's flags word and router shortcut have no v9 type; they are kept as
+	// raw bytes under the v7 pseudo ids (see decode).
+	{Name: "NetFlowV7", Source: "Cisco NetFlow v7 record (52 bytes)", Fields: append(spec(
+		8, 4, 12, 4, 15, 4, 10, 2, 14, 2, 2, 4, 1, 4, 22, 4, 21, 4, 7, 2, 11, 2,
+		Padding, 1, 6, 1, 4, 1, 5, 1, 16, 2, 17, 2, 9, 1, 13, 1),
+		FieldSpec{PEN: PENV7, ID: 1, Len: 2}, FieldSpec{PEN: PENV7, ID: 2, Len: 4})},
+	{Name: "SoftflowdV9IPv4", Source: "softflowd 0.9-1.1 NetFlow v9 template 1024", Fields: spec(
+		8, 4, 12, 4, 21, 4, 22, 4, 1, 4, 2, 4, 10, 4, 14, 4, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1)},
+	{Name: "SoftflowdV9IPv6", Source: "softflowd 0.9-1.1 NetFlow v9 template 2048", Fields: spec(
+		27, 16, 28, 16, 21, 4, 22, 4, 1, 4, 2, 4, 10, 4, 14, 4, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1)},
+	{Name: "SoftflowdIPFIXIPv4", Source: "softflowd IPFIX template 1024", Fields: spec(
+		8, 4, 12, 4, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1)},
+	{Name: "SoftflowdIPFIXIPv4ICMP", Source: "softflowd IPFIX template 1025", Fields: spec(
+		8, 4, 12, 4, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 32, 2, 60, 1, 5, 1)},
+	{Name: "SoftflowdIPFIXIPv6", Source: "softflowd IPFIX template 2048", Fields: spec(
+		27, 16, 28, 16, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1)},
+	{Name: "SoftflowdIPFIXIPv6ICMP", Source: "softflowd IPFIX template 2049", Fields: spec(
+		27, 16, 28, 16, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 139, 2, 60, 1, 5, 1)},
+}
+
+// PENV7 is a pseudo enterprise number for the two NetFlow v7 record fields
+// that have no v9 field type: 1 = flags (2 bytes), 2 = router shortcut
+// address (4 bytes). It is never seen on the wire.
+const PENV7 = 0xFFFF_FF07

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+
+	. "github.com/dave/jennifer/jen"
+
+	"github.com/nfkit/nfkit/fields"
+)
+
+// An opDef is one generated decode step: read a field of one length into one
+// normalized Flow field.
+type opDef struct {
+	name   string
+	target int // index in fields.Flow
+	n      fields.Normalized
+	length int
+	conv   string // decode timeConv constant, for KindTime
+}
+
+// A srcDef maps an element to the ops that read it, by wire length.
+type srcDef struct {
+	pen    uint32
+	id     uint16
+	target int
+	prio   int
+	ops    map[int]*opDef
+}
+
+type opSet struct {
+	ops  []*opDef // in opcode order, starting at 1
+	srcs []*srcDef
+	byID map[[2]uint32]*srcDef
+}
+
+var timeConv = map[fields.TimeForm]map[int]string{
+	fields.SysUptimeMs:    {4: "convUptime"},
+	fields.Seconds:        {4: "convSeconds"},
+	fields.Milliseconds:   {8: "convMillis"},
+	fields.Microseconds:   {8: "convNTPMicros", 16: "convTimeval"},
+	fields.Nanoseconds:    {8: "convNTPNanos"},
+	fields.DeltaMicros:    {4: "convDeltaMicros"},
+	fields.DurationMs:     {4: "convDurationMillis"},
+	fields.DurationMicros: {4: "convDurationMicros"},
+}
+
+// convOrder fixes the values of decode's timeConv constants; the generated
+// code guards them at compile time.
+var convOrder = []string{"convNone", "convUptime", "convSeconds", "convMillis", "convNTPMicros",
+	"convTimeval", "convNTPNanos", "convDeltaMicros", "convDurationMillis", "convDurationMicros"}
+
+func buildOps(table []fields.Normalized) (*opSet, error) {
+	s := &opSet{byID: map[[2]uint32]*srcDef{}}
+	byName := map[string]*opDef{}
+	get := func(ti int, n fields.Normalized, l int, variant, conv string) *opDef {
+		name := fmt.Sprintf("op%s%s%d", n.Name, variant, l)
+		if o, ok := byName[name]; ok {
+			return o
+		}
+		o := &opDef{name: name, target: ti, n: n, length: l, conv: conv}
+		byName[name] = o
+		s.ops = append(s.ops, o)
+		return o
+	}
+	for ti, n := range table {
+		for prio, src := range n.From {
+			k := [2]uint32{src.PEN, uint32(src.ID)}
+			if _, dup := s.byID[k]; dup {
+				return nil, fmt.Errorf("element (%d, %d) feeds two normalized fields", src.PEN, src.ID)
+			}
+			sd := &srcDef{pen: src.PEN, id: src.ID, target: ti, prio: prio, ops: map[int]*opDef{}}
+			switch n.Kind {
+			case fields.KindUint:
+				for l := 1; l <= n.Bits/8; l++ {
+					sd.ops[l] = get(ti, n, l, "", "")
+				}
+			case fields.KindAddr:
+				sd.ops[4] = get(ti, n, 4, "", "")
+				sd.ops[16] = get(ti, n, 16, "", "")
+			case fields.KindMAC:
+				sd.ops[6] = get(ti, n, 6, "", "")
+			case fields.KindICMP:
+				sd.ops[2] = get(ti, n, 2, "", "")
+			case fields.KindTime:
+				forms, ok := timeConv[src.Form]
+				if !ok {
+					return nil, fmt.Errorf("%s: source %d has no time form", n.Name, src.ID)
+				}
+				for l, conv := range forms {
+					sd.ops[l] = get(ti, n, l, conv[4:], conv)
+				}
+			}
+			s.byID[k] = sd
+			s.srcs = append(s.srcs, sd)
+		}
+	}
+	// Deterministic opcode order: by target, then name.
+	sort.SliceStable(s.ops, func(i, j int) bool {
+		if s.ops[i].target != s.ops[j].target {
+			return s.ops[i].target < s.ops[j].target
+		}
+		return s.ops[i].name < s.ops[j].name
+	})
+	return s, nil
+}
+
+// hasBits is the FieldSet expression an op sets.
+func hasBits(o *opDef) Code {
+	if o.n.Kind == fields.KindICMP {
+		return Id("HasICMPType").Op("|").Id("HasICMPCode")
+	}
+	return Id("Has" + o.n.Name)
+}
+
+// emit returns the statements that read o's field at offset off(0) of b
+// into f. off(d) renders the offset plus d.
+func emit(o *opDef, off func(d int) *Statement) Code {
+	be := func(bits int) *Statement {
+		return Qual(binPkg, "BigEndian").Dot(fmt.Sprintf("Uint%d", bits)).Call(Id("b").Index(off(0), Empty()))
+	}
+	field := Id("f").Dot(o.n.Name)
+	switch o.n.Kind {
+	case fields.KindUint:
+		var v *Statement
+		switch o.length {
+		case 1:
+			v = Id("b").Index(off(0))
+		case 2, 4, 8:
+			v = be(o.length * 8)
+		default:
+			v = Id("beUint").Call(Id("b").Index(off(0), off(o.length)))
+		}
+		return field.Op("=").Id(fmt.Sprintf("uint%d", o.n.Bits)).Call(v)
+	case fields.KindAddr:
+		fn := "AddrFrom4"
+		if o.length == 16 {
+			fn = "AddrFrom16"
+		}
+		return field.Op("=").Qual(netip, fn).Call(Index(Lit(o.length)).Byte().Call(Id("b").Index(off(0), off(o.length))))
+	case fields.KindMAC:
+		return field.Op("=").Id("MAC").Call(Id("b").Index(off(0), off(6)))
+	case fields.KindICMP:
+		return Block(
+			Id("v").Op(":=").Add(be(16)),
+			Id("f").Dot("ICMPType").Op("=").Uint8().Call(Id("v").Op(">>").Lit(8)),
+			Id("f").Dot("ICMPCode").Op("=").Uint8().Call(Id("v")),
+		)
+	case fields.KindTime:
+		switch o.length {
+		case 4:
+			return field.Op("=").Int64().Call(be(32))
+		case 8:
+			return field.Op("=").Int64().Call(be(64))
+		case 16:
+			// struct timeval: 8-byte seconds, 8-byte microseconds (pmacct).
+			return field.Op("=").Int64().Call(be(64)).Op("*").Lit(1000000).Op("+").
+				Int64().Call(Qual(binPkg, "BigEndian").Dot("Uint64").Call(Id("b").Index(off(8), Empty())))
+		}
+	}
+	panic("unreachable: " + o.name)
+}
+
+func genOps(f *File, s *opSet) error {
+	f.Comment("opcode is a generated decode step: read one field of one length into one")
+	f.Comment("normalized Flow field.")
+	f.Type().Id("opcode").Uint16()
+	f.Const().DefsFunc(func(g *Group) {
+		g.Id("opNone").Id("opcode").Op("=").Iota()
+		for _, o := range s.ops {
+			g.Id(o.name)
+		}
+		g.Id("opCount")
+	})
+	f.Comment("numTargets is the number of normalized fields steps can feed.")
+	f.Const().Id("numTargets").Op("=").Lit(len(fields.Flow))
+	f.Comment("Compile-time guard: an \"invalid array index\" error means decode's timeConv")
+	f.Comment("constants changed; run go generate.")
+	f.Func().Id("_").Params().BlockFunc(func(g *Group) {
+		g.Var().Id("x").Index(Lit(1)).Struct()
+		for i, c := range convOrder {
+			g.Id("_").Op("=").Id("x").Index(Id(c).Op("-").Lit(i))
+		}
+	})
+	f.Comment("opFor returns the step that reads element (pen, id) of the given wire")
+	f.Comment("length, the index of the normalized field it feeds, and its priority")
+	f.Comment("there (lower wins). opNone means the element is not normalized.")
+	f.Func().Id("opFor").Params(Id("pen").Uint32(), Id("id").Uint16(), Id("length").Uint16()).
+		Params(Id("op").Id("opcode"), Id("target").Uint8(), Id("prio").Uint8()).BlockFunc(func(g *Group) {
+		srcs := append([]*srcDef(nil), s.srcs...)
+		sort.Slice(srcs, func(i, j int) bool {
+			if srcs[i].pen != srcs[j].pen {
+				return srcs[i].pen < srcs[j].pen
+			}
+			return srcs[i].id < srcs[j].id
+		})
+		g.Switch(Uint64().Call(Id("pen")).Op("<<").Lit(16).Op("|").Uint64().Call(Id("id"))).BlockFunc(func(g *Group) {
+			for _, sd := range srcs {
+				ls := make([]int, 0, len(sd.ops))
+				for l := range sd.ops {
+					ls = append(ls, l)
+				}
+				sort.Ints(ls)
+				g.Case(Lit(uint64(sd.pen)<<16 | uint64(sd.id))).Block(
+					Switch(Id("length")).BlockFunc(func(g *Group) {
+						for _, l := range ls {
+							g.Case(Lit(l)).Block(Return(Id(sd.ops[l].name), Lit(sd.target), Lit(sd.prio)))
+						}
+					}),
+				)
+			}
+		})
+		g.Return(Id("opNone"), Lit(0), Lit(0))
+	})
+	f.Comment("opHas is the set of Flow fields each step sets.")
+	f.Var().Id("opHas").Op("=").Index(Id("opCount")).Id("FieldSet").ValuesFunc(func(g *Group) {
+		for _, o := range s.ops {
+			g.Line().Id(o.name).Op(":").Add(hasBits(o))
+		}
+		g.Line()
+	})
+	f.Comment("opConv is the time conversion of each time step.")
+	f.Var().Id("opConv").Op("=").Index(Id("opCount")).Id("timeConv").ValuesFunc(func(g *Group) {
+		for _, o := range s.ops {
+			if o.conv != "" {
+				g.Line().Id(o.name).Op(":").Id(o.conv)
+			}
+		}
+		g.Line()
+	})
+	f.Comment("opLen is the wire length each step reads.")
+	f.Var().Id("opLen").Op("=").Index(Id("opCount")).Uint8().ValuesFunc(func(g *Group) {
+		for _, o := range s.ops {
+			g.Line().Id(o.name).Op(":").Lit(o.length)
+		}
+		g.Line()
+	})
+	f.Comment("readSteps runs a compiled template's steps over one record b. Every step's")
+	f.Comment("offset plus length is within b (checked when the template was compiled).")
+	f.Func().Id("readSteps").Params(Id("b").Index().Byte(), Id("steps").Index().Id("step"), Id("f").Op("*").Id("Flow")).Block(
+		For(List(Id("_"), Id("s")).Op(":=").Range().Id("steps")).Block(
+			Id("off").Op(":=").Int().Call(Id("s").Dot("off")),
+			Switch(Id("s").Dot("op")).BlockFunc(func(g *Group) {
+				for _, o := range s.ops {
+					g.Case(Id(o.name)).Block(emit(o, func(d int) *Statement {
+						if d == 0 {
+							return Id("off")
+						}
+						return Id("off").Op("+").Lit(d)
+					}))
+				}
+			}),
+		),
+	)
+	return nil
+}
+
+// genShapes emits a straight-line reader for every shape in fields.Shapes.
+func genShapes(f *File, s *opSet) error {
+	type shapeOut struct {
+		key, fn string
+	}
+	var outs []shapeOut
+	names := map[string]bool{}
+	for _, sh := range fields.Shapes {
+		if names[sh.Name] {
+			return fmt.Errorf("shape %s twice", sh.Name)
+		}
+		names[sh.Name] = true
+		type pick struct {
+			off  int
+			op   *opDef
+			prio int
+		}
+		best := map[int]pick{}
+		off, key := 0, ""
+		for _, fs := range sh.Fields {
+			if fs.Len == 0xFFFF {
+				return fmt.Errorf("shape %s: variable-length field", sh.Name)
+			}
+			key += fmt.Sprintf("%d.%d.%d,", fs.PEN, fs.ID, fs.Len)
+			if sd, ok := s.byID[[2]uint32{fs.PEN, uint32(fs.ID)}]; ok {
+				if o, ok := sd.ops[int(fs.Len)]; ok {
+					if p, ok := best[sd.target]; !ok || sd.prio < p.prio {
+						best[sd.target] = pick{off, o, sd.prio}
+					}
+				}
+			}
+			off += int(fs.Len)
+		}
+		picks := make([]pick, 0, len(best))
+		for _, p := range best {
+			picks = append(picks, p)
+		}
+		sort.Slice(picks, func(i, j int) bool { return picks[i].off < picks[j].off })
+		fn := "read" + sh.Name
+		f.Commentf("%s reads a record of the %s layout (%s): %d bytes.", fn, sh.Name, sh.Source, off)
+		f.Func().Id(fn).Params(Id("b").Index().Byte(), Id("f").Op("*").Id("Flow")).BlockFunc(func(g *Group) {
+			g.Id("_").Op("=").Id("b").Index(Lit(off - 1)).Comment("bounds check hint to compiler; see golang.org/issue/14808")
+			for _, p := range picks {
+				base := p.off
+				g.Add(emit(p.op, func(d int) *Statement { return Lit(base + d) }))
+			}
+		})
+		f.Commentf("layout%s is the field layout of the %s shape.", sh.Name, sh.Name)
+		f.Var().Id("layout"+sh.Name).Op("=").Index().Id("fieldSpec").ValuesFunc(func(g *Group) {
+			for _, fs := range sh.Fields {
+				g.Values(Dict{Id("pen"): Lit(int(fs.PEN)), Id("id"): Lit(int(fs.ID)), Id("length"): Lit(int(fs.Len))})
+			}
+		})
+		outs = append(outs, shapeOut{key, fn})
+	}
+	f.Comment("shapeReaders maps a template's layout key (see layoutKey) to its")
+	f.Comment("straight-line reader.")
+	f.Var().Id("shapeReaders").Op("=").Map(String()).Func().Params(Index().Byte(), Op("*").Id("Flow")).ValuesFunc(func(g *Group) {
+		for _, o := range outs {
+			g.Line().Lit(o.key).Op(":").Id(o.fn)
+		}
+		g.Line()
+	})
+	return nil
+}
