@@ -117,7 +117,7 @@ func loadHex(tb testing.TB, name string) [][]byte {
 }
 
 var (
-	loopback = netip.MustParseAddr("127.0.0.1")
+	loopback  = netip.MustParseAddr("127.0.0.1")
 	exporter2 = netip.MustParseAddr("192.0.2.2")
 )
 

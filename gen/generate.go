@@ -27,7 +27,7 @@ func Generate() (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, g := range []struct {
 		name, src string
-		fn       func(*File) error
+		fn        func(*File) error
 	}{
 		{"types_gen.go", "fields/fields.go", genTypes},
 		{"elements_gen.go", "fields/iana.go, fields/vendor.go, fields/v9.go", genElements},

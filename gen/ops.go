@@ -303,7 +303,7 @@ func genShapes(f *File, s *opSet) error {
 			}
 		})
 		f.Commentf("layout%s is the field layout of the %s shape.", sh.Name, sh.Name)
-		f.Var().Id("layout"+sh.Name).Op("=").Index().Id("fieldSpec").ValuesFunc(func(g *Group) {
+		f.Var().Id("layout" + sh.Name).Op("=").Index().Id("fieldSpec").ValuesFunc(func(g *Group) {
 			for _, fs := range sh.Fields {
 				g.Values(Dict{Id("pen"): Lit(int(fs.PEN)), Id("id"): Lit(int(fs.ID)), Id("length"): Lit(int(fs.Len))})
 			}
