@@ -325,7 +325,11 @@ func (d *Decoder) decodeData(addr netip.Addr, ex *exporter, t *Template, b []byt
 			rs = &out.Options
 		}
 		r := next(rs)
-		r.Flow = Flow{}
+		if r.tmpl != t {
+			// A slot last filled by the same template has exactly the
+			// same fields set, and they are all overwritten below.
+			r.Flow = Flow{}
+		}
 		t.readRecord(b[:n], &r.Flow, &d.scratch)
 		r.SamplingRate = 0
 		r.Version = out.Version

@@ -171,6 +171,7 @@ func deriveEtherType(f *Flow) {
 		f.Has&HasIPVersion == 0 && f.SrcAddr.Is6():
 		f.EtherType = etherTypeIPv6
 	default:
+		f.EtherType = 0
 		return
 	}
 	f.Has |= HasEtherType

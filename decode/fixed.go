@@ -87,7 +87,9 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	for i := range n {
 		b := pkt[hdrLen+i*recLen : hdrLen+(i+1)*recLen : hdrLen+(i+1)*recLen]
 		r := next(&out.Records)
-		r.Flow = Flow{}
+		if r.tmpl != t {
+			r.Flow = Flow{}
+		}
 		t.readRecord(b, &r.Flow, nil)
 		r.SamplingRate = rate
 		r.Version = version

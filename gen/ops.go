@@ -116,8 +116,10 @@ func hasBits(o *opDef) Code {
 // emit returns the statements that read o's field at offset off(0) of b
 // into f. off(d) renders the offset plus d.
 func emit(o *opDef, off func(d int) *Statement) Code {
+	// b[off:off+n] costs one bounds check and proves the length to
+	// BigEndian.UintN, which then needs none.
 	be := func(bits int) *Statement {
-		return Qual(binPkg, "BigEndian").Dot(fmt.Sprintf("Uint%d", bits)).Call(Id("b").Index(off(0), Empty()))
+		return Qual(binPkg, "BigEndian").Dot(fmt.Sprintf("Uint%d", bits)).Call(Id("b").Index(off(0), off(bits/8)))
 	}
 	field := Id("f").Dot(o.n.Name)
 	switch o.n.Kind {
@@ -155,7 +157,7 @@ func emit(o *opDef, off func(d int) *Statement) Code {
 		case 16:
 			// struct timeval: 8-byte seconds, 8-byte microseconds (pmacct).
 			return field.Op("=").Int64().Call(be(64)).Op("*").Lit(1000000).Op("+").
-				Int64().Call(Qual(binPkg, "BigEndian").Dot("Uint64").Call(Id("b").Index(off(8), Empty())))
+				Int64().Call(Qual(binPkg, "BigEndian").Dot("Uint64").Call(Id("b").Index(off(8), off(16))))
 		}
 	}
 	panic("unreachable: " + o.name)

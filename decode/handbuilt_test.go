@@ -1,0 +1,453 @@
+package decode
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"testing"
+)
+
+// Hand-built packets for what exporters rarely send.
+
+const exportSecs = 1700000000
+
+func decodeOK(t *testing.T, d *Decoder, from netip.Addr, pkt []byte) *Packet {
+	t.Helper()
+	p := new(Packet)
+	if err := d.Decode(from, pkt, p); err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	return p
+}
+
+func TestIPFIXWithdrawal(t *testing.T) {
+	var d Decoder
+	tmpl := set(2, ipfixTemplate(300, 0, fs{id: 8, length: 4}), ipfixTemplate(301, 0, fs{id: 12, length: 4}))
+	opts := set(3, ipfixTemplate(400, 1, fs{id: 149, length: 4}, fs{id: 34, length: 4}))
+	decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 7, tmpl, opts))
+	check(t, "templates", d.NumTemplates(), 3)
+
+	// Withdraw 300 only.
+	p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 7, set(2, u16(300), u16(0))))
+	check(t, "templates after withdrawing 300", d.NumTemplates(), 2)
+	check(t, "packet.Templates", p.Templates, 1)
+	err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 7, set(300, u32(1))), p)
+	if !errors.Is(err, ErrUnknownTemplate) {
+		t.Errorf("data for a withdrawn template: %v, want ErrUnknownTemplate", err)
+	}
+	// Withdraw all data templates (id 2): the options template stays.
+	decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 7, set(2, u16(2), u16(0))))
+	check(t, "templates after withdraw-all", d.NumTemplates(), 1)
+	if d.Template(loopback, 7, 400) == nil {
+		t.Error("withdraw-all of data templates removed the options template")
+	}
+	// Withdraw all options templates (id 3).
+	decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 7, set(3, u16(3), u16(0))))
+	check(t, "templates after options withdraw-all", d.NumTemplates(), 0)
+}
+
+func TestIPFIXVariableLength(t *testing.T) {
+	var d Decoder
+	tmpl := set(2, ipfixTemplate(256, 0,
+		fs{id: 82, length: VariableLength}, // interfaceName
+		fs{id: 8, length: 4},
+		fs{id: 94, length: VariableLength}, // applicationDescription
+		fs{id: 1, length: 8},
+	))
+	long := bytes.Repeat([]byte("x"), 300)
+	data := set(256,
+		// 1-byte length form
+		u8(4), []byte("eth0"), []byte{192, 0, 2, 1}, u8(0), u64(1000),
+		// 3-byte length form (255, then a 16-bit length)
+		u8(255), u16(3), []byte("lo0"), []byte{192, 0, 2, 2}, u8(255), u16(300), long, u64(2000),
+	)
+	p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, tmpl, data))
+	if len(p.Records) != 2 {
+		t.Fatalf("got %d records, want 2", len(p.Records))
+	}
+	check(t, "rec0 src", p.Records[0].SrcAddr, netip.MustParseAddr("192.0.2.1"))
+	check(t, "rec0 bytes", p.Records[0].Bytes, 1000)
+	check(t, "rec1 src", p.Records[1].SrcAddr, netip.MustParseAddr("192.0.2.2"))
+	check(t, "rec1 bytes", p.Records[1].Bytes, 2000)
+	f, _ := p.Records[1].Lookup(0, 82)
+	check(t, "rec1 interfaceName", string(f.Value), "lo0")
+	f, _ = p.Records[1].Lookup(0, 94)
+	check(t, "rec1 description length", len(f.Value), 300)
+	f, _ = p.Records[0].Lookup(0, 94)
+	check(t, "rec0 empty description", len(f.Value), 0)
+
+	// A variable-length field whose length runs past the set is not a
+	// record: the set ends there and nothing is read out of bounds.
+	bad := set(256, u8(200), []byte("short"))
+	p = new(Packet)
+	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, bad), p); err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	check(t, "records from a short var-length record", len(p.Records), 0)
+}
+
+func TestIPFIXReverseElements(t *testing.T) {
+	var d Decoder
+	tmpl := set(2, ipfixTemplate(256, 0,
+		fs{id: 8, length: 4}, fs{id: 12, length: 4},
+		fs{id: 1, length: 8}, fs{id: 1, length: 8, pen: 29305},
+		fs{id: 2, length: 4}, fs{id: 2, length: 4, pen: 29305},
+	))
+	data := set(256, []byte{192, 0, 2, 1}, []byte{198, 51, 100, 1}, u64(1500), u64(90000), u32(10), u32(70))
+	p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, tmpl, data))
+	r := &p.Records[0]
+	check(t, "bytes", r.Bytes, 1500)
+	check(t, "rev bytes", r.RevBytes, 90000)
+	check(t, "packets", r.Packets, 10)
+	check(t, "rev packets", r.RevPackets, 70)
+	f, ok := r.Lookup(29305, 1)
+	if !ok {
+		t.Fatal("no reverse field")
+	}
+	check(t, "reverse name", f.Element.Name, "reverseOctetDeltaCount")
+	check(t, "reverse type", f.Element.Type, Unsigned64)
+}
+
+func TestTimeForms(t *testing.T) {
+	const (
+		startNs = int64(1700000000123456789)
+		endNs   = int64(1700000060987654321)
+	)
+	ntp := func(ns int64) uint64 {
+		sec := uint64(ns/1e9) + 2208988800
+		frac := (uint64(ns%1e9)<<32 + 1e9 - 1) / 1e9 // round up so truncation gives ns back
+		return sec<<32 | frac
+	}
+	cases := []struct {
+		name             string
+		fields           []fs
+		values           []byte
+		wantStart, wantE int64
+	}{
+		{"seconds 150/151", []fs{{id: 150, length: 4}, {id: 151, length: 4}},
+			cat(u32(uint32(startNs/1e9)), u32(uint32(endNs/1e9))), startNs / 1e9 * 1e9, endNs / 1e9 * 1e9},
+		{"milliseconds 152/153", []fs{{id: 152, length: 8}, {id: 153, length: 8}},
+			cat(u64(uint64(startNs/1e6)), u64(uint64(endNs/1e6))), startNs / 1e6 * 1e6, endNs / 1e6 * 1e6},
+		{"NTP microseconds 154/155", []fs{{id: 154, length: 8}, {id: 155, length: 8}},
+			cat(u64(ntp(startNs)), u64(ntp(endNs))), startNs, endNs},
+		{"NTP nanoseconds 156/157", []fs{{id: 156, length: 8}, {id: 157, length: 8}},
+			cat(u64(ntp(startNs)), u64(ntp(endNs))), startNs, endNs},
+		{"timeval 154/155 (pmacct, 16 bytes)", []fs{{id: 154, length: 16}, {id: 155, length: 16}},
+			cat(u64(uint64(startNs/1e9)), u64(uint64(startNs%1e9/1e3)), u64(uint64(endNs/1e9)), u64(uint64(endNs%1e9/1e3))),
+			startNs / 1e3 * 1e3, endNs / 1e3 * 1e3},
+		{"delta microseconds 158/159", []fs{{id: 158, length: 4}, {id: 159, length: 4}},
+			cat(u32(5000000), u32(1000)), exportSecs*1e9 - 5e9, exportSecs*1e9 - 1e6},
+		{"start + duration ms 152/161", []fs{{id: 152, length: 8}, {id: 161, length: 4}},
+			cat(u64(uint64(startNs/1e6)), u32(1500)), startNs / 1e6 * 1e6, startNs/1e6*1e6 + 1500e6},
+		{"sysUptime 22/21 with 160 in the record", []fs{{id: 160, length: 8}, {id: 22, length: 4}, {id: 21, length: 4}},
+			cat(u64(1699999000000), u32(1000), u32(2000)), 1699999001000 * 1e6, 1699999002000 * 1e6},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var d Decoder
+			p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0,
+				set(2, ipfixTemplate(256, 0, c.fields...)), set(256, c.values)))
+			r := &p.Records[0]
+			if r.Has&(HasStart|HasEnd) != HasStart|HasEnd {
+				t.Fatalf("Has = %#x, want start and end", r.Has)
+			}
+			check(t, "start", r.Start, c.wantStart)
+			check(t, "end", r.End, c.wantE)
+		})
+	}
+	// IPFIX sysUptime without any system init time cannot be made
+	// absolute: the normalized times are dropped, the raw fields stay.
+	var d Decoder
+	p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0,
+		set(2, ipfixTemplate(256, 0, fs{id: 22, length: 4}, fs{id: 21, length: 4})), set(256, u32(1), u32(2))))
+	if p.Records[0].Has&(HasStart|HasEnd) != 0 {
+		t.Errorf("uptime times without init time: Has = %#x, want no start/end", p.Records[0].Has)
+	}
+	check(t, "raw flowStartSysUpTime", fieldUint(t, &p.Records[0], 0, 22), 1)
+}
+
+func TestReducedSizeEncoding(t *testing.T) {
+	for _, l := range []uint16{1, 2, 3, 4, 5, 6, 7, 8} {
+		var d Decoder
+		v := uint64(0x0102030405060708) >> (64 - 8*uint(l))
+		val := u64(v)[8-l:]
+		p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0,
+			set(2, ipfixTemplate(256, 0, fs{id: 1, length: l}, fs{id: 10, length: min(l, 4)})),
+			set(256, val, val[:min(l, 4)])))
+		check(t, "bytes from "+string(rune('0'+l))+" bytes", p.Records[0].Bytes, v)
+		check(t, "in_if", uint64(p.Records[0].InIf), v>>(8*uint(l-min(l, 4))))
+	}
+	// A field longer than its normalized type is kept raw, not truncated.
+	var d Decoder
+	p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0,
+		set(2, ipfixTemplate(256, 0, fs{id: 7, length: 4})), set(256, u32(0x10050))))
+	if p.Records[0].Has&HasSrcPort != 0 {
+		t.Error("a 4-byte port was normalized into a 16-bit field")
+	}
+	check(t, "raw 4-byte port", fieldUint(t, &p.Records[0], 0, 7), 0x10050)
+}
+
+func TestZeroLengthFields(t *testing.T) {
+	var d Decoder
+	p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0,
+		set(2, ipfixTemplate(256, 0, fs{id: 8, length: 4}, fs{id: 82, length: 0}, fs{id: 1, length: 4})),
+		set(256, []byte{192, 0, 2, 9}, u32(77))))
+	check(t, "src", p.Records[0].SrcAddr, netip.MustParseAddr("192.0.2.9"))
+	check(t, "bytes", p.Records[0].Bytes, 77)
+
+	// A template whose records are all zero-length is rejected: it would
+	// make a data set an endless run of empty records.
+	for _, version := range []uint16{9, 10} {
+		var pkt []byte
+		if version == 9 {
+			pkt = v9Packet(1, exportSecs, 0, 0, 2, set(0, v9Template(256, fs{id: 1, length: 0})), set(256, u32(0)))
+		} else {
+			pkt = ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fs{id: 1, length: 0}, fs{id: 2, length: 0})), set(256, u32(0)))
+		}
+		err := d.Decode(exporter2, pkt, p)
+		if !errors.Is(err, ErrTemplate) {
+			t.Errorf("v%d all-zero-length template: %v, want ErrTemplate", version, err)
+		}
+	}
+}
+
+func TestMalformedSets(t *testing.T) {
+	tmpl := set(2, ipfixTemplate(256, 0, fs{id: 8, length: 4}, fs{id: 1, length: 4}))
+	rec := cat([]byte{192, 0, 2, 1}, u32(5))
+	cases := []struct {
+		name    string
+		pkt     []byte
+		want    error
+		records int
+	}{
+		{"set length past the end keeps whole records", func() []byte {
+			p := ipfixPacket(exportSecs, 0, 0, tmpl, set(256, rec, rec, rec))
+			return p[:len(p)-4] // cut into the third record, message length still claims it
+		}(), ErrTruncated, 2},
+		{"set length below 4", ipfixPacket(exportSecs, 0, 0, tmpl, cat(u16(256), u16(2)), rec), ErrLength, 0},
+		{"set length 0", ipfixPacket(exportSecs, 0, 0, tmpl, cat(u16(256), u16(0))), ErrLength, 0},
+		{"message length below header", func() []byte {
+			p := ipfixPacket(exportSecs, 0, 0, tmpl)
+			be.PutUint16(p[2:], 8)
+			return p
+		}(), ErrLength, 0},
+		{"truncated header", ipfixPacket(exportSecs, 0, 0)[:10], ErrTruncated, 0},
+		{"template field count past the set", ipfixPacket(exportSecs, 0, 0, set(2, u16(256), u16(65535), u16(8), u16(4))), ErrLimit, 0},
+		{"template field count past the set, within limits", ipfixPacket(exportSecs, 0, 0, set(2, u16(256), u16(500), u16(8), u16(4))), ErrTemplate, 0},
+		{"template id below 256", ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(255, 0, fs{id: 8, length: 4}))), ErrTemplate, 0},
+		{"options template with scope count 0", ipfixPacket(exportSecs, 0, 0, set(3, u16(256), u16(1), u16(0), u16(8), u16(4))), ErrTemplate, 0},
+		{"options template with scope count above field count", ipfixPacket(exportSecs, 0, 0, set(3, u16(256), u16(1), u16(2), u16(8), u16(4))), ErrTemplate, 0},
+		{"v9 template with zero fields", v9Packet(1, exportSecs, 0, 0, 1, set(0, u16(256), u16(0), u32(0))), ErrTemplate, 0},
+		{"v9 options template with odd scope length", v9Packet(1, exportSecs, 0, 0, 1, set(1, u16(256), u16(3), u16(4), u32(0), u32(0))), ErrTemplate, 0},
+		{"v9 truncated header", v9Packet(1, exportSecs, 0, 0, 0)[:12], ErrTruncated, 0},
+		{"empty packet", nil, ErrTruncated, 0},
+		{"version 8", cat(u16(8), make([]byte, 30)), ErrVersion, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var d Decoder
+			var p Packet
+			err := d.Decode(exporter2, c.pkt, &p)
+			if !errors.Is(err, c.want) {
+				t.Fatalf("Decode = %v, want %v", err, c.want)
+			}
+			var de *DecodeError
+			if !errors.As(err, &de) || de.Exporter != exporter2 {
+				t.Errorf("error %q does not name the exporter", err)
+			}
+			check(t, "records", len(p.Records), c.records)
+		})
+	}
+}
+
+func TestHugeFieldCountAllocatesNothingBig(t *testing.T) {
+	var d Decoder
+	var p Packet
+	pkt := ipfixPacket(exportSecs, 0, 0, set(2, u16(256), u16(65535)))
+	n := testing.AllocsPerRun(10, func() { _ = d.Decode(loopback, pkt, &p) })
+	if n > 2 {
+		t.Errorf("%v allocations for a 65535-field template claim", n)
+	}
+}
+
+func TestTemplatesPerExporterAndDomain(t *testing.T) {
+	var d Decoder
+	// Same template id, different layouts, from two exporters and two
+	// domains of one exporter: none overwrites another (the Python
+	// library keys templates by id alone).
+	a := ipfixPacket(exportSecs, 0, 1, set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4})), set(256, u32(111)))
+	b := ipfixPacket(exportSecs, 0, 1, set(2, ipfixTemplate(256, 0, fs{id: 2, length: 4})), set(256, u32(222)))
+	c := ipfixPacket(exportSecs, 0, 2, set(2, ipfixTemplate(256, 0, fs{id: 7, length: 2})), set(256, u16(333)))
+	decodeOK(t, &d, loopback, a)
+	decodeOK(t, &d, exporter2, b)
+	decodeOK(t, &d, loopback, c)
+	pa := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 1, set(256, u32(1))))
+	pb := decodeOK(t, &d, exporter2, ipfixPacket(exportSecs, 0, 1, set(256, u32(2))))
+	pc := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 2, set(256, u16(3))))
+	check(t, "exporter 1 domain 1 bytes", pa.Records[0].Bytes, 1)
+	check(t, "exporter 2 domain 1 packets", pb.Records[0].Packets, 2)
+	check(t, "exporter 1 domain 2 port", pc.Records[0].SrcPort, 3)
+	check(t, "templates", d.NumTemplates(), 3)
+
+	// Redefinition with the same key replaces.
+	decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 1, set(2, ipfixTemplate(256, 0, fs{id: 11, length: 2}))))
+	pa = decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 1, set(256, u16(443))))
+	check(t, "after redefinition", pa.Records[0].DstPort, 443)
+	check(t, "templates after redefinition", d.NumTemplates(), 3)
+}
+
+func TestUnknownAndVendorFields(t *testing.T) {
+	var d Decoder
+	tmpl := set(2, ipfixTemplate(256, 0,
+		fs{id: 1, length: 4, pen: 99999},     // unknown enterprise element with IANA id 1
+		fs{id: 12345, length: 2},             // unassigned IANA id
+		fs{id: 1, length: 4},                 // the real octetDeltaCount
+		fs{id: 4315, length: 4, pen: 9},      // Cisco element
+		fs{id: 1, length: 4, pen: 29305 + 1}, // another PEN, same id
+	))
+	data := set(256, u32(0xAAAA), u16(0xBBBB), u32(42), u32(7), u32(0xCCCC))
+	p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, tmpl, data))
+	r := &p.Records[0]
+	check(t, "bytes (only from IANA 1)", r.Bytes, 42)
+	var names []string
+	for f := range r.Fields() {
+		names = append(names, f.Element.Name)
+	}
+	want := []string{"pen99999_1", "field_12345", "octetDeltaCount", "tcpWindowSizeMin", "pen29306_1"}
+	for i := range want {
+		if i >= len(names) || names[i] != want[i] {
+			t.Fatalf("field names = %q, want %q", names, want)
+		}
+	}
+	f, _ := r.Lookup(99999, 1)
+	check(t, "unknown PEN raw", string(f.AppendJSON(nil)), `"0000aaaa"`)
+	check(t, "unknown PEN kept its PEN", f.PEN, 99999)
+	f, _ = r.Lookup(29306, 1)
+	check(t, "other PEN raw", bytes.Equal(f.Value, u32(0xCCCC)), true)
+}
+
+func TestV9InAndOutCounters(t *testing.T) {
+	var d Decoder
+	tmpl := set(0, v9Template(256, fs{id: 1, length: 8}, fs{id: 2, length: 8}, fs{id: 23, length: 8}, fs{id: 24, length: 8}, fs{id: 56, length: 6}, fs{id: 80, length: 6}))
+	data := set(256, u64(1000), u64(10), u64(2000), u64(20), []byte{0, 1, 2, 3, 4, 5}, []byte{6, 7, 8, 9, 10, 11})
+	p := decodeOK(t, &d, loopback, v9Packet(1000, exportSecs, 5, 0, 2, tmpl, data))
+	r := &p.Records[0]
+	check(t, "in bytes", r.Bytes, 1000)
+	check(t, "in packets", r.Packets, 10)
+	check(t, "out bytes", r.OutBytes, 2000)
+	check(t, "out packets", r.OutPackets, 20)
+	check(t, "src mac", r.SrcMAC.String(), "00:01:02:03:04:05")
+	check(t, "dst mac", r.DstMAC.String(), "06:07:08:09:0a:0b")
+	names := ""
+	for f := range r.Fields() {
+		names += f.Element.Name + " "
+	}
+	check(t, "v9 names", names, "IN_BYTES IN_PKTS OUT_BYTES OUT_PKTS IN_SRC_MAC IN_DST_MAC ")
+}
+
+func TestV9SamplingOptions(t *testing.T) {
+	var d Decoder
+	// Options template: scope System (type 1!), FLOW_SAMPLER_ID 48,
+	// FLOW_SAMPLER_MODE 49, FLOW_SAMPLER_RANDOM_INTERVAL 50 (pmacct).
+	opts := set(1, v9OptionsTemplate(257, []fs{{id: 1, length: 4}}, []fs{{id: 48, length: 1}, {id: 49, length: 1}, {id: 50, length: 4}}), u16(0))
+	odata := set(257, u32(0xFFFFFFFF), u8(3), u8(2), u32(100), u16(0))
+	tmpl := set(0, v9Template(256, fs{id: 1, length: 4}, fs{id: 48, length: 1}))
+	data := set(256, u32(500), u8(3), u32(600), u8(9))
+	p := decodeOK(t, &d, loopback, v9Packet(1, exportSecs, 1, 0, 4, opts, tmpl, odata, data))
+	check(t, "options records", len(p.Options), 1)
+	o := &p.Options[0]
+	if o.Has&HasBytes != 0 {
+		t.Error("the System scope field (type 1) was read as IN_BYTES")
+	}
+	check(t, "scope name", o.Template().Fields()[0].Element.Name, "scopeSystem")
+	check(t, "sampler id", o.SamplerID, 3)
+	check(t, "sampling interval", o.SamplingInterval, 100)
+	check(t, "rate of sampler 3", p.Records[0].SamplingRate, 100)
+	check(t, "rate of unknown sampler 9", p.Records[1].SamplingRate, 0)
+	check(t, "decoder rate", d.SamplingRate(loopback, 0, 3), 100)
+}
+
+func TestIPFIXSamplingOptions(t *testing.T) {
+	var d Decoder
+	opts := set(3, ipfixTemplate(300, 1, fs{id: 302, length: 4}, fs{id: 305, length: 4}, fs{id: 306, length: 4}))
+	odata := set(300, u32(1), u32(1), u32(99))
+	tmpl := set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4}, fs{id: 302, length: 4}), ipfixTemplate(257, 0, fs{id: 1, length: 4}))
+	data := set(256, u32(500), u32(1))
+	// A second packet: sampled by the domain's only announced selector
+	// without a selector id in the record.
+	p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, opts, odata, tmpl, data))
+	check(t, "rate (1 selected, 99 skipped)", p.Records[0].SamplingRate, 100)
+
+	opts2 := set(3, ipfixTemplate(301, 1, fs{id: 149, length: 4}, fs{id: 34, length: 4}))
+	p = decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, opts2, set(301, u32(0), u32(1000)), set(257, u32(1))))
+	check(t, "domain default rate from samplingInterval", p.Records[0].SamplingRate, 1000)
+}
+
+func TestLimits(t *testing.T) {
+	d := Decoder{Limits: Limits{MaxTemplates: 2, MaxExporters: 1, MaxFields: 4}}
+	var p Packet
+	tmpls := set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4}), ipfixTemplate(257, 0, fs{id: 1, length: 4}), ipfixTemplate(258, 0, fs{id: 1, length: 4}))
+	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, tmpls), &p); !errors.Is(err, ErrLimit) {
+		t.Errorf("third template: %v, want ErrLimit", err)
+	}
+	check(t, "templates kept", d.NumTemplates(), 2)
+	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4}))), &p); !errors.Is(err, ErrLimit) {
+		t.Errorf("second exporter: %v, want ErrLimit", err)
+	}
+	fields := []fs{{id: 1, length: 1}, {id: 2, length: 1}, {id: 3, length: 1}, {id: 4, length: 1}, {id: 5, length: 1}}
+	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fields...))), &p); !errors.Is(err, ErrLimit) {
+		t.Errorf("5-field template with MaxFields 4: %v, want ErrLimit", err)
+	}
+}
+
+func TestV5TruncatedKeepsWholeRecords(t *testing.T) {
+	pkt := loadHex(t, "v5_icmp_ping_multicast_3flows.hex")[0]
+	var p Packet
+	err := DecodeV5(pkt[:24+48*2+10], &p)
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("DecodeV5 = %v, want ErrTruncated", err)
+	}
+	check(t, "records", len(p.Records), 2)
+	if err := DecodeV5(loadHex(t, "v1_icmp_ping_2flows.hex")[0], &p); !errors.Is(err, ErrVersion) {
+		t.Errorf("DecodeV5 of a v1 packet = %v, want ErrVersion", err)
+	}
+}
+
+// The normalized fields are copies: changing the packet afterwards does not
+// change them.
+func TestRecordDoesNotRetainInput(t *testing.T) {
+	var d Decoder
+	pkt := loadHex(t, "v9_template_2templates_8flows.hex")[0]
+	var p Packet
+	if err := d.Decode(loopback, pkt, &p); err != nil {
+		t.Fatal(err)
+	}
+	before := p.Records[0].Flow
+	for i := range pkt {
+		pkt[i] = 0xEE
+	}
+	if p.Records[0].Flow != before {
+		t.Error("normalized fields changed with the input buffer")
+	}
+}
+
+func TestV7(t *testing.T) {
+	hdr := cat(u16(7), u16(1), u32(10000), u32(exportSecs), u32(0), u32(42), u32(0))
+	rec := cat([]byte{192, 0, 2, 1}, []byte{198, 51, 100, 2}, []byte{203, 0, 113, 1}, u16(1), u16(2), u32(3), u32(400),
+		u32(5000), u32(9000), u16(1234), u16(80), u8(0), u8(0x12), u8(6), u8(0), u16(64500), u16(64501), u8(24), u8(16),
+		u16(0x0003), []byte{203, 0, 113, 254})
+	var p Packet
+	if err := DecodeV7(cat(hdr, rec), &p); err != nil {
+		t.Fatal(err)
+	}
+	r := &p.Records[0]
+	check(t, "sequence", p.Sequence, 42)
+	check(t, "src", r.SrcAddr, netip.MustParseAddr("192.0.2.1"))
+	check(t, "bytes", r.Bytes, 400)
+	check(t, "dst port", r.DstPort, 80)
+	check(t, "dst as", r.DstAS, 64501)
+	check(t, "dst mask", r.DstMask, 16)
+	check(t, "start", r.Start, exportSecs*1e9-5000*1e6)
+	f, _ := r.Lookup(penV7, 2)
+	check(t, "router shortcut", string(f.AppendJSON(nil)), `"203.0.113.254"`)
+}
