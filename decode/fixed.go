@@ -41,7 +41,11 @@ func DecodeV5(pkt []byte, out *Packet) error { return decodeFixedVersion(5, pkt,
 func DecodeV7(pkt []byte, out *Packet) error { return decodeFixedVersion(7, pkt, out) }
 
 func decodeFixedVersion(v uint16, pkt []byte, out *Packet) error {
-	if len(pkt) >= 2 && binary.BigEndian.Uint16(pkt) != v {
+	if len(pkt) < 2 {
+		out.reset(v)
+		return &DecodeError{Version: v, Err: ErrTruncated}
+	}
+	if binary.BigEndian.Uint16(pkt) != v {
 		out.reset(binary.BigEndian.Uint16(pkt))
 		return &DecodeError{Version: out.Version, Err: ErrVersion}
 	}

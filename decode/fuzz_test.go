@@ -1,0 +1,195 @@
+package decode
+
+import (
+	"encoding/binary"
+	"errors"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/nfkit/nfkit/internal/benchpkt"
+)
+
+// seeds returns every packet in testdata: the Python vectors, the
+// real-exporter captures and the benchmark packets.
+func seeds(tb testing.TB) [][]byte {
+	tb.Helper()
+	var out [][]byte
+	names, _ := filepath.Glob(filepath.Join("..", "testdata", "python-netflow", "*.hex"))
+	for _, n := range names {
+		out = append(out, loadHex(tb, filepath.Base(n))...)
+	}
+	for _, c := range captures(tb) {
+		for _, p := range readCapture(tb, c) {
+			out = append(out, p.data)
+		}
+	}
+	v9t, v9d := benchpkt.V9()
+	ipt, ipd := benchpkt.IPFIX()
+	sft, sfd := benchpkt.V9Softflowd()
+	out = append(out, benchpkt.V5(), cat(v9t), v9d, ipt, ipd, sft, sfd)
+	// A template and its data concatenated into one packet, so single
+	// fuzz inputs reach the data path.
+	out = append(out, cat(v9t, v9d[20:]), cat(ipt, ipd[16:]))
+	return out
+}
+
+// checkRecords verifies the invariants every decoded record must hold.
+func checkRecords(t *testing.T, p *Packet) {
+	for _, rs := range [][]Record{p.Records, p.Options} {
+		for i := range rs {
+			r := &rs[i]
+			tm := r.Template()
+			// Walking the fields covers exactly the record's bytes.
+			n, it := 0, r.Iter()
+			for it.Next() {
+				f := it.Field()
+				n++
+				_ = f.AppendJSON(nil)
+			}
+			if n != len(tm.Fields()) {
+				t.Fatalf("record walked %d of %d fields", n, len(tm.Fields()))
+			}
+			// The generated straight-line reader and the compiled
+			// steps agree.
+			if tm.shape != nil {
+				var a, b Flow
+				tm.shape(r.Raw(), &a)
+				readSteps(r.Raw(), tm.steps, &b)
+				if a != b {
+					t.Fatalf("shape reader and steps disagree:\n%+v\n%+v", a, b)
+				}
+			}
+		}
+	}
+}
+
+// fuzzDecode feeds data twice to a decoder (the first pass learns
+// templates), then retries what was missing.
+func fuzzDecode(t *testing.T, data []byte) {
+	var d Decoder
+	var p Packet
+	src := loopback
+	for range 2 {
+		err := d.Decode(src, data, &p)
+		checkRecords(t, &p)
+		var me *MissingTemplateError
+		if errors.As(err, &me) {
+			_ = d.Retry(src, data, me.Sets, &p)
+			checkRecords(t, &p)
+		}
+		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) && me == nil {
+				t.Fatalf("untyped error %T: %v", err, err)
+			}
+			_ = err.Error()
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, s := range seeds(f) {
+		f.Add(s)
+	}
+	f.Fuzz(fuzzDecode)
+}
+
+func fuzzVersion(f *testing.F, version uint16) {
+	for _, s := range seeds(f) {
+		if len(s) >= 2 && binary.BigEndian.Uint16(s) == version {
+			f.Add(s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) >= 2 {
+			binary.BigEndian.PutUint16(data, version)
+		}
+		fuzzDecode(t, data)
+	})
+}
+
+func FuzzDecodeV9(f *testing.F)    { fuzzVersion(f, 9) }
+func FuzzDecodeIPFIX(f *testing.F) { fuzzVersion(f, 10) }
+
+func fuzzFixed(f *testing.F, version uint16, fn func([]byte, *Packet) error) {
+	for _, s := range seeds(f) {
+		if len(s) >= 2 && binary.BigEndian.Uint16(s) == version {
+			f.Add(s)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var p Packet
+		err := fn(data, &p)
+		checkRecords(t, &p)
+		if err != nil && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrVersion) {
+			t.Fatalf("unexpected error %v", err)
+		}
+	})
+}
+
+func FuzzDecodeV1(f *testing.F) { fuzzFixed(f, 1, DecodeV1) }
+func FuzzDecodeV5(f *testing.F) { fuzzFixed(f, 5, DecodeV5) }
+func FuzzDecodeV7(f *testing.F) { fuzzFixed(f, 7, DecodeV7) }
+
+// Every generated shape reader agrees with the compiled steps on random
+// records (the fuzz property, run deterministically in make test).
+func TestShapesAgreeWithSteps(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	for key, read := range shapeReaders {
+		specs := parseLayoutKey(t, key)
+		tm, err := compile(9, 0, 256, specs, 0, false, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		if tm.shape == nil {
+			t.Fatalf("%s: compiled template does not use its shape reader", key)
+		}
+		tm10, err := compile(10, 0, 256, specs, 0, false, nil)
+		if err != nil || tm10.shape == nil {
+			t.Fatalf("%s: IPFIX template does not use its shape reader", key)
+		}
+		buf := make([]byte, tm.minLen)
+		for range 200 {
+			for i := range buf {
+				buf[i] = byte(r.Uint32())
+			}
+			var a, b Flow
+			read(buf, &a)
+			readSteps(buf, tm.steps, &b)
+			if a != b {
+				t.Fatalf("%s: shape reader and steps disagree:\n%+v\n%+v", key, a, b)
+			}
+		}
+	}
+}
+
+func parseLayoutKey(t *testing.T, key string) []fieldSpec {
+	var specs []fieldSpec
+	for _, f := range strings.Split(strings.TrimSuffix(key, ","), ",") {
+		var s fieldSpec
+		parts := strings.Split(f, ".")
+		if len(parts) != 3 {
+			t.Fatalf("bad layout key %q", key)
+		}
+		var v [3]uint64
+		for i, p := range parts {
+			for _, c := range p {
+				v[i] = v[i]*10 + uint64(c-'0')
+			}
+		}
+		s.pen, s.id, s.length = uint32(v[0]), uint16(v[1]), uint16(v[2])
+		specs = append(specs, s)
+	}
+	return specs
+}
+
+// Running the seeds through the fuzz function keeps it honest in make test
+// even when nobody runs -fuzz.
+func TestFuzzSeeds(t *testing.T) {
+	for _, s := range seeds(t) {
+		fuzzDecode(t, s)
+	}
+
+}
