@@ -69,7 +69,6 @@ func firstDiff(got, want []byte) string {
 	return "trailing difference"
 }
 
-
 func quote(s string) string {
 	if len(s) > 120 {
 		s = s[:120] + "…"
