@@ -759,6 +759,542 @@ var layoutSoftflowdIPFIXIPv6ICMP = []fieldSpec{{
 	pen:    0,
 }}
 
+// readSoftflowd11IPv4 reads a record of the Softflowd11IPv4 layout (softflowd 1.1 v9/IPFIX template 1024): 42 bytes.
+func readSoftflowd11IPv4(b []byte, f *Flow) {
+	_ = b[41] // bounds check hint to compiler; see golang.org/issue/14808
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[4:8]))
+	f.Start = int64(binary.BigEndian.Uint32(b[8:12]))
+	f.End = int64(binary.BigEndian.Uint32(b[12:16]))
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[16:20]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[20:24]))
+	f.InIf = uint32(binary.BigEndian.Uint32(b[24:28]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[28:32]))
+	f.Direction = uint8(b[32])
+	f.FlowEndReason = uint8(b[33])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[34:36]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[36:38]))
+	f.Proto = uint8(b[38])
+	f.TCPFlags = uint16(b[39])
+	f.IPVersion = uint8(b[40])
+	f.TOS = uint8(b[41])
+}
+
+// layoutSoftflowd11IPv4 is the field layout of the Softflowd11IPv4 shape.
+var layoutSoftflowd11IPv4 = []fieldSpec{{
+	id:     8,
+	length: 4,
+	pen:    0,
+}, {
+	id:     12,
+	length: 4,
+	pen:    0,
+}, {
+	id:     22,
+	length: 4,
+	pen:    0,
+}, {
+	id:     21,
+	length: 4,
+	pen:    0,
+}, {
+	id:     1,
+	length: 4,
+	pen:    0,
+}, {
+	id:     2,
+	length: 4,
+	pen:    0,
+}, {
+	id:     10,
+	length: 4,
+	pen:    0,
+}, {
+	id:     14,
+	length: 4,
+	pen:    0,
+}, {
+	id:     61,
+	length: 1,
+	pen:    0,
+}, {
+	id:     136,
+	length: 1,
+	pen:    0,
+}, {
+	id:     7,
+	length: 2,
+	pen:    0,
+}, {
+	id:     11,
+	length: 2,
+	pen:    0,
+}, {
+	id:     4,
+	length: 1,
+	pen:    0,
+}, {
+	id:     6,
+	length: 1,
+	pen:    0,
+}, {
+	id:     60,
+	length: 1,
+	pen:    0,
+}, {
+	id:     5,
+	length: 1,
+	pen:    0,
+}}
+
+// readSoftflowd11IPv4ICMP reads a record of the Softflowd11IPv4ICMP layout (softflowd 1.1 v9/IPFIX template 1025): 39 bytes.
+func readSoftflowd11IPv4ICMP(b []byte, f *Flow) {
+	_ = b[38] // bounds check hint to compiler; see golang.org/issue/14808
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[4:8]))
+	f.Start = int64(binary.BigEndian.Uint32(b[8:12]))
+	f.End = int64(binary.BigEndian.Uint32(b[12:16]))
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[16:20]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[20:24]))
+	f.InIf = uint32(binary.BigEndian.Uint32(b[24:28]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[28:32]))
+	f.Direction = uint8(b[32])
+	f.FlowEndReason = uint8(b[33])
+	{
+		v := binary.BigEndian.Uint16(b[34:36])
+		f.ICMPType = uint8(v >> 8)
+		f.ICMPCode = uint8(v)
+	}
+	f.Proto = uint8(b[36])
+	f.IPVersion = uint8(b[37])
+	f.TOS = uint8(b[38])
+}
+
+// layoutSoftflowd11IPv4ICMP is the field layout of the Softflowd11IPv4ICMP shape.
+var layoutSoftflowd11IPv4ICMP = []fieldSpec{{
+	id:     8,
+	length: 4,
+	pen:    0,
+}, {
+	id:     12,
+	length: 4,
+	pen:    0,
+}, {
+	id:     22,
+	length: 4,
+	pen:    0,
+}, {
+	id:     21,
+	length: 4,
+	pen:    0,
+}, {
+	id:     1,
+	length: 4,
+	pen:    0,
+}, {
+	id:     2,
+	length: 4,
+	pen:    0,
+}, {
+	id:     10,
+	length: 4,
+	pen:    0,
+}, {
+	id:     14,
+	length: 4,
+	pen:    0,
+}, {
+	id:     61,
+	length: 1,
+	pen:    0,
+}, {
+	id:     136,
+	length: 1,
+	pen:    0,
+}, {
+	id:     32,
+	length: 2,
+	pen:    0,
+}, {
+	id:     4,
+	length: 1,
+	pen:    0,
+}, {
+	id:     60,
+	length: 1,
+	pen:    0,
+}, {
+	id:     5,
+	length: 1,
+	pen:    0,
+}}
+
+// readSoftflowd11IPv6 reads a record of the Softflowd11IPv6 layout (softflowd 1.1 v9/IPFIX template 2048): 66 bytes.
+func readSoftflowd11IPv6(b []byte, f *Flow) {
+	_ = b[65] // bounds check hint to compiler; see golang.org/issue/14808
+	f.SrcAddr = netip.AddrFrom16([16]byte(b[0:16]))
+	f.DstAddr = netip.AddrFrom16([16]byte(b[16:32]))
+	f.Start = int64(binary.BigEndian.Uint32(b[32:36]))
+	f.End = int64(binary.BigEndian.Uint32(b[36:40]))
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[40:44]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[44:48]))
+	f.InIf = uint32(binary.BigEndian.Uint32(b[48:52]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[52:56]))
+	f.Direction = uint8(b[56])
+	f.FlowEndReason = uint8(b[57])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[58:60]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[60:62]))
+	f.Proto = uint8(b[62])
+	f.TCPFlags = uint16(b[63])
+	f.IPVersion = uint8(b[64])
+	f.TOS = uint8(b[65])
+}
+
+// layoutSoftflowd11IPv6 is the field layout of the Softflowd11IPv6 shape.
+var layoutSoftflowd11IPv6 = []fieldSpec{{
+	id:     27,
+	length: 16,
+	pen:    0,
+}, {
+	id:     28,
+	length: 16,
+	pen:    0,
+}, {
+	id:     22,
+	length: 4,
+	pen:    0,
+}, {
+	id:     21,
+	length: 4,
+	pen:    0,
+}, {
+	id:     1,
+	length: 4,
+	pen:    0,
+}, {
+	id:     2,
+	length: 4,
+	pen:    0,
+}, {
+	id:     10,
+	length: 4,
+	pen:    0,
+}, {
+	id:     14,
+	length: 4,
+	pen:    0,
+}, {
+	id:     61,
+	length: 1,
+	pen:    0,
+}, {
+	id:     136,
+	length: 1,
+	pen:    0,
+}, {
+	id:     7,
+	length: 2,
+	pen:    0,
+}, {
+	id:     11,
+	length: 2,
+	pen:    0,
+}, {
+	id:     4,
+	length: 1,
+	pen:    0,
+}, {
+	id:     6,
+	length: 1,
+	pen:    0,
+}, {
+	id:     60,
+	length: 1,
+	pen:    0,
+}, {
+	id:     5,
+	length: 1,
+	pen:    0,
+}}
+
+// readSoftflowd11IPv6ICMP reads a record of the Softflowd11IPv6ICMP layout (softflowd 1.1 v9/IPFIX template 2049): 63 bytes.
+func readSoftflowd11IPv6ICMP(b []byte, f *Flow) {
+	_ = b[62] // bounds check hint to compiler; see golang.org/issue/14808
+	f.SrcAddr = netip.AddrFrom16([16]byte(b[0:16]))
+	f.DstAddr = netip.AddrFrom16([16]byte(b[16:32]))
+	f.Start = int64(binary.BigEndian.Uint32(b[32:36]))
+	f.End = int64(binary.BigEndian.Uint32(b[36:40]))
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[40:44]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[44:48]))
+	f.InIf = uint32(binary.BigEndian.Uint32(b[48:52]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[52:56]))
+	f.Direction = uint8(b[56])
+	f.FlowEndReason = uint8(b[57])
+	{
+		v := binary.BigEndian.Uint16(b[58:60])
+		f.ICMPType = uint8(v >> 8)
+		f.ICMPCode = uint8(v)
+	}
+	f.Proto = uint8(b[60])
+	f.IPVersion = uint8(b[61])
+	f.TOS = uint8(b[62])
+}
+
+// layoutSoftflowd11IPv6ICMP is the field layout of the Softflowd11IPv6ICMP shape.
+var layoutSoftflowd11IPv6ICMP = []fieldSpec{{
+	id:     27,
+	length: 16,
+	pen:    0,
+}, {
+	id:     28,
+	length: 16,
+	pen:    0,
+}, {
+	id:     22,
+	length: 4,
+	pen:    0,
+}, {
+	id:     21,
+	length: 4,
+	pen:    0,
+}, {
+	id:     1,
+	length: 4,
+	pen:    0,
+}, {
+	id:     2,
+	length: 4,
+	pen:    0,
+}, {
+	id:     10,
+	length: 4,
+	pen:    0,
+}, {
+	id:     14,
+	length: 4,
+	pen:    0,
+}, {
+	id:     61,
+	length: 1,
+	pen:    0,
+}, {
+	id:     136,
+	length: 1,
+	pen:    0,
+}, {
+	id:     139,
+	length: 2,
+	pen:    0,
+}, {
+	id:     4,
+	length: 1,
+	pen:    0,
+}, {
+	id:     60,
+	length: 1,
+	pen:    0,
+}, {
+	id:     5,
+	length: 1,
+	pen:    0,
+}}
+
+// readPmacctIPv4 reads a record of the PmacctIPv4 layout (pmacct 1.7.7 nfprobe v9/IPFIX template 1024): 71 bytes.
+func readPmacctIPv4(b []byte, f *Flow) {
+	_ = b[70] // bounds check hint to compiler; see golang.org/issue/14808
+	f.End = int64(binary.BigEndian.Uint64(b[0:8]))
+	f.Start = int64(binary.BigEndian.Uint64(b[8:16]))
+	f.Bytes = uint64(binary.BigEndian.Uint64(b[16:24]))
+	f.Packets = uint64(binary.BigEndian.Uint64(b[24:32]))
+	f.IPVersion = uint8(b[32])
+	f.InIf = uint32(binary.BigEndian.Uint32(b[33:37]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[37:41]))
+	f.Direction = uint8(b[41])
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[42:46]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[46:50]))
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[50:52]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[52:54]))
+	f.TOS = uint8(b[54])
+	f.TCPFlags = uint16(b[55])
+	f.Proto = uint8(b[56])
+	f.SrcMAC = MAC(b[57:63])
+	f.DstMAC = MAC(b[63:69])
+	f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[69:71]))
+}
+
+// layoutPmacctIPv4 is the field layout of the PmacctIPv4 shape.
+var layoutPmacctIPv4 = []fieldSpec{{
+	id:     153,
+	length: 8,
+	pen:    0,
+}, {
+	id:     152,
+	length: 8,
+	pen:    0,
+}, {
+	id:     1,
+	length: 8,
+	pen:    0,
+}, {
+	id:     2,
+	length: 8,
+	pen:    0,
+}, {
+	id:     60,
+	length: 1,
+	pen:    0,
+}, {
+	id:     10,
+	length: 4,
+	pen:    0,
+}, {
+	id:     14,
+	length: 4,
+	pen:    0,
+}, {
+	id:     61,
+	length: 1,
+	pen:    0,
+}, {
+	id:     8,
+	length: 4,
+	pen:    0,
+}, {
+	id:     12,
+	length: 4,
+	pen:    0,
+}, {
+	id:     7,
+	length: 2,
+	pen:    0,
+}, {
+	id:     11,
+	length: 2,
+	pen:    0,
+}, {
+	id:     5,
+	length: 1,
+	pen:    0,
+}, {
+	id:     6,
+	length: 1,
+	pen:    0,
+}, {
+	id:     4,
+	length: 1,
+	pen:    0,
+}, {
+	id:     56,
+	length: 6,
+	pen:    0,
+}, {
+	id:     80,
+	length: 6,
+	pen:    0,
+}, {
+	id:     58,
+	length: 2,
+	pen:    0,
+}}
+
+// readPmacctIPv6 reads a record of the PmacctIPv6 layout (pmacct 1.7.7 nfprobe v9/IPFIX template 2048): 95 bytes.
+func readPmacctIPv6(b []byte, f *Flow) {
+	_ = b[94] // bounds check hint to compiler; see golang.org/issue/14808
+	f.End = int64(binary.BigEndian.Uint64(b[0:8]))
+	f.Start = int64(binary.BigEndian.Uint64(b[8:16]))
+	f.Bytes = uint64(binary.BigEndian.Uint64(b[16:24]))
+	f.Packets = uint64(binary.BigEndian.Uint64(b[24:32]))
+	f.IPVersion = uint8(b[32])
+	f.InIf = uint32(binary.BigEndian.Uint32(b[33:37]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[37:41]))
+	f.Direction = uint8(b[41])
+	f.SrcAddr = netip.AddrFrom16([16]byte(b[42:58]))
+	f.DstAddr = netip.AddrFrom16([16]byte(b[58:74]))
+	f.TOS = uint8(b[74])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[75:77]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[77:79]))
+	f.TCPFlags = uint16(b[79])
+	f.Proto = uint8(b[80])
+	f.SrcMAC = MAC(b[81:87])
+	f.DstMAC = MAC(b[87:93])
+	f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[93:95]))
+}
+
+// layoutPmacctIPv6 is the field layout of the PmacctIPv6 shape.
+var layoutPmacctIPv6 = []fieldSpec{{
+	id:     153,
+	length: 8,
+	pen:    0,
+}, {
+	id:     152,
+	length: 8,
+	pen:    0,
+}, {
+	id:     1,
+	length: 8,
+	pen:    0,
+}, {
+	id:     2,
+	length: 8,
+	pen:    0,
+}, {
+	id:     60,
+	length: 1,
+	pen:    0,
+}, {
+	id:     10,
+	length: 4,
+	pen:    0,
+}, {
+	id:     14,
+	length: 4,
+	pen:    0,
+}, {
+	id:     61,
+	length: 1,
+	pen:    0,
+}, {
+	id:     27,
+	length: 16,
+	pen:    0,
+}, {
+	id:     28,
+	length: 16,
+	pen:    0,
+}, {
+	id:     5,
+	length: 1,
+	pen:    0,
+}, {
+	id:     7,
+	length: 2,
+	pen:    0,
+}, {
+	id:     11,
+	length: 2,
+	pen:    0,
+}, {
+	id:     6,
+	length: 1,
+	pen:    0,
+}, {
+	id:     4,
+	length: 1,
+	pen:    0,
+}, {
+	id:     56,
+	length: 6,
+	pen:    0,
+}, {
+	id:     80,
+	length: 6,
+	pen:    0,
+}, {
+	id:     58,
+	length: 2,
+	pen:    0,
+}}
+
 // shapeReaders maps a template's layout key (see layoutKey) to its
 // straight-line reader.
 var shapeReaders = map[string]func([]byte, *Flow){
@@ -771,4 +1307,10 @@ var shapeReaders = map[string]func([]byte, *Flow){
 	"0.8.4,0.12.4,0.22.4,0.21.4,0.1.4,0.2.4,0.10.4,0.14.4,0.32.2,0.60.1,0.5.1,":                                                                                    readSoftflowdIPFIXIPv4ICMP,
 	"0.27.16,0.28.16,0.22.4,0.21.4,0.1.4,0.2.4,0.10.4,0.14.4,0.7.2,0.11.2,0.4.1,0.6.1,0.60.1,0.5.1,":                                                               readSoftflowdIPFIXIPv6,
 	"0.27.16,0.28.16,0.22.4,0.21.4,0.1.4,0.2.4,0.10.4,0.14.4,0.139.2,0.60.1,0.5.1,":                                                                                readSoftflowdIPFIXIPv6ICMP,
+	"0.8.4,0.12.4,0.22.4,0.21.4,0.1.4,0.2.4,0.10.4,0.14.4,0.61.1,0.136.1,0.7.2,0.11.2,0.4.1,0.6.1,0.60.1,0.5.1,":                                                   readSoftflowd11IPv4,
+	"0.8.4,0.12.4,0.22.4,0.21.4,0.1.4,0.2.4,0.10.4,0.14.4,0.61.1,0.136.1,0.32.2,0.4.1,0.60.1,0.5.1,":                                                               readSoftflowd11IPv4ICMP,
+	"0.27.16,0.28.16,0.22.4,0.21.4,0.1.4,0.2.4,0.10.4,0.14.4,0.61.1,0.136.1,0.7.2,0.11.2,0.4.1,0.6.1,0.60.1,0.5.1,":                                                readSoftflowd11IPv6,
+	"0.27.16,0.28.16,0.22.4,0.21.4,0.1.4,0.2.4,0.10.4,0.14.4,0.61.1,0.136.1,0.139.2,0.4.1,0.60.1,0.5.1,":                                                           readSoftflowd11IPv6ICMP,
+	"0.153.8,0.152.8,0.1.8,0.2.8,0.60.1,0.10.4,0.14.4,0.61.1,0.8.4,0.12.4,0.7.2,0.11.2,0.5.1,0.6.1,0.4.1,0.56.6,0.80.6,0.58.2,":                                    readPmacctIPv4,
+	"0.153.8,0.152.8,0.1.8,0.2.8,0.60.1,0.10.4,0.14.4,0.61.1,0.27.16,0.28.16,0.5.1,0.7.2,0.11.2,0.6.1,0.4.1,0.56.6,0.80.6,0.58.2,":                                 readPmacctIPv6,
 }

@@ -57,6 +57,22 @@ var Shapes = []Shape{
 		27, 16, 28, 16, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1)},
 	{Name: "SoftflowdIPFIXIPv6ICMP", Source: "softflowd IPFIX template 2049", Fields: spec(
 		27, 16, 28, 16, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 139, 2, 60, 1, 5, 1)},
+	// softflowd 1.1.0 (Debian 12), default "-T full", NetFlow v9 and IPFIX
+	// (testdata/softflowd-v9.pcap, softflowd-ipfix.pcap).
+	{Name: "Softflowd11IPv4", Source: "softflowd 1.1 v9/IPFIX template 1024", Fields: spec(
+		8, 4, 12, 4, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 61, 1, 136, 1, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1)},
+	{Name: "Softflowd11IPv4ICMP", Source: "softflowd 1.1 v9/IPFIX template 1025", Fields: spec(
+		8, 4, 12, 4, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 61, 1, 136, 1, 32, 2, 4, 1, 60, 1, 5, 1)},
+	{Name: "Softflowd11IPv6", Source: "softflowd 1.1 v9/IPFIX template 2048", Fields: spec(
+		27, 16, 28, 16, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 61, 1, 136, 1, 7, 2, 11, 2, 4, 1, 6, 1, 60, 1, 5, 1)},
+	{Name: "Softflowd11IPv6ICMP", Source: "softflowd 1.1 v9/IPFIX template 2049", Fields: spec(
+		27, 16, 28, 16, 22, 4, 21, 4, 1, 4, 2, 4, 10, 4, 14, 4, 61, 1, 136, 1, 139, 2, 4, 1, 60, 1, 5, 1)},
+	// pmacct 1.7.7 nfprobe with src/dst host, ports, proto, tos, tcpflags,
+	// MACs and VLAN aggregated (testdata/pmacct-v9.pcap, pmacct-ipfix.pcap).
+	{Name: "PmacctIPv4", Source: "pmacct 1.7.7 nfprobe v9/IPFIX template 1024", Fields: spec(
+		153, 8, 152, 8, 1, 8, 2, 8, 60, 1, 10, 4, 14, 4, 61, 1, 8, 4, 12, 4, 7, 2, 11, 2, 5, 1, 6, 1, 4, 1, 56, 6, 80, 6, 58, 2)},
+	{Name: "PmacctIPv6", Source: "pmacct 1.7.7 nfprobe v9/IPFIX template 2048", Fields: spec(
+		153, 8, 152, 8, 1, 8, 2, 8, 60, 1, 10, 4, 14, 4, 61, 1, 27, 16, 28, 16, 5, 1, 7, 2, 11, 2, 6, 1, 4, 1, 56, 6, 80, 6, 58, 2)},
 }
 
 // PENV7 is a pseudo enterprise number for the two NetFlow v7 record fields

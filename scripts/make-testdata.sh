@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# make-testdata.sh: regenerate the real-exporter captures under testdata/ and
+# their tshark expectations (testdata/<name>.pcap + testdata/<name>.tshark.json).
+#
+#   sudo scripts/make-testdata.sh            # everything
+#   sudo scripts/make-testdata.sh NAME...    # only these captures (see CAPTURES below)
+#
+# What it does (see testdata/README.md):
+#   1. installs the Debian packages it needs (softflowd pmacct fprobe tshark
+#      tcpdump socat) if they are missing;
+#   2. writes testdata/synthetic-traffic.pcap with testdata/internal/synth
+#      (deterministic: fixed seed and start time);
+#   3. for each capture: starts a UDP sink (socat) on 127.0.0.1:PORT and
+#      `tcpdump -i lo udp port PORT`, runs the exporter on the synthetic pcap
+#      sending to 127.0.0.1:PORT, then stops what it started (by PID);
+#   4. reduces `tshark -T json` of each capture to <name>.tshark.json with
+#      testdata/internal/tsharkjson.
+#
+# Only loopback is used. Every wait is bounded. Must run as root (tcpdump on
+# lo, apt-get). Idempotent: outputs are overwritten; reruns differ only in
+# export timestamps and uptimes, exporter source ports, the flows picked by
+# pmacct's random sampling, and fprobe's record order and First/Last (it
+# derives them from the wall clock).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TD=$ROOT/testdata
+SYNTH=$TD/synthetic-traffic.pcap
+
+if [[ $(id -u) -ne 0 ]]; then
+	echo "make-testdata.sh: must run as root (tcpdump on lo, apt-get)" >&2
+	exit 1
+fi
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# ---- packages ---------------------------------------------------------------
+need=()
+for pair in softflowd:softflowd pmacctd:pmacct fprobe:fprobe tshark:tshark tcpdump:tcpdump socat:socat; do
+	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
+done
+if ((${#need[@]})); then
+	log "installing ${need[*]}"
+	apt-get update
+	DEBIAN_FRONTEND=noninteractive apt-get install -y "${need[@]}"
+fi
+command -v go >/dev/null || { echo "make-testdata.sh: go not found" >&2; exit 1; }
+
+# ---- process bookkeeping ------------------------------------------------------
+WORK=$(mktemp -d /tmp/nfkit-testdata.XXXXXX)
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null || true
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+forget() { # drop a PID from PIDS once it has been stopped
+	local p keep=()
+	for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+	PIDS=("${keep[@]}")
+}
+
+# stop PID [SIGNAL]: signal a process we started, wait at most 10 s, then KILL.
+stop() {
+	local pid=$1 sig=${2:-TERM} i
+	kill -"$sig" "$pid" 2>/dev/null || true
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		echo "warning: PID $pid ignored SIG$sig, killing it" >&2
+		kill -KILL "$pid" 2>/dev/null || true
+	fi
+	wait "$pid" 2>/dev/null || true
+	forget "$pid"
+}
+
+# wait_for FILE PATTERN SECONDS: wait until FILE contains PATTERN.
+wait_for() {
+	local f=$1 pat=$2 t=$3 i
+	for ((i = 0; i < t * 10; i++)); do
+		grep -q -- "$pat" "$f" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "timed out waiting for '$pat' in $f" >&2
+	return 1
+}
+
+# ---- tools ------------------------------------------------------------------
+# testdata/internal is its own Go module (go.mod there requires gopacket), so
+# the project's go.mod stays free of it: `go mod tidy` at the root ignores
+# testdata/ and would drop the requirement anyway.
+log "building testdata/internal/{synth,tsharkjson}"
+(cd "$TD/internal" && go build -o "$WORK/synth" ./synth && go build -o "$WORK/tsharkjson" ./tsharkjson)
+"$WORK/synth" -o "$SYNTH"
+
+# ---- capture harness ----------------------------------------------------------
+SINK_PID= DUMP_PID=
+start_capture() { # NAME PORT
+	local name=$1 port=$2
+	rm -f "$TD/$name.pcap" "$TD/$name.tshark.json"
+	socat -u "UDP-RECV:$port,bind=127.0.0.1,reuseaddr" /dev/null &
+	SINK_PID=$!
+	PIDS+=("$SINK_PID")
+	tcpdump -i lo -n -U -Z root -w "$TD/$name.pcap" "udp and dst host 127.0.0.1 and dst port $port" \
+		>"$WORK/$name.tcpdump.log" 2>&1 &
+	DUMP_PID=$!
+	PIDS+=("$DUMP_PID")
+	wait_for "$WORK/$name.tcpdump.log" "listening on" 20
+	sleep 0.5
+}
+
+finish_capture() { # NAME PORT
+	local name=$1 port=$2 n
+	sleep 1 # let the last datagrams reach tcpdump
+	stop "$DUMP_PID" INT
+	stop "$SINK_PID" TERM
+	n=$(tshark -r "$TD/$name.pcap" 2>/dev/null | wc -l)
+	if ((n == 0)); then
+		echo "error: $name.pcap captured no export packets" >&2
+		exit 1
+	fi
+	(cd "$ROOT" && "$WORK/tsharkjson" -port "$port" -o "$TD/$name.tshark.json" "$TD/$name.pcap")
+	log "$name: $n packets, $(grep -o '"data_records": [0-9]*' "$TD/$name.tshark.json")"
+}
+
+# softflowd NAME PORT ARGS...: read the pcap with packet times (-a), no
+# control socket (-c none, else it never exits), foreground (-d).
+# Two things make its output depend on the run, and both are pinned here:
+#  - it exports the first 16 bytes of the -r argument as the interface name
+#    (IE 82 in its options data): run it from testdata/ with a relative name;
+#  - its IPFIX meteringProcessId (IE 143) is its PID: run it as PID 1 of a
+#    fresh PID namespace (unshare), where available.
+PIDNS=()
+if unshare --pid --fork --kill-child true 2>/dev/null; then
+	PIDNS=(unshare --pid --fork --kill-child)
+fi
+softflowd_capture() {
+	local name=$1 port=$2
+	shift 2
+	start_capture "$name" "$port"
+	log "$name: softflowd -r synthetic-traffic.pcap -d -c none -a $* -n 127.0.0.1:$port"
+	(cd "$TD" && timeout 120 "${PIDNS[@]}" softflowd -r "$(basename "$SYNTH")" -d -c none -a "$@" -n "127.0.0.1:$port") \
+		>"$WORK/$name.log" 2>&1 || {
+		cat "$WORK/$name.log" >&2
+		exit 1
+	}
+	finish_capture "$name" "$port"
+}
+
+# pmacct NAME PORT VERSION [EXTRA CONFIG LINES...]: pmacctd + nfprobe reading
+# the pcap; it keeps waiting after the file (pcap_savefile_wait), so it is
+# stopped with SIGTERM once it has read everything: nfprobe then exports all
+# flows it still holds.
+pmacct_capture() {
+	local name=$1 port=$2 version=$3 conf pid
+	shift 3
+	conf=$WORK/$name.conf
+	{
+		echo "daemonize: false"
+		echo "pcap_savefile: $SYNTH"
+		echo "pcap_savefile_wait: true"
+		echo "plugins: nfprobe"
+		echo "nfprobe_receiver: 127.0.0.1:$port"
+		echo "nfprobe_version: $version"
+		echo "aggregate: src_host,dst_host,src_port,dst_port,proto,tos,tcpflags,src_mac,dst_mac,vlan"
+		local l
+		for l in "$@"; do echo "$l"; done
+	} >"$conf"
+	start_capture "$name" "$port"
+	log "$name: pmacctd -f $name.conf ($(grep -v -e '^daemonize' -e '^pcap_savefile:' "$conf" | paste -sd';'))"
+	pmacctd -f "$conf" >"$WORK/$name.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_for "$WORK/$name.log" "finished reading PCAP capture file" 60 || { cat "$WORK/$name.log" >&2; exit 1; }
+	sleep 1
+	stop "$pid" TERM # pmacctd may exit non-zero here ("connection lost to plugin"): harmless
+	finish_capture "$name" "$port"
+}
+
+# fprobe NAME PORT VERSION: fprobe reads a pcap only from stdin; fed at full
+# speed it loses packets at EOF, so the file is paced in 2 KiB chunks.
+pace() {
+	local f=$1 size chunks i
+	size=$(stat -c %s "$f")
+	chunks=$(((size + 2047) / 2048))
+	for ((i = 0; i < chunks; i++)); do
+		dd if="$f" bs=2048 skip="$i" count=1 status=none
+		sleep 0.02
+	done
+}
+fprobe_capture() {
+	local name=$1 port=$2 version=$3
+	start_capture "$name" "$port"
+	log "$name: fprobe -i - -l 2 -n $version 127.0.0.1:$port < synthetic-traffic.pcap (paced)"
+	pace "$SYNTH" | timeout 120 fprobe -i - -l 2 -n "$version" "127.0.0.1:$port" >"$WORK/$name.log" 2>&1 || {
+		cat "$WORK/$name.log" >&2
+		exit 1
+	}
+	finish_capture "$name" "$port"
+}
+
+# ---- the captures -------------------------------------------------------------
+# name                               port   how
+CAPTURES=(
+	"softflowd-v1                    20101  softflowd_capture -v 1"
+	"softflowd-v5                    20102  softflowd_capture -v 5"
+	"softflowd-v9                    20103  softflowd_capture -v 9 -6"
+	"softflowd-v9-sampling           20104  softflowd_capture -v 9 -6 -s 10"
+	"softflowd-ipfix                 20105  softflowd_capture -v 10 -6"
+	"softflowd-ipfix-biflow          20106  softflowd_capture -v 10 -6 -b"
+	"softflowd-ipfix-abstime-milli   20107  softflowd_capture -v 10 -6 -A milli"
+	"softflowd-ipfix-abstime-micro   20108  softflowd_capture -v 10 -6 -A micro"
+	"softflowd-ipfix-abstime-nano    20109  softflowd_capture -v 10 -6 -A nano"
+	"softflowd-ipfix-ether           20110  softflowd_capture -v 10 -6 -T ether"
+	"pmacct-v9                       20201  pmacct_capture 9"
+	"pmacct-ipfix                    20202  pmacct_capture 10"
+	"pmacct-v9-sampling              20203  pmacct_capture 9 sampling_rate:~10"
+	"pmacct-ipfix-sampling           20204  pmacct_capture 10 sampling_rate:~10"
+	"pmacct-ipfix-usec               20205  pmacct_capture 10 nfprobe_tstamp_usec:~true"
+	"fprobe-v5                       20301  fprobe_capture 5"
+	"fprobe-v7                       20302  fprobe_capture 7"
+)
+
+want=("$@")
+for entry in "${CAPTURES[@]}"; do
+	read -r name port fn args <<<"$entry"
+	if ((${#want[@]})); then
+		match=
+		for w in "${want[@]}"; do [[ $w == "$name" ]] && match=1; done
+		[[ -n $match ]] || continue
+	fi
+	# shellcheck disable=SC2086 # args are split on purpose; "~" stands for a space in config lines
+	read -r -a argv <<<"$args"
+	for i in "${!argv[@]}"; do argv[i]=${argv[i]//\~/ }; done
+	"$fn" "$name" "$port" "${argv[@]}"
+done
+
+log "done: $(du -sh "$TD" | cut -f1) in testdata/"

@@ -1,0 +1,556 @@
+// Command tsharkjson runs tshark's CFLOW (NetFlow/IPFIX) dissector on a
+// capture of flow exports and reduces its JSON output to the expectations
+// file testdata/<name>.tshark.json used by the decoder tests.
+//
+// Usage:
+//
+//	cd testdata/internal && go run ./tsharkjson -port 20101 -o ../x.tshark.json ../x.pcap
+//
+// tshark is run as
+//
+//	TZ=UTC tshark -n -r X.pcap -d udp.port==PORT,cflow -T json -J "frame ip ipv6 cflow"
+//
+// without --no-duplicate-keys: the JSON is parsed here token by token, so
+// that repeated keys (a field shown twice in one record, e.g. RFC 5103
+// reverse elements, which tshark names like the forward element) are kept
+// in the order tshark printed them. See testdata/README.md for the format.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ---- ordered JSON values -------------------------------------------------
+
+// obj is a JSON object that keeps key order and repeated keys.
+type obj struct {
+	keys []string
+	vals []any // string | *obj | []any | json.Number | bool | nil
+}
+
+func (o *obj) add(k string, v any) { o.keys = append(o.keys, k); o.vals = append(o.vals, v) }
+
+// get returns the first value stored under k.
+func (o *obj) get(k string) (any, bool) {
+	for i, kk := range o.keys {
+		if kk == k {
+			return o.vals[i], true
+		}
+	}
+	return nil, false
+}
+
+func (o *obj) str(k string) string {
+	v, _ := o.get(k)
+	s, _ := v.(string)
+	return s
+}
+
+func parseValue(d *json.Decoder) (any, error) {
+	t, err := d.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := t.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			o := &obj{}
+			for d.More() {
+				kt, err := d.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := parseValue(d)
+				if err != nil {
+					return nil, err
+				}
+				o.add(kt.(string), v)
+			}
+			_, err := d.Token() // '}'
+			return o, err
+		case '[':
+			var a []any
+			for d.More() {
+				v, err := parseValue(d)
+				if err != nil {
+					return nil, err
+				}
+				a = append(a, v)
+			}
+			_, err := d.Token() // ']'
+			return a, err
+		}
+		return nil, fmt.Errorf("unexpected %v", t)
+	default:
+		return t, nil
+	}
+}
+
+// ---- ordered output ------------------------------------------------------
+
+// out is an ordered object for the output file; values are string, int,
+// bool, []string, *out or []*out (or []any of those).
+type out struct {
+	keys []string
+	vals []any
+}
+
+func (o *out) set(k string, v any) *out {
+	for i, kk := range o.keys {
+		if kk == k {
+			o.vals[i] = v
+			return o
+		}
+	}
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+	return o
+}
+
+// addMulti stores v under k; a repeated key turns the value into an array.
+func (o *out) addMulti(k, v string) {
+	for i, kk := range o.keys {
+		if kk == k {
+			switch old := o.vals[i].(type) {
+			case string:
+				o.vals[i] = []string{old, v}
+			case []string:
+				o.vals[i] = append(old, v)
+			}
+			return
+		}
+	}
+	o.keys = append(o.keys, k)
+	o.vals = append(o.vals, v)
+}
+
+func quote(s string) string {
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetEscapeHTML(false)
+	_ = e.Encode(s)
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+func write(w *bytes.Buffer, v any, ind string) {
+	const step = "  "
+	switch v := v.(type) {
+	case *out:
+		if len(v.keys) == 0 {
+			w.WriteString("{}")
+			return
+		}
+		w.WriteString("{\n")
+		for i, k := range v.keys {
+			w.WriteString(ind + step + quote(k) + ": ")
+			write(w, v.vals[i], ind+step)
+			if i < len(v.keys)-1 {
+				w.WriteByte(',')
+			}
+			w.WriteByte('\n')
+		}
+		w.WriteString(ind + "}")
+	case []*out:
+		a := make([]any, len(v))
+		for i := range v {
+			a[i] = v[i]
+		}
+		write(w, a, ind)
+	case []string:
+		// Short scalar arrays stay on one line.
+		w.WriteByte('[')
+		for i, s := range v {
+			if i > 0 {
+				w.WriteString(", ")
+			}
+			w.WriteString(quote(s))
+		}
+		w.WriteByte(']')
+	case []any:
+		if len(v) == 0 {
+			w.WriteString("[]")
+			return
+		}
+		w.WriteString("[\n")
+		for i, e := range v {
+			w.WriteString(ind + step)
+			write(w, e, ind+step)
+			if i < len(v)-1 {
+				w.WriteByte(',')
+			}
+			w.WriteByte('\n')
+		}
+		w.WriteString(ind + "]")
+	case string:
+		w.WriteString(quote(v))
+	case int:
+		w.WriteString(strconv.Itoa(v))
+	case bool:
+		w.WriteString(strconv.FormatBool(v))
+	default:
+		panic(fmt.Sprintf("write: %T", v))
+	}
+}
+
+// ---- reduction -----------------------------------------------------------
+
+// flatten copies every field below o into r: "*_tree" subtrees and text
+// labels are descended into, repeated names become arrays.
+func flatten(o *obj, r *out) {
+	for i, k := range o.keys {
+		flattenValue(k, o.vals[i], r)
+	}
+}
+
+func flattenValue(k string, v any, r *out) {
+	switch v := v.(type) {
+	case *obj:
+		flatten(v, r)
+	case []any:
+		for _, e := range v {
+			flattenValue(k, e, r)
+		}
+	case string:
+		r.addMulti(k, v)
+	case json.Number:
+		r.addMulti(k, v.String())
+	case bool:
+		r.addMulti(k, strconv.FormatBool(v))
+	case nil:
+		r.addMulti(k, "")
+	}
+}
+
+var (
+	reFlowSet  = regexp.MustCompile(`^(Flow)?Set \d+ \[id=(\d+)\]`)
+	rePDU      = regexp.MustCompile(`^pdu \d+/\d+$`)
+	reTemplate = regexp.MustCompile(`^(Options )?Template \(Id = (\d+)`)
+	reField    = regexp.MustCompile(`^Field \(\d+/\d+\)( \[Scope\])?: (.*)$`)
+	reFlow     = regexp.MustCompile(`^Flow \d+$`)
+)
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		panic(fmt.Sprintf("not a number: %q", s))
+	}
+	return n
+}
+
+type tmplKey struct{ frame, id int }
+
+type reducer struct {
+	kinds map[tmplKey]string // template kind by defining frame and id
+	stats struct{ packets, templates, optTemplates, records, optRecords, undecoded int }
+}
+
+// template reduces one "Template (Id = N, ...)" or "Options Template" node.
+func (rd *reducer) template(label string, t *obj) *out {
+	m := reTemplate.FindStringSubmatch(label)
+	res := &out{}
+	res.set("template_id", atoi(t.str("cflow.template_id")))
+	var scope, fields []*out
+	extra := &out{}
+	for i, k := range t.keys {
+		switch k {
+		case "cflow.template_id", "cflow.template_field_count", "cflow.option_scope_length", "cflow.option_length",
+			"cflow.template_ipfix_total_field_count", "cflow.template_ipfix_scope_field_count":
+			continue
+		}
+		fm := reField.FindStringSubmatch(k)
+		fo, isObj := t.vals[i].(*obj)
+		if fm == nil || !isObj {
+			flattenValue(k, t.vals[i], extra)
+			continue
+		}
+		f := &out{}
+		f.set("name", fm[2])
+		for j, fk := range fo.keys {
+			s, _ := fo.vals[j].(string)
+			switch fk {
+			case "cflow.template_field_type", "cflow.template_ipfix_field_type", "cflow.scope_field_type":
+				f.set("type", atoi(s))
+			case "cflow.template_field_length":
+				f.set("length", atoi(s))
+			case "cflow.template_ipfix_field_pen":
+				f.set("pen", atoi(s))
+			case "cflow.template_ipfix_pen_provided":
+				// implied by "pen"
+			default:
+				flattenValue(fk, fo.vals[j], f)
+			}
+		}
+		// canonical key order: name, type, pen, length, rest
+		g := &out{}
+		for _, k := range []string{"name", "type", "pen", "length"} {
+			for j, kk := range f.keys {
+				if kk == k {
+					g.set(k, f.vals[j])
+				}
+			}
+		}
+		for j, kk := range f.keys {
+			switch kk {
+			case "name", "type", "pen", "length":
+			default:
+				g.set(kk, f.vals[j])
+			}
+		}
+		if fm[1] != "" {
+			scope = append(scope, g)
+		} else {
+			fields = append(fields, g)
+		}
+	}
+	if m[1] != "" {
+		if scope == nil {
+			scope = []*out{}
+		}
+		res.set("scope_fields", scope)
+		rd.stats.optTemplates++
+	} else {
+		rd.stats.templates++
+	}
+	if fields == nil {
+		fields = []*out{}
+	}
+	res.set("fields", fields)
+	if len(extra.keys) > 0 {
+		res.set("extra", extra)
+	}
+	return res
+}
+
+func (rd *reducer) flowset(frame, version int, label string, fs *obj) *out {
+	m := reFlowSet.FindStringSubmatch(label)
+	id := atoi(m[2])
+	res := &out{}
+	res.set("id", id)
+	var templates []*out
+	var records []*out
+	extra := &out{}
+	tmplFrame := 0
+	for i, k := range fs.keys {
+		v := fs.vals[i]
+		switch {
+		case k == "cflow.flowset_id":
+		case k == "cflow.flowset_length":
+			res.set("length", atoi(v.(string)))
+		case k == "cflow.template_frame":
+			tmplFrame = atoi(v.(string))
+		case reTemplate.MatchString(k):
+			t := rd.template(k, v.(*obj))
+			kind := "template"
+			if strings.HasPrefix(k, "Options ") {
+				kind = "options_template"
+			}
+			tid, _ := t.vals[0].(int)
+			key := tmplKey{frame, tid}
+			if _, seen := rd.kinds[key]; !seen {
+				rd.kinds[key] = kind
+			}
+			templates = append(templates, t)
+		case reFlow.MatchString(k):
+			r := &out{}
+			flatten(v.(*obj), r)
+			records = append(records, r)
+		default:
+			flattenValue(k, v, extra)
+		}
+	}
+	switch {
+	case id == 0 && version == 9, id == 2 && version == 10:
+		res.set("kind", "template")
+	case id == 1 && version == 9, id == 3 && version == 10:
+		res.set("kind", "options_template")
+	case id >= 256:
+		res.set("template_id", id)
+		kind, ok := rd.kinds[tmplKey{tmplFrame, id}]
+		switch {
+		case tmplFrame == 0 || !ok:
+			res.set("kind", "data")
+			res.set("undecoded", true) // tshark had no template for it
+			rd.stats.undecoded++
+		case kind == "options_template":
+			res.set("kind", "options_data")
+			rd.stats.optRecords += len(records)
+		default:
+			res.set("kind", "data")
+			rd.stats.records += len(records)
+		}
+		if tmplFrame != 0 {
+			res.set("template_frame", tmplFrame)
+		}
+	default:
+		res.set("kind", "reserved")
+	}
+	if templates != nil {
+		res.set("templates", templates)
+	}
+	if records != nil || id >= 256 {
+		if records == nil {
+			records = []*out{}
+		}
+		res.set("records", records)
+	}
+	if len(extra.keys) > 0 {
+		res.set("extra", extra)
+	}
+	return res
+}
+
+func (rd *reducer) packet(layers *obj) (*out, error) {
+	p := &out{}
+	fr, _ := layers.get("frame")
+	frObj, ok := fr.(*obj)
+	if !ok {
+		return nil, errors.New("no frame layer")
+	}
+	frame := atoi(frObj.str("frame.number"))
+	p.set("frame", frame)
+	src := ""
+	if ip, ok := layers.get("ip"); ok {
+		src = ip.(*obj).str("ip.src")
+	} else if ip, ok := layers.get("ipv6"); ok {
+		src = ip.(*obj).str("ipv6.src")
+	}
+	p.set("src", src)
+	cv, ok := layers.get("cflow")
+	if !ok {
+		return nil, fmt.Errorf("frame %d: no cflow layer", frame)
+	}
+	c, ok := cv.(*obj)
+	if !ok {
+		return nil, fmt.Errorf("frame %d: cflow layer is %T (several PDUs in one frame?)", frame, cv)
+	}
+	version := atoi(c.str("cflow.version"))
+	p.set("version", version)
+	header := &out{}
+	var flowsets, records []*out
+	for i, k := range c.keys {
+		v := c.vals[i]
+		switch {
+		case reFlowSet.MatchString(k):
+			flowsets = append(flowsets, rd.flowset(frame, version, k, v.(*obj)))
+		case rePDU.MatchString(k):
+			r := &out{}
+			flatten(v.(*obj), r)
+			records = append(records, r)
+			rd.stats.records++
+		default:
+			flattenValue(k, v, header)
+		}
+	}
+	p.set("header", header)
+	if version == 9 || version == 10 {
+		if flowsets == nil {
+			flowsets = []*out{}
+		}
+		p.set("flowsets", flowsets)
+	} else {
+		if records == nil {
+			records = []*out{}
+		}
+		p.set("records", records)
+	}
+	rd.stats.packets++
+	return p, nil
+}
+
+func main() {
+	port := flag.Int("port", 0, "UDP port of the exports (decoded as cflow)")
+	outPath := flag.String("o", "", "output file (default: <pcap without .pcap>.tshark.json)")
+	tsharkBin := flag.String("tshark", "tshark", "tshark binary")
+	flag.Parse()
+	if flag.NArg() != 1 || *port == 0 {
+		fmt.Fprintln(os.Stderr, "usage: tsharkjson -port N [-o out.json] capture.pcap")
+		os.Exit(2)
+	}
+	pcap := flag.Arg(0)
+	if *outPath == "" {
+		*outPath = strings.TrimSuffix(pcap, ".pcap") + ".tshark.json"
+	}
+	if err := run(*tsharkBin, pcap, *port, *outPath); err != nil {
+		fmt.Fprintln(os.Stderr, "tsharkjson:", err)
+		os.Exit(1)
+	}
+}
+
+func run(tsharkBin, pcap string, port int, outPath string) error {
+	env := append(os.Environ(), "TZ=UTC", "LC_ALL=C")
+	ver, err := exec.Command(tsharkBin, "-v").Output()
+	if err != nil {
+		return fmt.Errorf("tshark -v: %w", err)
+	}
+	verLine, _, _ := strings.Cut(string(ver), "\n")
+
+	cmd := exec.Command(tsharkBin, "-n", "-r", pcap, "-d", fmt.Sprintf("udp.port==%d,cflow", port),
+		"-T", "json", "-J", "frame ip ipv6 cflow")
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	d := json.NewDecoder(stdout)
+	d.UseNumber()
+	top, perr := parseValue(d)
+	io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("tshark: %w: %s", err, stderr.String())
+	}
+	if perr != nil {
+		return fmt.Errorf("parsing tshark json: %w", perr)
+	}
+	arr, ok := top.([]any)
+	if !ok {
+		return errors.New("tshark json: not an array")
+	}
+	rd := &reducer{kinds: map[tmplKey]string{}}
+	var packets []*out
+	for _, e := range arr {
+		src, _ := e.(*obj).get("_source")
+		layers, _ := src.(*obj).get("layers")
+		p, err := rd.packet(layers.(*obj))
+		if err != nil {
+			return err
+		}
+		packets = append(packets, p)
+	}
+	if packets == nil {
+		packets = []*out{}
+	}
+	res := &out{}
+	res.set("capture", filepath.Base(pcap))
+	res.set("tshark", verLine)
+	res.set("port", port)
+	counts := &out{}
+	counts.set("packets", rd.stats.packets)
+	counts.set("templates", rd.stats.templates)
+	counts.set("options_templates", rd.stats.optTemplates)
+	counts.set("data_records", rd.stats.records)
+	counts.set("options_records", rd.stats.optRecords)
+	counts.set("undecoded_flowsets", rd.stats.undecoded)
+	res.set("counts", counts)
+	res.set("packets", packets)
+	var b bytes.Buffer
+	write(&b, res, "")
+	b.WriteByte('\n')
+	return os.WriteFile(outPath, b.Bytes(), 0o644)
+}
