@@ -451,3 +451,51 @@ func TestV7(t *testing.T) {
 	f, _ := r.Lookup(penV7, 2)
 	check(t, "router shortcut", string(f.AppendJSON(nil)), `"203.0.113.254"`)
 }
+
+func TestStateRoundTrip(t *testing.T) {
+	var d Decoder
+	var p Packet
+	if err := d.Decode(loopback, loadHex(t, "ipfix_templates_5_plus_20flows.hex")[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Decode(exporter2, loadHex(t, "v9_template_2templates_8flows.hex")[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	// A v9 sampler announcement too.
+	opts := set(1, v9OptionsTemplate(257, []fs{{id: 1, length: 4}}, []fs{{id: 48, length: 1}, {id: 50, length: 4}}), u16(0))
+	if err := d.Decode(exporter2, v9Packet(1, exportSecs, 2, 0, 2, opts, set(257, u32(0), u8(5), u32(64), u16(0))), &p); err != nil {
+		t.Fatal(err)
+	}
+	state, err := d.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d2 Decoder
+	if err := d2.UnmarshalState(state); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "templates restored", d2.NumTemplates(), d.NumTemplates())
+	check(t, "sampler restored", d2.SamplingRate(exporter2, 0, 5), 64)
+	again, _ := d2.MarshalState()
+	check(t, "stable state", string(again), string(state))
+	// Data right after the "restart" decodes, including IPFIX uptime
+	// times that need the restored system init time.
+	if err := d2.Decode(loopback, loadHex(t, "ipfix_data_only_2sets_3flows.hex")[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "records", len(p.Records), 3)
+	if p.Records[0].Has&HasStart == 0 {
+		t.Error("restored decoder lost the system init time")
+	}
+	if err := d2.Decode(exporter2, loadHex(t, "v9_data_only_3pkts_12flows_each.hex")[0], &p); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "v9 records", len(p.Records), 12)
+	// Corrupt entries are reported, valid ones kept.
+	var d3 Decoder
+	bad := []byte(`{"format":1,"templates":[{"exporter":"192.0.2.1","version":10,"domain":0,"id":256,"def":"01000001"},
+		{"exporter":"192.0.2.1","version":10,"domain":0,"id":257,"def":"010100010008000400"}]}`)
+	if err := d3.UnmarshalState(bad); !errors.Is(err, ErrTemplate) {
+		t.Errorf("UnmarshalState(bad) = %v, want ErrTemplate", err)
+	}
+}

@@ -19,9 +19,9 @@ type TemplateField struct {
 	// Offset is the field's offset in a record, or -1 when a
 	// variable-length field precedes it.
 	Offset int
-	// Normalized is set when the field feeds a Flow field (Flow.Has says
-	// which).
-	Normalized bool
+	// Target is the set of Flow fields this field feeds (0 when it feeds
+	// none). A record carries the value in Flow when Flow.Has&Target != 0.
+	Target FieldSet
 }
 
 // step is one compiled decode step of a template.
@@ -139,7 +139,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 			continue
 		}
 		f := &t.fields[b.field]
-		f.Normalized = true
+		f.Target = opHas[b.op]
 		t.steps = append(t.steps, step{off: uint16(max(f.Offset, 0)), op: b.op, field: uint16(b.field)})
 		t.has |= opHas[b.op]
 		if opHas[b.op]&HasStart != 0 {
