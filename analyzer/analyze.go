@@ -1,0 +1,469 @@
+package analyzer
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// Config is everything nfanalyze can be asked to do.
+type Config struct {
+	Inputs []string  // files as given by ExpandInputs; "-" is Stdin
+	Stdin  io.Reader // standard input (os.Stdin when nil)
+	Format string    // "auto" (default), "json" or "python-netflow"
+
+	Filter     Filter // flows to analyze
+	MinPackets uint64 // connections with fewer packets are not shown
+
+	Output string         // "table" (default), "csv" or "json"
+	Loc    *time.Location // time zone of table output (time.Local when nil)
+
+	// Name resolution: nil Resolver means none.
+	Resolver   Resolver
+	DNSWorkers int
+	DNSTimeout time.Duration
+
+	// Statistics instead of connections.
+	StatKeys []string // e.g. "src", "pair"; see StatKeys
+	Top      int      // rows per statistic (0: all)
+	By       string   // "bytes" (default), "packets" or "flows"
+	Timeline time.Duration
+	Unicode  bool // bar chart with block characters (on a terminal)
+
+	// Pairing.
+	Window      time.Duration // how far out of start-time order input may be (0: 15m)
+	Tolerance   time.Duration // slack when matching the two directions in time (0: 2s)
+	MaxBuffered int           // hard cap of flows held per stage (0: default)
+
+	Verbose   bool
+	MaxErrors int           // messages per file about bad lines (0: 10)
+	Progress  io.Writer     // progress bar destination (a terminal), or nil
+	Counter   *atomic.Int64 // bytes read, for a caller's own progress display
+}
+
+// Summary counts what Run read and produced.
+type Summary struct {
+	Files, FilesFailed         int
+	Lines, SkippedLines        int64
+	SkippedRecords             int64 // bad flow records inside good python-netflow lines
+	Flows, Matched             int64
+	Connections, Pairs, OneWay int64
+	BelowMinPackets            int64
+	Late                       int64
+	DNSLookups, DNSFailures    int64
+	DNSUnreachable             bool
+}
+
+// Skipped reports whether any input was lost: unreadable files, bad lines or records.
+func (s *Summary) Skipped() bool {
+	return s.FilesFailed > 0 || s.SkippedLines > 0 || s.SkippedRecords > 0
+}
+
+// Run analyzes the inputs and writes the result to stdout and messages to
+// stderr. It returns an error only when it could not do its job at all (bad
+// configuration, output errors); damaged input is reported and counted instead.
+func Run(cfg Config, stdout, stderr io.Writer) (Summary, error) {
+	a := &run{cfg: cfg, stderr: stderr}
+	return a.run(stdout)
+}
+
+type run struct {
+	cfg    Config
+	stderr io.Writer
+	sum    Summary
+
+	scanner lineScanner
+	py      pyParser
+	flow    Flow
+
+	stats     []*statTable
+	timeline  *timeline
+	pairer    *pairer
+	out       *connWriter
+	outErr    error        // output error seen by the reading goroutine
+	printErr  error        // output error of the printing goroutine
+	flowsSeen atomic.Int64 // Summary.Flows, published for the progress bar
+	names     *Names
+	conns     chan Conn
+	printed   chan struct{}
+}
+
+func (a *run) run(stdout io.Writer) (Summary, error) {
+	cfg := &a.cfg
+	if cfg.Format == "" {
+		cfg.Format = "auto"
+	}
+	if cfg.Output == "" {
+		cfg.Output = "table"
+	}
+	if cfg.By == "" {
+		cfg.By = "bytes"
+	}
+	if cfg.Loc == nil {
+		cfg.Loc = time.Local
+	}
+	if cfg.Window == 0 {
+		cfg.Window = 15 * time.Minute
+	}
+	if cfg.Tolerance == 0 {
+		cfg.Tolerance = 2 * time.Second
+	}
+	if cfg.MaxErrors == 0 {
+		cfg.MaxErrors = 10
+	}
+	if cfg.Stdin == nil {
+		cfg.Stdin = os.Stdin
+	}
+	if len(cfg.Inputs) == 0 {
+		cfg.Inputs = []string{"-"}
+	}
+	switch cfg.Format {
+	case "auto", "json", "python-netflow":
+	default:
+		return a.sum, fmt.Errorf("unknown input format %q (want auto, json or python-netflow)", cfg.Format)
+	}
+	switch cfg.Output {
+	case "table", "csv", "json":
+	default:
+		return a.sum, fmt.Errorf("unknown output format %q (want table, csv or json)", cfg.Output)
+	}
+	if !oneOf(cfg.By, StatOrders) {
+		return a.sum, fmt.Errorf("unknown order %q (want bytes, packets or flows)", cfg.By)
+	}
+	for _, k := range cfg.StatKeys {
+		if !oneOf(k, StatKeys) {
+			return a.sum, fmt.Errorf("unknown statistic %q (want one of %s)", k, strings.Join(StatKeys, ", "))
+		}
+		a.stats = append(a.stats, newStatTable(k))
+	}
+	if cfg.Timeline < 0 {
+		return a.sum, errors.New("--timeline interval must be positive")
+	}
+	if cfg.Timeline > 0 {
+		a.timeline = newTimeline(cfg.Timeline)
+	}
+	w := bufio.NewWriterSize(stdout, 1<<16)
+	if cfg.Resolver != nil {
+		workers := cfg.DNSWorkers
+		if workers <= 0 {
+			workers = 64
+		}
+		timeout := cfg.DNSTimeout
+		if timeout <= 0 {
+			timeout = 2 * time.Second
+		}
+		a.names = NewNames(cfg.Resolver, workers, timeout)
+		defer a.names.Close()
+	}
+	connMode := len(a.stats) == 0 && a.timeline == nil
+	if connMode {
+		a.out = &connWriter{w: w, format: cfg.Output, loc: cfg.Loc}
+		if a.names != nil {
+			a.out.names = a.names.Name
+			// Print from another goroutine so that reading goes on while names resolve.
+			a.conns = make(chan Conn, 8192)
+			a.printed = make(chan struct{})
+			go func() {
+				defer close(a.printed)
+				for c := range a.conns {
+					if a.printErr == nil {
+						a.printErr = a.out.write(&c)
+					}
+				}
+			}()
+		}
+		keep := func(c *Conn) bool {
+			if c.A.Flags&flowMatched == 0 && (!c.HasB || c.B.Flags&flowMatched == 0) {
+				return false
+			}
+			if c.Packets() < cfg.MinPackets {
+				a.sum.BelowMinPackets++
+				return false
+			}
+			if a.names != nil {
+				a.names.Prefetch(c.A.Src)
+				a.names.Prefetch(c.A.Dst)
+			}
+			return true
+		}
+		a.pairer = newPairer(int64(cfg.Window), int64(cfg.Tolerance), cfg.MaxBuffered, keep, a.emit)
+	}
+
+	var prog *progress
+	if cfg.Progress != nil || cfg.Counter != nil {
+		prog = newProgress(cfg.Progress, cfg.Inputs, cfg.Counter, &a.flowsSeen)
+	}
+	for _, name := range cfg.Inputs {
+		a.readInput(name, prog)
+		if a.outErr != nil {
+			break
+		}
+	}
+	if prog != nil {
+		prog.stop()
+	}
+
+	if connMode {
+		a.pairer.flush()
+		a.sum.Pairs, a.sum.OneWay, a.sum.Late = a.pairer.Pairs, a.pairer.OneWays, a.pairer.Late
+		if a.conns != nil {
+			close(a.conns)
+			<-a.printed
+			a.outErr = a.printErr
+		}
+	} else {
+		first := true
+		for _, t := range a.stats {
+			rows := t.top(cfg.Top, cfg.By)
+			if a.names != nil {
+				for i := range rows {
+					rows[i].addrs = t.addrsOf(i, rows)
+					for _, ad := range rows[i].addrs {
+						a.names.Prefetch(ad)
+					}
+				}
+				for i := range rows {
+					r := &rows[i]
+					r.names = make([]string, len(r.addrs))
+					parts := make([]string, len(r.addrs))
+					resolved := false
+					for k, ad := range r.addrs {
+						r.names[k] = a.names.Name(ad)
+						parts[k] = r.names[k]
+						if parts[k] == "" {
+							parts[k] = ad.String()
+						} else {
+							resolved = true
+						}
+					}
+					if resolved {
+						r.Name = strings.Join(parts, " <-> ")
+					}
+				}
+			}
+			writeStats(w, cfg.Output, t, rows, cfg.By, first)
+			first = false
+		}
+		if a.timeline != nil {
+			if !first && cfg.Output == "table" {
+				w.WriteString("\n")
+			}
+			if err := a.timeline.write(w, cfg.Output, cfg.By, cfg.Loc, cfg.Unicode); err != nil {
+				w.Flush()
+				return a.sum, err
+			}
+		}
+	}
+	if err := w.Flush(); err != nil && a.outErr == nil {
+		a.outErr = err
+	}
+	if a.names != nil {
+		a.sum.DNSLookups = a.names.Lookups.Load()
+		a.sum.DNSFailures = a.names.Failures.Load()
+		a.sum.DNSUnreachable = a.names.Unreachable()
+	}
+	a.report()
+	return a.sum, a.outErr
+}
+
+func oneOf(s string, set []string) bool {
+	for _, x := range set {
+		if s == x {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *run) emit(c *Conn) {
+	a.sum.Connections++
+	if a.conns != nil {
+		a.conns <- *c
+		return
+	}
+	if a.outErr == nil {
+		a.outErr = a.out.write(c)
+	}
+}
+
+// report prints the closing notes on stderr.
+func (a *run) report() {
+	s := &a.sum
+	if s.BelowMinPackets > 0 {
+		fmt.Fprintf(a.stderr, "%d connections skipped, because they had less than %d packets (this value can be set with the -p flag).\n",
+			s.BelowMinPackets, a.cfg.MinPackets)
+	}
+	if s.DNSUnreachable {
+		fmt.Fprintf(a.stderr, "name resolution stopped after %d lookups timed out in a row; the remaining addresses are shown unresolved (use -n to skip it)\n", maxTimeoutsInRow)
+	}
+	if a.cfg.Verbose {
+		fmt.Fprintf(a.stderr, "read %d files (%d failed), %d lines, %d flows, %d matched the filter\n",
+			s.Files, s.FilesFailed, s.Lines, s.Flows, s.Matched)
+		if a.pairer != nil {
+			fmt.Fprintf(a.stderr, "%d connections shown: %d pairs and biflows, %d one-way flows before filtering; %d flows or connections out of time order\n",
+				s.Connections, s.Pairs, s.OneWay, s.Late)
+		}
+		if a.names != nil {
+			fmt.Fprintf(a.stderr, "%d name lookups, %d without answer\n", s.DNSLookups, s.DNSFailures)
+		}
+	}
+	if s.Skipped() {
+		fmt.Fprintf(a.stderr, "skipped: %d bad lines, %d bad records, %d files unreadable or cut short\n",
+			s.SkippedLines, s.SkippedRecords, s.FilesFailed)
+	}
+}
+
+// inputState reports problems of one input.
+type inputState struct {
+	a     *run
+	name  string
+	shown int
+	lr    *lineReader
+}
+
+func (in *inputState) msg(line int64, format string, args ...any) {
+	in.shown++
+	if in.shown > in.a.cfg.MaxErrors && !in.a.cfg.Verbose {
+		if in.shown == in.a.cfg.MaxErrors+1 {
+			fmt.Fprintf(in.a.stderr, "%s: further problems in this file are counted but not shown (-v shows all)\n", in.name)
+		}
+		return
+	}
+	if line > 0 {
+		fmt.Fprintf(in.a.stderr, "%s:%d: %s\n", in.name, line, fmt.Sprintf(format, args...))
+	} else {
+		fmt.Fprintf(in.a.stderr, "%s: %s\n", in.name, fmt.Sprintf(format, args...))
+	}
+}
+
+func (a *run) readInput(name string, prog *progress) {
+	a.sum.Files++
+	var raw io.Reader
+	display := name
+	if name == "-" {
+		raw = a.cfg.Stdin
+		display = "<stdin>"
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			a.sum.FilesFailed++
+			fmt.Fprintf(a.stderr, "%v\n", err)
+			return
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			a.sum.FilesFailed++
+			fmt.Fprintf(a.stderr, "%s: is a directory\n", name)
+			return
+		}
+		raw = f
+	}
+	if prog != nil {
+		raw = countingReader{raw, prog.counter}
+	}
+	in := &inputState{a: a, name: display}
+	r, closeFn, err := decompressor(raw, func(m string) {
+		a.sum.SkippedLines++ // at least one line is lost with the member
+		in.msg(0, "after line %d: %s", in.lr.line, m)
+	})
+	if err != nil {
+		a.sum.FilesFailed++
+		in.msg(0, "%v", err)
+		return
+	}
+	defer closeFn()
+	in.lr = newLineReader(r)
+	for {
+		line, err := in.lr.next()
+		if err == io.EOF {
+			return
+		}
+		if err == errLongLine {
+			a.sum.Lines++
+			a.sum.SkippedLines++
+			in.msg(in.lr.line, "%v, skipped", err)
+			continue
+		}
+		if err != nil {
+			a.sum.FilesFailed++
+			in.msg(0, "after line %d: %v; the rest of the file is skipped", in.lr.line, err)
+			return
+		}
+		a.sum.Lines++
+		a.line(in, line)
+	}
+}
+
+// line handles one input line.
+func (a *run) line(in *inputState, line []byte) {
+	if len(line) == 0 || isBlank(line) {
+		return
+	}
+	py := a.cfg.Format == "python-netflow" || a.cfg.Format == "auto" && isPythonLine(line)
+	if !py {
+		if err := a.scanner.scan(line, &a.flow); err != nil {
+			a.sum.SkippedLines++
+			in.msg(in.lr.line, "%v, line skipped", err)
+			return
+		}
+		a.handle(&a.flow)
+		return
+	}
+	recErrs, err := a.py.parse(line, a.handle)
+	if err != nil {
+		a.sum.SkippedLines++
+		in.msg(in.lr.line, "%v, line skipped", err)
+		return
+	}
+	for _, e := range recErrs {
+		a.sum.SkippedRecords++
+		in.msg(in.lr.line, "%v, record skipped", e)
+	}
+}
+
+func isBlank(b []byte) bool {
+	for _, c := range b {
+		if c != ' ' && c != '\t' && c != '\r' {
+			return false
+		}
+	}
+	return true
+}
+
+// handle takes one flow through filter, statistics and pairing.
+func (a *run) handle(f *Flow) {
+	a.sum.Flows++
+	if a.sum.Flows&4095 == 0 {
+		a.flowsSeen.Store(a.sum.Flows)
+	}
+	if f.Src.Is4In6() {
+		f.Src = f.Src.Unmap()
+	}
+	if f.Dst.Is4In6() {
+		f.Dst = f.Dst.Unmap()
+	}
+	match := a.cfg.Filter.Match(f)
+	if match {
+		a.sum.Matched++
+		f.Flags |= flowMatched
+	}
+	if a.pairer != nil {
+		// Non-matching flows still pair, so a connection shows when either direction matches.
+		a.pairer.add(f)
+		return
+	}
+	if !match {
+		return
+	}
+	for _, t := range a.stats {
+		t.add(f)
+	}
+	if a.timeline != nil {
+		a.timeline.add(f)
+	}
+}

@@ -1,0 +1,233 @@
+package analyzer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// ExpandInputs turns the command-line inputs into a list of files: "-" is
+// standard input, a directory stands for the regular files under it (sorted,
+// hidden files skipped), and a pattern with *, ? or [ is expanded (sorted). No
+// inputs means standard input. Problems (a pattern that matches nothing, an
+// unreadable directory) are returned alongside the files that were found.
+func ExpandInputs(args []string) ([]string, []error) {
+	if len(args) == 0 {
+		return []string{"-"}, nil
+	}
+	var files []string
+	var errs []error
+	for _, a := range args {
+		if a == "-" {
+			files = append(files, a)
+			continue
+		}
+		if _, err := os.Stat(a); err != nil && strings.ContainsAny(a, "*?[") {
+			m, gerr := filepath.Glob(a)
+			if gerr != nil {
+				errs = append(errs, fmt.Errorf("%s: %v", a, gerr))
+				continue
+			}
+			if len(m) == 0 {
+				errs = append(errs, fmt.Errorf("%s: no file matches", a))
+				continue
+			}
+			sort.Strings(m)
+			for _, f := range m {
+				// As in the shell, * does not match hidden files.
+				if strings.HasPrefix(filepath.Base(f), ".") && !strings.HasPrefix(filepath.Base(a), ".") {
+					continue
+				}
+				files = append(files, expandDir(f, &errs)...)
+			}
+			continue
+		}
+		files = append(files, expandDir(a, &errs)...)
+	}
+	return files, errs
+}
+
+func expandDir(p string, errs *[]error) []string {
+	st, err := os.Stat(p)
+	if err != nil || !st.IsDir() {
+		return []string{p} // opening it reports the error
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			*errs = append(*errs, err)
+			return nil
+		}
+		if path != p && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		*errs = append(*errs, err)
+	}
+	return files
+}
+
+// countingReader counts the bytes read into a shared counter (for the progress bar).
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+var (
+	gzipMagic = []byte{0x1f, 0x8b, 0x08}
+	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
+)
+
+// decompressor returns a reader of the decompressed input, detecting gzip and
+// zstd by their magic numbers (not the file name). report receives recoverable
+// problems (a corrupt gzip member that was skipped).
+func decompressor(raw io.Reader, report func(string)) (io.Reader, func(), error) {
+	br := bufio.NewReaderSize(raw, 1<<16)
+	head, _ := br.Peek(4)
+	switch {
+	case bytes.HasPrefix(head, gzipMagic):
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &gzipResync{br: br, z: z, report: report}, func() { z.Close() }, nil
+	case bytes.HasPrefix(head, zstdMagic):
+		z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, nil, err
+		}
+		return z, z.Close, nil
+	}
+	return br, func() {}, nil
+}
+
+// gzipResync reads a (multi-member) gzip stream. After corrupt data it looks for
+// the next member header and goes on from there, so a damaged member of a file
+// written one member per packet (as python-netflow's collector does) loses only
+// that member. A truncated stream ends with io.ErrUnexpectedEOF.
+type gzipResync struct {
+	br     *bufio.Reader
+	z      *gzip.Reader
+	report func(string)
+	dead   bool
+}
+
+func (g *gzipResync) Read(p []byte) (int, error) {
+	if g.dead {
+		return 0, io.EOF
+	}
+	n, err := g.z.Read(p)
+	if err == nil || err == io.EOF {
+		return n, err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		g.dead = true
+		return n, fmt.Errorf("truncated gzip data: %w", err)
+	}
+	// Corrupt member: skip to the next gzip header.
+	skipped := 0
+	for {
+		head, _ := g.br.Peek(3)
+		if len(head) < 3 {
+			g.dead = true
+			return n, fmt.Errorf("corrupt gzip data (%v); no further gzip member found", err)
+		}
+		if !bytes.Equal(head, gzipMagic) {
+			g.br.Discard(1)
+			skipped++
+			continue
+		}
+		if rerr := g.z.Reset(g.br); rerr != nil {
+			continue // a false match: Reset consumed it, go on scanning
+		}
+		g.report(fmt.Sprintf("corrupt gzip data (%v); skipped %d bytes to the next gzip member (line numbers from here on count recovered lines only)", err, skipped))
+		return n, nil
+	}
+}
+
+// lineReader splits input into lines without allocating per line.
+type lineReader struct {
+	r    *bufio.Reader
+	err  error // a read error to return after the partial line before it
+	long []byte
+	line int64 // number of the line last returned (1-based)
+}
+
+// maxLine bounds a single line; longer lines are skipped as errors.
+const maxLine = 64 << 20
+
+var errLongLine = fmt.Errorf("line longer than %d MiB", maxLine>>20)
+
+func newLineReader(r io.Reader) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, 1<<18)}
+}
+
+// next returns the next line without its newline. The slice is valid until the
+// next call. At the end of input it returns io.EOF; read errors are returned
+// with the line number they happened after.
+func (lr *lineReader) next() ([]byte, error) {
+	if lr.err != nil {
+		return nil, lr.err
+	}
+	b, err := lr.r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		lr.long = append(lr.long[:0], b...)
+		for err == bufio.ErrBufferFull {
+			b, err = lr.r.ReadSlice('\n')
+			if len(lr.long)+len(b) > maxLine {
+				// discard the rest of the line
+				for err == bufio.ErrBufferFull {
+					_, err = lr.r.ReadSlice('\n')
+				}
+				lr.line++
+				if err != nil {
+					lr.err = err
+				}
+				return nil, errLongLine
+			}
+			lr.long = append(lr.long, b...)
+		}
+		b = lr.long
+	}
+	if len(b) == 0 && err != nil {
+		return nil, err
+	}
+	lr.line++
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
+		if n := len(b); n > 0 && b[n-1] == '\r' {
+			b = b[:n-1]
+		}
+	}
+	if err != nil {
+		// a partial last line before the end or a read error: hand it out now,
+		// return the error next time
+		lr.err = err
+	}
+	return b, nil
+}

@@ -1,0 +1,166 @@
+package analyzer
+
+import (
+	"bufio"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// connWriter prints connections in one of the output formats.
+type connWriter struct {
+	w      *bufio.Writer
+	format string
+	loc    *time.Location
+	names  func(netip.Addr) string // nil: no resolution
+	header bool
+	buf    []byte
+}
+
+func (cw *connWriter) name(a netip.Addr) string {
+	if cw.names == nil {
+		return ""
+	}
+	return cw.names(a)
+}
+
+func (cw *connWriter) host(a netip.Addr) string {
+	if n := cw.name(a); n != "" {
+		return n + " (" + a.String() + ")"
+	}
+	return a.String()
+}
+
+// connService is the service name of a connection, from its client->server flow.
+func connService(c *Conn) string { return Service(&c.A) }
+
+func (cw *connWriter) write(c *Conn) error {
+	b := cw.buf[:0]
+	switch cw.format {
+	case "csv":
+		if !cw.header {
+			cw.header = true
+			b = append(b, "start,end,duration_ms,service,proto,src_addr,src_port,src_name,dst_addr,dst_port,dst_name,bytes,packets,fwd_bytes,fwd_packets,rev_bytes,rev_packets,one_way,exporter\n"...)
+		}
+		b = append(b, rfc3339(c.Start)...)
+		b = append(b, ',')
+		b = append(b, rfc3339(c.End)...)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, (c.End-c.Start)/1e6, 10)
+		b = append(b, ',')
+		b = appendCSV(b, connService(c))
+		b = append(b, ',')
+		b = append(b, ProtoName(c.A.Proto)...)
+		b = append(b, ',')
+		b = c.A.Src.AppendTo(b)
+		b = append(b, ',')
+		b = strconv.AppendUint(b, uint64(c.A.SrcPort), 10)
+		b = append(b, ',')
+		b = appendCSV(b, cw.name(c.A.Src))
+		b = append(b, ',')
+		b = c.A.Dst.AppendTo(b)
+		b = append(b, ',')
+		b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
+		b = append(b, ',')
+		b = appendCSV(b, cw.name(c.A.Dst))
+		for _, v := range []uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()} {
+			b = append(b, ',')
+			b = strconv.AppendUint(b, v, 10)
+		}
+		b = append(b, ',')
+		b = strconv.AppendBool(b, c.OneWay())
+		b = append(b, ',')
+		if c.A.Exporter.IsValid() {
+			b = c.A.Exporter.AppendTo(b)
+		}
+		b = append(b, '\n')
+	case "json":
+		b = append(b, `{"start":"`...)
+		b = append(b, rfc3339(c.Start)...)
+		b = append(b, `","end":"`...)
+		b = append(b, rfc3339(c.End)...)
+		b = append(b, `","start_ns":`...)
+		b = strconv.AppendInt(b, c.Start, 10)
+		b = append(b, `,"end_ns":`...)
+		b = strconv.AppendInt(b, c.End, 10)
+		b = append(b, `,"duration_ms":`...)
+		b = strconv.AppendInt(b, (c.End-c.Start)/1e6, 10)
+		b = append(b, `,"service":`...)
+		b = appendJSONString(b, connService(c))
+		b = append(b, `,"proto":`...)
+		b = strconv.AppendUint(b, uint64(c.A.Proto), 10)
+		b = append(b, `,"src_addr":"`...)
+		b = c.A.Src.AppendTo(b)
+		b = append(b, `","src_port":`...)
+		b = strconv.AppendUint(b, uint64(c.A.SrcPort), 10)
+		if n := cw.name(c.A.Src); n != "" {
+			b = append(b, `,"src_name":`...)
+			b = appendJSONString(b, n)
+		}
+		b = append(b, `,"dst_addr":"`...)
+		b = c.A.Dst.AppendTo(b)
+		b = append(b, `","dst_port":`...)
+		b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
+		if n := cw.name(c.A.Dst); n != "" {
+			b = append(b, `,"dst_name":`...)
+			b = appendJSONString(b, n)
+		}
+		for i, v := range []uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()} {
+			b = append(b, `,"`...)
+			b = append(b, [...]string{"bytes", "packets", "fwd_bytes", "fwd_packets", "rev_bytes", "rev_packets"}[i]...)
+			b = append(b, `":`...)
+			b = strconv.AppendUint(b, v, 10)
+		}
+		b = append(b, `,"one_way":`...)
+		b = strconv.AppendBool(b, c.OneWay())
+		if c.A.Exporter.IsValid() {
+			b = append(b, `,"exporter":"`...)
+			b = c.A.Exporter.AppendTo(b)
+			b = append(b, '"')
+		}
+		b = append(b, "}\n"...)
+	default:
+		if !cw.header {
+			cw.header = true
+			b = append(b, padRight("Timestamp", 19)+" | "+padRight("Service", 14)+" | "+padRight("Size", 8)+" | "+
+				padRight("Duration", 9)+" | "+padRight("Packets", 7)+" | Involved hosts\n"...)
+			b = append(b, strings.Repeat("-", 100)...)
+			b = append(b, '\n')
+		}
+		b = time.Unix(0, c.Start).In(cw.loc).AppendFormat(b, pythonTime)
+		b = append(b, " | "...)
+		b = append(b, padRight(strings.ToUpper(connService(c)), 14)...)
+		b = append(b, " | "...)
+		b = append(b, padLeft(HumanSize(c.Bytes()), 8)...)
+		b = append(b, " | "...)
+		b = append(b, padLeft(HumanDuration(c.End-c.Start), 9)...)
+		b = append(b, " | "...)
+		b = append(b, padLeft(strconv.FormatUint(c.Packets(), 10), 7)...)
+		b = append(b, " | "...)
+		b = append(b, cw.host(c.A.Src)...)
+		b = append(b, " to "...)
+		b = append(b, cw.host(c.A.Dst)...)
+		if c.OneWay() {
+			b = append(b, " (one-way)"...)
+		}
+		b = append(b, '\n')
+	}
+	cw.buf = b
+	_, err := cw.w.Write(b)
+	return err
+}
+
+func padRight(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-len(s))
+}
+
+func padLeft(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return strings.Repeat(" ", n-len(s)) + s
+}

@@ -1,0 +1,377 @@
+package analyzer
+
+import (
+	"net/netip"
+)
+
+// The pairer turns flows into connections in three bounded stages:
+//
+//  1. reorder: flows enter in file order, which is roughly the order the exporter
+//     sent them (flow end), and leave in start-time order once they are older than
+//     the newest start seen minus the window;
+//  2. pair: in start order, a flow whose reversed 5-tuple has a pending flow that
+//     overlaps it in time (within the tolerance) is merged with it; a pending flow
+//     whose end plus the tolerance is older than the current start can no longer
+//     be matched and leaves as a one-way flow. Memory is bounded by the flows alive
+//     at one time, not by the input;
+//  3. sort: connections leave in start order once no pending flow or future flow
+//     can produce an earlier one.
+//
+// Each stage also has a hard cap on the flows it holds; past it the oldest flow is
+// let through early (counted as late).
+
+// heapItem orders by key, then by arrival sequence (so output is stable).
+type heapItem struct {
+	key int64
+	seq uint64
+	idx int32
+	gen uint32
+}
+
+type itemHeap []heapItem
+
+func (h itemHeap) less(i, j int) bool {
+	return h[i].key < h[j].key || h[i].key == h[j].key && h[i].seq < h[j].seq
+}
+
+func (h *itemHeap) push(it heapItem) {
+	*h = append(*h, it)
+	s := *h
+	i := len(s) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *itemHeap) pop() heapItem {
+	s := *h
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s = s[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && s.less(r, l) {
+			m = r
+		}
+		if !s.less(m, i) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
+}
+
+// slab stores values with stable int32 indices and a free list.
+type slab[T any] struct {
+	v    []T
+	gen  []uint32
+	free []int32
+}
+
+func (s *slab[T]) alloc() int32 {
+	if n := len(s.free); n > 0 {
+		i := s.free[n-1]
+		s.free = s.free[:n-1]
+		return i
+	}
+	var zero T
+	s.v = append(s.v, zero)
+	s.gen = append(s.gen, 0)
+	return int32(len(s.v) - 1)
+}
+
+func (s *slab[T]) release(i int32) {
+	s.gen[i]++
+	s.free = append(s.free, i)
+}
+
+type tupleKey struct {
+	src, dst     netip.Addr
+	sport, dport uint16
+	proto        uint8
+}
+
+type pending struct {
+	f    Flow
+	next int32 // next flow with the same tuple, -1 ends
+}
+
+// pairerLimits bound memory; see the package doc in USAGE.md.
+const (
+	defaultMaxBuffered = 1 << 20
+)
+
+type pairer struct {
+	window, tol int64
+	maxBuf      int
+	emit        func(*Conn) // receives connections in start order
+
+	seq uint64
+
+	// stage 1
+	inSlab  slab[Flow]
+	inHeap  itemHeap
+	maxSeen int64
+	lastOut int64
+	started bool
+
+	// stage 2
+	clock   int64
+	pend    map[tupleKey]int32
+	pSlab   slab[pending]
+	live    int
+	expiry  itemHeap // key = end
+	fifo    []heapItem
+	fifoPos int
+
+	// stage 3
+	outSlab     slab[Conn]
+	outPending  int32
+	outHeap     itemHeap
+	lastEmitted int64
+
+	// filter on connections (before stage 3)
+	keep func(*Conn) bool
+
+	Late    int64 // flows or connections that left a stage out of order
+	Pairs   int64
+	OneWays int64
+}
+
+func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*Conn)) *pairer {
+	if maxBuf <= 0 {
+		maxBuf = defaultMaxBuffered
+	}
+	return &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
+		pend: make(map[tupleKey]int32), lastOut: -1 << 63, lastEmitted: -1 << 63}
+}
+
+// add takes one flow (copied).
+func (p *pairer) add(f *Flow) {
+	p.seq++
+	if !p.started || f.Start > p.maxSeen {
+		p.maxSeen = f.Start
+		p.started = true
+	}
+	i := p.inSlab.alloc()
+	p.inSlab.v[i] = *f
+	p.inHeap.push(heapItem{key: f.Start, seq: p.seq, idx: i})
+	limit := p.maxSeen - p.window
+	for len(p.inHeap) > 0 && (p.inHeap[0].key < limit || len(p.inHeap) > p.maxBuf) {
+		p.releaseIn()
+	}
+}
+
+func (p *pairer) releaseIn() {
+	it := p.inHeap.pop()
+	f := &p.inSlab.v[it.idx]
+	if f.Start < p.lastOut {
+		p.Late++
+	}
+	p.lastOut = f.Start
+	p.pair(f)
+	p.inSlab.release(it.idx) // pair copies what it keeps
+}
+
+// flush drains every stage; call at the end of the input.
+func (p *pairer) flush() {
+	for len(p.inHeap) > 0 {
+		p.releaseIn()
+	}
+	p.expireUntil(1<<63 - 1)
+	p.releaseOut(1<<63 - 1)
+}
+
+func (p *pairer) expireUntil(t int64) {
+	for len(p.expiry) > 0 && (p.expiry[0].key+p.tol < t || p.live > p.maxBuf) {
+		it := p.expiry.pop()
+		if p.pSlab.gen[it.idx] != it.gen {
+			continue // paired already
+		}
+		c := p.newOut()
+		pe := &p.pSlab.v[it.idx]
+		*c = Conn{Start: pe.f.Start, End: pe.f.End, A: pe.f}
+		p.unlink(it.idx)
+		p.OneWays++
+		p.commitOut()
+	}
+}
+
+// keyOf is the flow's 5-tuple; protocols without ports (ICMP: the type and code
+// differ between request and reply) are keyed by addresses and protocol only.
+func keyOf(f *Flow) tupleKey {
+	if !hasPorts(f.Proto) {
+		return tupleKey{src: f.Src, dst: f.Dst, proto: f.Proto}
+	}
+	return tupleKey{f.Src, f.Dst, f.SrcPort, f.DstPort, f.Proto}
+}
+
+func reverseKeyOf(f *Flow) tupleKey {
+	if !hasPorts(f.Proto) {
+		return tupleKey{src: f.Dst, dst: f.Src, proto: f.Proto}
+	}
+	return tupleKey{f.Dst, f.Src, f.DstPort, f.SrcPort, f.Proto}
+}
+
+// unlink removes pending entry i from its chain and frees it.
+func (p *pairer) unlink(i int32) {
+	pe := &p.pSlab.v[i]
+	k := keyOf(&pe.f)
+	head := p.pend[k]
+	if head == i {
+		if pe.next < 0 {
+			delete(p.pend, k)
+		} else {
+			p.pend[k] = pe.next
+		}
+	} else {
+		for j := head; j >= 0; j = p.pSlab.v[j].next {
+			if p.pSlab.v[j].next == i {
+				p.pSlab.v[j].next = pe.next
+				break
+			}
+		}
+	}
+	p.pSlab.release(i)
+	p.live--
+}
+
+func (p *pairer) pair(f *Flow) {
+	if f.Start > p.clock {
+		p.clock = f.Start
+	}
+	// Expire by f's start, not the clock: a late flow (out of order by more than
+	// the window) does not expire everything pending before it.
+	p.expireUntil(f.Start)
+
+	if f.Flags&flowBiflow != 0 {
+		c := p.newOut()
+		*c = Conn{Start: f.Start, End: f.End, A: *f}
+		if dstIsServer, _ := serverSide(f); !dstIsServer {
+			reverse(&c.A)
+		}
+		p.Pairs++
+		p.commitOut()
+		p.advanceOut()
+		return
+	}
+	// A pending reverse flow is alive, so its end plus the tolerance is at least
+	// the clock: it overlaps f. Take the oldest.
+	if j, ok := p.pend[reverseKeyOf(f)]; ok {
+		c := p.newOut()
+		pe := &p.pSlab.v[j].f
+		c.Start, c.End, c.HasB = min(pe.Start, f.Start), max(pe.End, f.End), true
+		if clientFirst(pe, f) {
+			c.A, c.B = *pe, *f
+		} else {
+			c.A, c.B = *f, *pe
+		}
+		p.unlink(j)
+		p.Pairs++
+		p.commitOut()
+		p.advanceOut()
+		return
+	}
+	i := p.pSlab.alloc()
+	p.pSlab.v[i] = pending{f: *f, next: -1}
+	k := keyOf(f)
+	if head, ok := p.pend[k]; ok {
+		j := head
+		for p.pSlab.v[j].next >= 0 {
+			j = p.pSlab.v[j].next
+		}
+		p.pSlab.v[j].next = i
+	} else {
+		p.pend[k] = i
+	}
+	p.live++
+	g := p.pSlab.gen[i]
+	p.expiry.push(heapItem{key: f.End, seq: p.seq, idx: i, gen: g})
+	p.fifo = append(p.fifo, heapItem{key: f.Start, idx: i, gen: g})
+	p.advanceOut()
+}
+
+// advanceOut releases connections that nothing can precede any more.
+func (p *pairer) advanceOut() {
+	// The oldest live pending flow bounds what may still come out of stage 2.
+	for p.fifoPos < len(p.fifo) {
+		it := p.fifo[p.fifoPos]
+		if p.pSlab.gen[it.idx] == it.gen {
+			break
+		}
+		p.fifoPos++
+	}
+	if p.fifoPos > 4096 && p.fifoPos > len(p.fifo)/2 {
+		n := copy(p.fifo, p.fifo[p.fifoPos:])
+		p.fifo = p.fifo[:n]
+		p.fifoPos = 0
+	}
+	w := p.clock
+	if p.fifoPos < len(p.fifo) && p.fifo[p.fifoPos].key < w {
+		w = p.fifo[p.fifoPos].key
+	}
+	p.releaseOut(w)
+}
+
+// newOut returns a slot for a connection; commitOut queues it (or drops it if
+// keep says so). One slot is pending at a time.
+func (p *pairer) newOut() *Conn {
+	p.outPending = p.outSlab.alloc()
+	return &p.outSlab.v[p.outPending]
+}
+
+func (p *pairer) commitOut() {
+	i := p.outPending
+	c := &p.outSlab.v[i]
+	if p.keep != nil && !p.keep(c) {
+		p.outSlab.release(i)
+		return
+	}
+	p.seq++
+	p.outHeap.push(heapItem{key: c.Start, seq: p.seq, idx: i})
+}
+
+func (p *pairer) releaseOut(w int64) {
+	for len(p.outHeap) > 0 && (p.outHeap[0].key < w || len(p.outHeap) > p.maxBuf) {
+		it := p.outHeap.pop()
+		c := &p.outSlab.v[it.idx]
+		if c.Start < p.lastEmitted {
+			p.Late++
+		}
+		p.lastEmitted = c.Start
+		p.emit(c) // emit must not keep c
+		p.outSlab.release(it.idx)
+	}
+}
+
+// clientFirst reports whether a (the flow seen first) goes client -> server,
+// so that it is shown first; otherwise b does.
+func clientFirst(a, b *Flow) bool {
+	if hasPorts(a.Proto) {
+		dstIsServer, _ := serverSide(a)
+		return dstIsServer || a.SrcPort == a.DstPort
+	}
+	return !(isICMPRequest(b) && !isICMPRequest(a))
+}
+
+// reverse swaps the directions of a biflow record in place.
+func reverse(f *Flow) {
+	f.Src, f.Dst = f.Dst, f.Src
+	f.SrcPort, f.DstPort = f.DstPort, f.SrcPort
+	f.SrcAS, f.DstAS = f.DstAS, f.SrcAS
+	f.Bytes, f.RevBytes = f.RevBytes, f.Bytes
+	f.Packets, f.RevPackets = f.RevPackets, f.Packets
+}

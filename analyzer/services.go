@@ -1,0 +1,158 @@
+package analyzer
+
+import (
+	_ "embed"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:generate go run ./internal/mkservices -src /etc/services -note "Debian netbase 6.4, /etc/services" -o services.txt
+
+// services.txt maps port/protocol to IANA service names; it is embedded so that
+// the binary does not depend on /etc/services being present.
+//
+//go:embed services.txt
+var servicesTxt string
+
+var (
+	servicesOnce sync.Once
+	serviceNames map[uint32]string // port<<8 | proto
+)
+
+func serviceKey(port uint16, proto uint8) uint32 { return uint32(port)<<8 | uint32(proto) }
+
+func loadServices() {
+	serviceNames = make(map[uint32]string, 400)
+	for _, line := range strings.Split(servicesTxt, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		port, err := strconv.Atoi(f[0])
+		if err != nil {
+			continue
+		}
+		var proto uint8
+		switch f[1] {
+		case "tcp":
+			proto = 6
+		case "udp":
+			proto = 17
+		case "sctp":
+			proto = 132
+		case "dccp":
+			proto = 33
+		default:
+			continue
+		}
+		serviceNames[serviceKey(uint16(port), proto)] = f[2]
+	}
+}
+
+// ServiceName returns the IANA service name of port for the IP protocol proto
+// ("ssh" for 22/6), falling back to the name the port has for TCP or UDP
+// (as getservbyport does when asked for any protocol), or "".
+func ServiceName(port uint16, proto uint8) string {
+	servicesOnce.Do(loadServices)
+	if s, ok := serviceNames[serviceKey(port, proto)]; ok {
+		return s
+	}
+	if !hasPorts(proto) {
+		return ""
+	}
+	if s, ok := serviceNames[serviceKey(port, 6)]; ok {
+		return s
+	}
+	return serviceNames[serviceKey(port, 17)]
+}
+
+// hasPorts reports whether proto carries transport ports.
+func hasPorts(proto uint8) bool {
+	return proto == 6 || proto == 17 || proto == 132 || proto == 33 || proto == 136
+}
+
+var protoNames = map[uint8]string{
+	1: "ICMP", 2: "IGMP", 4: "IPIP", 6: "TCP", 17: "UDP", 33: "DCCP", 41: "IPv6",
+	46: "RSVP", 47: "GRE", 50: "ESP", 51: "AH", 58: "ICMPv6", 88: "EIGRP", 89: "OSPF",
+	103: "PIM", 112: "VRRP", 115: "L2TP", 132: "SCTP", 136: "UDPLite",
+}
+
+// ProtoName returns "TCP", "UDP", "ICMP"... or the number as text.
+func ProtoName(p uint8) string {
+	if s, ok := protoNames[p]; ok {
+		return s
+	}
+	return strconv.Itoa(int(p))
+}
+
+// parseProto reads a protocol name (case-insensitive) or number.
+func parseProto(s string) (uint8, bool) {
+	if n, err := strconv.ParseUint(s, 10, 8); err == nil {
+		return uint8(n), true
+	}
+	for k, v := range protoNames {
+		if strings.EqualFold(v, s) {
+			return k, true
+		}
+	}
+	if strings.EqualFold(s, "icmp6") {
+		return 58, true
+	}
+	return 0, false
+}
+
+// serverSide decides which port of a flow is the service: it returns true when
+// the destination port is (dst is the server). A port with a service name wins
+// over one without; otherwise the lower port does (ephemeral ports are high).
+func serverSide(f *Flow) (dstIsServer bool, known bool) {
+	if !hasPorts(f.Proto) {
+		return true, false
+	}
+	sn := ServiceName(f.SrcPort, f.Proto) != ""
+	dn := ServiceName(f.DstPort, f.Proto) != ""
+	switch {
+	case dn && !sn:
+		return true, true
+	case sn && !dn:
+		return false, true
+	}
+	if f.DstPort != f.SrcPort {
+		return f.DstPort < f.SrcPort, dn
+	}
+	return true, dn
+}
+
+// Service names the service of a flow: the name of the well-known side's port
+// ("https"), "tcp/8080" for an unnamed port, or the protocol ("icmp") for
+// protocols without ports.
+func Service(f *Flow) string {
+	if !hasPorts(f.Proto) {
+		return strings.ToLower(ProtoName(f.Proto))
+	}
+	dst, _ := serverSide(f)
+	port := f.SrcPort
+	if dst {
+		port = f.DstPort
+	}
+	if s := ServiceName(port, f.Proto); s != "" {
+		return s
+	}
+	return strings.ToLower(ProtoName(f.Proto)) + "/" + strconv.Itoa(int(port))
+}
+
+// isICMPRequest reports whether f is an ICMP echo/timestamp/information request
+// (type in DstPort>>8 as v5 exporters encode it), i.e. sent by the client.
+func isICMPRequest(f *Flow) bool {
+	t := f.DstPort >> 8
+	switch f.Proto {
+	case 1:
+		return t == 8 || t == 13 || t == 15 || t == 17
+	case 58:
+		return t == 128
+	}
+	return false
+}

@@ -1,0 +1,245 @@
+// Package analyzerbench measures nfanalyze end to end on a generated file of flows
+// in nfcollect's JSON-lines format.
+//
+//	go test ./bench/analyzer -run x -bench . -benchtime 1x                         # 200k flows
+//	NFANALYZE_BENCH_FLOWS=10000000 go test ./bench/analyzer -run x -bench . -benchtime 1x -timeout 30m
+//
+// The file is written to a temporary directory at benchmark time and removed
+// afterwards; it is never committed. Each benchmark reports flows/s, the peak Go
+// heap while analyzing (sampled) and the process's peak RSS.
+package analyzerbench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nfkit/nfkit/analyzer"
+)
+
+var (
+	fileOnce sync.Once
+	fileName string
+	fileN    int
+	fileSize int64
+	fileErr  error
+	dir      string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dir != "" {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+func flowsWanted() int {
+	if s := os.Getenv("NFANALYZE_BENCH_FLOWS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err == nil && n > 0 {
+			return n
+		}
+	}
+	return 200_000
+}
+
+func benchFile(b *testing.B) string {
+	fileOnce.Do(func() {
+		dir, fileErr = os.MkdirTemp("", "nfanalyze-bench-")
+		if fileErr != nil {
+			return
+		}
+		fileN = flowsWanted()
+		fileName = filepath.Join(dir, "flows.jsonl")
+		fileSize, fileErr = generate(fileName, fileN, 1)
+	})
+	if fileErr != nil {
+		b.Fatal(fileErr)
+	}
+	return fileName
+}
+
+// generate writes n flows like nfcollect's: connections of two flows (20% one-way),
+// written in export order (by flow end) at 200 flows per second of flow time, so
+// the number of flows alive at once does not depend on n.
+func generate(name string, n int, seed uint64) (int64, error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return 0, err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	r := rand.New(rand.NewPCG(seed, seed))
+	services := []uint16{443, 443, 443, 80, 80, 53, 22, 25, 123, 3389, 8443, 993}
+	const base = 1_700_000_000 * int64(time.Second)
+	var buf []byte
+	line := func(t, start, end int64, src, dst uint32, sp, dp uint16, proto uint8, bytes, pkts uint64) {
+		b := buf[:0]
+		b = append(b, `{"type":"IPFIX","time_received_ns":`...)
+		b = strconv.AppendInt(b, end+int64(r.IntN(1e9)), 10)
+		b = append(b, `,"sampler_address":"192.0.2.1","sequence_num":`...)
+		b = strconv.AppendInt(b, t, 10)
+		b = append(b, `,"observation_domain_id":0,"template_id":256,"time_flow_start_ns":`...)
+		b = strconv.AppendInt(b, start, 10)
+		b = append(b, `,"time_flow_end_ns":`...)
+		b = strconv.AppendInt(b, end, 10)
+		b = append(b, `,"bytes":`...)
+		b = strconv.AppendUint(b, bytes, 10)
+		b = append(b, `,"packets":`...)
+		b = strconv.AppendUint(b, pkts, 10)
+		b = append(b, `,"src_addr":"`...)
+		b = appendV4(b, src)
+		b = append(b, `","dst_addr":"`...)
+		b = appendV4(b, dst)
+		b = append(b, `","src_port":`...)
+		b = strconv.AppendUint(b, uint64(sp), 10)
+		b = append(b, `,"dst_port":`...)
+		b = strconv.AppendUint(b, uint64(dp), 10)
+		b = append(b, `,"proto":`...)
+		b = strconv.AppendUint(b, uint64(proto), 10)
+		b = append(b, `,"etype":2048,"ip_tos":0,"tcp_flags":27,"in_if":3,"out_if":7,"src_as":64500,"dst_as":15169,"src_net":24,"dst_net":16,"next_hop":"192.0.2.254","flow_end_reason":3,"flowDirection":0,"ipClassOfService":0}`...)
+		b = append(b, '\n')
+		buf = b
+		w.Write(b)
+	}
+	clock := base
+	for i := 0; i < n; {
+		clock += int64(2 * time.Second / 200) // two flows per connection, 200 flows/s
+		dur := int64(r.ExpFloat64() * float64(20*time.Second))
+		if dur > int64(30*time.Minute) {
+			dur = int64(30 * time.Minute)
+		}
+		end := clock
+		start := end - dur
+		client := 0x0a000000 | uint32(r.IntN(50000))
+		server := 0xc6336400 | uint32(r.IntN(2000))
+		sport := uint16(32768 + r.IntN(28000))
+		dport := services[r.IntN(len(services))]
+		proto := uint8(6)
+		if dport == 53 || dport == 123 {
+			proto = 17
+		}
+		pk := uint64(1 + r.IntN(200))
+		line(int64(i), start, end, client, server, sport, dport, proto, pk*80, pk)
+		i++
+		if i < n && r.IntN(5) != 0 {
+			rp := uint64(1 + r.IntN(300))
+			line(int64(i), start+int64(r.IntN(5e6)), end, server, client, dport, sport, proto, rp*900, rp)
+			i++
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), f.Close()
+}
+
+func appendV4(b []byte, a uint32) []byte {
+	b = strconv.AppendUint(b, uint64(a>>24), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, uint64(a>>16&255), 10)
+	b = append(b, '.')
+	b = strconv.AppendUint(b, uint64(a>>8&255), 10)
+	b = append(b, '.')
+	return strconv.AppendUint(b, uint64(a&255), 10)
+}
+
+// peakHeap samples the live heap until stop is closed.
+func peakHeap(stop chan struct{}) func() uint64 {
+	var peak uint64
+	done := make(chan struct{})
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(s)
+			peak = max(peak, s[0].Value.Uint64())
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 { <-done; return peak }
+}
+
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // Linux reports KiB
+}
+
+func benchRun(b *testing.B, cfg analyzer.Config) {
+	name := benchFile(b)
+	cfg.Inputs = []string{name}
+	cfg.Loc = time.UTC
+	b.SetBytes(fileSize)
+	b.ReportAllocs()
+	runtime.GC()
+	stop := make(chan struct{})
+	peak := peakHeap(stop)
+	b.ResetTimer()
+	for b.Loop() {
+		sum, err := analyzer.Run(cfg, io.Discard, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Flows != int64(fileN) || sum.Skipped() {
+			b.Fatalf("read %d flows, want %d (skipped: %v)", sum.Flows, fileN, sum.Skipped())
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	b.ReportMetric(float64(fileN)*float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
+	b.ReportMetric(0, "ns/op") // per-op time is the whole file; flows/s is the figure
+}
+
+// BenchmarkConnections is the default mode: pairing, sorting and the table.
+func BenchmarkConnections(b *testing.B) {
+	benchRun(b, analyzer.Config{Output: "table"})
+}
+
+// BenchmarkConnectionsJSON writes JSON lines instead of the table.
+func BenchmarkConnectionsJSON(b *testing.B) {
+	benchRun(b, analyzer.Config{Output: "json"})
+}
+
+// BenchmarkTopSrc is --top 10 --stat src.
+func BenchmarkTopSrc(b *testing.B) {
+	benchRun(b, analyzer.Config{StatKeys: []string{"src"}, Top: 10})
+}
+
+// BenchmarkFilteredTimeline is a selective filter with a timeline: mostly reading.
+func BenchmarkFilteredTimeline(b *testing.B) {
+	f, err := analyzer.ParseFilter("dst port 22")
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchRun(b, analyzer.Config{Filter: f, Timeline: time.Hour})
+}
+
+func Example() {
+	fmt.Println("see the package doc for how to run the benchmarks")
+	// Output: see the package doc for how to run the benchmarks
+}

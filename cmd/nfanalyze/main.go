@@ -1,0 +1,303 @@
+// Command nfanalyze reads flows collected by nfcollect (JSON lines or the
+// python-netflow format) and answers questions about them: connections with
+// both directions paired, top talkers and traffic over time. See
+// analyzer/USAGE.md.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nfkit/nfkit/analyzer"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFatal   = 1 // nothing useful could be done
+	exitUsage   = 2 // bad flags or filter
+	exitSkipped = 3 // done, but some input was unreadable or skipped
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, isTerminal(os.Stderr), isTerminal(os.Stdout)))
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+type options struct {
+	files                              stringList
+	format, output                     string
+	packets                            uint64
+	matchHost, host, net, port, proto  string
+	exporter, since, until, filter     string
+	noDNS, verbose, utc                bool
+	top                                int
+	stat, by                           string
+	timeline, window, tolerance, dnsTO time.Duration
+	dnsWorkers, maxErrors              int
+	progress                           string
+}
+
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("nfanalyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Var(&o.files, "f", "input `file`, directory, glob or - for stdin (repeatable; also as arguments)")
+	fs.Var(&o.files, "file", "same as -f")
+	fs.StringVar(&o.format, "format", "auto", "input format: auto, json (nfcollect JSON lines) or python-netflow")
+	fs.Uint64Var(&o.packets, "p", 10, "hide connections with fewer `packets` (both directions)")
+	fs.Uint64Var(&o.packets, "packets", 10, "same as -p")
+	fs.StringVar(&o.matchHost, "match-host", "", "only flows from or to this `IP` (as the Python analyzer)")
+	fs.BoolVar(&o.noDNS, "n", false, "no reverse DNS lookups")
+	fs.BoolVar(&o.noDNS, "no-dns", false, "same as -n")
+	fs.BoolVar(&o.verbose, "v", false, "verbose: counts at the end, every input problem")
+	fs.BoolVar(&o.verbose, "verbose", false, "same as -v")
+	fs.StringVar(&o.host, "host", "", "only flows from or to this `IP`")
+	fs.StringVar(&o.net, "net", "", "only flows from or to this network (`CIDR`)")
+	fs.StringVar(&o.port, "port", "", "only flows from or to this `port` (number or service name)")
+	fs.StringVar(&o.proto, "proto", "", "only this IP `protocol` (tcp, udp, icmp, ... or a number)")
+	fs.StringVar(&o.exporter, "exporter", "", "only flows exported by this `IP`")
+	fs.StringVar(&o.since, "since", "", "only flows starting at or after `time` (2006-01-02 15:04:05, RFC 3339, Unix seconds, or -1h)")
+	fs.StringVar(&o.until, "until", "", "only flows starting before `time`")
+	fs.StringVar(&o.filter, "filter", "", "nfdump-style filter `expression`, e.g. 'src net 10.0.0.0/8 and dst port 443'")
+	fs.IntVar(&o.top, "top", 0, "statistics: show the top `N` entries per --stat key (default 10 when --stat is given)")
+	fs.StringVar(&o.stat, "stat", "", "statistics over `keys` (comma-separated): "+strings.Join(analyzer.StatKeys, ", "))
+	fs.StringVar(&o.by, "by", "bytes", "order statistics and timeline bars by bytes, packets or flows")
+	fs.DurationVar(&o.timeline, "timeline", 0, "traffic per time bucket of this `interval` (e.g. 5m) with a bar chart")
+	fs.StringVar(&o.output, "output", "table", "output format: table, csv or json (JSON lines)")
+	fs.StringVar(&o.output, "o", "table", "same as --output")
+	fs.BoolVar(&o.utc, "utc", false, "show and parse times in UTC instead of the local time zone")
+	fs.DurationVar(&o.window, "window", 15*time.Minute, "how far out of start-time order flows may arrive (pairing reorder window)")
+	fs.DurationVar(&o.tolerance, "tolerance", 2*time.Second, "slack when matching the two directions of a connection in time")
+	fs.IntVar(&o.dnsWorkers, "dns-workers", 64, "reverse DNS lookups in flight at most")
+	fs.DurationVar(&o.dnsTO, "dns-timeout", 2*time.Second, "timeout of one reverse DNS lookup")
+	fs.IntVar(&o.maxErrors, "max-errors", 10, "problems shown per input file (all are counted)")
+	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always or never")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: nfanalyze [flags] [file|dir|glob|-]...\n\n"+
+			"Shows the connections in flows collected by nfcollect (or python-netflow's collector),\n"+
+			"or statistics with --stat/--top and --timeline. Reads standard input without files.\n\n"+
+			"Exit status: 0 ok, 1 error, 2 usage, 3 some input was skipped.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseArgs parses flags and positional inputs in any order ("--" ends flags).
+func parseArgs(fs *flag.FlagSet, args []string, o *options) error {
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return nil
+		}
+		// A "--" consumed by Parse makes everything after it positional.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			o.files = append(o.files, rest...)
+			return nil
+		}
+		o.files = append(o.files, rest[0])
+		args = rest[1:]
+	}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, stderrTTY, stdoutTTY bool) int {
+	var o options
+	fs := newFlagSet(&o, stderr)
+	if err := parseArgs(fs, args, &o); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	cfg, code := buildConfig(&o, stderr, stderrTTY, stdoutTTY)
+	if code != exitOK {
+		return code
+	}
+	cfg.Stdin = stdin
+	files, errs := analyzer.ExpandInputs(o.files)
+	for _, err := range errs {
+		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
+	}
+	if len(files) == 0 {
+		return exitFatal
+	}
+	if len(files) == 1 && files[0] != "-" {
+		if _, err := os.Stat(files[0]); err != nil {
+			fmt.Fprintf(stderr, "nfanalyze: file %s does not exist!\n", files[0])
+			return exitFatal
+		}
+	}
+	cfg.Inputs = files
+	sum, err := analyzer.Run(cfg, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
+		return exitFatal
+	}
+	if sum.Files > 0 && sum.FilesFailed == sum.Files {
+		return exitFatal
+	}
+	if sum.Skipped() || len(errs) > 0 {
+		return exitSkipped
+	}
+	return exitOK
+}
+
+func usageErr(stderr io.Writer, format string, args ...any) (analyzer.Config, int) {
+	fmt.Fprintf(stderr, "nfanalyze: "+format+"\n", args...)
+	return analyzer.Config{}, exitUsage
+}
+
+func buildConfig(o *options, stderr io.Writer, stderrTTY, stdoutTTY bool) (analyzer.Config, int) {
+	cfg := analyzer.Config{
+		Format:     o.format,
+		MinPackets: o.packets,
+		Output:     o.output,
+		Top:        o.top,
+		By:         o.by,
+		Timeline:   o.timeline,
+		Window:     o.window,
+		Tolerance:  o.tolerance,
+		DNSWorkers: o.dnsWorkers,
+		DNSTimeout: o.dnsTO,
+		Verbose:    o.verbose,
+		MaxErrors:  o.maxErrors,
+		Unicode:    stdoutTTY,
+		Loc:        time.Local,
+	}
+	if o.utc {
+		cfg.Loc = time.UTC
+	}
+	if !o.noDNS {
+		cfg.Resolver = analyzer.SystemResolver{}
+	}
+	switch o.progress {
+	case "auto":
+		if stderrTTY {
+			cfg.Progress = stderr
+		}
+	case "always":
+		cfg.Progress = stderr
+	case "never":
+	default:
+		return usageErr(stderr, "--progress must be auto, always or never, not %q", o.progress)
+	}
+	if o.stat != "" {
+		for _, k := range strings.Split(o.stat, ",") {
+			cfg.StatKeys = append(cfg.StatKeys, strings.TrimSpace(k))
+		}
+		if o.top == 0 {
+			cfg.Top = 10
+		}
+	} else if o.top > 0 {
+		cfg.StatKeys = []string{"src"}
+	}
+	var f analyzer.Filter
+	if o.matchHost != "" {
+		a, err := netip.ParseAddr(o.matchHost)
+		if err != nil {
+			fmt.Fprintf(stderr, "IP address '%s' is neither IPv4 nor IPv6\n", o.matchHost)
+			return analyzer.Config{}, exitUsage
+		}
+		f = f.And(analyzer.HostFilter(a.Unmap()))
+	}
+	if o.host != "" {
+		a, err := netip.ParseAddr(o.host)
+		if err != nil {
+			return usageErr(stderr, "--host: %q is not an IP address", o.host)
+		}
+		f = f.And(analyzer.HostFilter(a.Unmap()))
+	}
+	if o.net != "" {
+		p, err := netip.ParsePrefix(o.net)
+		if err != nil {
+			return usageErr(stderr, "--net: %q is not a network like 10.0.0.0/8", o.net)
+		}
+		f = f.And(analyzer.NetFilter(p))
+	}
+	if o.port != "" {
+		pf, err := analyzer.ParseFilter("port " + o.port)
+		if err != nil {
+			return usageErr(stderr, "--port: %q is not a port number or service name", o.port)
+		}
+		f = f.And(pf)
+	}
+	if o.proto != "" {
+		pf, err := analyzer.ParseFilter("proto " + o.proto)
+		if err != nil {
+			return usageErr(stderr, "--proto: unknown protocol %q", o.proto)
+		}
+		f = f.And(pf)
+	}
+	if o.exporter != "" {
+		a, err := netip.ParseAddr(o.exporter)
+		if err != nil {
+			return usageErr(stderr, "--exporter: %q is not an IP address", o.exporter)
+		}
+		f = f.And(analyzer.ExporterFilter(a.Unmap()))
+	}
+	if o.since != "" || o.until != "" {
+		var since, until int64
+		var err error
+		now := time.Now()
+		if o.since != "" {
+			if since, err = parseTime(o.since, cfg.Loc, now); err != nil {
+				return usageErr(stderr, "--since: %v", err)
+			}
+		}
+		if o.until != "" {
+			if until, err = parseTime(o.until, cfg.Loc, now); err != nil {
+				return usageErr(stderr, "--until: %v", err)
+			}
+		}
+		f = f.And(analyzer.TimeFilter(since, until))
+	}
+	if o.filter != "" {
+		ef, err := analyzer.ParseFilter(o.filter)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
+			return analyzer.Config{}, exitUsage
+		}
+		f = f.And(ef)
+	}
+	cfg.Filter = f
+	return cfg, exitOK
+}
+
+// parseTime reads an absolute time in loc, Unix seconds, or a duration before now ("-2h").
+func parseTime(s string, loc *time.Location, now time.Time) (int64, error) {
+	if strings.HasPrefix(s, "-") {
+		if d, err := time.ParseDuration(s[1:]); err == nil {
+			return now.Add(-d).UnixNano(), nil
+		}
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil && !strings.ContainsAny(s, "-:") {
+		return int64(v * 1e9), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UnixNano(), nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t.UnixNano(), nil
+		}
+	}
+	return 0, fmt.Errorf("cannot read %q as a time (use 2006-01-02 15:04:05, RFC 3339, Unix seconds or -1h30m)", s)
+}
