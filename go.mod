@@ -6,9 +6,6 @@ require (
 	github.com/dave/jennifer v1.7.1
 	github.com/google/gopacket v1.1.19
 	github.com/klauspost/compress v1.20.4
-)
-
-require (
-	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/net v0.62.0
+	golang.org/x/sys v0.49.0
 )

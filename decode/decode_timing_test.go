@@ -24,6 +24,8 @@ func fixtures() []fixture {
 		{name: "v5", pkt: benchpkt.V5(), records: benchpkt.V5Records},
 		{name: "v9", setup: [][]byte{v9t}, pkt: v9d, records: benchpkt.V9Records},
 		{name: "ipfix", setup: [][]byte{ipt}, pkt: ipd, records: benchpkt.IPFIXRecords},
+		{name: "v9-steps", setup: [][]byte{v9t}, pkt: v9d, records: benchpkt.V9Records, generic: true},
+		{name: "ipfix-steps", setup: [][]byte{ipt}, pkt: ipd, records: benchpkt.IPFIXRecords, generic: true},
 		{name: "v9-softflowd-shape", setup: [][]byte{sft}, pkt: sfd, records: benchpkt.SoftflowdRecords},
 		{name: "v9-softflowd-steps", setup: [][]byte{sft}, pkt: sfd, records: benchpkt.SoftflowdRecords, generic: true},
 	}
@@ -34,16 +36,11 @@ func (fx fixture) prepare(tb testing.TB) (*Decoder, *Packet) {
 	tb.Helper()
 	d := new(Decoder)
 	p := new(Packet)
+	noSpecialize = fx.generic
+	defer func() { noSpecialize = false }()
 	for _, s := range fx.setup {
 		if err := d.Decode(loopback, s, p); err != nil {
 			tb.Fatalf("%s: template: %v", fx.name, err)
-		}
-	}
-	if fx.generic {
-		for _, ex := range d.exporters {
-			for _, t := range ex.templates {
-				t.shape = nil
-			}
 		}
 	}
 	return d, p
@@ -79,7 +76,7 @@ func BenchmarkDecode(b *testing.B) {
 
 // BenchmarkDecodeParallel decodes with one Decoder per goroutine.
 func BenchmarkDecodeParallel(b *testing.B) {
-	for _, fx := range fixtures()[:3] {
+	for _, fx := range fixtures()[:3] { // v5, v9, ipfix
 		b.Run(fx.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(fx.pkt)))
@@ -111,7 +108,7 @@ func TestDecodeAllocs(t *testing.T) {
 // Re-sent, unchanged templates (softflowd every 16 packets, nfreplay every
 // packet) are recognized without compiling or allocating.
 func TestTemplateResendAllocs(t *testing.T) {
-	for _, fx := range fixtures()[1:3] {
+	for _, fx := range fixtures()[1:3] { // v9, ipfix
 		d, p := fx.prepare(t)
 		if n := testing.AllocsPerRun(100, func() {
 			if err := d.Decode(loopback, fx.setup[0], p); err != nil {
@@ -157,4 +154,20 @@ func BenchmarkFieldIter(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(fx.records), "ns/flow")
+}
+
+// The benchmark templates are read by generated class readers, the
+// softflowd one by its shape reader; the -steps fixtures by steps alone.
+func TestFixtureReaders(t *testing.T) {
+	for _, fx := range fixtures()[1:] {
+		d, _ := fx.prepare(t)
+		for _, ex := range d.exporters {
+			for _, tm := range ex.templates {
+				gen := tm.Specialized() || tm.Class()
+				if gen == fx.generic {
+					t.Errorf("%s: specialized %v, class %v", fx.name, tm.Specialized(), tm.Class())
+				}
+			}
+		}
+	}
 }

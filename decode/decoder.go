@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"slices"
 )
 
 // Limits bound the state a Decoder keeps for hostile or broken exporters.
@@ -276,7 +277,7 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			continue
 		}
 		body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
-		d.decodeData(addr, ex, t, body, out)
+		d.decodeData(addr, t, body, s.off+setHeaderLen, out)
 	}
 	d.finish(ex, out)
 	if missing != nil {
@@ -314,35 +315,69 @@ func (d *Decoder) newExporter(addr netip.Addr) (*exporter, error) {
 // decodeData decodes the records of one data set body with template t.
 // Bytes after the last whole record are padding (RFC 7011 §3.3.1, RFC 3954
 // §5.3) and are ignored.
-func (d *Decoder) decodeData(addr netip.Addr, ex *exporter, t *Template, b []byte, out *Packet) {
-	for len(b) >= t.minLen {
-		n := t.recordLen(b)
-		if n <= 0 {
-			return
+func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, out *Packet) {
+	rs := &out.Records
+	if t.options {
+		rs = &out.Options
+	}
+	if t.varLen {
+		for len(b) >= t.minLen {
+			n := t.recordLen(b)
+			if n <= 0 {
+				return
+			}
+			r := next(rs)
+			d.fill(r, addr, t, b[:n:n], base, out)
+			b, base = b[n:], base+n
 		}
-		rs := &out.Records
-		if t.options {
-			rs = &out.Options
+		return
+	}
+	// Fixed-length records: size the slice once, then a tight loop.
+	l := t.minLen
+	n := len(b) / l
+	if n == 0 {
+		return
+	}
+	start := len(*rs)
+	*rs = slices.Grow(*rs, n)[:start+n]
+	recs := (*rs)[start:]
+	for i := range recs {
+		d.fill(&recs[i], addr, t, b[i*l:(i+1)*l:(i+1)*l], base+i*l, out)
+	}
+}
+
+// fill decodes one record b of template t into r.
+func (d *Decoder) fill(r *Record, addr netip.Addr, t *Template, b []byte, off int, out *Packet) {
+	if r.tmpl != t {
+		// A slot last filled by the same template has exactly the same
+		// fields set, and they are all overwritten below.
+		r.Flow = Flow{}
+	}
+	r.Has = t.has
+	switch {
+	case t.shape != nil:
+		t.shape(b, &r.Flow)
+	case t.class != nil:
+		t.class(b, &t.offs, &r.Flow)
+		if len(t.steps) != 0 {
+			readSteps(b, t.steps, &r.Flow)
 		}
-		r := next(rs)
-		if r.tmpl != t {
-			// A slot last filled by the same template has exactly the
-			// same fields set, and they are all overwritten below.
-			r.Flow = Flow{}
-		}
-		t.readRecord(b[:n], &r.Flow, &d.scratch)
-		r.SamplingRate = 0
-		r.Version = out.Version
-		r.Exporter = addr
-		r.Sequence = out.Sequence
-		r.Domain = out.Domain
-		r.TemplateID = t.ID
-		r.tmpl = t
-		r.raw = b[:n:n]
-		if t.options {
-			d.applyOptions(ex, r)
-		}
-		b = b[n:]
+	case !t.varLen:
+		readSteps(b, t.steps, &r.Flow)
+	default:
+		t.readVar(b, &r.Flow, &d.scratch)
+	}
+	r.SamplingRate = 0
+	r.Version = out.Version
+	r.Exporter = addr
+	r.Sequence = out.Sequence
+	r.Domain = out.Domain
+	r.TemplateID = t.ID
+	r.Offset = off
+	r.tmpl = t
+	r.raw = b
+	if t.options {
+		d.applyOptions(d.exporters[addr], r)
 	}
 }
 
@@ -520,6 +555,14 @@ func (d *Decoder) Template(exporter netip.Addr, domain uint32, id uint16) *Templ
 		return ex.templates[tkey{domain, id}]
 	}
 	return nil
+}
+
+// TemplatesOf returns the number of templates known for exporter.
+func (d *Decoder) TemplatesOf(exporter netip.Addr) int {
+	if ex := d.exporters[exporter]; ex != nil {
+		return len(ex.templates)
+	}
+	return 0
 }
 
 // NumTemplates returns the number of templates known for all exporters.

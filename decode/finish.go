@@ -64,11 +64,21 @@ const samplingFields = HasSamplingInterval | HasSamplingPacketInterval | HasSamp
 // finish completes the data records of a v9 or IPFIX packet once all its
 // sets are read: absolute times, derived EtherType, sampling rate.
 func (d *Decoder) finish(ex *exporter, p *Packet) {
+	if len(p.Records) == 0 {
+		return
+	}
+	samplers := len(ex.samplers) != 0
 	for i := range p.Records {
 		r := &p.Records[i]
 		f := &r.Flow
 		t := r.tmpl
-		if t.start|t.end != convNone {
+		switch {
+		case t.start == convUptime && t.end == convUptime && p.Version != 10:
+			// The common v9 case, inline: relative to the header's
+			// uptime and export time, wrap-around safe (see absTime).
+			f.Start = p.ExportTime - int64(int32(p.SysUptime-uint32(f.Start)))*1e6
+			f.End = p.ExportTime - int64(int32(p.SysUptime-uint32(f.End)))*1e6
+		case t.start|t.end != convNone:
 			var init int64 = -1
 			if p.Version == 10 && (t.start == convUptime || t.end == convUptime) {
 				if f.Has&HasSystemInitMs != 0 {
@@ -79,11 +89,15 @@ func (d *Decoder) finish(ex *exporter, p *Packet) {
 			}
 			finishTimes(f, t, p, init)
 		}
-		deriveEtherType(f)
+		if t.etherType != 0 {
+			f.EtherType = t.etherType
+		} else {
+			deriveEtherType(f)
+		}
 		if f.Has&samplingFields != 0 {
 			r.SamplingRate = samplingRate(f)
 		}
-		if r.SamplingRate == 0 && len(ex.samplers) != 0 {
+		if r.SamplingRate == 0 && samplers {
 			var id uint64
 			if f.Has&HasSamplerID != 0 {
 				id = f.SamplerID

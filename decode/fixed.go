@@ -101,12 +101,13 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 		r.Sequence = out.Sequence
 		r.Domain = out.Domain
 		r.TemplateID = 0
+		r.Offset = hdrLen + i*recLen
 		r.tmpl = t
 		r.raw = b
 		f := &r.Flow
-		f.Start, _ = absTime(convUptime, f.Start, out, -1)
-		f.End, _ = absTime(convUptime, f.End, out, -1)
-		deriveEtherType(f)
+		f.Start = out.ExportTime - int64(int32(out.SysUptime-uint32(f.Start)))*1e6
+		f.End = out.ExportTime - int64(int32(out.SysUptime-uint32(f.End)))*1e6
+		f.EtherType = t.etherType
 	}
 	return err
 }

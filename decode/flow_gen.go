@@ -2,7 +2,10 @@
 
 package decode
 
-import "net/netip"
+import (
+	"net/netip"
+	"strconv"
+)
 
 // FieldSet is a set of normalized Flow fields, one bit each.
 type FieldSet uint64
@@ -101,6 +104,158 @@ type Flow struct {
 	SamplingPopulation     uint64     // samplingPopulation (310)
 	SamplingAlgorithm      uint16     // sampling algorithm / mode (35, v9 49, IPFIX 304)
 	SystemInitMs           uint64     // systemInitTimeMilliseconds (160): Unix ms at which sysUptime was 0
+}
+
+// JSONFields is the set of fields written by AppendJSON.
+const JSONFields = FieldSet(0) | HasStart | HasEnd | HasBytes | HasPackets | HasOutBytes | HasOutPackets | HasRevBytes | HasRevPackets | HasFlows | HasSrcAddr | HasDstAddr | HasNextHop | HasBGPNextHop | HasSrcPort | HasDstPort | HasProto | HasEtherType | HasTOS | HasTTL | HasTCPFlags | HasICMPType | HasICMPCode | HasInIf | HasOutIf | HasSrcAS | HasDstAS | HasSrcMask | HasDstMask | HasSrcVLAN | HasDstVLAN | HasSrcMAC | HasDstMAC | HasDirection | HasFlowEndReason
+
+// AppendJSON appends `,"key":value` for every present field that has an output
+// key (docs/output-schema.md): integers as numbers, addresses and MACs as strings.
+func (f *Flow) AppendJSON(b []byte) []byte {
+	h := f.Has
+	if h&HasStart != 0 {
+		b = append(b, ",\"time_flow_start_ns\":"...)
+		b = strconv.AppendInt(b, f.Start, 10)
+	}
+	if h&HasEnd != 0 {
+		b = append(b, ",\"time_flow_end_ns\":"...)
+		b = strconv.AppendInt(b, f.End, 10)
+	}
+	if h&HasBytes != 0 {
+		b = append(b, ",\"bytes\":"...)
+		b = strconv.AppendUint(b, uint64(f.Bytes), 10)
+	}
+	if h&HasPackets != 0 {
+		b = append(b, ",\"packets\":"...)
+		b = strconv.AppendUint(b, uint64(f.Packets), 10)
+	}
+	if h&HasOutBytes != 0 {
+		b = append(b, ",\"out_bytes\":"...)
+		b = strconv.AppendUint(b, uint64(f.OutBytes), 10)
+	}
+	if h&HasOutPackets != 0 {
+		b = append(b, ",\"out_packets\":"...)
+		b = strconv.AppendUint(b, uint64(f.OutPackets), 10)
+	}
+	if h&HasRevBytes != 0 {
+		b = append(b, ",\"rev_bytes\":"...)
+		b = strconv.AppendUint(b, uint64(f.RevBytes), 10)
+	}
+	if h&HasRevPackets != 0 {
+		b = append(b, ",\"rev_packets\":"...)
+		b = strconv.AppendUint(b, uint64(f.RevPackets), 10)
+	}
+	if h&HasFlows != 0 {
+		b = append(b, ",\"flows\":"...)
+		b = strconv.AppendUint(b, uint64(f.Flows), 10)
+	}
+	if h&HasSrcAddr != 0 {
+		b = append(b, ",\"src_addr\":\""...)
+		b = f.SrcAddr.AppendTo(b)
+		b = append(b, '"')
+	}
+	if h&HasDstAddr != 0 {
+		b = append(b, ",\"dst_addr\":\""...)
+		b = f.DstAddr.AppendTo(b)
+		b = append(b, '"')
+	}
+	if h&HasNextHop != 0 {
+		b = append(b, ",\"next_hop\":\""...)
+		b = f.NextHop.AppendTo(b)
+		b = append(b, '"')
+	}
+	if h&HasBGPNextHop != 0 {
+		b = append(b, ",\"bgp_next_hop\":\""...)
+		b = f.BGPNextHop.AppendTo(b)
+		b = append(b, '"')
+	}
+	if h&HasSrcPort != 0 {
+		b = append(b, ",\"src_port\":"...)
+		b = strconv.AppendUint(b, uint64(f.SrcPort), 10)
+	}
+	if h&HasDstPort != 0 {
+		b = append(b, ",\"dst_port\":"...)
+		b = strconv.AppendUint(b, uint64(f.DstPort), 10)
+	}
+	if h&HasProto != 0 {
+		b = append(b, ",\"proto\":"...)
+		b = strconv.AppendUint(b, uint64(f.Proto), 10)
+	}
+	if h&HasEtherType != 0 {
+		b = append(b, ",\"etype\":"...)
+		b = strconv.AppendUint(b, uint64(f.EtherType), 10)
+	}
+	if h&HasTOS != 0 {
+		b = append(b, ",\"ip_tos\":"...)
+		b = strconv.AppendUint(b, uint64(f.TOS), 10)
+	}
+	if h&HasTTL != 0 {
+		b = append(b, ",\"ip_ttl\":"...)
+		b = strconv.AppendUint(b, uint64(f.TTL), 10)
+	}
+	if h&HasTCPFlags != 0 {
+		b = append(b, ",\"tcp_flags\":"...)
+		b = strconv.AppendUint(b, uint64(f.TCPFlags), 10)
+	}
+	if h&HasICMPType != 0 {
+		b = append(b, ",\"icmp_type\":"...)
+		b = strconv.AppendUint(b, uint64(f.ICMPType), 10)
+	}
+	if h&HasICMPCode != 0 {
+		b = append(b, ",\"icmp_code\":"...)
+		b = strconv.AppendUint(b, uint64(f.ICMPCode), 10)
+	}
+	if h&HasInIf != 0 {
+		b = append(b, ",\"in_if\":"...)
+		b = strconv.AppendUint(b, uint64(f.InIf), 10)
+	}
+	if h&HasOutIf != 0 {
+		b = append(b, ",\"out_if\":"...)
+		b = strconv.AppendUint(b, uint64(f.OutIf), 10)
+	}
+	if h&HasSrcAS != 0 {
+		b = append(b, ",\"src_as\":"...)
+		b = strconv.AppendUint(b, uint64(f.SrcAS), 10)
+	}
+	if h&HasDstAS != 0 {
+		b = append(b, ",\"dst_as\":"...)
+		b = strconv.AppendUint(b, uint64(f.DstAS), 10)
+	}
+	if h&HasSrcMask != 0 {
+		b = append(b, ",\"src_net\":"...)
+		b = strconv.AppendUint(b, uint64(f.SrcMask), 10)
+	}
+	if h&HasDstMask != 0 {
+		b = append(b, ",\"dst_net\":"...)
+		b = strconv.AppendUint(b, uint64(f.DstMask), 10)
+	}
+	if h&HasSrcVLAN != 0 {
+		b = append(b, ",\"src_vlan\":"...)
+		b = strconv.AppendUint(b, uint64(f.SrcVLAN), 10)
+	}
+	if h&HasDstVLAN != 0 {
+		b = append(b, ",\"dst_vlan\":"...)
+		b = strconv.AppendUint(b, uint64(f.DstVLAN), 10)
+	}
+	if h&HasSrcMAC != 0 {
+		b = append(b, ",\"src_mac\":\""...)
+		b, _ = f.SrcMAC.AppendText(b)
+		b = append(b, '"')
+	}
+	if h&HasDstMAC != 0 {
+		b = append(b, ",\"dst_mac\":\""...)
+		b, _ = f.DstMAC.AppendText(b)
+		b = append(b, '"')
+	}
+	if h&HasDirection != 0 {
+		b = append(b, ",\"direction\":"...)
+		b = strconv.AppendUint(b, uint64(f.Direction), 10)
+	}
+	if h&HasFlowEndReason != 0 {
+		b = append(b, ",\"flow_end_reason\":"...)
+		b = strconv.AppendUint(b, uint64(f.FlowEndReason), 10)
+	}
+	return b
 }
 
 // FlowField describes one normalized field for encoders.

@@ -51,14 +51,15 @@ func checkRecords(t *testing.T, p *Packet) {
 			if n != len(tm.Fields()) {
 				t.Fatalf("record walked %d of %d fields", n, len(tm.Fields()))
 			}
-			// The generated straight-line reader and the compiled
-			// steps agree.
-			if tm.shape != nil {
+			// The generated straight-line readers (shape or class) and
+			// the plain compiled steps agree.
+			if tm.shape != nil || tm.class != nil {
 				var a, b Flow
-				tm.shape(r.Raw(), &a)
-				readSteps(r.Raw(), tm.steps, &b)
+				tm.readRecord(r.Raw(), &a, nil)
+				plain := plainTemplate(t, tm)
+				plain.readRecord(r.Raw(), &b, nil)
 				if a != b {
-					t.Fatalf("shape reader and steps disagree:\n%+v\n%+v", a, b)
+					t.Fatalf("generated reader and steps disagree:\n%+v\n%+v", a, b)
 				}
 			}
 		}
@@ -192,4 +193,52 @@ func TestFuzzSeeds(t *testing.T) {
 		fuzzDecode(t, s)
 	}
 
+}
+
+// plainTemplate recompiles tm without shape or class readers.
+func plainTemplate(t testing.TB, tm *Template) *Template {
+	specs := make([]fieldSpec, len(tm.fields))
+	for i, f := range tm.fields {
+		specs[i] = fieldSpec{pen: f.PEN, id: f.ID, length: f.Length, scope: f.Scope}
+	}
+	noSpecialize = true
+	defer func() { noSpecialize = false }()
+	p, err := compile(tm.Version, tm.Domain, tm.ID, specs, tm.ScopeFields, tm.options, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Every class reader, with its fields in random order among other fields,
+// agrees with the compiled steps.
+func TestClassesAgreeWithSteps(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	extra := []fieldSpec{{id: 60, length: 1}, {id: 61, length: 1}, {id: 89, length: 1}, {id: 82, length: 8}, {id: 136, length: 1}}
+	for _, c := range classes {
+		for range 20 {
+			specs := append(append([]fieldSpec(nil), c.fields...), extra[:r.IntN(len(extra)+1)]...)
+			r.Shuffle(len(specs), func(i, j int) { specs[i], specs[j] = specs[j], specs[i] })
+			tm, err := compile(10, 0, 256, specs, 0, false, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tm.shape == nil && tm.class == nil {
+				t.Fatalf("template %v uses no generated reader", specs)
+			}
+			plain := plainTemplate(t, tm)
+			buf := make([]byte, tm.minLen)
+			for range 50 {
+				for i := range buf {
+					buf[i] = byte(r.Uint32())
+				}
+				var a, b Flow
+				tm.readRecord(buf, &a, nil)
+				plain.readRecord(buf, &b, nil)
+				if a != b {
+					t.Fatalf("class reader and steps disagree for %v:\n%+v\n%+v", specs, a, b)
+				}
+			}
+		}
+	}
 }

@@ -198,6 +198,54 @@ const (
 // numTargets is the number of normalized fields steps can feed.
 const numTargets = 44
 
+// The index of each normalized field among the step targets.
+const (
+	targetStart                  = 0
+	targetEnd                    = 1
+	targetBytes                  = 2
+	targetPackets                = 3
+	targetOutBytes               = 4
+	targetOutPackets             = 5
+	targetRevBytes               = 6
+	targetRevPackets             = 7
+	targetFlows                  = 8
+	targetSrcAddr                = 9
+	targetDstAddr                = 10
+	targetNextHop                = 11
+	targetBGPNextHop             = 12
+	targetSrcPort                = 13
+	targetDstPort                = 14
+	targetProto                  = 15
+	targetIPVersion              = 16
+	targetEtherType              = 17
+	targetTOS                    = 18
+	targetTTL                    = 19
+	targetTCPFlags               = 20
+	targetICMPTypeCode           = 21
+	targetICMPType               = 22
+	targetICMPCode               = 23
+	targetInIf                   = 24
+	targetOutIf                  = 25
+	targetSrcAS                  = 26
+	targetDstAS                  = 27
+	targetSrcMask                = 28
+	targetDstMask                = 29
+	targetSrcVLAN                = 30
+	targetDstVLAN                = 31
+	targetSrcMAC                 = 32
+	targetDstMAC                 = 33
+	targetDirection              = 34
+	targetFlowEndReason          = 35
+	targetSamplerID              = 36
+	targetSamplingInterval       = 37
+	targetSamplingPacketInterval = 38
+	targetSamplingSpace          = 39
+	targetSamplingSize           = 40
+	targetSamplingPopulation     = 41
+	targetSamplingAlgorithm      = 42
+	targetSystemInitMs           = 43
+)
+
 // Compile-time guard: an "invalid array index" error means decode's timeConv
 // constants changed; run go generate.
 func _() {

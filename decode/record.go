@@ -46,6 +46,9 @@ type Record struct {
 	Sequence     uint32 // the export header's sequence number
 	Domain       uint32 // source ID / observation domain (v5/v7: engine type<<8|id)
 	TemplateID   uint16 // 0 for v1/v5/v7
+	// Offset is the record's byte offset in the packet; records of a
+	// packet (data and options) are in packet order by Offset.
+	Offset int
 
 	tmpl *Template
 	raw  []byte

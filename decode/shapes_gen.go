@@ -1295,6 +1295,520 @@ var layoutPmacctIPv6 = []fieldSpec{{
 	pen:    0,
 }}
 
+// readClassV5Set reads the V5Set field set (the NetFlow v5 record's fields in a v9/IPFIX template, 2-byte ifIndex and AS (Cisco IOS traditional NetFlow v9 export)) from per-template offsets.
+func readClassV5Set(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+	f.Proto = uint8(b[int(o[2])])
+	f.TOS = uint8(b[int(o[3])])
+	f.TCPFlags = uint16(b[int(o[4])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+	f.SrcMask = uint8(b[int(o[7])])
+	f.InIf = uint32(binary.BigEndian.Uint16(b[int(o[8]) : int(o[8])+2]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[9]) : int(o[9])+2]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[10]) : int(o[10])+4]))
+	f.DstMask = uint8(b[int(o[11])])
+	f.OutIf = uint32(binary.BigEndian.Uint16(b[int(o[12]) : int(o[12])+2]))
+	f.NextHop = netip.AddrFrom4([4]byte(b[int(o[13]) : int(o[13])+4]))
+	f.SrcAS = uint32(binary.BigEndian.Uint16(b[int(o[14]) : int(o[14])+2]))
+	f.DstAS = uint32(binary.BigEndian.Uint16(b[int(o[15]) : int(o[15])+2]))
+	f.End = int64(binary.BigEndian.Uint32(b[int(o[16]) : int(o[16])+4]))
+	f.Start = int64(binary.BigEndian.Uint32(b[int(o[17]) : int(o[17])+4]))
+}
+
+// readClassV5SetWide reads the V5SetWide field set (the NetFlow v5 field set with 4-byte ifIndex and AS (IOS-XE, NX-OS, Junos and most v9 routers)) from per-template offsets.
+func readClassV5SetWide(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+	f.Proto = uint8(b[int(o[2])])
+	f.TOS = uint8(b[int(o[3])])
+	f.TCPFlags = uint16(b[int(o[4])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+	f.SrcMask = uint8(b[int(o[7])])
+	f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[8]) : int(o[8])+4]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[9]) : int(o[9])+2]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[10]) : int(o[10])+4]))
+	f.DstMask = uint8(b[int(o[11])])
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[12]) : int(o[12])+4]))
+	f.NextHop = netip.AddrFrom4([4]byte(b[int(o[13]) : int(o[13])+4]))
+	f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[14]) : int(o[14])+4]))
+	f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[15]) : int(o[15])+4]))
+	f.End = int64(binary.BigEndian.Uint32(b[int(o[16]) : int(o[16])+4]))
+	f.Start = int64(binary.BigEndian.Uint32(b[int(o[17]) : int(o[17])+4]))
+}
+
+// readClassV5SetWideMs reads the V5SetWideMs field set (the v5 field set with 4-byte ifIndex and AS and absolute ms times (IPFIX routers)) from per-template offsets.
+func readClassV5SetWideMs(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+	f.Proto = uint8(b[int(o[2])])
+	f.TOS = uint8(b[int(o[3])])
+	f.TCPFlags = uint16(b[int(o[4])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+	f.SrcMask = uint8(b[int(o[7])])
+	f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[8]) : int(o[8])+4]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[9]) : int(o[9])+2]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[10]) : int(o[10])+4]))
+	f.DstMask = uint8(b[int(o[11])])
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[12]) : int(o[12])+4]))
+	f.NextHop = netip.AddrFrom4([4]byte(b[int(o[13]) : int(o[13])+4]))
+	f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[14]) : int(o[14])+4]))
+	f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[15]) : int(o[15])+4]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[16]) : int(o[16])+8]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[17]) : int(o[17])+8]))
+}
+
+// readClassFiveTupleV4Uptime reads the FiveTupleV4Uptime field set (IPv4 5-tuple, 4-byte counters, uptime times (softflowd, MikroTik, fprobe-style v9)) from per-template offsets.
+func readClassFiveTupleV4Uptime(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+	f.Proto = uint8(b[int(o[2])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+	f.End = int64(binary.BigEndian.Uint32(b[int(o[7]) : int(o[7])+4]))
+	f.Start = int64(binary.BigEndian.Uint32(b[int(o[8]) : int(o[8])+4]))
+}
+
+// readClassFiveTupleV6Uptime reads the FiveTupleV6Uptime field set (IPv6 5-tuple, 4-byte counters, uptime times) from per-template offsets.
+func readClassFiveTupleV6Uptime(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+	f.Proto = uint8(b[int(o[2])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
+	f.End = int64(binary.BigEndian.Uint32(b[int(o[5]) : int(o[5])+4]))
+	f.Start = int64(binary.BigEndian.Uint32(b[int(o[6]) : int(o[6])+4]))
+	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[7]) : int(o[7])+16]))
+	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[8]) : int(o[8])+16]))
+}
+
+// readClassFiveTupleV4Ms reads the FiveTupleV4Ms field set (IPv4 5-tuple, 8-byte counters, absolute ms times (pmacct, nProbe, Junos IPFIX)) from per-template offsets.
+func readClassFiveTupleV4Ms(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+	f.Proto = uint8(b[int(o[2])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
+}
+
+// readClassFiveTupleV6Ms reads the FiveTupleV6Ms field set (IPv6 5-tuple, 8-byte counters, absolute ms times) from per-template offsets.
+func readClassFiveTupleV6Ms(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+	f.Proto = uint8(b[int(o[2])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
+	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[5]) : int(o[5])+16]))
+	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[6]) : int(o[6])+16]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
+}
+
+// maxClassFields is the size of the largest class.
+const maxClassFields = 18
+
+// classes lists the class readers, largest first; fields are sorted by
+// (PEN, ID, length) and o[i] is the offset of fields[i].
+var classes = []classDef{
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     6,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     8,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     9,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     10,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     12,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     13,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     14,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     15,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     16,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     17,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     21,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     22,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassV5Set,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     6,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     8,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     9,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     10,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     12,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     13,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     14,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     15,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     16,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     17,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     21,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     22,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassV5SetWide,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     6,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     8,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     9,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     10,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     12,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     13,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     14,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     15,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     16,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     17,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     152,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     153,
+			length: 8,
+			pen:    0,
+		}},
+		read: readClassV5SetWideMs,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     8,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     12,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     21,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     22,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassFiveTupleV4Uptime,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     21,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     22,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     27,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     28,
+			length: 16,
+			pen:    0,
+		}},
+		read: readClassFiveTupleV6Uptime,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     8,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     12,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     152,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     153,
+			length: 8,
+			pen:    0,
+		}},
+		read: readClassFiveTupleV4Ms,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     27,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     28,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     152,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     153,
+			length: 8,
+			pen:    0,
+		}},
+		read: readClassFiveTupleV6Ms,
+	},
+}
+
 // shapeReaders maps a template's layout key (see layoutKey) to its
 // straight-line reader.
 var shapeReaders = map[string]func([]byte, *Flow){

@@ -41,15 +41,21 @@ type Template struct {
 	ScopeFields int // number of scope fields (options templates), 0 otherwise
 
 	fields  []TemplateField
-	minLen  int  // record length (fixed) or minimum record length (variable)
-	varLen  bool // some field is variable-length
-	steps   []step
+	minLen  int    // record length (fixed) or minimum record length (variable)
+	varLen  bool   // some field is variable-length
+	steps   []step // all normalized steps, or the rest of a class's
 	shape   func([]byte, *Flow)
+	class   func([]byte, *classOffsets, *Flow)
+	offs    classOffsets
 	has     FieldSet
 	start   timeConv
 	end     timeConv
 	def     []byte // the definition as received, to detect identical re-sends
 	options bool
+	// etherType is the EtherType every record of the template has when
+	// the template fixes it (a 4- or 16-byte source address and no IP
+	// version or EtherType field), or 0.
+	etherType uint16
 }
 
 // Fields returns the template's fields in wire order. The slice must not be
@@ -67,8 +73,12 @@ func (t *Template) RecordLen() int { return t.minLen }
 func (t *Template) Has() FieldSet { return t.has }
 
 // Specialized reports whether records are read by a generated straight-line
-// reader rather than the compiled step list.
+// reader for the exact layout rather than the compiled step list.
 func (t *Template) Specialized() bool { return t.shape != nil }
+
+// Class reports whether a generated class reader reads most of the
+// normalized fields straight-line (see fields.Classes).
+func (t *Template) Class() bool { return t.class != nil }
 
 // fieldSpec is a parsed template field before compilation.
 type fieldSpec struct {
@@ -77,6 +87,10 @@ type fieldSpec struct {
 	length uint16
 	scope  bool
 }
+
+// noSpecialize turns off shape and class readers, so tests and benchmarks
+// can compare them with the plain compiled steps.
+var noSpecialize bool
 
 // maxRecordLen bounds a fixed record: no record can be longer than the
 // largest datagram minus the smallest headers.
@@ -150,10 +164,72 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		}
 	}
 	sort.Slice(t.steps, func(i, j int) bool { return t.steps[i].field < t.steps[j].field })
-	if !t.varLen && !options {
+	if t.has&(HasEtherType|HasIPVersion) == 0 && best[targetSrcAddr].ok {
+		switch opLen[best[targetSrcAddr].op] {
+		case 4:
+			t.etherType = etherTypeIPv4
+		case 16:
+			t.etherType = etherTypeIPv6
+		}
+		t.has |= HasEtherType
+	}
+	if !t.varLen && !options && !noSpecialize {
 		t.shape = shapeReaders[layoutKey(specs)]
 	}
+	if !t.varLen && t.shape == nil && !noSpecialize {
+		t.useClass(specs)
+	}
 	return t, nil
+}
+
+// classDef is a generated class reader and the fields it reads.
+type classDef struct {
+	read   func([]byte, *classOffsets, *Flow)
+	fields []fieldSpec
+}
+
+// classOffsets are a template's offsets of a class's fields.
+type classOffsets [maxClassFields]uint16
+
+// useClass picks the largest class whose every field is among the
+// template's normalized steps; those steps become one straight-line call
+// and the steps left run as before.
+func (t *Template) useClass(specs []fieldSpec) {
+	for ci := range classes {
+		c := &classes[ci]
+		if len(c.fields) > len(t.steps) {
+			continue
+		}
+		var offs classOffsets
+		used := make([]bool, len(t.steps))
+		ok := true
+		for i, cf := range c.fields {
+			found := false
+			for si, st := range t.steps {
+				sp := specs[st.field]
+				if !used[si] && sp.pen == cf.pen && sp.id == cf.id && sp.length == cf.length {
+					used[si], found = true, true
+					offs[i] = st.off
+					break
+				}
+			}
+			if !found {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		rest := make([]step, 0, len(t.steps)-len(c.fields))
+		for si, st := range t.steps {
+			if !used[si] {
+				rest = append(rest, st)
+			}
+		}
+		t.class, t.offs, t.steps = c.read, offs, rest
+		return
+	}
 }
 
 // layoutKey is the key of shapeReaders: "pen.id.len," per field.
@@ -177,22 +253,30 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 	switch {
 	case t.shape != nil:
 		t.shape(b, f)
+	case t.class != nil:
+		t.class(b, &t.offs, f)
+		readSteps(b, t.steps, f)
 	case !t.varLen:
 		readSteps(b, t.steps, f)
 	default:
-		// Rebase the steps on this record's field offsets.
-		s := (*scratch)[:0]
-		fi, off := 0, 0
-		for _, st := range t.steps {
-			for ; fi < int(st.field); fi++ {
-				off += fieldLen(b, off, t.fields[fi].Length)
-			}
-			st.off = uint16(off)
-			s = append(s, st)
-		}
-		*scratch = s
-		readSteps(b, s, f)
+		t.readVar(b, f, scratch)
 	}
+}
+
+// readVar reads a record with variable-length fields: the steps are
+// rebased on this record's field offsets.
+func (t *Template) readVar(b []byte, f *Flow, scratch *[]step) {
+	s := (*scratch)[:0]
+	fi, off := 0, 0
+	for _, st := range t.steps {
+		for ; fi < int(st.field); fi++ {
+			off += fieldLen(b, off, t.fields[fi].Length)
+		}
+		st.off = uint16(off)
+		s = append(s, st)
+	}
+	*scratch = s
+	readSteps(b, s, f)
 }
 
 // recordLen returns the length of the record of t at the start of b, or -1

@@ -79,3 +79,33 @@ var Shapes = []Shape{
 // that have no v9 field type: 1 = flags (2 bytes), 2 = router shortcut
 // address (4 bytes). It is never seen on the wire.
 const PENV7 = 0xFFFF_FF07
+
+// Class is a set of (element, length) pairs that many templates carry in
+// some order, often among other fields. The generator emits a reader that
+// reads the whole set straight-line from per-template offsets; a template
+// whose normalized fields include a class uses the largest such class and
+// runs compiled steps only for the rest. Field order in a class does not
+// matter.
+type Class struct {
+	Name   string
+	Source string
+	Fields []FieldSpec
+}
+
+// Classes are the field sets with generated offset-driven readers.
+var Classes = []Class{
+	{Name: "V5Set", Source: "the NetFlow v5 record's fields in a v9/IPFIX template, 2-byte ifIndex and AS (Cisco IOS traditional NetFlow v9 export)", Fields: spec(
+		8, 4, 12, 4, 15, 4, 10, 2, 14, 2, 2, 4, 1, 4, 22, 4, 21, 4, 7, 2, 11, 2, 6, 1, 4, 1, 5, 1, 16, 2, 17, 2, 9, 1, 13, 1)},
+	{Name: "V5SetWide", Source: "the NetFlow v5 field set with 4-byte ifIndex and AS (IOS-XE, NX-OS, Junos and most v9 routers)", Fields: spec(
+		8, 4, 12, 4, 15, 4, 10, 4, 14, 4, 2, 4, 1, 4, 22, 4, 21, 4, 7, 2, 11, 2, 6, 1, 4, 1, 5, 1, 16, 4, 17, 4, 9, 1, 13, 1)},
+	{Name: "V5SetWideMs", Source: "the v5 field set with 4-byte ifIndex and AS and absolute ms times (IPFIX routers)", Fields: spec(
+		8, 4, 12, 4, 15, 4, 10, 4, 14, 4, 2, 4, 1, 4, 152, 8, 153, 8, 7, 2, 11, 2, 6, 1, 4, 1, 5, 1, 16, 4, 17, 4, 9, 1, 13, 1)},
+	{Name: "FiveTupleV4Uptime", Source: "IPv4 5-tuple, 4-byte counters, uptime times (softflowd, MikroTik, fprobe-style v9)", Fields: spec(
+		8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 4, 2, 4, 22, 4, 21, 4)},
+	{Name: "FiveTupleV6Uptime", Source: "IPv6 5-tuple, 4-byte counters, uptime times", Fields: spec(
+		27, 16, 28, 16, 7, 2, 11, 2, 4, 1, 1, 4, 2, 4, 22, 4, 21, 4)},
+	{Name: "FiveTupleV4Ms", Source: "IPv4 5-tuple, 8-byte counters, absolute ms times (pmacct, nProbe, Junos IPFIX)", Fields: spec(
+		8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 8, 2, 8, 152, 8, 153, 8)},
+	{Name: "FiveTupleV6Ms", Source: "IPv6 5-tuple, 8-byte counters, absolute ms times", Fields: spec(
+		27, 16, 28, 16, 7, 2, 11, 2, 4, 1, 1, 8, 2, 8, 152, 8, 153, 8)},
+}

@@ -267,6 +267,52 @@ func genFlow(f *File) error {
 			g.Id(n.Name).Add(t).Comment(n.Doc)
 		}
 	})
+	f.Comment("JSONFields is the set of fields written by AppendJSON.")
+	f.Const().Id("JSONFields").Op("=").Id("FieldSet").Call(Lit(0)).Do(func(st *Statement) {
+		for _, n := range bits {
+			if n.JSON != "" {
+				st.Op("|").Id("Has" + n.Name)
+			}
+		}
+	})
+	f.Comment("AppendJSON appends `,\"key\":value` for every present field that has an output")
+	f.Comment("key (docs/output-schema.md): integers as numbers, addresses and MACs as strings.")
+	f.Func().Params(Id("f").Op("*").Id("Flow")).Id("AppendJSON").Params(Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *Group) {
+		g.Id("h").Op(":=").Id("f").Dot("Has")
+		for _, n := range bits {
+			if n.JSON == "" {
+				continue
+			}
+			key := `,"` + n.JSON + `":`
+			var body []Code
+			switch n.Kind {
+			case fields.KindUint:
+				body = []Code{
+					Id("b").Op("=").Append(Id("b"), Lit(key).Op("...")),
+					Id("b").Op("=").Qual("strconv", "AppendUint").Call(Id("b"), Uint64().Call(Id("f").Dot(n.Name)), Lit(10)),
+				}
+			case fields.KindTime:
+				body = []Code{
+					Id("b").Op("=").Append(Id("b"), Lit(key).Op("...")),
+					Id("b").Op("=").Qual("strconv", "AppendInt").Call(Id("b"), Id("f").Dot(n.Name), Lit(10)),
+				}
+			case fields.KindAddr:
+				body = []Code{
+					Id("b").Op("=").Append(Id("b"), Lit(key+`"`).Op("...")),
+					Id("b").Op("=").Id("f").Dot(n.Name).Dot("AppendTo").Call(Id("b")),
+					Id("b").Op("=").Append(Id("b"), LitRune('"')),
+				}
+			case fields.KindMAC:
+				body = []Code{
+					Id("b").Op("=").Append(Id("b"), Lit(key+`"`).Op("...")),
+					List(Id("b"), Id("_")).Op("=").Id("f").Dot(n.Name).Dot("AppendText").Call(Id("b")),
+					Id("b").Op("=").Append(Id("b"), LitRune('"')),
+				}
+			}
+			g.If(Id("h").Op("&").Id("Has" + n.Name).Op("!=").Lit(0)).Block(body...)
+		}
+		g.Return(Id("b"))
+	})
 	f.Comment("FlowField describes one normalized field for encoders.")
 	f.Type().Id("FlowField").Struct(
 		Id("Name").String().Comment("Go field name in Flow"),

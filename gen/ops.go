@@ -176,6 +176,12 @@ func genOps(f *File, s *opSet) error {
 	})
 	f.Comment("numTargets is the number of normalized fields steps can feed.")
 	f.Const().Id("numTargets").Op("=").Lit(len(fields.Flow))
+	f.Comment("The index of each normalized field among the step targets.")
+	f.Const().DefsFunc(func(g *Group) {
+		for i, n := range fields.Flow {
+			g.Id(fmt.Sprintf("target%s", n.Name)).Op("=").Lit(i)
+		}
+	})
 	f.Comment("Compile-time guard: an \"invalid array index\" error means decode's timeConv")
 	f.Comment("constants changed; run go generate.")
 	f.Func().Id("_").Params().BlockFunc(func(g *Group) {
@@ -312,11 +318,86 @@ func genShapes(f *File, s *opSet) error {
 		})
 		outs = append(outs, shapeOut{key, fn})
 	}
+	if err := genClasses(f, s); err != nil {
+		return err
+	}
 	f.Comment("shapeReaders maps a template's layout key (see layoutKey) to its")
 	f.Comment("straight-line reader.")
 	f.Var().Id("shapeReaders").Op("=").Map(String()).Func().Params(Index().Byte(), Op("*").Id("Flow")).ValuesFunc(func(g *Group) {
 		for _, o := range outs {
 			g.Line().Lit(o.key).Op(":").Id(o.fn)
+		}
+		g.Line()
+	})
+	return nil
+}
+
+// genClasses emits an offset-driven straight-line reader for every class
+// in fields.Classes, and the class table, largest first.
+func genClasses(f *File, s *opSet) error {
+	maxN := 0
+	type classOut struct {
+		name  string
+		specs []fields.FieldSpec
+	}
+	var outs []classOut
+	for _, c := range fields.Classes {
+		specs := append([]fields.FieldSpec(nil), c.Fields...)
+		sort.Slice(specs, func(i, j int) bool {
+			a, b := specs[i], specs[j]
+			if a.PEN != b.PEN {
+				return a.PEN < b.PEN
+			}
+			if a.ID != b.ID {
+				return a.ID < b.ID
+			}
+			return a.Len < b.Len
+		})
+		targets := map[int]bool{}
+		var ops []*opDef
+		for _, fs := range specs {
+			sd, ok := s.byID[[2]uint32{fs.PEN, uint32(fs.ID)}]
+			if !ok || sd.ops[int(fs.Len)] == nil {
+				return fmt.Errorf("class %s: (%d, %d) of length %d is not normalized", c.Name, fs.PEN, fs.ID, fs.Len)
+			}
+			if targets[sd.target] {
+				return fmt.Errorf("class %s: two fields feed %s", c.Name, sd.ops[int(fs.Len)].n.Name)
+			}
+			targets[sd.target] = true
+			ops = append(ops, sd.ops[int(fs.Len)])
+		}
+		maxN = max(maxN, len(specs))
+		fn := "readClass" + c.Name
+		f.Commentf("%s reads the %s field set (%s) from per-template offsets.", fn, c.Name, c.Source)
+		f.Func().Id(fn).Params(Id("b").Index().Byte(), Id("o").Op("*").Id("classOffsets"), Id("f").Op("*").Id("Flow")).BlockFunc(func(g *Group) {
+			for i, o := range ops {
+				i := i
+				g.Add(emit(o, func(d int) *Statement {
+					st := Int().Call(Id("o").Index(Lit(i)))
+					if d != 0 {
+						st = st.Op("+").Lit(d)
+					}
+					return st
+				}))
+			}
+		})
+		outs = append(outs, classOut{fn, specs})
+	}
+	sort.SliceStable(outs, func(i, j int) bool { return len(outs[i].specs) > len(outs[j].specs) })
+	f.Comment("maxClassFields is the size of the largest class.")
+	f.Const().Id("maxClassFields").Op("=").Lit(maxN)
+	f.Comment("classes lists the class readers, largest first; fields are sorted by")
+	f.Comment("(PEN, ID, length) and o[i] is the offset of fields[i].")
+	f.Var().Id("classes").Op("=").Index().Id("classDef").ValuesFunc(func(g *Group) {
+		for _, o := range outs {
+			g.Line().Values(Dict{
+				Id("read"): Id(o.name),
+				Id("fields"): Index().Id("fieldSpec").ValuesFunc(func(g *Group) {
+					for _, fs := range o.specs {
+						g.Values(Dict{Id("pen"): Lit(int(fs.PEN)), Id("id"): Lit(int(fs.ID)), Id("length"): Lit(int(fs.Len))})
+					}
+				}),
+			})
 		}
 		g.Line()
 	})

@@ -1,0 +1,52 @@
+# nfkit: zero-allocation NetFlow/IPFIX decoder, collector and analyzer.
+GO       ?= go
+FUZZTIME ?= 30s
+COUNT    ?= 10
+
+.PHONY: all build test vet fmt-check generate check-generated fuzz bench bench-e2e testdata clean
+
+all: build
+
+build:
+	$(GO) build ./...
+
+# The CI entry point: formatting, vet, generated code up to date, all tests,
+# every benchmark for one iteration (so the harness cannot rot), and the
+# goflow2 comparison module.
+test: fmt-check vet check-generated
+	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
+	cd bench/goflow2 && $(GO) vet ./... && $(GO) test -count=1 -run . -bench . -benchtime 1x ./...
+
+vet:
+	$(GO) vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+generate:
+	$(GO) generate ./...
+
+# Fails when decode/*_gen.go is stale (go test ./gen runs the same check).
+check-generated:
+	$(GO) run ./gen -check -dir decode
+
+# Runs every fuzz target for FUZZTIME each.
+fuzz:
+	@for t in $$($(GO) test ./decode -list '^Fuzz' | grep ^Fuzz); do \
+		echo "== $$t"; $(GO) test ./decode -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	done
+
+# Decoder benchmarks side by side with goflow2 (-count $(COUNT)); writes
+# bench/results/bench.txt and the README table bench/results/table.md.
+bench:
+	COUNT=$(COUNT) ./scripts/bench.sh
+
+# Regenerates the real-exporter captures and the tshark expectations
+# (installs softflowd, pmacct, fprobe, tshark from Debian; needs root).
+testdata:
+	./scripts/make-testdata.sh
+
+clean:
+	rm -rf bench/results

@@ -1,0 +1,515 @@
+package collector
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// readLines reads a collector output file (gzip, zstd or plain) into JSON
+// objects.
+func readLines(t *testing.T, path string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var r io.Reader = f
+	switch {
+	case strings.HasSuffix(path, ".gz"):
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			t.Fatal(err)
+		}
+		r = zr
+	case strings.HasSuffix(path, ".zst"):
+		zr, err := zstd.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer zr.Close()
+		r = zr
+	}
+	var out []map[string]any
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 16<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("%s: bad line %q: %v", path, sc.Text(), err)
+		}
+		out = append(out, m)
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return out
+}
+
+// flowKey is what the end-to-end tests compare: the identity and counters
+// of a flow.
+func flowKey(m map[string]any) string {
+	get := func(k string) string {
+		if v, ok := m[k]; ok {
+			return fmt.Sprint(v)
+		}
+		return "-"
+	}
+	return strings.Join([]string{get("type"), get("src_addr"), get("dst_addr"), get("src_port"), get("dst_port"),
+		get("proto"), get("bytes"), get("packets"), get("icmp_type")}, " ")
+}
+
+func keys(ms []map[string]any) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, flowKey(m))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// tsharkKeys builds the same keys from a capture's tshark expectations,
+// an independent decoder's view of the flows.
+func tsharkKeys(t *testing.T, capture string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "testdata", strings.TrimSuffix(capture, ".pcap")+".tshark.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Packets []struct {
+			Version  int              `json:"version"`
+			Records  []map[string]any `json:"records"`
+			Flowsets []struct {
+				Kind    string           `json:"kind"`
+				Records []map[string]any `json:"records"`
+			} `json:"flowsets"`
+		} `json:"packets"`
+	}
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	types := map[int]string{1: "NETFLOW_V1", 5: "NETFLOW_V5", 7: "NETFLOW_V7", 9: "NETFLOW_V9", 10: "IPFIX"}
+	first := func(v any) string {
+		if a, ok := v.([]any); ok {
+			return fmt.Sprint(a[0])
+		}
+		return fmt.Sprint(v)
+	}
+	var out []string
+	for _, p := range f.Packets {
+		recs := p.Records
+		for _, fs := range p.Flowsets {
+			if fs.Kind == "data" {
+				recs = append(recs, fs.Records...)
+			}
+		}
+		for _, r := range recs {
+			get := func(names ...string) string {
+				for _, n := range names {
+					if v, ok := r[n]; ok {
+						return first(v)
+					}
+				}
+				return "-"
+			}
+			icmp := "-"
+			if v := get("cflow.icmp_type_code_ipv4"); v != "-" {
+				var x int
+				fmt.Sscanf(v, "0x%x", &x)
+				icmp = fmt.Sprint(x >> 8)
+			} else if v := get("cflow.icmp_ipv6_type"); v != "-" {
+				icmp = v
+			}
+			out = append(out, strings.Join([]string{types[p.Version], get("cflow.srcaddr", "cflow.srcaddrv6"),
+				get("cflow.dstaddr", "cflow.dstaddrv6"), get("cflow.srcport"), get("cflow.dstport"),
+				get("cflow.protocol"), get("cflow.octets"), get("cflow.packets"), icmp}, " "))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func captures(t *testing.T) []string {
+	names, _ := filepath.Glob(filepath.Join("..", "testdata", "*.tshark.json"))
+	var out []string
+	for _, n := range names {
+		out = append(out, strings.TrimSuffix(filepath.Base(n), ".tshark.json")+".pcap")
+	}
+	if len(out) == 0 {
+		t.Fatal("no captures in testdata")
+	}
+	return out
+}
+
+func equalKeys(t *testing.T, what string, got, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d flows, want %d", what, len(got), len(want))
+	}
+	for i := 0; i < len(got) && i < len(want); i++ {
+		if got[i] != want[i] {
+			t.Errorf("%s: flow %d:\n got %s\nwant %s", what, i, got[i], want[i])
+			return
+		}
+	}
+}
+
+func newTestCollector(t *testing.T, cfg Config) *Collector {
+	t.Helper()
+	if cfg.Workers == 0 {
+		cfg.Workers = 2
+	}
+	if cfg.StatsInterval == 0 {
+		cfg.StatsInterval = -1
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestReplayCaptures runs -r on every real-exporter capture and compares
+// the flows written with tshark's.
+func TestReplayCaptures(t *testing.T) {
+	for _, capture := range captures(t) {
+		for _, ext := range []string{".gz", ".zst", ".json"} {
+			t.Run(capture+ext, func(t *testing.T) {
+				out := filepath.Join(t.TempDir(), "flows"+ext)
+				c := newTestCollector(t, Config{Output: out})
+				if err := c.Replay(context.Background(), []string{filepath.Join("..", "testdata", capture)}, nil); err != nil {
+					t.Fatal(err)
+				}
+				if err := c.Close(); err != nil {
+					t.Fatal(err)
+				}
+				lines := readLines(t, out)
+				equalKeys(t, capture, keys(lines), tsharkKeys(t, capture))
+				for _, m := range lines {
+					if _, ok := m["time_received_ns"]; !ok {
+						t.Fatal("line without time_received_ns")
+					}
+				}
+			})
+			if testing.Short() {
+				break
+			}
+		}
+	}
+}
+
+// capturePayloads returns a capture's UDP payloads.
+func capturePayloads(t *testing.T, capture string) [][]byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "testdata", capture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for {
+		data, _, err := r.ReadPacketData()
+		if err != nil {
+			break
+		}
+		p := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
+		if u, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP); ok {
+			out = append(out, append([]byte(nil), u.Payload...))
+		}
+	}
+	return out
+}
+
+func pythonVector(t *testing.T, name string) [][]byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "python-netflow", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]byte
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		p, err := hex.DecodeString(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// sender sends datagrams from a loopback source address (one per
+// simulated exporter), paced and bounded.
+type sender struct {
+	conn *net.UDPConn
+}
+
+func newSender(t *testing.T, from string, to netip.AddrPort) *sender {
+	t.Helper()
+	conn, err := net.DialUDP("udp4", net.UDPAddrFromAddrPort(netip.AddrPortFrom(netip.MustParseAddr(from), 0)),
+		net.UDPAddrFromAddrPort(to))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &sender{conn}
+}
+
+func (s *sender) send(t *testing.T, pkts ...[]byte) {
+	t.Helper()
+	for i, p := range pkts {
+		if _, err := s.conn.Write(p); err != nil {
+			t.Fatal(err)
+		}
+		if i%64 == 63 {
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+// live runs a collector on an ephemeral loopback port for fn, then stops
+// it as SIGTERM would.
+func live(t *testing.T, cfg Config, fn func(addr netip.AddrPort, c *Collector)) *Collector {
+	t.Helper()
+	cfg.Host = "127.0.0.1"
+	cfg.Port = 0
+	c := newTestCollector(t, cfg)
+	l, err := c.Listen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Serve(ctx, l) }()
+	fn(l.Addr(), c)
+	waitIdle(t, c)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// waitIdle waits until the packet counter stops moving (the kernel has
+// delivered everything sent), bounded.
+func waitIdle(t *testing.T, c *Collector) {
+	last := uint64(1 << 63)
+	for range 100 {
+		time.Sleep(20 * time.Millisecond)
+		n := c.Stats().Packets
+		if n == last {
+			return
+		}
+		last = n
+	}
+}
+
+// TestLiveCaptures sends every capture's export packets (each from its own
+// loopback address, so each is its own exporter) and the Python vectors to
+// a live collector and compares the output with tshark's flows.
+func TestLiveCaptures(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "live.gz")
+	var want []string
+	c := live(t, Config{Output: out}, func(addr netip.AddrPort, c *Collector) {
+		for i, capture := range captures(t) {
+			s := newSender(t, fmt.Sprintf("127.0.1.%d", i+1), addr)
+			s.send(t, capturePayloads(t, capture)...)
+			want = append(want, tsharkKeys(t, capture)...)
+		}
+		// The Python vectors, template first.
+		s := newSender(t, "127.0.2.1", addr)
+		s.send(t, pythonVector(t, "v9_template_2templates_8flows.hex")...)
+		s.send(t, pythonVector(t, "v9_data_only_3pkts_12flows_each.hex")...)
+	})
+	sort.Strings(want)
+	lines := readLines(t, out)
+	var capLines, pyLines []map[string]any
+	for _, m := range lines {
+		if m["sampler_address"] == "127.0.2.1" {
+			pyLines = append(pyLines, m)
+		} else {
+			capLines = append(capLines, m)
+		}
+	}
+	equalKeys(t, "live captures", keys(capLines), want)
+	if len(pyLines) != 8+36 {
+		t.Errorf("python vectors: %d flows, want 44", len(pyLines))
+	}
+	if s := c.Stats(); s.QueueDrops != 0 || s.Errors != 0 {
+		t.Errorf("stats %+v: want no drops or errors", s)
+	}
+}
+
+// Data before its template: packets are held and decoded when the template
+// arrives (the Python collector's behaviour; nfcapd and goflow2 drop them).
+func TestTemplateLater(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "later.json")
+	c := live(t, Config{Output: out, Workers: 1}, func(addr netip.AddrPort, c *Collector) {
+		s := newSender(t, "127.0.3.1", addr)
+		s.send(t, pythonVector(t, "v9_data_only_3pkts_12flows_each.hex")...)
+		s.send(t, pythonVector(t, "ipfix_data_only_2sets_3flows.hex")...)
+		waitIdle(t, c)
+		s.send(t, pythonVector(t, "v9_template_2templates_8flows.hex")...)
+		s.send(t, pythonVector(t, "ipfix_templates_5_plus_20flows.hex")...)
+	})
+	lines := readLines(t, out)
+	// v9: 36 held + 8; IPFIX: 3 held + 19 (options records are not flows).
+	if len(lines) != 36+8+3+19 {
+		t.Errorf("got %d flows, want %d", len(lines), 36+8+3+19)
+	}
+	var late uint64
+	for _, e := range c.metrics.snapshot() {
+		late += e.pendingLate.Load()
+	}
+	if late != 4 {
+		t.Errorf("pending decoded = %d, want 4", late)
+	}
+}
+
+// A restart with --templates decodes data right away.
+func TestTemplatesPersist(t *testing.T) {
+	dir := t.TempDir()
+	tf := filepath.Join(dir, "templates.json")
+	live(t, Config{Output: filepath.Join(dir, "a.json"), TemplatesFile: tf}, func(addr netip.AddrPort, c *Collector) {
+		newSender(t, "127.0.4.1", addr).send(t, pythonVector(t, "v9_template_2templates_8flows.hex")...)
+	})
+	if _, err := os.Stat(tf); err != nil {
+		t.Fatalf("templates file not written: %v", err)
+	}
+	out := filepath.Join(dir, "b.json")
+	live(t, Config{Output: out, TemplatesFile: tf}, func(addr netip.AddrPort, c *Collector) {
+		newSender(t, "127.0.4.1", addr).send(t, pythonVector(t, "v9_data_only_3pkts_12flows_each.hex")...)
+	})
+	if n := len(readLines(t, out)); n != 36 {
+		t.Errorf("after restart: %d flows, want 36", n)
+	}
+}
+
+// Rotation under traffic: the union of the rotated files is what was sent,
+// and no file is left under its temporary name.
+func TestRotationUnderTraffic(t *testing.T) {
+	dir := t.TempDir()
+	pkts := capturePayloads(t, "softflowd-v5.pcap")
+	const rounds = 20
+	live(t, Config{Dir: dir, Rotate: time.Hour, Codec: "zst", FlushInterval: 10 * time.Millisecond}, func(addr netip.AddrPort, c *Collector) {
+		s := newSender(t, "127.0.5.1", addr)
+		for range rounds {
+			s.send(t, pkts...)
+			time.Sleep(5 * time.Millisecond)
+			c.Rotate() // as SIGHUP
+		}
+	})
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	total := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".tmp") || strings.HasPrefix(filepath.Base(f), ".") {
+			t.Errorf("temporary file left: %s", f)
+			continue
+		}
+		if !strings.HasSuffix(f, ".json.zst") {
+			t.Errorf("unexpected file %s", f)
+			continue
+		}
+		total += len(readLines(t, f))
+	}
+	if len(files) < 2 {
+		t.Errorf("%d files, want several", len(files))
+	}
+	if want := rounds * len(tsharkKeys(t, "softflowd-v5.pcap")); total != want {
+		t.Errorf("rotated files hold %d flows, want %d", total, want)
+	}
+}
+
+// Malformed packets mixed into a valid stream: every valid flow lands and
+// the errors are counted.
+func TestMalformedMixed(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "mixed.gz")
+	good := capturePayloads(t, "softflowd-ipfix.pcap")
+	bad := [][]byte{
+		{0xff, 0xff, 0xff},                                             // unknown version
+		{0, 10, 0, 200, 0, 0},                                          // truncated IPFIX header
+		append([]byte{0, 9, 0, 1}, make([]byte, 16)...),                // v9, no sets
+		{0, 10, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, // set length 0
+		{0, 5, 0, 30, 1, 2},                                            // truncated v5
+	}
+	c := live(t, Config{Output: out}, func(addr netip.AddrPort, c *Collector) {
+		s := newSender(t, "127.0.6.1", addr)
+		for _, p := range good {
+			s.send(t, bad...)
+			s.send(t, p)
+		}
+		s.send(t, bad...)
+	})
+	equalKeys(t, "valid flows", keys(readLines(t, out)), tsharkKeys(t, "softflowd-ipfix.pcap"))
+	if s := c.Stats(); s.Errors < uint64(4*(len(good)+1)) {
+		t.Errorf("errors counted: %d, want at least %d", s.Errors, 4*(len(good)+1))
+	}
+	m := string(c.AppendMetrics(nil))
+	for _, want := range []string{`reason="unknown_version"`, `reason="truncated"`, `reason="bad_length"`, "nfcollect_packets_received_total{exporter=\"127.0.6.1\"}"} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+}
+
+// A write error (full disk) is counted and logged; the collector keeps
+// receiving and decoding.
+func TestWriteErrorKeepsRunning(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full")
+	}
+	c := live(t, Config{Output: "/dev/full", FlushInterval: 10 * time.Millisecond}, func(addr netip.AddrPort, c *Collector) {
+		newSender(t, "127.0.7.1", addr).send(t, capturePayloads(t, "softflowd-v5.pcap")...)
+	})
+	if c.metrics.writeErrors.Load() == 0 || c.metrics.writeDropped.Load() == 0 {
+		t.Errorf("write errors %d, dropped %d: want both counted", c.metrics.writeErrors.Load(), c.metrics.writeDropped.Load())
+	}
+	if c.Stats().Flows == 0 {
+		t.Error("nothing decoded")
+	}
+}
+
+func TestAllowList(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "allow.json")
+	c := live(t, Config{Output: out, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.8.1/32")}}, func(addr netip.AddrPort, c *Collector) {
+		newSender(t, "127.0.8.1", addr).send(t, capturePayloads(t, "softflowd-v5.pcap")...)
+		newSender(t, "127.0.8.2", addr).send(t, capturePayloads(t, "softflowd-v1.pcap")...)
+	})
+	for _, m := range readLines(t, out) {
+		if m["sampler_address"] != "127.0.8.1" {
+			t.Fatalf("flow from %v passed the allow-list", m["sampler_address"])
+		}
+	}
+	if c.metrics.denied.Load() == 0 {
+		t.Error("denied packets not counted")
+	}
+}
