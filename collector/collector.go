@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -39,7 +40,8 @@ type Config struct {
 	RcvBuf  int    // socket receive buffer in bytes (default 32 MiB)
 	Allow   []netip.Prefix
 
-	Output string        // output file; "-" for plain JSON lines on stdout
+	Output string        // output file; "-" for plain JSON lines on Stdout
+	Stdout io.Writer     // where "-" writes (default os.Stdout)
 	Dir    string        // with Rotate: directory of rotated files
 	Prefix string        // rotated file name prefix (default "nfcollect")
 	Rotate time.Duration // start a new file every Rotate (needs Dir)
@@ -124,7 +126,10 @@ func New(cfg Config) (*Collector, error) {
 		seed:    maphash.MakeSeed(),
 	}
 	c.pool.New = func() any { b := make([]byte, 0, 2048); return &b }
-	s := &sink{log: c.log, m: c.metrics, path: cfg.Output}
+	s := &sink{log: c.log, m: c.metrics, path: cfg.Output, stdout: cfg.Stdout}
+	if s.stdout == nil {
+		s.stdout = os.Stdout
+	}
 	switch {
 	case cfg.Rotate > 0:
 		if cfg.Dir == "" {

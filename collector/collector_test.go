@@ -513,3 +513,35 @@ func TestAllowList(t *testing.T) {
 		t.Error("denied packets not counted")
 	}
 }
+
+// --format python-netflow on live traffic: one line per export packet,
+// the Python collector's layout; packets that waited for their template
+// keep their receive time.
+func TestLivePythonFormat(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "py.gz")
+	live(t, Config{Output: out, Format: FormatPython, Workers: 1}, func(addr netip.AddrPort, c *Collector) {
+		s := newSender(t, "127.0.9.1", addr)
+		s.send(t, pythonVector(t, "v9_data_only_3pkts_12flows_each.hex")...)
+		waitIdle(t, c)
+		s.send(t, pythonVector(t, "v9_template_2templates_8flows.hex")...)
+		s.send(t, pythonVector(t, "v1_icmp_ping_2flows.hex")...)
+		s.send(t, pythonVector(t, "v5_icmp_ping_multicast_3flows.hex")...)
+	})
+	lines := readLines(t, out)
+	flows := 0
+	for _, l := range lines {
+		if len(l) != 1 {
+			t.Fatalf("line with %d keys", len(l))
+		}
+		for _, v := range l {
+			e := v.(map[string]any)
+			if c := e["client"].([]any); c[0] != "127.0.9.1" {
+				t.Errorf("client %v", c)
+			}
+			flows += len(e["flows"].([]any))
+		}
+	}
+	if len(lines) != 6 || flows != 36+8+2+3 {
+		t.Errorf("%d lines, %d flows; want 6 lines, 49 flows", len(lines), flows)
+	}
+}

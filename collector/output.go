@@ -103,6 +103,7 @@ type sink struct {
 	dir      string
 	prefix   string
 	interval time.Duration
+	stdout   io.Writer
 
 	mu       sync.Mutex
 	f        *os.File
@@ -119,7 +120,7 @@ func (s *sink) rotatedExt() string { return ".json" + s.codec.ext() }
 func (s *sink) open(now time.Time) error {
 	if s.dir == "" {
 		if s.path == "-" {
-			s.w = os.Stdout
+			s.w = s.stdout
 			return nil
 		}
 		f, err := os.OpenFile(s.path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)

@@ -17,9 +17,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	httppprof "net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -47,6 +49,7 @@ func run(args []string, stdout, stderr *os.File) int {
 		metrics   string
 		logFormat string
 		compress  string
+		cpuprof   string
 	)
 	fs.IntVar(&cfg.Port, "p", 2055, "UDP `port` to listen on")
 	fs.IntVar(&cfg.Port, "port", 2055, "UDP `port` to listen on")
@@ -69,6 +72,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	fs.BoolVar(&cfg.Renormalize, "renormalize", false, "multiply bytes and packets by the sampling rate")
 	fs.DurationVar(&cfg.PendingAge, "pending-age", time.Hour, "how long data may wait for its template")
 	fs.DurationVar(&cfg.StatsInterval, "stats-interval", 5*time.Minute, "per-exporter summary log interval (negative: off)")
+	fs.StringVar(&cpuprof, "cpuprofile", "", "write a CPU profile to `file` until exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: nfcollect [-p port] [--host addr] [-o file] [-r capture.pcap] [flags]\n\n")
 		fs.PrintDefaults()
@@ -97,6 +101,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	}
 	log := slog.New(h)
 	cfg.Logger = log
+	cfg.Stdout = stdout
 
 	if allow != "" {
 		for _, s := range strings.Split(allow, ",") {
@@ -122,8 +127,19 @@ func run(args []string, stdout, stderr *os.File) int {
 	} else if cfg.Output == "" {
 		cfg.Output = strconv.FormatInt(time.Now().Unix(), 10) + ".gz"
 	}
-	if cfg.Output == "-" && cfg.Format == collector.FormatJSON {
-		// stdout stays plain JSON lines.
+
+	if cpuprof != "" {
+		f, err := os.Create(cpuprof)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfcollect: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintf(stderr, "nfcollect: %v\n", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	c, err := collector.New(cfg)
@@ -214,6 +230,8 @@ func serveMetrics(addr string, c *collector.Collector, log *slog.Logger) error {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
