@@ -1,7 +1,6 @@
 package analyzer
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -9,31 +8,113 @@ import (
 
 // HumanSize formats a byte count as the Python analyzer did: "512B", "4.25K",
 // "4.25M", "1.50G" (base 1024), and "T" beyond.
-func HumanSize(n uint64) string {
+func HumanSize(n uint64) string { return string(appendHumanSize(nil, n)) }
+
+// appendHumanSize appends HumanSize(n) to b.
+func appendHumanSize(b []byte, n uint64) []byte {
 	if n < 1024 {
-		return strconv.FormatUint(n, 10) + "B"
+		b = strconv.AppendUint(b, n, 10)
+		return append(b, 'B')
 	}
 	v := float64(n) / 1024
-	for _, u := range []string{"K", "M", "G"} {
+	for _, u := range [...]byte{'K', 'M', 'G'} {
 		if v < 1024 {
-			return fmt.Sprintf("%.2f%s", v, u)
+			b = strconv.AppendFloat(b, v, 'f', 2, 64) // as fmt's %.2f
+			return append(b, u)
 		}
 		v /= 1024
 	}
-	return fmt.Sprintf("%.2fT", v)
+	b = strconv.AppendFloat(b, v, 'f', 2, 64)
+	return append(b, 'T')
 }
 
 // HumanDuration formats a duration as the Python analyzer did: "42 sec",
 // "15:27 min", "2:03.09 hours" (h:mm.ss).
-func HumanDuration(ns int64) string {
+func HumanDuration(ns int64) string { return string(appendHumanDuration(nil, ns)) }
+
+// appendHumanDuration appends HumanDuration(ns) to b.
+func appendHumanDuration(b []byte, ns int64) []byte {
 	s := ns / int64(time.Second)
 	switch {
 	case s < 60:
-		return fmt.Sprintf("%d sec", s)
+		b = strconv.AppendInt(b, s, 10)
+		return append(b, " sec"...)
 	case s > 3600:
-		return fmt.Sprintf("%d:%02d.%02d hours", s/3600, s%3600/60, s%60)
+		b = strconv.AppendInt(b, s/3600, 10)
+		b = append(b, ':')
+		b = append2(b, s%3600/60)
+		b = append(b, '.')
+		b = append2(b, s%60)
+		return append(b, " hours"...)
 	}
-	return fmt.Sprintf("%02d:%02d min", s/60, s%60)
+	b = append2(b, s/60)
+	b = append(b, ':')
+	b = append2(b, s%60)
+	return append(b, " min"...)
+}
+
+// append2 appends v >= 0 with at least two digits, as %02d.
+func append2(b []byte, v int64) []byte {
+	if v < 10 {
+		b = append(b, '0')
+	}
+	return strconv.AppendInt(b, v, 10)
+}
+
+// padFrom pads what was appended to b since start to width n: with spaces on the
+// left (right-aligned) when left is true, else on the right.
+func padFrom(b []byte, start, n int, left bool) []byte {
+	l := len(b) - start
+	if l >= n {
+		return b
+	}
+	for i := l; i < n; i++ {
+		b = append(b, ' ')
+	}
+	if left {
+		copy(b[start+n-l:], b[start:start+l])
+		for i := start; i < start+n-l; i++ {
+			b[i] = ' '
+		}
+	}
+	return b
+}
+
+// timeCache formats times in pythonTime's layout without going through
+// time.Time.AppendFormat for every row: the text up to the minute is kept for
+// the Unix seconds [lo, hi) that share it (one minute in one zone offset).
+type timeCache struct {
+	loc     *time.Location
+	lo, hi  int64 // valid range of Unix seconds; empty when lo == hi
+	secAtLo int64 // the seconds field at lo
+	prefix  []byte
+}
+
+// appendPython appends the time ns (Unix nanoseconds) as pythonTime in c.loc.
+func (c *timeCache) appendPython(b []byte, ns int64) []byte {
+	sec := ns / 1e9
+	if ns%1e9 < 0 {
+		sec--
+	}
+	if sec < c.lo || sec >= c.hi {
+		t := time.Unix(sec, 0).In(c.loc)
+		c.prefix = t.AppendFormat(c.prefix[:0], "2006-01-02 15:04.")
+		c.lo = sec - int64(t.Second())
+		c.secAtLo = 0
+		c.hi = c.lo + 60
+		// A zone change inside the minute ends the range early.
+		if zs, ze := t.ZoneBounds(); !zs.IsZero() || !ze.IsZero() {
+			if !zs.IsZero() && zs.Unix() > c.lo {
+				c.secAtLo = zs.Unix() - c.lo
+				c.lo = zs.Unix()
+			}
+			if !ze.IsZero() && ze.Unix() < c.hi {
+				c.hi = ze.Unix()
+			}
+		}
+	}
+	b = append(b, c.prefix...)
+	return append2(b, c.secAtLo+sec-c.lo)
 }
 
 // pythonTime is the Python analyzer's timestamp layout (note the dot before seconds).
@@ -75,16 +156,19 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendCSV appends one CSV field, quoting when needed.
-func appendCSV(b []byte, s string) []byte {
-	need := false
+// needsCSVQuote reports whether a CSV field must be quoted.
+func needsCSVQuote[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == ',' || c == '"' || c == '\n' || c == '\r' {
-			need = true
-			break
+			return true
 		}
 	}
-	if !need {
+	return false
+}
+
+// appendCSV appends one CSV field, quoting when needed.
+func appendCSV(b []byte, s string) []byte {
+	if !needsCSVQuote(s) {
 		return append(b, s...)
 	}
 	b = append(b, '"')
@@ -99,6 +183,10 @@ func appendCSV(b []byte, s string) []byte {
 
 func rfc3339(ns int64) string {
 	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}
+
+func appendRFC3339(b []byte, ns int64) []byte {
+	return time.Unix(0, ns).UTC().AppendFormat(b, time.RFC3339Nano)
 }
 
 func pct(part, total uint64) float64 {

@@ -34,8 +34,121 @@ func (e *missingError) Error() string { return "missing field " + strconv.Quote(
 
 // lineScanner parses nfcollect JSON lines into Flows. The zero value is ready to use.
 // Not safe for concurrent use.
+//
+// Lines of one file nearly always have the same keys in the same order, so the
+// scanner remembers, for each key, the key that followed it last time, and first
+// checks whether the next key is that one (one comparison of `"key":`); only when
+// it is not does it read the key and look it up.
 type lineScanner struct {
 	v6 map[string]netip.Addr // parsed IPv6 (and other non-fast-path) addresses
+
+	keys  []scanKey        // keys seen, by id; id 0 is "none"
+	ids   map[string]uint8 // key name to id
+	first uint8            // the first key of the last line
+}
+
+// scanKey is a key seen in the input.
+type scanKey struct {
+	raw  string // `"name":` as it appears in a line
+	name []byte
+	act  scanAction
+	next uint8 // the key that followed this one last time (0: unknown)
+}
+
+// scanAction says what the scanner does with a key's value.
+type scanAction uint8
+
+const (
+	actSkip scanAction = iota
+	actSrc
+	actDst
+	actSampler
+	actType
+	actReceived
+	actStart
+	actEnd
+	actBytes
+	actPackets
+	actOutBytes
+	actOutPackets
+	actRevBytes
+	actRevPackets
+	actFlows
+	actSrcPort
+	actDstPort
+	actProto
+	actSrcAS
+	actDstAS
+	actICMPType
+	actICMPCode
+)
+
+// actionOf returns what to do with the value of key.
+func actionOf(key []byte) scanAction {
+	switch string(key) {
+	case "src_addr":
+		return actSrc
+	case "dst_addr":
+		return actDst
+	case "sampler_address":
+		return actSampler
+	case "type":
+		return actType
+	case "time_received_ns":
+		return actReceived
+	case "time_flow_start_ns":
+		return actStart
+	case "time_flow_end_ns":
+		return actEnd
+	case "bytes":
+		return actBytes
+	case "packets":
+		return actPackets
+	case "out_bytes":
+		return actOutBytes
+	case "out_packets":
+		return actOutPackets
+	case "rev_bytes":
+		return actRevBytes
+	case "rev_packets":
+		return actRevPackets
+	case "flows":
+		return actFlows
+	case "src_port":
+		return actSrcPort
+	case "dst_port":
+		return actDstPort
+	case "proto":
+		return actProto
+	case "src_as":
+		return actSrcAS
+	case "dst_as":
+		return actDstAS
+	case "icmp_type":
+		return actICMPType
+	case "icmp_code":
+		return actICMPCode
+	}
+	return actSkip
+}
+
+// keyID returns the id of a key written as `"key":` (0 when the table is full).
+func (s *lineScanner) keyID(key []byte) uint8 {
+	if id, ok := s.ids[string(key)]; ok {
+		return id
+	}
+	if len(s.keys) == 0 {
+		s.keys = append(s.keys, scanKey{})
+		s.ids = make(map[string]uint8)
+	}
+	if len(s.keys) > 255 {
+		return 0
+	}
+	id := uint8(len(s.keys))
+	name := string(key)
+	s.keys = append(s.keys, scanKey{raw: `"` + name + `":`, name: []byte(name), act: actionOf(key)})
+	s.ids[name] = id
+	return id
 }
 
 const maxAddrCache = 1 << 16
@@ -83,35 +196,65 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 	var haveSrc, haveDst, haveBytes bool
 	var icmpType, icmpCode int
 	icmpType = -1
+	var prev uint8 // id of the previous key (0: none or the line's start)
+	predict := s.first
 	for {
-		if i >= n || line[i] != '"' {
-			return errAt(i, "expected a key")
-		}
-		// Keys of the schema are short and never contain escapes; an escaped key is
-		// read as unknown.
-		j := indexQuote(line, i+1)
-		if j < 0 {
-			return errAt(i, "unterminated key")
-		}
-		key := line[i+1 : j]
-		if line[j-1] == '\\' {
-			var err error
-			if j, err = skipString(line, i); err != nil {
-				return err
-			}
-			key = nil
-			i = j
+		var key []byte
+		var act scanAction
+		var id uint8
+		// The key predicted from the previous one, as `"key":`?
+		if predict != 0 && n-i >= len(s.keys[predict].raw) && string(line[i:i+len(s.keys[predict].raw)]) == s.keys[predict].raw {
+			k := &s.keys[predict]
+			i += len(k.raw)
+			key, act, id = k.name, k.act, predict
 		} else {
-			i = j + 1
-		}
-		if i < n && line[i] == ':' {
-			i++
-		} else {
-			i = skipWS(line, i)
-			if i >= n || line[i] != ':' {
-				return errAt(i, "expected ':' after key")
+			if i >= n || line[i] != '"' {
+				return errAt(i, "expected a key")
 			}
-			i++
+			// Keys of the schema are short and never contain escapes; an escaped key is
+			// read as unknown.
+			j := indexQuote(line, i+1)
+			if j < 0 {
+				return errAt(i, "unterminated key")
+			}
+			key = line[i+1 : j]
+			if line[j-1] == '\\' {
+				var err error
+				if j, err = skipString(line, i); err != nil {
+					return err
+				}
+				key = nil
+				i = j
+			} else {
+				i = j + 1
+			}
+			if i < n && line[i] == ':' {
+				if key != nil {
+					id = s.keyID(key)
+				}
+				i++
+			} else {
+				i = skipWS(line, i)
+				if i >= n || line[i] != ':' {
+					return errAt(i, "expected ':' after key")
+				}
+				i++
+			}
+			if id != 0 {
+				act = s.keys[id].act
+			} else {
+				act = actionOf(key)
+			}
+		}
+		if prev != 0 {
+			s.keys[prev].next = id
+		} else if s.first != id {
+			s.first = id
+		}
+		prev = id
+		predict = 0
+		if id != 0 {
+			predict = s.keys[id].next
 		}
 		if i < n && line[i] <= ' ' {
 			i = skipWS(line, i)
@@ -128,76 +271,87 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 			i += 4
 			goto next
 		}
-		switch string(key) {
-		case "src_addr":
+		switch act {
+		case actSkip:
+			// Numbers are the most common unknown values.
+			if c := line[i]; c-'0' <= 9 {
+				j := i + 1
+				for j < n && line[j]-'0' <= 9 {
+					j++
+				}
+				if j >= n || line[j] != '.' && line[j] != 'e' && line[j] != 'E' && line[j] != '+' && line[j] != '-' {
+					i = j
+					break
+				}
+			}
+			i, err = skipValue(line, i, 0)
+		case actSrc:
 			f.Src, i, err = s.addr(line, i)
 			haveSrc = err == nil
-		case "dst_addr":
+		case actDst:
 			f.Dst, i, err = s.addr(line, i)
 			haveDst = err == nil
-		case "sampler_address":
+		case actSampler:
 			f.Exporter, i, err = s.addr(line, i)
-		case "type":
+		case actType:
 			var str []byte
 			str, i, err = plainString(line, i)
 			f.Version = versionOf(str)
-		case "time_received_ns":
+		case actReceived:
 			v, i, err = uintValue(line, i, key)
 			f.Received = int64(v)
-		case "time_flow_start_ns":
+		case actStart:
 			v, i, err = uintValue(line, i, key)
 			f.Start = int64(v)
 			f.Flags |= flowHasStart
-		case "time_flow_end_ns":
+		case actEnd:
 			v, i, err = uintValue(line, i, key)
 			f.End = int64(v)
 			f.Flags |= flowHasEnd
-		case "bytes":
+		case actBytes:
 			f.Bytes, i, err = uintValue(line, i, key)
 			haveBytes = true
-		case "packets":
+		case actPackets:
 			f.Packets, i, err = uintValue(line, i, key)
-		case "out_bytes":
+		case actOutBytes:
 			v, i, err = uintValue(line, i, key)
 			if !haveBytes {
 				f.Bytes = v
 			}
-		case "out_packets":
+		case actOutPackets:
 			v, i, err = uintValue(line, i, key)
 			if f.Packets == 0 {
 				f.Packets = v
 			}
-		case "rev_bytes":
+		case actRevBytes:
 			f.RevBytes, i, err = uintValue(line, i, key)
 			f.Flags |= flowBiflow
-		case "rev_packets":
+		case actRevPackets:
 			f.RevPackets, i, err = uintValue(line, i, key)
 			f.Flags |= flowBiflow
-		case "flows":
+		case actFlows:
 			f.Flows, i, err = uintValue(line, i, key)
-		case "src_port":
+		case actSrcPort:
 			v, i, err = uintValue(line, i, key)
 			f.SrcPort = uint16(v)
-		case "dst_port":
+		case actDstPort:
 			v, i, err = uintValue(line, i, key)
 			f.DstPort = uint16(v)
-		case "proto":
+		case actProto:
 			v, i, err = uintValue(line, i, key)
 			f.Proto = uint8(v)
-		case "src_as":
+		case actSrcAS:
 			v, i, err = uintValue(line, i, key)
 			f.SrcAS = uint32(v)
-		case "dst_as":
+		case actDstAS:
 			v, i, err = uintValue(line, i, key)
 			f.DstAS = uint32(v)
-		case "icmp_type":
+		case actICMPType:
 			v, i, err = uintValue(line, i, key)
 			icmpType = int(v)
-		case "icmp_code":
+		case actICMPCode:
 			v, i, err = uintValue(line, i, key)
 			icmpCode = int(v)
-		default:
-			i, err = skipValue(line, i, 0)
 		}
 		if err != nil {
 			return err
@@ -221,6 +375,9 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 			break
 		}
 		return errAt(i, "expected ',' or '}'")
+	}
+	if prev != 0 {
+		s.keys[prev].next = 0
 	}
 	if i = skipWS(line, i); i < n {
 		return errAt(i, "unexpected data after the record")

@@ -16,6 +16,7 @@ type connWriter struct {
 	names  func(netip.Addr) string // nil: no resolution
 	header bool
 	buf    []byte
+	times  timeCache
 }
 
 func (cw *connWriter) name(a netip.Addr) string {
@@ -25,31 +26,39 @@ func (cw *connWriter) name(a netip.Addr) string {
 	return cw.names(a)
 }
 
-func (cw *connWriter) host(a netip.Addr) string {
+// appendHost appends "name (address)", or the address alone when it has no name.
+func (cw *connWriter) appendHost(b []byte, a netip.Addr) []byte {
 	if n := cw.name(a); n != "" {
-		return n + " (" + a.String() + ")"
+		b = append(b, n...)
+		b = append(b, " ("...)
+		b = a.AppendTo(b)
+		return append(b, ')')
 	}
-	return a.String()
+	return a.AppendTo(b)
 }
 
-// connService is the service name of a connection, from its client->server flow.
-func connService(c *Conn) string { return Service(&c.A) }
+var jsonCounterKeys = [...]string{`,"bytes":`, `,"packets":`, `,"fwd_bytes":`, `,"fwd_packets":`, `,"rev_bytes":`, `,"rev_packets":`}
 
 func (cw *connWriter) write(c *Conn) error {
 	b := cw.buf[:0]
+	counters := [...]uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()}
 	switch cw.format {
 	case "csv":
 		if !cw.header {
 			cw.header = true
 			b = append(b, "start,end,duration_ms,service,proto,src_addr,src_port,src_name,dst_addr,dst_port,dst_name,bytes,packets,fwd_bytes,fwd_packets,rev_bytes,rev_packets,one_way,exporter\n"...)
 		}
-		b = append(b, rfc3339(c.Start)...)
+		b = appendRFC3339(b, c.Start)
 		b = append(b, ',')
-		b = append(b, rfc3339(c.End)...)
+		b = appendRFC3339(b, c.End)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, (c.End-c.Start)/1e6, 10)
 		b = append(b, ',')
-		b = appendCSV(b, connService(c))
+		start := len(b)
+		b = appendService(b, &c.A, false)
+		if needsCSVQuote(b[start:]) {
+			b = appendCSV(b[:start], string(b[start:]))
+		}
 		b = append(b, ',')
 		b = append(b, ProtoName(c.A.Proto)...)
 		b = append(b, ',')
@@ -64,7 +73,7 @@ func (cw *connWriter) write(c *Conn) error {
 		b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
 		b = append(b, ',')
 		b = appendCSV(b, cw.name(c.A.Dst))
-		for _, v := range []uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()} {
+		for _, v := range counters {
 			b = append(b, ',')
 			b = strconv.AppendUint(b, v, 10)
 		}
@@ -77,18 +86,18 @@ func (cw *connWriter) write(c *Conn) error {
 		b = append(b, '\n')
 	case "json":
 		b = append(b, `{"start":"`...)
-		b = append(b, rfc3339(c.Start)...)
+		b = appendRFC3339(b, c.Start)
 		b = append(b, `","end":"`...)
-		b = append(b, rfc3339(c.End)...)
+		b = appendRFC3339(b, c.End)
 		b = append(b, `","start_ns":`...)
 		b = strconv.AppendInt(b, c.Start, 10)
 		b = append(b, `,"end_ns":`...)
 		b = strconv.AppendInt(b, c.End, 10)
 		b = append(b, `,"duration_ms":`...)
 		b = strconv.AppendInt(b, (c.End-c.Start)/1e6, 10)
-		b = append(b, `,"service":`...)
-		b = appendJSONString(b, connService(c))
-		b = append(b, `,"proto":`...)
+		b = append(b, `,"service":"`...)
+		b = appendService(b, &c.A, false) // service names need no escapes
+		b = append(b, `","proto":`...)
 		b = strconv.AppendUint(b, uint64(c.A.Proto), 10)
 		b = append(b, `,"src_addr":"`...)
 		b = c.A.Src.AppendTo(b)
@@ -106,10 +115,8 @@ func (cw *connWriter) write(c *Conn) error {
 			b = append(b, `,"dst_name":`...)
 			b = appendJSONString(b, n)
 		}
-		for i, v := range []uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()} {
-			b = append(b, `,"`...)
-			b = append(b, [...]string{"bytes", "packets", "fwd_bytes", "fwd_packets", "rev_bytes", "rev_packets"}[i]...)
-			b = append(b, `":`...)
+		for i, v := range counters {
+			b = append(b, jsonCounterKeys[i]...)
 			b = strconv.AppendUint(b, v, 10)
 		}
 		b = append(b, `,"one_way":`...)
@@ -127,20 +134,29 @@ func (cw *connWriter) write(c *Conn) error {
 				padRight("Duration", 9)+" | "+padRight("Packets", 7)+" | Involved hosts\n"...)
 			b = append(b, strings.Repeat("-", 100)...)
 			b = append(b, '\n')
+			cw.times.loc = cw.loc
 		}
-		b = time.Unix(0, c.Start).In(cw.loc).AppendFormat(b, pythonTime)
+		b = cw.times.appendPython(b, c.Start)
 		b = append(b, " | "...)
-		b = append(b, padRight(strings.ToUpper(connService(c)), 14)...)
+		start := len(b)
+		b = appendService(b, &c.A, true)
+		b = padFrom(b, start, 14, false)
 		b = append(b, " | "...)
-		b = append(b, padLeft(HumanSize(c.Bytes()), 8)...)
+		start = len(b)
+		b = appendHumanSize(b, counters[0])
+		b = padFrom(b, start, 8, true)
 		b = append(b, " | "...)
-		b = append(b, padLeft(HumanDuration(c.End-c.Start), 9)...)
+		start = len(b)
+		b = appendHumanDuration(b, c.End-c.Start)
+		b = padFrom(b, start, 9, true)
 		b = append(b, " | "...)
-		b = append(b, padLeft(strconv.FormatUint(c.Packets(), 10), 7)...)
+		start = len(b)
+		b = strconv.AppendUint(b, counters[1], 10)
+		b = padFrom(b, start, 7, true)
 		b = append(b, " | "...)
-		b = append(b, cw.host(c.A.Src)...)
+		b = cw.appendHost(b, c.A.Src)
 		b = append(b, " to "...)
-		b = append(b, cw.host(c.A.Dst)...)
+		b = cw.appendHost(b, c.A.Dst)
 		if c.OneWay() {
 			b = append(b, " (one-way)"...)
 		}

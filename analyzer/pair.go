@@ -19,6 +19,10 @@ import (
 //
 // Each stage also has a hard cap on the flows it holds; past it the oldest flow is
 // let through early (counted as late).
+//
+// Stages 1 and 3 are calendar queues (calQueue): a flow is appended to the bucket
+// of its start time and read back in order when its bucket comes up, rather than
+// sifted through a binary heap of every flow in the window.
 
 // heapItem orders by key, then by arrival sequence (so output is stable).
 type heapItem struct {
@@ -122,8 +126,7 @@ type pairer struct {
 	seq uint64
 
 	// stage 1
-	inSlab  slab[Flow]
-	inHeap  itemHeap
+	in      *calQueue[Flow]
 	maxSeen int64
 	lastOut int64
 	started bool
@@ -138,9 +141,8 @@ type pairer struct {
 	fifoPos int
 
 	// stage 3
-	outSlab     slab[Conn]
-	outPending  int32
-	outHeap     itemHeap
+	newConn     Conn // the connection being made (newOut, commitOut)
+	out         *calQueue[Conn]
 	lastEmitted int64
 
 	// filter on connections (before stage 3)
@@ -156,7 +158,8 @@ func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*
 		maxBuf = defaultMaxBuffered
 	}
 	return &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
-		pend: make(map[tupleKey]int32), lastOut: -1 << 63, lastEmitted: -1 << 63}
+		pend: make(map[tupleKey]int32), lastOut: -1 << 63, lastEmitted: -1 << 63,
+		in: newCalQueue[Flow](window), out: newCalQueue[Conn](window)}
 }
 
 // add takes one flow (copied).
@@ -166,29 +169,29 @@ func (p *pairer) add(f *Flow) {
 		p.maxSeen = f.Start
 		p.started = true
 	}
-	i := p.inSlab.alloc()
-	p.inSlab.v[i] = *f
-	p.inHeap.push(heapItem{key: f.Start, seq: p.seq, idx: i})
+	p.in.push(f.Start, f)
 	limit := p.maxSeen - p.window
-	for len(p.inHeap) > 0 && (p.inHeap[0].key < limit || len(p.inHeap) > p.maxBuf) {
+	for {
+		k, _, ok := p.in.peek()
+		if !ok || k >= limit && p.in.Len() <= p.maxBuf {
+			break
+		}
 		p.releaseIn()
 	}
 }
 
 func (p *pairer) releaseIn() {
-	it := p.inHeap.pop()
-	f := &p.inSlab.v[it.idx]
+	_, f := p.in.pop()
 	if f.Start < p.lastOut {
 		p.Late++
 	}
 	p.lastOut = f.Start
-	p.pair(f)
-	p.inSlab.release(it.idx) // pair copies what it keeps
+	p.pair(f) // pair copies what it keeps
 }
 
 // flush drains every stage; call at the end of the input.
 func (p *pairer) flush() {
-	for len(p.inHeap) > 0 {
+	for p.in.Len() > 0 {
 		p.releaseIn()
 	}
 	p.expireUntil(1<<63 - 1)
@@ -326,34 +329,31 @@ func (p *pairer) advanceOut() {
 	p.releaseOut(w)
 }
 
-// newOut returns a slot for a connection; commitOut queues it (or drops it if
-// keep says so). One slot is pending at a time.
-func (p *pairer) newOut() *Conn {
-	p.outPending = p.outSlab.alloc()
-	return &p.outSlab.v[p.outPending]
-}
+// newOut returns the connection to fill in; commitOut queues it (or drops it if
+// keep says so). One connection is made at a time.
+func (p *pairer) newOut() *Conn { return &p.newConn }
 
 func (p *pairer) commitOut() {
-	i := p.outPending
-	c := &p.outSlab.v[i]
+	c := &p.newConn
 	if p.keep != nil && !p.keep(c) {
-		p.outSlab.release(i)
 		return
 	}
-	p.seq++
-	p.outHeap.push(heapItem{key: c.Start, seq: p.seq, idx: i})
+	p.seq++ // as the expiry heap's tie-breaker counts
+	p.out.push(c.Start, c)
 }
 
 func (p *pairer) releaseOut(w int64) {
-	for len(p.outHeap) > 0 && (p.outHeap[0].key < w || len(p.outHeap) > p.maxBuf) {
-		it := p.outHeap.pop()
-		c := &p.outSlab.v[it.idx]
+	for {
+		k, _, ok := p.out.peek()
+		if !ok || k >= w && p.out.Len() <= p.maxBuf {
+			return
+		}
+		_, c := p.out.pop()
 		if c.Start < p.lastEmitted {
 			p.Late++
 		}
 		p.lastEmitted = c.Start
 		p.emit(c) // emit must not keep c
-		p.outSlab.release(it.idx)
 	}
 }
 

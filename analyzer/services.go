@@ -18,6 +18,11 @@ var servicesTxt string
 var (
 	servicesOnce sync.Once
 	serviceNames map[uint32]string // port<<8 | proto
+	// The names of TCP and UDP ports as indexes into serviceList (0: none), so that
+	// the common lookups are an array access rather than a map lookup.
+	tcpService, udpService *[1 << 16]uint16
+	serviceList            []string
+	serviceUpper           []string // serviceList in upper case, for the table
 )
 
 func serviceKey(port uint16, proto uint8) uint32 { return uint32(port)<<8 | uint32(proto) }
@@ -51,6 +56,55 @@ func loadServices() {
 		}
 		serviceNames[serviceKey(uint16(port), proto)] = f[2]
 	}
+	tcpService, udpService = new([1 << 16]uint16), new([1 << 16]uint16)
+	serviceList, serviceUpper = []string{""}, []string{""}
+	index := map[string]uint16{}
+	for k, name := range serviceNames {
+		var tab *[1 << 16]uint16
+		switch uint8(k) {
+		case 6:
+			tab = tcpService
+		case 17:
+			tab = udpService
+		default:
+			continue
+		}
+		i, ok := index[name]
+		if !ok {
+			i = uint16(len(serviceList))
+			index[name] = i
+			serviceList = append(serviceList, name)
+			serviceUpper = append(serviceUpper, strings.ToUpper(name))
+		}
+		tab[k>>8] = i
+	}
+}
+
+// serviceIndex is ServiceName as an index into serviceList (0: no name) for
+// TCP and UDP, and -1 for other protocols (ask ServiceName).
+func serviceIndex(port uint16, proto uint8) int {
+	servicesOnce.Do(loadServices)
+	switch proto {
+	case 6:
+		if i := tcpService[port]; i != 0 {
+			return int(i)
+		}
+		return int(udpService[port])
+	case 17:
+		if i := udpService[port]; i != 0 {
+			return int(i)
+		}
+		return int(tcpService[port])
+	}
+	return -1
+}
+
+// hasServiceName reports whether ServiceName(port, proto) != "".
+func hasServiceName(port uint16, proto uint8) bool {
+	if i := serviceIndex(port, proto); i >= 0 {
+		return i != 0
+	}
+	return ServiceName(port, proto) != ""
 }
 
 // ServiceName returns the IANA service name of port for the IP protocol proto
@@ -81,9 +135,17 @@ var protoNames = map[uint8]string{
 	103: "PIM", 112: "VRRP", 115: "L2TP", 132: "SCTP", 136: "UDPLite",
 }
 
+// protoNameTab is protoNames as an array.
+var protoNameTab = func() (t [256]string) {
+	for p, s := range protoNames {
+		t[p] = s
+	}
+	return t
+}()
+
 // ProtoName returns "TCP", "UDP", "ICMP"... or the number as text.
 func ProtoName(p uint8) string {
-	if s, ok := protoNames[p]; ok {
+	if s := protoNameTab[p]; s != "" {
 		return s
 	}
 	return strconv.Itoa(int(p))
@@ -112,8 +174,8 @@ func serverSide(f *Flow) (dstIsServer bool, known bool) {
 	if !hasPorts(f.Proto) {
 		return true, false
 	}
-	sn := ServiceName(f.SrcPort, f.Proto) != ""
-	dn := ServiceName(f.DstPort, f.Proto) != ""
+	sn := hasServiceName(f.SrcPort, f.Proto)
+	dn := hasServiceName(f.DstPort, f.Proto)
 	switch {
 	case dn && !sn:
 		return true, true
@@ -142,6 +204,53 @@ func Service(f *Flow) string {
 		return s
 	}
 	return strings.ToLower(ProtoName(f.Proto)) + "/" + strconv.Itoa(int(port))
+}
+
+// appendService appends Service(f) to b, in upper case when upper is true.
+func appendService(b []byte, f *Flow, upper bool) []byte {
+	if hasPorts(f.Proto) {
+		dst, _ := serverSide(f)
+		port := f.SrcPort
+		if dst {
+			port = f.DstPort
+		}
+		if i := serviceIndex(port, f.Proto); i > 0 {
+			if upper {
+				return append(b, serviceUpper[i]...)
+			}
+			return append(b, serviceList[i]...)
+		} else if i < 0 {
+			if s := ServiceName(port, f.Proto); s != "" {
+				if upper {
+					return append(b, strings.ToUpper(s)...)
+				}
+				return append(b, s...)
+			}
+		}
+		b = appendProtoName(b, f.Proto, upper)
+		b = append(b, '/')
+		return strconv.AppendUint(b, uint64(port), 10)
+	}
+	return appendProtoName(b, f.Proto, upper)
+}
+
+// appendProtoName appends ProtoName(p) in lower case, or in upper case when
+// upper is true ("icmpv6", "ICMPV6").
+func appendProtoName(b []byte, p uint8, upper bool) []byte {
+	s := protoNameTab[p]
+	if s == "" {
+		return strconv.AppendUint(b, uint64(p), 10)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // isICMPRequest reports whether f is an ICMP echo/timestamp/information request

@@ -78,6 +78,9 @@ func (d *Decoder) finish(ex *exporter, p *Packet) {
 			// uptime and export time, wrap-around safe (see absTime).
 			f.Start = p.ExportTime - int64(int32(p.SysUptime-uint32(f.Start)))*1e6
 			f.End = p.ExportTime - int64(int32(p.SysUptime-uint32(f.End)))*1e6
+		case t.start == convMillis && t.end == convMillis:
+			f.Start *= 1e6
+			f.End *= 1e6
 		case t.start|t.end != convNone:
 			var init int64 = -1
 			if p.Version == 10 && (t.start == convUptime || t.end == convUptime) {
