@@ -111,7 +111,7 @@ func (w *worker) handle(p packet) {
 	st.packets.Add(1)
 	st.bytes.Add(uint64(len(p.data)))
 	err := w.dec.Decode(addr, p.data, &w.pkt)
-	w.emit(p, st)
+	w.emit(p, st, err == nil || errors.As(err, new(*decode.MissingTemplateError)) || len(w.pkt.Records) > 0)
 	if w.pkt.Templates > 0 {
 		st.templates.Store(int64(w.dec.TemplatesOf(addr)))
 	}
@@ -142,10 +142,12 @@ func (w *worker) countError(st *exporterStats, addr netip.Addr, err error) {
 	}
 }
 
-// emit encodes the records of w.pkt (just decoded from p).
-func (w *worker) emit(p packet, st *exporterStats) {
+// emit encodes the records of w.pkt (just decoded from p). Sequence
+// numbers are tracked on first decode only, not when a waiting packet is
+// retried.
+func (w *worker) emit(p packet, st *exporterStats, track bool) {
 	pk := &w.pkt
-	if pk.Version >= 1 && pk.Version <= 10 && (len(pk.Records) > 0 || pk.Count > 0 || pk.Version == 10) {
+	if track && pk.Version != 0 {
 		w.trackSequence(p, st)
 	}
 	n := len(pk.Records)
@@ -249,7 +251,7 @@ func (w *worker) retryPending(addr netip.Addr, st *exporterStats) {
 	for _, pp := range q.pkts {
 		err := w.dec.Retry(addr, pp.data, pp.sets, &w.pkt)
 		// The packet's sequence number was counted when it arrived.
-		w.emitRetried(pp.packet, st)
+		w.emit(pp.packet, st, false)
 		var missing *decode.MissingTemplateError
 		if errors.As(err, &missing) && missing.Sets != 0 {
 			pp.sets = missing.Sets // still waiting for other templates
@@ -264,29 +266,6 @@ func (w *worker) retryPending(addr netip.Addr, st *exporterStats) {
 	}
 	clear(q.pkts[len(kept):])
 	q.pkts = kept
-}
-
-func (w *worker) emitRetried(p packet, st *exporterStats) {
-	pk := &w.pkt
-	n := len(pk.Records)
-	if n == 0 {
-		return
-	}
-	st.flows.Add(uint64(n))
-	w.c.metrics.flowsByVersion[min(int(pk.Version), 10)].Add(uint64(n))
-	if w.c.cfg.Renormalize {
-		for i := range pk.Records {
-			renormalize(&pk.Records[i])
-		}
-	}
-	if w.c.cfg.Format == FormatPython {
-		w.out = AppendPythonPacket(w.out, time.Unix(0, p.ts), p.src, pk)
-	} else {
-		for i := range pk.Records {
-			w.out = AppendFlowJSON(w.out, &pk.Records[i], p.ts)
-		}
-	}
-	w.outFlows += n
 }
 
 // expirePending drops packets older than the pending age bound (all of
