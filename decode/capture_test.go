@@ -429,3 +429,29 @@ func TestCaptureTemplatesSpecialized(t *testing.T) {
 		}
 	}
 }
+
+// Sampled exports: softflowd announces its rate in options data scoped to
+// an interface, pmacct per sampler id (FLOW_SAMPLER_ID in every record,
+// options with 48/49/50 in v9 and scope 144 in IPFIX). Every flow must
+// carry the 1-in-10 rate.
+func TestCaptureSamplingRates(t *testing.T) {
+	for _, capture := range []string{"softflowd-v9-sampling.pcap", "pmacct-v9-sampling.pcap", "pmacct-ipfix-sampling.pcap"} {
+		var d Decoder
+		var p Packet
+		n := 0
+		for _, pk := range readCapture(t, capture) {
+			if err := d.Decode(pk.src, pk.data, &p); err != nil {
+				t.Fatalf("%s: %v", capture, err)
+			}
+			for i := range p.Records {
+				n++
+				if r := p.Records[i].SamplingRate; r != 10 {
+					t.Errorf("%s: record with sampling rate %d, want 10", capture, r)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no records", capture)
+		}
+	}
+}
