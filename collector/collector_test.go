@@ -21,6 +21,8 @@ import (
 	"github.com/google/gopacket/pcapgo"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/nfkit/nfkit/decode"
 )
 
 // readLines reads a collector output file (gzip, zstd or plain) into JSON
@@ -207,6 +209,13 @@ func TestReplayCaptures(t *testing.T) {
 				}
 				lines := readLines(t, out)
 				equalKeys(t, capture, keys(lines), tsharkKeys(t, capture))
+				// Real exporters' numbering (softflowd's IPFIX quirk
+				// included) is not mistaken for loss or restarts.
+				for _, e := range c.metrics.snapshot() {
+					if e.seqLost.Load() != 0 || e.seqResets.Load() != 0 {
+						t.Errorf("%s: phantom sequence loss %d, resets %d", capture, e.seqLost.Load(), e.seqResets.Load())
+					}
+				}
 				for _, m := range lines {
 					if _, ok := m["time_received_ns"]; !ok {
 						t.Fatal("line without time_received_ns")
@@ -544,4 +553,56 @@ func TestLivePythonFormat(t *testing.T) {
 	if len(lines) != 6 || flows != 36+8+2+3 {
 		t.Errorf("%d lines, %d flows; want 6 lines, 49 flows", len(lines), flows)
 	}
+}
+
+// A packet missing from the stream is reported as loss, in the unit the
+// version counts.
+func TestSequenceLossDetected(t *testing.T) {
+	for _, c := range []struct {
+		capture string
+		lost    uint64
+	}{
+		{"softflowd-v9.pcap", 1},    // v9 counts packets
+		{"softflowd-ipfix.pcap", 0}, // IPFIX counts records: set below
+		{"fprobe-v7.pcap", 0},
+	} {
+		pkts := capturePayloads(t, c.capture)
+		if len(pkts) < 3 {
+			continue
+		}
+		want := c.lost
+		if want == 0 {
+			// The records of the skipped packet (data and options).
+			want = recordsIn(t, pkts[:2])
+		}
+		out := filepath.Join(t.TempDir(), "loss.json")
+		col := live(t, Config{Output: out}, func(addr netip.AddrPort, col *Collector) {
+			s := newSender(t, "127.0.10.1", addr)
+			s.send(t, pkts[0])
+			s.send(t, pkts[2:]...) // packet 1 lost
+		})
+		var lost uint64
+		for _, e := range col.metrics.snapshot() {
+			lost += e.seqLost.Load()
+		}
+		if lost != want {
+			t.Errorf("%s: sequence loss %d, want %d", c.capture, lost, want)
+		}
+	}
+}
+
+// recordsIn decodes pkts in order and returns what the last one counts
+// in sequence units (v5/v7 flows, IPFIX data and options records).
+func recordsIn(t *testing.T, pkts [][]byte) uint64 {
+	var d decode.Decoder
+	var p decode.Packet
+	for _, pk := range pkts {
+		if err := d.Decode(netip.MustParseAddr("127.0.10.1"), pk, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Version == 10 {
+		return uint64(len(p.Records) + len(p.Options))
+	}
+	return uint64(p.Count)
 }
