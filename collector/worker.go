@@ -40,6 +40,7 @@ type worker struct {
 	comp    *compressor
 
 	out      []byte // JSON lines not yet flushed
+	prefix   []byte
 	outFlows int
 
 	pending      map[netip.Addr]*pendingQueue
@@ -164,8 +165,11 @@ func (w *worker) emit(p packet, st *exporterStats, track bool) {
 	if w.c.cfg.Format == FormatPython {
 		w.out = AppendPythonPacket(w.out, time.Unix(0, p.ts), p.src, pk)
 	} else {
+		// The line prefix is the same for every record of the packet.
+		w.prefix = appendPrefix(w.prefix[:0], &pk.Records[0], p.ts)
 		for i := range pk.Records {
-			w.out = AppendFlowJSON(w.out, &pk.Records[i], p.ts)
+			w.out = append(w.out, w.prefix...)
+			w.out = appendFlowBody(w.out, &pk.Records[i])
 		}
 	}
 	w.outFlows += n

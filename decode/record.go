@@ -80,6 +80,29 @@ func (r *Record) Fields() iter.Seq[Field] {
 	}
 }
 
+// FieldAt returns field i of the record (in template order). It is O(1)
+// for templates without variable-length fields.
+func (r *Record) FieldAt(i int) (Field, bool) {
+	if r.tmpl == nil || i < 0 || i >= len(r.tmpl.fields) {
+		return Field{}, false
+	}
+	tf := &r.tmpl.fields[i]
+	if tf.Offset >= 0 && tf.Length != VariableLength {
+		end := tf.Offset + int(tf.Length)
+		if end > len(r.raw) {
+			return Field{}, false
+		}
+		return Field{TemplateField: tf, Value: r.raw[tf.Offset:end:end]}, true
+	}
+	it := r.Iter()
+	for it.Next() {
+		if it.i == i {
+			return it.Field(), true
+		}
+	}
+	return Field{}, false
+}
+
 // Iter returns an allocation-free iterator over the record's fields.
 func (r *Record) Iter() FieldIter { return FieldIter{r: r, i: -1} }
 

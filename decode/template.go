@@ -52,6 +52,8 @@ type Template struct {
 	end     timeConv
 	def     []byte // the definition as received, to detect identical re-sends
 	options bool
+	// extra are the fields an encoder writes besides Flow.AppendJSON.
+	extra []int
 	// etherType is the EtherType every record of the template has when
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
@@ -61,6 +63,15 @@ type Template struct {
 // Fields returns the template's fields in wire order. The slice must not be
 // modified.
 func (t *Template) Fields() []TemplateField { return t.fields }
+
+// ExtraFields returns the indices of the fields a JSON encoder writes
+// besides Flow.AppendJSON for a record that kept every bit of t.Has() (a
+// derived EtherType may add one): the fields
+// that feed no output key, padding (paddingOctets) excluded. The slice must
+// not be modified.
+func (t *Template) ExtraFields() []int { return t.extra }
+
+const paddingOctets = 210
 
 // IsOptions reports whether t is an options template.
 func (t *Template) IsOptions() bool { return t.options }
@@ -172,6 +183,12 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 			t.etherType = etherTypeIPv6
 		}
 		t.has |= HasEtherType
+	}
+	for i := range t.fields {
+		f := &t.fields[i]
+		if f.Target&JSONFields == 0 && !(f.PEN == 0 && f.ID == paddingOctets && !f.Scope) {
+			t.extra = append(t.extra, i)
+		}
 	}
 	if !t.varLen && !options && !noSpecialize {
 		t.shape = shapeReaders[layoutKey(specs)]
