@@ -11,6 +11,7 @@
 package collector
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -52,16 +53,17 @@ type Config struct {
 	Renormalize   bool   // multiply counters by the sampling rate
 	Debug         bool
 
-	QueueLen          int           // packets per decode queue (default 8192)
-	ChunkSize         int           // uncompressed bytes per output chunk (default 1 MiB)
-	FlushInterval     time.Duration // flush buffered flows at least this often (default 1s)
-	PendingPackets    int           // packets waiting for a template, per exporter (default 1024)
-	PendingBytes      int           // their bytes, per exporter (default 4 MiB)
-	PendingTotalBytes int           // their bytes, per worker (default 64 MiB)
-	PendingAge        time.Duration // how long a packet may wait (default 1h, as python-netflow)
-	ErrorLogInterval  time.Duration // per exporter, at most one bad-packet log line per interval (default 10s)
-	StatsInterval     time.Duration // per-exporter summary log line (default 5m; 0 keeps the default, <0 disables)
-	Limits            decode.Limits
+	QueueLen              int           // packets per decode queue (default 8192)
+	ChunkSize             int           // uncompressed bytes per output chunk (default 1 MiB)
+	FlushInterval         time.Duration // flush buffered flows at least this often (default 1s)
+	PendingPackets        int           // packets waiting for a template, per exporter (default 1024)
+	PendingBytes          int           // their bytes, per exporter (default 4 MiB)
+	PendingTotalBytes     int           // their bytes, per worker (default 64 MiB)
+	PendingAge            time.Duration // how long a packet may wait (default 1h, as python-netflow)
+	ErrorLogInterval      time.Duration // per exporter, at most one bad-packet log line per interval (default 10s)
+	TemplatesSaveInterval time.Duration // save TemplatesFile this often while running (default 30s)
+	StatsInterval         time.Duration // per-exporter summary log line (default 5m; 0 keeps the default, <0 disables)
+	Limits                decode.Limits
 
 	Logger *slog.Logger
 }
@@ -89,6 +91,7 @@ func (c *Config) setDefaults() {
 	defDur(&c.PendingAge, time.Hour)
 	defDur(&c.ErrorLogInterval, 10*time.Second)
 	defDur(&c.StatsInterval, 5*time.Minute)
+	defDur(&c.TemplatesSaveInterval, 30*time.Second)
 	if c.Prefix == "" {
 		c.Prefix = "nfcollect"
 	}
@@ -111,6 +114,8 @@ type Collector struct {
 	seed    maphash.Seed
 	pool    sync.Pool
 	closed  bool
+	savedMu sync.Mutex
+	saved   []byte // template state last written
 }
 
 // New checks the configuration and prepares the output and the workers.
@@ -194,15 +199,23 @@ func (c *Collector) loadTemplates() {
 }
 
 // saveTemplates writes the union of the workers' state (each exporter lives
-// in one worker) atomically. Called after the workers stopped.
-func (c *Collector) saveTemplates() error {
-	// Merge: restore every worker's state into one decoder.
+// in one worker) atomically, unless it equals what was saved last. With
+// running true the workers are asked for their state in their own
+// goroutines; otherwise they have stopped.
+func (c *Collector) saveTemplates(running bool) error {
 	var all decode.Decoder
 	all.Limits = c.cfg.Limits
+	reply := make(chan []byte)
 	for _, w := range c.workers {
-		b, err := w.dec.MarshalState()
-		if err != nil {
-			return err
+		var b []byte
+		if running {
+			w.stateCh <- reply
+			b = <-reply
+		} else {
+			var err error
+			if b, err = w.dec.MarshalState(); err != nil {
+				return err
+			}
 		}
 		if err := all.UnmarshalState(b); err != nil {
 			c.log.Warn("merging template state", "err", err)
@@ -212,11 +225,40 @@ func (c *Collector) saveTemplates() error {
 	if err != nil {
 		return err
 	}
+	c.savedMu.Lock()
+	defer c.savedMu.Unlock()
+	if bytes.Equal(b, c.saved) {
+		return nil
+	}
 	tmp := c.cfg.TemplatesFile + ".tmp"
 	if err := os.WriteFile(tmp, b, 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, c.cfg.TemplatesFile)
+	if err := os.Rename(tmp, c.cfg.TemplatesFile); err != nil {
+		return err
+	}
+	c.saved = b
+	return nil
+}
+
+// saveLoop saves the template state every interval while the collector
+// runs, so a crash loses at most that much.
+func (c *Collector) saveLoop(ctx context.Context) {
+	if c.cfg.TemplatesFile == "" {
+		return
+	}
+	t := time.NewTicker(c.cfg.TemplatesSaveInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.saveTemplates(true); err != nil {
+				c.log.Error("saving templates failed", "file", c.cfg.TemplatesFile, "err", err)
+			}
+		}
+	}
 }
 
 // allowed reports whether packets from addr are accepted.
@@ -304,7 +346,7 @@ func (c *Collector) Close() error {
 		errs = append(errs, fmt.Errorf("completing output: %w", err))
 	}
 	if c.cfg.TemplatesFile != "" {
-		if err := c.saveTemplates(); err != nil {
+		if err := c.saveTemplates(false); err != nil {
 			errs = append(errs, fmt.Errorf("saving templates: %w", err))
 		}
 	}

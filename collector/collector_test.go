@@ -408,9 +408,20 @@ func TestTemplateLater(t *testing.T) {
 func TestTemplatesPersist(t *testing.T) {
 	dir := t.TempDir()
 	tf := filepath.Join(dir, "templates.json")
-	live(t, Config{Output: filepath.Join(dir, "a.json"), TemplatesFile: tf}, func(addr netip.AddrPort, c *Collector) {
-		newSender(t, "127.0.4.1", addr).send(t, pythonVector(t, "v9_template_2templates_8flows.hex")...)
-	})
+	live(t, Config{Output: filepath.Join(dir, "a.json"), TemplatesFile: tf, TemplatesSaveInterval: 20 * time.Millisecond},
+		func(addr netip.AddrPort, c *Collector) {
+			newSender(t, "127.0.4.1", addr).send(t, pythonVector(t, "v9_template_2templates_8flows.hex")...)
+			// Saved while running, not only at exit (a crash loses little).
+			for i := 0; ; i++ {
+				if _, err := os.Stat(tf); err == nil {
+					break
+				}
+				if i == 200 {
+					t.Fatal("templates not saved while running")
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		})
 	if _, err := os.Stat(tf); err != nil {
 		t.Fatalf("templates file not written: %v", err)
 	}

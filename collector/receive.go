@@ -116,6 +116,7 @@ func (c *Collector) Serve(ctx context.Context, l *Listener) error {
 	}
 	statsCtx, stopStats := context.WithCancel(ctx)
 	go c.statsLoop(statsCtx)
+	go c.saveLoop(statsCtx)
 	<-ctx.Done()
 	stopStats()
 	l.Close() // unblocks the receivers

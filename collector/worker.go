@@ -35,6 +35,7 @@ type worker struct {
 	c       *Collector
 	in      chan packet
 	flushCh chan chan struct{}
+	stateCh chan chan []byte
 	dec     decode.Decoder
 	pkt     decode.Packet
 	comp    *compressor
@@ -59,6 +60,7 @@ func newWorker(c *Collector) (*worker, error) {
 		c:       c,
 		in:      make(chan packet, c.cfg.QueueLen),
 		flushCh: make(chan chan struct{}),
+		stateCh: make(chan chan []byte),
 		comp:    comp,
 		pending: make(map[netip.Addr]*pendingQueue),
 		seq:     make(map[seqKey]*seqState),
@@ -98,6 +100,12 @@ func (w *worker) run() {
 		case now := <-tick.C:
 			w.expirePending(now, false)
 			w.flush()
+		case reply := <-w.stateCh:
+			b, err := w.dec.MarshalState()
+			if err != nil {
+				b = nil
+			}
+			reply <- b
 		case done := <-w.flushCh:
 			w.flush()
 			done <- struct{}{}
