@@ -15,6 +15,10 @@ type Limits struct {
 	MaxFields      int // fields per template (default 1024)
 	MaxTotalFields int // fields of all templates of all exporters (default 4 Mi)
 	MaxSamplers    int // sampler entries per exporter (default 1024)
+	// MaxRecords bounds the records (data and options) decoded from one
+	// packet (default 8192), so that a hostile template of 1-byte records
+	// cannot make one 64 KiB datagram cost tens of MiB of records.
+	MaxRecords int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -28,6 +32,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxFields, 1024)
 	def(&l.MaxTotalFields, 4<<20)
 	def(&l.MaxSamplers, 1024)
+	def(&l.MaxRecords, 8192)
 	return l
 }
 
@@ -277,7 +282,9 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			continue
 		}
 		body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
-		d.decodeData(addr, t, body, s.off+setHeaderLen, out)
+		if !d.decodeData(addr, t, body, s.off+setHeaderLen, out) && walkErr == nil {
+			walkErr = derr(s.off, s.id, s.id, ErrLimit)
+		}
 	}
 	d.finish(ex, out)
 	if missing != nil {
@@ -315,28 +322,37 @@ func (d *Decoder) newExporter(addr netip.Addr) (*exporter, error) {
 // decodeData decodes the records of one data set body with template t.
 // Bytes after the last whole record are padding (RFC 7011 §3.3.1, RFC 3954
 // §5.3) and are ignored.
-func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, out *Packet) {
+// It reports false when the packet's record limit cut the set short.
+func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, out *Packet) bool {
 	rs := &out.Records
 	if t.options {
 		rs = &out.Options
 	}
+	room := d.lim.MaxRecords - len(out.Records) - len(out.Options)
 	if t.varLen {
 		for len(b) >= t.minLen {
 			n := t.recordLen(b)
 			if n <= 0 {
-				return
+				return true
+			}
+			if room--; room < 0 {
+				return false
 			}
 			r := next(rs)
 			d.fill(r, addr, t, b[:n:n], base, out)
 			b, base = b[n:], base+n
 		}
-		return
+		return true
 	}
 	// Fixed-length records: size the slice once, then a tight loop.
 	l := t.minLen
 	n := len(b) / l
+	full := true
+	if n > room {
+		n, full = max(room, 0), false
+	}
 	if n == 0 {
-		return
+		return full
 	}
 	start := len(*rs)
 	*rs = slices.Grow(*rs, n)[:start+n]
@@ -344,6 +360,7 @@ func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, o
 	for i := range recs {
 		d.fill(&recs[i], addr, t, b[i*l:(i+1)*l:(i+1)*l], base+i*l, out)
 	}
+	return full
 }
 
 // fill decodes one record b of template t into r.

@@ -499,3 +499,21 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Errorf("UnmarshalState(bad) = %v, want ErrTemplate", err)
 	}
 }
+
+// A template of 1-byte records cannot make one datagram cost unbounded
+// memory: records past Limits.MaxRecords are refused with ErrLimit.
+func TestRecordLimit(t *testing.T) {
+	d := Decoder{Limits: Limits{MaxRecords: 100}}
+	var p Packet
+	pkt := ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fs{id: 4, length: 1})), set(256, make([]byte, 1000)))
+	err := d.Decode(loopback, pkt, &p)
+	if !errors.Is(err, ErrLimit) {
+		t.Fatalf("Decode = %v, want ErrLimit", err)
+	}
+	check(t, "records kept", len(p.Records), 100)
+	var d2 Decoder // default limit
+	if err := d2.Decode(loopback, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fs{id: 4, length: 1})), set(256, make([]byte, 60000))), &p); !errors.Is(err, ErrLimit) {
+		t.Fatalf("default limit: %v", err)
+	}
+	check(t, "default limit", len(p.Records), 8192)
+}
