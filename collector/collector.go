@@ -121,13 +121,16 @@ type Collector struct {
 // New checks the configuration and prepares the output and the workers.
 func New(cfg Config) (*Collector, error) {
 	cfg.setDefaults()
+	if cfg.Limits.MaxExporters <= 0 {
+		cfg.Limits.MaxExporters = 10000
+	}
 	if cfg.Format != FormatJSON && cfg.Format != FormatPython {
 		return nil, fmt.Errorf("unknown format %q (want %s or %s)", cfg.Format, FormatJSON, FormatPython)
 	}
 	c := &Collector{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		metrics: newMetrics(),
+		metrics: newMetrics(cfg.Limits.MaxExporters),
 		seed:    maphash.MakeSeed(),
 	}
 	c.pool.New = func() any { b := make([]byte, 0, 2048); return &b }

@@ -617,3 +617,28 @@ func recordsIn(t *testing.T, pkts [][]byte) uint64 {
 	}
 	return uint64(p.Count)
 }
+
+// A flood of distinct (spoofed) sources cannot grow the per-exporter state
+// without bound: past the exporter limit they share one "other" entry.
+func TestExporterBound(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bound.json")
+	v5 := capturePayloads(t, "softflowd-v5.pcap")[0]
+	c := newTestCollector(t, Config{Output: out, Limits: decode.Limits{MaxExporters: 5}})
+	for i := range 50 {
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, 0, byte(i)}), 2055)
+		c.dispatch(c.newPacket(v5, src, 1), true)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	snap := c.metrics.snapshot()
+	if len(snap) != 6 {
+		t.Fatalf("%d exporter entries, want 5 + other", len(snap))
+	}
+	if !strings.Contains(string(c.AppendMetrics(nil)), `nfcollect_packets_received_total{exporter="other"} 45`) {
+		t.Error(`metrics lack the "other" exporter with 45 packets`)
+	}
+	if n := len(readLines(t, out)); n != 50*30 {
+		t.Errorf("%d flows, want %d: every packet is still decoded", n, 50*30)
+	}
+}

@@ -64,6 +64,10 @@ type exporterStats struct {
 type metrics struct {
 	mu        sync.Mutex
 	exporters map[netip.Addr]*exporterStats
+	// Beyond maxExporters distinct sources (a spoofing flood), the rest
+	// share one entry labelled "other", so memory stays bounded.
+	maxExporters int
+	other        *exporterStats
 
 	flowsByVersion [11]atomic.Uint64
 	writeErrors    atomic.Uint64
@@ -75,8 +79,8 @@ type metrics struct {
 	kernelDrops    func() uint64
 }
 
-func newMetrics() *metrics {
-	return &metrics{exporters: make(map[netip.Addr]*exporterStats)}
+func newMetrics(maxExporters int) *metrics {
+	return &metrics{exporters: make(map[netip.Addr]*exporterStats), maxExporters: maxExporters, other: &exporterStats{}}
 }
 
 // exporter returns the stats of addr, creating them once.
@@ -85,6 +89,9 @@ func (m *metrics) exporter(addr netip.Addr) *exporterStats {
 	defer m.mu.Unlock()
 	s := m.exporters[addr]
 	if s == nil {
+		if len(m.exporters) >= m.maxExporters {
+			return m.other
+		}
 		s = &exporterStats{addr: addr}
 		m.exporters[addr] = s
 	}
@@ -99,6 +106,9 @@ func (m *metrics) snapshot() []*exporterStats {
 	}
 	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].addr.Less(out[j].addr) })
+	if m.other.packets.Load() != 0 {
+		out = append(out, m.other)
+	}
 	return out
 }
 
@@ -128,7 +138,12 @@ func (m *metrics) appendPrometheus(b []byte) []byte {
 		b = append(b, '\n')
 	}
 	exp := m.snapshot()
-	lbl := func(s *exporterStats) string { return `exporter="` + s.addr.String() + `"` }
+	lbl := func(s *exporterStats) string {
+		if !s.addr.IsValid() {
+			return `exporter="other"`
+		}
+		return `exporter="` + s.addr.String() + `"`
+	}
 	perExporter := func(name, typ, text string, get func(*exporterStats) uint64) {
 		help(name, typ, text)
 		for _, s := range exp {

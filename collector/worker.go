@@ -76,7 +76,9 @@ func (w *worker) exporter(addr netip.Addr) *exporterStats {
 	s := w.stats[addr]
 	if s == nil {
 		s = w.c.metrics.exporter(addr)
-		w.stats[addr] = s
+		if s.addr.IsValid() {
+			w.stats[addr] = s
+		}
 	}
 	return s
 }
@@ -144,9 +146,7 @@ func (w *worker) handle(p packet) {
 
 func (w *worker) countError(st *exporterStats, addr netip.Addr, err error) {
 	st.errors[classify(err)].Add(1)
-	now := time.Now()
-	if now.Sub(w.lastLog[addr]) >= w.c.cfg.ErrorLogInterval {
-		w.lastLog[addr] = now
+	if w.logAllowed(addr) {
 		w.c.log.Warn("bad export packet", "exporter", addr, "err", err)
 	}
 }
@@ -191,6 +191,9 @@ func (w *worker) trackSequence(p packet, st *exporterStats) {
 	k := seqKey{p.src.Addr().Unmap(), pk.Version, pk.Domain}
 	s := w.seq[k]
 	if s == nil {
+		if len(w.seq) >= 4*w.c.cfg.Limits.MaxExporters {
+			return // a flood of sources: stop tracking new streams
+		}
 		s = new(seqState)
 		w.seq[k] = s
 	}
@@ -244,8 +247,7 @@ func (w *worker) dropPending(addr netip.Addr, q *pendingQueue, st *exporterStats
 	st.pending.Add(-1)
 	st.pendingDrops.Add(1)
 	now := time.Now()
-	if now.Sub(w.lastLog[addr]) >= w.c.cfg.ErrorLogInterval {
-		w.lastLog[addr] = now
+	if w.logAllowed(addr) {
 		w.c.log.Warn("dropped a packet that waited for its template", "exporter", addr, "why", why,
 			"age", time.Duration(now.UnixNano()-old.ts).Round(time.Millisecond), "sets", old.sets)
 	}
@@ -278,6 +280,22 @@ func (w *worker) retryPending(addr netip.Addr, st *exporterStats) {
 	}
 	clear(q.pkts[len(kept):])
 	q.pkts = kept
+}
+
+// logAllowed rate-limits log lines per exporter (and all sources beyond
+// the exporter bound together).
+func (w *worker) logAllowed(addr netip.Addr) bool {
+	if len(w.lastLog) >= w.c.cfg.Limits.MaxExporters {
+		if _, ok := w.lastLog[addr]; !ok {
+			addr = netip.Addr{}
+		}
+	}
+	now := time.Now()
+	if now.Sub(w.lastLog[addr]) < w.c.cfg.ErrorLogInterval {
+		return false
+	}
+	w.lastLog[addr] = now
+	return true
 }
 
 // expirePending drops packets older than the pending age bound (all of
