@@ -16,6 +16,24 @@ func appendHumanSize(b []byte, n uint64) []byte {
 		b = strconv.AppendUint(b, n, 10)
 		return append(b, 'B')
 	}
+	if n < 1<<53 {
+		// n/1024^k is exact in a float64, and %.2f rounds its exact value to
+		// nearest, ties to even: the same in integers, without formatting a float.
+		unit, shift := byte('K'), 10
+		for _, u := range [...]byte{'M', 'G', 'T'} {
+			if n < 1<<(shift+10) {
+				break
+			}
+			unit, shift = u, shift+10
+		}
+		q, r := n*100>>shift, n*100&(1<<shift-1)
+		if half := uint64(1) << (shift - 1); r > half || r == half && q&1 == 1 {
+			q++
+		}
+		b = strconv.AppendUint(b, q/100, 10)
+		b = append(b, '.', byte('0'+q/10%10), byte('0'+q%10))
+		return append(b, unit)
+	}
 	v := float64(n) / 1024
 	for _, u := range [...]byte{'K', 'M', 'G'} {
 		if v < 1024 {

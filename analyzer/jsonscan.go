@@ -34,121 +34,8 @@ func (e *missingError) Error() string { return "missing field " + strconv.Quote(
 
 // lineScanner parses nfcollect JSON lines into Flows. The zero value is ready to use.
 // Not safe for concurrent use.
-//
-// Lines of one file nearly always have the same keys in the same order, so the
-// scanner remembers, for each key, the key that followed it last time, and first
-// checks whether the next key is that one (one comparison of `"key":`); only when
-// it is not does it read the key and look it up.
 type lineScanner struct {
 	v6 map[string]netip.Addr // parsed IPv6 (and other non-fast-path) addresses
-
-	keys  []scanKey        // keys seen, by id; id 0 is "none"
-	ids   map[string]uint8 // key name to id
-	first uint8            // the first key of the last line
-}
-
-// scanKey is a key seen in the input.
-type scanKey struct {
-	raw  string // `"name":` as it appears in a line
-	name []byte
-	act  scanAction
-	next uint8 // the key that followed this one last time (0: unknown)
-}
-
-// scanAction says what the scanner does with a key's value.
-type scanAction uint8
-
-const (
-	actSkip scanAction = iota
-	actSrc
-	actDst
-	actSampler
-	actType
-	actReceived
-	actStart
-	actEnd
-	actBytes
-	actPackets
-	actOutBytes
-	actOutPackets
-	actRevBytes
-	actRevPackets
-	actFlows
-	actSrcPort
-	actDstPort
-	actProto
-	actSrcAS
-	actDstAS
-	actICMPType
-	actICMPCode
-)
-
-// actionOf returns what to do with the value of key.
-func actionOf(key []byte) scanAction {
-	switch string(key) {
-	case "src_addr":
-		return actSrc
-	case "dst_addr":
-		return actDst
-	case "sampler_address":
-		return actSampler
-	case "type":
-		return actType
-	case "time_received_ns":
-		return actReceived
-	case "time_flow_start_ns":
-		return actStart
-	case "time_flow_end_ns":
-		return actEnd
-	case "bytes":
-		return actBytes
-	case "packets":
-		return actPackets
-	case "out_bytes":
-		return actOutBytes
-	case "out_packets":
-		return actOutPackets
-	case "rev_bytes":
-		return actRevBytes
-	case "rev_packets":
-		return actRevPackets
-	case "flows":
-		return actFlows
-	case "src_port":
-		return actSrcPort
-	case "dst_port":
-		return actDstPort
-	case "proto":
-		return actProto
-	case "src_as":
-		return actSrcAS
-	case "dst_as":
-		return actDstAS
-	case "icmp_type":
-		return actICMPType
-	case "icmp_code":
-		return actICMPCode
-	}
-	return actSkip
-}
-
-// keyID returns the id of a key written as `"key":` (0 when the table is full).
-func (s *lineScanner) keyID(key []byte) uint8 {
-	if id, ok := s.ids[string(key)]; ok {
-		return id
-	}
-	if len(s.keys) == 0 {
-		s.keys = append(s.keys, scanKey{})
-		s.ids = make(map[string]uint8)
-	}
-	if len(s.keys) > 255 {
-		return 0
-	}
-	id := uint8(len(s.keys))
-	name := string(key)
-	s.keys = append(s.keys, scanKey{raw: `"` + name + `":`, name: []byte(name), act: actionOf(key)})
-	s.ids[name] = id
-	return id
 }
 
 const maxAddrCache = 1 << 16
@@ -196,65 +83,35 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 	var haveSrc, haveDst, haveBytes bool
 	var icmpType, icmpCode int
 	icmpType = -1
-	var prev uint8 // id of the previous key (0: none or the line's start)
-	predict := s.first
 	for {
-		var key []byte
-		var act scanAction
-		var id uint8
-		// The key predicted from the previous one, as `"key":`?
-		if predict != 0 && n-i >= len(s.keys[predict].raw) && string(line[i:i+len(s.keys[predict].raw)]) == s.keys[predict].raw {
-			k := &s.keys[predict]
-			i += len(k.raw)
-			key, act, id = k.name, k.act, predict
+		if i >= n || line[i] != '"' {
+			return errAt(i, "expected a key")
+		}
+		// Keys of the schema are short and never contain escapes; an escaped key is
+		// read as unknown.
+		j := indexQuote(line, i+1)
+		if j < 0 {
+			return errAt(i, "unterminated key")
+		}
+		key := line[i+1 : j]
+		if line[j-1] == '\\' {
+			var err error
+			if j, err = skipString(line, i); err != nil {
+				return err
+			}
+			key = nil
+			i = j
 		} else {
-			if i >= n || line[i] != '"' {
-				return errAt(i, "expected a key")
-			}
-			// Keys of the schema are short and never contain escapes; an escaped key is
-			// read as unknown.
-			j := indexQuote(line, i+1)
-			if j < 0 {
-				return errAt(i, "unterminated key")
-			}
-			key = line[i+1 : j]
-			if line[j-1] == '\\' {
-				var err error
-				if j, err = skipString(line, i); err != nil {
-					return err
-				}
-				key = nil
-				i = j
-			} else {
-				i = j + 1
-			}
-			if i < n && line[i] == ':' {
-				if key != nil {
-					id = s.keyID(key)
-				}
-				i++
-			} else {
-				i = skipWS(line, i)
-				if i >= n || line[i] != ':' {
-					return errAt(i, "expected ':' after key")
-				}
-				i++
-			}
-			if id != 0 {
-				act = s.keys[id].act
-			} else {
-				act = actionOf(key)
-			}
+			i = j + 1
 		}
-		if prev != 0 {
-			s.keys[prev].next = id
-		} else if s.first != id {
-			s.first = id
-		}
-		prev = id
-		predict = 0
-		if id != 0 {
-			predict = s.keys[id].next
+		if i < n && line[i] == ':' {
+			i++
+		} else {
+			i = skipWS(line, i)
+			if i >= n || line[i] != ':' {
+				return errAt(i, "expected ':' after key")
+			}
+			i++
 		}
 		if i < n && line[i] <= ' ' {
 			i = skipWS(line, i)
@@ -271,87 +128,76 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 			i += 4
 			goto next
 		}
-		switch act {
-		case actSkip:
-			// Numbers are the most common unknown values.
-			if c := line[i]; c-'0' <= 9 {
-				j := i + 1
-				for j < n && line[j]-'0' <= 9 {
-					j++
-				}
-				if j >= n || line[j] != '.' && line[j] != 'e' && line[j] != 'E' && line[j] != '+' && line[j] != '-' {
-					i = j
-					break
-				}
-			}
-			i, err = skipValue(line, i, 0)
-		case actSrc:
+		switch string(key) {
+		case "src_addr":
 			f.Src, i, err = s.addr(line, i)
 			haveSrc = err == nil
-		case actDst:
+		case "dst_addr":
 			f.Dst, i, err = s.addr(line, i)
 			haveDst = err == nil
-		case actSampler:
+		case "sampler_address":
 			f.Exporter, i, err = s.addr(line, i)
-		case actType:
+		case "type":
 			var str []byte
 			str, i, err = plainString(line, i)
 			f.Version = versionOf(str)
-		case actReceived:
+		case "time_received_ns":
 			v, i, err = uintValue(line, i, key)
 			f.Received = int64(v)
-		case actStart:
+		case "time_flow_start_ns":
 			v, i, err = uintValue(line, i, key)
 			f.Start = int64(v)
 			f.Flags |= flowHasStart
-		case actEnd:
+		case "time_flow_end_ns":
 			v, i, err = uintValue(line, i, key)
 			f.End = int64(v)
 			f.Flags |= flowHasEnd
-		case actBytes:
+		case "bytes":
 			f.Bytes, i, err = uintValue(line, i, key)
 			haveBytes = true
-		case actPackets:
+		case "packets":
 			f.Packets, i, err = uintValue(line, i, key)
-		case actOutBytes:
+		case "out_bytes":
 			v, i, err = uintValue(line, i, key)
 			if !haveBytes {
 				f.Bytes = v
 			}
-		case actOutPackets:
+		case "out_packets":
 			v, i, err = uintValue(line, i, key)
 			if f.Packets == 0 {
 				f.Packets = v
 			}
-		case actRevBytes:
+		case "rev_bytes":
 			f.RevBytes, i, err = uintValue(line, i, key)
 			f.Flags |= flowBiflow
-		case actRevPackets:
+		case "rev_packets":
 			f.RevPackets, i, err = uintValue(line, i, key)
 			f.Flags |= flowBiflow
-		case actFlows:
+		case "flows":
 			f.Flows, i, err = uintValue(line, i, key)
-		case actSrcPort:
+		case "src_port":
 			v, i, err = uintValue(line, i, key)
 			f.SrcPort = uint16(v)
-		case actDstPort:
+		case "dst_port":
 			v, i, err = uintValue(line, i, key)
 			f.DstPort = uint16(v)
-		case actProto:
+		case "proto":
 			v, i, err = uintValue(line, i, key)
 			f.Proto = uint8(v)
-		case actSrcAS:
+		case "src_as":
 			v, i, err = uintValue(line, i, key)
 			f.SrcAS = uint32(v)
-		case actDstAS:
+		case "dst_as":
 			v, i, err = uintValue(line, i, key)
 			f.DstAS = uint32(v)
-		case actICMPType:
+		case "icmp_type":
 			v, i, err = uintValue(line, i, key)
 			icmpType = int(v)
-		case actICMPCode:
+		case "icmp_code":
 			v, i, err = uintValue(line, i, key)
 			icmpCode = int(v)
+		default:
+			i, err = skipValue(line, i, 0)
 		}
 		if err != nil {
 			return err
@@ -375,9 +221,6 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 			break
 		}
 		return errAt(i, "expected ',' or '}'")
-	}
-	if prev != 0 {
-		s.keys[prev].next = 0
 	}
 	if i = skipWS(line, i); i < n {
 		return errAt(i, "unexpected data after the record")
@@ -501,6 +344,9 @@ func (s *lineScanner) addr(b []byte, i int) (netip.Addr, int, error) {
 		}
 		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), j, nil
 	}
+	if a, j, ok := quotedIPv4(b, i); ok {
+		return a, j, nil
+	}
 	str, j, err := plainString(b, i)
 	if err != nil {
 		return netip.Addr{}, i, err
@@ -520,6 +366,46 @@ func (s *lineScanner) addr(b []byte, i int) (netip.Addr, int, error) {
 	}
 	s.v6[string(str)] = a
 	return a, j, nil
+}
+
+// quotedIPv4 reads a string at b[i:] that is a dotted-quad IPv4 address as
+// parseIPv4 takes it, in one pass; ok is false for anything else (which the
+// caller then reads the slow way).
+func quotedIPv4(b []byte, i int) (netip.Addr, int, bool) {
+	if b[i] != '"' {
+		return netip.Addr{}, i, false
+	}
+	var a [4]byte
+	k, v, digits := 0, 0, 0
+	for j := i + 1; j < len(b); j++ {
+		c := b[j]
+		switch {
+		case c-'0' <= 9:
+			if digits > 0 && v == 0 {
+				return netip.Addr{}, i, false // leading zero
+			}
+			v = v*10 + int(c-'0')
+			digits++
+			if v > 255 {
+				return netip.Addr{}, i, false
+			}
+		case c == '.':
+			if digits == 0 || k == 3 {
+				return netip.Addr{}, i, false
+			}
+			a[k] = byte(v)
+			k, v, digits = k+1, 0, 0
+		case c == '"':
+			if k != 3 || digits == 0 {
+				return netip.Addr{}, i, false
+			}
+			a[3] = byte(v)
+			return netip.AddrFrom4(a), j + 1, true
+		default:
+			return netip.Addr{}, i, false
+		}
+	}
+	return netip.Addr{}, i, false
 }
 
 // parseIPv4 parses dotted-quad IPv4 without allocating.

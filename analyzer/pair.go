@@ -1,9 +1,5 @@
 package analyzer
 
-import (
-	"net/netip"
-)
-
 // The pairer turns flows into connections in three bounded stages:
 //
 //  1. reorder: flows enter in file order, which is roughly the order the exporter
@@ -102,12 +98,6 @@ func (s *slab[T]) release(i int32) {
 	s.free = append(s.free, i)
 }
 
-type tupleKey struct {
-	src, dst     netip.Addr
-	sport, dport uint16
-	proto        uint8
-}
-
 type pending struct {
 	f    Flow
 	next int32 // next flow with the same tuple, -1 ends
@@ -123,8 +113,6 @@ type pairer struct {
 	maxBuf      int
 	emit        func(*Conn) // receives connections in start order
 
-	seq uint64
-
 	// stage 1
 	in      *calQueue[Flow]
 	maxSeen int64
@@ -132,11 +120,16 @@ type pairer struct {
 	started bool
 
 	// stage 2
-	clock   int64
-	pend    map[tupleKey]int32
-	pSlab   slab[pending]
-	live    int
-	expiry  itemHeap // key = end
+	clock int64
+	pend  pendTable
+	pSlab slab[pending]
+	live  int
+	// by flow end, then seq. The seq of flows that go pending in the same call
+	// of add is the same, and then their order is the heap's: a calendar queue
+	// (first in, first out) would be as good, but would change the order of
+	// one-way connections with equal start times from earlier versions.
+	expiry  itemHeap
+	seq     uint64 // counts flows added and connections queued
 	fifo    []heapItem
 	fifoPos int
 
@@ -158,7 +151,7 @@ func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*
 		maxBuf = defaultMaxBuffered
 	}
 	return &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
-		pend: make(map[tupleKey]int32), lastOut: -1 << 63, lastEmitted: -1 << 63,
+		lastOut: -1 << 63, lastEmitted: -1 << 63,
 		in: newCalQueue[Flow](window), out: newCalQueue[Conn](window)}
 }
 
@@ -213,37 +206,24 @@ func (p *pairer) expireUntil(t int64) {
 	}
 }
 
-// keyOf is the flow's 5-tuple; protocols without ports (ICMP: the type and code
-// differ between request and reply) are keyed by addresses and protocol only.
-func keyOf(f *Flow) tupleKey {
-	if !hasPorts(f.Proto) {
-		return tupleKey{src: f.Src, dst: f.Dst, proto: f.Proto}
-	}
-	return tupleKey{f.Src, f.Dst, f.SrcPort, f.DstPort, f.Proto}
-}
-
-func reverseKeyOf(f *Flow) tupleKey {
-	if !hasPorts(f.Proto) {
-		return tupleKey{src: f.Dst, dst: f.Src, proto: f.Proto}
-	}
-	return tupleKey{f.Dst, f.Src, f.DstPort, f.SrcPort, f.Proto}
-}
-
 // unlink removes pending entry i from its chain and frees it.
 func (p *pairer) unlink(i int32) {
 	pe := &p.pSlab.v[i]
-	k := keyOf(&pe.f)
-	head := p.pend[k]
-	if head == i {
-		if pe.next < 0 {
-			delete(p.pend, k)
-		} else {
-			p.pend[k] = pe.next
+	k := p.pend.key(&pe.f)
+	si := p.pend.find(&k, k.hash())
+	sl := &p.pend.slots[si]
+	if sl.head == i {
+		sl.head = pe.next
+		if sl.head < 0 {
+			p.pend.remove(si)
 		}
 	} else {
-		for j := head; j >= 0; j = p.pSlab.v[j].next {
+		for j := sl.head; j >= 0; j = p.pSlab.v[j].next {
 			if p.pSlab.v[j].next == i {
 				p.pSlab.v[j].next = pe.next
+				if sl.tail == i {
+					sl.tail = j
+				}
 				break
 			}
 		}
@@ -273,7 +253,10 @@ func (p *pairer) pair(f *Flow) {
 	}
 	// A pending reverse flow is alive, so its end plus the tolerance is at least
 	// the clock: it overlaps f. Take the oldest.
-	if j, ok := p.pend[reverseKeyOf(f)]; ok {
+	k, rk := p.pend.keys(f)
+	if si := p.pend.find(&rk, rk.hash()); si >= 0 {
+		sl := &p.pend.slots[si]
+		j := sl.head
 		c := p.newOut()
 		pe := &p.pSlab.v[j].f
 		c.Start, c.End, c.HasB = min(pe.Start, f.Start), max(pe.End, f.End), true
@@ -282,7 +265,12 @@ func (p *pairer) pair(f *Flow) {
 		} else {
 			c.A, c.B = *f, *pe
 		}
-		p.unlink(j)
+		// unlink the head
+		if sl.head = p.pSlab.v[j].next; sl.head < 0 {
+			p.pend.remove(si)
+		}
+		p.pSlab.release(j)
+		p.live--
 		p.Pairs++
 		p.commitOut()
 		p.advanceOut()
@@ -290,15 +278,16 @@ func (p *pairer) pair(f *Flow) {
 	}
 	i := p.pSlab.alloc()
 	p.pSlab.v[i] = pending{f: *f, next: -1}
-	k := keyOf(f)
-	if head, ok := p.pend[k]; ok {
-		j := head
-		for p.pSlab.v[j].next >= 0 {
-			j = p.pSlab.v[j].next
-		}
-		p.pSlab.v[j].next = i
+	h := k.hash()
+	si := p.pend.find(&k, h)
+	if si < 0 {
+		si = p.pend.insert(&k, h)
+	}
+	if sl := &p.pend.slots[si]; sl.tail < 0 {
+		sl.head, sl.tail = i, i
 	} else {
-		p.pend[k] = i
+		p.pSlab.v[sl.tail].next = i
+		sl.tail = i
 	}
 	p.live++
 	g := p.pSlab.gen[i]
@@ -338,7 +327,7 @@ func (p *pairer) commitOut() {
 	if p.keep != nil && !p.keep(c) {
 		return
 	}
-	p.seq++ // as the expiry heap's tie-breaker counts
+	p.seq++
 	p.out.push(c.Start, c)
 }
 
