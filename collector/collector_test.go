@@ -642,3 +642,29 @@ func TestExporterBound(t *testing.T) {
 		t.Errorf("%d flows, want %d: every packet is still decoded", n, 50*30)
 	}
 }
+
+// The analyzer's goldens start from nfcollect output committed in
+// analyzer/testdata/collected; it must stay what the collector writes
+// today (regenerate with the commands in that folder's README).
+func TestAnalyzerInputsCurrent(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "analyzer", "testdata", "collected", "*.jsonl"))
+	if len(files) == 0 {
+		t.Skip("no collected files")
+	}
+	for _, f := range files {
+		capture := strings.TrimSuffix(filepath.Base(f), ".jsonl") + ".pcap"
+		out := filepath.Join(t.TempDir(), "x.jsonl")
+		c := newTestCollector(t, Config{Output: out, Workers: 1})
+		if err := c.Replay(context.Background(), []string{filepath.Join("..", "testdata", capture)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := os.ReadFile(out)
+		want, _ := os.ReadFile(f)
+		if string(got) != string(want) {
+			t.Errorf("%s is stale: nfcollect -r testdata/%s writes something else; regenerate it (see its README)", f, capture)
+		}
+	}
+}
