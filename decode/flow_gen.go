@@ -3,8 +3,9 @@
 package decode
 
 import (
+	"encoding/binary"
 	"net/netip"
-	"strconv"
+	"slices"
 )
 
 // FieldSet is a set of normalized Flow fields, one bit each.
@@ -109,153 +110,243 @@ type Flow struct {
 // JSONFields is the set of fields written by AppendJSON.
 const JSONFields = FieldSet(0) | HasStart | HasEnd | HasBytes | HasPackets | HasOutBytes | HasOutPackets | HasRevBytes | HasRevPackets | HasFlows | HasSrcAddr | HasDstAddr | HasNextHop | HasBGPNextHop | HasSrcPort | HasDstPort | HasProto | HasEtherType | HasTOS | HasTTL | HasTCPFlags | HasICMPType | HasICMPCode | HasInIf | HasOutIf | HasSrcAS | HasDstAS | HasSrcMask | HasDstMask | HasSrcVLAN | HasDstVLAN | HasSrcMAC | HasDstMAC | HasDirection | HasFlowEndReason
 
+// flowJSONMax bounds the bytes AppendJSON writes.
+const flowJSONMax = 1205
+
 // AppendJSON appends `,"key":value` for every present field that has an output
 // key (docs/output-schema.md): integers as numbers, addresses and MACs as strings.
+// Keys are written as constant word stores and values with the put helpers, after
+// growing b once: no per-field append or memmove.
 func (f *Flow) AppendJSON(b []byte) []byte {
+	b = slices.Grow(b, flowJSONMax)
+	n := len(b)
+	b = b[:cap(b)]
 	h := f.Has
 	if h&HasStart != 0 {
-		b = append(b, ",\"time_flow_start_ns\":"...)
-		b = strconv.AppendInt(b, f.Start, 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x665f656d6974222c)
+		binary.LittleEndian.PutUint64(b[n+8:], 0x726174735f776f6c)
+		binary.LittleEndian.PutUint32(b[n+16:], 0x736e5f74)
+		binary.LittleEndian.PutUint16(b[n+20:], 0x3a22)
+		n += 22
+		n = putInt(b, n, f.Start)
 	}
 	if h&HasEnd != 0 {
-		b = append(b, ",\"time_flow_end_ns\":"...)
-		b = strconv.AppendInt(b, f.End, 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x665f656d6974222c)
+		binary.LittleEndian.PutUint64(b[n+8:], 0x5f646e655f776f6c)
+		binary.LittleEndian.PutUint32(b[n+16:], 0x3a22736e)
+		n += 20
+		n = putInt(b, n, f.End)
 	}
 	if h&HasBytes != 0 {
-		b = append(b, ",\"bytes\":"...)
-		b = strconv.AppendUint(b, uint64(f.Bytes), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x227365747962222c)
+		b[n+8:][0] = byte(0x3a)
+		n += 9
+		n = putUint(b, n, uint64(f.Bytes))
 	}
 	if h&HasPackets != 0 {
-		b = append(b, ",\"packets\":"...)
-		b = strconv.AppendUint(b, uint64(f.Packets), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x74656b636170222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x2273)
+		b[n+10:][0] = byte(0x3a)
+		n += 11
+		n = putUint(b, n, uint64(f.Packets))
 	}
 	if h&HasOutBytes != 0 {
-		b = append(b, ",\"out_bytes\":"...)
-		b = strconv.AppendUint(b, uint64(f.OutBytes), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x79625f74756f222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x22736574)
+		b[n+12:][0] = byte(0x3a)
+		n += 13
+		n = putUint(b, n, uint64(f.OutBytes))
 	}
 	if h&HasOutPackets != 0 {
-		b = append(b, ",\"out_packets\":"...)
-		b = strconv.AppendUint(b, uint64(f.OutPackets), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x61705f74756f222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x74656b63)
+		binary.LittleEndian.PutUint16(b[n+12:], 0x2273)
+		b[n+14:][0] = byte(0x3a)
+		n += 15
+		n = putUint(b, n, uint64(f.OutPackets))
 	}
 	if h&HasRevBytes != 0 {
-		b = append(b, ",\"rev_bytes\":"...)
-		b = strconv.AppendUint(b, uint64(f.RevBytes), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x79625f766572222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x22736574)
+		b[n+12:][0] = byte(0x3a)
+		n += 13
+		n = putUint(b, n, uint64(f.RevBytes))
 	}
 	if h&HasRevPackets != 0 {
-		b = append(b, ",\"rev_packets\":"...)
-		b = strconv.AppendUint(b, uint64(f.RevPackets), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x61705f766572222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x74656b63)
+		binary.LittleEndian.PutUint16(b[n+12:], 0x2273)
+		b[n+14:][0] = byte(0x3a)
+		n += 15
+		n = putUint(b, n, uint64(f.RevPackets))
 	}
 	if h&HasFlows != 0 {
-		b = append(b, ",\"flows\":"...)
-		b = strconv.AppendUint(b, uint64(f.Flows), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x2273776f6c66222c)
+		b[n+8:][0] = byte(0x3a)
+		n += 9
+		n = putUint(b, n, uint64(f.Flows))
 	}
 	if h&HasSrcAddr != 0 {
-		b = append(b, ",\"src_addr\":\""...)
-		b = f.SrcAddr.AppendTo(b)
-		b = append(b, '"')
+		binary.LittleEndian.PutUint64(b[n:], 0x64615f637273222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x3a227264)
+		n += 12
+		n = putAddr(b, n, f.SrcAddr)
 	}
 	if h&HasDstAddr != 0 {
-		b = append(b, ",\"dst_addr\":\""...)
-		b = f.DstAddr.AppendTo(b)
-		b = append(b, '"')
+		binary.LittleEndian.PutUint64(b[n:], 0x64615f747364222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x3a227264)
+		n += 12
+		n = putAddr(b, n, f.DstAddr)
 	}
 	if h&HasNextHop != 0 {
-		b = append(b, ",\"next_hop\":\""...)
-		b = f.NextHop.AppendTo(b)
-		b = append(b, '"')
+		binary.LittleEndian.PutUint64(b[n:], 0x685f7478656e222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x3a22706f)
+		n += 12
+		n = putAddr(b, n, f.NextHop)
 	}
 	if h&HasBGPNextHop != 0 {
-		b = append(b, ",\"bgp_next_hop\":\""...)
-		b = f.BGPNextHop.AppendTo(b)
-		b = append(b, '"')
+		binary.LittleEndian.PutUint64(b[n:], 0x656e5f706762222c)
+		binary.LittleEndian.PutUint64(b[n+8:], 0x3a22706f685f7478)
+		n += 16
+		n = putAddr(b, n, f.BGPNextHop)
 	}
 	if h&HasSrcPort != 0 {
-		b = append(b, ",\"src_port\":"...)
-		b = strconv.AppendUint(b, uint64(f.SrcPort), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x6f705f637273222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x3a227472)
+		n += 12
+		n = putUint(b, n, uint64(f.SrcPort))
 	}
 	if h&HasDstPort != 0 {
-		b = append(b, ",\"dst_port\":"...)
-		b = strconv.AppendUint(b, uint64(f.DstPort), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x6f705f747364222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x3a227472)
+		n += 12
+		n = putUint(b, n, uint64(f.DstPort))
 	}
 	if h&HasProto != 0 {
-		b = append(b, ",\"proto\":"...)
-		b = strconv.AppendUint(b, uint64(f.Proto), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x226f746f7270222c)
+		b[n+8:][0] = byte(0x3a)
+		n += 9
+		n = putUint(b, n, uint64(f.Proto))
 	}
 	if h&HasEtherType != 0 {
-		b = append(b, ",\"etype\":"...)
-		b = strconv.AppendUint(b, uint64(f.EtherType), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x226570797465222c)
+		b[n+8:][0] = byte(0x3a)
+		n += 9
+		n = putUint(b, n, uint64(f.EtherType))
 	}
 	if h&HasTOS != 0 {
-		b = append(b, ",\"ip_tos\":"...)
-		b = strconv.AppendUint(b, uint64(f.TOS), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x736f745f7069222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x3a22)
+		n += 10
+		n = putUint(b, n, uint64(f.TOS))
 	}
 	if h&HasTTL != 0 {
-		b = append(b, ",\"ip_ttl\":"...)
-		b = strconv.AppendUint(b, uint64(f.TTL), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x6c74745f7069222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x3a22)
+		n += 10
+		n = putUint(b, n, uint64(f.TTL))
 	}
 	if h&HasTCPFlags != 0 {
-		b = append(b, ",\"tcp_flags\":"...)
-		b = strconv.AppendUint(b, uint64(f.TCPFlags), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x6c665f706374222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x22736761)
+		b[n+12:][0] = byte(0x3a)
+		n += 13
+		n = putUint(b, n, uint64(f.TCPFlags))
 	}
 	if h&HasICMPType != 0 {
-		b = append(b, ",\"icmp_type\":"...)
-		b = strconv.AppendUint(b, uint64(f.ICMPType), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x745f706d6369222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x22657079)
+		b[n+12:][0] = byte(0x3a)
+		n += 13
+		n = putUint(b, n, uint64(f.ICMPType))
 	}
 	if h&HasICMPCode != 0 {
-		b = append(b, ",\"icmp_code\":"...)
-		b = strconv.AppendUint(b, uint64(f.ICMPCode), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x635f706d6369222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x2265646f)
+		b[n+12:][0] = byte(0x3a)
+		n += 13
+		n = putUint(b, n, uint64(f.ICMPCode))
 	}
 	if h&HasInIf != 0 {
-		b = append(b, ",\"in_if\":"...)
-		b = strconv.AppendUint(b, uint64(f.InIf), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x2266695f6e69222c)
+		b[n+8:][0] = byte(0x3a)
+		n += 9
+		n = putUint(b, n, uint64(f.InIf))
 	}
 	if h&HasOutIf != 0 {
-		b = append(b, ",\"out_if\":"...)
-		b = strconv.AppendUint(b, uint64(f.OutIf), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x66695f74756f222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x3a22)
+		n += 10
+		n = putUint(b, n, uint64(f.OutIf))
 	}
 	if h&HasSrcAS != 0 {
-		b = append(b, ",\"src_as\":"...)
-		b = strconv.AppendUint(b, uint64(f.SrcAS), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x73615f637273222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x3a22)
+		n += 10
+		n = putUint(b, n, uint64(f.SrcAS))
 	}
 	if h&HasDstAS != 0 {
-		b = append(b, ",\"dst_as\":"...)
-		b = strconv.AppendUint(b, uint64(f.DstAS), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x73615f747364222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x3a22)
+		n += 10
+		n = putUint(b, n, uint64(f.DstAS))
 	}
 	if h&HasSrcMask != 0 {
-		b = append(b, ",\"src_net\":"...)
-		b = strconv.AppendUint(b, uint64(f.SrcMask), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x656e5f637273222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x2274)
+		b[n+10:][0] = byte(0x3a)
+		n += 11
+		n = putUint(b, n, uint64(f.SrcMask))
 	}
 	if h&HasDstMask != 0 {
-		b = append(b, ",\"dst_net\":"...)
-		b = strconv.AppendUint(b, uint64(f.DstMask), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x656e5f747364222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x2274)
+		b[n+10:][0] = byte(0x3a)
+		n += 11
+		n = putUint(b, n, uint64(f.DstMask))
 	}
 	if h&HasSrcVLAN != 0 {
-		b = append(b, ",\"src_vlan\":"...)
-		b = strconv.AppendUint(b, uint64(f.SrcVLAN), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x6c765f637273222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x3a226e61)
+		n += 12
+		n = putUint(b, n, uint64(f.SrcVLAN))
 	}
 	if h&HasDstVLAN != 0 {
-		b = append(b, ",\"dst_vlan\":"...)
-		b = strconv.AppendUint(b, uint64(f.DstVLAN), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x6c765f747364222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x3a226e61)
+		n += 12
+		n = putUint(b, n, uint64(f.DstVLAN))
 	}
 	if h&HasSrcMAC != 0 {
-		b = append(b, ",\"src_mac\":\""...)
-		b, _ = f.SrcMAC.AppendText(b)
-		b = append(b, '"')
+		binary.LittleEndian.PutUint64(b[n:], 0x616d5f637273222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x2263)
+		b[n+10:][0] = byte(0x3a)
+		n += 11
+		n = putMAC(b, n, f.SrcMAC)
 	}
 	if h&HasDstMAC != 0 {
-		b = append(b, ",\"dst_mac\":\""...)
-		b, _ = f.DstMAC.AppendText(b)
-		b = append(b, '"')
+		binary.LittleEndian.PutUint64(b[n:], 0x616d5f747364222c)
+		binary.LittleEndian.PutUint16(b[n+8:], 0x2263)
+		b[n+10:][0] = byte(0x3a)
+		n += 11
+		n = putMAC(b, n, f.DstMAC)
 	}
 	if h&HasDirection != 0 {
-		b = append(b, ",\"direction\":"...)
-		b = strconv.AppendUint(b, uint64(f.Direction), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x746365726964222c)
+		binary.LittleEndian.PutUint32(b[n+8:], 0x226e6f69)
+		b[n+12:][0] = byte(0x3a)
+		n += 13
+		n = putUint(b, n, uint64(f.Direction))
 	}
 	if h&HasFlowEndReason != 0 {
-		b = append(b, ",\"flow_end_reason\":"...)
-		b = strconv.AppendUint(b, uint64(f.FlowEndReason), 10)
+		binary.LittleEndian.PutUint64(b[n:], 0x655f776f6c66222c)
+		binary.LittleEndian.PutUint64(b[n+8:], 0x6f736165725f646e)
+		binary.LittleEndian.PutUint16(b[n+16:], 0x226e)
+		b[n+18:][0] = byte(0x3a)
+		n += 19
+		n = putUint(b, n, uint64(f.FlowEndReason))
 	}
-	return b
+	return b[:n]
 }
 
 // FlowField describes one normalized field for encoders.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/netip"
+	"strconv"
 	"testing"
 )
 
@@ -516,4 +517,22 @@ func TestRecordLimit(t *testing.T) {
 		t.Fatalf("default limit: %v", err)
 	}
 	check(t, "default limit", len(p.Records), 8192)
+}
+
+func TestPutNumbers(t *testing.T) {
+	b := make([]byte, 64)
+	for _, v := range []uint64{0, 1, 9, 10, 99, 100, 101, 999, 1000, 65535, 1<<32 - 1, 1e18 - 1, 1e18, 1e19 - 1, 1e19, 1<<64 - 1} {
+		n := putUint(b, 3, v)
+		check(t, "putUint", string(b[3:n]), strconv.FormatUint(v, 10))
+	}
+	for _, v := range []int64{0, -1, 1700000000123456789, -1700000000123456789, -1 << 63} {
+		n := putInt(b, 0, v)
+		check(t, "putInt", string(b[:n]), strconv.FormatInt(v, 10))
+	}
+	for _, a := range []string{"0.0.0.0", "192.0.2.1", "255.255.255.255", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1:2:3:4"} {
+		n := putAddr(b, 0, netip.MustParseAddr(a))
+		check(t, "putAddr", string(b[:n]), `"`+a+`"`)
+	}
+	n := putMAC(b, 0, MAC{0, 0x1b, 0xff, 0x10, 0xab, 0xc})
+	check(t, "putMAC", string(b[:n]), `"00:1b:ff:10:ab:0c"`)
 }

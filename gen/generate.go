@@ -275,9 +275,31 @@ func genFlow(f *File) error {
 			}
 		}
 	})
+	maxLen := 0
+	for _, n := range bits {
+		if n.JSON == "" {
+			continue
+		}
+		maxLen += len(n.JSON) + 4
+		switch n.Kind {
+		case fields.KindAddr:
+			maxLen += 2 + 45
+		case fields.KindMAC:
+			maxLen += 2 + 17
+		default:
+			maxLen += 20
+		}
+	}
+	f.Comment("flowJSONMax bounds the bytes AppendJSON writes.")
+	f.Const().Id("flowJSONMax").Op("=").Lit(maxLen)
 	f.Comment("AppendJSON appends `,\"key\":value` for every present field that has an output")
 	f.Comment("key (docs/output-schema.md): integers as numbers, addresses and MACs as strings.")
+	f.Comment("Keys are written as constant word stores and values with the put helpers, after")
+	f.Comment("growing b once: no per-field append or memmove.")
 	f.Func().Params(Id("f").Op("*").Id("Flow")).Id("AppendJSON").Params(Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *Group) {
+		g.Id("b").Op("=").Qual("slices", "Grow").Call(Id("b"), Id("flowJSONMax"))
+		g.Id("n").Op(":=").Len(Id("b"))
+		g.Id("b").Op("=").Id("b").Index(Empty(), Cap(Id("b")))
 		g.Id("h").Op(":=").Id("f").Dot("Has")
 		for _, n := range bits {
 			if n.JSON == "" {
@@ -285,33 +307,20 @@ func genFlow(f *File) error {
 			}
 			key := `,"` + n.JSON + `":`
 			var body []Code
+			body = append(body, putConst(key)...)
 			switch n.Kind {
 			case fields.KindUint:
-				body = []Code{
-					Id("b").Op("=").Append(Id("b"), Lit(key).Op("...")),
-					Id("b").Op("=").Qual("strconv", "AppendUint").Call(Id("b"), Uint64().Call(Id("f").Dot(n.Name)), Lit(10)),
-				}
+				body = append(body, Id("n").Op("=").Id("putUint").Call(Id("b"), Id("n"), Uint64().Call(Id("f").Dot(n.Name))))
 			case fields.KindTime:
-				body = []Code{
-					Id("b").Op("=").Append(Id("b"), Lit(key).Op("...")),
-					Id("b").Op("=").Qual("strconv", "AppendInt").Call(Id("b"), Id("f").Dot(n.Name), Lit(10)),
-				}
+				body = append(body, Id("n").Op("=").Id("putInt").Call(Id("b"), Id("n"), Id("f").Dot(n.Name)))
 			case fields.KindAddr:
-				body = []Code{
-					Id("b").Op("=").Append(Id("b"), Lit(key+`"`).Op("...")),
-					Id("b").Op("=").Id("f").Dot(n.Name).Dot("AppendTo").Call(Id("b")),
-					Id("b").Op("=").Append(Id("b"), LitRune('"')),
-				}
+				body = append(body, Id("n").Op("=").Id("putAddr").Call(Id("b"), Id("n"), Id("f").Dot(n.Name)))
 			case fields.KindMAC:
-				body = []Code{
-					Id("b").Op("=").Append(Id("b"), Lit(key+`"`).Op("...")),
-					List(Id("b"), Id("_")).Op("=").Id("f").Dot(n.Name).Dot("AppendText").Call(Id("b")),
-					Id("b").Op("=").Append(Id("b"), LitRune('"')),
-				}
+				body = append(body, Id("n").Op("=").Id("putMAC").Call(Id("b"), Id("n"), Id("f").Dot(n.Name)))
 			}
 			g.If(Id("h").Op("&").Id("Has" + n.Name).Op("!=").Lit(0)).Block(body...)
 		}
-		g.Return(Id("b"))
+		g.Return(Id("b").Index(Empty(), Id("n")))
 	})
 	f.Comment("FlowField describes one normalized field for encoders.")
 	f.Type().Id("FlowField").Struct(
@@ -327,4 +336,43 @@ func genFlow(f *File) error {
 		g.Line()
 	})
 	return nil
+}
+
+// putConst returns statements that store the constant s at b[n:] with
+// little-endian word stores and advance n.
+func putConst(s string) []Code {
+	var out []Code
+	off := 0
+	at := func() *Statement {
+		if off == 0 {
+			return Id("b").Index(Id("n"), Empty())
+		}
+		return Id("b").Index(Id("n").Op("+").Lit(off), Empty())
+	}
+	for off < len(s) {
+		rest := len(s) - off
+		var w int
+		var fn string
+		switch {
+		case rest >= 8:
+			w, fn = 8, "PutUint64"
+		case rest >= 4:
+			w, fn = 4, "PutUint32"
+		case rest >= 2:
+			w, fn = 2, "PutUint16"
+		default:
+			w = 1
+		}
+		if w == 1 {
+			out = append(out, at().Index(Lit(0)).Op("=").LitByte(s[off]))
+		} else {
+			var v uint64
+			for i := w - 1; i >= 0; i-- {
+				v = v<<8 | uint64(s[off+i])
+			}
+			out = append(out, Qual(binPkg, "LittleEndian").Dot(fn).Call(at(), Id(fmt.Sprintf("%#x", v))))
+		}
+		off += w
+	}
+	return append(out, Id("n").Op("+=").Lit(len(s)))
 }
