@@ -2,13 +2,16 @@ package analyzer
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Config is everything nfanalyze can be asked to do.
@@ -362,6 +365,20 @@ func (a *run) readInput(name string, prog *progress) {
 			return
 		}
 		raw = f
+		if mem := mapRegular(f); mem != nil {
+			defer unmapFile(mem)
+			in := &inputState{a: a, name: display}
+			var counter *atomic.Int64
+			if prog != nil {
+				counter = prog.counter
+			}
+			in.lr = newMemLineReader(mem, counter)
+			if a.readMapped(in) {
+				a.sum.FilesFailed++
+				in.msg(0, "after line %d: the file shrank while it was read; the rest of the file is skipped", in.lr.line)
+			}
+			return
+		}
 	}
 	if prog != nil {
 		raw = countingReader{raw, prog.counter}
@@ -378,6 +395,48 @@ func (a *run) readInput(name string, prog *progress) {
 	}
 	defer closeFn()
 	in.lr = newLineReader(r)
+	a.readLines(in)
+}
+
+// mapRegular maps f if it is a regular file that is not compressed, else
+// returns nil.
+func mapRegular(f *os.File) []byte {
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	mem := mapFile(f, st.Size())
+	if mem == nil {
+		return nil
+	}
+	if bytes.HasPrefix(mem, gzipMagic) || bytes.HasPrefix(mem, zstdMagic) {
+		unmapFile(mem)
+		return nil
+	}
+	return mem
+}
+
+// readMapped reads the lines of a mapped file. It reports whether reading
+// faulted because the file shrank under the mapping (it is read as far as it
+// could be).
+func (a *run) readMapped(in *inputState) (faulted bool) {
+	mem := in.lr.mem
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(interface{ Addr() uintptr })
+			base := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
+			if !ok || e.Addr() < base || e.Addr()-base >= uintptr(len(mem)) {
+				panic(r)
+			}
+			faulted = true
+		}
+	}()
+	a.readLines(in)
+	return false
+}
+
+func (a *run) readLines(in *inputState) {
 	for {
 		line, err := in.lr.next()
 		if err == io.EOF {

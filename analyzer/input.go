@@ -170,12 +170,70 @@ func (g *gzipResync) Read(p []byte) (int, error) {
 	}
 }
 
-// lineReader splits input into lines without allocating per line.
+// lineReader splits input into lines without allocating per line. It reads
+// either from r or, for a mapped file, straight from mem.
 type lineReader struct {
 	r    *bufio.Reader
 	err  error // a read error to return after the partial line before it
 	long []byte
 	line int64 // number of the line last returned (1-based)
+
+	mem     []byte        // the mapped file (r is nil)
+	off     int           // next byte of mem
+	dropped int           // mem[:dropped] is released (dropMapped) and counted
+	counter *atomic.Int64 // bytes read, or nil
+}
+
+// memDropChunk is how much of a mapped file is read before the pages behind are
+// released from the process's resident set.
+const memDropChunk = 4 << 20
+
+var pageMask = os.Getpagesize() - 1
+
+// newMemLineReader reads the lines of a mapped file.
+func newMemLineReader(mem []byte, counter *atomic.Int64) *lineReader {
+	return &lineReader{mem: mem, counter: counter}
+}
+
+// nextMem is next for a mapped file. A line is a slice of the mapping.
+func (lr *lineReader) nextMem() ([]byte, error) {
+	if lr.off-lr.dropped >= memDropChunk {
+		lr.release(lr.off &^ pageMask)
+	}
+	b := lr.mem[lr.off:]
+	if len(b) == 0 {
+		lr.release(len(lr.mem))
+		return nil, io.EOF
+	}
+	n := bytes.IndexByte(b, '\n') + 1
+	if n == 0 {
+		n = len(b) // the last line, without a newline
+	} else {
+		b = b[:n-1]
+	}
+	lr.off += n
+	lr.line++
+	if n > maxLine {
+		return nil, errLongLine
+	}
+	if k := len(b); k > 0 && b[k-1] == '\r' {
+		b = b[:k-1]
+	}
+	return b, nil
+}
+
+// release drops mem[:end] from the resident set and counts it as read.
+func (lr *lineReader) release(end int) {
+	if end <= lr.dropped {
+		return
+	}
+	if end&pageMask == 0 {
+		dropMapped(lr.mem[lr.dropped:end])
+	}
+	if lr.counter != nil {
+		lr.counter.Add(int64(end - lr.dropped))
+	}
+	lr.dropped = end
 }
 
 // maxLine bounds a single line; longer lines are skipped as errors.
@@ -191,6 +249,9 @@ func newLineReader(r io.Reader) *lineReader {
 // next call. At the end of input it returns io.EOF; read errors are returned
 // with the line number they happened after.
 func (lr *lineReader) next() ([]byte, error) {
+	if lr.mem != nil {
+		return lr.nextMem()
+	}
 	if lr.err != nil {
 		return nil, lr.err
 	}
