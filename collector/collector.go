@@ -82,7 +82,7 @@ func (c *Config) setDefaults() {
 	def(&c.Port, 2055)
 	def(&c.Workers, runtime.NumCPU())
 	def(&c.RcvBuf, 32<<20)
-	def(&c.QueueLen, 8192)
+	def(&c.QueueLen, 65536)
 	def(&c.ChunkSize, 1<<20)
 	def(&c.PendingPackets, 1024)
 	def(&c.PendingBytes, 4<<20)

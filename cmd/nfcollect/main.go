@@ -65,6 +65,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	fs.StringVar(&compress, "compress", "gz", "compression of rotated files: gz, zst or none")
 	fs.IntVar(&cfg.Workers, "workers", 0, "receive sockets (SO_REUSEPORT) and decode workers (default: number of CPUs)")
 	fs.IntVar(&cfg.RcvBuf, "rcvbuf", 32<<20, "socket receive buffer in `bytes`")
+	fs.IntVar(&cfg.QueueLen, "queue", 65536, "`packets` each decode worker may have waiting (bursts; about 2 KiB each while queued)")
 	fs.StringVar(&allow, "allow", "", "comma-separated `CIDR`s of exporters to accept (default: all)")
 	fs.StringVar(&cfg.TemplatesFile, "templates", "", "`file` to persist templates and sampling state across restarts")
 	fs.StringVar(&metrics, "metrics", "", "serve Prometheus /metrics and /healthz on `addr` (a bare port binds 127.0.0.1)")
