@@ -43,6 +43,13 @@ fuzz:
 bench:
 	COUNT=$(COUNT) ./scripts/bench.sh
 
+# End-to-end throughput: nfcollect beside nfcapd and goflow2 at increasing
+# offered rates over loopback (nfreplay; bounded runs, installs nfdump,
+# linux-perf and goflow2 when missing); writes bench/results/e2e.md and
+# e2e.txt. RATES, DURATION, COLLECTORS, ATTEMPTS, PROFILE_RATE: see the script.
+bench-e2e:
+	./scripts/bench-e2e.sh
+
 # Regenerates the real-exporter captures and the tshark expectations
 # (installs softflowd, pmacct, fprobe, tshark from Debian; needs root).
 testdata:
