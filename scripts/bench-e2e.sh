@@ -4,7 +4,7 @@
 # rates of 25-flow NetFlow v9 packets, sent over loopback by nfreplay.
 # Every run is bounded in count and time and sends to 127.0.0.1 only.
 #
-#   scripts/bench-e2e.sh                                   # about 15 minutes on an idle 2-core machine
+#   scripts/bench-e2e.sh                                   # about 20 minutes on an idle 2-core machine
 #   RATES=500k,1M DURATION=2s COLLECTORS=nfcollect-gz,nfcapd PROFILE_RATE=0 scripts/bench-e2e.sh
 #
 # Environment:
@@ -15,6 +15,8 @@
 #                 goflow2-json-2core,goflow2-bin-2core)
 #   BURSTS        short bursts RATE:DURATION for nfcollect and nfcapd
 #                 (default 4M:250ms,4M:500ms,4M:1s; empty: none)
+#   SUSTAINED     longer runs RATE:DURATION for nfcollect and nfcapd
+#                 (default 1M:20s,2M:20s; empty: none)
 #   SOURCES       exporters, i.e. nfreplay --source-addrs (default 4)
 #   ATTEMPTS      runs of a point at most when other work on the machine
 #                 spoiled it (default 2)
@@ -68,6 +70,9 @@ args=(-nfcollect "$bin/nfcollect" -nfreplay "$bin/nfreplay" -goflow2 "$bin/goflo
 	-commands "RATES=$rates DURATION=$duration SOURCES=$sources make bench-e2e   # scripts/bench-e2e.sh, then per point:")
 if [ -n "${BURSTS+set}" ]; then
 	args+=(-bursts "$BURSTS")
+fi
+if [ -n "${SUSTAINED+set}" ]; then
+	args+=(-sustained "$SUSTAINED")
 fi
 if [ -n "${COLLECTORS:-}" ]; then
 	args+=(-collectors "$COLLECTORS")

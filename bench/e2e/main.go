@@ -52,6 +52,7 @@ type options struct {
 	rates                                        []float64
 	rateNames                                    []string
 	bursts                                       []point
+	long                                         []point
 	collectors                                   []string
 	duration                                     time.Duration
 	sources                                      int
@@ -71,7 +72,7 @@ type options struct {
 
 func main() {
 	o := &options{}
-	var rates, collectors, bursts string
+	var rates, collectors, bursts, long string
 	flag.StringVar(&o.nfcollect, "nfcollect", "nfcollect", "nfcollect binary")
 	flag.StringVar(&o.nfreplay, "nfreplay", "nfreplay", "nfreplay binary")
 	flag.StringVar(&o.nfcapd, "nfcapd", "nfcapd", "nfcapd binary (Debian nfdump)")
@@ -81,6 +82,7 @@ func main() {
 	flag.StringVar(&collectors, "collectors", strings.Join(defaultSetups, ","), "collector setups to run (all: "+strings.Join(allSetups(), ",")+")")
 	flag.DurationVar(&o.duration, "duration", 4*time.Second, "sending time per run")
 	flag.StringVar(&bursts, "bursts", "4M:250ms,4M:500ms,4M:1s", "bursts RATE:DURATION, comma-separated, run for nfcollect and nfcapd (empty: none)")
+	flag.StringVar(&long, "sustained", "1M:20s,2M:20s", "longer runs RATE:DURATION for nfcollect and nfcapd, to tell a sustained rate from one the queue carries for a few seconds (empty: none)")
 	flag.IntVar(&o.sources, "sources", 4, "exporters (nfreplay --source-addrs)")
 	flag.IntVar(&o.attempts, "attempts", 2, "runs of a point at most, when other work on the machine spoiled it")
 	flag.Float64Var(&o.noisyCPU, "noisy-cpu", 0.5, "other CPU seconds during a run above which a lossy point is run again")
@@ -112,18 +114,8 @@ func main() {
 		o.rates = append(o.rates, v)
 		o.rateNames = append(o.rateNames, strings.TrimSpace(r))
 	}
-	for _, b := range strings.Split(bursts, ",") {
-		if strings.TrimSpace(b) == "" {
-			continue
-		}
-		rs, ds, ok := strings.Cut(strings.TrimSpace(b), ":")
-		v, err := parseRate(rs)
-		d, derr := time.ParseDuration(ds)
-		if !ok || err != nil || derr != nil || d <= 0 || d > time.Minute {
-			fatal(fmt.Errorf("bad burst %q (want RATE:DURATION, e.g. 4M:500ms)", b))
-		}
-		o.bursts = append(o.bursts, point{rate: v, name: strings.TrimSpace(b), dur: d, burst: true})
-	}
+	o.bursts = parsePoints(bursts, true)
+	o.long = parsePoints(long, false)
 	for _, c := range strings.Split(collectors, ",") {
 		c = strings.TrimSpace(c)
 		if setupByName(c) == nil {
@@ -162,6 +154,24 @@ func parseRate(s string) (float64, error) {
 		return 0, fmt.Errorf("bad rate %q", s)
 	}
 	return v * mult, nil
+}
+
+// parsePoints parses RATE:DURATION,... (durations up to 2 minutes).
+func parsePoints(list string, burst bool) []point {
+	var pts []point
+	for _, b := range strings.Split(list, ",") {
+		if strings.TrimSpace(b) == "" {
+			continue
+		}
+		rs, ds, ok := strings.Cut(strings.TrimSpace(b), ":")
+		v, err := parseRate(rs)
+		d, derr := time.ParseDuration(ds)
+		if !ok || err != nil || derr != nil || d <= 0 || d > 2*time.Minute {
+			fatal(fmt.Errorf("bad point %q (want RATE:DURATION up to 2m, e.g. 4M:500ms)", b))
+		}
+		pts = append(pts, point{rate: v, name: strings.TrimSpace(b), dur: d, burst: burst})
+	}
+	return pts
 }
 
 // point is one offered load: a rate for a duration.
@@ -409,6 +419,7 @@ func benchmark(ctx context.Context, o *options) error {
 		}
 		if !strings.HasPrefix(s.name, "goflow2") { // far below the burst rates
 			points = append(points, o.bursts...)
+			points = append(points, o.long...)
 		}
 		for _, pt := range points {
 			rate := pt.rate

@@ -58,7 +58,7 @@ func markdown(o *options, mach []string, rs []*result, prof []*profile, wall tim
 	for _, rn := range o.rates {
 		p(" %s/s |", rateLabel(rn))
 	}
-	p(" lossless up to |\n|---|---|")
+	p(" lossless up to (4 s runs) |\n|---|---|")
 	for range o.rates {
 		p("---:|")
 	}
@@ -94,21 +94,19 @@ func markdown(o *options, mach []string, rs []*result, prof []*profile, wall tim
 	}
 	p("\n")
 
-	if len(o.bursts) > 0 {
-		p("Bursts: the same packets at a high rate for a short time, then nothing; *written* after the collector caught up. ")
-		p("A burst is absorbed when nothing is lost: the socket buffer and nfcollect's bounded queue between receiving and decoding hold what the decoder has not reached yet.\n\n")
+	extra := func(pts []point) {
 		p("| collector | output |")
-		for _, bp := range o.bursts {
+		for _, bp := range pts {
 			p(" %s/s for %s |", rateLabel(bp.rate), bp.dur)
 		}
 		p("\n|---|---|")
-		for range o.bursts {
+		for range pts {
 			p("---:|")
 		}
 		p("\n")
 		for _, sn := range order {
 			var first *result
-			for _, bp := range o.bursts {
+			for _, bp := range pts {
 				if r := byKey[key{sn, bp.name}]; r != nil {
 					first = r
 					break
@@ -118,7 +116,7 @@ func markdown(o *options, mach []string, rs []*result, prof []*profile, wall tim
 				continue
 			}
 			p("| %s | %s |", first.Label, first.Output)
-			for _, bp := range o.bursts {
+			for _, bp := range pts {
 				r := byKey[key{sn, bp.name}]
 				if r == nil {
 					p(" |")
@@ -133,6 +131,16 @@ func markdown(o *options, mach []string, rs []*result, prof []*profile, wall tim
 			p("\n")
 		}
 		p("\n")
+	}
+	if len(o.long) > 0 {
+		p("Longer runs: a few seconds at a rate just above what a collector sustains can still be lossless, because the backlog fits in its buffers ")
+		p("(nfcollect's decode queue holds tens of thousands of packets); these runs tell a sustained rate from a carried one.\n\n")
+		extra(o.long)
+	}
+	if len(o.bursts) > 0 {
+		p("Bursts: the same packets at a high rate for a short time, then nothing; *written* after the collector caught up. ")
+		p("A burst is absorbed when nothing is lost: the socket buffer and nfcollect's bounded queue between receiving and decoding hold what the decoder has not reached yet.\n\n")
+		extra(o.bursts)
 	}
 
 	// Details.
@@ -168,8 +176,8 @@ func markdown(o *options, mach []string, rs []*result, prof []*profile, wall tim
 	}
 	p("\n*kernel drops*: datagrams the kernel dropped on the collector's sockets (full receive buffer, `/proc/net/udp`); ")
 	p("*queue drops*: nfcollect's bounded queue between receiving and decoding overflowed (counted, `nfcollect_queue_drops_total`); ")
-	p("*received pkts*: nfcollect's `nfcollect_packets_received_total`, goflow2's `goflow2_flow_traffic_packets_total`, read before SIGTERM (goflow2 keeps working off its queue after it); ")
-	p("*drain*: seconds the collector kept working after the sender stopped (at most %s, then SIGTERM); *stop*: seconds from SIGTERM to exit; ", o.drainMax)
+	p("*received pkts*: nfcollect's `nfcollect_packets_received_total` (counted when a worker takes a packet off the queue, so received + queue drops = sent), goflow2's `goflow2_flow_traffic_packets_total`, read before SIGTERM (goflow2 keeps working off its queue after it); ")
+	p("*drain*: seconds the collector kept working after the sender stopped (at most %s, then SIGTERM; more than a few tenths means it fell behind during the run); *stop*: seconds from SIGTERM to exit; ", o.drainMax)
 	p("*rcvbuf*: receive buffer as the kernel accounts it (`ss -m`, twice the usable size; nfcapd's `-B` is capped by net.core.rmem_max, goflow2 keeps the default); ")
 	p("*other CPU*: CPU time used on the machine by neither the sender nor the collector during the run.\n\n</details>\n\n")
 
