@@ -3,7 +3,6 @@ package collector
 import (
 	"bufio"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -23,6 +22,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/internal/testvec"
 )
 
 // readLines reads a collector output file (gzip, zstd or plain) into JSON
@@ -255,26 +255,7 @@ func capturePayloads(t *testing.T, capture string) [][]byte {
 	return out
 }
 
-func pythonVector(t *testing.T, name string) [][]byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "python-netflow", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		p, err := hex.DecodeString(line)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, p)
-	}
-	return out
-}
+func pythonVector(t *testing.T, name string) [][]byte { return testvec.Python(t, name) }
 
 // sender sends datagrams from a loopback source address (one per
 // simulated exporter), paced and bounded.

@@ -1,10 +1,8 @@
 package collector
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/internal/testvec"
 )
 
 var pyUpdate = flag.Bool("update", false, "rewrite the python-netflow golden files")
@@ -32,34 +31,8 @@ var (
 	pyLoop   = netip.MustParseAddr("127.0.0.1")
 )
 
-// pyLoadHex reads a python-netflow test vector: one hex packet a line, #
-// comments.
-func pyLoadHex(tb testing.TB, name string) [][]byte {
-	tb.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "python-netflow", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var pkts [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		b, err := hex.DecodeString(line)
-		if err != nil {
-			tb.Fatalf("%s: %v", name, err)
-		}
-		pkts = append(pkts, b)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return pkts
-}
+// pyLoadHex reads a python-netflow test vector.
+func pyLoadHex(tb testing.TB, name string) [][]byte { return testvec.Python(tb, name) }
 
 // pyVector is one python-netflow test vector and the lines it makes.
 type pyVector struct {

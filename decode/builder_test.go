@@ -1,14 +1,11 @@
 package decode
 
 import (
-	"bufio"
 	"encoding/binary"
-	"encoding/hex"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/nfkit/nfkit/internal/testvec"
 )
 
 // Test-only packet builders. Every helper appends big-endian fields with
@@ -88,33 +85,8 @@ func v9Packet(uptime, secs, seq, source uint32, count uint16, sets ...[]byte) []
 	return cat(u16(9), u16(count), u32(uptime), u32(secs), u32(seq), u32(source), cat(sets...))
 }
 
-// loadHex reads a testdata hex file: one packet per non-comment line.
-func loadHex(tb testing.TB, name string) [][]byte {
-	tb.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", "python-netflow", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var pkts [][]byte
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		b, err := hex.DecodeString(line)
-		if err != nil {
-			tb.Fatalf("%s: %v", name, err)
-		}
-		pkts = append(pkts, b)
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return pkts
-}
+// loadHex reads a python-netflow test vector.
+func loadHex(tb testing.TB, name string) [][]byte { return testvec.Python(tb, name) }
 
 var (
 	loopback  = netip.MustParseAddr("127.0.0.1")

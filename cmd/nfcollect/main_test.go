@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/nfkit/nfkit/internal/testvec"
 )
 
 // The test binary doubles as nfcollect, so the signal tests run the real
@@ -126,20 +126,7 @@ func freePort(t *testing.T) string {
 	return strings.TrimPrefix(c.LocalAddr().String(), "127.0.0.1:")
 }
 
-func vector(t *testing.T, name string) [][]byte {
-	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "python-netflow", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for _, l := range strings.Split(string(b), "\n") {
-		if l = strings.TrimSpace(l); l != "" && l[0] != '#' {
-			p, _ := hex.DecodeString(l)
-			out = append(out, p)
-		}
-	}
-	return out
-}
+func vector(t *testing.T, name string) [][]byte { return testvec.Python(t, name) }
 
 // startChild runs nfcollect in a child process and waits until it listens.
 func startChild(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
