@@ -58,7 +58,7 @@ func markdown(o *options, mach []string, rs []*result, prof []*profile, wall tim
 	for _, rn := range o.rates {
 		p(" %s/s |", rateLabel(rn))
 	}
-	p(" lossless up to (4 s runs) |\n|---|---|")
+	p(" lossless up to (%s runs) |\n|---|---|", o.duration)
 	for range o.rates {
 		p("---:|")
 	}
