@@ -370,20 +370,7 @@ func (d *Decoder) fill(r *Record, addr netip.Addr, t *Template, b []byte, off in
 		// fields set, and they are all overwritten below.
 		r.Flow = Flow{}
 	}
-	r.Has = t.has
-	switch {
-	case t.shape != nil:
-		t.shape(b, &r.Flow)
-	case t.class != nil:
-		t.class(b, &t.offs, &r.Flow)
-		if len(t.steps) != 0 {
-			readSteps(b, t.steps, &r.Flow)
-		}
-	case !t.varLen:
-		readSteps(b, t.steps, &r.Flow)
-	default:
-		t.readVar(b, &r.Flow, &d.scratch)
-	}
+	t.readRecord(b, &r.Flow, &d.scratch)
 	r.SamplingRate = 0
 	r.Version = out.Version
 	r.Exporter = addr

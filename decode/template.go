@@ -272,7 +272,9 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 		t.shape(b, f)
 	case t.class != nil:
 		t.class(b, &t.offs, f)
-		readSteps(b, t.steps, f)
+		if len(t.steps) != 0 {
+			readSteps(b, t.steps, f)
+		}
 	case !t.varLen:
 		readSteps(b, t.steps, f)
 	default:
