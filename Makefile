@@ -34,8 +34,10 @@ check-generated:
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
-	@for t in $$($(GO) test ./decode -list '^Fuzz' | grep ^Fuzz); do \
-		echo "== $$t"; $(GO) test ./decode -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
+	@for p in ./decode ./analyzer; do \
+		for t in $$($(GO) test $$p -list '^Fuzz' | grep ^Fuzz); do \
+			echo "== $$p $$t"; $(GO) test $$p -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
+		done; \
 	done
 
 # Decoder benchmarks side by side with goflow2 (-count $(COUNT)); writes

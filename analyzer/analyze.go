@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -195,6 +196,19 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 			return true
 		}
 		a.pairer = newPairer(int64(cfg.Window), int64(cfg.Tolerance), cfg.MaxBuffered, keep, a.emit)
+	}
+
+	// Read only what this run uses: the exporter and AS numbers are skipped
+	// unless printed, filtered on or counted, and the version is never used.
+	exporter, as := cfg.Filter.uses()
+	exporter = exporter || connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter")
+	as = as || slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") })
+	a.scanner.skip = 1 << actType
+	if !exporter {
+		a.scanner.skip |= 1 << actExporter
+	}
+	if !as {
+		a.scanner.skip |= 1<<actSrcAS | 1<<actDstAS
 	}
 
 	var prog *progress

@@ -15,6 +15,30 @@ type Filter struct {
 // Match reports whether f passes the filter.
 func (fl *Filter) Match(f *Flow) bool { return fl.n == nil || fl.n.match(f) }
 
+// uses reports whether the filter looks at the exporter or at AS numbers
+// (so that the scanner reads them).
+func (fl *Filter) uses() (exporter, as bool) {
+	var walk func(node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case andNode:
+			walk(n.a)
+			walk(n.b)
+		case orNode:
+			walk(n.a)
+			walk(n.b)
+		case notNode:
+			walk(n.a)
+		case exporterNode:
+			exporter = true
+		case asNode:
+			as = true
+		}
+	}
+	walk(fl.n)
+	return exporter, as
+}
+
 // And returns a filter matching flows that pass both fl and g.
 func (fl Filter) And(g Filter) Filter {
 	switch {

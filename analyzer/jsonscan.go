@@ -35,7 +35,10 @@ func (e *missingError) Error() string { return "missing field " + strconv.Quote(
 // lineScanner parses nfcollect JSON lines into Flows. The zero value is ready to use.
 // Not safe for concurrent use.
 type lineScanner struct {
-	v6 map[string]netip.Addr // parsed IPv6 (and other non-fast-path) addresses
+	v6   map[string]netip.Addr // parsed IPv6 (and other non-fast-path) addresses
+	memo []memoKey             // the key order of recent lines
+	pad  []byte                // a copy of a line with spare bytes after it
+	skip uint64                // bit per action: read its key's value as unknown
 }
 
 const maxAddrCache = 1 << 16
@@ -68,9 +71,378 @@ func isPythonLine(line []byte) bool {
 	return i+1 < len(line) && line[i] == '"' && line[i+1] >= '0' && line[i+1] <= '9'
 }
 
+// Key actions: what scan does with the value of a key it knows. The values of
+// the number actions (those below numActs) are kept in an array by action and
+// put into the Flow at the end of the line.
+const (
+	actSkip uint8 = iota
+	actReceived
+	actStart
+	actEnd
+	actBytes
+	actPackets
+	actSrcPort
+	actDstPort
+	actProto
+	actSrcAS
+	actDstAS
+	actOutBytes
+	actOutPackets
+	actRevBytes
+	actRevPackets
+	actFlows
+	actICMPType
+	actICMPCode
+	numActs // not an action: the number actions end here
+
+	actType
+	actExporter
+	actSrc
+	actDst
+)
+
+// keyAction returns the action of a key (actSkip for keys the analyzer does not read).
+func keyAction(key []byte) uint8 {
+	switch string(key) {
+	case "src_addr":
+		return actSrc
+	case "dst_addr":
+		return actDst
+	case "sampler_address":
+		return actExporter
+	case "type":
+		return actType
+	case "time_received_ns":
+		return actReceived
+	case "time_flow_start_ns":
+		return actStart
+	case "time_flow_end_ns":
+		return actEnd
+	case "bytes":
+		return actBytes
+	case "packets":
+		return actPackets
+	case "out_bytes":
+		return actOutBytes
+	case "out_packets":
+		return actOutPackets
+	case "rev_bytes":
+		return actRevBytes
+	case "rev_packets":
+		return actRevPackets
+	case "flows":
+		return actFlows
+	case "src_port":
+		return actSrcPort
+	case "dst_port":
+		return actDstPort
+	case "proto":
+		return actProto
+	case "src_as":
+		return actSrcAS
+	case "dst_as":
+		return actDstAS
+	case "icmp_type":
+		return actICMPType
+	case "icmp_code":
+		return actICMPCode
+	}
+	return actSkip
+}
+
+// actKeys names the keys of the number actions, for error messages.
+var actKeys = [numActs][]byte{
+	actReceived: []byte("time_received_ns"), actStart: []byte("time_flow_start_ns"),
+	actEnd: []byte("time_flow_end_ns"), actBytes: []byte("bytes"), actPackets: []byte("packets"),
+	actOutBytes: []byte("out_bytes"), actOutPackets: []byte("out_packets"),
+	actRevBytes: []byte("rev_bytes"), actRevPackets: []byte("rev_packets"), actFlows: []byte("flows"),
+	actSrcPort: []byte("src_port"), actDstPort: []byte("dst_port"), actProto: []byte("proto"),
+	actSrcAS: []byte("src_as"), actDstAS: []byte("dst_as"),
+	actICMPType: []byte("icmp_type"), actICMPCode: []byte("icmp_code"),
+}
+
+// The key-order memo. nfcollect writes the keys of every record in one order
+// (the schema's, then a template's extra fields), so the keys of a line are
+// mostly the keys of the line before, and a few keys of other templates
+// between them. The memo remembers that order: scan compares the bytes at the
+// read position with the next few remembered keys, a few word compares,
+// instead of finding the key's end and looking the key up. A key the memo
+// lacks is read the general way and inserted where it was found.
+const (
+	memoKeys      = 96 // remembered keys at most
+	memoLookahead = 3  // remembered keys tried at one position
+	memoKeyMax    = 32 // longest remembered key, with its quotes and colon
+)
+
+// memoKey is a remembered key as it appears in a line, '"key":'.
+type memoKey struct {
+	w, m [4]uint64 // the bytes, little endian, and which of them count
+	n    int
+	act  uint8
+}
+
+func newMemoKey(quoted []byte, act uint8) (memoKey, bool) {
+	if len(quoted) > memoKeyMax {
+		return memoKey{}, false
+	}
+	var buf, mask [memoKeyMax]byte
+	copy(buf[:], quoted)
+	for i := range quoted {
+		mask[i] = 0xff
+	}
+	k := memoKey{n: len(quoted), act: act}
+	for i := range k.w {
+		k.w[i] = binary.LittleEndian.Uint64(buf[8*i:])
+		k.m[i] = binary.LittleEndian.Uint64(mask[8*i:])
+	}
+	return k, true
+}
+
+// at reports whether b starts with the key; len(b) >= memoKeyMax.
+func (k *memoKey) at(b []byte) bool {
+	b = b[:memoKeyMax]
+	d := (binary.LittleEndian.Uint64(b)^k.w[0])&k.m[0] |
+		(binary.LittleEndian.Uint64(b[8:])^k.w[1])&k.m[1] |
+		(binary.LittleEndian.Uint64(b[16:])^k.w[2])&k.m[2]
+	if k.n > 24 {
+		d |= (binary.LittleEndian.Uint64(b[24:]) ^ k.w[3]) & k.m[3]
+	}
+	return d == 0
+}
+
+// memoPlace finds key (quoted, with its colon) among the next remembered keys
+// from position pos of the order, or else remembers it at pos, and returns the
+// position after it.
+func (s *lineScanner) memoPlace(pos int, quoted []byte, act uint8) int {
+	k, ok := newMemoKey(quoted, act)
+	if !ok {
+		return pos
+	}
+	for c := pos; c < min(pos+memoLookahead, len(s.memo)); c++ {
+		if s.memo[c] == k {
+			return c + 1
+		}
+	}
+	if len(s.memo) >= memoKeys {
+		return pos
+	}
+	s.memo = append(s.memo, memoKey{})
+	copy(s.memo[pos+1:], s.memo[pos:])
+	s.memo[pos] = k
+	return pos + 1
+}
+
+// numEnd tells the bytes that may follow a JSON integer that is complete
+// (not the start of a fraction or exponent).
+var numEnd = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-' && (c < '0' || c > '9')
+	}
+	return t
+}()
+
+// scanVals collects what scan reads from a line before it becomes a Flow.
+type scanVals struct {
+	num      [numActs]uint64 // values of the number actions
+	seen     uint32          // bit per number action and for src and dst: seen
+	src, dst netip.Addr
+}
+
+const (
+	seenSrc = 1 << (numActs + iota)
+	seenDst
+)
+
 // scan parses one line into f (which it resets).
 func (s *lineScanner) scan(line []byte, f *Flow) error {
+	var v scanVals
 	*f = Flow{}
+	if !s.scanFast(line, f, &v) {
+		v = scanVals{}
+		*f = Flow{}
+		if err := s.scanGeneral(line, f, &v); err != nil {
+			return err
+		}
+	}
+	if v.seen&seenSrc == 0 {
+		return &missingError{"src_addr"}
+	}
+	if v.seen&seenDst == 0 {
+		return &missingError{"dst_addr"}
+	}
+	f.Src, f.Dst = v.src, v.dst
+	f.Received = int64(v.num[actReceived])
+	f.Start = int64(v.num[actStart])
+	f.End = int64(v.num[actEnd])
+	if v.seen&(1<<actStart) != 0 {
+		f.Flags |= flowHasStart
+	}
+	if v.seen&(1<<actEnd) != 0 {
+		f.Flags |= flowHasEnd
+	}
+	// bytes wins over out_bytes, and packets over out_packets unless packets is 0.
+	f.Bytes = v.num[actBytes]
+	if v.seen&(1<<actBytes) == 0 {
+		f.Bytes = v.num[actOutBytes]
+	}
+	f.Packets = v.num[actPackets]
+	if f.Packets == 0 && v.seen&(1<<actOutPackets) != 0 {
+		f.Packets = v.num[actOutPackets]
+	}
+	if v.seen&(1<<actRevBytes|1<<actRevPackets) != 0 {
+		f.Flags |= flowBiflow
+	}
+	f.RevBytes = v.num[actRevBytes]
+	f.RevPackets = v.num[actRevPackets]
+	f.Flows = v.num[actFlows]
+	f.SrcPort = uint16(v.num[actSrcPort])
+	f.DstPort = uint16(v.num[actDstPort])
+	f.Proto = uint8(v.num[actProto])
+	f.SrcAS = uint32(v.num[actSrcAS])
+	f.DstAS = uint32(v.num[actDstAS])
+	if v.seen&(1<<actICMPType) != 0 && f.SrcPort == 0 && f.DstPort == 0 {
+		f.DstPort = uint16(v.num[actICMPType]<<8 | v.num[actICMPCode]&0xff)
+	}
+	f.fixTimes()
+	return nil
+}
+
+// scanFast reads a line as nfcollect writes it (no white space, no escapes,
+// integers, the keys in the memo's order) and reports whether it could. It
+// gives up on anything else, and then scanGeneral reads the line from the
+// start. Its loop makes no calls but for addresses, so that its few variables
+// stay in registers.
+func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) bool {
+	n := len(line)
+	if n < 2 || line[0] != '{' {
+		return false
+	}
+	// Reads of up to memoKeyMax bytes may go past the line into its capacity
+	// (the rest of the input buffer); what lies there never decides a match.
+	// A line without that much to spare (the last of a file) is copied.
+	if cap(line)-n < memoKeyMax+8 {
+		s.pad = append(append(s.pad[:0], line...), make([]byte, memoKeyMax+8)...)
+		line = s.pad[:n]
+	}
+	full := line[:cap(line)]
+	memo := s.memo
+	i, cur := 1, 0
+	for {
+		if i+memoKeyMax > len(full) {
+			return false
+		}
+		b := full[i:]
+		var k *memoKey
+		switch {
+		case cur < len(memo) && memo[cur].at(b):
+			k = &memo[cur]
+		case cur+1 < len(memo) && memo[cur+1].at(b):
+			cur++
+			k = &memo[cur]
+		case cur+2 < len(memo) && memo[cur+2].at(b):
+			cur += 2
+			k = &memo[cur]
+		default:
+			return false
+		}
+		cur++
+		i += k.n
+		act := k.act
+		if i >= n || i+8 > len(full) { // the key may have matched past the line
+			return false
+		}
+		x := binary.LittleEndian.Uint64(full[i:])
+		if act-1 < numActs-1 { // a number action
+			l := digitRun(x)
+			if l == 0 || l > 1 && byte(x) == '0' {
+				return false
+			}
+			if l < 8 {
+				v.num[act] = parse8digits((x - 0x3030303030303030) << (64 - 8*l))
+			} else {
+				// 8 to 19 digits (times in nanoseconds)
+				if i+24 > len(full) {
+					return false
+				}
+				x1 := binary.LittleEndian.Uint64(full[i+8:])
+				x2 := binary.LittleEndian.Uint64(full[i+16:])
+				if digitRun(x1) != 8 {
+					return false
+				}
+				l = digitRun(x2)
+				if l >= 4 {
+					return false
+				}
+				u := parse8(x)*1e8 + parse8(x1)
+				if l > 0 {
+					u = u*pow10[l] + parse8digits((x2-0x3030303030303030)<<(64-8*l))
+				}
+				v.num[act] = u
+				l += 16
+			}
+			v.seen |= 1 << act
+			i += l
+		} else {
+			switch act {
+			case actSkip:
+				if l := digitRun(x); l > 0 && (l == 1 || byte(x) != '0') {
+					for l == 8 {
+						i += 8
+						if i+8 > len(full) {
+							return false
+						}
+						l = digitRun(binary.LittleEndian.Uint64(full[i:]))
+					}
+					i += l
+				} else if byte(x) == '"' {
+					j := indexQuote(line, i+1)
+					if j < 0 || line[j-1] == '\\' || !controlFree(line[i+1:j]) {
+						return false
+					}
+					i = j + 1
+				} else {
+					return false
+				}
+			case actSrc, actDst, actExporter:
+				a, j, err := s.addr(line, i)
+				if err != nil {
+					return false
+				}
+				i = j
+				switch act {
+				case actSrc:
+					v.src = a
+					v.seen |= seenSrc
+				case actDst:
+					v.dst = a
+					v.seen |= seenDst
+				default:
+					f.Exporter = a
+				}
+			case actType:
+				str, j, err := plainString(line, i)
+				if err != nil {
+					return false
+				}
+				f.Version = versionOf(str)
+				i = j
+			default:
+				return false
+			}
+		}
+		if i >= n {
+			return false
+		}
+		if c := line[i]; c == ',' {
+			i++
+		} else {
+			return c == '}' && i+1 == n
+		}
+	}
+}
+
+// scanGeneral reads any JSON object line, remembering its keys in the memo.
+func (s *lineScanner) scanGeneral(line []byte, f *Flow, v *scanVals) error {
 	n := len(line)
 	i := skipWS(line, 0)
 	if i >= n || line[i] != '{' {
@@ -80,32 +452,41 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 	if i < n && line[i] == '}' {
 		return &missingError{"src_addr"}
 	}
-	var haveSrc, haveDst, haveBytes bool
-	var icmpType, icmpCode int
-	icmpType = -1
+	cur := 0 // position in s.memo
 	for {
 		if i >= n || line[i] != '"' {
 			return errAt(i, "expected a key")
 		}
 		// Keys of the schema are short and never contain escapes; an escaped key is
 		// read as unknown.
+		act := actSkip
+		keyStart := i
 		j := indexQuote(line, i+1)
 		if j < 0 {
 			return errAt(i, "unterminated key")
 		}
-		key := line[i+1 : j]
-		if line[j-1] == '\\' {
+		if !controlFree(line[i+1 : j]) {
+			return errAt(i, "control character in string")
+		}
+		escaped := line[j-1] == '\\'
+		if escaped {
 			var err error
 			if j, err = skipString(line, i); err != nil {
 				return err
 			}
-			key = nil
 			i = j
 		} else {
+			act = keyAction(line[i+1 : j])
+			if s.skip>>act&1 != 0 {
+				act = actSkip
+			}
 			i = j + 1
 		}
 		if i < n && line[i] == ':' {
 			i++
+			if !escaped {
+				cur = s.memoPlace(cur, line[keyStart:i], act)
+			}
 		} else {
 			i = skipWS(line, i)
 			if i >= n || line[i] != ':' {
@@ -119,90 +500,36 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 		if i >= n {
 			return errAt(i, "missing value")
 		}
-		var err error
-		var v uint64
 		if line[i] == 'n' { // null: treat as absent
 			if i+4 > n || string(line[i:i+4]) != "null" {
 				return errAt(i, "invalid literal")
 			}
 			i += 4
-			goto next
-		}
-		switch string(key) {
-		case "src_addr":
-			f.Src, i, err = s.addr(line, i)
-			haveSrc = err == nil
-		case "dst_addr":
-			f.Dst, i, err = s.addr(line, i)
-			haveDst = err == nil
-		case "sampler_address":
-			f.Exporter, i, err = s.addr(line, i)
-		case "type":
-			var str []byte
-			str, i, err = plainString(line, i)
-			f.Version = versionOf(str)
-		case "time_received_ns":
-			v, i, err = uintValue(line, i, key)
-			f.Received = int64(v)
-		case "time_flow_start_ns":
-			v, i, err = uintValue(line, i, key)
-			f.Start = int64(v)
-			f.Flags |= flowHasStart
-		case "time_flow_end_ns":
-			v, i, err = uintValue(line, i, key)
-			f.End = int64(v)
-			f.Flags |= flowHasEnd
-		case "bytes":
-			f.Bytes, i, err = uintValue(line, i, key)
-			haveBytes = true
-		case "packets":
-			f.Packets, i, err = uintValue(line, i, key)
-		case "out_bytes":
-			v, i, err = uintValue(line, i, key)
-			if !haveBytes {
-				f.Bytes = v
+		} else {
+			var err error
+			switch {
+			case act < numActs && act != actSkip:
+				v.num[act], i, err = uintValue(line, i, actKeys[act])
+				v.seen |= 1 << act
+			case act == actSrc:
+				v.src, i, err = s.addr(line, i)
+				v.seen |= seenSrc
+			case act == actDst:
+				v.dst, i, err = s.addr(line, i)
+				v.seen |= seenDst
+			case act == actExporter:
+				f.Exporter, i, err = s.addr(line, i)
+			case act == actType:
+				var str []byte
+				str, i, err = plainString(line, i)
+				f.Version = versionOf(str)
+			default:
+				i, err = skipValue(line, i, 0)
 			}
-		case "out_packets":
-			v, i, err = uintValue(line, i, key)
-			if f.Packets == 0 {
-				f.Packets = v
+			if err != nil {
+				return err
 			}
-		case "rev_bytes":
-			f.RevBytes, i, err = uintValue(line, i, key)
-			f.Flags |= flowBiflow
-		case "rev_packets":
-			f.RevPackets, i, err = uintValue(line, i, key)
-			f.Flags |= flowBiflow
-		case "flows":
-			f.Flows, i, err = uintValue(line, i, key)
-		case "src_port":
-			v, i, err = uintValue(line, i, key)
-			f.SrcPort = uint16(v)
-		case "dst_port":
-			v, i, err = uintValue(line, i, key)
-			f.DstPort = uint16(v)
-		case "proto":
-			v, i, err = uintValue(line, i, key)
-			f.Proto = uint8(v)
-		case "src_as":
-			v, i, err = uintValue(line, i, key)
-			f.SrcAS = uint32(v)
-		case "dst_as":
-			v, i, err = uintValue(line, i, key)
-			f.DstAS = uint32(v)
-		case "icmp_type":
-			v, i, err = uintValue(line, i, key)
-			icmpType = int(v)
-		case "icmp_code":
-			v, i, err = uintValue(line, i, key)
-			icmpCode = int(v)
-		default:
-			i, err = skipValue(line, i, 0)
 		}
-		if err != nil {
-			return err
-		}
-	next:
 		if i < n && line[i] <= ' ' {
 			i = skipWS(line, i)
 		}
@@ -225,17 +552,26 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 	if i = skipWS(line, i); i < n {
 		return errAt(i, "unexpected data after the record")
 	}
-	if !haveSrc {
-		return &missingError{"src_addr"}
-	}
-	if !haveDst {
-		return &missingError{"dst_addr"}
-	}
-	if icmpType >= 0 && f.SrcPort == 0 && f.DstPort == 0 {
-		f.DstPort = uint16(icmpType<<8 | icmpCode&0xff)
-	}
-	f.fixTimes()
 	return nil
+}
+
+// digitRun returns the number of leading ASCII digits in the 8 bytes of x
+// (little endian, first byte lowest), 0 to 8.
+func digitRun(x uint64) int {
+	y := (x&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030) | ((x+0x0606060606060606)&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030)
+	// A byte of y is non-zero where x is not a digit. The addition may carry
+	// out of a non-digit byte into the next, which does not move the first.
+	m := ((y & 0x7F7F7F7F7F7F7F7F) + 0x7F7F7F7F7F7F7F7F | y) & 0x8080808080808080
+	return bits.TrailingZeros64(m) >> 3
+}
+
+var pow10 = [4]uint64{1, 10, 100, 1000}
+
+// parse8digits converts 8 digit values 0..9 (little endian, first digit in the
+// low byte) to their number.
+func parse8digits(x uint64) uint64 {
+	x = x*10 + x>>8
+	return ((x&0x000000FF000000FF)*(100+(1000000<<32)) + (x>>16&0x000000FF000000FF)*(1+(10000<<32))) >> 32
 }
 
 func skipWS(b []byte, i int) int {
@@ -249,6 +585,9 @@ func skipWS(b []byte, i int) int {
 // and truncated; a negative value or anything else is an error.
 func uintValue(b []byte, i int, key []byte) (uint64, int, error) {
 	start := i
+	if i+1 < len(b) && b[i] == '0' && b[i+1] >= '0' && b[i+1] <= '9' {
+		return 0, start, errAt(start, "bad number for %q (leading zero)", key)
+	}
 	var v uint64
 	// Eight digits at a time while they last (SWAR), then one at a time.
 	for i+8 <= len(b) && i-start < 16 {
@@ -274,9 +613,9 @@ func uintValue(b []byte, i int, key []byte) (uint64, int, error) {
 		return 0, start, errAt(start, "expected a non-negative integer for %q", key)
 	}
 	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
-		j := i + 1
-		for j < len(b) && (b[j] >= '0' && b[j] <= '9' || b[j] == 'e' || b[j] == 'E' || b[j] == '+' || b[j] == '-') {
-			j++
+		j, err := skipNumber(b, start)
+		if err != nil {
+			return 0, start, errAt(start, "bad number for %q", key)
 		}
 		x, err := strconv.ParseFloat(string(b[start:j]), 64)
 		if err != nil || x < 0 || x >= 1<<64 {
@@ -299,6 +638,24 @@ func parse8(x uint64) uint64 {
 	x = x*10 + x>>8
 	x = ((x&0x000000FF000000FF)*(100+(1000000<<32)) + (x>>16&0x000000FF000000FF)*(1+(10000<<32))) >> 32
 	return x
+}
+
+// controlFree reports whether s has no control character (below 0x20), which
+// JSON strings may not hold.
+func controlFree(s []byte) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		if (x-0x2020202020202020)&^x&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] < 0x20 {
+			return false
+		}
+	}
+	return true
 }
 
 // indexQuote returns the index of the first '"' in b at or after i, or -1.
@@ -331,6 +688,9 @@ func plainString(b []byte, i int) ([]byte, int, error) {
 	s := b[i+1 : j]
 	if bytes.IndexByte(s, '\\') >= 0 {
 		return nil, i, errAt(i, "unexpected escape in string")
+	}
+	if !controlFree(s) {
+		return nil, i, errAt(i, "control character in string")
 	}
 	return s, j + 1, nil
 }
@@ -456,6 +816,9 @@ func skipString(b []byte, i int) (int, error) {
 		}
 		j++
 		if bs%2 == 0 {
+			if !controlFree(b[i+1 : j-1]) {
+				return i, errAt(i, "control character in string")
+			}
 			return j, nil
 		}
 	}
@@ -474,16 +837,7 @@ func skipValue(b []byte, i int, depth int) (int, error) {
 	case c == '"':
 		return skipString(b, i)
 	case c == '-' || c >= '0' && c <= '9':
-		j := i + 1
-		for j < len(b) {
-			c := b[j]
-			if c >= '0' && c <= '9' || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-' {
-				j++
-				continue
-			}
-			break
-		}
-		return j, nil
+		return skipNumber(b, i)
 	case c == 't':
 		return literal(b, i, "true")
 	case c == 'f':
@@ -534,6 +888,42 @@ func skipValue(b []byte, i int, depth int) (int, error) {
 		}
 	}
 	return i, errAt(i, "unexpected character %q", b[i])
+}
+
+// skipNumber returns the index after the JSON number at b[i:]:
+// -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+func skipNumber(b []byte, i int) (int, error) {
+	j := i
+	digits := func() int {
+		k := j
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		return j - k
+	}
+	if j < len(b) && b[j] == '-' {
+		j++
+	}
+	start := j
+	if n := digits(); n == 0 || n > 1 && b[start] == '0' {
+		return i, errAt(i, "bad number")
+	}
+	if j < len(b) && b[j] == '.' {
+		j++
+		if digits() == 0 {
+			return i, errAt(i, "bad number")
+		}
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		if digits() == 0 {
+			return i, errAt(i, "bad number")
+		}
+	}
+	return j, nil
 }
 
 func literal(b []byte, i int, lit string) (int, error) {

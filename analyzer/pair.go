@@ -98,6 +98,12 @@ func (s *slab[T]) release(i int32) {
 	s.free = append(s.free, i)
 }
 
+// pendRef refers to a pending flow: its slab index and generation.
+type pendRef struct {
+	idx int32
+	gen uint32
+}
+
 type pending struct {
 	f    Flow
 	next int32 // next flow with the same tuple, -1 ends
@@ -124,11 +130,8 @@ type pairer struct {
 	pend  pendTable
 	pSlab slab[pending]
 	live  int
-	// by flow end, then seq. The seq of flows that go pending in the same call
-	// of add is the same, and then their order is the heap's: a calendar queue
-	// (first in, first out) would be as good, but would change the order of
-	// one-way connections with equal start times from earlier versions.
-	expiry  itemHeap
+	// Pending flows by end, then in the order they went pending.
+	expiry  *calQueue[pendRef]
 	seq     uint64 // counts flows added and connections queued
 	fifo    []heapItem
 	fifoPos int
@@ -152,7 +155,7 @@ func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*
 	}
 	return &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
 		lastOut: -1 << 63, lastEmitted: -1 << 63,
-		in: newCalQueue[Flow](window), out: newCalQueue[Conn](window)}
+		in: newCalQueue[Flow](window), out: newCalQueue[Conn](window), expiry: newCalQueue[pendRef](window)}
 }
 
 // add takes one flow (copied).
@@ -192,8 +195,12 @@ func (p *pairer) flush() {
 }
 
 func (p *pairer) expireUntil(t int64) {
-	for len(p.expiry) > 0 && (p.expiry[0].key+p.tol < t || p.live > p.maxBuf) {
-		it := p.expiry.pop()
+	for {
+		k, _, ok := p.expiry.peek()
+		if !ok || k+p.tol >= t && p.live <= p.maxBuf {
+			return
+		}
+		_, it := p.expiry.pop()
 		if p.pSlab.gen[it.idx] != it.gen {
 			continue // paired already
 		}
@@ -291,7 +298,7 @@ func (p *pairer) pair(f *Flow) {
 	}
 	p.live++
 	g := p.pSlab.gen[i]
-	p.expiry.push(heapItem{key: f.End, seq: p.seq, idx: i, gen: g})
+	p.expiry.push(f.End, &pendRef{idx: i, gen: g})
 	p.fifo = append(p.fifo, heapItem{key: f.Start, idx: i, gen: g})
 	p.advanceOut()
 }

@@ -31,6 +31,7 @@ type refPairer struct {
 	pSlab   slab[pending]
 	live    int
 	expiry  itemHeap // key = end
+	pendSeq uint64
 	fifo    []heapItem
 	fifoPos int
 
@@ -180,7 +181,8 @@ func (p *refPairer) pair(f *Flow) {
 	}
 	p.live++
 	g := p.pSlab.gen[i]
-	p.expiry.push(heapItem{key: f.End, seq: p.seq, idx: i, gen: g})
+	p.pendSeq++ // among equal ends, in the order they went pending
+	p.expiry.push(heapItem{key: f.End, seq: p.pendSeq, idx: i, gen: g})
 	p.fifo = append(p.fifo, heapItem{key: f.Start, idx: i, gen: g})
 	p.advanceOut()
 }

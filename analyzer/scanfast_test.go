@@ -1,0 +1,101 @@
+package analyzer
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// scanBoth scans line with the scanner under test and with the reference
+// (scanRef, the scanner without the key memo and fast path) and reports any
+// difference in the flow or the error.
+func scanBoth(t *testing.T, s, ref *lineScanner, line []byte) {
+	t.Helper()
+	var got, want Flow
+	gerr := s.scan(line, &got)
+	werr := ref.scanRef(line, &want)
+	if (gerr == nil) != (werr == nil) || gerr != nil && gerr.Error() != werr.Error() {
+		t.Fatalf("line %q:\nscan error %v\nref  error %v", line, gerr, werr)
+	}
+	if gerr == nil && got != want {
+		t.Fatalf("line %q:\nscan %+v\nref  %+v", line, got, want)
+	}
+}
+
+// inputLines returns the lines of every JSON-lines input in testdata: the
+// collected captures of real exporters and the hand-written inputs.
+func inputLines(t testing.TB) [][]byte {
+	files, _ := filepath.Glob(filepath.Join("testdata", "collected", "*.jsonl"))
+	more, _ := filepath.Glob(filepath.Join("testdata", "*.jsonl"))
+	var lines [][]byte
+	for _, name := range append(files, more...) {
+		if strings.Contains(name, "python") {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, bytes.Split(b, []byte("\n"))...)
+	}
+	if len(lines) < 500 {
+		t.Fatalf("only %d input lines", len(lines))
+	}
+	return lines
+}
+
+// TestScanAgreesWithReference reads every input line, in file order and then
+// shuffled among templates, with one scanner (so the memo learns and relearns)
+// and compares with the reference.
+func TestScanAgreesWithReference(t *testing.T) {
+	lines := inputLines(t)
+	lines = append(lines, variedLines(500)...)
+	var s, ref lineScanner
+	for _, l := range lines {
+		scanBoth(t, &s, &ref, l)
+	}
+	// Interleaved: lines of different templates and exporters one after another.
+	for i := range lines {
+		j := (i * 7919) % len(lines)
+		scanBoth(t, &s, &ref, lines[j])
+	}
+	// Each line cut short, and with bytes changed, after the memo learned it.
+	for _, l := range lines[:200] {
+		for cut := 0; cut < len(l); cut += 7 {
+			scanBoth(t, &s, &ref, l[:cut])
+			m := bytes.Clone(l)
+			m[cut] ^= 0x21
+			scanBoth(t, &s, &ref, m)
+		}
+	}
+	if len(s.memo) == 0 || len(s.memo) > memoKeys {
+		t.Errorf("memo holds %d keys", len(s.memo))
+	}
+}
+
+// FuzzScanAgrees: for any lines, the scanner (after the memo learned the lines
+// before) and the reference agree on the flow and on the error.
+func FuzzScanAgrees(f *testing.F) {
+	f.Add(string(benchLine) + "\n" + string(benchLine))
+	for _, l := range variedLines(8) {
+		f.Add(string(benchLine) + "\n" + string(l))
+	}
+	f.Add(`{"src_addr":"1.2.3.4","dst_addr":"::1","bytes":1,"out_bytes":2,"packets":0,"out_packets":3}` + "\n" +
+		`{"out_packets":3,"packets":0,"src_addr":"1.2.3.4","dst_addr":"::1","icmp_type":3,"icmp_code":1,"proto":1}`)
+	f.Add(`{"src_addr":"1.2.3.4","dst_addr":"1.2.3.5","time_flow_start_ns":12345678901234567890}` + "\n" +
+		`{"src_addr":"1.2.3.4","dst_addr":"1.2.3.5","time_flow_start_ns":1234567890123456789,"x":"a\"b"}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		var s, ref lineScanner
+		for _, l := range strings.Split(in, "\n") {
+			// A line with spare capacity, as lines in an input buffer have.
+			buf := make([]byte, len(l), len(l)+40)
+			copy(buf, l)
+			for i := len(l); i < cap(buf); i++ {
+				buf[:cap(buf)][i] = "0123456789\"}:,"[i%14]
+			}
+			scanBoth(t, &s, &ref, buf)
+		}
+	})
+}
