@@ -451,7 +451,18 @@ func (a *run) readMapped(in *inputState) (faulted bool) {
 }
 
 func (a *run) readLines(in *inputState) {
+	fused := a.cfg.Format != "python-netflow"
 	for {
+		if rest := in.lr.rest(); fused && len(rest) > 0 {
+			// A line as nfcollect writes it is read in place, its end found as
+			// it is read rather than by a search for the newline first.
+			if n, ok := a.scanner.scanPrefix(rest, &a.flow); ok && n <= maxLine && (n == len(rest) || rest[n] == '\n') {
+				in.lr.consume(min(n+1, len(rest)))
+				a.sum.Lines++
+				a.handle(&a.flow)
+				continue
+			}
+		}
 		line, err := in.lr.next()
 		if err == io.EOF {
 			return

@@ -199,9 +199,12 @@ func (q *calQueue[T]) sortBucket(bk *calBucket[T]) {
 		return
 	}
 	q.sortBuf = packed
-	if len(packed) < 256 {
+	switch {
+	case slices.IsSorted(packed):
+		// Values often arrive in key order.
+	case len(packed) < 48:
 		slices.Sort(packed)
-	} else {
+	default:
 		// Values arrive in position order, so a stable sort by the offset alone
 		// (LSD radix, a byte at a time, without a branch per value) is enough.
 		if cap(q.radixBuf) < len(packed) {

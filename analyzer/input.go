@@ -222,6 +222,24 @@ func (lr *lineReader) nextMem() ([]byte, error) {
 	return b, nil
 }
 
+// rest returns the unread part of a mapped file, or nil when reading a stream.
+func (lr *lineReader) rest() []byte {
+	if lr.mem == nil {
+		return nil
+	}
+	if lr.off-lr.dropped >= memDropChunk {
+		lr.release(lr.off &^ pageMask)
+	}
+	return lr.mem[lr.off:]
+}
+
+// consume takes the next n bytes of a mapped file as one line, read by the
+// caller from rest.
+func (lr *lineReader) consume(n int) {
+	lr.off += n
+	lr.line++
+}
+
 // release drops mem[:end] from the resident set and counts it as read.
 func (lr *lineReader) release(end int) {
 	if end <= lr.dropped {

@@ -257,13 +257,32 @@ const (
 func (s *lineScanner) scan(line []byte, f *Flow) error {
 	var v scanVals
 	*f = Flow{}
-	if !s.scanFast(line, f, &v) {
+	if end, ok := s.scanFast(line, f, &v); !ok || end != len(line) {
 		v = scanVals{}
 		*f = Flow{}
 		if err := s.scanGeneral(line, f, &v); err != nil {
 			return err
 		}
 	}
+	return finish(f, &v)
+}
+
+// scanPrefix reads the line at the start of b, the rest of the input, when the
+// fast path can read it, and returns the line's length up to its closing '}'.
+// ok is false when the fast path cannot, or the line lacks an address (which
+// scan then reports): the caller then finds the line's end and calls scan.
+func (s *lineScanner) scanPrefix(b []byte, f *Flow) (n int, ok bool) {
+	var v scanVals
+	*f = Flow{}
+	n, ok = s.scanFast(b, f, &v)
+	if !ok || v.seen&(seenSrc|seenDst) != seenSrc|seenDst {
+		return 0, false
+	}
+	return n, finish(f, &v) == nil
+}
+
+// finish makes the Flow from what a scan read.
+func finish(f *Flow, v *scanVals) error {
 	if v.seen&seenSrc == 0 {
 		return &missingError{"src_addr"}
 	}
@@ -308,19 +327,21 @@ func (s *lineScanner) scan(line []byte, f *Flow) error {
 }
 
 // scanFast reads a line as nfcollect writes it (no white space, no escapes,
-// integers, the keys in the memo's order) and reports whether it could. It
-// gives up on anything else, and then scanGeneral reads the line from the
-// start. Its loop makes no calls but for addresses, so that its few variables
+// integers, the keys in the memo's order) and reports whether it could, and
+// where the line's closing '}' ends: it may have more after it. It gives up on
+// anything else, and then scanGeneral reads the line from the start. It never
+// reads past a newline (strings may not hold control characters), so it does
+// not run into the next line. Its loop makes no calls but for addresses, so that its few variables
 // stay in registers.
-func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) bool {
+func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok bool) {
 	n := len(line)
 	if n < 2 || line[0] != '{' {
-		return false
+		return 0, false
 	}
 	// Reads of up to memoKeyMax bytes may go past the line into its capacity
 	// (the rest of the input buffer); what lies there never decides a match.
 	// A line without that much to spare (the last of a file) is copied.
-	if cap(line)-n < memoKeyMax+8 {
+	if cap(line)-n < memoKeyMax+8 && n < 1<<12 {
 		s.pad = append(append(s.pad[:0], line...), make([]byte, memoKeyMax+8)...)
 		line = s.pad[:n]
 	}
@@ -329,7 +350,7 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) bool {
 	i, cur := 1, 0
 	for {
 		if i+memoKeyMax > len(full) {
-			return false
+			return 0, false
 		}
 		b := full[i:]
 		var k *memoKey
@@ -343,35 +364,35 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) bool {
 			cur += 2
 			k = &memo[cur]
 		default:
-			return false
+			return 0, false
 		}
 		cur++
 		i += k.n
 		act := k.act
 		if i >= n || i+8 > len(full) { // the key may have matched past the line
-			return false
+			return 0, false
 		}
 		x := binary.LittleEndian.Uint64(full[i:])
 		if act-1 < numActs-1 { // a number action
 			l := digitRun(x)
 			if l == 0 || l > 1 && byte(x) == '0' {
-				return false
+				return 0, false
 			}
 			if l < 8 {
 				v.num[act] = parse8digits((x - 0x3030303030303030) << (64 - 8*l))
 			} else {
 				// 8 to 19 digits (times in nanoseconds)
 				if i+24 > len(full) {
-					return false
+					return 0, false
 				}
 				x1 := binary.LittleEndian.Uint64(full[i+8:])
 				x2 := binary.LittleEndian.Uint64(full[i+16:])
 				if digitRun(x1) != 8 {
-					return false
+					return 0, false
 				}
 				l = digitRun(x2)
 				if l >= 4 {
-					return false
+					return 0, false
 				}
 				u := parse8(x)*1e8 + parse8(x1)
 				if l > 0 {
@@ -389,7 +410,7 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) bool {
 					for l == 8 {
 						i += 8
 						if i+8 > len(full) {
-							return false
+							return 0, false
 						}
 						l = digitRun(binary.LittleEndian.Uint64(full[i:]))
 					}
@@ -397,16 +418,16 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) bool {
 				} else if byte(x) == '"' {
 					j := indexQuote(line, i+1)
 					if j < 0 || line[j-1] == '\\' || !controlFree(line[i+1:j]) {
-						return false
+						return 0, false
 					}
 					i = j + 1
 				} else {
-					return false
+					return 0, false
 				}
 			case actSrc, actDst, actExporter:
 				a, j, err := s.addr(line, i)
 				if err != nil {
-					return false
+					return 0, false
 				}
 				i = j
 				switch act {
@@ -422,21 +443,21 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) bool {
 			case actType:
 				str, j, err := plainString(line, i)
 				if err != nil {
-					return false
+					return 0, false
 				}
 				f.Version = versionOf(str)
 				i = j
 			default:
-				return false
+				return 0, false
 			}
 		}
 		if i >= n {
-			return false
+			return 0, false
 		}
 		if c := line[i]; c == ',' {
 			i++
 		} else {
-			return c == '}' && i+1 == n
+			return i + 1, c == '}'
 		}
 	}
 }

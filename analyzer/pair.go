@@ -106,7 +106,8 @@ type pendRef struct {
 
 type pending struct {
 	f    Flow
-	next int32 // next flow with the same tuple, -1 ends
+	key  pendKey // f's 5-tuple
+	next int32   // next flow with the same tuple, -1 ends
 }
 
 // pairerLimits bound memory; see the package doc in USAGE.md.
@@ -153,9 +154,11 @@ func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*
 	if maxBuf <= 0 {
 		maxBuf = defaultMaxBuffered
 	}
-	return &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
+	p := &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
 		lastOut: -1 << 63, lastEmitted: -1 << 63,
 		in: newCalQueue[Flow](window), out: newCalQueue[Conn](window), expiry: newCalQueue[pendRef](window)}
+	p.pend.keyOf = func(i int32) *pendKey { return &p.pSlab.v[i].key }
+	return p
 }
 
 // add takes one flow (copied).
@@ -216,8 +219,7 @@ func (p *pairer) expireUntil(t int64) {
 // unlink removes pending entry i from its chain and frees it.
 func (p *pairer) unlink(i int32) {
 	pe := &p.pSlab.v[i]
-	k := p.pend.key(&pe.f)
-	si := p.pend.find(&k, k.hash())
+	si := p.pend.find(&pe.key, pe.key.hash())
 	sl := &p.pend.slots[si]
 	if sl.head == i {
 		sl.head = pe.next
@@ -284,15 +286,12 @@ func (p *pairer) pair(f *Flow) {
 		return
 	}
 	i := p.pSlab.alloc()
-	p.pSlab.v[i] = pending{f: *f, next: -1}
+	p.pSlab.v[i] = pending{f: *f, key: k, next: -1}
 	h := k.hash()
-	si := p.pend.find(&k, h)
-	if si < 0 {
-		si = p.pend.insert(&k, h)
-	}
-	if sl := &p.pend.slots[si]; sl.tail < 0 {
-		sl.head, sl.tail = i, i
+	if si := p.pend.find(&k, h); si < 0 {
+		p.pend.insert(h, i)
 	} else {
+		sl := &p.pend.slots[si]
 		p.pSlab.v[sl.tail].next = i
 		sl.tail = i
 	}

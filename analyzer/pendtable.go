@@ -16,18 +16,20 @@ type pendKey struct {
 
 // pendTable maps 5-tuples to the chain of pending flows with that tuple (oldest
 // first). It is an open-addressing hash table with linear probing; removal
-// shifts the following entries back, so there are no tombstones.
+// shifts the following entries back, so there are no tombstones. A slot holds
+// the key's hash and the chain, 16 bytes, so that probes stay in few cache
+// lines; the key itself is kept with the pending flows (keyOf), and compared
+// only when the hash is equal.
 type pendTable struct {
 	slots []pendSlot // len is a power of two, at most half full
 	n     int
-	zones map[string]uint32 // IPv6 zone names to ids (from 1)
+	zones map[string]uint32    // IPv6 zone names to ids (from 1)
+	keyOf func(int32) *pendKey // the key of a chain's flows, by the head's index
 }
 
 type pendSlot struct {
-	key        pendKey
 	hash       uint64
-	head, tail int32 // pending flows; head is the oldest
-	used       bool
+	head, tail int32 // pending flows; head is the oldest; head < 0: a free slot
 }
 
 // addrWords returns a as two words and its kind (0 invalid, 1 IPv4, 2 IPv6).
@@ -103,26 +105,27 @@ func (t *pendTable) find(k *pendKey, h uint64) int {
 	mask := len(t.slots) - 1
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := &t.slots[i]
-		if !s.used {
+		if s.head < 0 {
 			return -1
 		}
-		if s.hash == h && s.key == *k {
+		if s.hash == h && *t.keyOf(s.head) == *k {
 			return i
 		}
 	}
 }
 
-// insert adds key k (not in the table) with an empty chain and returns its slot.
-func (t *pendTable) insert(k *pendKey, h uint64) int {
+// insert adds a chain of the one pending flow idx, whose key (not in the
+// table) has hash h, and returns its slot.
+func (t *pendTable) insert(h uint64, idx int32) int {
 	if 2*(t.n+1) > len(t.slots) {
 		t.grow()
 	}
 	mask := len(t.slots) - 1
 	i := int(h) & mask
-	for t.slots[i].used {
+	for t.slots[i].head >= 0 {
 		i = (i + 1) & mask
 	}
-	t.slots[i] = pendSlot{key: *k, hash: h, head: -1, tail: -1, used: true}
+	t.slots[i] = pendSlot{hash: h, head: idx, tail: idx}
 	t.n++
 	return i
 }
@@ -130,13 +133,16 @@ func (t *pendTable) insert(k *pendKey, h uint64) int {
 func (t *pendTable) grow() {
 	old := t.slots
 	t.slots = make([]pendSlot, max(2*len(old), 1024))
+	for i := range t.slots {
+		t.slots[i].head = -1
+	}
 	mask := len(t.slots) - 1
 	for _, s := range old {
-		if !s.used {
+		if s.head < 0 {
 			continue
 		}
 		i := int(s.hash) & mask
-		for t.slots[i].used {
+		for t.slots[i].head >= 0 {
 			i = (i + 1) & mask
 		}
 		t.slots[i] = s
@@ -149,11 +155,11 @@ func (t *pendTable) remove(i int) {
 	mask := len(t.slots) - 1
 	t.n--
 	for {
-		t.slots[i].used = false
+		t.slots[i].head = -1
 		j := i
 		for {
 			j = (j + 1) & mask
-			if !t.slots[j].used {
+			if t.slots[j].head < 0 {
 				return
 			}
 			// The entry at j may move to i unless its home lies cyclically in (i, j].

@@ -11,6 +11,8 @@ import (
 func TestPendTable(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	var tab pendTable
+	keyAt := map[int32]*pendKey{} // by the op that inserted it
+	tab.keyOf = func(i int32) *pendKey { return keyAt[i] }
 	ref := map[pendKey]int32{}
 	hashOf := map[pendKey]uint64{}
 	var keys []pendKey
@@ -29,8 +31,8 @@ func TestPendTable(t *testing.T) {
 		}
 		switch {
 		case !in && len(ref) < 400:
-			i = tab.insert(&k, h)
-			tab.slots[i].head = int32(op)
+			keyAt[int32(op)] = &k
+			tab.insert(h, int32(op))
 			ref[k] = int32(op)
 		case in:
 			tab.remove(i)
