@@ -55,12 +55,24 @@ func (f *Flow) fixTimes() {
 
 // Conn is a connection: one flow, or the two directions of a connection merged.
 // A is the direction shown first (client to server where the analyzer can tell);
-// B is the reverse direction, absent (HasB false) for a one-way flow.
+// B holds the counters of the reverse direction's flow, absent (HasB false) for
+// a one-way flow.
 type Conn struct {
 	Start, End int64
-	A, B       Flow
+	A          Flow
+	B          Reverse
 	HasB       bool
 }
+
+// Reverse is what a connection keeps of its reverse direction's flow: the
+// rest (addresses, ports, times) follows from A and the connection.
+type Reverse struct {
+	Bytes, Packets uint64
+	Flags          uint8
+}
+
+// reverseOf returns the part of f that a connection keeps as its reverse direction.
+func reverseOf(f *Flow) Reverse { return Reverse{Bytes: f.Bytes, Packets: f.Packets, Flags: f.Flags} }
 
 // OneWay reports whether no reverse flow was found.
 func (c *Conn) OneWay() bool { return !c.HasB && c.A.Flags&flowBiflow == 0 }

@@ -1,6 +1,7 @@
 package analyzer
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -86,17 +87,51 @@ func padFrom(b []byte, start, n int, left bool) []byte {
 	if l >= n {
 		return b
 	}
-	for i := l; i < n; i++ {
-		b = append(b, ' ')
+	if n-l > len(spaces) {
+		for len(b)-start < n-len(spaces) {
+			b = append(b, ' ')
+		}
+		l = len(b) - start
 	}
+	b = append(b, spaces[:n-l]...)
 	if left {
 		copy(b[start+n-l:], b[start:start+l])
-		for i := start; i < start+n-l; i++ {
-			b[i] = ' '
-		}
+		copy(b[start:start+n-l], spaces)
 	}
 	return b
 }
+
+const spaces = "                                "
+
+// appendAddr appends a's text as a.AppendTo does, with a faster way for IPv4.
+func appendAddr(b []byte, a netip.Addr) []byte {
+	if !a.Is4() {
+		return a.AppendTo(b)
+	}
+	v := a.As4()
+	var buf [15]byte
+	n := 0
+	for k, o := range v {
+		if k > 0 {
+			buf[n] = '.'
+			n++
+		}
+		d := &octetText[o]
+		buf[n], buf[n+1], buf[n+2] = d[0], d[1], d[2]
+		n += int(d[3])
+	}
+	return append(b, buf[:n]...)
+}
+
+// octetText holds each byte value's decimal digits (up to 3) and their count.
+var octetText = func() (t [256][4]byte) {
+	for i := range t {
+		s := strconv.Itoa(i)
+		copy(t[i][:3], s)
+		t[i][3] = byte(len(s))
+	}
+	return t
+}()
 
 // timeCache formats times in pythonTime's layout without going through
 // time.Time.AppendFormat for every row: the text up to the minute is kept for

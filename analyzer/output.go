@@ -31,10 +31,10 @@ func (cw *connWriter) appendHost(b []byte, a netip.Addr) []byte {
 	if n := cw.name(a); n != "" {
 		b = append(b, n...)
 		b = append(b, " ("...)
-		b = a.AppendTo(b)
+		b = appendAddr(b, a)
 		return append(b, ')')
 	}
-	return a.AppendTo(b)
+	return appendAddr(b, a)
 }
 
 var jsonCounterKeys = [...]string{`,"bytes":`, `,"packets":`, `,"fwd_bytes":`, `,"fwd_packets":`, `,"rev_bytes":`, `,"rev_packets":`}
@@ -62,13 +62,13 @@ func (cw *connWriter) write(c *Conn) error {
 		b = append(b, ',')
 		b = append(b, ProtoName(c.A.Proto)...)
 		b = append(b, ',')
-		b = c.A.Src.AppendTo(b)
+		b = appendAddr(b, c.A.Src)
 		b = append(b, ',')
 		b = strconv.AppendUint(b, uint64(c.A.SrcPort), 10)
 		b = append(b, ',')
 		b = appendCSV(b, cw.name(c.A.Src))
 		b = append(b, ',')
-		b = c.A.Dst.AppendTo(b)
+		b = appendAddr(b, c.A.Dst)
 		b = append(b, ',')
 		b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
 		b = append(b, ',')
@@ -81,7 +81,7 @@ func (cw *connWriter) write(c *Conn) error {
 		b = strconv.AppendBool(b, c.OneWay())
 		b = append(b, ',')
 		if c.A.Exporter.IsValid() {
-			b = c.A.Exporter.AppendTo(b)
+			b = appendAddr(b, c.A.Exporter)
 		}
 		b = append(b, '\n')
 	case "json":
@@ -100,7 +100,7 @@ func (cw *connWriter) write(c *Conn) error {
 		b = append(b, `","proto":`...)
 		b = strconv.AppendUint(b, uint64(c.A.Proto), 10)
 		b = append(b, `,"src_addr":"`...)
-		b = c.A.Src.AppendTo(b)
+		b = appendAddr(b, c.A.Src)
 		b = append(b, `","src_port":`...)
 		b = strconv.AppendUint(b, uint64(c.A.SrcPort), 10)
 		if n := cw.name(c.A.Src); n != "" {
@@ -108,7 +108,7 @@ func (cw *connWriter) write(c *Conn) error {
 			b = appendJSONString(b, n)
 		}
 		b = append(b, `,"dst_addr":"`...)
-		b = c.A.Dst.AppendTo(b)
+		b = appendAddr(b, c.A.Dst)
 		b = append(b, `","dst_port":`...)
 		b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
 		if n := cw.name(c.A.Dst); n != "" {
@@ -123,7 +123,7 @@ func (cw *connWriter) write(c *Conn) error {
 		b = strconv.AppendBool(b, c.OneWay())
 		if c.A.Exporter.IsValid() {
 			b = append(b, `,"exporter":"`...)
-			b = c.A.Exporter.AppendTo(b)
+			b = appendAddr(b, c.A.Exporter)
 			b = append(b, '"')
 		}
 		b = append(b, "}\n"...)

@@ -157,9 +157,9 @@ func (p *refPairer) pair(f *Flow) {
 		pe := &p.pSlab.v[j].f
 		c.Start, c.End, c.HasB = min(pe.Start, f.Start), max(pe.End, f.End), true
 		if clientFirst(pe, f) {
-			c.A, c.B = *pe, *f
+			c.A, c.B = *pe, reverseOf(f)
 		} else {
-			c.A, c.B = *f, *pe
+			c.A, c.B = *f, reverseOf(pe)
 		}
 		p.unlink(j)
 		p.Pairs++
