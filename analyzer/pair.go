@@ -104,6 +104,13 @@ type pendRef struct {
 	gen uint32
 }
 
+// youngRef is a young pending flow: its end, the clock when it went pending,
+// and the flow.
+type youngRef struct {
+	end, clock int64
+	ref        pendRef
+}
+
 type pending struct {
 	f    Flow
 	key  pendKey // f's 5-tuple
@@ -131,11 +138,17 @@ type pairer struct {
 	pend  pendTable
 	pSlab slab[pending]
 	live  int
-	// Pending flows by end, then in the order they went pending.
-	expiry  *calQueue[pendRef]
-	seq     uint64 // counts flows added and connections queued
-	fifo    []heapItem
-	fifoPos int
+	// Pending flows by end, then in the order they went pending. A flow that
+	// goes pending with its end not before the clock cannot expire until the
+	// clock has moved on by the tolerance, and most are paired before that:
+	// such flows wait in young (in the order they went pending) and enter
+	// expiry only if still pending then.
+	expiry   *calQueue[pendRef]
+	young    []youngRef
+	youngPos int
+	seq      uint64 // counts flows added and connections queued
+	fifo     []heapItem
+	fifoPos  int
 
 	// stage 3
 	newConn     Conn // the connection being made (newOut, commitOut)
@@ -197,7 +210,32 @@ func (p *pairer) flush() {
 	p.releaseOut(1<<63 - 1)
 }
 
+// ageYoung moves the young flows that went pending at least the tolerance
+// ago (all of them if all is true) to expiry, unless paired already.
+func (p *pairer) ageYoung(all bool) {
+	i := p.youngPos
+	for ; i < len(p.young); i++ {
+		y := &p.young[i]
+		if !all && y.clock+p.tol > p.clock {
+			break
+		}
+		if p.pSlab.gen[y.ref.idx] == y.ref.gen {
+			p.expiry.push(y.end, &y.ref)
+		}
+	}
+	if i == len(p.young) {
+		p.young, i = p.young[:0], 0
+	} else if i > 4096 && i > len(p.young)/2 {
+		p.young = p.young[:copy(p.young, p.young[i:])]
+		i = 0
+	}
+	p.youngPos = i
+}
+
 func (p *pairer) expireUntil(t int64) {
+	// The young flows left cannot expire by t <= clock: each went pending at
+	// a clock c > clock-tol, with its end at c or later.
+	p.ageYoung(p.live > p.maxBuf || t > p.clock)
 	for {
 		k, _, ok := p.expiry.peek()
 		if !ok || k+p.tol >= t && p.live <= p.maxBuf {
@@ -297,7 +335,13 @@ func (p *pairer) pair(f *Flow) {
 	}
 	p.live++
 	g := p.pSlab.gen[i]
-	p.expiry.push(f.End, &pendRef{idx: i, gen: g})
+	if f.End >= p.clock {
+		p.young = append(p.young, youngRef{end: f.End, clock: p.clock, ref: pendRef{idx: i, gen: g}})
+	} else {
+		// A late flow: it goes into expiry after every flow that went pending before it.
+		p.ageYoung(true)
+		p.expiry.push(f.End, &pendRef{idx: i, gen: g})
+	}
 	p.fifo = append(p.fifo, heapItem{key: f.Start, idx: i, gen: g})
 	p.advanceOut()
 }
