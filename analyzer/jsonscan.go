@@ -8,6 +8,7 @@ import (
 	"math/bits"
 	"net/netip"
 	"strconv"
+	"unsafe"
 )
 
 // This file is the hot path: a hand-written scanner for nfcollect's JSON lines
@@ -198,14 +199,11 @@ func newMemoKey(quoted []byte, act uint8) (memoKey, bool) {
 	return k, true
 }
 
-// at reports whether b starts with the key; len(b) >= memoKeyMax.
-func (k *memoKey) at(b []byte) bool {
-	b = b[:memoKeyMax]
-	d := (binary.LittleEndian.Uint64(b)^k.w[0])&k.m[0] |
-		(binary.LittleEndian.Uint64(b[8:])^k.w[1])&k.m[1] |
-		(binary.LittleEndian.Uint64(b[16:])^k.w[2])&k.m[2]
+// atp reports whether the memoKeyMax bytes at p+i start with the key.
+func (k *memoKey) atp(p unsafe.Pointer, i int) bool {
+	d := (le64(p, i)^k.w[0])&k.m[0] | (le64(p, i+8)^k.w[1])&k.m[1] | (le64(p, i+16)^k.w[2])&k.m[2]
 	if k.n > 24 {
-		d |= (binary.LittleEndian.Uint64(b[24:]) ^ k.w[3]) & k.m[3]
+		d |= (le64(p, i+24) ^ k.w[3]) & k.m[3]
 	}
 	return d == 0
 }
@@ -346,33 +344,34 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 		line = s.pad[:n]
 	}
 	full := line[:cap(line)]
+	p := unsafe.Pointer(unsafe.SliceData(full))
 	memo := s.memo
 	i, cur := 1, 0
 	for {
-		if i+memoKeyMax > len(full) {
+		// From here, the words at i up to i+memoKeyMax+8 may be read.
+		if i+memoKeyMax+8 > len(full) {
 			return 0, false
 		}
-		b := full[i:]
 		var k *memoKey
 		switch {
-		case cur < len(memo) && memo[cur].at(b):
+		case cur < len(memo) && memo[cur].atp(p, i):
 			k = &memo[cur]
-		case cur+1 < len(memo) && memo[cur+1].at(b):
+		case cur+1 < len(memo) && memo[cur+1].atp(p, i):
 			cur++
 			k = &memo[cur]
-		case cur+2 < len(memo) && memo[cur+2].at(b):
+		case cur+2 < len(memo) && memo[cur+2].atp(p, i):
 			cur += 2
 			k = &memo[cur]
 		default:
 			return 0, false
 		}
 		cur++
-		i += k.n
+		i += k.n // at most memoKeyMax
 		act := k.act
-		if i >= n || i+8 > len(full) { // the key may have matched past the line
+		if i >= n { // the key matched past the line
 			return 0, false
 		}
-		x := binary.LittleEndian.Uint64(full[i:])
+		x := le64(p, i)
 		if act-1 < numActs-1 { // a number action
 			l := digitRun(x)
 			if l == 0 || l > 1 && byte(x) == '0' {
@@ -385,8 +384,7 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 				if i+24 > len(full) {
 					return 0, false
 				}
-				x1 := binary.LittleEndian.Uint64(full[i+8:])
-				x2 := binary.LittleEndian.Uint64(full[i+16:])
+				x1, x2 := le64(p, i+8), le64(p, i+16)
 				if digitRun(x1) != 8 {
 					return 0, false
 				}
@@ -412,7 +410,7 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 						if i+8 > len(full) {
 							return 0, false
 						}
-						l = digitRun(binary.LittleEndian.Uint64(full[i:]))
+						l = digitRun(le64(p, i))
 					}
 					i += l
 				} else if byte(x) == '"' {
