@@ -201,11 +201,8 @@ func newMemoKey(quoted []byte, act uint8) (memoKey, bool) {
 
 // atp reports whether the memoKeyMax bytes at p+i start with the key.
 func (k *memoKey) atp(p unsafe.Pointer, i int) bool {
-	d := (le64(p, i)^k.w[0])&k.m[0] | (le64(p, i+8)^k.w[1])&k.m[1] | (le64(p, i+16)^k.w[2])&k.m[2]
-	if k.n > 24 {
-		d |= (le64(p, i+24) ^ k.w[3]) & k.m[3]
-	}
-	return d == 0
+	return (le64(p, i)^k.w[0])&k.m[0]|(le64(p, i+8)^k.w[1])&k.m[1]|
+		(le64(p, i+16)^k.w[2])&k.m[2]|(le64(p, i+24)^k.w[3])&k.m[3] == 0
 }
 
 // memoPlace finds key (quoted, with its colon) among the next remembered keys
@@ -353,9 +350,15 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 			return 0, false
 		}
 		var k *memoKey
+		if cur < len(memo) {
+			k = &memo[cur] // memo[cur].atp(p, i), inlined by hand
+			if (le64(p, i)^k.w[0])&k.m[0]|(le64(p, i+8)^k.w[1])&k.m[1]|
+				(le64(p, i+16)^k.w[2])&k.m[2]|(le64(p, i+24)^k.w[3])&k.m[3] != 0 {
+				k = nil
+			}
+		}
 		switch {
-		case cur < len(memo) && memo[cur].atp(p, i):
-			k = &memo[cur]
+		case k != nil:
 		case cur+1 < len(memo) && memo[cur+1].atp(p, i):
 			cur++
 			k = &memo[cur]
