@@ -172,10 +172,11 @@ var actKeys = [numActs][]byte{
 const (
 	memoKeys      = 96 // remembered keys at most
 	memoLookahead = 3  // remembered keys tried at one position
-	memoKeyMax    = 32 // longest remembered key, with its quotes and colon
+	memoKeyMax    = 32 // longest remembered key, with the byte before it, its quotes and colon
 )
 
-// memoKey is a remembered key as it appears in a line, '"key":'.
+// memoKey is a remembered key as it appears in a line with the byte before it,
+// ',"key":' or '{"key":'.
 type memoKey struct {
 	w, m [4]uint64 // the bytes, little endian, and which of them count
 	n    int
@@ -343,7 +344,7 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 	full := line[:cap(line)]
 	p := unsafe.Pointer(unsafe.SliceData(full))
 	memo := s.memo
-	i, cur := 1, 0
+	i, cur := 0, 0 // remembered keys start with the byte before them: '{' or ','
 	for {
 		// From here, the words at i up to i+memoKeyMax+8 may be read.
 		if i+memoKeyMax+8 > len(full) {
@@ -366,7 +367,8 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 			cur += 2
 			k = &memo[cur]
 		default:
-			return 0, false
+			// No key: the end of the line, or something the fast path does not take.
+			return i + 1, i < n && line[i] == '}'
 		}
 		cur++
 		i += k.n // at most memoKeyMax
@@ -452,14 +454,6 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 				return 0, false
 			}
 		}
-		if i >= n {
-			return 0, false
-		}
-		if c := line[i]; c == ',' {
-			i++
-		} else {
-			return i + 1, c == '}'
-		}
 	}
 }
 
@@ -507,7 +501,11 @@ func (s *lineScanner) scanGeneral(line []byte, f *Flow, v *scanVals) error {
 		if i < n && line[i] == ':' {
 			i++
 			if !escaped {
-				cur = s.memoPlace(cur, line[keyStart:i], act)
+				// Remembered with the byte before it, '{' or ',' (not white
+				// space, which the fast path does not take).
+				if c := line[keyStart-1]; c == '{' || c == ',' {
+					cur = s.memoPlace(cur, line[keyStart-1:i], act)
+				}
 			}
 		} else {
 			i = skipWS(line, i)
