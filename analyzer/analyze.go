@@ -450,13 +450,21 @@ func (a *run) readMapped(in *inputState) (faulted bool) {
 	return false
 }
 
+// fusedMax bounds how far ahead a line is read in place.
+const fusedMax = 64 << 10
+
 func (a *run) readLines(in *inputState) {
 	fused := a.cfg.Format != "python-netflow"
 	for {
 		if rest := in.lr.rest(); fused && len(rest) > 0 {
 			// A line as nfcollect writes it is read in place, its end found as
-			// it is read rather than by a search for the newline first.
-			if n, ok := a.scanner.scanPrefix(rest, &a.flow); ok && n <= maxLine && (n == len(rest) || rest[n] == '\n') {
+			// it is read rather than by a search for the newline first. The
+			// fast path looks at most 64 KiB ahead: longer lines, and damaged
+			// ones (an unterminated string), go the usual way.
+			if len(rest) > fusedMax {
+				rest = rest[:fusedMax]
+			}
+			if n, ok := a.scanner.scanPrefix(rest, &a.flow); ok && (n == len(rest) && n < fusedMax || n < len(rest) && rest[n] == '\n') {
 				in.lr.consume(min(n+1, len(rest)))
 				a.sum.Lines++
 				a.handle(&a.flow)

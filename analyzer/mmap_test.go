@@ -45,6 +45,11 @@ func TestMappedMatchesRead(t *testing.T) {
 		"plain": plain, "crlf": crlf, "no final newline": noNL, "bad lines": bad,
 		"blank": []byte("\n\n  \n"), "one line": plain[:bytes.IndexByte(plain, '\n')],
 		"damaged": damaged,
+		// Longer than the in-place reader looks ahead: read the usual way.
+		"long line": append(append(append([]byte(`{"src_addr":"10.0.0.1","dst_addr":"10.0.0.2","x":"`),
+			bytes.Repeat([]byte("a"), 100<<10)...), `"}`+"\n"...), plain...),
+		// An unterminated string with no quote after it in the file.
+		"unterminated": append(append([]byte{}, plain...), `{"src_addr":"10.0.0.1","dst_addr":"10.0.0.2","x":"abc`+"\n\n"...),
 	} {
 		file := writeFile(t, dir, strings.ReplaceAll(name, " ", "_"), data)
 		for _, format := range []string{"table", "csv"} {
