@@ -228,15 +228,6 @@ func (s *lineScanner) memoPlace(pos int, quoted []byte, act uint8) int {
 	return pos + 1
 }
 
-// numEnd tells the bytes that may follow a JSON integer that is complete
-// (not the start of a fraction or exponent).
-var numEnd = func() (t [256]bool) {
-	for c := range t {
-		t[c] = c != '.' && c != 'e' && c != 'E' && c != '+' && c != '-' && (c < '0' || c > '9')
-	}
-	return t
-}()
-
 // scanVals collects what scan reads from a line before it becomes a Flow.
 type scanVals struct {
 	num      [numActs]uint64 // values of the number actions
@@ -327,8 +318,8 @@ func finish(f *Flow, v *scanVals) error {
 // where the line's closing '}' ends: it may have more after it. It gives up on
 // anything else, and then scanGeneral reads the line from the start. It never
 // reads past a newline (strings may not hold control characters), so it does
-// not run into the next line. Its loop makes no calls but for addresses, so that its few variables
-// stay in registers.
+// not run into the next line. Its loop makes no calls but for addresses, so
+// that its few variables stay in registers.
 func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok bool) {
 	n := len(line)
 	if n < 2 || line[0] != '{' {
@@ -385,24 +376,29 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 			if l < 8 {
 				v.num[act] = parse8digits((x - 0x3030303030303030) << (64 - 8*l))
 			} else {
-				// 8 to 19 digits (times in nanoseconds)
+				// 8 to 19 digits: large counters, times in nanoseconds.
 				if i+24 > len(full) {
 					return 0, false
 				}
-				x1, x2 := le64(p, i+8), le64(p, i+16)
-				if digitRun(x1) != 8 {
-					return 0, false
-				}
-				l = digitRun(x2)
-				if l >= 4 {
-					return 0, false
-				}
-				u := parse8(x)*1e8 + parse8(x1)
-				if l > 0 {
-					u = u*pow10[l] + parse8digits((x2-0x3030303030303030)<<(64-8*l))
+				x1 := le64(p, i+8)
+				u := parse8(x)
+				if l = digitRun(x1); l < 8 {
+					if l > 0 {
+						u = u*pow10[l] + parse8digits((x1-0x3030303030303030)<<(64-8*l))
+					}
+					l += 8
+				} else {
+					x2 := le64(p, i+16)
+					if l = digitRun(x2); l >= 4 {
+						return 0, false // 20 digits or more: uintValue says what is wrong
+					}
+					u = u*1e8 + parse8(x1)
+					if l > 0 {
+						u = u*pow10[l] + parse8digits((x2-0x3030303030303030)<<(64-8*l))
+					}
+					l += 16
 				}
 				v.num[act] = u
-				l += 16
 			}
 			v.seen |= 1 << act
 			i += l
@@ -585,7 +581,7 @@ func digitRun(x uint64) int {
 	return bits.TrailingZeros64(m) >> 3
 }
 
-var pow10 = [4]uint64{1, 10, 100, 1000}
+var pow10 = [8]uint64{1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7}
 
 // parse8digits converts 8 digit values 0..9 (little endian, first digit in the
 // low byte) to their number.

@@ -99,3 +99,28 @@ func FuzzScanAgrees(f *testing.F) {
 		}
 	})
 }
+
+// TestScanFastTakes: lines as nfcollect writes them, with numbers of every
+// length from 1 to 19 digits and IPv4 and IPv6 addresses, are read by the fast
+// path once the memo knows their keys (else every such line would take the
+// general way, unseen but slower), and read as the reference reads them.
+func TestScanFastTakes(t *testing.T) {
+	var s, ref lineScanner
+	scanBoth(t, &s, &ref, benchLine)
+	check := func(line []byte) {
+		t.Helper()
+		scanBoth(t, &s, &ref, line)
+		var f Flow
+		var v scanVals
+		if end, ok := s.scanFast(line, &f, &v); !ok || end != len(line) {
+			t.Errorf("the fast path did not take %s", line)
+		}
+	}
+	for digits := 1; digits <= 19; digits++ {
+		n := strings.Repeat("7", digits)
+		check(bytes.Replace(bytes.Replace(benchLine, []byte(`"bytes":123456`), []byte(`"bytes":`+n), 1),
+			[]byte(`"sequence_num":123456`), []byte(`"sequence_num":`+n), 1))
+	}
+	check(bytes.Replace(benchLine, []byte(`"198.51.100.77"`), []byte(`"2001:db8::77"`), 1))
+	check(bytes.Replace(benchLine, []byte(`"bytes":123456`), []byte(`"bytes":0`), 1))
+}
