@@ -146,7 +146,6 @@ type pairer struct {
 	expiry   *calQueue[pendRef]
 	young    []youngRef
 	youngPos int
-	seq      uint64 // counts flows added and connections queued
 	fifo     []heapItem
 	fifoPos  int
 
@@ -176,7 +175,6 @@ func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*
 
 // add takes one flow (copied).
 func (p *pairer) add(f *Flow) {
-	p.seq++
 	if !p.started || f.Start > p.maxSeen {
 		p.maxSeen = f.Start
 		p.started = true
@@ -377,7 +375,6 @@ func (p *pairer) commitOut() {
 	if p.keep != nil && !p.keep(c) {
 		return
 	}
-	p.seq++
 	p.out.push(c.Start, c)
 }
 

@@ -82,12 +82,6 @@ func (t *pendTable) keys(f *Flow) (k, rev pendKey) {
 	return k, rev
 }
 
-// key returns the key of f's 5-tuple.
-func (t *pendTable) key(f *Flow) pendKey {
-	k, _ := t.keys(f)
-	return k
-}
-
 func (k *pendKey) hash() uint64 {
 	h := k.src1*0x9E3779B97F4A7C15 ^ k.dst1*0xC2B2AE3D27D4EB4F ^ k.meta*0x165667B19E3779F9
 	h ^= (k.src0 + k.dst0*0x27D4EB2F165667C5 + k.zones*0x85EBCA77C2B2AE63) * 0xFF51AFD7ED558CCD

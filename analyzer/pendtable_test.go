@@ -67,7 +67,7 @@ func TestPendKey(t *testing.T) {
 					t.Errorf("%s and %s have the same key", d, desc)
 				}
 				seen[k] = desc
-				if rk := tab.key(&Flow{Src: b, Dst: a, SrcPort: 2, DstPort: 1, Proto: proto}); rk != rev {
+				if rk, _ := tab.keys(&Flow{Src: b, Dst: a, SrcPort: 2, DstPort: 1, Proto: proto}); rk != rev {
 					t.Errorf("%s: reversed key differs from the reverse flow's key", desc)
 				}
 			}
