@@ -608,7 +608,7 @@ func uintValue(b []byte, i int, key []byte) (uint64, int, error) {
 	// Eight digits at a time while they last (SWAR), then one at a time.
 	for i+8 <= len(b) && i-start < 16 {
 		chunk := binary.LittleEndian.Uint64(b[i:])
-		if !allDigits(chunk) {
+		if digitRun(chunk) != 8 {
 			break
 		}
 		v = v*100000000 + parse8(chunk)
@@ -642,19 +642,8 @@ func uintValue(b []byte, i int, key []byte) (uint64, int, error) {
 	return v, i, nil
 }
 
-// allDigits reports whether the 8 bytes of x (little endian) are all '0'..'9'.
-func allDigits(x uint64) bool {
-	return x&0xF0F0F0F0F0F0F0F0 == 0x3030303030303030 &&
-		(x+0x0606060606060606)&0xF0F0F0F0F0F0F0F0 == 0x3030303030303030
-}
-
 // parse8 converts 8 ASCII digits (little endian, first digit in the low byte).
-func parse8(x uint64) uint64 {
-	x -= 0x3030303030303030
-	x = x*10 + x>>8
-	x = ((x&0x000000FF000000FF)*(100+(1000000<<32)) + (x>>16&0x000000FF000000FF)*(1+(10000<<32))) >> 32
-	return x
-}
+func parse8(x uint64) uint64 { return parse8digits(x - 0x3030303030303030) }
 
 // controlFree reports whether s has no control character (below 0x20), which
 // JSON strings may not hold.
