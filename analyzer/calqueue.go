@@ -71,7 +71,13 @@ func (q *calQueue[T]) bucket(b int64) *calBucket[T] { return &q.ring[b&(calRing-
 func (q *calQueue[T]) inRing(b int64) bool { return uint64(b-q.head) < calRing }
 
 // push adds a copy of *v with key k.
-func (q *calQueue[T]) push(k int64, v *T) {
+func (q *calQueue[T]) push(k int64, v *T) { *q.alloc(k) = *v }
+
+// alloc adds a zero value with key k and returns it to be filled in, valid
+// until the next call of a method. (Filling a value in place saves copying it
+// right after it was written, which stalls when the copy moves wider words
+// than the writes did.)
+func (q *calQueue[T]) alloc(k int64) *T {
 	b := k >> q.shift
 	if q.Len() == 0 {
 		q.clear(q.bucket(q.head))
@@ -83,14 +89,17 @@ func (q *calQueue[T]) push(k int64, v *T) {
 	}
 	if !q.inRing(b) {
 		i := q.farVals.alloc()
-		q.farVals.v[i] = *v
 		q.far.push(heapItem{key: k, seq: q.seq, idx: i})
-		return
+		v := &q.farVals.v[i]
+		var zero T
+		*v = zero
+		return v
 	}
-	q.add(q.bucket(b), k, v)
+	return q.add(q.bucket(b), k)
 }
 
-func (q *calQueue[T]) add(bk *calBucket[T], k int64, v *T) {
+// add appends a zero value with key k to bucket bk and returns it.
+func (q *calQueue[T]) add(bk *calBucket[T], k int64) *T {
 	if bk.vals == nil {
 		if n := len(q.spareVals); n > 0 {
 			bk.vals, q.spareVals = q.spareVals[n-1], q.spareVals[:n-1]
@@ -98,7 +107,8 @@ func (q *calQueue[T]) add(bk *calBucket[T], k int64, v *T) {
 		}
 	}
 	pos := int32(len(bk.vals))
-	bk.vals = append(bk.vals, *v)
+	var zero T
+	bk.vals = append(bk.vals, zero)
 	e := calEnt{key: k, pos: pos}
 	if bk.sorted {
 		// After every value with a key <= k: the newest comes last among equals.
@@ -116,6 +126,7 @@ func (q *calQueue[T]) add(bk *calBucket[T], k int64, v *T) {
 		bk.ents = append(bk.ents, e)
 	}
 	q.ringN++
+	return &bk.vals[pos]
 }
 
 // clear empties bucket bk and keeps its storage for reuse.
@@ -153,7 +164,7 @@ func (q *calQueue[T]) headBucket() *calBucket[T] {
 		}
 		for len(q.far) > 0 && q.inRing(q.far[0].key>>q.shift) {
 			it := q.far.pop()
-			q.add(q.bucket(it.key>>q.shift), it.key, &q.farVals.v[it.idx])
+			*q.add(q.bucket(it.key>>q.shift), it.key) = q.farVals.v[it.idx]
 			q.farVals.release(it.idx)
 		}
 	}

@@ -1,24 +1,27 @@
 package analyzer
 
-// The pairer turns flows into connections in three bounded stages:
+// The pairer turns flows into connections in input order, and hands them on in
+// start-time order:
 //
-//  1. reorder: flows enter in file order, which is roughly the order the exporter
-//     sent them (flow end), and leave in start-time order once they are older than
-//     the newest start seen minus the window;
-//  2. pair: in start order, a flow whose reversed 5-tuple has a pending flow that
-//     overlaps it in time (within the tolerance) is merged with it; a pending flow
-//     whose end plus the tolerance is older than the current start can no longer
-//     be matched and leaves as a one-way flow. Memory is bounded by the flows alive
-//     at one time, not by the input;
-//  3. sort: connections leave in start order once no pending flow or future flow
-//     can produce an earlier one.
+//  1. pair: a flow whose reversed 5-tuple has a pending flow that overlaps it in
+//     time (within the tolerance) is merged with it at once; otherwise it goes
+//     pending. Input is taken to be at most the window out of start-time order
+//     (the exporter sends flows as they end), so the horizon, the newest start
+//     seen minus the window, bounds the start of any flow still to come. A
+//     pending flow whose end plus the tolerance is older than the horizon can no
+//     longer be matched and leaves as a one-way flow. Memory is bounded by the
+//     flows alive within the window, not by the input;
+//  2. sort: connections leave in start order once no pending flow and no flow
+//     still to come can produce an earlier one: below the horizon and below the
+//     oldest pending start.
 //
-// Each stage also has a hard cap on the flows it holds; past it the oldest flow is
-// let through early (counted as late).
+// Each stage also has a hard cap on the flows it holds; past it the oldest is
+// let through early (a connection that leaves out of order counts as late).
 //
-// Stages 1 and 3 are calendar queues (calQueue): a flow is appended to the bucket
-// of its start time and read back in order when its bucket comes up, rather than
-// sifted through a binary heap of every flow in the window.
+// The expiry queue, the pending starts and the output are calendar queues
+// (calQueue): a value is appended to the bucket of its key and read back in
+// order when its bucket comes up, rather than sifted through a binary heap of
+// every value in the window.
 
 // heapItem orders by key, then by arrival sequence (so output is stable).
 type heapItem struct {
@@ -104,17 +107,16 @@ type pendRef struct {
 	gen uint32
 }
 
-// youngRef is a young pending flow: its end, the clock when it went pending,
-// and the flow.
+// youngRef is a pending flow and the horizon when it went pending.
 type youngRef struct {
-	end, clock int64
-	ref        pendRef
+	horizon int64
+	ref     pendRef
 }
 
 type pending struct {
 	f    Flow
 	key  pendKey // f's 5-tuple
-	next int32   // next flow with the same tuple, -1 ends
+	next int32   // next flow with the same tuple (in input order), -1 ends
 }
 
 // pairerLimits bound memory; see the package doc in USAGE.md.
@@ -127,37 +129,33 @@ type pairer struct {
 	maxBuf      int
 	emit        func(*Conn) // receives connections in start order
 
-	// stage 1
-	in      *calQueue[Flow]
-	maxSeen int64
-	lastOut int64
+	maxSeen int64 // the newest start seen
+	horizon int64 // maxSeen - window: no flow to come starts before it (unless late)
 	started bool
 
-	// stage 2
-	clock int64
+	// stage 1
 	pend  pendTable
 	pSlab slab[pending]
 	live  int
-	// Pending flows by end, then in the order they went pending. A flow that
-	// goes pending with its end not before the clock cannot expire until the
-	// clock has moved on by the tolerance, and most are paired before that:
-	// such flows wait in young (in the order they went pending) and enter
-	// expiry only if still pending then.
-	expiry   *calQueue[pendRef]
+	// Pending flows wait in young, in the order they went pending, until the
+	// horizon has moved on by the tolerance since; only then, if still pending,
+	// do they enter expiry. Most are paired before that. The wait is no delay
+	// for a flow that came in time (it cannot expire sooner anyway); it gives a
+	// late flow the chance to meet its reverse, which mostly comes next.
 	young    []youngRef
 	youngPos int
-	fifo     []heapItem
-	fifoPos  int
+	expiry   *calQueue[pendRef] // pending flows by end (lazily deleted)
+	starts   *calQueue[pendRef] // pending flows by start, once aged or if late (lazily deleted)
 
-	// stage 3
+	// stage 2
 	newConn     Conn // the connection being made (newOut, commitOut)
 	out         *calQueue[Conn]
 	lastEmitted int64
 
-	// filter on connections (before stage 3)
+	// filter on connections (before stage 2)
 	keep func(*Conn) bool
 
-	Late    int64 // flows or connections that left a stage out of order
+	Late    int64 // connections that left out of start order
 	Pairs   int64
 	OneWays int64
 }
@@ -167,8 +165,8 @@ func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*
 		maxBuf = defaultMaxBuffered
 	}
 	p := &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
-		lastOut: -1 << 63, lastEmitted: -1 << 63,
-		in: newCalQueue[Flow](window), out: newCalQueue[Conn](window), expiry: newCalQueue[pendRef](window)}
+		lastEmitted: -1 << 63, horizon: -1 << 63,
+		out: newCalQueue[Conn](window), expiry: newCalQueue[pendRef](window), starts: newCalQueue[pendRef](window)}
 	p.pend.keyOf = func(i int32) *pendKey { return &p.pSlab.v[i].key }
 	return p
 }
@@ -178,47 +176,38 @@ func (p *pairer) add(f *Flow) {
 	if !p.started || f.Start > p.maxSeen {
 		p.maxSeen = f.Start
 		p.started = true
-	}
-	p.in.push(f.Start, f)
-	limit := p.maxSeen - p.window
-	for {
-		k, _, ok := p.in.peek()
-		if !ok || k >= limit && p.in.Len() <= p.maxBuf {
-			break
+		p.horizon = f.Start - p.window
+		if p.horizon > f.Start { // overflow
+			p.horizon = -1 << 63
 		}
-		p.releaseIn()
 	}
-}
-
-func (p *pairer) releaseIn() {
-	_, f := p.in.pop()
-	if f.Start < p.lastOut {
-		p.Late++
-	}
-	p.lastOut = f.Start
-	p.pair(f) // pair copies what it keeps
+	p.expire(false)
+	p.pair(f)
+	p.advanceOut()
 }
 
 // flush drains every stage; call at the end of the input.
 func (p *pairer) flush() {
-	for p.in.Len() > 0 {
-		p.releaseIn()
-	}
-	p.expireUntil(1<<63 - 1)
-	p.releaseOut(1<<63 - 1)
+	p.expire(true)
+	p.releaseOut(1<<63-1, true)
 }
 
-// ageYoung moves the young flows that went pending at least the tolerance
-// ago (all of them if all is true) to expiry, unless paired already.
+// ageYoung moves the young flows that went pending while the horizon was more
+// than the tolerance older (all of them if all is true) to expiry, unless
+// paired already.
 func (p *pairer) ageYoung(all bool) {
 	i := p.youngPos
 	for ; i < len(p.young); i++ {
 		y := &p.young[i]
-		if !all && y.clock+p.tol > p.clock {
+		if !all && !after(p.horizon, y.horizon, p.tol) {
 			break
 		}
 		if p.pSlab.gen[y.ref.idx] == y.ref.gen {
-			p.expiry.push(y.end, &y.ref)
+			f := &p.pSlab.v[y.ref.idx].f
+			p.expiry.push(f.End, &y.ref)
+			if f.Start >= y.horizon { // a late flow is in starts already
+				p.starts.push(f.Start, &y.ref)
+			}
 		}
 	}
 	if i == len(p.young) {
@@ -230,45 +219,56 @@ func (p *pairer) ageYoung(all bool) {
 	p.youngPos = i
 }
 
-func (p *pairer) expireUntil(t int64) {
-	// The young flows left cannot expire by t <= clock: each went pending at
-	// a clock c > clock-tol, with its end at c or later.
-	p.ageYoung(p.live > p.maxBuf || t > p.clock)
+// expire lets the pending flows that can no longer be matched (all of them if
+// all is true) leave as one-way flows, oldest end first: those that ended more
+// than the tolerance before the horizon, once out of young.
+func (p *pairer) expire(all bool) {
+	p.ageYoung(all || p.live > p.maxBuf)
 	for {
-		k, _, ok := p.expiry.peek()
-		if !ok || k+p.tol >= t && p.live <= p.maxBuf {
+		k, it, ok := p.expiry.peek()
+		if !ok {
 			return
 		}
-		_, it := p.expiry.pop()
 		if p.pSlab.gen[it.idx] != it.gen {
-			continue // paired already
+			p.expiry.pop() // paired already
+			continue
 		}
-		c := p.newOut()
-		pe := &p.pSlab.v[it.idx]
-		*c = Conn{Start: pe.f.Start, End: pe.f.End, A: pe.f}
-		p.unlink(it.idx)
+		if !all && !after(p.horizon, k, p.tol) && p.live <= p.maxBuf {
+			return
+		}
+		p.expiry.pop()
+		i := it.idx
+		pe := &p.pSlab.v[i]
+		c := p.newOut(pe.f.Start)
+		c.Start, c.End = pe.f.Start, pe.f.End
+		c.A = pe.f
+		p.unlink(i)
 		p.OneWays++
 		p.commitOut()
 	}
 }
 
+// after reports whether a is more than d (>= 0) after b, without overflow.
+func after(a, b, d int64) bool { return a > b && uint64(a-b) > uint64(d) }
+
 // unlink removes pending entry i from its chain and frees it.
 func (p *pairer) unlink(i int32) {
 	pe := &p.pSlab.v[i]
-	si := p.pend.find(&pe.key, pe.key.hash())
-	sl := &p.pend.slots[si]
-	if sl.head == i {
-		sl.head = pe.next
-		if sl.head < 0 {
+	p.unlinkAt(p.pend.find(&pe.key, pe.key.hash()), i)
+}
+
+// unlinkAt is unlink when the chain's slot si is known.
+func (p *pairer) unlinkAt(si int, i int32) {
+	pe := &p.pSlab.v[i]
+	if head := &p.pend.heads[si]; *head == i {
+		*head = pe.next
+		if pe.next < 0 {
 			p.pend.remove(si)
 		}
 	} else {
-		for j := sl.head; j >= 0; j = p.pSlab.v[j].next {
+		for j := p.pend.heads[si]; j >= 0; j = p.pSlab.v[j].next {
 			if p.pSlab.v[j].next == i {
 				p.pSlab.v[j].next = pe.next
-				if sl.tail == i {
-					sl.tail = j
-				}
 				break
 			}
 		}
@@ -278,48 +278,52 @@ func (p *pairer) unlink(i int32) {
 }
 
 func (p *pairer) pair(f *Flow) {
-	if f.Start > p.clock {
-		p.clock = f.Start
-	}
-	// Expire by f's start, not the clock: a late flow (out of order by more than
-	// the window) does not expire everything pending before it.
-	p.expireUntil(f.Start)
-
 	if f.Flags&flowBiflow != 0 {
-		c := p.newOut()
-		*c = Conn{Start: f.Start, End: f.End, A: *f}
+		c := p.newOut(f.Start)
+		c.Start, c.End = f.Start, f.End
+		c.A = *f
 		if dstIsServer, _ := serverSide(f); !dstIsServer {
 			reverse(&c.A)
 		}
 		p.Pairs++
 		p.commitOut()
-		p.advanceOut()
 		return
 	}
-	// A pending reverse flow is alive, so its end plus the tolerance is at least
-	// the clock: it overlaps f. Take the oldest.
-	k, rk := p.pend.keys(f)
+	// Of the pending reverse flows that overlap f, take the one that started
+	// first (of equal starts, the first in the input). Every pending flow ends
+	// at or after the horizon minus the tolerance, so a flow that is not late
+	// (it starts at or after the horizon) cannot miss one that expired.
+	var k, rk pendKey
+	p.pend.keys(f, &k, &rk)
 	if si := p.pend.find(&rk, rk.hash()); si >= 0 {
-		sl := &p.pend.slots[si]
-		j := sl.head
-		c := p.newOut()
-		pe := &p.pSlab.v[j].f
-		c.Start, c.End, c.HasB = min(pe.Start, f.Start), max(pe.End, f.End), true
-		if clientFirst(pe, f) {
-			c.A, c.B = *pe, reverseOf(f)
-		} else {
-			c.A, c.B = *f, reverseOf(pe)
+		best := int32(-1)
+		var bestStart int64
+		for j := p.pend.heads[si]; j >= 0; j = p.pSlab.v[j].next {
+			g := &p.pSlab.v[j].f
+			if !after(g.Start, f.End, p.tol) && !after(f.Start, g.End, p.tol) && (best < 0 || g.Start < bestStart) {
+				best, bestStart = j, g.Start
+			}
 		}
-		// unlink the head
-		if sl.head = p.pSlab.v[j].next; sl.head < 0 {
-			p.pend.remove(si)
+		if best >= 0 {
+			g := &p.pSlab.v[best].f
+			c := p.newOut(min(g.Start, f.Start))
+			c.Start, c.End, c.HasB = min(g.Start, f.Start), max(g.End, f.End), true
+			// The flow that started first (of equal starts, the pending one)
+			// counts as seen first.
+			first, second := g, f
+			if f.Start < g.Start {
+				first, second = f, g
+			}
+			if !clientFirst(first, second) {
+				first, second = second, first
+			}
+			c.A = *first
+			c.B = reverseOf(second)
+			p.unlinkAt(si, best)
+			p.Pairs++
+			p.commitOut()
+			return
 		}
-		p.pSlab.release(j)
-		p.live--
-		p.Pairs++
-		p.commitOut()
-		p.advanceOut()
-		return
 	}
 	i := p.pSlab.alloc()
 	p.pSlab.v[i] = pending{f: *f, key: k, next: -1}
@@ -327,61 +331,69 @@ func (p *pairer) pair(f *Flow) {
 	if si := p.pend.find(&k, h); si < 0 {
 		p.pend.insert(h, i)
 	} else {
-		sl := &p.pend.slots[si]
-		p.pSlab.v[sl.tail].next = i
-		sl.tail = i
+		// Chains are short: the same 5-tuple pending again.
+		j := p.pend.heads[si]
+		for p.pSlab.v[j].next >= 0 {
+			j = p.pSlab.v[j].next
+		}
+		p.pSlab.v[j].next = i
 	}
 	p.live++
-	g := p.pSlab.gen[i]
-	if f.End >= p.clock {
-		p.young = append(p.young, youngRef{end: f.End, clock: p.clock, ref: pendRef{idx: i, gen: g}})
-	} else {
-		// A late flow: it goes into expiry after every flow that went pending before it.
-		p.ageYoung(true)
-		p.expiry.push(f.End, &pendRef{idx: i, gen: g})
+	ref := pendRef{idx: i, gen: p.pSlab.gen[i]}
+	p.young = append(p.young, youngRef{horizon: p.horizon, ref: ref})
+	if f.Start < p.horizon {
+		p.starts.push(f.Start, &ref)
 	}
-	p.fifo = append(p.fifo, heapItem{key: f.Start, idx: i, gen: g})
-	p.advanceOut()
 }
 
-// advanceOut releases connections that nothing can precede any more.
+// advanceOut releases connections that nothing can precede any more: older
+// than the horizon and than the oldest pending flow. A young flow that came in
+// time started at or after the horizon when it went pending, which is at most
+// the tolerance older than the horizon now; starts holds the other pending
+// flows.
 func (p *pairer) advanceOut() {
-	// The oldest live pending flow bounds what may still come out of stage 2.
-	for p.fifoPos < len(p.fifo) {
-		it := p.fifo[p.fifoPos]
-		if p.pSlab.gen[it.idx] == it.gen {
+	w := p.horizon - p.tol
+	if w > p.horizon {
+		w = -1 << 63 // overflow
+	}
+	for {
+		k, it, ok := p.starts.peek()
+		if !ok {
 			break
 		}
-		p.fifoPos++
+		if p.pSlab.gen[it.idx] != it.gen {
+			p.starts.pop() // no longer pending
+			continue
+		}
+		w = min(w, k)
+		break
 	}
-	if p.fifoPos > 4096 && p.fifoPos > len(p.fifo)/2 {
-		n := copy(p.fifo, p.fifo[p.fifoPos:])
-		p.fifo = p.fifo[:n]
-		p.fifoPos = 0
-	}
-	w := p.clock
-	if p.fifoPos < len(p.fifo) && p.fifo[p.fifoPos].key < w {
-		w = p.fifo[p.fifoPos].key
-	}
-	p.releaseOut(w)
+	p.releaseOut(w, false)
 }
 
-// newOut returns the connection to fill in; commitOut queues it (or drops it if
-// keep says so). One connection is made at a time.
-func (p *pairer) newOut() *Conn { return &p.newConn }
+// newOut returns a zero connection to fill in, with the given start;
+// commitOut queues it (or drops it if keep says so). One connection is made at
+// a time. Without keep, it is made in place in the output queue.
+func (p *pairer) newOut(start int64) *Conn {
+	if p.keep == nil {
+		return p.out.alloc(start)
+	}
+	p.newConn = Conn{}
+	return &p.newConn
+}
 
 func (p *pairer) commitOut() {
-	c := &p.newConn
-	if p.keep != nil && !p.keep(c) {
-		return
+	if c := &p.newConn; p.keep != nil && p.keep(c) {
+		p.out.push(c.Start, c)
 	}
-	p.out.push(c.Start, c)
 }
 
-func (p *pairer) releaseOut(w int64) {
+// releaseOut emits the connections that start before w (all if all is true),
+// and more while the stage holds more than its cap.
+func (p *pairer) releaseOut(w int64, all bool) {
 	for {
 		k, _, ok := p.out.peek()
-		if !ok || k >= w && p.out.Len() <= p.maxBuf {
+		if !ok || !all && k >= w && p.out.Len() <= p.maxBuf {
 			return
 		}
 		_, c := p.out.pop()

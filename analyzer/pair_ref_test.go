@@ -1,52 +1,46 @@
 package analyzer
 
 import (
+	"math"
+	"math/big"
 	"math/rand/v2"
 	"net/netip"
 	"testing"
 	"time"
 )
 
-// refPairer is the pairer as first written, with binary heaps for the reorder
-// and output stages. TestPairerMatchesReference checks that the pairer gives
-// the same connections in the same order with the same counts.
+// refPairer is the pairer's rules written plainly: slices searched in full
+// instead of the pending table, calendar queues and lazy deletion.
+// TestPairerMatchesReference checks that the pairer gives the same connections
+// in the same order with the same counts.
+
+type refPend struct {
+	f       Flow
+	horizon int64 // the horizon when it went pending
+	aged    bool  // out of young: it may expire
+	agedSeq int
+}
+
+type refOut struct {
+	c   Conn
+	seq int
+}
 
 type refPairer struct {
 	window, tol int64
 	maxBuf      int
-	emit        func(*Conn) // receives connections in start order
+	emit        func(*Conn)
+	keep        func(*Conn) bool
 
-	seq uint64
+	maxSeen, horizon int64
+	started          bool
+	pend             []*refPend // in the order they went pending
+	agedSeq          int
+	out              []refOut
+	outSeq           int
+	lastEmitted      int64
 
-	// stage 1
-	inSlab  slab[Flow]
-	inHeap  itemHeap
-	maxSeen int64
-	lastOut int64
-	started bool
-
-	// stage 2
-	clock   int64
-	pend    map[tupleKey]int32
-	pSlab   slab[pending]
-	live    int
-	expiry  itemHeap // key = end
-	pendSeq uint64
-	fifo    []heapItem
-	fifoPos int
-
-	// stage 3
-	outSlab     slab[Conn]
-	outPending  int32
-	outHeap     itemHeap
-	lastEmitted int64
-
-	// filter on connections (before stage 3)
-	keep func(*Conn) bool
-
-	Late    int64 // flows or connections that left a stage out of order
-	Pairs   int64
-	OneWays int64
+	Late, Pairs, OneWays int64
 }
 
 func newRefPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*Conn)) *refPairer {
@@ -54,189 +48,148 @@ func newRefPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit fun
 		maxBuf = defaultMaxBuffered
 	}
 	return &refPairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
-		pend: make(map[tupleKey]int32), lastOut: -1 << 63, lastEmitted: -1 << 63}
+		lastEmitted: math.MinInt64, horizon: math.MinInt64}
 }
 
-// add takes one flow (copied).
+// refAfter reports whether a - b > d, computed exactly.
+func refAfter(a, b, d int64) bool {
+	diff := new(big.Int).Sub(big.NewInt(a), big.NewInt(b))
+	return diff.Cmp(big.NewInt(d)) > 0
+}
+
 func (p *refPairer) add(f *Flow) {
-	p.seq++
 	if !p.started || f.Start > p.maxSeen {
-		p.maxSeen = f.Start
-		p.started = true
-	}
-	i := p.inSlab.alloc()
-	p.inSlab.v[i] = *f
-	p.inHeap.push(heapItem{key: f.Start, seq: p.seq, idx: i})
-	limit := p.maxSeen - p.window
-	for len(p.inHeap) > 0 && (p.inHeap[0].key < limit || len(p.inHeap) > p.maxBuf) {
-		p.releaseIn()
-	}
-}
-
-func (p *refPairer) releaseIn() {
-	it := p.inHeap.pop()
-	f := &p.inSlab.v[it.idx]
-	if f.Start < p.lastOut {
-		p.Late++
-	}
-	p.lastOut = f.Start
-	p.pair(f)
-	p.inSlab.release(it.idx) // pair copies what it keeps
-}
-
-// flush drains every stage; call at the end of the input.
-func (p *refPairer) flush() {
-	for len(p.inHeap) > 0 {
-		p.releaseIn()
-	}
-	p.expireUntil(1<<63 - 1)
-	p.releaseOut(1<<63 - 1)
-}
-
-func (p *refPairer) expireUntil(t int64) {
-	for len(p.expiry) > 0 && (p.expiry[0].key+p.tol < t || p.live > p.maxBuf) {
-		it := p.expiry.pop()
-		if p.pSlab.gen[it.idx] != it.gen {
-			continue // paired already
-		}
-		c := p.newOut()
-		pe := &p.pSlab.v[it.idx]
-		*c = Conn{Start: pe.f.Start, End: pe.f.End, A: pe.f}
-		p.unlink(it.idx)
-		p.OneWays++
-		p.commitOut()
-	}
-}
-
-// unlink removes pending entry i from its chain and frees it.
-func (p *refPairer) unlink(i int32) {
-	pe := &p.pSlab.v[i]
-	k := keyOf(&pe.f)
-	head := p.pend[k]
-	if head == i {
-		if pe.next < 0 {
-			delete(p.pend, k)
+		p.maxSeen, p.started = f.Start, true
+		h := new(big.Int).Sub(big.NewInt(f.Start), big.NewInt(p.window))
+		if h.IsInt64() {
+			p.horizon = h.Int64()
 		} else {
-			p.pend[k] = pe.next
+			p.horizon = math.MinInt64
 		}
-	} else {
-		for j := head; j >= 0; j = p.pSlab.v[j].next {
-			if p.pSlab.v[j].next == i {
-				p.pSlab.v[j].next = pe.next
-				break
+	}
+	p.expire(false)
+	p.pair(f)
+	p.advance()
+}
+
+func (p *refPairer) flush() {
+	p.expire(true)
+	p.release(0, true)
+}
+
+func (p *refPairer) remove(e *refPend) {
+	for i, x := range p.pend {
+		if x == e {
+			p.pend = append(p.pend[:i], p.pend[i+1:]...)
+			return
+		}
+	}
+	panic("not pending")
+}
+
+func (p *refPairer) expire(all bool) {
+	ageAll := all || len(p.pend) > p.maxBuf
+	for _, e := range p.pend {
+		if !e.aged && (ageAll || refAfter(p.horizon, e.horizon, p.tol)) {
+			e.aged, e.agedSeq = true, p.agedSeq
+			p.agedSeq++
+		}
+	}
+	for {
+		var first *refPend
+		for _, e := range p.pend {
+			if e.aged && (first == nil || e.f.End < first.f.End || e.f.End == first.f.End && e.agedSeq < first.agedSeq) {
+				first = e
 			}
 		}
+		if first == nil || !all && !refAfter(p.horizon, first.f.End, p.tol) && len(p.pend) <= p.maxBuf {
+			return
+		}
+		p.remove(first)
+		p.OneWays++
+		p.commit(Conn{Start: first.f.Start, End: first.f.End, A: first.f})
 	}
-	p.pSlab.release(i)
-	p.live--
 }
 
 func (p *refPairer) pair(f *Flow) {
-	if f.Start > p.clock {
-		p.clock = f.Start
-	}
-	// Expire by f's start, not the clock: a late flow (out of order by more than
-	// the window) does not expire everything pending before it.
-	p.expireUntil(f.Start)
-
 	if f.Flags&flowBiflow != 0 {
-		c := p.newOut()
-		*c = Conn{Start: f.Start, End: f.End, A: *f}
+		c := Conn{Start: f.Start, End: f.End, A: *f}
 		if dstIsServer, _ := serverSide(f); !dstIsServer {
 			reverse(&c.A)
 		}
 		p.Pairs++
-		p.commitOut()
-		p.advanceOut()
+		p.commit(c)
 		return
 	}
-	// A pending reverse flow is alive, so its end plus the tolerance is at least
-	// the clock: it overlaps f. Take the oldest.
-	if j, ok := p.pend[reverseKeyOf(f)]; ok {
-		c := p.newOut()
-		pe := &p.pSlab.v[j].f
-		c.Start, c.End, c.HasB = min(pe.Start, f.Start), max(pe.End, f.End), true
-		if clientFirst(pe, f) {
-			c.A, c.B = *pe, reverseOf(f)
-		} else {
-			c.A, c.B = *f, reverseOf(pe)
+	var best *refPend
+	for _, e := range p.pend {
+		g := &e.f
+		overlap := !refAfter(g.Start, f.End, p.tol) && !refAfter(f.Start, g.End, p.tol)
+		if keyOf(g) == reverseKeyOf(f) && overlap && (best == nil || g.Start < best.f.Start) {
+			best = e
 		}
-		p.unlink(j)
-		p.Pairs++
-		p.commitOut()
-		p.advanceOut()
+	}
+	if best == nil {
+		p.pend = append(p.pend, &refPend{f: *f, horizon: p.horizon})
 		return
 	}
-	i := p.pSlab.alloc()
-	p.pSlab.v[i] = pending{f: *f, next: -1}
-	k := keyOf(f)
-	if head, ok := p.pend[k]; ok {
-		j := head
-		for p.pSlab.v[j].next >= 0 {
-			j = p.pSlab.v[j].next
-		}
-		p.pSlab.v[j].next = i
+	p.remove(best)
+	g := &best.f
+	first, second := g, f
+	if f.Start < g.Start {
+		first, second = f, g
+	}
+	c := Conn{Start: min(g.Start, f.Start), End: max(g.End, f.End), HasB: true}
+	if clientFirst(first, second) {
+		c.A, c.B = *first, reverseOf(second)
 	} else {
-		p.pend[k] = i
+		c.A, c.B = *second, reverseOf(first)
 	}
-	p.live++
-	g := p.pSlab.gen[i]
-	p.pendSeq++ // among equal ends, in the order they went pending
-	p.expiry.push(heapItem{key: f.End, seq: p.pendSeq, idx: i, gen: g})
-	p.fifo = append(p.fifo, heapItem{key: f.Start, idx: i, gen: g})
-	p.advanceOut()
+	p.Pairs++
+	p.commit(c)
 }
 
-// advanceOut releases connections that nothing can precede any more.
-func (p *refPairer) advanceOut() {
-	// The oldest live pending flow bounds what may still come out of stage 2.
-	for p.fifoPos < len(p.fifo) {
-		it := p.fifo[p.fifoPos]
-		if p.pSlab.gen[it.idx] == it.gen {
-			break
-		}
-		p.fifoPos++
-	}
-	if p.fifoPos > 4096 && p.fifoPos > len(p.fifo)/2 {
-		n := copy(p.fifo, p.fifo[p.fifoPos:])
-		p.fifo = p.fifo[:n]
-		p.fifoPos = 0
-	}
-	w := p.clock
-	if p.fifoPos < len(p.fifo) && p.fifo[p.fifoPos].key < w {
-		w = p.fifo[p.fifoPos].key
-	}
-	p.releaseOut(w)
-}
-
-// newOut returns a slot for a connection; commitOut queues it (or drops it if
-// keep says so). One slot is pending at a time.
-func (p *refPairer) newOut() *Conn {
-	p.outPending = p.outSlab.alloc()
-	return &p.outSlab.v[p.outPending]
-}
-
-func (p *refPairer) commitOut() {
-	i := p.outPending
-	c := &p.outSlab.v[i]
-	if p.keep != nil && !p.keep(c) {
-		p.outSlab.release(i)
+func (p *refPairer) commit(c Conn) {
+	if p.keep != nil && !p.keep(&c) {
 		return
 	}
-	p.seq++
-	p.outHeap.push(heapItem{key: c.Start, seq: p.seq, idx: i})
+	p.out = append(p.out, refOut{c: c, seq: p.outSeq})
+	p.outSeq++
 }
 
-func (p *refPairer) releaseOut(w int64) {
-	for len(p.outHeap) > 0 && (p.outHeap[0].key < w || len(p.outHeap) > p.maxBuf) {
-		it := p.outHeap.pop()
-		c := &p.outSlab.v[it.idx]
-		if c.Start < p.lastEmitted {
+func (p *refPairer) advance() {
+	// Connections wait for the pending flows that are out of young or came
+	// late, and for the tolerance before the horizon.
+	w := int64(math.MinInt64)
+	if !refAfter(math.MinInt64, p.horizon, -p.tol) {
+		w = p.horizon - p.tol
+	}
+	for _, e := range p.pend {
+		if e.aged || e.f.Start < e.horizon {
+			w = min(w, e.f.Start)
+		}
+	}
+	p.release(w, false)
+}
+
+func (p *refPairer) release(w int64, all bool) {
+	for len(p.out) > 0 {
+		m := 0
+		for i, o := range p.out {
+			if o.c.Start < p.out[m].c.Start || o.c.Start == p.out[m].c.Start && o.seq < p.out[m].seq {
+				m = i
+			}
+		}
+		o := p.out[m]
+		if !all && o.c.Start >= w && len(p.out) <= p.maxBuf {
+			return
+		}
+		p.out = append(p.out[:m], p.out[m+1:]...)
+		if o.c.Start < p.lastEmitted {
 			p.Late++
 		}
-		p.lastEmitted = c.Start
-		p.emit(c) // emit must not keep c
-		p.outSlab.release(it.idx)
+		p.lastEmitted = o.c.Start
+		p.emit(&o.c)
 	}
 }
 

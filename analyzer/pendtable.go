@@ -14,35 +14,44 @@ type pendKey struct {
 	zones                  uint64
 }
 
-// pendTable maps 5-tuples to the chain of pending flows with that tuple (oldest
-// first). It is an open-addressing hash table with linear probing; removal
-// shifts the following entries back, so there are no tombstones. A slot holds
-// the key's hash and the chain, 16 bytes, so that probes stay in few cache
-// lines; the key itself is kept with the pending flows (keyOf), and compared
-// only when the hash is equal.
+// pendTable maps 5-tuples to the chain of pending flows with that tuple (in
+// the order they went pending). It is an open-addressing hash table with
+// linear probing; removal shifts the following entries back, so there are no
+// tombstones. A probe reads only tags, a byte per slot from the hash's top
+// bits, so that the probes of a missing key (the first flow of every
+// connection looks for its reverse in vain) stay in one cache line of a small
+// array; the slot's hash and chain head are read when the tag matches, and the
+// key itself, kept with the pending flows (keyOf), when the hash does.
 type pendTable struct {
-	slots []pendSlot // len is a power of two, at most half full
-	n     int
-	zones map[string]uint32    // IPv6 zone names to ids (from 1)
-	keyOf func(int32) *pendKey // the key of a chain's flows, by the head's index
+	tags   []uint8  // 0: a free slot; len is a power of two, at most half used
+	hashes []uint32 // the low half of each slot's hash (its home is hash & mask)
+	heads  []int32  // each slot's chain: its oldest pending flow
+	n      int
+	zones  map[string]uint32    // IPv6 zone names to ids (from 1)
+	keyOf  func(int32) *pendKey // the key of a chain's flows, by the head's index
 }
 
-type pendSlot struct {
-	hash       uint64
-	head, tail int32 // pending flows; head is the oldest; head < 0: a free slot
+// tagOf returns the tag of hash h: never 0.
+func tagOf(h uint64) uint8 {
+	if t := uint8(h >> 56); t != 0 {
+		return t
+	}
+	return 1
 }
 
 // addrWords returns a as two words and its kind (0 invalid, 1 IPv4, 2 IPv6).
+// IPv4 goes through As4, whose result stays in a register: As16 makes the
+// bytes on the stack and reads them back wider than written, which stalls.
 func addrWords(a netip.Addr) (hi, lo uint64, kind uint64) {
-	b := a.As16()
-	hi, lo = binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])
-	switch {
-	case a.Is4():
-		kind = 1
-	case a.Is6():
-		kind = 2
+	if a.Is4() {
+		b := a.As4()
+		return 0, uint64(b[0])<<24 | uint64(b[1])<<16 | uint64(b[2])<<8 | uint64(b[3]), 1
 	}
-	return hi, lo, kind
+	if !a.Is6() {
+		return 0, 0, 0
+	}
+	b := a.As16()
+	return binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:]), 2
 }
 
 func (t *pendTable) zoneID(a netip.Addr) uint64 {
@@ -61,25 +70,33 @@ func (t *pendTable) zoneID(a netip.Addr) uint64 {
 	return uint64(id)
 }
 
-// keys returns the key of f's 5-tuple and of the reversed tuple. Protocols
-// without ports (ICMP: the type and code differ between request and reply) are
-// keyed by addresses and protocol only.
-func (t *pendTable) keys(f *Flow) (k, rev pendKey) {
+// keys sets k to the key of f's 5-tuple and rev to that of the reversed
+// tuple. Protocols without ports (ICMP: the type and code differ between
+// request and reply) are keyed by addresses and protocol only. (The keys are
+// written in place, word by word: returned by value, they were copied at once
+// in wider moves than they were written with, which stalls.)
+func (t *pendTable) keys(f *Flow, k, rev *pendKey) {
 	sport, dport := f.SrcPort, f.DstPort
 	if !hasPorts(f.Proto) {
 		sport, dport = 0, 0
 	}
-	var sk, dk uint64
-	k.src0, k.src1, sk = addrWords(f.Src)
-	k.dst0, k.dst1, dk = addrWords(f.Dst)
-	k.meta = uint64(sport) | uint64(dport)<<16 | uint64(f.Proto)<<32 | sk<<40 | dk<<42
-	rev = pendKey{src0: k.dst0, src1: k.dst1, dst0: k.src0, dst1: k.src1,
-		meta: uint64(dport) | uint64(sport)<<16 | uint64(f.Proto)<<32 | dk<<40 | sk<<42}
+	s0, s1, sk := addrWords(f.Src)
+	d0, d1, dk := addrWords(f.Dst)
+	var zones, rzones uint64
 	if sk == 2 || dk == 2 {
 		sz, dz := t.zoneID(f.Src), t.zoneID(f.Dst)
-		k.zones, rev.zones = sz|dz<<32, dz|sz<<32
+		zones, rzones = sz|dz<<32, dz|sz<<32
 	}
-	return k, rev
+	k.src0, k.src1, k.dst0, k.dst1, k.zones = s0, s1, d0, d1, zones
+	k.meta = uint64(sport) | uint64(dport)<<16 | uint64(f.Proto)<<32 | sk<<40 | dk<<42
+	rev.src0, rev.src1, rev.dst0, rev.dst1, rev.zones = d0, d1, s0, s1, rzones
+	rev.meta = uint64(dport) | uint64(sport)<<16 | uint64(f.Proto)<<32 | dk<<40 | sk<<42
+}
+
+// eq reports whether k and o are equal, comparing word by word.
+func (k *pendKey) eq(o *pendKey) bool {
+	return k.src0 == o.src0 && k.src1 == o.src1 && k.dst0 == o.dst0 && k.dst1 == o.dst1 &&
+		k.meta == o.meta && k.zones == o.zones
 }
 
 func (k *pendKey) hash() uint64 {
@@ -93,17 +110,19 @@ func (k *pendKey) hash() uint64 {
 
 // find returns the slot of key k (with hash h), or -1.
 func (t *pendTable) find(k *pendKey, h uint64) int {
-	if len(t.slots) == 0 {
+	if len(t.tags) == 0 {
 		return -1
 	}
-	mask := len(t.slots) - 1
+	mask := len(t.tags) - 1
+	tag := tagOf(h)
 	for i := int(h) & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.head < 0 {
+		switch t.tags[i] {
+		case 0:
 			return -1
-		}
-		if s.hash == h && *t.keyOf(s.head) == *k {
-			return i
+		case tag:
+			if t.hashes[i] == uint32(h) && t.keyOf(t.heads[i]).eq(k) {
+				return i
+			}
 		}
 	}
 }
@@ -111,55 +130,53 @@ func (t *pendTable) find(k *pendKey, h uint64) int {
 // insert adds a chain of the one pending flow idx, whose key (not in the
 // table) has hash h, and returns its slot.
 func (t *pendTable) insert(h uint64, idx int32) int {
-	if 2*(t.n+1) > len(t.slots) {
+	if 2*(t.n+1) > len(t.tags) {
 		t.grow()
 	}
-	mask := len(t.slots) - 1
+	mask := len(t.tags) - 1
 	i := int(h) & mask
-	for t.slots[i].head >= 0 {
+	for t.tags[i] != 0 {
 		i = (i + 1) & mask
 	}
-	t.slots[i] = pendSlot{hash: h, head: idx, tail: idx}
+	t.tags[i], t.hashes[i], t.heads[i] = tagOf(h), uint32(h), idx
 	t.n++
 	return i
 }
 
 func (t *pendTable) grow() {
-	old := t.slots
-	t.slots = make([]pendSlot, max(2*len(old), 1024))
-	for i := range t.slots {
-		t.slots[i].head = -1
-	}
-	mask := len(t.slots) - 1
-	for _, s := range old {
-		if s.head < 0 {
+	tags, hashes, heads := t.tags, t.hashes, t.heads
+	n := max(2*len(tags), 1024)
+	t.tags, t.hashes, t.heads = make([]uint8, n), make([]uint32, n), make([]int32, n)
+	mask := n - 1
+	for j, tag := range tags {
+		if tag == 0 {
 			continue
 		}
-		i := int(s.hash) & mask
-		for t.slots[i].head >= 0 {
+		i := int(hashes[j]) & mask
+		for t.tags[i] != 0 {
 			i = (i + 1) & mask
 		}
-		t.slots[i] = s
+		t.tags[i], t.hashes[i], t.heads[i] = tag, hashes[j], heads[j]
 	}
 }
 
 // remove empties slot i, moving back the entries after it that would no longer
 // be found.
 func (t *pendTable) remove(i int) {
-	mask := len(t.slots) - 1
+	mask := len(t.tags) - 1
 	t.n--
 	for {
-		t.slots[i].head = -1
+		t.tags[i] = 0
 		j := i
 		for {
 			j = (j + 1) & mask
-			if t.slots[j].head < 0 {
+			if t.tags[j] == 0 {
 				return
 			}
 			// The entry at j may move to i unless its home lies cyclically in (i, j].
-			home := int(t.slots[j].hash) & mask
+			home := int(t.hashes[j]) & mask
 			if i <= j && (home <= i || home > j) || i > j && home <= i && home > j {
-				t.slots[i] = t.slots[j]
+				t.tags[i], t.hashes[i], t.heads[i] = t.tags[j], t.hashes[j], t.heads[j]
 				i = j
 				break
 			}

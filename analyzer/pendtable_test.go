@@ -26,7 +26,7 @@ func TestPendTable(t *testing.T) {
 		}
 		i := tab.find(&k, h)
 		v, in := ref[k]
-		if (i >= 0) != in || in && tab.slots[i].head != v {
+		if (i >= 0) != in || in && tab.heads[i] != v {
 			t.Fatalf("op %d: find(%v) = %d, want present %v (%d)", op, k, i, in, v)
 		}
 		switch {
@@ -61,13 +61,14 @@ func TestPendKey(t *testing.T) {
 		for _, b := range addrs {
 			for _, proto := range []uint8{6, 1} {
 				f := Flow{Src: a, Dst: b, SrcPort: 1, DstPort: 2, Proto: proto}
-				k, rev := tab.keys(&f)
+				var k, rev, rk, unused pendKey
+				tab.keys(&f, &k, &rev)
 				desc := a.String() + " " + b.String() + " " + ProtoName(proto)
 				if d, ok := seen[k]; ok {
 					t.Errorf("%s and %s have the same key", d, desc)
 				}
 				seen[k] = desc
-				if rk, _ := tab.keys(&Flow{Src: b, Dst: a, SrcPort: 2, DstPort: 1, Proto: proto}); rk != rev {
+				if tab.keys(&Flow{Src: b, Dst: a, SrcPort: 2, DstPort: 1, Proto: proto}, &rk, &unused); rk != rev || !rk.eq(&rev) {
 					t.Errorf("%s: reversed key differs from the reverse flow's key", desc)
 				}
 			}
