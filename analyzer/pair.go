@@ -117,11 +117,13 @@ type pending struct {
 	f    Flow
 	key  pendKey // f's 5-tuple
 	next int32   // next flow with the same tuple (in input order), -1 ends
+	tail int32   // of the chain's head: the chain's last flow
 }
 
 // pairerLimits bound memory; see the package doc in USAGE.md.
 const (
 	defaultMaxBuffered = 1 << 20
+	maxChainScan       = 64 // pending flows of one 5-tuple looked at for a match
 )
 
 type pairer struct {
@@ -264,11 +266,17 @@ func (p *pairer) unlinkAt(si int, i int32) {
 		*head = pe.next
 		if pe.next < 0 {
 			p.pend.remove(si)
+		} else {
+			p.pSlab.v[pe.next].tail = pe.tail
 		}
 	} else {
-		for j := p.pend.heads[si]; j >= 0; j = p.pSlab.v[j].next {
+		h := *head
+		for j := h; j >= 0; j = p.pSlab.v[j].next {
 			if p.pSlab.v[j].next == i {
 				p.pSlab.v[j].next = pe.next
+				if p.pSlab.v[h].tail == i {
+					p.pSlab.v[h].tail = j
+				}
 				break
 			}
 		}
@@ -290,7 +298,8 @@ func (p *pairer) pair(f *Flow) {
 		return
 	}
 	// Of the pending reverse flows that overlap f, take the one that started
-	// first (of equal starts, the first in the input). Every pending flow ends
+	// first (of equal starts, the first in the input); of a long chain (the
+	// same 5-tuple over and over), only the first maxChainScan are looked at. Every pending flow ends
 	// at or after the horizon minus the tolerance, so a flow that is not late
 	// (it starts at or after the horizon) cannot miss one that expired.
 	var k, rk pendKey
@@ -298,7 +307,9 @@ func (p *pairer) pair(f *Flow) {
 	if si := p.pend.find(&rk, rk.hash()); si >= 0 {
 		best := int32(-1)
 		var bestStart int64
-		for j := p.pend.heads[si]; j >= 0; j = p.pSlab.v[j].next {
+		n := 0
+		for j := p.pend.heads[si]; j >= 0 && n < maxChainScan; j = p.pSlab.v[j].next {
+			n++
 			g := &p.pSlab.v[j].f
 			if !after(g.Start, f.End, p.tol) && !after(f.Start, g.End, p.tol) && (best < 0 || g.Start < bestStart) {
 				best, bestStart = j, g.Start
@@ -326,17 +337,14 @@ func (p *pairer) pair(f *Flow) {
 		}
 	}
 	i := p.pSlab.alloc()
-	p.pSlab.v[i] = pending{f: *f, key: k, next: -1}
+	p.pSlab.v[i] = pending{f: *f, key: k, next: -1, tail: i}
 	h := k.hash()
 	if si := p.pend.find(&k, h); si < 0 {
 		p.pend.insert(h, i)
 	} else {
-		// Chains are short: the same 5-tuple pending again.
-		j := p.pend.heads[si]
-		for p.pSlab.v[j].next >= 0 {
-			j = p.pSlab.v[j].next
-		}
-		p.pSlab.v[j].next = i
+		head := &p.pSlab.v[p.pend.heads[si]]
+		p.pSlab.v[head.tail].next = i
+		head.tail = i
 	}
 	p.live++
 	ref := pendRef{idx: i, gen: p.pSlab.gen[i]}

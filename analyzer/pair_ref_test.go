@@ -121,11 +121,17 @@ func (p *refPairer) pair(f *Flow) {
 		p.commit(c)
 		return
 	}
+	// Among the first maxChainScan pending flows with the reversed tuple.
 	var best *refPend
+	n := 0
 	for _, e := range p.pend {
 		g := &e.f
+		if keyOf(g) != reverseKeyOf(f) || n == maxChainScan {
+			continue
+		}
+		n++
 		overlap := !refAfter(g.Start, f.End, p.tol) && !refAfter(f.Start, g.End, p.tol)
-		if keyOf(g) == reverseKeyOf(f) && overlap && (best == nil || g.Start < best.f.Start) {
+		if overlap && (best == nil || g.Start < best.f.Start) {
 			best = e
 		}
 	}
@@ -235,6 +241,12 @@ func TestPairerMatchesReference(t *testing.T) {
 		var keep func(c *Conn) bool
 		if r.IntN(2) == 0 {
 			keep = func(c *Conn) bool { return c.Packets()%3 != 0 }
+		}
+		hosts, ports, protos := hosts, ports, protos
+		if seed%4 == 3 {
+			// One 5-tuple and its reverse: long chains of pending flows,
+			// longer than maxChainScan, paired from their middle.
+			hosts, ports, protos = hosts[:2], ports[:1], protos[:1]
 		}
 		var fs []Flow
 		clock := int64(1_700_000_000) * s
