@@ -21,6 +21,7 @@ var (
 	// The names of TCP and UDP ports as indexes into serviceList (0: none), so that
 	// the common lookups are an array access rather than a map lookup.
 	tcpService, udpService *[1 << 16]uint16
+	namedPort              [1 << 10]uint64 // bit per port: named for TCP or UDP
 	serviceList            []string
 	serviceUpper           []string // serviceList in upper case, for the table
 )
@@ -77,6 +78,7 @@ func loadServices() {
 			serviceUpper = append(serviceUpper, strings.ToUpper(name))
 		}
 		tab[k>>8] = i
+		namedPort[k>>14] |= 1 << (k >> 8 & 63)
 	}
 }
 
@@ -84,6 +86,13 @@ func loadServices() {
 // TCP and UDP, and -1 for other protocols (ask ServiceName).
 func serviceIndex(port uint16, proto uint8) int {
 	servicesOnce.Do(loadServices)
+	if proto == 6 || proto == 17 {
+		// Most ports have no name: the bitmap answers from cache where the
+		// tables (128 KiB each) would miss.
+		if namedPort[port>>6]&(1<<(port&63)) == 0 {
+			return 0
+		}
+	}
 	switch proto {
 	case 6:
 		if i := tcpService[port]; i != 0 {
