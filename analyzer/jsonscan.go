@@ -574,10 +574,11 @@ func (s *lineScanner) scanGeneral(line []byte, f *Flow, v *scanVals) error {
 // digitRun returns the number of leading ASCII digits in the 8 bytes of x
 // (little endian, first byte lowest), 0 to 8.
 func digitRun(x uint64) int {
-	y := (x&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030) | ((x+0x0606060606060606)&0xF0F0F0F0F0F0F0F0 ^ 0x3030303030303030)
-	// A byte of y is non-zero where x is not a digit. The addition may carry
-	// out of a non-digit byte into the next, which does not move the first.
-	m := ((y & 0x7F7F7F7F7F7F7F7F) + 0x7F7F7F7F7F7F7F7F | y) & 0x8080808080808080
+	// The top bit of a byte of m is set where x is below '0' (the subtraction
+	// borrows), above '9' (the addition reaches 0x80), or not ASCII. A borrow
+	// or carry moves only into later bytes, so it never hides the first
+	// non-digit nor flags a byte before it.
+	m := ((x - 0x3030303030303030) | (x + 0x4646464646464646) | x) & 0x8080808080808080
 	return bits.TrailingZeros64(m) >> 3
 }
 

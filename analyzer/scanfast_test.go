@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,4 +124,37 @@ func TestScanFastTakes(t *testing.T) {
 	}
 	check(bytes.Replace(benchLine, []byte(`"198.51.100.77"`), []byte(`"2001:db8::77"`), 1))
 	check(bytes.Replace(benchLine, []byte(`"bytes":123456`), []byte(`"bytes":0`), 1))
+}
+
+// TestDigitRun compares digitRun with a byte loop: every byte value at every
+// position after a run of digits, and random words.
+func TestDigitRun(t *testing.T) {
+	want := func(x uint64) int {
+		for i := 0; i < 8; i++ {
+			if c := byte(x >> (8 * i)); c < '0' || c > '9' {
+				return i
+			}
+		}
+		return 8
+	}
+	check := func(x uint64) {
+		if got, w := digitRun(x), want(x); got != w {
+			t.Fatalf("digitRun(%#016x) = %d, want %d", x, got, w)
+		}
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for pos := 0; pos < 8; pos++ {
+		for c := 0; c < 256; c++ {
+			for range 64 {
+				x := r.Uint64()
+				for i := 0; i < pos; i++ { // digits before pos
+					x = x&^(0xff<<(8*i)) | uint64('0'+r.IntN(10))<<(8*i)
+				}
+				check(x&^(0xff<<(8*pos)) | uint64(c)<<(8*pos))
+			}
+		}
+	}
+	for range 1 << 20 {
+		check(r.Uint64())
+	}
 }
