@@ -182,8 +182,11 @@ func (p *pairer) add(f *Flow) {
 		if p.horizon > f.Start { // overflow
 			p.horizon = -1 << 63
 		}
+		p.expire(false)
+	} else if p.live > p.maxBuf {
+		// Otherwise nothing can expire before the horizon moves.
+		p.expire(false)
 	}
-	p.expire(false)
 	p.pair(f)
 	p.advanceOut()
 }
