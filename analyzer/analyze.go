@@ -233,6 +233,9 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 			<-a.printed
 			a.outErr = a.printErr
 		}
+		if err := a.out.flush(); err != nil && a.outErr == nil {
+			a.outErr = err
+		}
 	} else {
 		first := true
 		for _, t := range a.stats {

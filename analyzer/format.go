@@ -1,7 +1,9 @@
 package analyzer
 
 import (
+	"encoding/binary"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -109,19 +111,29 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 		return a.AppendTo(b)
 	}
 	v := a.As4()
-	var buf [15]byte
-	n := 0
+	// Written in place, each octet's digits as one 4-byte word (the fourth
+	// byte is overwritten or cut off): bytes gathered elsewhere and then
+	// copied would be read back wider than written, which stalls.
+	n := len(b)
+	b = slices.Grow(b, 16)[:n+16]
 	for k, o := range v {
 		if k > 0 {
-			buf[n] = '.'
+			b[n] = '.'
 			n++
 		}
-		d := &octetText[o]
-		buf[n], buf[n+1], buf[n+2] = d[0], d[1], d[2]
-		n += int(d[3])
+		binary.LittleEndian.PutUint32(b[n:], octetWord[o])
+		n += int(octetText[o][3])
 	}
-	return append(b, buf[:n]...)
+	return b[:n]
 }
+
+// octetWord is octetText as little-endian words.
+var octetWord = func() (t [256]uint32) {
+	for i := range t {
+		t[i] = binary.LittleEndian.Uint32(octetText[i][:])
+	}
+	return t
+}()
 
 // octetText holds each byte value's decimal digits (up to 3) and their count.
 var octetText = func() (t [256][4]byte) {

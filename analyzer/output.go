@@ -39,8 +39,13 @@ func (cw *connWriter) appendHost(b []byte, a netip.Addr) []byte {
 
 var jsonCounterKeys = [...]string{`,"bytes":`, `,"packets":`, `,"fwd_bytes":`, `,"fwd_packets":`, `,"rev_bytes":`, `,"rev_packets":`}
 
+// connFlushAt is how much output connWriter gathers before writing it on.
+const connFlushAt = 32 << 10
+
+// write formats c. Rows gather in cw.buf and go to cw.w in large pieces (flush
+// writes the rest), rather than being copied into cw.w's buffer one by one.
 func (cw *connWriter) write(c *Conn) error {
-	b := cw.buf[:0]
+	b := cw.buf
 	counters := [...]uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()}
 	switch cw.format {
 	case "csv":
@@ -163,7 +168,19 @@ func (cw *connWriter) write(c *Conn) error {
 		b = append(b, '\n')
 	}
 	cw.buf = b
-	_, err := cw.w.Write(b)
+	if len(b) >= connFlushAt {
+		return cw.flush()
+	}
+	return nil
+}
+
+// flush writes the gathered rows on to cw.w (which the caller flushes).
+func (cw *connWriter) flush() error {
+	if len(cw.buf) == 0 {
+		return nil
+	}
+	_, err := cw.w.Write(cw.buf)
+	cw.buf = cw.buf[:0]
 	return err
 }
 
