@@ -35,6 +35,8 @@ type calQueue[T any] struct {
 	spareVals [][]T
 	spareEnts [][]calEnt
 
+	lastBk *calBucket[T] // the bucket add added to last (for cancel)
+
 	sortBuf, radixBuf []uint64 // sortBucket's scratch
 	touched           byte     // what touch read, so that the reads stay
 }
@@ -98,6 +100,30 @@ func (q *calQueue[T]) alloc(k int64) *T {
 	return q.add(q.bucket(b), k)
 }
 
+// allocRing is alloc for a key that goes into the ring, and ok false (nothing
+// added) for one that would go beyond it. Until the next call of a method,
+// cancel takes the value out again.
+func (q *calQueue[T]) allocRing(k int64) (v *T, ok bool) {
+	if q.Len() > 0 && !q.inRing(max(k>>q.shift, q.head)) {
+		return nil, false
+	}
+	return q.alloc(k), true
+}
+
+// cancel removes the value that allocRing just added.
+func (q *calQueue[T]) cancel() {
+	bk := q.lastBk
+	pos := int32(len(bk.vals) - 1)
+	bk.vals = bk.vals[:pos]
+	for i := len(bk.ents) - 1; i >= bk.next; i-- {
+		if bk.ents[i].pos == pos {
+			bk.ents = slices.Delete(bk.ents, i, i+1)
+			break
+		}
+	}
+	q.ringN--
+}
+
 // add appends a zero value with key k to bucket bk and returns it.
 func (q *calQueue[T]) add(bk *calBucket[T], k int64) *T {
 	if bk.vals == nil {
@@ -126,6 +152,7 @@ func (q *calQueue[T]) add(bk *calBucket[T], k int64) *T {
 		bk.ents = append(bk.ents, e)
 	}
 	q.ringN++
+	q.lastBk = bk
 	return &bk.vals[pos]
 }
 

@@ -7,7 +7,8 @@ import (
 
 // TestCalQueue checks calQueue against itemHeap (key, then arrival order) on
 // random pushes and pops: keys in and out of order, beyond the ring, far in the
-// past, equal keys and extreme values.
+// past, equal keys and extreme values; some values filled in place
+// (allocRing), and some of those taken out again (cancel).
 func TestCalQueue(t *testing.T) {
 	for seed := uint64(0); seed < 40; seed++ {
 		r := rand.New(rand.NewPCG(seed, 1))
@@ -46,6 +47,21 @@ func TestCalQueue(t *testing.T) {
 				clock += r.Int64N(step)
 				seq++
 				v := int(seq)
+				if r.IntN(3) == 0 {
+					// Filled in place, and taken out again half the time.
+					if p, ok := q.allocRing(k); ok {
+						*p = v
+						if r.IntN(2) == 0 {
+							q.cancel()
+						} else {
+							ref.push(heapItem{key: k, seq: seq, idx: int32(seq)})
+						}
+						if q.Len() != len(ref) {
+							t.Fatalf("seed %d op %d: Len %d, want %d", seed, op, q.Len(), len(ref))
+						}
+						continue
+					}
+				}
 				q.push(k, &v)
 				ref.push(heapItem{key: k, seq: seq, idx: int32(seq)})
 				if q.Len() != len(ref) {

@@ -150,7 +150,8 @@ type pairer struct {
 	starts   *calQueue[pendRef] // pending flows by start, once aged or if late (lazily deleted)
 
 	// stage 2
-	newConn     Conn // the connection being made (newOut, commitOut)
+	newConn     Conn  // the connection being made when not in place (newOut, commitOut)
+	newAt       *Conn // the connection being made
 	out         *calQueue[Conn]
 	lastEmitted int64
 
@@ -384,17 +385,29 @@ func (p *pairer) advanceOut() {
 
 // newOut returns a zero connection to fill in, with the given start;
 // commitOut queues it (or drops it if keep says so). One connection is made at
-// a time. Without keep, it is made in place in the output queue.
+// a time, in place in the output queue where it can be taken out again
+// (copying it in after it was written would stall).
 func (p *pairer) newOut(start int64) *Conn {
 	if p.keep == nil {
 		return p.out.alloc(start)
 	}
+	if c, ok := p.out.allocRing(start); ok {
+		p.newAt = c
+		return c
+	}
 	p.newConn = Conn{}
-	return &p.newConn
+	p.newAt = &p.newConn
+	return p.newAt
 }
 
 func (p *pairer) commitOut() {
-	if c := &p.newConn; p.keep != nil && p.keep(c) {
+	switch c := p.newAt; {
+	case p.keep == nil:
+	case c != &p.newConn:
+		if !p.keep(c) {
+			p.out.cancel()
+		}
+	case p.keep(c):
 		p.out.push(c.Start, c)
 	}
 }
