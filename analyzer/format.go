@@ -16,7 +16,7 @@ func HumanSize(n uint64) string { return string(appendHumanSize(nil, n)) }
 // appendHumanSize appends HumanSize(n) to b.
 func appendHumanSize(b []byte, n uint64) []byte {
 	if n < 1024 {
-		b = strconv.AppendUint(b, n, 10)
+		b = appendUint(b, n)
 		return append(b, 'B')
 	}
 	if n < 1<<53 {
@@ -33,7 +33,7 @@ func appendHumanSize(b []byte, n uint64) []byte {
 		if half := uint64(1) << (shift - 1); r > half || r == half && q&1 == 1 {
 			q++
 		}
-		b = strconv.AppendUint(b, q/100, 10)
+		b = appendUint(b, q/100)
 		b = append(b, '.', byte('0'+q/10%10), byte('0'+q%10))
 		return append(b, unit)
 	}
@@ -58,8 +58,12 @@ func appendHumanDuration(b []byte, ns int64) []byte {
 	s := ns / int64(time.Second)
 	switch {
 	case s < 60:
-		b = strconv.AppendInt(b, s, 10)
-		return append(b, " sec"...)
+		if s >= 0 {
+			b = appendUint(b, uint64(s))
+		} else {
+			b = strconv.AppendInt(b, s, 10)
+		}
+		return append(b, ' ', 's', 'e', 'c')
 	case s > 3600:
 		b = strconv.AppendInt(b, s/3600, 10)
 		b = append(b, ':')
@@ -77,28 +81,56 @@ func appendHumanDuration(b []byte, ns int64) []byte {
 // append2 appends v >= 0 with at least two digits, as %02d.
 func append2(b []byte, v int64) []byte {
 	if v < 10 {
-		b = append(b, '0')
+		return append(b, '0', byte('0'+v))
 	}
-	return strconv.AppendInt(b, v, 10)
+	return appendUint(b, uint64(v))
 }
 
+// appendUint is strconv.AppendUint(b, v, 10), faster for v < 1000: the digits
+// are stored as one word from a table.
+func appendUint(b []byte, v uint64) []byte {
+	if v >= 1000 {
+		return strconv.AppendUint(b, v, 10)
+	}
+	n := len(b)
+	b = slices.Grow(b, 4)[:n+4]
+	binary.LittleEndian.PutUint32(b[n:], smallWord[v])
+	return b[:n+int(smallWord[v]>>24)]
+}
+
+// smallWord holds the decimal digits of each v < 1000 (little endian) with
+// their count in the top byte.
+var smallWord = func() (t [1000]uint32) {
+	for v := range t {
+		s := strconv.Itoa(v)
+		var w [4]byte
+		copy(w[:], s)
+		w[3] = byte(len(s))
+		t[v] = binary.LittleEndian.Uint32(w[:])
+	}
+	return t
+}()
+
 // padFrom pads what was appended to b since start to width n: with spaces on the
-// left (right-aligned) when left is true, else on the right.
+// left (right-aligned) when left is true, else on the right. It moves and
+// writes the few bytes one at a time: the text was just written byte by byte,
+// and copying it in wider moves (memmove) would stall on reading it back.
 func padFrom(b []byte, start, n int, left bool) []byte {
 	l := len(b) - start
 	if l >= n {
 		return b
 	}
-	if n-l > len(spaces) {
-		for len(b)-start < n-len(spaces) {
-			b = append(b, ' ')
-		}
-		l = len(b) - start
-	}
-	b = append(b, spaces[:n-l]...)
+	k := n - l
+	b = slices.Grow(b, k)[:start+n]
+	pad := start + l // where the spaces go
 	if left {
-		copy(b[start+n-l:], b[start:start+l])
-		copy(b[start:start+n-l], spaces)
+		for j := l - 1; j >= 0; j-- {
+			b[start+k+j] = b[start+j]
+		}
+		pad = start
+	}
+	for j := pad; j < pad+k; j++ {
+		b[j] = ' '
 	}
 	return b
 }

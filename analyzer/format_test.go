@@ -3,6 +3,7 @@ package analyzer
 import (
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,41 @@ func TestAppendService(t *testing.T) {
 				}
 				if got := string(appendService(nil, &f, true)); got != strings.ToUpper(want) {
 					t.Fatalf("appendService(%+v, upper) = %q, want %q", f, got, strings.ToUpper(want))
+				}
+				if got, want := string(appendServiceCell([]byte("|"), &f, 14)), fmt.Sprintf("|%-14s", strings.ToUpper(want)); got != want {
+					t.Fatalf("appendServiceCell(%+v) = %q, want %q", f, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestAppendUintPad checks appendUint against strconv and padFrom against
+// fmt's %*s and %-*s, with text before the field and capacity to spare or not.
+func TestAppendUintPad(t *testing.T) {
+	for v := uint64(0); v < 3000; v++ {
+		if got, want := string(appendUint([]byte("x"), v)), "x"+strconv.FormatUint(v, 10); got != want {
+			t.Fatalf("appendUint(%d) = %q, want %q", v, got, want)
+		}
+	}
+	for _, v := range []uint64{1<<64 - 1, 1e6, 999999} {
+		if got, want := string(appendUint(nil, v)), strconv.FormatUint(v, 10); got != want {
+			t.Fatalf("appendUint(%d) = %q, want %q", v, got, want)
+		}
+	}
+	for _, text := range []string{"", "a", "abc", "4.25K", "15:27 min", "a long text of 25 bytes.."} {
+		for n := 0; n < 40; n++ {
+			for _, left := range []bool{false, true} {
+				for _, extra := range []int{0, 64} {
+					b := append(make([]byte, 0, 3+len(text)+extra), "ab|"...)
+					b = padFrom(append(b, text...), 3, n, left)
+					want := "ab|" + fmt.Sprintf("%-*s", n, text)
+					if left {
+						want = "ab|" + fmt.Sprintf("%*s", n, text)
+					}
+					if string(b) != want {
+						t.Fatalf("padFrom(%q, %d, %v) = %q, want %q", text, n, left, b, want)
+					}
 				}
 			}
 		}

@@ -2,6 +2,8 @@ package analyzer
 
 import (
 	_ "embed"
+	"encoding/binary"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +25,8 @@ var (
 	tcpService, udpService *[1 << 16]uint16
 	namedPort              [1 << 10]uint64 // bit per port: named for TCP or UDP
 	serviceList            []string
-	serviceUpper           []string // serviceList in upper case, for the table
+	serviceUpper           []string    // serviceList in upper case, for the table
+	serviceCell            [][2]uint64 // serviceUpper padded with spaces to 16 bytes, as words
 )
 
 func serviceKey(port uint16, proto uint8) uint32 { return uint32(port)<<8 | uint32(proto) }
@@ -79,6 +82,14 @@ func loadServices() {
 		}
 		tab[k>>8] = i
 		namedPort[k>>14] |= 1 << (k >> 8 & 63)
+	}
+	serviceCell = make([][2]uint64, len(serviceUpper))
+	for i, name := range serviceUpper {
+		if len(name) <= 16 {
+			var w [16]byte
+			copy(w[copy(w[:], name):], "                ")
+			serviceCell[i] = [2]uint64{binary.LittleEndian.Uint64(w[:8]), binary.LittleEndian.Uint64(w[8:])}
+		}
 	}
 }
 
@@ -241,6 +252,29 @@ func appendService(b []byte, f *Flow, upper bool) []byte {
 		return strconv.AppendUint(b, uint64(port), 10)
 	}
 	return appendProtoName(b, f.Proto, upper)
+}
+
+// appendServiceCell appends appendService(b, f, true) padded with spaces to
+// width n (at most 16) for the table: a name from the table is written as
+// two words, already padded, rather than copied and then padded.
+func appendServiceCell(b []byte, f *Flow, n int) []byte {
+	if hasPorts(f.Proto) {
+		dst, _ := serverSide(f)
+		port := f.SrcPort
+		if dst {
+			port = f.DstPort
+		}
+		if i := serviceIndex(port, f.Proto); i > 0 && len(serviceUpper[i]) <= n {
+			w := &serviceCell[i]
+			l := len(b)
+			b = slices.Grow(b, 16)[:l+16]
+			binary.LittleEndian.PutUint64(b[l:], w[0])
+			binary.LittleEndian.PutUint64(b[l+8:], w[1])
+			return b[:l+n]
+		}
+	}
+	start := len(b)
+	return padFrom(appendService(b, f, true), start, n, false)
 }
 
 // appendProtoName appends ProtoName(p) in lower case, or in upper case when
