@@ -200,6 +200,9 @@ func newMemoKey(quoted []byte, act uint8) (memoKey, bool) {
 	return k, true
 }
 
+// memoAt returns the memo entry at byte offset off from base.
+func memoAt(base unsafe.Pointer, off uintptr) *memoKey { return (*memoKey)(unsafe.Add(base, off)) }
+
 // atp reports whether the memoKeyMax bytes at p+i start with the key.
 func (k *memoKey) atp(p unsafe.Pointer, i int) bool {
 	return (le64(p, i)^k.w[0])&k.m[0]|(le64(p, i+8)^k.w[1])&k.m[1]|
@@ -334,16 +337,22 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 	}
 	full := line[:cap(line)]
 	p := unsafe.Pointer(unsafe.SliceData(full))
-	memo := s.memo
-	i, cur := 0, 0 // remembered keys start with the byte before them: '{' or ','
+	// The memo is walked by byte offset (off, up to memoEnd), without index
+	// arithmetic or bounds checks; a pointer is made only for an offset
+	// inside it.
+	const keySize = unsafe.Sizeof(memoKey{})
+	base := unsafe.Pointer(unsafe.SliceData(s.memo))
+	memoEnd := uintptr(len(s.memo)) * keySize
+	off := uintptr(0)
+	i := 0 // remembered keys start with the byte before them: '{' or ','
 	for {
 		// From here, the words at i up to i+memoKeyMax+8 may be read.
 		if i+memoKeyMax+8 > len(full) {
 			return 0, false
 		}
 		var k *memoKey
-		if cur < len(memo) {
-			k = &memo[cur] // memo[cur].atp(p, i), inlined by hand
+		if off < memoEnd {
+			k = memoAt(base, off) // k.atp(p, i), inlined by hand
 			if (le64(p, i)^k.w[0])&k.m[0]|(le64(p, i+8)^k.w[1])&k.m[1]|
 				(le64(p, i+16)^k.w[2])&k.m[2]|(le64(p, i+24)^k.w[3])&k.m[3] != 0 {
 				k = nil
@@ -351,17 +360,17 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 		}
 		switch {
 		case k != nil:
-		case cur+1 < len(memo) && memo[cur+1].atp(p, i):
-			cur++
-			k = &memo[cur]
-		case cur+2 < len(memo) && memo[cur+2].atp(p, i):
-			cur += 2
-			k = &memo[cur]
+		case off+keySize < memoEnd && memoAt(base, off+keySize).atp(p, i):
+			off += keySize
+			k = memoAt(base, off)
+		case off+2*keySize < memoEnd && memoAt(base, off+2*keySize).atp(p, i):
+			off += 2 * keySize
+			k = memoAt(base, off)
 		default:
 			// No key: the end of the line, or something the fast path does not take.
 			return i + 1, i < n && line[i] == '}'
 		}
-		cur++
+		off += keySize
 		i += k.n // at most memoKeyMax
 		act := k.act
 		if i >= n { // the key matched past the line
