@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -20,19 +21,7 @@ func appendHumanSize(b []byte, n uint64) []byte {
 		return append(b, 'B')
 	}
 	if n < 1<<53 {
-		// n/1024^k is exact in a float64, and %.2f rounds its exact value to
-		// nearest, ties to even: the same in integers, without formatting a float.
-		unit, shift := byte('K'), 10
-		for _, u := range [...]byte{'M', 'G', 'T'} {
-			if n < 1<<(shift+10) {
-				break
-			}
-			unit, shift = u, shift+10
-		}
-		q, r := n*100>>shift, n*100&(1<<shift-1)
-		if half := uint64(1) << (shift - 1); r > half || r == half && q&1 == 1 {
-			q++
-		}
+		q, unit := humanSizeHundredths(n)
 		b = appendUint(b, q/100)
 		b = append(b, '.', byte('0'+q/10%10), byte('0'+q%10))
 		return append(b, unit)
@@ -47,6 +36,77 @@ func appendHumanSize(b []byte, n uint64) []byte {
 	}
 	b = strconv.AppendFloat(b, v, 'f', 2, 64)
 	return append(b, 'T')
+}
+
+// humanSizeHundredths returns n (1024 <= n < 1<<53) in hundredths of its
+// unit, rounded, and the unit. n/1024^k is exact in a float64, and %.2f rounds
+// its exact value to nearest, ties to even: the same in integers, without
+// formatting a float.
+func humanSizeHundredths(n uint64) (q uint64, unit byte) {
+	unit, shift := byte('K'), 10
+	for _, u := range [...]byte{'M', 'G', 'T'} {
+		if n < 1<<(shift+10) {
+			break
+		}
+		unit, shift = u, shift+10
+	}
+	q, r := n*100>>shift, n*100&(1<<shift-1)
+	if half := uint64(1) << (shift - 1); r > half || r == half && q&1 == 1 {
+		q++
+	}
+	return q, unit
+}
+
+// humanSizeLen returns len(HumanSize(n)), or -1 when it does not tell.
+func humanSizeLen(n uint64) int {
+	switch {
+	case n < 1024:
+		return decLen(n) + 1
+	case n < 1<<53:
+		q, _ := humanSizeHundredths(n)
+		return decLen(q/100) + 4
+	}
+	return -1
+}
+
+// humanDurationLen returns len(HumanDuration(ns)), or -1 when it does not tell.
+func humanDurationLen(ns int64) int {
+	switch s := ns / int64(time.Second); {
+	case s < 0:
+		return -1
+	case s < 60:
+		return decLen(uint64(s)) + 4 // "42 sec"
+	case s > 3600:
+		return decLen(uint64(s/3600)) + 12 // "2:03.09 hours"
+	}
+	return 9 // "15:27 min"
+}
+
+// decLen returns the number of decimal digits of v.
+func decLen(v uint64) int {
+	l := (bits.Len64(v) * 1233) >> 12 // about log10(v)
+	if l < len(pow10u) && v >= pow10u[l] {
+		l++
+	}
+	return max(l, 1)
+}
+
+var pow10u = [...]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+	1e15, 1e16, 1e17, 1e18, 1e19}
+
+// padLeftFor starts a right-aligned cell of width w (at most 16) for text of l
+// bytes: it writes the spaces before it, as two words, and returns b ending
+// after them, for the text to be appended. With l < 0 (not known) or l >= w
+// it returns b as it is.
+func padLeftFor(b []byte, w, l int) []byte {
+	if l < 0 || l >= w || w > 16 {
+		return b
+	}
+	n := len(b)
+	b = slices.Grow(b, 16)[:n+16]
+	binary.LittleEndian.PutUint64(b[n:], 0x2020202020202020)
+	binary.LittleEndian.PutUint64(b[n+8:], 0x2020202020202020)
+	return b[:n+w-l]
 }
 
 // HumanDuration formats a duration as the Python analyzer did: "42 sec",

@@ -148,3 +148,37 @@ func TestAppendUintPad(t *testing.T) {
 		}
 	}
 }
+
+// TestCellLengths checks the lengths the table pads by against the text.
+func TestCellLengths(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 9))
+	var ns []uint64
+	for p := uint64(1); p != 0 && p < 1<<63; p *= 10 {
+		ns = append(ns, p-1, p, p+1)
+	}
+	for k := 0; k < 64; k++ {
+		ns = append(ns, 1<<k-1, 1<<k, 1<<k+1, 1<<k*1023/1024)
+	}
+	for range 100000 {
+		ns = append(ns, r.Uint64()>>r.IntN(64))
+	}
+	for _, n := range ns {
+		if got, want := decLen(n), len(strconv.FormatUint(n, 10)); got != want {
+			t.Fatalf("decLen(%d) = %d, want %d", n, got, want)
+		}
+		if got, want := humanSizeLen(n), len(HumanSize(n)); got >= 0 && got != want {
+			t.Fatalf("humanSizeLen(%d) = %d, want %d (%q)", n, got, want, HumanSize(n))
+		} else if got < 0 && n < 1<<53 {
+			t.Fatalf("humanSizeLen(%d) unknown", n)
+		}
+		d := int64(n >> 1)
+		if r.IntN(2) == 0 {
+			d = int64(n%(100000*1e9)) - 1e9
+		}
+		if got, want := humanDurationLen(d), len(HumanDuration(d)); got >= 0 && got != want {
+			t.Fatalf("humanDurationLen(%d) = %d, want %d (%q)", d, got, want, HumanDuration(d))
+		} else if got < 0 && d >= 0 {
+			t.Fatalf("humanDurationLen(%d) unknown", d)
+		}
+	}
+}
