@@ -124,6 +124,9 @@ type pending struct {
 const (
 	defaultMaxBuffered = 1 << 20
 	maxChainScan       = 64 // pending flows of one 5-tuple looked at for a match
+	// Young flows (paired or not) at most: when the horizon stands still (after
+	// a flow from the future, say) late flows still leave young.
+	defaultMaxYoung = 1 << 16
 )
 
 type pairer struct {
@@ -140,12 +143,14 @@ type pairer struct {
 	pSlab slab[pending]
 	live  int
 	// Pending flows wait in young, in the order they went pending, until the
-	// horizon has moved on by the tolerance since; only then, if still pending,
-	// do they enter expiry. Most are paired before that. The wait is no delay
-	// for a flow that came in time (it cannot expire sooner anyway); it gives a
-	// late flow the chance to meet its reverse, which mostly comes next.
+	// horizon has moved on by the tolerance since (or maxYoung flows went
+	// pending after them); only then, if still pending, do they enter expiry.
+	// Most are paired before that. The wait is no delay for a flow that came in
+	// time (it cannot expire sooner anyway); it gives a late flow the chance to
+	// meet its reverse, which mostly comes next.
 	young    []youngRef
 	youngPos int
+	maxYoung int
 	expiry   *calQueue[pendRef] // pending flows by end (lazily deleted)
 	starts   *calQueue[pendRef] // pending flows by start, once aged or if late (lazily deleted)
 
@@ -167,7 +172,7 @@ func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*
 	if maxBuf <= 0 {
 		maxBuf = defaultMaxBuffered
 	}
-	p := &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
+	p := &pairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit, maxYoung: defaultMaxYoung,
 		lastEmitted: -1 << 63, horizon: -1 << 63,
 		out: newCalQueue[Conn](window), expiry: newCalQueue[pendRef](window), starts: newCalQueue[pendRef](window)}
 	p.pend.keyOf = func(i int32) *pendKey { return &p.pSlab.v[i].key }
@@ -184,7 +189,7 @@ func (p *pairer) add(f *Flow) {
 			p.horizon = -1 << 63
 		}
 		p.expire(false)
-	} else if p.live > p.maxBuf {
+	} else if p.live > p.maxBuf || len(p.young)-p.youngPos > p.maxYoung {
 		// Otherwise nothing can expire before the horizon moves.
 		p.expire(false)
 	}
@@ -199,13 +204,13 @@ func (p *pairer) flush() {
 }
 
 // ageYoung moves the young flows that went pending while the horizon was more
-// than the tolerance older (all of them if all is true) to expiry, unless
-// paired already.
+// than the tolerance older, or that have more than maxYoung flows after them
+// in young (all of them if all is true), to expiry, unless paired already.
 func (p *pairer) ageYoung(all bool) {
 	i := p.youngPos
 	for ; i < len(p.young); i++ {
 		y := &p.young[i]
-		if !all && !after(p.horizon, y.horizon, p.tol) {
+		if !all && !after(p.horizon, y.horizon, p.tol) && len(p.young)-i <= p.maxYoung {
 			break
 		}
 		if p.pSlab.gen[y.ref.idx] == y.ref.gen {

@@ -19,6 +19,7 @@ type refPend struct {
 	horizon int64 // the horizon when it went pending
 	aged    bool  // out of young: it may expire
 	agedSeq int
+	done    bool // paired or expired
 }
 
 type refOut struct {
@@ -35,6 +36,8 @@ type refPairer struct {
 	maxSeen, horizon int64
 	started          bool
 	pend             []*refPend // in the order they went pending
+	young            []*refPend // in the order they went pending, also when done since
+	maxYoung         int
 	agedSeq          int
 	out              []refOut
 	outSeq           int
@@ -48,7 +51,7 @@ func newRefPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit fun
 		maxBuf = defaultMaxBuffered
 	}
 	return &refPairer{window: window, tol: tol, maxBuf: maxBuf, keep: keep, emit: emit,
-		lastEmitted: math.MinInt64, horizon: math.MinInt64}
+		lastEmitted: math.MinInt64, horizon: math.MinInt64, maxYoung: defaultMaxYoung}
 }
 
 // refAfter reports whether a - b > d, computed exactly.
@@ -78,6 +81,7 @@ func (p *refPairer) flush() {
 }
 
 func (p *refPairer) remove(e *refPend) {
+	e.done = true
 	for i, x := range p.pend {
 		if x == e {
 			p.pend = append(p.pend[:i], p.pend[i+1:]...)
@@ -88,9 +92,16 @@ func (p *refPairer) remove(e *refPend) {
 }
 
 func (p *refPairer) expire(all bool) {
+	// Out of young, in order: when the horizon has moved on by the tolerance
+	// since they went pending, or more than maxYoung went pending after them.
 	ageAll := all || len(p.pend) > p.maxBuf
-	for _, e := range p.pend {
-		if !e.aged && (ageAll || refAfter(p.horizon, e.horizon, p.tol)) {
+	for len(p.young) > 0 {
+		e := p.young[0]
+		if !ageAll && !refAfter(p.horizon, e.horizon, p.tol) && len(p.young) <= p.maxYoung {
+			break
+		}
+		p.young = p.young[1:]
+		if !e.done {
 			e.aged, e.agedSeq = true, p.agedSeq
 			p.agedSeq++
 		}
@@ -136,7 +147,9 @@ func (p *refPairer) pair(f *Flow) {
 		}
 	}
 	if best == nil {
-		p.pend = append(p.pend, &refPend{f: *f, horizon: p.horizon})
+		e := &refPend{f: *f, horizon: p.horizon}
+		p.pend = append(p.pend, e)
+		p.young = append(p.young, e)
 		return
 	}
 	p.remove(best)
@@ -287,6 +300,10 @@ func TestPairerMatchesReference(t *testing.T) {
 		var got, want []Conn
 		p := newPairer(window, tol, maxBuf, keep, func(c *Conn) { got = append(got, *c) })
 		ref := newRefPairer(window, tol, maxBuf, keep, func(c *Conn) { want = append(want, *c) })
+		if r.IntN(3) == 0 {
+			p.maxYoung = []int{0, 1, 5, 50}[r.IntN(4)]
+			ref.maxYoung = p.maxYoung
+		}
 		for i := range fs {
 			f1, f2 := fs[i], fs[i]
 			p.add(&f1)

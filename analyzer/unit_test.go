@@ -248,6 +248,41 @@ func TestPairingBounded(t *testing.T) {
 	}
 }
 
+// TestPairingAfterFutureFlow: one flow stamped years ahead moves the horizon
+// there, so every flow after it is late. They still pair with their replies,
+// and those without one still leave, so that memory stays bounded.
+func TestPairingAfterFutureFlow(t *testing.T) {
+	const n = 300000
+	var emitted, pairs, maxHeld int
+	p := newPairer(int64(10*time.Second), int64(time.Second), 0, nil, func(c *Conn) {
+		emitted++
+		if c.HasB {
+			pairs++
+		}
+	})
+	future := flowAt("10.9.9.9", "10.0.0.2", 1, 80, 10*365*24*time.Hour, 10*365*24*time.Hour+time.Second)
+	p.add(&future)
+	wantPairs := 0
+	for i := 0; i < n; i++ {
+		start := time.Duration(i) * time.Millisecond
+		f := flowAt("10.0.0.1", "10.0.0.2", uint16(i), 80, start, start+time.Second)
+		p.add(&f)
+		if i%2 == 0 { // the reply
+			g := flowAt("10.0.0.2", "10.0.0.1", 80, uint16(i), start, start+time.Second)
+			p.add(&g)
+			wantPairs++
+		}
+		maxHeld = max(maxHeld, p.live+p.out.Len())
+	}
+	p.flush()
+	if pairs != wantPairs || emitted != n+1 { // a pair or a one-way flow each, and the future flow
+		t.Errorf("%d connections (%d pairs), want %d (%d pairs)", emitted, pairs, n+1, wantPairs)
+	}
+	if maxHeld > defaultMaxYoung+1000 {
+		t.Errorf("held up to %d flows at once; memory is not bounded", maxHeld)
+	}
+}
+
 type slowResolver struct {
 	delay    time.Duration
 	inflight atomic.Int64
