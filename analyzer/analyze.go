@@ -325,7 +325,7 @@ func (a *run) report() {
 		fmt.Fprintf(a.stderr, "read %d files (%d failed), %d lines, %d flows, %d matched the filter\n",
 			s.Files, s.FilesFailed, s.Lines, s.Flows, s.Matched)
 		if a.pairer != nil {
-			fmt.Fprintf(a.stderr, "%d connections shown: %d pairs and biflows, %d one-way flows before filtering; %d flows or connections out of time order\n",
+			fmt.Fprintf(a.stderr, "%d connections shown: %d pairs and biflows, %d one-way flows before filtering; %d connections out of time order\n",
 				s.Connections, s.Pairs, s.OneWay, s.Late)
 		}
 		if a.names != nil {

@@ -82,7 +82,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.output, "output", "table", "output format: table, csv or json (JSON lines)")
 	fs.StringVar(&o.output, "o", "table", "same as --output")
 	fs.BoolVar(&o.utc, "utc", false, "show and parse times in UTC instead of the local time zone")
-	fs.DurationVar(&o.window, "window", 15*time.Minute, "how far out of start-time order flows may arrive (pairing reorder window)")
+	fs.DurationVar(&o.window, "window", 15*time.Minute, "how far out of start-time order flows may arrive (the pairing window)")
 	fs.DurationVar(&o.tolerance, "tolerance", 2*time.Second, "slack when matching the two directions of a connection in time")
 	fs.IntVar(&o.dnsWorkers, "dns-workers", 64, "reverse DNS lookups in flight at most")
 	fs.DurationVar(&o.dnsTO, "dns-timeout", 2*time.Second, "timeout of one reverse DNS lookup")
