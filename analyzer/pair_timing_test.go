@@ -44,7 +44,7 @@ func benchFlows(n int, seed uint64) []Flow {
 	return fs
 }
 
-// BenchmarkPairer is the pairer alone (reorder, pair, sort) on flows in export order.
+// BenchmarkPairer is the pairer alone (pairing, expiry, output order) on flows in export order.
 func BenchmarkPairer(b *testing.B) {
 	fs := benchFlows(1_000_000, 1)
 	b.ReportAllocs()
