@@ -220,8 +220,10 @@ func (q *calQueue[T]) sortBucket(bk *calBucket[T]) {
 	ok := q.shift <= 40 && len(bk.ents) < 1<<23
 	for i := 0; ok && i < len(bk.ents); i++ {
 		e := bk.ents[i]
+		// A key below base (one older than the head bucket, put in it) must
+		// not wrap around into a small offset.
 		off := uint64(e.key - base)
-		ok = off < 1<<40
+		ok = e.key >= base && off < 1<<40
 		packed = append(packed, off<<24|uint64(e.pos))
 	}
 	if !ok {

@@ -92,3 +92,30 @@ func TestCalQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestCalQueueWholeRange: keys from both ends of int64 in one head bucket (an
+// older key goes into the head bucket) still leave in order; the offset of the
+// older key from the bucket's start must not wrap around to a small number.
+func TestCalQueueWholeRange(t *testing.T) {
+	for _, span := range []int64{1, 1 << 20, int64(15 * 60 * 1e9), 1 << 50} {
+		for _, keys := range [][]int64{
+			{9223371834348835007, -9223372019652574596},
+			{1<<63 - 1, -1 << 63, 0, -1, 1<<63 - 2},
+			{1<<62 + 5, -1<<62 - 7, 1 << 62},
+		} {
+			q := newCalQueue[int](span)
+			for i, k := range keys {
+				v := i
+				q.push(k, &v)
+			}
+			last := int64(-1 << 63)
+			for q.Len() > 0 {
+				k, _ := q.pop()
+				if k < last {
+					t.Fatalf("span %d, keys %v: %d after %d", span, keys, k, last)
+				}
+				last = k
+			}
+		}
+	}
+}

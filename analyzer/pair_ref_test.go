@@ -263,6 +263,13 @@ func TestPairerMatchesReference(t *testing.T) {
 		}
 		var fs []Flow
 		clock := int64(1_700_000_000) * s
+		switch seed % 16 {
+		case 13: // all times near the bottom of int64: the horizon and its
+			// tolerance would go below it
+			clock = math.MinInt64 + 25*s + r.Int64N(2*s)
+		case 14: // near the top: times run into it
+			clock = math.MaxInt64 - int64(n)*s/8
+		}
 		for len(fs) < n {
 			clock += r.Int64N(s / 4)
 			dur := r.Int64N(20 * s)
@@ -274,8 +281,17 @@ func TestPairerMatchesReference(t *testing.T) {
 				start = clock // many equal starts
 			case 2:
 				start, dur = clock-s, s // many equal starts and ends
+			case 3:
+				if seed%8 == 5 { // times at the ends of int64 (hostile input)
+					start = []int64{math.MinInt64, math.MinInt64 + 1, math.MaxInt64 - 1, math.MaxInt64}[r.IntN(4)]
+					dur = 0
+				}
 			}
-			f := Flow{Start: start, End: start + dur, Src: hosts[r.IntN(len(hosts))], Dst: hosts[r.IntN(len(hosts))],
+			end := start + dur
+			if end < start {
+				end = start
+			}
+			f := Flow{Start: start, End: end, Src: hosts[r.IntN(len(hosts))], Dst: hosts[r.IntN(len(hosts))],
 				Proto: protos[r.IntN(len(protos))], Bytes: uint64(r.IntN(1000)), Packets: uint64(1 + r.IntN(20)), Flows: 1,
 				Flags: flowHasStart | flowHasEnd}
 			if hasPorts(f.Proto) {
