@@ -195,8 +195,6 @@ func padFrom(b []byte, start, n int, left bool) []byte {
 	return b
 }
 
-const spaces = "                                "
-
 // appendAddr appends a's text as a.AppendTo does, with a faster way for IPv4.
 func appendAddr(b []byte, a netip.Addr) []byte {
 	if !a.Is4() {

@@ -28,7 +28,6 @@ type heapItem struct {
 	key int64
 	seq uint64
 	idx int32
-	gen uint32
 }
 
 type itemHeap []heapItem

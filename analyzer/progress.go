@@ -20,7 +20,6 @@ type progress struct {
 	start   time.Time
 	done    chan struct{}
 	wg      sync.WaitGroup
-	mu      sync.Mutex
 }
 
 func newProgress(w io.Writer, inputs []string, counter *atomic.Int64, flows *atomic.Int64) *progress {
