@@ -211,29 +211,11 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 			b[n] = '.'
 			n++
 		}
-		binary.LittleEndian.PutUint32(b[n:], octetWord[o])
-		n += int(octetText[o][3])
+		binary.LittleEndian.PutUint32(b[n:], smallWord[o])
+		n += int(smallWord[o] >> 24)
 	}
 	return b[:n]
 }
-
-// octetWord is octetText as little-endian words.
-var octetWord = func() (t [256]uint32) {
-	for i := range t {
-		t[i] = binary.LittleEndian.Uint32(octetText[i][:])
-	}
-	return t
-}()
-
-// octetText holds each byte value's decimal digits (up to 3) and their count.
-var octetText = func() (t [256][4]byte) {
-	for i := range t {
-		s := strconv.Itoa(i)
-		copy(t[i][:3], s)
-		t[i][3] = byte(len(s))
-	}
-	return t
-}()
 
 // timeCache formats times in pythonTime's layout without going through
 // time.Time.AppendFormat for every row: the text up to the minute is kept for

@@ -307,9 +307,10 @@ func (p *pairer) pair(f *Flow) {
 	}
 	// Of the pending reverse flows that overlap f, take the one that started
 	// first (of equal starts, the first in the input); of a long chain (the
-	// same 5-tuple over and over), only the first maxChainScan are looked at. Every pending flow ends
-	// at or after the horizon minus the tolerance, so a flow that is not late
-	// (it starts at or after the horizon) cannot miss one that expired.
+	// same 5-tuple over and over), only the first maxChainScan are looked at.
+	// Every pending flow ends at or after the horizon minus the tolerance, so
+	// a flow that is not late (it starts at or after the horizon) cannot miss
+	// one that expired.
 	var k, rk pendKey
 	p.pend.keys(f, &k, &rk)
 	if si := p.pend.find(&rk, rk.hash()); si >= 0 {
@@ -390,28 +391,27 @@ func (p *pairer) advanceOut() {
 // newOut returns a zero connection to fill in, with the given start;
 // commitOut queues it (or drops it if keep says so). One connection is made at
 // a time, in place in the output queue where it can be taken out again
-// (copying it in after it was written would stall).
+// (copying it in after it was written would stall); one beyond the queue's
+// ring is made aside and copied in.
 func (p *pairer) newOut(start int64) *Conn {
-	if p.keep == nil {
-		return p.out.alloc(start)
-	}
 	if c, ok := p.out.allocRing(start); ok {
 		p.newAt = c
-		return c
+	} else {
+		p.newConn = Conn{}
+		p.newAt = &p.newConn
 	}
-	p.newConn = Conn{}
-	p.newAt = &p.newConn
 	return p.newAt
 }
 
 func (p *pairer) commitOut() {
-	switch c := p.newAt; {
-	case p.keep == nil:
+	c := p.newAt
+	kept := p.keep == nil || p.keep(c)
+	switch {
 	case c != &p.newConn:
-		if !p.keep(c) {
+		if !kept {
 			p.out.cancel()
 		}
-	case p.keep(c):
+	case kept:
 		p.out.push(c.Start, c)
 	}
 }

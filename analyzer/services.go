@@ -208,6 +208,14 @@ func serverSide(f *Flow) (dstIsServer bool, known bool) {
 	return true, dn
 }
 
+// servicePort returns the port of f's well-known side (see serverSide).
+func servicePort(f *Flow) uint16 {
+	if dst, _ := serverSide(f); dst {
+		return f.DstPort
+	}
+	return f.SrcPort
+}
+
 // Service names the service of a flow: the name of the well-known side's port
 // ("https"), "tcp/8080" for an unnamed port, or the protocol ("icmp") for
 // protocols without ports.
@@ -215,11 +223,7 @@ func Service(f *Flow) string {
 	if !hasPorts(f.Proto) {
 		return strings.ToLower(ProtoName(f.Proto))
 	}
-	dst, _ := serverSide(f)
-	port := f.SrcPort
-	if dst {
-		port = f.DstPort
-	}
+	port := servicePort(f)
 	if s := ServiceName(port, f.Proto); s != "" {
 		return s
 	}
@@ -229,11 +233,7 @@ func Service(f *Flow) string {
 // appendService appends Service(f) to b, in upper case when upper is true.
 func appendService(b []byte, f *Flow, upper bool) []byte {
 	if hasPorts(f.Proto) {
-		dst, _ := serverSide(f)
-		port := f.SrcPort
-		if dst {
-			port = f.DstPort
-		}
+		port := servicePort(f)
 		if i := serviceIndex(port, f.Proto); i > 0 {
 			if upper {
 				return append(b, serviceUpper[i]...)
@@ -259,12 +259,8 @@ func appendService(b []byte, f *Flow, upper bool) []byte {
 // two words, already padded, rather than copied and then padded.
 func appendServiceCell(b []byte, f *Flow, n int) []byte {
 	if hasPorts(f.Proto) {
-		dst, _ := serverSide(f)
-		port := f.SrcPort
-		if dst {
-			port = f.DstPort
-		}
-		if i := serviceIndex(port, f.Proto); i > 0 && len(serviceUpper[i]) <= n {
+		port := servicePort(f)
+		if i := serviceIndex(port, f.Proto); i > 0 && len(serviceUpper[i]) <= n && n <= 16 {
 			w := &serviceCell[i]
 			l := len(b)
 			b = slices.Grow(b, 16)[:l+16]
