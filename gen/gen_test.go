@@ -16,25 +16,26 @@ import (
 	"github.com/nfkit/nfkit/fields"
 )
 
-var update = flag.Bool("update", false, "rewrite decode/*_gen.go")
+var update = flag.Bool("update", false, "rewrite the generated files")
 
-const decodeDir = "../decode"
+// root is the module root, seen from gen/.
+const root = ".."
 
-// TestGenerated fails when the checked-in decode/*_gen.go differ from what
+// TestGenerated fails when a checked-in generated file differs from what
 // the tables generate.
 func TestGenerated(t *testing.T) {
 	files, err := Generate()
 	if err != nil {
 		t.Fatal(err)
 	}
-	onDisk, _ := filepath.Glob(filepath.Join(decodeDir, "*_gen.go"))
-	for _, path := range onDisk {
-		if _, ok := files[filepath.Base(path)]; !ok {
-			t.Errorf("%s is not generated any more; delete it", path)
-		}
+	if len(files) == 0 {
+		t.Fatal("Generate wrote no files")
+	}
+	for _, path := range orphans(root, files) {
+		t.Errorf("%s is not generated any more; delete it", path)
 	}
 	for name, want := range files {
-		path := filepath.Join(decodeDir, name)
+		path := filepath.Join(root, filepath.FromSlash(name))
 		if *update {
 			if err := os.WriteFile(path, want, 0o644); err != nil {
 				t.Fatal(err)
@@ -119,6 +120,9 @@ func TestHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, src := range files {
+		if !strings.HasSuffix(name, ".go") {
+			continue
+		}
 		f, err := parser.ParseFile(token.NewFileSet(), name, src, parser.ParseComments|parser.PackageClauseOnly)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
