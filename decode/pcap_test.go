@@ -1,14 +1,12 @@
 package decode
 
 import (
+	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
+	"github.com/nfkit/nfkit/capture"
 )
 
 // payload is one export packet taken from a capture.
@@ -17,37 +15,24 @@ type payload struct {
 	data []byte
 }
 
-// readCapture returns the UDP payloads of a testdata pcap, in order.
+// readCapture returns the UDP payloads of a testdata capture, in order.
 func readCapture(tb testing.TB, name string) []payload {
 	tb.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", name))
+	f, err := capture.Open(filepath.Join("..", "testdata", name))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
 	var out []payload
 	for {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
+		d, err := f.Next()
+		if err == io.EOF {
 			break
 		}
-		pkt := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
-		udp, _ := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if udp == nil {
-			continue
+		if err != nil {
+			tb.Fatal(err)
 		}
-		var src netip.Addr
-		switch ip := pkt.NetworkLayer().(type) {
-		case *layers.IPv4:
-			src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
-		case *layers.IPv6:
-			src, _ = netip.AddrFromSlice(ip.SrcIP)
-		}
-		out = append(out, payload{src: src, data: append([]byte(nil), udp.Payload...)})
+		out = append(out, payload{src: d.Src.Addr(), data: append([]byte(nil), d.Payload...)})
 	}
 	if len(out) == 0 {
 		tb.Fatalf("%s: no UDP payloads", name)
