@@ -258,7 +258,7 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 		fmt.Fprintf(stderr, "nfreplay: %v\n", err)
 		return 2
 	}
-	streams, name, err := loadStreams(cfg)
+	streams, name, err := loadStreams(cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfreplay: %v\n", err)
 		return 1
@@ -306,13 +306,16 @@ func run(args []string, stdout, stderr io.Writer, stop <-chan struct{}) int {
 }
 
 // loadStreams returns one stream per exporter to replay.
-func loadStreams(cfg *config) ([]*stream, string, error) {
+func loadStreams(cfg *config, stderr io.Writer) ([]*stream, string, error) {
 	if cfg.capture == "" {
 		return []*stream{generated(cfg.templateEvery)}, "generated-v9", nil
 	}
 	c, err := readCapture(cfg.capture)
 	if err != nil {
 		return nil, "", err
+	}
+	if c.truncated != nil {
+		fmt.Fprintf(stderr, "nfreplay: %v (replaying the packets before it)\n", c.truncated)
 	}
 	total := 0
 	for _, s := range c.streams {

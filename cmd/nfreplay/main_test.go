@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +19,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/nfkit/nfkit/capture"
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/internal/benchpkt"
 )
@@ -352,5 +358,54 @@ func TestSendErrorsCounted(t *testing.T) {
 	code := run([]string{"-t", addr, "--pps", "10k", "--count", "20", "--batch", "1", "--json"}, &out, &errb, nil)
 	if code != 1 || !strings.Contains(errb.String(), "not sent") {
 		t.Errorf("exit %d, stderr %q; want 1 and a note on unsent packets", code, errb.String())
+	}
+}
+
+// A pcapng capture gives the packets of the same pcap; a capture cut in
+// the middle of a packet is replayed up to the cut, with a warning that
+// names the packet and offset.
+func TestReadCapturePcapngAndTruncated(t *testing.T) {
+	const pcap = "../../testdata/softflowd-ipfix-ether.pcap"
+	want, err := readCapture(pcap)
+	if err != nil || want.truncated != nil {
+		t.Fatal(err, want.truncated)
+	}
+	ng, err := readCapture("../../capture/testdata/softflowd-ipfix-ether.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(ng.streams, want.streams) || !reflect.DeepEqual(ng.exporters, want.exporters) {
+		t.Error("the pcapng capture gives other packets than the pcap")
+	}
+
+	raw, err := os.ReadFile(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.pcap")
+	os.WriteFile(cut, raw[:len(raw)-10], 0o644)
+	var stderr bytes.Buffer
+	streams, _, err := loadStreams(&config{capture: cut}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, all := 0, 0
+	for _, s := range streams {
+		n += len(s.pkts)
+	}
+	for _, s := range want.streams {
+		all += len(s.pkts)
+	}
+	if n != all-1 || !strings.Contains(stderr.String(), "capture truncated") || !strings.Contains(stderr.String(), fmt.Sprintf("packet %d at offset", all)) {
+		t.Errorf("%d of %d packets; stderr %q", n, all, stderr.String())
+	}
+
+	os.WriteFile(cut, raw[:30], 0o644) // no complete packet: nothing to replay
+	if _, err := readCapture(cut); !errors.Is(err, capture.ErrTruncated) {
+		t.Errorf("capture without a whole packet: %v", err)
+	}
+	os.WriteFile(cut, []byte("not a capture"), 0o644)
+	if _, err := readCapture(cut); !errors.Is(err, capture.ErrFormat) || !strings.Contains(err.Error(), cut) {
+		t.Errorf("not a capture: %v", err)
 	}
 }

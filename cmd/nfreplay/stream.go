@@ -1,19 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
-	"os"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/ip4defrag"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
-
+	"github.com/nfkit/nfkit/capture"
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/internal/benchpkt"
 )
@@ -49,48 +43,44 @@ func generated(every int) *stream {
 	}
 }
 
-// capture is the export packets of a pcap or pcapng file grouped by
+// exportCapture is the export packets of a pcap or pcapng file grouped by
 // exporter (source address), in order of first appearance.
-type capture struct {
+type exportCapture struct {
 	exporters []netip.Addr
 	streams   []*stream
-	skipped   int // packets that were not UDP or had an empty payload
+	// truncated is the error of a capture cut in the middle of a
+	// packet: the packets before it are replayed.
+	truncated error
 }
 
-// readCapture takes the UDP payloads of a pcap or pcapng file (IPv4 and
-// IPv6, VLAN tags, IPv4 fragments reassembled) and counts each packet's
-// flows with the decoder: a first pass learns the templates so that data
-// which precedes its template in the capture counts too.
-func readCapture(path string) (*capture, error) {
-	f, err := os.Open(path)
+// readCapture takes the UDP payloads of a pcap or pcapng file (see package
+// capture: VLAN tags, IPv4 and IPv6, fragments reassembled) and counts
+// each packet's flows with the decoder: a first pass learns the templates
+// so that data which precedes its template in the capture counts too.
+func readCapture(path string) (*exportCapture, error) {
+	f, err := capture.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	src, err := openCapture(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	c := &capture{}
+	c := &exportCapture{}
 	index := map[netip.Addr]int{}
-	defrag := ip4defrag.NewIPv4Defragmenter()
-	link := src.LinkType()
 	for {
-		data, ci, err := src.ReadPacketData()
+		d, err := f.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		if err != nil {
-			if len(c.exporters) == 0 {
-				return nil, fmt.Errorf("%s: %w", path, err)
-			}
-			break // a truncated capture: keep what was read
+		if errors.Is(err, capture.ErrTruncated) && len(c.exporters) > 0 {
+			c.truncated = err
+			break
 		}
-		addr, payload := udpPayload(gopacket.NewPacket(data, link, gopacket.DecodeOptions{NoCopy: true, Lazy: true}), defrag, ci)
-		if len(payload) == 0 {
-			c.skipped++
+		if err != nil {
+			return nil, err
+		}
+		if len(d.Payload) == 0 {
 			continue
 		}
+		addr := d.Src.Addr()
 		i, ok := index[addr]
 		if !ok {
 			i = len(c.exporters)
@@ -98,10 +88,11 @@ func readCapture(path string) (*capture, error) {
 			c.exporters = append(c.exporters, addr)
 			c.streams = append(c.streams, &stream{})
 		}
-		c.streams[i].pkts = append(c.streams[i].pkts, pkt{data: append([]byte(nil), payload...)})
+		c.streams[i].pkts = append(c.streams[i].pkts, pkt{data: append([]byte(nil), d.Payload...)})
 	}
 	if len(c.exporters) == 0 {
-		return nil, fmt.Errorf("%s: no UDP packets", path)
+		st := f.Stats()
+		return nil, fmt.Errorf("%s: no UDP datagrams with a payload in %d packets", path, st.Packets)
 	}
 	var dec decode.Decoder
 	var out decode.Packet
@@ -118,53 +109,6 @@ func readCapture(path string) (*capture, error) {
 		}
 	}
 	return c, nil
-}
-
-type packetSource interface {
-	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	LinkType() layers.LinkType
-}
-
-func openCapture(r io.Reader) (packetSource, error) {
-	br := bufio.NewReaderSize(r, 1<<20)
-	magic, err := br.Peek(4)
-	if err != nil {
-		return nil, fmt.Errorf("not a capture file: %w", err)
-	}
-	if be.Uint32(magic) == 0x0A0D0D0A {
-		return pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
-	}
-	return pcapgo.NewReader(br)
-}
-
-// udpPayload returns a packet's source address and UDP payload (nil when
-// it has none).
-func udpPayload(p gopacket.Packet, defrag *ip4defrag.IPv4Defragmenter, ci gopacket.CaptureInfo) (netip.Addr, []byte) {
-	var addr netip.Addr
-	switch ip := p.NetworkLayer().(type) {
-	case *layers.IPv4:
-		addr, _ = netip.AddrFromSlice(ip.SrcIP.To4())
-		if ip.Flags&layers.IPv4MoreFragments != 0 || ip.FragOffset != 0 {
-			whole, err := defrag.DefragIPv4WithTimestamp(ip, ci.Timestamp)
-			if err != nil || whole == nil || whole.Protocol != layers.IPProtocolUDP {
-				return addr, nil
-			}
-			u, ok := gopacket.NewPacket(whole.Payload, layers.LayerTypeUDP, gopacket.Default).Layer(layers.LayerTypeUDP).(*layers.UDP)
-			if !ok {
-				return addr, nil
-			}
-			return addr, u.Payload
-		}
-	case *layers.IPv6:
-		addr, _ = netip.AddrFromSlice(ip.SrcIP)
-	default:
-		return addr, nil
-	}
-	u, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
-	if !ok {
-		return addr, nil
-	}
-	return addr, u.Payload
 }
 
 // cursor walks a stream for one source and rewrites each packet's export
