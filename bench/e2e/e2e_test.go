@@ -132,9 +132,6 @@ func TestRateLabel(t *testing.T) {
 			t.Errorf("rateLabel(%g) = %s, want %s", v, got, want)
 		}
 	}
-	if v, err := parseRate("1M"); err != nil || v != 1e6 {
-		t.Errorf("parseRate(1M) = %g, %v", v, err)
-	}
 }
 
 func TestCalibrateLeavesAffinity(t *testing.T) {

@@ -41,6 +41,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/nfkit/nfkit/internal/rate"
 )
 
 // flowsPerPacket is the data packet of nfreplay's built-in set
@@ -94,11 +96,7 @@ func main() {
 	flag.IntVar(&o.port, "port", 29055, "first loopback UDP port to use")
 	o.profileRate = 1e6
 	flag.Func("profile-rate", "offered rate (flows/s) of the perf profile runs (default 1M; 0: no profile)", func(s string) error {
-		if strings.TrimSpace(s) == "0" {
-			o.profileRate = 0
-			return nil
-		}
-		v, err := parseRate(s)
+		v, err := rate.Parse(s)
 		o.profileRate = v
 		return err
 	})
@@ -107,7 +105,10 @@ func main() {
 	flag.StringVar(&o.commands, "commands", "", "the command line to print in e2e.md")
 	flag.Parse()
 	for _, r := range strings.Split(rates, ",") {
-		v, err := parseRate(r)
+		v, err := rate.Parse(r)
+		if err == nil && v == 0 {
+			err = fmt.Errorf("bad rate %q (want a number above 0)", r)
+		}
 		if err != nil {
 			fatal(err)
 		}
@@ -138,24 +139,6 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
-func parseRate(s string) (float64, error) {
-	t := strings.TrimSpace(s)
-	mult := 1.0
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k', 'K':
-			mult, t = 1e3, t[:n-1]
-		case 'M', 'm':
-			mult, t = 1e6, t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("bad rate %q", s)
-	}
-	return v * mult, nil
-}
-
 // parsePoints parses RATE:DURATION,... (durations up to 2 minutes).
 func parsePoints(list string, burst bool) []point {
 	var pts []point
@@ -164,9 +147,9 @@ func parsePoints(list string, burst bool) []point {
 			continue
 		}
 		rs, ds, ok := strings.Cut(strings.TrimSpace(b), ":")
-		v, err := parseRate(rs)
+		v, err := rate.Parse(rs)
 		d, derr := time.ParseDuration(ds)
-		if !ok || err != nil || derr != nil || d <= 0 || d > 2*time.Minute {
+		if !ok || err != nil || v == 0 || derr != nil || d <= 0 || d > 2*time.Minute {
 			fatal(fmt.Errorf("bad point %q (want RATE:DURATION up to 2m, e.g. 4M:500ms)", b))
 		}
 		pts = append(pts, point{rate: v, name: strings.TrimSpace(b), dur: d, burst: burst})

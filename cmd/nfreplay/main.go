@@ -45,6 +45,8 @@ import (
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
+
+	"github.com/nfkit/nfkit/internal/rate"
 )
 
 const (
@@ -84,32 +86,12 @@ func (r rateValue) String() string {
 }
 
 func (r rateValue) Set(s string) error {
-	v, err := parseRate(s)
+	v, err := rate.Parse(s)
 	if err != nil {
 		return err
 	}
 	*r.v = v
 	return nil
-}
-
-func parseRate(s string) (float64, error) {
-	mult := 1.0
-	t := strings.TrimSpace(s)
-	if n := len(t); n > 0 {
-		switch t[n-1] {
-		case 'k', 'K':
-			mult, t = 1e3, t[:n-1]
-		case 'm', 'M':
-			mult, t = 1e6, t[:n-1]
-		case 'g', 'G':
-			mult, t = 1e9, t[:n-1]
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 || v != v || v > 1e12 {
-		return 0, fmt.Errorf("bad rate %q (want a number >= 0, optionally with k, M or G)", s)
-	}
-	return v * mult, nil
 }
 
 // countValue parses counts like 100000, 100k, 2M.
@@ -123,7 +105,7 @@ func (c countValue) String() string {
 }
 
 func (c countValue) Set(s string) error {
-	v, err := parseRate(s)
+	v, err := rate.Parse(s)
 	if err != nil || v != float64(uint64(v)) {
 		return fmt.Errorf("bad count %q (want a whole number, optionally with k, M or G)", s)
 	}
