@@ -102,7 +102,11 @@ func (r *Reader) readFileHeader() error {
 	m := r.buf[r.pos : r.pos+4]
 	if binary.BigEndian.Uint32(m) == ngSHB {
 		r.ng = true
-		return r.readSHB(true)
+		if err := r.readSHB(true); err != nil {
+			return err
+		}
+		r.readFirstIDB()
+		return nil
 	}
 	switch binary.LittleEndian.Uint32(m) {
 	case pcapMagicMicro:
@@ -213,6 +217,26 @@ func (r *Reader) readSHB(first bool) error {
 	r.ifaces = r.ifaces[:0]
 	r.consume(int(blen))
 	return nil
+}
+
+// readFirstIDB reads the interface description block that follows the
+// section header, for LinkType. Anything else, or anything wrong with it,
+// is left for nextBlock to read or report.
+func (r *Reader) readFirstIDB() {
+	if r.need(8) < 8 || r.order.u32(r.buf[r.pos:]) != ngIDB {
+		return
+	}
+	blen := r.order.u32(r.buf[r.pos+4:])
+	if blen < ngIDBMinLen || blen%4 != 0 || blen > MaxRecordLen || r.need(int(blen)) < int(blen) {
+		return
+	}
+	b := r.buf[r.pos : r.pos+int(blen)]
+	if r.order.u32(b[blen-4:]) != blen {
+		return
+	}
+	if r.readIDB(r.consumed, b) == nil { // it adds the interface only when it returns nil
+		r.consume(int(blen))
+	}
 }
 
 // nextBlock reads pcapng blocks up to the next packet.

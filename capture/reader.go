@@ -218,8 +218,9 @@ func NewReader(r io.Reader) (*Reader, error) {
 }
 
 // LinkType returns the link type of a pcap file, or of the first
-// interface of a pcapng file (0 before its first interface block has
-// been read).
+// interface of a pcapng file. (A pcapng file whose first section does not
+// start with an interface description has none until Next has read one;
+// LinkType then returns 0.)
 func (r *Reader) LinkType() LinkType {
 	if r.ng {
 		if len(r.ifaces) == 0 {
@@ -328,6 +329,9 @@ func (r *Reader) need(n int) int {
 	for r.end-r.pos < n && r.rerr == nil {
 		m, err := r.src.Read(r.buf[r.end:])
 		r.end += m
+		if m > 0 {
+			r.zeroReads = 0
+		}
 		if err != nil {
 			r.rerr = err
 		} else if m == 0 {
