@@ -38,7 +38,7 @@ var sinkBytes int
 func BenchmarkReader(b *testing.B) {
 	for _, format := range []string{"pcap", "pcapng"} {
 		data := benchCapture(b, format == "pcapng")
-		b.Run(format+"/capture", func(b *testing.B) {
+		b.Run("format="+format+"/impl=capture", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
@@ -58,7 +58,7 @@ func BenchmarkReader(b *testing.B) {
 				}
 			}
 		})
-		b.Run(format+"/gopacket", func(b *testing.B) {
+		b.Run("format="+format+"/impl=gopacket", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(data)))
 			for b.Loop() {
