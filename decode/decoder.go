@@ -282,8 +282,8 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			continue
 		}
 		body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
-		if !d.decodeData(addr, t, body, s.off+setHeaderLen, out) && walkErr == nil {
-			walkErr = derr(s.off, s.id, s.id, ErrLimit)
+		if at, err := d.decodeData(addr, t, body, s.off+setHeaderLen, out); err != nil && walkErr == nil {
+			walkErr = derr(at, s.id, s.id, err)
 		}
 	}
 	d.finish(ex, out)
@@ -321,9 +321,11 @@ func (d *Decoder) newExporter(addr netip.Addr) (*exporter, error) {
 
 // decodeData decodes the records of one data set body with template t.
 // Bytes after the last whole record are padding (RFC 7011 §3.3.1, RFC 3954
-// §5.3) and are ignored.
-// It reports false when the packet's record limit cut the set short.
-func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, out *Packet) bool {
+// §5.3) and are ignored. When a record cannot be decoded it returns the
+// record's offset in the packet and ErrLimit (the packet's record limit is
+// reached) or ErrTruncated (a variable-length field runs past the end of
+// the set); the records before it are kept.
+func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, out *Packet) (int, error) {
 	rs := &out.Records
 	if t.options {
 		rs = &out.Options
@@ -333,26 +335,26 @@ func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, o
 		for len(b) >= t.minLen {
 			n := t.recordLen(b)
 			if n <= 0 {
-				return true
+				return base, ErrTruncated
 			}
 			if room--; room < 0 {
-				return false
+				return base, ErrLimit
 			}
 			r := next(rs)
 			d.fill(r, addr, t, b[:n:n], base, out)
 			b, base = b[n:], base+n
 		}
-		return true
+		return 0, nil
 	}
 	// Fixed-length records: size the slice once, then a tight loop.
 	l := t.minLen
 	n := len(b) / l
-	full := true
+	var err error
 	if n > room {
-		n, full = max(room, 0), false
+		n, err = max(room, 0), ErrLimit
 	}
 	if n == 0 {
-		return full
+		return base, err
 	}
 	start := len(*rs)
 	*rs = slices.Grow(*rs, n)[:start+n]
@@ -360,7 +362,7 @@ func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, o
 	for i := range recs {
 		d.fill(&recs[i], addr, t, b[i*l:(i+1)*l:(i+1)*l], base+i*l, out)
 	}
-	return full
+	return base + n*l, err
 }
 
 // fill decodes one record b of template t into r.

@@ -11,7 +11,7 @@ import (
 // exporter, version, set and offset. Match them with errors.Is.
 var (
 	// ErrTruncated: the packet ends before a header, set or record that it
-	// announces.
+	// announces, or a variable-length field runs past the end of its set.
 	ErrTruncated = errors.New("truncated")
 	// ErrVersion: the version field is not 1, 5, 7, 9 or 10.
 	ErrVersion = errors.New("unsupported NetFlow/IPFIX version")

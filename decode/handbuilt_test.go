@@ -77,14 +77,44 @@ func TestIPFIXVariableLength(t *testing.T) {
 	f, _ = p.Records[0].Lookup(0, 94)
 	check(t, "rec0 empty description", len(f.Value), 0)
 
-	// A variable-length field whose length runs past the set is not a
-	// record: the set ends there and nothing is read out of bounds.
+	// Fewer bytes than the shortest record are padding (the 200-byte
+	// length is never read): no record, no error, nothing read out of
+	// bounds.
 	bad := set(256, u8(200), []byte("short"))
 	p = new(Packet)
 	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, bad), p); err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
 	check(t, "records from a short var-length record", len(p.Records), 0)
+}
+
+// A variable-length field whose length runs past the end of its set is
+// reported (it used to end the set silently), with the set, template and
+// offset; the records before it and the sets after it are kept.
+func TestIPFIXVariableLengthPastSet(t *testing.T) {
+	var d Decoder
+	tmpl := set(2, ipfixTemplate(256, 0, fs{id: 8, length: 4}, fs{id: 82, length: VariableLength}))
+	good := cat([]byte{192, 0, 2, 1}, u8(3), []byte("lo0"))
+	pkt := ipfixPacket(exportSecs, 0, 0, tmpl,
+		set(256, good, []byte{192, 0, 2, 2}, u8(50), []byte("eth0")), // second record claims 50 bytes, has 4
+		set(256, good))
+	var p Packet
+	err := d.Decode(loopback, pkt, &p)
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("Decode = %v, want ErrTruncated", err)
+	}
+	var de *DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("%T is not a *DecodeError", err)
+	}
+	badAt := 16 + len(tmpl) + 4 + len(good)
+	check(t, "set", de.SetID, 256)
+	check(t, "template", de.TemplateID, 256)
+	check(t, "offset", de.Offset, badAt)
+	check(t, "exporter", de.Exporter, loopback)
+	check(t, "records kept", len(p.Records), 2)
+	check(t, "record before", p.Records[0].Offset, badAt-len(good))
+	check(t, "record of the next set", p.Records[1].SrcAddr, netip.MustParseAddr("192.0.2.1"))
 }
 
 func TestIPFIXReverseElements(t *testing.T) {
