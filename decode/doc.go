@@ -34,7 +34,8 @@
 //  2. to normalize it into Flow, add it to a row of fields.Flow
 //     (fields/normalized.go) or add a row;
 //  3. run go generate ./... and commit decode/*_gen.go;
-//  4. add a test packet with the field to decode_test.go.
+//  4. add a hand-built test packet with the field to handbuilt_test.go
+//     (builders in builder_test.go) and check its value.
 package decode
 
 //go:generate go run ../gen

@@ -83,13 +83,14 @@ func (t *Template) RecordLen() int { return t.minLen }
 // Has returns the normalized fields a record of this template carries.
 func (t *Template) Has() FieldSet { return t.has }
 
-// Specialized reports whether records are read by a generated straight-line
-// reader for the exact layout rather than the compiled step list.
-func (t *Template) Specialized() bool { return t.shape != nil }
+// specialized reports whether records are read by a generated
+// straight-line reader for the exact layout rather than the compiled step
+// list.
+func (t *Template) specialized() bool { return t.shape != nil }
 
-// Class reports whether a generated class reader reads most of the
+// classRead reports whether a generated class reader reads most of the
 // normalized fields straight-line (see fields.Classes).
-func (t *Template) Class() bool { return t.class != nil }
+func (t *Template) classRead() bool { return t.class != nil }
 
 // fieldSpec is a parsed template field before compilation.
 type fieldSpec struct {
