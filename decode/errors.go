@@ -25,8 +25,9 @@ var (
 	// ErrUnknownTemplate: a data set refers to a template the exporter has
 	// not sent (yet). Returned inside a *MissingTemplateError.
 	ErrUnknownTemplate = errors.New("unknown template")
-	// ErrLimit: a resource limit (exporters, templates, fields) would be
-	// exceeded; the template is not learned.
+	// ErrLimit: a template has more fields than a budget of Limits allows
+	// (it is not learned), or a packet holds more records than
+	// Limits.MaxRecords (the rest are not decoded).
 	ErrLimit = errors.New("limit exceeded")
 )
 

@@ -414,21 +414,35 @@ func TestIPFIXSamplingOptions(t *testing.T) {
 	check(t, "domain default rate from samplingInterval", p.Records[0].SamplingRate, 1000)
 }
 
+// Full budgets evict the least recently used state; only a template larger
+// than a budget is refused.
 func TestLimits(t *testing.T) {
-	d := Decoder{Limits: Limits{MaxTemplates: 2, MaxExporters: 1, MaxFields: 4}}
+	d := Decoder{Limits: Limits{MaxTemplates: 2, MaxExporters: 1, MaxFields: 4, MaxExporterFields: 3}}
 	var p Packet
-	tmpls := set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4}), ipfixTemplate(257, 0, fs{id: 1, length: 4}), ipfixTemplate(258, 0, fs{id: 1, length: 4}))
-	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, tmpls), &p); !errors.Is(err, ErrLimit) {
-		t.Errorf("third template: %v, want ErrLimit", err)
+	one := func(id uint16) []byte { return ipfixTemplate(id, 0, fs{id: 1, length: 4}) }
+	tmpls := set(2, one(256), one(257), one(258))
+	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, tmpls), &p); err != nil {
+		t.Errorf("third template: %v", err)
 	}
 	check(t, "templates kept", d.NumTemplates(), 2)
-	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4}))), &p); !errors.Is(err, ErrLimit) {
-		t.Errorf("second exporter: %v, want ErrLimit", err)
+	if d.Template(loopback, 0, 256) != nil || d.Template(loopback, 0, 258) == nil {
+		t.Error("the third template did not replace the least recently used one")
 	}
+	check(t, "evicted by MaxTemplates", d.Stats().EvictedTemplates, 1)
+	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, one(256))), &p); err != nil {
+		t.Errorf("second exporter: %v", err)
+	}
+	check(t, "first exporter evicted", d.TemplatesOf(loopback), 0)
+	check(t, "second exporter's template", d.TemplatesOf(exporter2), 1)
+	check(t, "evicted exporters", d.Stats().EvictedExporters, 1)
 	fields := []fs{{id: 1, length: 1}, {id: 2, length: 1}, {id: 3, length: 1}, {id: 4, length: 1}, {id: 5, length: 1}}
-	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fields...))), &p); !errors.Is(err, ErrLimit) {
+	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(257, 0, fields...))), &p); !errors.Is(err, ErrLimit) {
 		t.Errorf("5-field template with MaxFields 4: %v, want ErrLimit", err)
 	}
+	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(257, 0, fields[:4]...))), &p); !errors.Is(err, ErrLimit) {
+		t.Errorf("4-field template with MaxExporterFields 3: %v, want ErrLimit", err)
+	}
+	check(t, "templates after refusals", d.TemplatesOf(exporter2), 1)
 }
 
 func TestV5TruncatedKeepsWholeRecords(t *testing.T) {

@@ -91,20 +91,13 @@ func (d *Decoder) UnmarshalState(b []byte) error {
 	if s.Format != stateFormat {
 		return errors.New("decode: unknown state format")
 	}
-	if d.exporters == nil {
-		d.lim = d.Limits.withDefaults()
-		d.exporters = make(map[netip.Addr]*exporter)
-	}
+	d.init()
 	var errs []error
 	get := func(addr netip.Addr) *exporter {
 		if ex := d.exporters[addr]; ex != nil {
 			return ex
 		}
-		ex, err := d.newExporter(addr)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		return ex
+		return d.newExporter(addr)
 	}
 	var p Packet
 	for _, t := range s.Templates {
@@ -113,10 +106,7 @@ func (d *Decoder) UnmarshalState(b []byte) error {
 			errs = append(errs, &DecodeError{Version: t.Version, Exporter: t.Exporter, TemplateID: t.ID, Err: ErrTemplate})
 			continue
 		}
-		ex := get(t.Exporter)
-		if ex == nil {
-			continue
-		}
+		ex := d.exporters[t.Exporter]
 		setID := uint16(0)
 		switch {
 		case t.Version == 9 && t.Options:
@@ -126,19 +116,15 @@ func (d *Decoder) UnmarshalState(b []byte) error {
 		case t.Version == 10:
 			setID = 2
 		}
-		if _, _, err := d.learnSet(ex, t.Version, t.Domain, setID, def, &p); err != nil {
+		if _, _, err := d.learnSet(&ex, t.Exporter, t.Version, t.Domain, setID, def, &p); err != nil {
 			errs = append(errs, &DecodeError{Version: t.Version, Exporter: t.Exporter, TemplateID: t.ID, Err: err})
 		}
 	}
 	for _, v := range s.Samplers {
-		if ex := get(v.Exporter); ex != nil && len(ex.samplers) < d.lim.MaxSamplers {
-			ex.samplers[skey{v.Domain, v.Sampler}] = v.Value
-		}
+		d.setSampler(get(v.Exporter), skey{v.Domain, v.Sampler}, v.Value)
 	}
 	for _, v := range s.InitTimes {
-		if ex := get(v.Exporter); ex != nil && len(ex.initMs) < d.lim.MaxSamplers {
-			ex.initMs[v.Domain] = v.Value
-		}
+		d.setInitMs(get(v.Exporter), v.Domain, v.Value)
 	}
 	return errors.Join(errs...)
 }
@@ -148,13 +134,16 @@ type ExporterStats struct {
 	Exporter  netip.Addr
 	Templates int
 	Samplers  int
+	Fields    int   // fields of its templates
+	Active    int64 // time of its last packet (SetTime), Unix ns
+	Proven    bool  // data has been decoded with its templates
 }
 
 // Exporters returns the state kept per exporter, sorted by address.
 func (d *Decoder) Exporters() []ExporterStats {
 	out := make([]ExporterStats, 0, len(d.exporters))
 	for addr, ex := range d.exporters {
-		out = append(out, ExporterStats{addr, len(ex.templates), len(ex.samplers)})
+		out = append(out, ExporterStats{addr, len(ex.templates), len(ex.samplers), ex.nfields, ex.active, ex.class == proven})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Exporter.Less(out[j].Exporter) })
 	return out

@@ -33,7 +33,8 @@ type step struct {
 
 // Template is a compiled template: the field layout received from an
 // exporter plus the steps that read its normalized fields. Templates are
-// immutable once compiled; a redefinition compiles a new one.
+// immutable once compiled (but for the Decoder's unexported bookkeeping);
+// a redefinition compiles a new one.
 type Template struct {
 	Version     uint16
 	Domain      uint32
@@ -58,6 +59,9 @@ type Template struct {
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
 	etherType uint16
+	// older and newer link the template into its exporter's list of
+	// templates in order of use (see evict.go).
+	older, newer *Template
 }
 
 // Fields returns the template's fields in wire order. The slice must not be
