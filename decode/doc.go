@@ -24,6 +24,13 @@
 // Record.Fields); the normalized fields are copies. A Decoder and a Packet
 // are reused from packet to packet; neither is safe for concurrent use.
 //
+// The state is bounded by [Limits]: a full budget evicts the least recently
+// used exporter or template (exporters whose data was decoded last longest)
+// rather than refusing a newcomer. [Decoder.SetTime] gives the clock for
+// activity times, [Decoder.ExpireIdle] forgets idle exporters, and
+// [Decoder.WriteState] and [ReadState] save and restore the state as a
+// stream of JSON lines.
+//
 // Errors are typed: errors.Is(err, ErrTruncated), ErrLength, ErrTemplate,
 // ErrVersion, ErrLimit, ErrUnknownTemplate. Data that arrives before its
 // template yields a *MissingTemplateError that names the exporter, domain

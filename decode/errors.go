@@ -29,6 +29,9 @@ var (
 	// (it is not learned), or a packet holds more records than
 	// Limits.MaxRecords (the rest are not decoded).
 	ErrLimit = errors.New("limit exceeded")
+	// ErrState: an entry of saved decoder state (ReadState) is malformed.
+	// Returned inside a *StateError.
+	ErrState = errors.New("malformed state entry")
 )
 
 // DecodeError describes where decoding failed. Err is one of the sentinel
