@@ -31,10 +31,10 @@ type Limits struct {
 	// template is refused with ErrLimit.
 	MaxFields int
 	// MaxExporterFields bounds the fields of all templates of one exporter
-	// (default 64 Ki: 16 times what the largest real template sets need,
-	// a few hundred templates of tens of fields, and 64 times less than
-	// MaxTotalFields). A new template beyond it evicts the exporter's
-	// least recently used templates.
+	// (default 64 Ki, about 5 MiB of compiled templates: many times what
+	// the largest real template sets need, a few hundred templates of
+	// tens of fields, and a 64th of MaxTotalFields). A new template
+	// beyond it evicts the exporter's least recently used templates.
 	MaxExporterFields int
 	// MaxTotalFields bounds the fields of all templates of all exporters
 	// (default 4 Mi). A new template beyond it evicts templates of the

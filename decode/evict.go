@@ -227,11 +227,11 @@ func (d *Decoder) makeRoom(ex *exporter, n int) bool {
 	}
 	for len(ex.templates) >= d.lim.MaxTemplates && ex.oldest != nil {
 		d.dropTemplate(ex, ex.oldest)
-		d.stats.EvictedTemplates++
+		d.stats.TemplatesEvictedMaxTemplates++
 	}
 	for ex.nfields+n > d.lim.MaxExporterFields && ex.oldest != nil {
 		d.dropTemplate(ex, ex.oldest)
-		d.stats.EvictedFields++
+		d.stats.TemplatesEvictedMaxExporterFields++
 	}
 	for d.totalFields+n > d.lim.MaxTotalFields {
 		v := d.victim(ex)
@@ -254,7 +254,7 @@ func (d *Decoder) makeRoom(ex *exporter, n int) bool {
 				d.removeExporter(v)
 			}
 		}
-		d.stats.EvictedTotal++
+		d.stats.TemplatesEvictedMaxTotalFields++
 	}
 	return true
 }
@@ -311,7 +311,9 @@ func (d *Decoder) SetTime(unixNano int64) { d.now = unixNano }
 
 // ExpireIdle forgets every exporter (templates, sampling rates, init
 // times) whose last packet came before the given Unix ns time, and returns
-// how many it forgot.
+// how many it forgot. Activity times come from SetTime (or from saved
+// state); without SetTime they are all 0. It takes time proportional to
+// the number of exporters; call it periodically, not per packet.
 func (d *Decoder) ExpireIdle(before int64) int {
 	n := 0
 	for _, ex := range d.exporters {
@@ -345,13 +347,14 @@ type DecoderStats struct {
 	// TemplatesOfExpired the templates they held.
 	ExpiredExporters   uint64
 	TemplatesOfExpired uint64
-	// Templates evicted to make room for a new template, by the budget
-	// that was full: the exporter's own MaxTemplates, its own
-	// MaxExporterFields, or the decoder's MaxTotalFields (templates of
-	// the least recently active other exporters).
-	EvictedTemplates uint64
-	EvictedFields    uint64
-	EvictedTotal     uint64
+	// Templates evicted to make room for a new template, by the Limits
+	// budget that was full: the exporter's own MaxTemplates or
+	// MaxExporterFields (its least recently used templates), or the
+	// decoder's MaxTotalFields (templates of the least recently active
+	// other exporters).
+	TemplatesEvictedMaxTemplates      uint64
+	TemplatesEvictedMaxExporterFields uint64
+	TemplatesEvictedMaxTotalFields    uint64
 }
 
 // Stats returns the decoder's state sizes and eviction counters.

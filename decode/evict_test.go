@@ -125,19 +125,19 @@ func TestTemplateFloodOneExporter(t *testing.T) {
 		// Default limits: 64 Ki fields per exporter (3276 templates of
 		// 20 fields) binds before 4096 templates.
 		var d Decoder
-		run(t, &d, func(s DecoderStats) uint64 { return s.EvictedFields })
+		run(t, &d, func(s DecoderStats) uint64 { return s.TemplatesEvictedMaxExporterFields })
 		check(t, "flooder's fields", d.Exporters()[0].Fields <= 64<<10, true)
 	})
 	t.Run("template count", func(t *testing.T) {
 		d := Decoder{Limits: Limits{MaxTemplates: 500}}
-		run(t, &d, func(s DecoderStats) uint64 { return s.EvictedTemplates })
+		run(t, &d, func(s DecoderStats) uint64 { return s.TemplatesEvictedMaxTemplates })
 		check(t, "flooder's templates", d.TemplatesOf(flooder), 500)
 	})
 	t.Run("decoder total", func(t *testing.T) {
 		// The flooder fills the decoder's total; the other exporter's
 		// template evicts the flooder's least recently used one.
 		d := Decoder{Limits: Limits{MaxTotalFields: 20000, MaxExporterFields: 30000}}
-		run(t, &d, func(s DecoderStats) uint64 { return s.EvictedTotal })
+		run(t, &d, func(s DecoderStats) uint64 { return s.TemplatesEvictedMaxTotalFields })
 		check(t, "total fields", d.Stats().Fields, 20000)
 	})
 }
@@ -198,7 +198,7 @@ func TestTotalBudgetTakesFromOthers(t *testing.T) {
 	decodeRecords(t, &d, c, ipfixPacket(exportSecs, 0, 0, set(2, tmpl20(257))), 0)
 	s := d.Stats()
 	check(t, "exporters", s.Exporters, 2)
-	check(t, "evicted templates", s.EvictedTotal, 2)
+	check(t, "evicted templates", s.TemplatesEvictedMaxTotalFields, 2)
 	check(t, "evicted exporters", s.EvictedExporters, 1)
 	check(t, "a kept", d.TemplatesOf(a), 1)
 }

@@ -428,7 +428,7 @@ func TestLimits(t *testing.T) {
 	if d.Template(loopback, 0, 256) != nil || d.Template(loopback, 0, 258) == nil {
 		t.Error("the third template did not replace the least recently used one")
 	}
-	check(t, "evicted by MaxTemplates", d.Stats().EvictedTemplates, 1)
+	check(t, "evicted by MaxTemplates", d.Stats().TemplatesEvictedMaxTemplates, 1)
 	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, one(256))), &p); err != nil {
 		t.Errorf("second exporter: %v", err)
 	}

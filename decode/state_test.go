@@ -262,7 +262,7 @@ func TestReadStateLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	check(t, "templates per exporter", d2.TemplatesOf(loopback), 2)
-	check(t, "evicted", d2.Stats().EvictedTemplates, 3+1)
+	check(t, "evicted", d2.Stats().TemplatesEvictedMaxTemplates, 3+1)
 	d3 := Decoder{Limits: Limits{MaxFields: 3}}
 	if err := readState(t, writeState(t, d, 0), &d3); !errors.Is(err, ErrLimit) {
 		t.Errorf("templates larger than MaxFields: %v, want ErrLimit", err)
