@@ -423,7 +423,7 @@ func TestCaptureTemplatesSpecialized(t *testing.T) {
 		}
 		for _, id := range c.ids {
 			tm := d.Template(pkts[0].src, 0, id)
-			if tm == nil || !tm.Specialized() {
+			if tm == nil || !tm.specialized() {
 				t.Errorf("%s template %d: not specialized", c.capture, id)
 			}
 		}

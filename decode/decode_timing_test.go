@@ -163,9 +163,9 @@ func TestFixtureReaders(t *testing.T) {
 		d, _ := fx.prepare(t)
 		for _, ex := range d.exporters {
 			for _, tm := range ex.templates {
-				gen := tm.Specialized() || tm.Class()
+				gen := tm.specialized() || tm.classRead()
 				if gen == fx.generic {
-					t.Errorf("%s: specialized %v, class %v", fx.name, tm.Specialized(), tm.Class())
+					t.Errorf("%s: specialized %v, class %v", fx.name, tm.specialized(), tm.classRead())
 				}
 			}
 		}

@@ -5,16 +5,47 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 )
 
 // Limits bound the state a Decoder keeps for hostile or broken exporters.
 // Zero fields take the defaults.
+//
+// A full budget makes room by evicting what was used least recently rather
+// than by refusing the newcomer, so that a flood of spoofed exporters or
+// templates cannot lock out a legitimate exporter that starts afterwards.
+// Exporters whose data has been decoded ("proven") are kept in preference
+// to exporters that have only sent templates. Stats counts the evictions.
 type Limits struct {
-	MaxExporters   int // exporters with templates (default 10000)
-	MaxTemplates   int // templates per exporter, all domains (default 4096)
-	MaxFields      int // fields per template (default 1024)
-	MaxTotalFields int // fields of all templates of all exporters (default 4 Mi)
-	MaxSamplers    int // sampler entries per exporter (default 1024)
+	// MaxExporters bounds the exporters with templates (default 10000).
+	// A new exporter beyond it evicts the least recently active unproven
+	// exporter with all its state, or the least recently active proven
+	// one when every exporter is proven.
+	MaxExporters int
+	// MaxTemplates bounds the templates of one exporter, all domains
+	// together (default 4096). A new template beyond it evicts the
+	// exporter's least recently used template (used: data decoded with
+	// it, or defined or re-sent).
+	MaxTemplates int
+	// MaxFields bounds the fields of one template (default 1024); a larger
+	// template is refused with ErrLimit.
+	MaxFields int
+	// MaxExporterFields bounds the fields of all templates of one exporter
+	// (default 64 Ki, about 5 MiB of compiled templates: many times what
+	// the largest real template sets need, a few hundred templates of
+	// tens of fields, and a 64th of MaxTotalFields). A new template
+	// beyond it evicts the exporter's least recently used templates.
+	MaxExporterFields int
+	// MaxTotalFields bounds the fields of all templates of all exporters
+	// (default 4 Mi). A new template beyond it evicts templates of the
+	// least recently active other exporters, unproven ones first; an
+	// exporter left without templates is forgotten. A template with more
+	// fields than MaxExporterFields or MaxTotalFields is refused with
+	// ErrLimit.
+	MaxTotalFields int
+	// MaxSamplers bounds the sampler entries and the init time entries of
+	// one exporter (default 1024); further ones are ignored.
+	MaxSamplers int
 	// MaxRecords bounds the records (data and options) decoded from one
 	// packet (default 8192), so that a hostile template of 1-byte records
 	// cannot make one 64 KiB datagram cost tens of MiB of records.
@@ -30,6 +61,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxExporters, 10000)
 	def(&l.MaxTemplates, 4096)
 	def(&l.MaxFields, 1024)
+	def(&l.MaxExporterFields, 64<<10)
 	def(&l.MaxTotalFields, 4<<20)
 	def(&l.MaxSamplers, 1024)
 	def(&l.MaxRecords, 8192)
@@ -93,10 +125,22 @@ type skey struct {
 
 // exporter is the template and sampling state of one exporter address.
 type exporter struct {
+	addr      netip.Addr
 	templates map[tkey]*Template
 	samplers  map[skey]uint64 // (domain, sampler id) → 1-in-N rate
 	initMs    map[uint32]uint64
 	nfields   int
+
+	// newest and oldest are the ends of the template list, in order of
+	// use (see evict.go).
+	newest, oldest *Template
+
+	active   int64 // time of the last packet (Decoder.SetTime)
+	nextStep int64 // activity time at which the saved activity changes
+	class    uint8 // unproven or proven: the list in Decoder.lru
+	// prev and next link the exporter into Decoder.lru[class]; prev is
+	// more recently active.
+	prev, next *exporter
 }
 
 // Decoder decodes export packets of all versions and keeps the template
@@ -104,16 +148,29 @@ type exporter struct {
 // address, source ID / observation domain, template ID).
 //
 // The zero Decoder is ready to use. A Decoder is not safe for concurrent
-// use; use one per goroutine.
+// use (StateVersion excepted); use one per goroutine. A Decoder must not be
+// copied after first use.
 type Decoder struct {
 	Limits Limits
 
 	lim         Limits
 	exporters   map[netip.Addr]*exporter
+	lru         [2]exList // unproven, proven exporters
+	now         int64
 	totalFields int
+	ntemplates  int
+	stats       DecoderStats // the counters
+	version     atomic.Uint64
 	specs       []fieldSpec
 	scratch     []step
 	sets        []setRef
+}
+
+func (d *Decoder) init() {
+	if d.exporters == nil {
+		d.lim = d.Limits.withDefaults()
+		d.exporters = make(map[netip.Addr]*exporter)
+	}
 }
 
 type setRef struct {
@@ -169,10 +226,7 @@ const (
 // decodeSets decodes a v9 or IPFIX packet. want selects the sets to decode
 // (bit i for set i; bit 63 covers the rest); retry skips template sets.
 func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint64, retry bool) error {
-	if d.exporters == nil {
-		d.lim = d.Limits.withDefaults()
-		d.exporters = make(map[netip.Addr]*exporter)
-	}
+	d.init()
 	version := binary.BigEndian.Uint16(pkt)
 	out.reset(version)
 	derr := func(off int, set, tmpl uint16, err error) *DecodeError {
@@ -238,6 +292,9 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 	}
 
 	ex := d.exporters[addr]
+	if ex != nil {
+		d.touch(ex)
+	}
 	// Pass 1: templates, so that data before its template in the same
 	// packet decodes.
 	if !retry {
@@ -245,14 +302,8 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			if !isTemplateSet(version, s.id) {
 				continue
 			}
-			var err error
-			if ex == nil {
-				if ex, err = d.newExporter(addr); err != nil {
-					return derr(s.off, s.id, 0, err)
-				}
-			}
 			body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
-			if tid, at, err := d.learnSet(ex, version, out.Domain, s.id, body, out); err != nil {
+			if tid, at, err := d.learnSet(&ex, addr, version, out.Domain, s.id, body, out); err != nil {
 				// A bad template ends this set only; the rest of the
 				// packet is still decoded.
 				if walkErr == nil {
@@ -282,8 +333,16 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			continue
 		}
 		body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
-		if !d.decodeData(addr, t, body, s.off+setHeaderLen, out) && walkErr == nil {
-			walkErr = derr(s.off, s.id, s.id, ErrLimit)
+		n := len(out.Records) + len(out.Options)
+		at, err := d.decodeData(ex, addr, t, body, s.off+setHeaderLen, out)
+		if err != nil && walkErr == nil {
+			walkErr = derr(at, s.id, s.id, err)
+		}
+		if len(out.Records)+len(out.Options) > n {
+			ex.useTemplate(t)
+			if ex.class == unproven {
+				d.prove(ex)
+			}
 		}
 	}
 	d.finish(ex, out)
@@ -306,24 +365,13 @@ func isTemplateSet(version uint16, id uint16) bool {
 	return id == 2 || id == 3
 }
 
-func (d *Decoder) newExporter(addr netip.Addr) (*exporter, error) {
-	if len(d.exporters) >= d.lim.MaxExporters {
-		return nil, ErrLimit
-	}
-	ex := &exporter{
-		templates: make(map[tkey]*Template),
-		samplers:  make(map[skey]uint64),
-		initMs:    make(map[uint32]uint64),
-	}
-	d.exporters[addr] = ex
-	return ex, nil
-}
-
-// decodeData decodes the records of one data set body with template t.
-// Bytes after the last whole record are padding (RFC 7011 §3.3.1, RFC 3954
-// §5.3) and are ignored.
-// It reports false when the packet's record limit cut the set short.
-func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, out *Packet) bool {
+// decodeData decodes the records of one data set body with template t of
+// exporter ex. Bytes after the last whole record are padding (RFC 7011
+// §3.3.1, RFC 3954 §5.3) and are ignored. When a record cannot be decoded
+// it returns the record's offset in the packet and ErrLimit (the packet's
+// record limit is reached) or ErrTruncated (a variable-length field runs
+// past the end of the set); the records before it are kept.
+func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byte, base int, out *Packet) (int, error) {
 	rs := &out.Records
 	if t.options {
 		rs = &out.Options
@@ -333,38 +381,38 @@ func (d *Decoder) decodeData(addr netip.Addr, t *Template, b []byte, base int, o
 		for len(b) >= t.minLen {
 			n := t.recordLen(b)
 			if n <= 0 {
-				return true
+				return base, ErrTruncated
 			}
 			if room--; room < 0 {
-				return false
+				return base, ErrLimit
 			}
 			r := next(rs)
-			d.fill(r, addr, t, b[:n:n], base, out)
+			d.fill(r, ex, addr, t, b[:n:n], base, out)
 			b, base = b[n:], base+n
 		}
-		return true
+		return 0, nil
 	}
 	// Fixed-length records: size the slice once, then a tight loop.
 	l := t.minLen
 	n := len(b) / l
-	full := true
+	var err error
 	if n > room {
-		n, full = max(room, 0), false
+		n, err = max(room, 0), ErrLimit
 	}
 	if n == 0 {
-		return full
+		return base, err
 	}
 	start := len(*rs)
 	*rs = slices.Grow(*rs, n)[:start+n]
 	recs := (*rs)[start:]
 	for i := range recs {
-		d.fill(&recs[i], addr, t, b[i*l:(i+1)*l:(i+1)*l], base+i*l, out)
+		d.fill(&recs[i], ex, addr, t, b[i*l:(i+1)*l:(i+1)*l], base+i*l, out)
 	}
-	return full
+	return base + n*l, err
 }
 
 // fill decodes one record b of template t into r.
-func (d *Decoder) fill(r *Record, addr netip.Addr, t *Template, b []byte, off int, out *Packet) {
+func (d *Decoder) fill(r *Record, ex *exporter, addr netip.Addr, t *Template, b []byte, off int, out *Packet) {
 	if r.tmpl != t {
 		// A slot last filled by the same template has exactly the same
 		// fields set, and they are all overwritten below.
@@ -381,13 +429,14 @@ func (d *Decoder) fill(r *Record, addr netip.Addr, t *Template, b []byte, off in
 	r.tmpl = t
 	r.raw = b
 	if t.options {
-		d.applyOptions(d.exporters[addr], r)
+		d.applyOptions(ex, r)
 	}
 }
 
-// learnSet learns the templates of one template or options template set.
+// learnSet learns the templates of one template or options template set
+// from addr, creating the exporter's state *ex when it learns the first.
 // It returns the template id and body offset of a bad template.
-func (d *Decoder) learnSet(ex *exporter, version uint16, domain uint32, setID uint16, b []byte, out *Packet) (uint16, int, error) {
+func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte, out *Packet) (uint16, int, error) {
 	off := 0
 	for {
 		rest := b[off:]
@@ -395,59 +444,73 @@ func (d *Decoder) learnSet(ex *exporter, version uint16, domain uint32, setID ui
 			return 0, 0, nil // padding
 		}
 		tid := binary.BigEndian.Uint16(rest)
-		count := int(binary.BigEndian.Uint16(rest[2:]))
+		count := binary.BigEndian.Uint16(rest[2:])
 		if tid == 0 && count == 0 {
 			return 0, 0, nil // zero padding
 		}
-		var (
-			n     int
-			scope int
-			err   error
-		)
-		options := setID == 1 || setID == 3
-		switch {
-		case version == 9 && setID == 1:
-			n, scope, err = d.parseV9Options(rest)
-		case version == 9:
-			n, err = d.parseFields(rest[4:], count, false)
-			n += 4
-		default: // IPFIX
-			if count == 0 {
-				// Withdrawal (RFC 7011 §8.1).
-				d.withdraw(ex, domain, tid, options)
-				out.Templates++
-				off += 4
-				continue
+		if version == 10 && count == 0 {
+			// Withdrawal (RFC 7011 §8.1).
+			if *ex != nil {
+				d.withdraw(*ex, domain, tid, setID == 3)
 			}
-			hdr := 4
-			if options {
-				if len(rest) < 6 {
-					return tid, off, ErrTemplate
-				}
-				scope = int(binary.BigEndian.Uint16(rest[4:]))
-				if scope == 0 || scope > count {
-					return tid, off, ErrTemplate
-				}
-				hdr = 6
-			}
-			n, err = d.parseFields(rest[hdr:], count, true)
-			n += hdr
-			for i := 0; i < scope && err == nil; i++ {
-				d.specs[i].scope = true
-			}
+			out.Templates++
+			off += 4
+			continue
 		}
+		n, err := d.learnRecord(ex, addr, version, domain, setID, rest)
 		if err != nil {
-			return tid, off, err
-		}
-		if tid < 256 {
-			return tid, off, ErrTemplate
-		}
-		if err := d.learn(ex, version, domain, tid, scope, options, rest[:n]); err != nil {
 			return tid, off, err
 		}
 		out.Templates++
 		off += n
 	}
+}
+
+// learnRecord parses and learns the template record (not a withdrawal) at
+// the start of b, and returns its length.
+func (d *Decoder) learnRecord(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte) (int, error) {
+	tid := binary.BigEndian.Uint16(b)
+	count := int(binary.BigEndian.Uint16(b[2:]))
+	var (
+		n     int
+		scope int
+		err   error
+	)
+	options := setID == 1 || setID == 3
+	switch {
+	case version == 9 && setID == 1:
+		n, scope, err = d.parseV9Options(b)
+	case version == 9:
+		n, err = d.parseFields(b[4:], count, false)
+		n += 4
+	default: // IPFIX
+		hdr := 4
+		if options {
+			if len(b) < 6 {
+				return 0, ErrTemplate
+			}
+			scope = int(binary.BigEndian.Uint16(b[4:]))
+			if scope == 0 || scope > count {
+				return 0, ErrTemplate
+			}
+			hdr = 6
+		}
+		n, err = d.parseFields(b[hdr:], count, true)
+		n += hdr
+		for i := 0; i < scope && err == nil; i++ {
+			d.specs[i].scope = true
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	if tid < 256 {
+		return 0, ErrTemplate
+	}
+	if err := d.learn(ex, addr, version, domain, tid, scope, options, b[:n]); err != nil {
+		return 0, err
+	}
+	return n, nil
 }
 
 // parseFields parses count field specifiers into d.specs and returns the
@@ -505,51 +568,54 @@ func (d *Decoder) parseV9Options(b []byte) (n, scope int, err error) {
 	return 6 + m, scope, nil
 }
 
-// learn compiles and stores a template unless an identical one is known.
-func (d *Decoder) learn(ex *exporter, version uint16, domain uint32, tid uint16, scope int, options bool, def []byte) error {
-	k := tkey{domain, tid}
-	old := ex.templates[k]
+// learn compiles and stores a template of the exporter *ex (created if
+// nil) unless an identical one is known, evicting what it must to stay
+// within the limits.
+func (d *Decoder) learn(exp **exporter, addr netip.Addr, version uint16, domain uint32, tid uint16, scope int, options bool, def []byte) error {
+	ex := *exp
+	var old *Template
+	if ex != nil {
+		old = ex.templates[tkey{domain, tid}]
+	}
 	if old != nil && old.options == options && bytes.Equal(old.def, def) {
-		return nil // re-sent unchanged: nothing to do, nothing allocated
+		// Re-sent unchanged: nothing to do, nothing allocated.
+		ex.useTemplate(old)
+		return nil
 	}
-	if old == nil && len(ex.templates) >= d.lim.MaxTemplates {
-		return ErrLimit
-	}
-	grow := len(d.specs)
-	if old != nil {
-		grow -= len(old.fields)
-	}
-	if d.totalFields+grow > d.lim.MaxTotalFields {
+	if len(d.specs) > d.lim.MaxExporterFields || len(d.specs) > d.lim.MaxTotalFields {
 		return ErrLimit
 	}
 	t, err := compile(version, domain, tid, d.specs, scope, options, def)
 	if err != nil {
 		return err
 	}
-	ex.templates[k] = t
-	ex.nfields += grow
-	d.totalFields += grow
+	if ex == nil {
+		ex = d.newExporter(addr)
+		*exp = ex
+	}
+	if old != nil {
+		d.dropTemplate(ex, old)
+	}
+	if !d.makeRoom(ex, len(t.fields)) {
+		return ErrLimit
+	}
+	d.addTemplate(ex, t)
 	return nil
 }
 
 // withdraw removes a template, or all data (tid 2) or options (tid 3)
 // templates of the domain.
 func (d *Decoder) withdraw(ex *exporter, domain uint32, tid uint16, options bool) {
-	drop := func(k tkey, t *Template) {
-		ex.nfields -= len(t.fields)
-		d.totalFields -= len(t.fields)
-		delete(ex.templates, k)
-	}
 	if tid == 2 || tid == 3 {
 		for k, t := range ex.templates {
 			if k.domain == domain && t.options == options {
-				drop(k, t)
+				d.dropTemplate(ex, t)
 			}
 		}
 		return
 	}
 	if t := ex.templates[tkey{domain, tid}]; t != nil {
-		drop(tkey{domain, tid}, t)
+		d.dropTemplate(ex, t)
 	}
 }
 
@@ -570,13 +636,7 @@ func (d *Decoder) TemplatesOf(exporter netip.Addr) int {
 }
 
 // NumTemplates returns the number of templates known for all exporters.
-func (d *Decoder) NumTemplates() int {
-	n := 0
-	for _, ex := range d.exporters {
-		n += len(ex.templates)
-	}
-	return n
-}
+func (d *Decoder) NumTemplates() int { return d.ntemplates }
 
 // SamplingRate returns the sampling rate an exporter announced for the
 // domain and sampler id (0 for an announcement without sampler id), or 0.

@@ -24,6 +24,13 @@
 // Record.Fields); the normalized fields are copies. A Decoder and a Packet
 // are reused from packet to packet; neither is safe for concurrent use.
 //
+// The state is bounded by [Limits]: a full budget evicts the least recently
+// used exporter or template (exporters whose data was decoded last longest)
+// rather than refusing a newcomer. [Decoder.SetTime] gives the clock for
+// activity times, [Decoder.ExpireIdle] forgets idle exporters, and
+// [Decoder.WriteState] and [ReadState] save and restore the state as a
+// stream of JSON lines.
+//
 // Errors are typed: errors.Is(err, ErrTruncated), ErrLength, ErrTemplate,
 // ErrVersion, ErrLimit, ErrUnknownTemplate. Data that arrives before its
 // template yields a *MissingTemplateError that names the exporter, domain
@@ -34,7 +41,8 @@
 //  2. to normalize it into Flow, add it to a row of fields.Flow
 //     (fields/normalized.go) or add a row;
 //  3. run go generate ./... and commit decode/*_gen.go;
-//  4. add a test packet with the field to decode_test.go.
+//  4. add a hand-built test packet with the field to handbuilt_test.go
+//     (builders in builder_test.go) and check its value.
 package decode
 
 //go:generate go run ../gen

@@ -11,7 +11,7 @@ import (
 // exporter, version, set and offset. Match them with errors.Is.
 var (
 	// ErrTruncated: the packet ends before a header, set or record that it
-	// announces.
+	// announces, or a variable-length field runs past the end of its set.
 	ErrTruncated = errors.New("truncated")
 	// ErrVersion: the version field is not 1, 5, 7, 9 or 10.
 	ErrVersion = errors.New("unsupported NetFlow/IPFIX version")
@@ -25,9 +25,13 @@ var (
 	// ErrUnknownTemplate: a data set refers to a template the exporter has
 	// not sent (yet). Returned inside a *MissingTemplateError.
 	ErrUnknownTemplate = errors.New("unknown template")
-	// ErrLimit: a resource limit (exporters, templates, fields) would be
-	// exceeded; the template is not learned.
+	// ErrLimit: a template has more fields than a budget of Limits allows
+	// (it is not learned), or a packet holds more records than
+	// Limits.MaxRecords (the rest are not decoded).
 	ErrLimit = errors.New("limit exceeded")
+	// ErrState: an entry of saved decoder state (ReadState) is malformed.
+	// Returned inside a *StateError.
+	ErrState = errors.New("malformed state entry")
 )
 
 // DecodeError describes where decoding failed. Err is one of the sentinel

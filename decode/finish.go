@@ -28,19 +28,14 @@ const (
 func (d *Decoder) applyOptions(ex *exporter, r *Record) {
 	f := &r.Flow
 	if f.Has&HasSystemInitMs != 0 {
-		if _, ok := ex.initMs[r.Domain]; ok || len(ex.initMs) < d.lim.MaxSamplers {
-			ex.initMs[r.Domain] = f.SystemInitMs
-		}
+		d.setInitMs(ex, r.Domain, f.SystemInitMs)
 	}
 	if rate := samplingRate(f); rate != 0 {
 		var id uint64
 		if f.Has&HasSamplerID != 0 {
 			id = f.SamplerID
 		}
-		k := skey{r.Domain, id}
-		if _, ok := ex.samplers[k]; ok || len(ex.samplers) < d.lim.MaxSamplers {
-			ex.samplers[k] = rate
-		}
+		d.setSampler(ex, skey{r.Domain, id}, rate)
 	}
 }
 

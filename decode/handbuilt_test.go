@@ -77,14 +77,44 @@ func TestIPFIXVariableLength(t *testing.T) {
 	f, _ = p.Records[0].Lookup(0, 94)
 	check(t, "rec0 empty description", len(f.Value), 0)
 
-	// A variable-length field whose length runs past the set is not a
-	// record: the set ends there and nothing is read out of bounds.
+	// Fewer bytes than the shortest record are padding (the 200-byte
+	// length is never read): no record, no error, nothing read out of
+	// bounds.
 	bad := set(256, u8(200), []byte("short"))
 	p = new(Packet)
 	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, bad), p); err != nil {
 		t.Fatalf("Decode: %v", err)
 	}
 	check(t, "records from a short var-length record", len(p.Records), 0)
+}
+
+// A variable-length field whose length runs past the end of its set is
+// reported (it used to end the set silently), with the set, template and
+// offset; the records before it and the sets after it are kept.
+func TestIPFIXVariableLengthPastSet(t *testing.T) {
+	var d Decoder
+	tmpl := set(2, ipfixTemplate(256, 0, fs{id: 8, length: 4}, fs{id: 82, length: VariableLength}))
+	good := cat([]byte{192, 0, 2, 1}, u8(3), []byte("lo0"))
+	pkt := ipfixPacket(exportSecs, 0, 0, tmpl,
+		set(256, good, []byte{192, 0, 2, 2}, u8(50), []byte("eth0")), // second record claims 50 bytes, has 4
+		set(256, good))
+	var p Packet
+	err := d.Decode(loopback, pkt, &p)
+	if !errors.Is(err, ErrTruncated) {
+		t.Fatalf("Decode = %v, want ErrTruncated", err)
+	}
+	var de *DecodeError
+	if !errors.As(err, &de) {
+		t.Fatalf("%T is not a *DecodeError", err)
+	}
+	badAt := 16 + len(tmpl) + 4 + len(good)
+	check(t, "set", de.SetID, 256)
+	check(t, "template", de.TemplateID, 256)
+	check(t, "offset", de.Offset, badAt)
+	check(t, "exporter", de.Exporter, loopback)
+	check(t, "records kept", len(p.Records), 2)
+	check(t, "record before", p.Records[0].Offset, badAt-len(good))
+	check(t, "record of the next set", p.Records[1].SrcAddr, netip.MustParseAddr("192.0.2.1"))
 }
 
 func TestIPFIXReverseElements(t *testing.T) {
@@ -384,21 +414,35 @@ func TestIPFIXSamplingOptions(t *testing.T) {
 	check(t, "domain default rate from samplingInterval", p.Records[0].SamplingRate, 1000)
 }
 
+// Full budgets evict the least recently used state; only a template larger
+// than a budget is refused.
 func TestLimits(t *testing.T) {
-	d := Decoder{Limits: Limits{MaxTemplates: 2, MaxExporters: 1, MaxFields: 4}}
+	d := Decoder{Limits: Limits{MaxTemplates: 2, MaxExporters: 1, MaxFields: 4, MaxExporterFields: 3}}
 	var p Packet
-	tmpls := set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4}), ipfixTemplate(257, 0, fs{id: 1, length: 4}), ipfixTemplate(258, 0, fs{id: 1, length: 4}))
-	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, tmpls), &p); !errors.Is(err, ErrLimit) {
-		t.Errorf("third template: %v, want ErrLimit", err)
+	one := func(id uint16) []byte { return ipfixTemplate(id, 0, fs{id: 1, length: 4}) }
+	tmpls := set(2, one(256), one(257), one(258))
+	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, tmpls), &p); err != nil {
+		t.Errorf("third template: %v", err)
 	}
 	check(t, "templates kept", d.NumTemplates(), 2)
-	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4}))), &p); !errors.Is(err, ErrLimit) {
-		t.Errorf("second exporter: %v, want ErrLimit", err)
+	if d.Template(loopback, 0, 256) != nil || d.Template(loopback, 0, 258) == nil {
+		t.Error("the third template did not replace the least recently used one")
 	}
+	check(t, "evicted by MaxTemplates", d.Stats().TemplatesEvictedMaxTemplates, 1)
+	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, one(256))), &p); err != nil {
+		t.Errorf("second exporter: %v", err)
+	}
+	check(t, "first exporter evicted", d.TemplatesOf(loopback), 0)
+	check(t, "second exporter's template", d.TemplatesOf(exporter2), 1)
+	check(t, "evicted exporters", d.Stats().EvictedExporters, 1)
 	fields := []fs{{id: 1, length: 1}, {id: 2, length: 1}, {id: 3, length: 1}, {id: 4, length: 1}, {id: 5, length: 1}}
-	if err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fields...))), &p); !errors.Is(err, ErrLimit) {
+	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(257, 0, fields...))), &p); !errors.Is(err, ErrLimit) {
 		t.Errorf("5-field template with MaxFields 4: %v, want ErrLimit", err)
 	}
+	if err := d.Decode(exporter2, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(257, 0, fields[:4]...))), &p); !errors.Is(err, ErrLimit) {
+		t.Errorf("4-field template with MaxExporterFields 3: %v, want ErrLimit", err)
+	}
+	check(t, "templates after refusals", d.TemplatesOf(exporter2), 1)
 }
 
 func TestV5TruncatedKeepsWholeRecords(t *testing.T) {

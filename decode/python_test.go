@@ -137,7 +137,7 @@ func TestPythonV9Template(t *testing.T) {
 	check(t, "templates", p.Templates, 2)
 	check(t, "known templates", d.NumTemplates(), 2)
 	checkV9TemplateFlows(t, &p)
-	if tm := d.Template(loopback, 0, 1024); tm == nil || !tm.Specialized() {
+	if tm := d.Template(loopback, 0, 1024); tm == nil || !tm.specialized() {
 		t.Error("softflowd template 1024 did not get its generated reader")
 	}
 }

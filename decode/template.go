@@ -33,7 +33,8 @@ type step struct {
 
 // Template is a compiled template: the field layout received from an
 // exporter plus the steps that read its normalized fields. Templates are
-// immutable once compiled; a redefinition compiles a new one.
+// immutable once compiled (but for the Decoder's unexported bookkeeping);
+// a redefinition compiles a new one.
 type Template struct {
 	Version     uint16
 	Domain      uint32
@@ -58,6 +59,9 @@ type Template struct {
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
 	etherType uint16
+	// older and newer link the template into its exporter's list of
+	// templates in order of use (see evict.go).
+	older, newer *Template
 }
 
 // Fields returns the template's fields in wire order. The slice must not be
@@ -83,13 +87,14 @@ func (t *Template) RecordLen() int { return t.minLen }
 // Has returns the normalized fields a record of this template carries.
 func (t *Template) Has() FieldSet { return t.has }
 
-// Specialized reports whether records are read by a generated straight-line
-// reader for the exact layout rather than the compiled step list.
-func (t *Template) Specialized() bool { return t.shape != nil }
+// specialized reports whether records are read by a generated
+// straight-line reader for the exact layout rather than the compiled step
+// list.
+func (t *Template) specialized() bool { return t.shape != nil }
 
-// Class reports whether a generated class reader reads most of the
+// classRead reports whether a generated class reader reads most of the
 // normalized fields straight-line (see fields.Classes).
-func (t *Template) Class() bool { return t.class != nil }
+func (t *Template) classRead() bool { return t.class != nil }
 
 // fieldSpec is a parsed template field before compilation.
 type fieldSpec struct {
