@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/pynetflow"
 )
 
 // packet is one received export packet. data is owned by the packet until
@@ -171,7 +172,7 @@ func (w *worker) emit(p packet, st *exporterStats, track bool) {
 		}
 	}
 	if w.c.cfg.Format == FormatPython {
-		w.out = AppendPythonPacket(w.out, time.Unix(0, p.ts), p.src, pk)
+		w.out = pynetflow.AppendPacket(w.out, time.Unix(0, p.ts), p.src, pk)
 	} else {
 		// The line prefix is the same for every record of the packet.
 		w.prefix = appendPrefix(w.prefix[:0], &pk.Records[0], p.ts)

@@ -1,4 +1,4 @@
-package collector
+package pynetflow
 
 import (
 	"bytes"
@@ -71,7 +71,7 @@ func pyLines(t *testing.T, v pyVector) [][]byte {
 		if err := d.Decode(pyLoop, pkt, &p); err != nil {
 			t.Fatalf("%s: %v", v.name, err)
 		}
-		lines = append(lines, AppendPythonPacket(nil, pyTS, pyClient, &p))
+		lines = append(lines, AppendPacket(nil, pyTS, pyClient, &p))
 	}
 	return lines
 }
@@ -226,7 +226,7 @@ var (
 	pyIPFIXHeader = []string{"version", "length", "export_uptime", "sequence_number", "obervation_domain_id"}
 )
 
-func TestPyFormatV1(t *testing.T) {
+func TestWriteV1(t *testing.T) {
 	lines := pyLines(t, pyVectors[0])
 	l := pyParse(t, lines[0])
 	pyWantClient(t, l)
@@ -249,7 +249,7 @@ func TestPyFormatV1(t *testing.T) {
 	pyWant(t, "flow[1]", l.Flows[1], "DST_PORT", 0)
 }
 
-func TestPyFormatV5(t *testing.T) {
+func TestWriteV5(t *testing.T) {
 	l := pyParse(t, pyLines(t, pyVectors[1])[0])
 	pyWantClient(t, l)
 	pyWantHeader(t, l, pyV5Header, 5, 3, 227747, 1585497478, 581262000, 0, 0, 0, 0)
@@ -279,7 +279,7 @@ var pySoftflowdV9Keys = []string{"IPV4_SRC_ADDR", "IPV4_DST_ADDR", "LAST_SWITCHE
 	"IN_PKTS", "INPUT_SNMP", "OUTPUT_SNMP", "L4_SRC_PORT", "L4_DST_PORT", "PROTOCOL", "TCP_FLAGS",
 	"IP_PROTOCOL_VERSION", "SRC_TOS"}
 
-func TestPyFormatV9(t *testing.T) {
+func TestWriteV9(t *testing.T) {
 	for _, v := range pyVectors[2:4] {
 		l := pyParse(t, pyLines(t, v)[0])
 		pyWantClient(t, l)
@@ -335,7 +335,7 @@ func TestPyFormatV9(t *testing.T) {
 
 // Packets python-netflow's collector writes no line for: our decoder
 // yields no records for them either.
-func TestPyFormatNoExport(t *testing.T) {
+func TestWriteNoExport(t *testing.T) {
 	var d decode.Decoder
 	var p decode.Packet
 	err := d.Decode(pyLoop, pyLoadHex(t, "invalid_version_65535.hex")[0], &p)
@@ -349,7 +349,7 @@ func TestPyFormatNoExport(t *testing.T) {
 	}
 }
 
-func TestPyFormatIPFIX(t *testing.T) {
+func TestWriteIPFIX(t *testing.T) {
 	l := pyParse(t, pyLines(t, pyVectors[5])[0])
 	pyWantClient(t, l)
 	pyWantHeader(t, l, pyIPFIXHeader, 10, 1312, 759538800, 19, 0)
@@ -422,13 +422,13 @@ func TestPyFormatIPFIX(t *testing.T) {
 	}
 }
 
-// TestPyFormatGolden compares every vector's lines with
-// testdata/pyformat/<vector>.golden (-update rewrites them).
-func TestPyFormatGolden(t *testing.T) {
+// TestWriteGolden compares every vector's lines with
+// testdata/write/<vector>.golden (-update rewrites them).
+func TestWriteGolden(t *testing.T) {
 	for _, v := range pyVectors {
 		t.Run(v.name, func(t *testing.T) {
 			got := bytes.Join(pyLines(t, v), nil)
-			path := filepath.Join("testdata", "pyformat", v.name+".golden")
+			path := filepath.Join("testdata", "write", v.name+".golden")
 			if *pyUpdate {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
@@ -449,18 +449,18 @@ func TestPyFormatGolden(t *testing.T) {
 	}
 }
 
-func TestPyFormatAllocs(t *testing.T) {
+func TestWriteAllocs(t *testing.T) {
 	var d decode.Decoder
 	var p decode.Packet
 	for _, name := range []string{"v9_template_2templates_8flows", "ipfix_templates_5_plus_20flows"} {
 		if err := d.Decode(pyLoop, pyLoadHex(t, name+".hex")[0], &p); err != nil {
 			t.Fatal(err)
 		}
-		b := AppendPythonPacket(nil, pyTS, pyClient, &p)
+		b := AppendPacket(nil, pyTS, pyClient, &p)
 		v6 := netip.MustParseAddrPort("[2001:db8::1]:2055")
 		allocs := testing.AllocsPerRun(100, func() {
-			b = AppendPythonPacket(b[:0], pyTS, pyClient, &p)
-			b = AppendPythonPacket(b[:0], pyTS, v6, &p)
+			b = AppendPacket(b[:0], pyTS, pyClient, &p)
+			b = AppendPacket(b[:0], pyTS, v6, &p)
 		})
 		if allocs != 0 {
 			t.Errorf("%s: %v allocations per packet, want 0", name, allocs)
@@ -468,15 +468,15 @@ func TestPyFormatAllocs(t *testing.T) {
 	}
 }
 
-func TestPyFormatClientIPv6(t *testing.T) {
+func TestWriteClientIPv6(t *testing.T) {
 	p := decode.Packet{Version: 9, Count: 0, SysUptime: 1, ExportTime: 2e9, Sequence: 3, Domain: 4}
-	got := string(AppendPythonPacket(nil, pyTS, netip.MustParseAddrPort("[2001:db8::1]:9995"), &p))
+	got := string(AppendPacket(nil, pyTS, netip.MustParseAddrPort("[2001:db8::1]:9995"), &p))
 	want := `{"1795778775.7454324": {"client": ["2001:db8::1", 9995, 0, 0], "header": {"version": 9, "count": 0, ` +
 		`"uptime": 1, "timestamp": 2, "sequence": 3, "source_id": 4}, "flows": []}}` + "\n"
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	got = string(AppendPythonPacket(nil, pyTS, netip.MustParseAddrPort("[::ffff:10.0.0.1]:9995"), &p))
+	got = string(AppendPacket(nil, pyTS, netip.MustParseAddrPort("[::ffff:10.0.0.1]:9995"), &p))
 	if !strings.Contains(got, `"client": ["::ffff:10.0.0.1", 9995, 0, 0]`) {
 		t.Errorf("4in6 client: %s", got)
 	}
@@ -517,14 +517,14 @@ func pyFlowsRaw(t *testing.T, pkt []byte) string {
 	if err := d.Decode(pyLoop, pkt, &p); err != nil {
 		t.Fatal(err)
 	}
-	line := AppendPythonPacket(nil, pyTS, pyClient, &p)
+	line := AppendPacket(nil, pyTS, pyClient, &p)
 	pyParse(t, line)
 	s := string(line)
 	i := strings.Index(s, `"flows": [`)
 	return s[i+len(`"flows": [`) : len(s)-len("]}}\n")]
 }
 
-func TestPyFormatV9Quirks(t *testing.T) {
+func TestWriteV9Quirks(t *testing.T) {
 	// Unknown types 153 and 43 and 210 (no V9_FIELD_TYPES name), IN_BYTES
 	// twice, an 8-byte counter, a MAC, a 2-byte IPv4 address (Python:
 	// "0.0.1.2"), a 3-byte address (Python drops it), an IPv6 next hop,
@@ -555,7 +555,7 @@ func TestPyFormatV9Quirks(t *testing.T) {
 	}
 }
 
-func TestPyFormatIPFIXValues(t *testing.T) {
+func TestWriteIPFIXValues(t *testing.T) {
 	const pen = 29305 // RFC 5103 reverse elements
 	tmpl := pySet(2, pyU16(400), pyU16(12),
 		pyU16(82), pyU16(4), // interfaceName, not UTF-8
@@ -607,7 +607,7 @@ func TestPyFormatIPFIXValues(t *testing.T) {
 	}
 }
 
-func TestPyFormatV5V7Headers(t *testing.T) {
+func TestWriteV5V7Headers(t *testing.T) {
 	rec := make([]byte, 48)
 	copy(rec, []byte{10, 0, 0, 1})
 	v5 := pyCat(pyU16(5), pyU16(1), pyU32b(1000), pyU32b(1600000000), pyU32b(5), pyU32b(77),
@@ -616,7 +616,7 @@ func TestPyFormatV5V7Headers(t *testing.T) {
 	if err := decode.DecodeV5(v5, &p); err != nil {
 		t.Fatal(err)
 	}
-	l := pyParse(t, AppendPythonPacket(nil, pyTS, pyClient, &p))
+	l := pyParse(t, AppendPacket(nil, pyTS, pyClient, &p))
 	pyWantHeader(t, l, pyV5Header, 5, 1, 1000, 1600000000, 5, 77, 1, 2, 2<<14|100)
 	pyWant(t, "flow", l.Flows[0], "IPV4_SRC_ADDR", 167772161)
 
@@ -627,7 +627,7 @@ func TestPyFormatV5V7Headers(t *testing.T) {
 	if err := decode.DecodeV7(v7, &p); err != nil {
 		t.Fatal(err)
 	}
-	l = pyParse(t, AppendPythonPacket(nil, pyTS, pyClient, &p))
+	l = pyParse(t, AppendPacket(nil, pyTS, pyClient, &p))
 	pyWantHeader(t, l, []string{"version", "count", "uptime", "timestamp", "timestamp_nano", "sequence"},
 		7, 1, 1000, 1600000000, 5, 77)
 	wantKeys := []string{"IPV4_SRC_ADDR", "IPV4_DST_ADDR", "NEXT_HOP", "INPUT", "OUTPUT", "IN_PACKETS", "IN_OCTETS",
@@ -640,7 +640,7 @@ func TestPyFormatV5V7Headers(t *testing.T) {
 	pyWant(t, "v7 flow", l.Flows[0], "ROUTER_SC", 167772414)
 }
 
-func TestPyFormatFloat(t *testing.T) {
+func TestWriteFloat(t *testing.T) {
 	// Expected values are Python 3.11's json.dumps(float).
 	for _, c := range []struct {
 		f    float64
@@ -654,22 +654,22 @@ func TestPyFormatFloat(t *testing.T) {
 		{math.Inf(-1), "-Infinity"}, {math.Copysign(0, -1), "-0.0"}, {0, "0.0"}, {1e22, "1e+22"},
 		{12345678901234567890, "1.2345678901234567e+19"},
 	} {
-		if got := string(pyAppendFloat(nil, c.f)); got != c.want {
-			t.Errorf("pyAppendFloat(%v) = %s, want %s", c.f, got, c.want)
+		if got := string(appendFloat(nil, c.f)); got != c.want {
+			t.Errorf("appendFloat(%v) = %s, want %s", c.f, got, c.want)
 		}
 	}
 }
 
-func TestPyFormatStrings(t *testing.T) {
+func TestWriteStrings(t *testing.T) {
 	// Expected values are Python 3.11's json.dumps(s) and json.dumps(str(bytes)).
-	got := string(pyAppendString(nil, []byte("a\"b\\c\n\r\t\b\f\x01\x7f é 😀 \u2028 \x00")))
+	got := string(appendString(nil, []byte("a\"b\\c\n\r\t\b\f\x01\x7f é 😀 \u2028 \x00")))
 	if want := `"a\"b\\c\n\r\t\b\f\u0001\u007f \u00e9 \ud83d\ude00 \u2028 \u0000"`; got != want {
 		t.Errorf("string: got %s, want %s", got, want)
 	}
-	if got, want := string(pyAppendKey(nil, "plain_key")), "plain_key"; got != want {
+	if got, want := string(appendKey(nil, "plain_key")), "plain_key"; got != want {
 		t.Errorf("key: got %s, want %s", got, want)
 	}
-	if got, want := string(pyAppendKey(nil, "a\"b\\c\x01"+"\u00e9")), `a\"b\\c\u0001\u00c3\u00a9`; got != want {
+	if got, want := string(appendKey(nil, "a\"b\\c\x01"+"\u00e9")), `a\"b\\c\u0001\u00c3\u00a9`; got != want {
 		t.Errorf("key: got %s, want %s", got, want)
 	}
 	for _, c := range []struct{ in, want string }{
@@ -677,13 +677,13 @@ func TestPyFormatStrings(t *testing.T) {
 		{"\xff'x", `"b\"\\xff'x\""`},
 		{"\xff\"x", `"b'\\xff\"x'"`},
 	} {
-		if got := string(pyAppendBytesRepr(nil, []byte(c.in))); got != c.want {
+		if got := string(appendBytesRepr(nil, []byte(c.in))); got != c.want {
 			t.Errorf("bytes repr of %q: got %s, want %s", c.in, got, c.want)
 		}
 	}
 }
 
-func TestPyFormatIPv6(t *testing.T) {
+func TestWriteIPv6(t *testing.T) {
 	// Python 3.11 ipaddress.ip_address(s).compressed.
 	for in, want := range map[string]string{
 		"::": "::", "::1": "::1", "1::": "1::", "2001:db8::1": "2001:db8::1",
@@ -691,13 +691,13 @@ func TestPyFormatIPv6(t *testing.T) {
 		"fde6:6f14:e0f1:9609:0:affe:affe:affe": "fde6:6f14:e0f1:9609:0:affe:affe:affe",
 		"1:0:2:0:3:0:4:0":                      "1:0:2:0:3:0:4:0", "1:0:0:2:0:0:3:4": "1::2:0:0:3:4",
 	} {
-		if got := string(pyAppendIPv6(nil, netip.MustParseAddr(in).As16())); got != want {
+		if got := string(appendIPv6(nil, netip.MustParseAddr(in).As16())); got != want {
 			t.Errorf("%s: got %s, want %s", in, got, want)
 		}
 	}
 }
 
-func TestPyFormatBigUint(t *testing.T) {
+func TestWriteBigUint(t *testing.T) {
 	var cases [][]byte
 	for n := 0; n <= 80; n++ {
 		ff := bytes.Repeat([]byte{0xff}, n)
@@ -718,7 +718,7 @@ func TestPyFormatBigUint(t *testing.T) {
 	cases = append(cases, bytes.Repeat([]byte{0xab}, 700)) // beyond the stack limbs
 	for _, v := range cases {
 		want := new(big.Int).SetBytes(v).String()
-		if got := string(pyAppendBigUint(nil, v)); got != want {
+		if got := string(appendBigUint(nil, v)); got != want {
 			t.Errorf("%x: got %s, want %s", v, got, want)
 		}
 	}
