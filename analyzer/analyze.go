@@ -527,7 +527,7 @@ func (a *run) line(in *inputState, line []byte) {
 func (a *run) handlePy(p *pynetflow.Flow) {
 	f := &a.flow
 	*f = Flow{Start: p.Start, End: p.End, Received: p.Received, Bytes: p.Bytes, Packets: p.Packets,
-		RevBytes: p.RevBytes, Flows: p.Flows, Src: p.Src, Dst: p.Dst, Exporter: p.Exporter,
+		RevBytes: p.RevBytes, RevPackets: p.RevPackets, Flows: p.Flows, Src: p.Src, Dst: p.Dst, Exporter: p.Exporter,
 		SrcAS: p.SrcAS, DstAS: p.DstAS, SrcPort: p.SrcPort, DstPort: p.DstPort, Proto: p.Proto, Version: p.Version}
 	if p.HasStart {
 		f.Flags |= flowHasStart

@@ -94,13 +94,14 @@
 // # Reading
 //
 // A Reader turns lines of this format, from either collector, into flows:
-// addresses, ports, protocol, counters (Cisco ASA reverse bytes too), AS
-// numbers and start and end as absolute times, from whichever of the
-// v1/v5, v9 and IPFIX keys carry them. The keys come from the writer's
-// tables; where a record has several keys for one field, the first in a
-// fixed order wins. What the format cannot give back: every v9 type missing
-// from V9_FIELD_TYPES is written as UNKNOWN_FIELD_TYPE, so pmacct's v9 flow
-// end time (type 153) or softflowd's v9 ICMPv6 type (139) are lost to a
-// reader. The Reader uses encoding/json: the format is rarer than
-// nfcollect's JSON lines and needs no fast path.
+// addresses, ports, protocol, counters (RFC 5103 and Cisco ASA reverse
+// counters too), AS numbers and start and end as absolute times, from
+// whichever of the v1/v5, v9 and IPFIX keys carry them. The keys come from
+// the writer's tables; where a record has several keys for one field, the
+// first in a fixed order wins. Python's NaN and Infinity values are
+// accepted. What the format cannot give back: every v9 type missing from
+// V9_FIELD_TYPES is written as UNKNOWN_FIELD_TYPE, so pmacct's v9 flow end
+// time (type 153) or softflowd's v9 ICMPv6 type (139) are lost to a reader.
+// The Reader uses encoding/json: the format is rarer than nfcollect's JSON
+// lines and needs no fast path.
 package pynetflow

@@ -3,11 +3,15 @@ package pynetflow
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
+	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/internal/testvec"
 )
 
@@ -69,7 +73,7 @@ func FuzzReadLine(f *testing.F) {
 		f.Add(l)
 	}
 	f.Add([]byte(`{"1.0": {"client": ["::1", 1, 0, 0], "header": {"version": 10}, "flows": [{"sourceIPv6Address": 1, ` +
-		`"destinationIPv4Address": 2, "flowStartSysUpTime": 5, "flowEndMicroseconds": [3909000000, 7]}]}}`))
+		`"destinationIPv4Address": 2, "absoluteError": NaN, "x": [Infinity, -Infinity], "s": "NaN"}]}}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		a := readOnce(line)
 		if b := readOnce(line); !reflect.DeepEqual(a, b) {
@@ -82,6 +86,61 @@ func FuzzReadLine(f *testing.F) {
 			if !fl.Src.IsValid() || !fl.Dst.IsValid() {
 				t.Fatalf("flow without addresses: %+v", fl)
 			}
+		}
+	})
+}
+
+// FuzzWriteRead: for any export packet (decoded after a packet that may
+// define its templates), AppendPacket writes one ASCII line that reads
+// back without a line error, with no more flows and record errors than it
+// holds records.
+func FuzzWriteRead(f *testing.F) {
+	for _, v := range pyVectors {
+		pkts := pyLoadHex(f, v.name+".hex")
+		var prior []byte
+		if v.prior != "" {
+			prior = pyLoadHex(f, v.prior+".hex")[0]
+		}
+		for _, p := range pkts {
+			f.Add(prior, p)
+		}
+	}
+	for _, name := range []string{"softflowd-v5.pcap", "softflowd-v9.pcap", "softflowd-ipfix-biflow.pcap",
+		"pmacct-ipfix-usec.pcap", "pmacct-v9-sampling.pcap", "fprobe-v7.pcap"} {
+		pkts := capturePayloads(f, name)
+		for i := 1; i < len(pkts) && i < 4; i++ {
+			f.Add(pkts[0], pkts[i])
+		}
+	}
+	ts := time.Unix(0, 1700000000_000000001)
+	client := netip.MustParseAddrPort("[2001:db8::9]:2055")
+	f.Fuzz(func(t *testing.T, prior, pkt []byte) {
+		var d decode.Decoder
+		var p decode.Packet
+		d.Decode(client.Addr(), prior, &p)
+		if err := d.Decode(client.Addr(), pkt, &p); err != nil && len(p.Records) == 0 && len(p.Options) == 0 {
+			return
+		}
+		line := AppendPacket(nil, ts, client, &p)
+		if bytes.IndexByte(line, '\n') != len(line)-1 {
+			t.Fatalf("not one line: %q", line)
+		}
+		for _, c := range line {
+			if c >= 0x80 {
+				t.Fatalf("not ASCII: %q", line)
+			}
+		}
+		if !json.Valid(nullConstants(line)) {
+			t.Fatalf("not JSON: %s", line)
+		}
+		var r Reader
+		n := 0
+		skipped, err := r.ReadLine(line, func(*Flow) { n++ })
+		if err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if n+len(skipped) > FlowCount(&p) {
+			t.Fatalf("%d flows and %d record errors from %d records", n, len(skipped), FlowCount(&p))
 		}
 	})
 }

@@ -1,5 +1,7 @@
 package pynetflow
 
+import "github.com/nfkit/nfkit/decode"
+
 // The keys the reader takes its values from are those the writer writes:
 // derived here from the same tables by v9 type and IPFIX element id, never
 // spelled out a second time.
@@ -24,7 +26,7 @@ type timeKeys struct {
 var keys = struct {
 	src, dst, srcPort, dstPort, proto []key
 	bytes, packets, flows             []key
-	revBytes                          []key
+	revBytes, revPackets              []key
 	srcAS, dstAS                      []key
 	outBytes, outPackets              []key // fallbacks of bytes and packets
 	icmp, asaICMPType, asaICMPCode    []key // where there are no ports
@@ -38,7 +40,8 @@ var keys = struct {
 	proto:       join(v9Keys(4), ipfixKeys(4)),
 	bytes:       join(v9Keys(1), ipfixKeys(1, 85), v9Keys(231)), // 85 octetTotalCount, 231 ASA forward bytes
 	packets:     join(v9Keys(2), ipfixKeys(2, 86)),
-	revBytes:    v9Keys(232), // ASA reverse bytes
+	revBytes:    join(v9Keys(232), ourKeys(penReverse, 1)), // ASA; RFC 5103 reverseOctetDeltaCount
+	revPackets:  ourKeys(penReverse, 2),
 	flows:       v9Keys(3),
 	srcAS:       join(v9Keys(16), ipfixKeys(16)),
 	dstAS:       join(v9Keys(17), ipfixKeys(17)),
@@ -73,6 +76,23 @@ func ipfixKeys(ids ...uint16) []key {
 	var ks []key
 	for _, id := range ids {
 		ks = append(ks, key{name: mustIPFIX(id)})
+	}
+	return ks
+}
+
+// penReverse is the enterprise number of the RFC 5103 reverse elements.
+const penReverse = 29305
+
+// ourKeys returns the keys the writer gives elements missing from
+// python-netflow's table: our table's names (decode.LookupIPFIX).
+func ourKeys(pen uint32, ids ...uint16) []key {
+	var ks []key
+	for _, id := range ids {
+		e := decode.LookupIPFIX(pen, id)
+		if e == nil {
+			panic("pynetflow: the element tables lack an element the reader needs")
+		}
+		ks = append(ks, key{name: e.Name})
 	}
 	return ks
 }

@@ -24,10 +24,10 @@ type Flow struct {
 	Proto            uint8
 	SrcAS, DstAS     uint32
 
-	Bytes, Packets uint64 // in-direction counters, else the egress ones
-	RevBytes       uint64 // Cisco ASA reverse bytes of a biflow (Biflow says whether sent)
-	Biflow         bool
-	Flows          uint64 // aggregated flow count; 0 when not sent
+	Bytes, Packets       uint64 // in-direction counters, else the egress ones
+	RevBytes, RevPackets uint64 // reverse counters of a biflow (RFC 5103, Cisco ASA)
+	Biflow               bool   // reverse counters were sent
+	Flows                uint64 // aggregated flow count; 0 when not sent
 
 	Start, End       int64 // meaningful only when HasStart / HasEnd
 	HasStart, HasEnd bool
@@ -76,6 +76,7 @@ const ntpEpochOffset = 2208988800 // seconds from 1900-01-01 to 1970-01-01
 // be read is skipped and reported in skipped as a *RecordError; err is a
 // problem of the line as a whole, which then gives no flows.
 func (r *Reader) ReadLine(line []byte, fn func(*Flow)) (skipped []error, err error) {
+	line = nullConstants(line)
 	d := json.NewDecoder(bytes.NewReader(line))
 	d.UseNumber()
 	var outer map[string]json.RawMessage
@@ -160,7 +161,8 @@ func (r *Reader) ReadLine(line []byte, fn func(*Flow)) (skipped []error, err err
 		f.Bytes = numOf(rec, keys.bytes, &ferr)
 		f.Packets = numOf(rec, keys.packets, &ferr)
 		f.RevBytes = numOf(rec, keys.revBytes, &ferr)
-		f.Biflow = has(rec, keys.revBytes)
+		f.RevPackets = numOf(rec, keys.revPackets, &ferr)
+		f.Biflow = has(rec, keys.revBytes) || has(rec, keys.revPackets)
 		f.SrcAS = uint32(numOf(rec, keys.srcAS, &ferr))
 		f.DstAS = uint32(numOf(rec, keys.dstAS, &ferr))
 		f.Flows = numOf(rec, keys.flows, &ferr)
@@ -259,18 +261,31 @@ func (t *recTimes) get(rec map[string]any, k *timeKeys) (int64, bool) {
 }
 
 // fractionTime reads a dateTimeMicroseconds or dateTimeNanoseconds value:
-// python-netflow's [seconds since 1900, binary fraction].
+// python-netflow's [first 4 bytes, the rest] of the field as integers. For
+// the 8-byte NTP form that is [seconds since 1900, binary fraction]; a
+// 16-byte microsecond field (pmacct's struct timeval: 8 bytes of Unix
+// seconds, 8 of microseconds) gives a 12-byte rest.
 func fractionTime(a []any, micros bool) (int64, bool) {
-	s, ok1 := num(a[0])
-	fr, ok2 := num(a[1])
-	if !ok1 || !ok2 {
+	s, ok := num(a[0])
+	if !ok {
 		return 0, false
 	}
-	ns := int64(fr) * 1e9 >> 32
-	if micros {
-		ns = ns / 1000 * 1000 // microsecond precision: the low 11 bits are ignored
+	if fr, ok := num(a[1]); ok {
+		ns := int64(fr) * 1e9 >> 32
+		if micros {
+			ns = ns / 1000 * 1000 // microsecond precision: the low 11 bits are ignored
+		}
+		return (int64(s)-ntpEpochOffset)*1e9 + ns, true
 	}
-	return (int64(s)-ntpEpochOffset)*1e9 + ns, true
+	n, ok := a[1].(json.Number)
+	if !micros || !ok || s > math.MaxUint32 {
+		return 0, false
+	}
+	hi, lo, ok := parseUint128(string(n))
+	if !ok || hi > math.MaxUint32 {
+		return 0, false
+	}
+	return int64(s<<32|hi)*1e9 + int64(lo)*1e3, true
 }
 
 // has reports whether rec holds any of names.
@@ -424,6 +439,49 @@ func parseUint128(s string) (hi, lo uint64, ok bool) {
 		hi, lo = nhi, nlo
 	}
 	return hi, lo, true
+}
+
+// nullConstants returns line with the values NaN, Infinity and -Infinity,
+// which Python's json.dumps writes for such floats (and its json.loads
+// reads), replaced by null, so that encoding/json reads the rest of the
+// line. A line without them is returned as it is.
+func nullConstants(line []byte) []byte {
+	var out []byte
+	in := false // inside a string
+	last := 0   // line[last:i] is not copied to out yet
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if in {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				in = false
+			}
+			continue
+		}
+		n := 0
+		switch {
+		case c == '"':
+			in = true
+		case bytes.HasPrefix(line[i:], []byte("NaN")):
+			n = 3
+		case bytes.HasPrefix(line[i:], []byte("Infinity")):
+			n = 8
+		case bytes.HasPrefix(line[i:], []byte("-Infinity")):
+			n = 9
+		}
+		if n > 0 {
+			out = append(out, line[last:i]...)
+			out = append(out, "null"...)
+			i += n - 1
+			last = i + 1
+		}
+	}
+	if out == nil {
+		return line
+	}
+	return append(out, line[last:]...)
 }
 
 func jsonErr(err error) error {
