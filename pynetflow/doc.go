@@ -70,6 +70,11 @@
 //     as big-endian integers. Enterprise elements are never named after the
 //     IANA element of the same id (python-netflow does that, mixing e.g.
 //     RFC 5103 reverse counters into the forward keys).
+//   - An integer of more than 4300 decimal digits (from a field of about
+//     1786 bytes or more), which Python 3.11 and later can neither write nor
+//     read as a JSON number (its int/str conversion limit), is written as a
+//     string of Python's hex(): "0x…". python-netflow's collector stops on
+//     such a field.
 //   - A v9 address field of a length other than 1, 2, 4 or 16 bytes is
 //     dropped from its record as in Python (its ValueError path); Python
 //     then also misreads the following records of the set, we do not.

@@ -2,6 +2,7 @@ package pynetflow
 
 import (
 	"math"
+	"math/big"
 	"math/bits"
 	"strconv"
 	"unicode/utf8"
@@ -11,8 +12,25 @@ import (
 // and ": ", ensure_ascii): integers of any size, floats as repr() gives
 // them, str with its escapes, and the str() of bytes.
 
+// pyMaxDigits is the longest integer Python (3.11 and later, by default)
+// converts to or from decimal text, so the longest its json.dumps writes and
+// its json.loads reads (sys.int_info.default_max_str_digits).
+const pyMaxDigits = 4300
+
+// pyMaxDigitBytes is the longest big-endian integer, in bytes without
+// leading zeros, that can have pyMaxDigits digits or fewer: any longer one
+// is at least 2^14288, more than 10^4300.
+const pyMaxDigitBytes = 1786
+
+// longUint is the length from which appendBigUint leaves the division of
+// limbs on the stack, quadratic in the length, to math/big.
+const longUint = 512
+
 // appendBigUint appends v, a big-endian unsigned integer of any length
-// (Python's int.from_bytes(v, "big")), in decimal.
+// (Python's int.from_bytes(v, "big")), in decimal. An integer of more than
+// pyMaxDigits digits, which Python can neither write nor read as a JSON
+// number, is written as a string of its hex digits, "0x…". It does not
+// allocate for v up to longUint bytes or beyond pyMaxDigitBytes.
 func appendBigUint(b []byte, v []byte) []byte {
 	for len(v) > 0 && v[0] == 0 {
 		v = v[1:]
@@ -40,7 +58,33 @@ func appendBigUint(b []byte, v []byte) []byte {
 		}
 		return b
 	}
-	return appendLongUint(b, v)
+	switch {
+	case len(v) <= longUint:
+		return appendLongUint(b, v)
+	case len(v) > pyMaxDigitBytes:
+		return appendHexString(b, v)
+	}
+	start := len(b)
+	if b = new(big.Int).SetBytes(v).Append(b, 10); len(b)-start <= pyMaxDigits {
+		return b
+	}
+	return appendHexString(b[:start], v)
+}
+
+// appendHexString appends v, a big-endian unsigned integer without leading
+// zero bytes, as a JSON string of Python's hex(): "0x" and lower-case
+// digits without leading zeros.
+func appendHexString(b []byte, v []byte) []byte {
+	const hexd = "0123456789abcdef"
+	b = append(b, `"0x`...)
+	if v[0] < 0x10 {
+		b = append(b, hexd[v[0]])
+		v = v[1:]
+	}
+	for _, c := range v {
+		b = append(b, hexd[c>>4], hexd[c&0xF])
+	}
+	return append(b, '"')
 }
 
 // appendPadded appends x in decimal, zero-padded to width digits.
@@ -53,19 +97,14 @@ func appendPadded(b []byte, x uint64, width int) []byte {
 	return append(b, s...)
 }
 
-// appendLongUint appends a big-endian unsigned integer longer than 16
+// appendLongUint appends a big-endian unsigned integer of 17 to longUint
 // bytes (without leading zero bytes) in decimal: repeated division by 10⁹
 // of a copy of its 32-bit limbs, the base-10⁹ digits written last first and
 // reversed at the end.
 func appendLongUint(b []byte, v []byte) []byte {
-	var stack [128]uint32
+	var stack [longUint / 4]uint32
 	nl := (len(v) + 3) / 4
-	var limbs []uint32
-	if nl <= len(stack) {
-		limbs = stack[:nl]
-	} else {
-		limbs = make([]uint32, nl)
-	}
+	limbs := stack[:nl]
 	// limbs[0] is the most significant.
 	for i := range limbs {
 		limbs[i] = 0

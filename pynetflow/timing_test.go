@@ -1,6 +1,7 @@
 package pynetflow
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/nfkit/nfkit/decode"
@@ -51,6 +52,24 @@ func BenchmarkReadLine(b *testing.B) {
 			}
 			if n == 0 {
 				b.Fatal("no flows")
+			}
+		})
+	}
+}
+
+// BenchmarkAppendBigUint writes octet arrays of growing length as integers
+// (a variable-length IPFIX field may hold nearly 64 KiB).
+func BenchmarkAppendBigUint(b *testing.B) {
+	for _, n := range []int{16, 100, 512, 4096, 65000} {
+		v := make([]byte, n)
+		for i := range v {
+			v[i] = byte(i*7 + 3)
+		}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				sinkLine = appendBigUint(sinkLine[:0], v)
 			}
 		})
 	}

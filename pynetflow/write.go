@@ -13,8 +13,8 @@ import (
 // AppendPacket appends one python-netflow collector line (with the
 // trailing '\n') for packet p received at ts from client: its header and
 // the records p holds (FlowCount of them), "flows": [] when there are none.
-// It does not allocate when b has room, except for integer fields longer
-// than 512 bytes.
+// It does not allocate when b has room, except for integer fields of 513
+// to 1786 bytes.
 func AppendPacket(b []byte, ts time.Time, client netip.AddrPort, p *decode.Packet) []byte {
 	b = append(b, '{', '"')
 	b = appendFloat(b, float64(ts.UnixNano())/1e9)

@@ -715,11 +715,23 @@ func TestWriteBigUint(t *testing.T) {
 		}
 		cases = append(cases, ff, seq, one, pow, make([]byte, n))
 	}
-	cases = append(cases, bytes.Repeat([]byte{0xab}, 700)) // beyond the stack limbs
+	cases = append(cases, bytes.Repeat([]byte{0xab}, 511), bytes.Repeat([]byte{0xab}, 513)) // around the stack limbs
+	// Python's limit: 10^4300-1 has 4300 digits, 10^4300 has 4301.
+	limit := new(big.Int).Exp(big.NewInt(10), big.NewInt(pyMaxDigits), nil)
+	cases = append(cases, new(big.Int).Sub(limit, big.NewInt(1)).Bytes(), limit.Bytes(),
+		bytes.Repeat([]byte{0xff}, pyMaxDigitBytes), append([]byte{0x0a}, make([]byte, pyMaxDigitBytes)...),
+		bytes.Repeat([]byte{0xab}, 65000))
 	for _, v := range cases {
-		want := new(big.Int).SetBytes(v).String()
-		if got := string(appendBigUint(nil, v)); got != want {
-			t.Errorf("%x: got %s, want %s", v, got, want)
+		x := new(big.Int).SetBytes(v)
+		want := x.String()
+		if len(want) > pyMaxDigits {
+			want = `"0x` + x.Text(16) + `"`
 		}
+		if got := string(appendBigUint(nil, v)); got != want {
+			t.Errorf("%d bytes %.20x…: got %.40s…, want %.40s…", len(v), v, got, want)
+		}
+	}
+	if n := len(new(big.Int).Sub(limit, big.NewInt(1)).String()); n != pyMaxDigits {
+		t.Fatalf("10^%d-1 has %d digits", pyMaxDigits, n)
 	}
 }
