@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/nfkit/nfkit/pynetflow"
 )
 
 // Config is everything nfanalyze can be asked to do.
@@ -82,7 +84,7 @@ type run struct {
 	sum    Summary
 
 	scanner lineScanner
-	py      pyParser
+	py      pynetflow.Reader
 	flow    Flow
 
 	stats     []*statTable
@@ -509,7 +511,7 @@ func (a *run) line(in *inputState, line []byte) {
 		a.handle(&a.flow)
 		return
 	}
-	recErrs, err := a.py.parse(line, a.handle)
+	recErrs, err := a.py.ReadLine(line, a.handlePy)
 	if err != nil {
 		a.sum.SkippedLines++
 		in.msg(in.lr.line, "%v, line skipped", err)
@@ -519,6 +521,25 @@ func (a *run) line(in *inputState, line []byte) {
 		a.sum.SkippedRecords++
 		in.msg(in.lr.line, "%v, record skipped", e)
 	}
+}
+
+// handlePy takes a flow of a python-netflow line through handle.
+func (a *run) handlePy(p *pynetflow.Flow) {
+	f := &a.flow
+	*f = Flow{Start: p.Start, End: p.End, Received: p.Received, Bytes: p.Bytes, Packets: p.Packets,
+		RevBytes: p.RevBytes, RevPackets: p.RevPackets, Flows: p.Flows, Src: p.Src, Dst: p.Dst, Exporter: p.Exporter,
+		SrcAS: p.SrcAS, DstAS: p.DstAS, SrcPort: p.SrcPort, DstPort: p.DstPort, Proto: p.Proto, Version: p.Version}
+	if p.HasStart {
+		f.Flags |= flowHasStart
+	}
+	if p.HasEnd {
+		f.Flags |= flowHasEnd
+	}
+	if p.Biflow {
+		f.Flags |= flowBiflow
+	}
+	f.fixTimes()
+	a.handle(f)
 }
 
 func isBlank(b []byte) bool {

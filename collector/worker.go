@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/pynetflow"
 )
 
 // packet is one received export packet. data is owned by the packet until
@@ -20,7 +21,8 @@ type packet struct {
 // pendingPacket waits for a template.
 type pendingPacket struct {
 	packet
-	sets uint64 // data sets still to decode (decode.MissingTemplateError.Sets)
+	sets  uint64 // data sets still to decode (decode.MissingTemplateError.Sets)
+	lined bool   // a python-netflow line was written for the packet's first part
 }
 
 type pendingQueue struct {
@@ -122,7 +124,7 @@ func (w *worker) handle(p packet) {
 	st.packets.Add(1)
 	st.bytes.Add(uint64(len(p.data)))
 	err := w.dec.Decode(addr, p.data, &w.pkt)
-	w.emit(p, st, err == nil || errors.As(err, new(*decode.MissingTemplateError)) || len(w.pkt.Records) > 0)
+	lined := w.emit(p, st, err == nil || errors.As(err, new(*decode.MissingTemplateError)) || len(w.pkt.Records) > 0, err == nil)
 	if w.pkt.Templates > 0 {
 		st.templates.Store(int64(w.dec.TemplatesOf(addr)))
 	}
@@ -133,7 +135,7 @@ func (w *worker) handle(p packet) {
 		if missing.Err != nil {
 			w.countError(st, addr, missing.Err)
 		}
-		w.hold(p, missing.Sets, st)
+		w.hold(p, missing.Sets, lined, st)
 		return // the packet's buffer is kept
 	default:
 		w.countError(st, addr, err)
@@ -151,17 +153,20 @@ func (w *worker) countError(st *exporterStats, addr netip.Addr, err error) {
 	}
 }
 
-// emit encodes the records of w.pkt (just decoded from p). Sequence
-// numbers are tracked on first decode only, not when a waiting packet is
-// retried.
-func (w *worker) emit(p packet, st *exporterStats, track bool) {
+// emit encodes the records of w.pkt (just decoded from p) and reports
+// whether it wrote anything. Sequence numbers are tracked on first decode
+// only, not when a waiting packet is retried. With the python-netflow
+// format, a packet without flows still gets its line (as the Python
+// collector writes one per export packet) when whole: decoded completely,
+// with no line written for it before.
+func (w *worker) emit(p packet, st *exporterStats, track, whole bool) bool {
 	pk := &w.pkt
 	if track && pk.Version != 0 {
 		w.trackSequence(p, st)
 	}
 	n := len(pk.Records)
-	if n == 0 && !(w.c.cfg.Format == FormatPython && len(pk.Options) > 0 && pk.Version == 10) {
-		return
+	if n == 0 && !(w.c.cfg.Format == FormatPython && (whole || pynetflow.FlowCount(pk) > 0)) {
+		return false
 	}
 	st.flows.Add(uint64(n))
 	w.c.metrics.flowsByVersion[min(int(pk.Version), 10)].Add(uint64(n))
@@ -171,7 +176,7 @@ func (w *worker) emit(p packet, st *exporterStats, track bool) {
 		}
 	}
 	if w.c.cfg.Format == FormatPython {
-		w.out = AppendPythonPacket(w.out, time.Unix(0, p.ts), p.src, pk)
+		w.out = pynetflow.AppendPacket(w.out, time.Unix(0, p.ts), p.src, pk)
 	} else {
 		// The line prefix is the same for every record of the packet.
 		w.prefix = appendPrefix(w.prefix[:0], &pk.Records[0], p.ts)
@@ -184,6 +189,7 @@ func (w *worker) emit(p packet, st *exporterStats, track bool) {
 	if w.c.cfg.Debug {
 		w.c.log.Debug("packet", "exporter", p.src, "version", pk.Version, "bytes", len(p.data), "flows", n, "templates", pk.Templates)
 	}
+	return true
 }
 
 func (w *worker) trackSequence(p packet, st *exporterStats) {
@@ -216,7 +222,7 @@ func (w *worker) trackSequence(p packet, st *exporterStats) {
 
 // hold keeps a packet whose data sets wait for a template, within the
 // configured bounds.
-func (w *worker) hold(p packet, sets uint64, st *exporterStats) {
+func (w *worker) hold(p packet, sets uint64, lined bool, st *exporterStats) {
 	addr := p.src.Addr().Unmap()
 	q := w.pending[addr]
 	if q == nil {
@@ -233,7 +239,7 @@ func (w *worker) hold(p packet, sets uint64, st *exporterStats) {
 		w.c.release(p)
 		return
 	}
-	q.pkts = append(q.pkts, pendingPacket{p, sets})
+	q.pkts = append(q.pkts, pendingPacket{p, sets, lined})
 	q.bytes += len(p.data)
 	w.pendingBytes += len(p.data)
 	st.pending.Add(1)
@@ -265,7 +271,9 @@ func (w *worker) retryPending(addr netip.Addr, st *exporterStats) {
 	for _, pp := range q.pkts {
 		err := w.dec.Retry(addr, pp.data, pp.sets, &w.pkt)
 		// The packet's sequence number was counted when it arrived.
-		w.emit(pp.packet, st, false)
+		if w.emit(pp.packet, st, false, err == nil && !pp.lined) {
+			pp.lined = true
+		}
 		var missing *decode.MissingTemplateError
 		if errors.As(err, &missing) && missing.Sets != 0 {
 			pp.sets = missing.Sets // still waiting for other templates
