@@ -1,36 +1,31 @@
 // Package collector receives NetFlow v1/v5/v7/v9 and IPFIX export packets
-// over UDP (or from pcap captures), decodes them with package decode and
-// writes one JSON line per flow (docs/output-schema.md) to compressed,
-// optionally rotated files.
+// (over UDP, from captures, from any Input), decodes them with package
+// decode and hands the records to one or more outputs: an Encoder (JSON
+// lines, the python-netflow format) and a Sink (a file, rotated files,
+// standard output) each.
 //
-// Receivers read datagrams in batches and hand each to the decode worker
-// that owns its exporter (by address hash), through a bounded queue whose
+// Inputs hand each packet to the decode worker that owns its exporter (by
+// address hash) through a queue bounded in packets and bytes, whose
 // overflow is counted, never silent. Workers decode, keep data that
-// arrives before its template, track sequence numbers, encode and compress
-// chunks in parallel; the output only appends finished chunks.
+// arrives before its template, track sequence numbers, and encode and
+// frame (compress) chunks in parallel; each output writes its chunks from
+// a bounded queue of its own, so that a slow or failed sink stalls neither
+// receiving nor another sink.
 package collector
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"hash/maphash"
-	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nfkit/nfkit/decode"
-)
-
-// Output formats.
-const (
-	FormatJSON   = "json"
-	FormatPython = "python-netflow"
 )
 
 // Config configures a Collector. Zero fields take the defaults noted.
@@ -41,29 +36,37 @@ type Config struct {
 	RcvBuf  int    // socket receive buffer in bytes (default 32 MiB)
 	Allow   []netip.Prefix
 
-	Output string        // output file; "-" for plain JSON lines on Stdout
-	Stdout io.Writer     // where "-" writes (default os.Stdout)
-	Dir    string        // with Rotate: directory of rotated files
-	Prefix string        // rotated file name prefix (default "nfcollect")
-	Rotate time.Duration // start a new file every Rotate (needs Dir)
-	Codec  string        // for rotated files: "gz", "zst" or "" (plain)
+	// Outputs are where the records go; at least one.
+	Outputs []Output
 
-	Format        string // FormatJSON (default) or FormatPython
 	TemplatesFile string // persist templates and sampling state here
 	Renormalize   bool   // multiply counters by the sampling rate
 	Debug         bool
 
-	QueueLen              int           // packets per decode queue (default 8192)
-	ChunkSize             int           // uncompressed bytes per output chunk (default 1 MiB)
-	FlushInterval         time.Duration // flush buffered flows at least this often (default 1s)
-	PendingPackets        int           // packets waiting for a template, per exporter (default 1024)
-	PendingBytes          int           // their bytes, per exporter (default 4 MiB)
-	PendingTotalBytes     int           // their bytes, per worker (default 64 MiB)
-	PendingAge            time.Duration // how long a packet may wait (default 1h, as python-netflow)
+	QueueLen   int   // packets per decode queue (default 65536)
+	QueueBytes int64 // memory of the packets in all decode queues (default 256 MiB)
+	ChunkSize  int   // uncompressed bytes per output chunk (default 1 MiB)
+	// FlushInterval: buffered records are handed to the outputs at least
+	// this often (default 1s).
+	FlushInterval     time.Duration
+	PendingPackets    int           // packets waiting for a template, per exporter (default 1024)
+	PendingBytes      int           // their memory, per exporter (default 4 MiB)
+	PendingTotalBytes int           // their memory, per worker (default 64 MiB)
+	PendingAge        time.Duration // how long a packet may wait (default 1h, as python-netflow)
+	// ExporterIdle: the templates of an exporter silent this long are
+	// forgotten and not saved in TemplatesFile (default: 1h or PendingAge,
+	// whichever is longer).
+	ExporterIdle          time.Duration
 	ErrorLogInterval      time.Duration // per exporter, at most one bad-packet log line per interval (default 10s)
 	TemplatesSaveInterval time.Duration // save TemplatesFile this often while running (default 30s)
 	StatsInterval         time.Duration // per-exporter summary log line (default 5m; 0 keeps the default, <0 disables)
-	Limits                decode.Limits
+	// ShutdownTimeout bounds the decoding of what is queued at shutdown;
+	// writing what was decoded gets as long again (default 10s).
+	ShutdownTimeout time.Duration
+	// MetricsExporters is how many exporters get metric series of their
+	// own; the others are summed as exporter="other" (default 1000).
+	MetricsExporters int
+	Limits           decode.Limits
 
 	Logger *slog.Logger
 }
@@ -83,20 +86,23 @@ func (c *Config) setDefaults() {
 	def(&c.Workers, runtime.NumCPU())
 	def(&c.RcvBuf, 32<<20)
 	def(&c.QueueLen, 65536)
+	if c.QueueBytes <= 0 {
+		c.QueueBytes = 256 << 20
+	}
 	def(&c.ChunkSize, 1<<20)
 	def(&c.PendingPackets, 1024)
 	def(&c.PendingBytes, 4<<20)
 	def(&c.PendingTotalBytes, 64<<20)
+	def(&c.MetricsExporters, 1000)
 	defDur(&c.FlushInterval, time.Second)
 	defDur(&c.PendingAge, time.Hour)
+	defDur(&c.ExporterIdle, max(time.Hour, c.PendingAge))
 	defDur(&c.ErrorLogInterval, 10*time.Second)
 	defDur(&c.StatsInterval, 5*time.Minute)
 	defDur(&c.TemplatesSaveInterval, 30*time.Second)
-	if c.Prefix == "" {
-		c.Prefix = "nfcollect"
-	}
-	if c.Format == "" {
-		c.Format = FormatJSON
+	defDur(&c.ShutdownTimeout, 10*time.Second)
+	if c.Limits.MaxExporters <= 0 {
+		c.Limits.MaxExporters = 10000
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -108,60 +114,58 @@ type Collector struct {
 	cfg     Config
 	log     *slog.Logger
 	metrics *metrics
-	sink    *sink
 	workers []*worker
+	outputs []*output
 	wg      sync.WaitGroup
 	seed    maphash.Seed
-	pool    sync.Pool
-	closed  bool
-	savedMu sync.Mutex
-	saved   []byte // template state last written
+	bufs    bufPool
+
+	queuedBytes  atomic.Int64 // memory of queued packets (Config.QueueBytes)
+	pendingBytes atomic.Int64 // memory of pending packets, all workers
+	// replaying is set while a capture is read: queues wait instead of
+	// dropping, and the clock is the capture's (clock).
+	replaying atomic.Bool
+	clock     atomic.Int64
+	// closing is set by Close: inputs' packets are no longer queued.
+	closing atomic.Bool
+	// drainDeadline (Unix ns, 0 = none) is when shutdown stops decoding
+	// what is queued; outputs stop writing at outputDeadline.
+	drainDeadline  atomic.Int64
+	outputDeadline atomic.Int64
+	closeOnce      sync.Once
+	closeErr       error
+
+	saveMu    sync.Mutex
+	savedGens []uint64 // decoder state versions last saved
 }
 
-// New checks the configuration and prepares the output and the workers.
+// New checks the configuration, restores saved templates and starts the
+// workers and outputs.
 func New(cfg Config) (*Collector, error) {
 	cfg.setDefaults()
-	if cfg.Limits.MaxExporters <= 0 {
-		cfg.Limits.MaxExporters = 10000
+	if len(cfg.Outputs) == 0 {
+		return nil, errors.New("no output")
 	}
-	if cfg.Format != FormatJSON && cfg.Format != FormatPython {
-		return nil, fmt.Errorf("unknown format %q (want %s or %s)", cfg.Format, FormatJSON, FormatPython)
+	if len(cfg.Outputs) > 64 {
+		return nil, errors.New("more than 64 outputs")
 	}
 	c := &Collector{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		metrics: newMetrics(cfg.Limits.MaxExporters),
+		metrics: newMetrics(cfg.MetricsExporters),
 		seed:    maphash.MakeSeed(),
 	}
-	c.pool.New = func() any { b := make([]byte, 0, 2048); return &b }
-	s := &sink{log: c.log, m: c.metrics, path: cfg.Output, stdout: cfg.Stdout}
-	if s.stdout == nil {
-		s.stdout = os.Stdout
+	names := map[string]bool{}
+	for _, o := range cfg.Outputs {
+		if o.Encoder == nil || o.Sink == nil {
+			return nil, fmt.Errorf("output %q lacks an encoder or a sink", o.Name)
+		}
+		if names[o.Name] {
+			return nil, fmt.Errorf("two outputs named %q", o.Name)
+		}
+		names[o.Name] = true
+		c.outputs = append(c.outputs, newOutput(c, o))
 	}
-	switch {
-	case cfg.Rotate > 0:
-		if cfg.Dir == "" {
-			return nil, errors.New("--rotate needs --dir")
-		}
-		if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-			return nil, err
-		}
-		s.dir, s.prefix, s.interval = cfg.Dir, cfg.Prefix, cfg.Rotate
-		switch cfg.Codec {
-		case "gz", "gzip":
-			s.codec = codecGzip
-		case "zst", "zstd":
-			s.codec = codecZstd
-		case "", "none", "plain":
-		default:
-			return nil, fmt.Errorf("unknown compression %q (want gz, zst or none)", cfg.Codec)
-		}
-	case cfg.Output == "":
-		return nil, errors.New("no output: set an output file or --rotate with --dir")
-	case cfg.Output != "-":
-		s.codec = codecFor(cfg.Output)
-	}
-	c.sink = s
 	for range cfg.Workers {
 		w, err := newWorker(c)
 		if err != nil {
@@ -171,6 +175,9 @@ func New(cfg Config) (*Collector, error) {
 	}
 	if cfg.TemplatesFile != "" {
 		c.loadTemplates()
+	}
+	for _, o := range c.outputs {
+		go o.run()
 	}
 	for _, w := range c.workers {
 		c.wg.Add(1)
@@ -182,89 +189,19 @@ func New(cfg Config) (*Collector, error) {
 	return c, nil
 }
 
-// loadTemplates restores the saved decoder state into every worker (an
-// exporter may hash to any of them after a change of worker count).
-func (c *Collector) loadTemplates() {
-	b, err := os.ReadFile(c.cfg.TemplatesFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return
+// Workers returns the number of decode workers.
+func (c *Collector) Workers() int { return len(c.workers) }
+
+// now is the collector's clock: the wall clock, or the capture's time
+// while replaying.
+func (c *Collector) now() time.Time {
+	if c.replaying.Load() {
+		return time.Unix(0, c.clock.Load())
 	}
-	if err != nil {
-		c.log.Warn("cannot read the templates file; starting without", "file", c.cfg.TemplatesFile, "err", err)
-		return
-	}
-	for _, w := range c.workers {
-		if err := w.dec.UnmarshalState(b); err != nil {
-			c.log.Warn("templates file partly unusable", "file", c.cfg.TemplatesFile, "err", err)
-		}
-	}
-	c.log.Info("templates restored", "file", c.cfg.TemplatesFile, "templates", c.workers[0].dec.NumTemplates())
+	return time.Now()
 }
 
-// saveTemplates writes the union of the workers' state (each exporter lives
-// in one worker) atomically, unless it equals what was saved last. With
-// running true the workers are asked for their state in their own
-// goroutines; otherwise they have stopped.
-func (c *Collector) saveTemplates(running bool) error {
-	var all decode.Decoder
-	all.Limits = c.cfg.Limits
-	reply := make(chan []byte)
-	for _, w := range c.workers {
-		var b []byte
-		if running {
-			w.stateCh <- reply
-			b = <-reply
-		} else {
-			var err error
-			if b, err = w.dec.MarshalState(); err != nil {
-				return err
-			}
-		}
-		if err := all.UnmarshalState(b); err != nil {
-			c.log.Warn("merging template state", "err", err)
-		}
-	}
-	b, err := all.MarshalState()
-	if err != nil {
-		return err
-	}
-	c.savedMu.Lock()
-	defer c.savedMu.Unlock()
-	if bytes.Equal(b, c.saved) {
-		return nil
-	}
-	tmp := c.cfg.TemplatesFile + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, c.cfg.TemplatesFile); err != nil {
-		return err
-	}
-	c.saved = b
-	return nil
-}
-
-// saveLoop saves the template state every interval while the collector
-// runs, so a crash loses at most that much.
-func (c *Collector) saveLoop(ctx context.Context) {
-	if c.cfg.TemplatesFile == "" {
-		return
-	}
-	t := time.NewTicker(c.cfg.TemplatesSaveInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := c.saveTemplates(true); err != nil {
-				c.log.Error("saving templates failed", "file", c.cfg.TemplatesFile, "err", err)
-			}
-		}
-	}
-}
-
-// allowed reports whether packets from addr are accepted.
+// allowed reports whether packets from addr are accepted (Config.Allow).
 func (c *Collector) allowed(addr netip.Addr) bool {
 	if len(c.cfg.Allow) == 0 {
 		return true
@@ -278,75 +215,95 @@ func (c *Collector) allowed(addr netip.Addr) bool {
 	return false
 }
 
-// workerFor returns the worker that owns exporter addr.
-func (c *Collector) workerFor(addr netip.Addr) *worker {
-	if len(c.workers) == 1 {
-		return c.workers[0]
+// Serve runs the inputs until ctx ends or every input is done (a capture
+// read to its end), then stops them, decodes what they queued, completes
+// the outputs and saves the templates.
+func (c *Collector) Serve(ctx context.Context, inputs ...Input) error {
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	errs := make([]error, len(inputs))
+	for i, in := range inputs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = in.Run(runCtx, c)
+		}()
 	}
-	a := addr.Unmap().As16()
-	return c.workers[maphash.Bytes(c.seed, a[:])%uint64(len(c.workers))]
-}
-
-// newPacket copies a datagram into a pooled buffer.
-func (c *Collector) newPacket(data []byte, src netip.AddrPort, ts int64) packet {
-	bp := c.pool.Get().(*[]byte)
-	b := append((*bp)[:0], data...)
-	*bp = b
-	return packet{data: b, src: src, ts: ts, buf: bp}
-}
-
-func (c *Collector) release(p packet) {
-	if p.buf != nil && cap(*p.buf) <= 64<<10 {
-		c.pool.Put(p.buf)
-	}
-}
-
-// dispatch queues a packet for its worker. With wait false (live
-// traffic) a full queue drops the packet and counts it; the receive path
-// never blocks on decoding.
-func (c *Collector) dispatch(p packet, wait bool) {
-	w := c.workerFor(p.src.Addr())
-	if wait {
-		w.in <- p
-		return
-	}
+	inputsDone := make(chan struct{})
+	go func() { wg.Wait(); close(inputsDone) }()
+	go c.statsLoop(runCtx)
+	go c.saveLoop(runCtx)
 	select {
-	case w.in <- p:
-	default:
-		c.metrics.exporter(p.src.Addr().Unmap()).queueDrops.Add(1)
-		c.release(p)
+	case <-ctx.Done():
+	case <-inputsDone:
 	}
+	stop()
+	for _, in := range inputs {
+		in.Close()
+	}
+	<-inputsDone
+	c.logStats()
+	err := c.Close()
+	return errors.Join(append(errs, err)...)
 }
 
-// Rotate flushes every worker and completes the current rotated file.
+// Rotate hands every worker's buffered records to the outputs and rotates
+// them (SIGHUP): rotated files start the next file, a single file is
+// reopened under its name.
 func (c *Collector) Rotate() {
 	c.flushAll()
-	c.sink.rotate(time.Now())
+	for _, o := range c.outputs {
+		o.rotate()
+	}
 }
 
 func (c *Collector) flushAll() {
-	done := make(chan struct{})
 	for _, w := range c.workers {
-		w.flushCh <- done
-		<-done
+		w.call(func() { w.flush(false) })
 	}
 }
 
-// Close stops the workers after they decoded everything queued, flushes
-// and completes the output, and saves the templates. Receivers must have
+// Close stops the workers after they decoded what is queued (for at most
+// Config.ShutdownTimeout; what is left is counted), completes the outputs
+// (for at most as long again) and saves the templates. Inputs must have
 // stopped.
 func (c *Collector) Close() error {
-	if c.closed {
-		return nil
-	}
-	c.closed = true
+	c.closeOnce.Do(func() { c.closeErr = c.close() })
+	return c.closeErr
+}
+
+func (c *Collector) close() error {
+	c.closing.Store(true)
+	start := time.Now()
+	c.drainDeadline.Store(start.Add(c.cfg.ShutdownTimeout).UnixNano())
+	// Workers flushing their last records wait for the outputs' queues
+	// until then.
+	c.outputDeadline.Store(start.Add(2 * c.cfg.ShutdownTimeout).UnixNano())
 	for _, w := range c.workers {
 		close(w.in)
 	}
 	c.wg.Wait()
+	var dropped uint64
+	for _, w := range c.workers {
+		dropped += w.shutdownDrops.Load()
+	}
+	if dropped > 0 {
+		c.log.Error("shutdown ran out of time; queued packets not decoded", "packets", dropped, "timeout", c.cfg.ShutdownTimeout)
+	}
+	// Outputs write what was decoded, within their own bound.
+	outputDeadline := time.Now().Add(c.cfg.ShutdownTimeout)
+	c.outputDeadline.Store(outputDeadline.UnixNano())
 	var errs []error
-	if err := c.sink.close(); err != nil {
-		errs = append(errs, fmt.Errorf("completing output: %w", err))
+	for _, o := range c.outputs {
+		close(o.queue)
+	}
+	for _, o := range c.outputs {
+		select {
+		case <-o.done:
+		case <-time.After(time.Until(outputDeadline) + time.Second):
+			errs = append(errs, fmt.Errorf("output %s did not complete within %v", o.Name, c.cfg.ShutdownTimeout))
+		}
 	}
 	if c.cfg.TemplatesFile != "" {
 		if err := c.saveTemplates(false); err != nil {
@@ -356,44 +313,69 @@ func (c *Collector) Close() error {
 	return errors.Join(errs...)
 }
 
+// giveUp reports whether shutdown has run out of time for writing.
+func (c *Collector) giveUp() bool {
+	dl := c.outputDeadline.Load()
+	return dl != 0 && time.Now().UnixNano() > dl
+}
+
 // Stats is a summary of what a collector did.
 type Stats struct {
-	Packets, Flows, Errors, QueueDrops, PendingDrops, SeqLost uint64
-	WriteErrors, OutputBytes                                  uint64
+	Packets      uint64 // received (queued or dropped)
+	Decoded      uint64 // taken from the queues and decoded
+	Flows        uint64 // decoded
+	Errors       uint64 // packets with decode errors
+	QueueDrops   uint64
+	PendingDrops uint64
+	SeqLost      uint64
+	WriteErrors  uint64 // all outputs
+	OutputFlows  uint64 // written, all outputs
+	OutputBytes  uint64
 }
 
 // Stats returns the totals so far.
 func (c *Collector) Stats() Stats {
 	var s Stats
-	for _, e := range c.metrics.snapshot() {
-		s.Packets += e.packets.Load()
+	for _, w := range c.workers {
+		s.Packets += w.received.Load()
+		s.QueueDrops += w.queueDrops.Load() + w.shutdownDrops.Load()
+	}
+	for _, e := range c.metrics.all() {
+		s.Decoded += e.packets.Load()
 		s.Flows += e.flows.Load()
 		for r := range numReasons {
 			s.Errors += e.errors[r].Load()
 		}
-		s.QueueDrops += e.queueDrops.Load()
 		s.PendingDrops += e.pendingDrops.Load()
 		s.SeqLost += e.seqLost.Load()
 	}
-	s.WriteErrors = c.metrics.writeErrors.Load()
-	s.OutputBytes = c.metrics.outputBytes.Load()
+	for _, o := range c.outputs {
+		s.WriteErrors += o.writeErrors.Load()
+		s.OutputFlows += o.written.Load()
+		s.OutputBytes += o.writtenBytes.Load()
+	}
 	return s
 }
 
-// AppendMetrics appends the Prometheus text exposition of the metrics.
-func (c *Collector) AppendMetrics(b []byte) []byte { return c.metrics.appendPrometheus(b) }
-
-// logStats writes one summary line per exporter.
+// logStats writes one summary line per named exporter and one for the
+// others.
 func (c *Collector) logStats() {
-	for _, e := range c.metrics.snapshot() {
+	named, other := c.metrics.snapshot()
+	line := func(name any, e *exporterStats) {
 		var errs uint64
 		for r := range numReasons {
 			errs += e.errors[r].Load()
 		}
-		c.log.Info("exporter", "exporter", e.addr, "packets", e.packets.Load(), "flows", e.flows.Load(),
+		c.log.Info("exporter", "exporter", name, "packets", e.packets.Load(), "flows", e.flows.Load(),
 			"sequence_lost", e.seqLost.Load(), "sequence_resets", e.seqResets.Load(), "decode_errors", errs,
-			"queue_drops", e.queueDrops.Load(), "pending", e.pending.Load(), "pending_dropped", e.pendingDrops.Load(),
+			"pending", e.pending.Load(), "pending_dropped", e.pendingDrops.Load(),
 			"templates", e.templates.Load())
+	}
+	for _, e := range named {
+		line(e.addr, e)
+	}
+	if other.packets.Load() != 0 {
+		line("other", other)
 	}
 }
 

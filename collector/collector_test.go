@@ -15,12 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/nfkit/nfkit/capture"
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/internal/testvec"
 )
@@ -178,6 +176,33 @@ func equalKeys(t *testing.T, what string, got, want []string) {
 	}
 }
 
+// fileOut is a JSON lines file output.
+func fileOut(t *testing.T, path string) []Output { return fileOutEnc(t, path, JSONLines{}) }
+
+func fileOutEnc(t *testing.T, path string, enc Encoder) []Output {
+	t.Helper()
+	s, err := NewFileSink(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []Output{{Name: "file", Encoder: enc, Sink: s}}
+}
+
+func rotateOut(t *testing.T, cfg RotateConfig) []Output {
+	t.Helper()
+	s, err := NewRotateSink(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []Output{{Name: "rotate", Encoder: JSONLines{}, Sink: s}}
+}
+
+// replay reads captures with c, as nfcollect -r does, and closes c.
+func replay(t *testing.T, c *Collector, paths ...string) error {
+	t.Helper()
+	return c.Serve(context.Background(), &CaptureInput{Paths: paths})
+}
+
 func newTestCollector(t *testing.T, cfg Config) *Collector {
 	t.Helper()
 	if cfg.Workers == 0 {
@@ -200,18 +225,15 @@ func TestReplayCaptures(t *testing.T) {
 		for _, ext := range []string{".gz", ".zst", ".json"} {
 			t.Run(capture+ext, func(t *testing.T) {
 				out := filepath.Join(t.TempDir(), "flows"+ext)
-				c := newTestCollector(t, Config{Output: out})
-				if err := c.Replay(context.Background(), []string{filepath.Join("..", "testdata", capture)}, nil); err != nil {
-					t.Fatal(err)
-				}
-				if err := c.Close(); err != nil {
+				c := newTestCollector(t, Config{Outputs: fileOut(t, out)})
+				if err := replay(t, c, filepath.Join("..", "testdata", capture)); err != nil {
 					t.Fatal(err)
 				}
 				lines := readLines(t, out)
 				equalKeys(t, capture, keys(lines), tsharkKeys(t, capture))
 				// Real exporters' numbering (softflowd's IPFIX quirk
 				// included) is not mistaken for loss or restarts.
-				for _, e := range c.metrics.snapshot() {
+				for _, e := range c.metrics.all() {
 					if e.seqLost.Load() != 0 || e.seqResets.Load() != 0 {
 						t.Errorf("%s: phantom sequence loss %d, resets %d", capture, e.seqLost.Load(), e.seqResets.Load())
 					}
@@ -230,29 +252,24 @@ func TestReplayCaptures(t *testing.T) {
 }
 
 // capturePayloads returns a capture's UDP payloads.
-func capturePayloads(t *testing.T, capture string) [][]byte {
+func capturePayloads(t *testing.T, name string) [][]byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", capture))
+	f, err := capture.Open(filepath.Join("..", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out [][]byte
 	for {
-		data, _, err := r.ReadPacketData()
+		d, err := f.Next()
+		if err == io.EOF {
+			return out
+		}
 		if err != nil {
-			break
+			t.Fatal(err)
 		}
-		p := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
-		if u, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP); ok {
-			out = append(out, append([]byte(nil), u.Payload...))
-		}
+		out = append(out, append([]byte(nil), d.Payload...))
 	}
-	return out
 }
 
 func pythonVector(t *testing.T, name string) [][]byte { return testvec.Python(t, name) }
@@ -293,7 +310,7 @@ func live(t *testing.T, cfg Config, fn func(addr netip.AddrPort, c *Collector)) 
 	cfg.Host = "127.0.0.1"
 	cfg.Port = 0
 	c := newTestCollector(t, cfg)
-	l, err := c.Listen()
+	l, err := c.ListenUDP()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,6 +324,18 @@ func live(t *testing.T, cfg Config, fn func(addr netip.AddrPort, c *Collector)) 
 		t.Fatal(err)
 	}
 	return c
+}
+
+// waitDecoded waits until the workers have decoded n packets, bounded.
+func waitDecoded(t *testing.T, c *Collector, n uint64) {
+	t.Helper()
+	for range 500 {
+		if c.Stats().Decoded >= n {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%d packets decoded, want %d", c.Stats().Decoded, n)
 }
 
 // waitIdle waits until the packet counter stops moving (the kernel has
@@ -329,7 +358,7 @@ func waitIdle(t *testing.T, c *Collector) {
 func TestLiveCaptures(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "live.gz")
 	var want []string
-	c := live(t, Config{Output: out}, func(addr netip.AddrPort, c *Collector) {
+	c := live(t, Config{Outputs: fileOut(t, out)}, func(addr netip.AddrPort, c *Collector) {
 		for i, capture := range captures(t) {
 			s := newSender(t, fmt.Sprintf("127.0.1.%d", i+1), addr)
 			s.send(t, capturePayloads(t, capture)...)
@@ -363,7 +392,7 @@ func TestLiveCaptures(t *testing.T) {
 // arrives (the Python collector's behaviour; nfcapd and goflow2 drop them).
 func TestTemplateLater(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "later.json")
-	c := live(t, Config{Output: out, Workers: 1}, func(addr netip.AddrPort, c *Collector) {
+	c := live(t, Config{Outputs: fileOut(t, out), Workers: 1}, func(addr netip.AddrPort, c *Collector) {
 		s := newSender(t, "127.0.3.1", addr)
 		s.send(t, pythonVector(t, "v9_data_only_3pkts_12flows_each.hex")...)
 		s.send(t, pythonVector(t, "ipfix_data_only_2sets_3flows.hex")...)
@@ -377,7 +406,7 @@ func TestTemplateLater(t *testing.T) {
 		t.Errorf("got %d flows, want %d", len(lines), 36+8+3+19)
 	}
 	var late uint64
-	for _, e := range c.metrics.snapshot() {
+	for _, e := range c.metrics.all() {
 		late += e.pendingLate.Load()
 	}
 	if late != 4 {
@@ -389,7 +418,7 @@ func TestTemplateLater(t *testing.T) {
 func TestTemplatesPersist(t *testing.T) {
 	dir := t.TempDir()
 	tf := filepath.Join(dir, "templates.json")
-	live(t, Config{Output: filepath.Join(dir, "a.json"), TemplatesFile: tf, TemplatesSaveInterval: 20 * time.Millisecond},
+	live(t, Config{Outputs: fileOut(t, filepath.Join(dir, "a.json")), TemplatesFile: tf, TemplatesSaveInterval: 20 * time.Millisecond},
 		func(addr netip.AddrPort, c *Collector) {
 			newSender(t, "127.0.4.1", addr).send(t, pythonVector(t, "v9_template_2templates_8flows.hex")...)
 			// Saved while running, not only at exit (a crash loses little).
@@ -407,7 +436,7 @@ func TestTemplatesPersist(t *testing.T) {
 		t.Fatalf("templates file not written: %v", err)
 	}
 	out := filepath.Join(dir, "b.json")
-	live(t, Config{Output: out, TemplatesFile: tf}, func(addr netip.AddrPort, c *Collector) {
+	live(t, Config{Outputs: fileOut(t, out), TemplatesFile: tf}, func(addr netip.AddrPort, c *Collector) {
 		newSender(t, "127.0.4.1", addr).send(t, pythonVector(t, "v9_data_only_3pkts_12flows_each.hex")...)
 	})
 	if n := len(readLines(t, out)); n != 36 {
@@ -421,7 +450,7 @@ func TestRotationUnderTraffic(t *testing.T) {
 	dir := t.TempDir()
 	pkts := capturePayloads(t, "softflowd-v5.pcap")
 	const rounds = 20
-	live(t, Config{Dir: dir, Rotate: time.Hour, Codec: "zst", FlushInterval: 10 * time.Millisecond}, func(addr netip.AddrPort, c *Collector) {
+	live(t, Config{Outputs: rotateOut(t, RotateConfig{Dir: dir, Interval: time.Hour, Codec: Zstd}), FlushInterval: 10 * time.Millisecond}, func(addr netip.AddrPort, c *Collector) {
 		s := newSender(t, "127.0.5.1", addr)
 		for range rounds {
 			s.send(t, pkts...)
@@ -462,7 +491,7 @@ func TestMalformedMixed(t *testing.T) {
 		{0, 10, 0, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0}, // set length 0
 		{0, 5, 0, 30, 1, 2},                                            // truncated v5
 	}
-	c := live(t, Config{Output: out}, func(addr netip.AddrPort, c *Collector) {
+	c := live(t, Config{Outputs: fileOut(t, out)}, func(addr netip.AddrPort, c *Collector) {
 		s := newSender(t, "127.0.6.1", addr)
 		for _, p := range good {
 			s.send(t, bad...)
@@ -475,7 +504,7 @@ func TestMalformedMixed(t *testing.T) {
 		t.Errorf("errors counted: %d, want at least %d", s.Errors, 4*(len(good)+1))
 	}
 	m := string(c.AppendMetrics(nil))
-	for _, want := range []string{`reason="unknown_version"`, `reason="truncated"`, `reason="bad_length"`, "nfcollect_packets_received_total{exporter=\"127.0.6.1\"}"} {
+	for _, want := range []string{`reason="unknown_version"`, `reason="truncated"`, `reason="bad_length"`, "nfcollect_packets_decoded_total{exporter=\"127.0.6.1\"}"} {
 		if !strings.Contains(m, want) {
 			t.Errorf("metrics lack %s", want)
 		}
@@ -488,11 +517,11 @@ func TestWriteErrorKeepsRunning(t *testing.T) {
 	if _, err := os.Stat("/dev/full"); err != nil {
 		t.Skip("no /dev/full")
 	}
-	c := live(t, Config{Output: "/dev/full", FlushInterval: 10 * time.Millisecond}, func(addr netip.AddrPort, c *Collector) {
+	c := live(t, Config{Outputs: fileOut(t, "/dev/full"), FlushInterval: 10 * time.Millisecond}, func(addr netip.AddrPort, c *Collector) {
 		newSender(t, "127.0.7.1", addr).send(t, capturePayloads(t, "softflowd-v5.pcap")...)
 	})
-	if c.metrics.writeErrors.Load() == 0 || c.metrics.writeDropped.Load() == 0 {
-		t.Errorf("write errors %d, dropped %d: want both counted", c.metrics.writeErrors.Load(), c.metrics.writeDropped.Load())
+	if o := c.outputs[0]; o.writeErrors.Load() == 0 || o.writeDropped.Load() == 0 {
+		t.Errorf("write errors %d, dropped %d: want both counted", o.writeErrors.Load(), o.writeDropped.Load())
 	}
 	if c.Stats().Flows == 0 {
 		t.Error("nothing decoded")
@@ -501,7 +530,7 @@ func TestWriteErrorKeepsRunning(t *testing.T) {
 
 func TestAllowList(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "allow.json")
-	c := live(t, Config{Output: out, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.8.1/32")}}, func(addr netip.AddrPort, c *Collector) {
+	c := live(t, Config{Outputs: fileOut(t, out), Allow: []netip.Prefix{netip.MustParsePrefix("127.0.8.1/32")}}, func(addr netip.AddrPort, c *Collector) {
 		newSender(t, "127.0.8.1", addr).send(t, capturePayloads(t, "softflowd-v5.pcap")...)
 		newSender(t, "127.0.8.2", addr).send(t, capturePayloads(t, "softflowd-v1.pcap")...)
 	})
@@ -520,7 +549,7 @@ func TestAllowList(t *testing.T) {
 // keep their receive time.
 func TestLivePythonFormat(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "py.gz")
-	live(t, Config{Output: out, Format: FormatPython, Workers: 1}, func(addr netip.AddrPort, c *Collector) {
+	live(t, Config{Outputs: fileOutEnc(t, out, PythonNetflow{}), Workers: 1}, func(addr netip.AddrPort, c *Collector) {
 		s := newSender(t, "127.0.9.1", addr)
 		s.send(t, pythonVector(t, "v9_data_only_3pkts_12flows_each.hex")...)
 		waitIdle(t, c)
@@ -568,13 +597,13 @@ func TestSequenceLossDetected(t *testing.T) {
 			want = recordsIn(t, pkts[:2])
 		}
 		out := filepath.Join(t.TempDir(), "loss.json")
-		col := live(t, Config{Output: out}, func(addr netip.AddrPort, col *Collector) {
+		col := live(t, Config{Outputs: fileOut(t, out)}, func(addr netip.AddrPort, col *Collector) {
 			s := newSender(t, "127.0.10.1", addr)
 			s.send(t, pkts[0])
 			s.send(t, pkts[2:]...) // packet 1 lost
 		})
 		var lost uint64
-		for _, e := range col.metrics.snapshot() {
+		for _, e := range col.metrics.all() {
 			lost += e.seqLost.Load()
 		}
 		if lost != want {
@@ -600,24 +629,33 @@ func recordsIn(t *testing.T, pkts [][]byte) uint64 {
 }
 
 // A flood of distinct (spoofed) sources cannot grow the per-exporter state
-// without bound: past the exporter limit they share one "other" entry.
+// without bound: past the exporter limit the least recently seen exporters
+// give way (counted), every packet is still decoded, and past the metrics
+// bound the rest share one "other" series.
 func TestExporterBound(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bound.json")
 	v5 := capturePayloads(t, "softflowd-v5.pcap")[0]
-	c := newTestCollector(t, Config{Output: out, Limits: decode.Limits{MaxExporters: 5}})
+	c := newTestCollector(t, Config{Outputs: fileOut(t, out), Workers: 1, MetricsExporters: 3, Limits: decode.Limits{MaxExporters: 5}})
 	for i := range 50 {
 		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 18, 0, byte(i)}), 2055)
-		c.dispatch(c.newPacket(v5, src, 1), true)
+		c.Submit(context.Background(), Packet{Data: v5, Source: src, Received: 1}, true)
 	}
+	waitDecoded(t, c, 50)
+	m := string(c.AppendMetrics(nil))
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	snap := c.metrics.snapshot()
-	if len(snap) != 6 {
-		t.Fatalf("%d exporter entries, want 5 + other", len(snap))
+	if n := len(c.workers[0].exporters.byAddr); n > 5 {
+		t.Errorf("%d exporters kept, want at most 5", n)
 	}
-	if !strings.Contains(string(c.AppendMetrics(nil)), `nfcollect_packets_received_total{exporter="other"} 45`) {
-		t.Error(`metrics lack the "other" exporter with 45 packets`)
+	if n := c.metrics.exporterEvictions.Load(); n != 45 {
+		t.Errorf("%d evictions, want 45", n)
+	}
+	if named := strings.Count(m, "nfcollect_packets_decoded_total{exporter="); named != 3+1 {
+		t.Errorf("%d exporter series, want 3 + other:\n%s", named, m)
+	}
+	if !strings.Contains(m, `nfcollect_packets_decoded_total{exporter="other"} 47`) {
+		t.Error(`metrics lack the "other" exporter with 47 packets`)
 	}
 	if n := len(readLines(t, out)); n != 50*30 {
 		t.Errorf("%d flows, want %d: every packet is still decoded", n, 50*30)
@@ -630,16 +668,13 @@ func TestExporterBound(t *testing.T) {
 func TestAnalyzerInputsCurrent(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("..", "analyzer", "testdata", "collected", "*.jsonl"))
 	if len(files) == 0 {
-		t.Skip("no collected files")
+		t.Fatal("no collected files in analyzer/testdata/collected")
 	}
 	for _, f := range files {
 		capture := strings.TrimSuffix(filepath.Base(f), ".jsonl") + ".pcap"
 		out := filepath.Join(t.TempDir(), "x.jsonl")
-		c := newTestCollector(t, Config{Output: out, Workers: 1})
-		if err := c.Replay(context.Background(), []string{filepath.Join("..", "testdata", capture)}, nil); err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Close(); err != nil {
+		c := newTestCollector(t, Config{Outputs: fileOut(t, out), Workers: 1})
+		if err := replay(t, c, filepath.Join("..", "testdata", capture)); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := os.ReadFile(out)

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"context"
 	"net"
 	"os"
 	"path/filepath"
@@ -129,11 +128,8 @@ func TestReplayEncapsulations(t *testing.T) {
 			}
 			f.Close()
 			out := filepath.Join(dir, "flows.json")
-			col := newTestCollector(t, Config{Output: out})
-			if err := col.Replay(context.Background(), []string{path}, nil); err != nil {
-				t.Fatal(err)
-			}
-			if err := col.Close(); err != nil {
+			col := newTestCollector(t, Config{Outputs: fileOut(t, out)})
+			if err := replay(t, col, path); err != nil {
 				t.Fatal(err)
 			}
 			lines := readLines(t, out)
@@ -152,21 +148,22 @@ func TestReplayEncapsulations(t *testing.T) {
 
 func TestReplayErrors(t *testing.T) {
 	dir := t.TempDir()
-	col := newTestCollector(t, Config{Output: filepath.Join(dir, "x.json")})
-	defer col.Close()
-	if err := col.Replay(context.Background(), []string{filepath.Join(dir, "missing.pcap")}, nil); err == nil {
+	newCol := func() *Collector {
+		return newTestCollector(t, Config{Outputs: fileOut(t, filepath.Join(dir, "x.json"))})
+	}
+	if err := replay(t, newCol(), filepath.Join(dir, "missing.pcap")); err == nil {
 		t.Error("missing file: no error")
 	}
 	bad := filepath.Join(dir, "bad.pcap")
 	os.WriteFile(bad, []byte("this is not a capture file"), 0o644)
-	if err := col.Replay(context.Background(), []string{bad}, nil); err == nil {
+	if err := replay(t, newCol(), bad); err == nil {
 		t.Error("not a capture: no error")
 	}
 	// A capture cut in the middle keeps what was read.
 	raw, _ := os.ReadFile(filepath.Join("..", "testdata", "softflowd-v9.pcap"))
 	cut := filepath.Join(dir, "cut.pcap")
 	os.WriteFile(cut, raw[:len(raw)-100], 0o644)
-	if err := col.Replay(context.Background(), []string{cut}, nil); err != nil {
+	if err := replay(t, newCol(), cut); err != nil {
 		t.Errorf("truncated capture: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"context"
 	"encoding/binary"
 	"net/netip"
 	"path/filepath"
@@ -51,9 +52,9 @@ func pyIPFIXPacket(sets ...[]byte) []byte {
 func pyCollect(t *testing.T, client netip.AddrPort, pkts ...[]byte) []map[string]any {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), "py.json")
-	c := newTestCollector(t, Config{Output: out, Format: FormatPython, Workers: 1})
+	c := newTestCollector(t, Config{Outputs: fileOutEnc(t, out, PythonNetflow{}), Workers: 1})
 	for i, pkt := range pkts {
-		c.dispatch(c.newPacket(pkt, client, pyTS.UnixNano()+int64(i)), true)
+		c.Submit(context.Background(), Packet{Data: pkt, Source: client, Received: pyTS.UnixNano() + int64(i)}, true)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)

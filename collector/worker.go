@@ -3,89 +3,84 @@ package collector
 import (
 	"errors"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/nfkit/nfkit/decode"
-	"github.com/nfkit/nfkit/pynetflow"
 )
 
-// packet is one received export packet. data is owned by the packet until
-// it is released.
-type packet struct {
-	data []byte
-	src  netip.AddrPort
-	ts   int64 // receive time, Unix ns
-	buf  *[]byte
-}
-
-// pendingPacket waits for a template.
-type pendingPacket struct {
-	packet
-	sets  uint64 // data sets still to decode (decode.MissingTemplateError.Sets)
-	lined bool   // a python-netflow line was written for the packet's first part
-}
-
-type pendingQueue struct {
-	pkts  []pendingPacket
-	bytes int
-}
-
-// worker decodes the packets of the exporters hashed to it, so each
+// worker decodes the packets of the exporters hashed to it, so that each
 // exporter's templates, pending packets and sequence state live in one
-// place without locks.
+// place without locks, and encodes their records for every output.
 type worker struct {
-	c       *Collector
-	in      chan packet
-	flushCh chan chan struct{}
-	stateCh chan chan []byte
-	dec     decode.Decoder
-	pkt     decode.Packet
-	comp    *compressor
+	c   *Collector
+	in  chan packet
+	ctl chan func() // run on the worker's goroutine (flush, save, stats)
 
-	out      []byte // JSON lines not yet flushed
-	prefix   []byte
-	outFlows int
+	dec      decode.Decoder // templates of datagram exporters
+	sessions map[sessionKey]*decode.Decoder
+	pkt      decode.Packet
+	export   Export
+	outs     []workerOut
 
-	pending      map[netip.Addr]*pendingQueue
-	pendingBytes int
-	seq          map[seqKey]*seqState
-	stats        map[netip.Addr]*exporterStats
-	lastLog      map[netip.Addr]time.Time
+	exporters exporterTable
+	pending   pendingSet
+	decStats  decode.DecoderStats // last seen, to count evictions
+
+	// Counted where packets are queued (Submit), read by metrics.
+	received      atomic.Uint64
+	receivedBytes atomic.Uint64
+	queueDrops    atomic.Uint64
+	// shutdownDrops counts packets left in the queue when shutdown ran
+	// out of time.
+	shutdownDrops atomic.Uint64
+	// lastTS is the newest receive time decoded (the replay clock).
+	lastTS        atomic.Int64
+	lastIdleCheck int64
 }
+
+// workerOut is a worker's buffer of encoded records for one output.
+type workerOut struct {
+	o       *output
+	framer  Framer // nil: chunks as encoded
+	buf     []byte
+	records int
+}
+
+type sessionKey struct {
+	addr    netip.Addr
+	session uint64
+}
+
+// maxSessions bounds the transport sessions (each with its own templates)
+// a worker keeps.
+const maxSessions = 4096
 
 func newWorker(c *Collector) (*worker, error) {
-	comp, err := newCompressor(c.sink.codec)
-	if err != nil {
-		return nil, err
-	}
 	w := &worker{
-		c:       c,
-		in:      make(chan packet, c.cfg.QueueLen),
-		flushCh: make(chan chan struct{}),
-		stateCh: make(chan chan []byte),
-		comp:    comp,
-		pending: make(map[netip.Addr]*pendingQueue),
-		seq:     make(map[seqKey]*seqState),
-		stats:   make(map[netip.Addr]*exporterStats),
-		lastLog: make(map[netip.Addr]time.Time),
-		out:     make([]byte, 0, c.cfg.ChunkSize+64<<10),
+		c:        c,
+		in:       make(chan packet, c.cfg.QueueLen),
+		ctl:      make(chan func()),
+		sessions: make(map[sessionKey]*decode.Decoder),
 	}
 	w.dec.Limits = c.cfg.Limits
+	w.exporters.init(c.cfg.Limits.MaxExporters)
+	for _, o := range c.outputs {
+		wo := workerOut{o: o, buf: make([]byte, 0, c.cfg.ChunkSize+64<<10)}
+		if f, ok := o.Sink.(Framing); ok {
+			fr, err := f.NewFramer()
+			if err != nil {
+				return nil, err
+			}
+			wo.framer = fr
+		}
+		w.outs = append(w.outs, wo)
+	}
 	return w, nil
 }
 
-func (w *worker) exporter(addr netip.Addr) *exporterStats {
-	s := w.stats[addr]
-	if s == nil {
-		s = w.c.metrics.exporter(addr)
-		if s.addr.IsValid() {
-			w.stats[addr] = s
-		}
-	}
-	return s
-}
-
-// run decodes until in is closed, then flushes.
+// run decodes until in is closed (or shutdown runs out of time), then
+// flushes.
 func (w *worker) run() {
 	tick := time.NewTicker(w.c.cfg.FlushInterval)
 	defer tick.Stop()
@@ -93,244 +88,231 @@ func (w *worker) run() {
 		select {
 		case p, ok := <-w.in:
 			if !ok {
-				w.expirePending(time.Now(), true)
-				w.flush()
+				w.pending.dropAll(w, "shutdown: template never arrived")
+				w.flush(true)
 				return
 			}
+			if dl := w.c.drainDeadline.Load(); dl != 0 && time.Now().UnixNano() > dl {
+				w.shutdownDrops.Add(1)
+				w.c.release(p)
+				continue
+			}
 			w.handle(p)
-			if len(w.out) >= w.c.cfg.ChunkSize {
-				w.flush()
-			}
-		case now := <-tick.C:
-			w.expirePending(now, false)
-			w.flush()
-		case reply := <-w.stateCh:
-			b, err := w.dec.MarshalState()
-			if err != nil {
-				b = nil
-			}
-			reply <- b
-		case done := <-w.flushCh:
-			w.flush()
-			done <- struct{}{}
+		case <-tick.C:
+			w.expire(w.c.now())
+			w.flush(false)
+		case f := <-w.ctl:
+			f()
 		}
 	}
 }
 
-// handle decodes one packet and emits its flows.
+// call runs f on the worker's goroutine and waits for it.
+func (w *worker) call(f func()) {
+	done := make(chan struct{})
+	w.ctl <- func() { f(); close(done) }
+	<-done
+}
+
+// decoder returns the decoder of a packet's templates: the worker's for
+// datagrams, or the session's own.
+func (w *worker) decoder(addr netip.Addr, p *packet) *decode.Decoder {
+	if p.session == 0 {
+		return &w.dec
+	}
+	k := sessionKey{addr, p.session}
+	d := w.sessions[k]
+	if d == nil {
+		if len(w.sessions) >= maxSessions {
+			for old := range w.sessions { // any one: sessions end on their own
+				delete(w.sessions, old)
+				break
+			}
+		}
+		d = &decode.Decoder{Limits: w.c.cfg.Limits}
+		d.Limits.MaxExporters = 1
+		w.sessions[k] = d
+	}
+	return d
+}
+
+// handle decodes one packet and emits its records.
 func (w *worker) handle(p packet) {
 	addr := p.src.Addr().Unmap()
-	st := w.exporter(addr)
+	if p.end {
+		delete(w.sessions, sessionKey{addr, p.session})
+		w.c.release(p)
+		return
+	}
+	if p.ts > w.lastTS.Load() {
+		w.lastTS.Store(p.ts)
+	}
+	ex := w.exporters.get(w, addr, p.ts)
+	st := ex.stats
 	st.packets.Add(1)
 	st.bytes.Add(uint64(len(p.data)))
-	err := w.dec.Decode(addr, p.data, &w.pkt)
-	lined := w.emit(p, st, err == nil || errors.As(err, new(*decode.MissingTemplateError)) || len(w.pkt.Records) > 0, err == nil)
-	if w.pkt.Templates > 0 {
-		st.templates.Store(int64(w.dec.TemplatesOf(addr)))
-	}
+	dec := w.decoder(addr, &p)
+	dec.SetTime(p.ts)
+	err := dec.Decode(addr, p.data, &w.pkt)
 	var missing *decode.MissingTemplateError
+	isMissing := errors.As(err, &missing)
+	if err == nil || isMissing || len(w.pkt.Records) > 0 {
+		w.trackSequence(ex, isMissing)
+	}
+	emitted := w.emit(p, ex, err == nil, 0)
+	if w.pkt.Templates > 0 {
+		st.templates.Store(int64(dec.TemplatesOf(addr)))
+	}
+	w.countEvictions(dec)
 	switch {
 	case err == nil:
-	case errors.As(err, &missing):
+	case isMissing:
 		if missing.Err != nil {
-			w.countError(st, addr, missing.Err)
+			w.countError(ex, missing.Err)
 		}
-		w.hold(p, missing.Sets, lined, st)
-		return // the packet's buffer is kept
+		w.pending.hold(w, ex, p, missing.Sets, emitted)
+		return // the packet is kept
 	default:
-		w.countError(st, addr, err)
+		w.countError(ex, err)
 	}
-	if w.pkt.Templates > 0 {
-		w.retryPending(addr, st)
+	if w.pkt.Templates > 0 && len(ex.pending) > 0 {
+		w.pending.retry(w, ex, dec)
 	}
 	w.c.release(p)
 }
 
-func (w *worker) countError(st *exporterStats, addr netip.Addr, err error) {
-	st.errors[classify(err)].Add(1)
-	if w.logAllowed(addr) {
-		w.c.log.Warn("bad export packet", "exporter", addr, "err", err)
+func (w *worker) countError(ex *exporterState, err error) {
+	ex.stats.errors[classify(err)].Add(1)
+	if w.logAllowed(ex) {
+		w.c.log.Warn("bad export packet", "exporter", ex.addr, "err", err)
 	}
 }
 
-// emit encodes the records of w.pkt (just decoded from p) and reports
-// whether it wrote anything. Sequence numbers are tracked on first decode
-// only, not when a waiting packet is retried. With the python-netflow
-// format, a packet without flows still gets its line (as the Python
-// collector writes one per export packet) when whole: decoded completely,
-// with no line written for it before.
-func (w *worker) emit(p packet, st *exporterStats, track, whole bool) bool {
+// countEvictions adds what the decoder evicted since last time to the
+// metrics.
+func (w *worker) countEvictions(d *decode.Decoder) {
+	if d != &w.dec {
+		return
+	}
+	s, old := d.Stats(), w.decStats
+	if s == old {
+		return
+	}
+	m := w.c.metrics
+	m.decoderEvictions.Add(s.EvictedExporters - old.EvictedExporters)
+	m.templateEvictions[budgetTemplates].Add(s.TemplatesEvictedMaxTemplates - old.TemplatesEvictedMaxTemplates)
+	m.templateEvictions[budgetExporterFields].Add(s.TemplatesEvictedMaxExporterFields - old.TemplatesEvictedMaxExporterFields)
+	m.templateEvictions[budgetTotalFields].Add(s.TemplatesEvictedMaxTotalFields - old.TemplatesEvictedMaxTotalFields)
+	w.decStats = s
+}
+
+// emit encodes the records of w.pkt (just decoded from p) for every
+// output, and returns the outputs that wrote something (bit i: output i).
+// complete says that p decoded whole; before marks the outputs that wrote
+// something for an earlier decode of p.
+func (w *worker) emit(p packet, ex *exporterState, complete bool, before uint64) uint64 {
 	pk := &w.pkt
-	if track && pk.Version != 0 {
-		w.trackSequence(p, st)
-	}
 	n := len(pk.Records)
-	if n == 0 && !(w.c.cfg.Format == FormatPython && (whole || pynetflow.FlowCount(pk) > 0)) {
-		return false
-	}
-	st.flows.Add(uint64(n))
-	w.c.metrics.flowsByVersion[min(int(pk.Version), 10)].Add(uint64(n))
-	if w.c.cfg.Renormalize {
-		for i := range pk.Records {
-			renormalize(&pk.Records[i])
+	if n > 0 {
+		ex.proven = true
+		ex.stats.flows.Add(uint64(n))
+		w.c.metrics.flowsByVersion[min(int(pk.Version), 10)].Add(uint64(n))
+		if w.c.cfg.Renormalize {
+			for i := range pk.Records {
+				pk.Records[i].Renormalize()
+			}
 		}
 	}
-	if w.c.cfg.Format == FormatPython {
-		w.out = pynetflow.AppendPacket(w.out, time.Unix(0, p.ts), p.src, pk)
-	} else {
-		// The line prefix is the same for every record of the packet.
-		w.prefix = appendPrefix(w.prefix[:0], &pk.Records[0], p.ts)
-		for i := range pk.Records {
-			w.out = append(w.out, w.prefix...)
-			w.out = appendFlowBody(w.out, &pk.Records[i])
+	w.export = Export{Packet: pk, Source: p.src, Received: p.ts, Complete: complete}
+	var emitted uint64
+	for i := range w.outs {
+		o := &w.outs[i]
+		w.export.Before = before&(1<<i) != 0
+		start := len(o.buf)
+		o.buf = o.o.Encoder.AppendPacket(o.buf, &w.export)
+		if len(o.buf) != start {
+			o.records += n
+			emitted |= 1 << i
+		}
+		if len(o.buf) >= w.c.cfg.ChunkSize {
+			w.flushOut(o, false)
 		}
 	}
-	w.outFlows += n
 	if w.c.cfg.Debug {
 		w.c.log.Debug("packet", "exporter", p.src, "version", pk.Version, "bytes", len(p.data), "flows", n, "templates", pk.Templates)
 	}
-	return true
+	return emitted
 }
 
-func (w *worker) trackSequence(p packet, st *exporterStats) {
+// trackSequence follows the sequence numbers of w.pkt's stream. Packets
+// retried after their template came were tracked when they arrived.
+func (w *worker) trackSequence(ex *exporterState, unknown bool) {
 	pk := &w.pkt
-	k := seqKey{p.src.Addr().Unmap(), pk.Version, pk.Domain}
-	s := w.seq[k]
-	if s == nil {
-		if len(w.seq) >= 4*w.c.cfg.Limits.MaxExporters {
-			return // a flood of sources: stop tracking new streams
-		}
-		s = new(seqState)
-		w.seq[k] = s
+	if pk.Version == 0 {
+		return
 	}
-	count := uint32(len(pk.Records) + len(pk.Options))
-	if pk.Version != 10 {
-		count = uint32(pk.Count)
-		if pk.Version == 9 {
-			count = 1
-		}
+	o := seqObs{version: pk.Version, seq: pk.Sequence, count: uint32(pk.Count)}
+	if pk.Version == 10 {
+		o.count, o.opts, o.unknown = uint32(len(pk.Records)), uint32(len(pk.Options)), unknown
 	}
-	lost, reset := s.observe(pk.Version, pk.Sequence, count)
+	lost, reset := ex.seq(pk.Version, pk.Domain).observe(o)
 	if lost > 0 {
-		st.seqLost.Add(uint64(lost))
+		ex.stats.seqLost.Add(uint64(lost))
 	}
 	if reset {
-		st.seqResets.Add(1)
-		w.c.log.Info("exporter sequence reset (restart?)", "exporter", k.addr, "version", pk.Version, "domain", pk.Domain, "sequence", pk.Sequence)
-	}
-}
-
-// hold keeps a packet whose data sets wait for a template, within the
-// configured bounds.
-func (w *worker) hold(p packet, sets uint64, lined bool, st *exporterStats) {
-	addr := p.src.Addr().Unmap()
-	q := w.pending[addr]
-	if q == nil {
-		q = new(pendingQueue)
-		w.pending[addr] = q
-	}
-	cfg := &w.c.cfg
-	for len(q.pkts) > 0 && (len(q.pkts) >= cfg.PendingPackets || q.bytes+len(p.data) > cfg.PendingBytes ||
-		w.pendingBytes+len(p.data) > cfg.PendingTotalBytes) {
-		w.dropPending(addr, q, st, "bound")
-	}
-	if len(p.data) > cfg.PendingBytes || w.pendingBytes+len(p.data) > cfg.PendingTotalBytes {
-		st.pendingDrops.Add(1)
-		w.c.release(p)
-		return
-	}
-	q.pkts = append(q.pkts, pendingPacket{p, sets, lined})
-	q.bytes += len(p.data)
-	w.pendingBytes += len(p.data)
-	st.pending.Add(1)
-}
-
-func (w *worker) dropPending(addr netip.Addr, q *pendingQueue, st *exporterStats, why string) {
-	old := q.pkts[0]
-	q.pkts = q.pkts[1:]
-	q.bytes -= len(old.data)
-	w.pendingBytes -= len(old.data)
-	st.pending.Add(-1)
-	st.pendingDrops.Add(1)
-	now := time.Now()
-	if w.logAllowed(addr) {
-		w.c.log.Warn("dropped a packet that waited for its template", "exporter", addr, "why", why,
-			"age", time.Duration(now.UnixNano()-old.ts).Round(time.Millisecond), "sets", old.sets)
-	}
-	w.c.release(old.packet)
-}
-
-// retryPending decodes the exporter's waiting packets after new templates
-// arrived.
-func (w *worker) retryPending(addr netip.Addr, st *exporterStats) {
-	q := w.pending[addr]
-	if q == nil || len(q.pkts) == 0 {
-		return
-	}
-	kept := q.pkts[:0]
-	for _, pp := range q.pkts {
-		err := w.dec.Retry(addr, pp.data, pp.sets, &w.pkt)
-		// The packet's sequence number was counted when it arrived.
-		if w.emit(pp.packet, st, false, err == nil && !pp.lined) {
-			pp.lined = true
-		}
-		var missing *decode.MissingTemplateError
-		if errors.As(err, &missing) && missing.Sets != 0 {
-			pp.sets = missing.Sets // still waiting for other templates
-			kept = append(kept, pp)
-			continue
-		}
-		st.pendingLate.Add(1)
-		st.pending.Add(-1)
-		q.bytes -= len(pp.data)
-		w.pendingBytes -= len(pp.data)
-		w.c.release(pp.packet)
-	}
-	clear(q.pkts[len(kept):])
-	q.pkts = kept
-}
-
-// logAllowed rate-limits log lines per exporter (and all sources beyond
-// the exporter bound together).
-func (w *worker) logAllowed(addr netip.Addr) bool {
-	if len(w.lastLog) >= w.c.cfg.Limits.MaxExporters {
-		if _, ok := w.lastLog[addr]; !ok {
-			addr = netip.Addr{}
+		ex.stats.seqResets.Add(1)
+		if w.logAllowed(ex) {
+			w.c.log.Info("exporter sequence reset (restart?)", "exporter", ex.addr, "version", pk.Version, "domain", pk.Domain, "sequence", pk.Sequence)
 		}
 	}
-	now := time.Now()
-	if now.Sub(w.lastLog[addr]) < w.c.cfg.ErrorLogInterval {
+}
+
+// logAllowed rate-limits log lines per exporter.
+func (w *worker) logAllowed(ex *exporterState) bool {
+	now := time.Now().UnixNano()
+	if now-ex.lastLog < int64(w.c.cfg.ErrorLogInterval) {
 		return false
 	}
-	w.lastLog[addr] = now
+	ex.lastLog = now
 	return true
 }
 
-// expirePending drops packets older than the pending age bound (all of
-// them at shutdown, after logging what is lost).
-func (w *worker) expirePending(now time.Time, all bool) {
-	for addr, q := range w.pending {
-		st := w.exporter(addr)
-		for len(q.pkts) > 0 && (all || now.UnixNano()-q.pkts[0].ts > int64(w.c.cfg.PendingAge)) {
-			why := "age"
-			if all {
-				why = "shutdown: template never arrived"
-			}
-			w.dropPending(addr, q, st, why)
-		}
-		if len(q.pkts) == 0 {
-			delete(w.pending, addr)
+// expire drops pending packets past their age and, once a minute,
+// forgets the exporters idle for ExporterIdle.
+func (w *worker) expire(now time.Time) {
+	ns := now.UnixNano()
+	w.pending.expire(w, ns-int64(w.c.cfg.PendingAge))
+	if ns-w.lastIdleCheck < int64(time.Minute) {
+		return
+	}
+	w.lastIdleCheck = ns
+	idle := ns - int64(w.c.cfg.ExporterIdle)
+	w.exporters.expire(w, idle)
+	w.dec.ExpireIdle(idle)
+	for k, d := range w.sessions {
+		if d.Stats().Exporters == 0 || d.ExpireIdle(idle) > 0 {
+			delete(w.sessions, k)
 		}
 	}
 }
 
-// flush compresses and hands the buffered lines to the output.
-func (w *worker) flush() {
-	if len(w.out) == 0 {
+// flush hands every output's buffered records to it. At shutdown (final)
+// it waits for room in the outputs' queues.
+func (w *worker) flush(final bool) {
+	for i := range w.outs {
+		w.flushOut(&w.outs[i], final)
+	}
+}
+
+func (w *worker) flushOut(o *workerOut, wait bool) {
+	if len(o.buf) == 0 {
 		return
 	}
-	data := w.comp.compress(w.out)
-	w.c.sink.write(chunk{data: data, flows: w.outFlows}, time.Now())
-	w.out = w.out[:0]
-	w.outFlows = 0
+	data := o.buf
+	if o.framer != nil {
+		data = o.framer.Frame(o.buf)
+	}
+	o.o.enqueue(data, o.records, w.c.now(), wait || w.c.replaying.Load())
+	o.buf = o.buf[:0]
+	o.records = 0
 }

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -309,7 +310,7 @@ func compareRecord(t *testing.T, at, capture string, p *Packet, r *Record, want 
 			if !ok {
 				t.Errorf("%s: no interfaceName", at)
 			} else {
-				check(t, at+" "+k, string(trimNUL(fl.Value)), vs[0])
+				check(t, at+" "+k, string(bytes.TrimRight(fl.Value, "\x00")), vs[0])
 			}
 		case "cflow.sys_init_time":
 			if has(HasSystemInitMs, k) {
@@ -328,9 +329,9 @@ func compareRecord(t *testing.T, at, capture string, p *Packet, r *Record, want 
 		case "cflow.post_vlanid":
 			num(k, HasDstVLAN, uint64(f.DstVLAN), vs)
 		case "cflow.flags":
-			check(t, at+" v7 flags", fieldUint(t, r, penV7, 1), parseNum(t, vs[0]))
+			check(t, at+" v7 flags", fieldUint(t, r, PENV7, 1), parseNum(t, vs[0]))
 		case "cflow.routersc":
-			fl, _ := r.Lookup(penV7, 2)
+			fl, _ := r.Lookup(PENV7, 2)
 			a, _ := fl.Addr()
 			addr(k, a, vs)
 		case "cflow.timestart", "cflow.timeend":

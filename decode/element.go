@@ -61,18 +61,16 @@ var v9Scopes = [...]Element{
 
 // v7 record fields without a v9 type (pseudo PEN, never on the wire).
 var v7Elements = [...]Element{
-	{PEN: penV7, ID: 1, Name: "v7Flags", Type: Unsigned16, Semantics: SemanticsFlags},
-	{PEN: penV7, ID: 2, Name: "v7RouterShortcut", Type: IPv4Address},
+	{PEN: PENV7, ID: 1, Name: "v7Flags", Type: Unsigned16, Semantics: SemanticsFlags},
+	{PEN: PENV7, ID: 2, Name: "v7RouterShortcut", Type: IPv4Address},
 }
-
-const penV7 = 0xFFFF_FF07
 
 // element resolves a template field to its table entry, synthesizing one
 // for unknown fields so that nothing is dropped and nothing collides.
 func element(version uint16, pen uint32, id uint16, scope bool) *Element {
 	var e *Element
 	switch {
-	case pen == penV7 && id >= 1 && int(id) <= len(v7Elements):
+	case pen == PENV7 && id >= 1 && int(id) <= len(v7Elements):
 		e = &v7Elements[id-1]
 	case version == 9 && scope:
 		if id >= 1 && int(id) <= len(v9Scopes) {

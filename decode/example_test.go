@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/flowjson"
 )
 
 func Example() {
@@ -32,7 +33,7 @@ func Example() {
 		r := &p.Records[i]
 		fmt.Printf("%v -> %v:%d %d bytes\n", r.SrcAddr, r.DstAddr, r.DstPort, r.Bytes)
 		for f := range r.Fields() {
-			fmt.Printf("  %s = %s\n", f.Element.Name, f.AppendJSON(nil))
+			fmt.Printf("  %s = %s\n", f.Element.Name, flowjson.AppendValue(nil, f))
 		}
 	}
 	// Output:

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"bytes"
 	"errors"
 	"net/netip"
 	"testing"
@@ -355,7 +356,7 @@ func TestPythonIPFIXPadding(t *testing.T) {
 	if !ok {
 		t.Fatal("no interfaceName")
 	}
-	check(t, "interfaceName", string(f.AppendJSON(nil)), `"testcapture_sing"`)
+	check(t, "interfaceName", string(bytes.TrimRight(f.Value, "\x00")), "testcapture_sing")
 	check(t, "systemInitTimeMilliseconds", o.SystemInitMs, 1692447120686)
 	r := &p.Records[0]
 	check(t, "icmp type", r.ICMPType, 8)

@@ -2,12 +2,9 @@ package decode
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"iter"
 	"math"
 	"net/netip"
-	"strconv"
-	"unicode/utf8"
 )
 
 // MAC is an IEEE 802 MAC-48 address.
@@ -49,13 +46,36 @@ type Record struct {
 	// Offset is the record's byte offset in the packet; records of a
 	// packet (data and options) are in packet order by Offset.
 	Offset int
+	// OriginalSamplingRate is set by Renormalize: the rate the counters
+	// were multiplied by (SamplingRate is then 1). 0 otherwise.
+	OriginalSamplingRate uint64
 
 	tmpl *Template
 	raw  []byte
 }
 
-// Template returns the template the record was decoded with.
+// Template returns the template the record was decoded with, or nil for
+// a record that does not come from a template.
 func (r *Record) Template() *Template { return r.tmpl }
+
+// Renormalize multiplies the record's counters (bytes and packets of every
+// direction, flows) by its sampling rate, so that they estimate the
+// traffic before sampling, and records that it did: SamplingRate becomes 1
+// and OriginalSamplingRate the rate applied. Records without a rate above
+// 1, or already renormalized, are left alone.
+func (r *Record) Renormalize() {
+	n := r.SamplingRate
+	if n <= 1 || r.OriginalSamplingRate != 0 {
+		return
+	}
+	r.Bytes *= n
+	r.Packets *= n
+	r.OutBytes *= n
+	r.OutPackets *= n
+	r.RevBytes *= n
+	r.RevPackets *= n
+	r.SamplingRate, r.OriginalSamplingRate = 1, n
+}
 
 // Raw returns the record's bytes as received. They alias the packet.
 func (r *Record) Raw() []byte { return r.raw }
@@ -226,6 +246,37 @@ func beUint(b []byte) uint64 {
 	return v
 }
 
+// Bool returns the value of a boolean field (RFC 7011 §6.1.5: 1 is true,
+// 2 is false).
+func (f Field) Bool() (bool, bool) {
+	if len(f.Value) == 1 && (f.Value[0] == 1 || f.Value[0] == 2) {
+		return f.Value[0] == 1, true
+	}
+	return false, false
+}
+
+// Time returns the value of a dateTimeSeconds, dateTimeMilliseconds,
+// dateTimeMicroseconds or dateTimeNanoseconds field as Unix ns (the last
+// two in the NTP format of RFC 7011 §6.1.9).
+func (f Field) Time() (int64, bool) {
+	switch f.Element.Type {
+	case DateTimeSeconds, DateTimeMilliseconds:
+		u, ok := f.Uint()
+		if !ok || u > math.MaxInt64/1_000_000_000 {
+			return 0, false
+		}
+		if f.Element.Type == DateTimeSeconds {
+			return int64(u) * 1e9, true
+		}
+		return int64(u) * 1e6, true
+	case DateTimeMicroseconds, DateTimeNanoseconds:
+		if len(f.Value) == 8 {
+			return ntpToUnixNano(binary.BigEndian.Uint64(f.Value)), true
+		}
+	}
+	return 0, false
+}
+
 // ntpToUnixNano converts a 64-bit NTP timestamp (RFC 5905: seconds since
 // 1900 and a binary fraction) to Unix nanoseconds.
 func ntpToUnixNano(v uint64) int64 {
@@ -233,80 +284,4 @@ func ntpToUnixNano(v uint64) int64 {
 	sec := int64(v>>32) - ntpEpochOffset
 	frac := (v & 0xFFFFFFFF) * 1e9 >> 32
 	return sec*1e9 + int64(frac)
-}
-
-// AppendJSON appends the field's value as a JSON value typed by its element:
-// numbers for integers, floats, booleans and times (dateTimeSeconds as
-// seconds, dateTimeMilliseconds as ms, the NTP forms as Unix ns), quoted
-// strings for addresses, MACs and strings, quoted lowercase hex for octet
-// arrays and anything whose length does not fit its type.
-func (f Field) AppendJSON(b []byte) []byte {
-	v := f.Value
-	switch f.Element.Type {
-	case Unsigned8, Unsigned16, Unsigned32, Unsigned64, DateTimeSeconds, DateTimeMilliseconds:
-		if u, ok := f.Uint(); ok {
-			return strconv.AppendUint(b, u, 10)
-		}
-	case Signed8, Signed16, Signed32, Signed64:
-		if i, ok := f.Int(); ok {
-			return strconv.AppendInt(b, i, 10)
-		}
-	case Float32, Float64:
-		if x, ok := f.Float(); ok && !math.IsInf(x, 0) && !math.IsNaN(x) {
-			return strconv.AppendFloat(b, x, 'g', -1, 64)
-		}
-	case Boolean:
-		// RFC 7011 §6.1.5: 1 is true, 2 is false.
-		if len(v) == 1 && (v[0] == 1 || v[0] == 2) {
-			return strconv.AppendBool(b, v[0] == 1)
-		}
-	case DateTimeMicroseconds, DateTimeNanoseconds:
-		if len(v) == 8 {
-			return strconv.AppendInt(b, ntpToUnixNano(binary.BigEndian.Uint64(v)), 10)
-		}
-	case IPv4Address, IPv6Address:
-		if a, ok := f.Addr(); ok {
-			b = append(b, '"')
-			b = a.AppendTo(b)
-			return append(b, '"')
-		}
-	case MACAddress:
-		if len(v) == 6 {
-			b = append(b, '"')
-			b, _ = MAC(v).AppendText(b)
-			return append(b, '"')
-		}
-	case String:
-		if utf8.Valid(v) {
-			return appendJSONString(b, trimNUL(v))
-		}
-	}
-	b = append(b, '"')
-	b = hex.AppendEncode(b, v)
-	return append(b, '"')
-}
-
-// trimNUL drops the NUL padding exporters put after fixed-length strings.
-func trimNUL(v []byte) []byte {
-	for len(v) > 0 && v[len(v)-1] == 0 {
-		v = v[:len(v)-1]
-	}
-	return v
-}
-
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString(b []byte, s []byte) []byte {
-	const digits = "0123456789abcdef"
-	b = append(b, '"')
-	for _, c := range s {
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c < 0x20 || c == 0x7f:
-			b = append(b, '\\', 'u', '0', '0', digits[c>>4], digits[c&0xF])
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }

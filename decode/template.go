@@ -53,8 +53,8 @@ type Template struct {
 	end     timeConv
 	def     []byte // the definition as received, to detect identical re-sends
 	options bool
-	// extra are the fields an encoder writes besides Flow.AppendJSON.
-	extra []int
+	// other are the fields whose value no keyed normalized field carries.
+	other []int
 	// etherType is the EtherType every record of the template has when
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
@@ -68,14 +68,17 @@ type Template struct {
 // modified.
 func (t *Template) Fields() []TemplateField { return t.fields }
 
-// ExtraFields returns the indices of the fields a JSON encoder writes
-// besides Flow.AppendJSON for a record that kept every bit of t.Has() (a
-// derived EtherType may add one): the fields
-// that feed no output key, padding (paddingOctets) excluded. The slice must
-// not be modified.
-func (t *Template) ExtraFields() []int { return t.extra }
+// OtherFields returns the indices of the fields whose value is not carried
+// by a normalized field of KeyedFields, padding excluded: what an encoder
+// writes under the fields' own names besides the normalized keys, for a
+// record that kept every bit of t.Has(). The slice must not be modified.
+func (t *Template) OtherFields() []int { return t.other }
 
-const paddingOctets = 210
+// IsPadding reports whether the field is padding (IANA paddingOctets, not
+// a scope field): bytes without a value.
+func (f *TemplateField) IsPadding() bool {
+	return f.PEN == 0 && f.ID == paddingOctets && !f.Scope
+}
 
 // IsOptions reports whether t is an options template.
 func (t *Template) IsOptions() bool { return t.options }
@@ -191,8 +194,8 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	}
 	for i := range t.fields {
 		f := &t.fields[i]
-		if f.Target&JSONFields == 0 && !(f.PEN == 0 && f.ID == paddingOctets && !f.Scope) {
-			t.extra = append(t.extra, i)
+		if f.Target&KeyedFields == 0 && !f.IsPadding() {
+			t.other = append(t.other, i)
 		}
 	}
 	if !t.varLen && !options && !noSpecialize {

@@ -35,11 +35,12 @@ func Generate() (map[string][]byte, error) {
 	}
 	out := map[string][]byte{}
 	for _, g := range []goFile{
-		{"decode/types_gen.go", "fields/fields.go", genTypes},
+		{"decode/types_gen.go", "fields/fields.go, fields/shapes.go", genTypes},
 		{"decode/elements_gen.go", "fields/iana.go, fields/vendor.go, fields/v9.go", genElements},
 		{"decode/flow_gen.go", "fields/normalized.go", func(f *File) error { return genFlow(f) }},
 		{"decode/ops_gen.go", "fields/normalized.go", func(f *File) error { return genOps(f, ops) }},
 		{"decode/shapes_gen.go", "fields/shapes.go", func(f *File) error { return genShapes(f, ops) }},
+		{"flowjson/flow_gen.go", "fields/schema.go, fields/normalized.go", genFlowJSON},
 		{"pynetflow/names_gen.go", "fields/data/v9_field_types.tsv, fields/data/ipfix_field_types.tsv", genPyNames},
 	} {
 		f := NewFilePath(modPath + "/" + path.Dir(g.path))
@@ -53,6 +54,11 @@ func Generate() (map[string][]byte, error) {
 		}
 		out[g.path] = buf.Bytes()
 	}
+	doc, err := genSchemaDoc()
+	if err != nil {
+		return nil, fmt.Errorf("docs/output-schema.md: %w", err)
+	}
+	out["docs/output-schema.md"] = doc
 	return out, nil
 }
 
@@ -69,8 +75,14 @@ func typeName(t fields.DataType) string {
 	return n
 }
 
-// genTypes emits DataType and Semantics with their String methods.
+// genTypes emits DataType and Semantics with their String methods, and the
+// constants decode shares with the tables.
 func genTypes(f *File) error {
+	f.Comment("PENV7 is the pseudo enterprise number of the NetFlow v7 record fields that")
+	f.Comment("have no v9 type (1: flags, 2: router shortcut); it is never on the wire.")
+	f.Const().Id("PENV7").Op("=").Lit(fields.PENV7)
+	f.Comment("paddingOctets is the IANA element of padding bytes (fields.Padding).")
+	f.Const().Id("paddingOctets").Op("=").Lit(fields.Padding)
 	f.Comment("DataType is an IPFIX abstract data type (RFC 7011 §6.1, RFC 7012 §3.1).")
 	f.Type().Id("DataType").Uint8()
 	f.Const().DefsFunc(func(g *Group) {
@@ -232,17 +244,24 @@ func genElements(f *File) error {
 	return nil
 }
 
-// genFlow emits the Flow struct, the FieldSet bits and the field table.
-func genFlow(f *File) error {
-	f.Comment("FieldSet is a set of normalized Flow fields, one bit each.")
-	f.Type().Id("FieldSet").Uint64()
-	f.Comment("The normalized fields, one bit each, in Flow order.")
+// flowBits returns the normalized fields that are Flow fields with a
+// FieldSet bit, in table order (KindICMP rows only feed two of them).
+func flowBits() []fields.Normalized {
 	var bits []fields.Normalized
 	for _, n := range fields.Flow {
 		if n.Kind != fields.KindICMP {
 			bits = append(bits, n)
 		}
 	}
+	return bits
+}
+
+// genFlow emits the Flow struct, the FieldSet bits and KeyedFields.
+func genFlow(f *File) error {
+	f.Comment("FieldSet is a set of normalized Flow fields, one bit each.")
+	f.Type().Id("FieldSet").Uint64()
+	f.Comment("The normalized fields, one bit each, in Flow order.")
+	bits := flowBits()
 	if len(bits) > 64 {
 		return fmt.Errorf("%d normalized fields do not fit a FieldSet", len(bits))
 	}
@@ -274,112 +293,15 @@ func genFlow(f *File) error {
 			g.Id(n.Name).Add(t).Comment(n.Doc)
 		}
 	})
-	f.Comment("JSONFields is the set of fields written by AppendJSON.")
-	f.Const().Id("JSONFields").Op("=").Id("FieldSet").Call(Lit(0)).Do(func(st *Statement) {
+	f.Comment("KeyedFields is the set of fields that are keys of the output record schema")
+	f.Comment("(docs/output-schema.md); the others are internal (sampling parameters, the IP")
+	f.Comment("version) and encoders write the elements that fed them under their own names.")
+	f.Const().Id("KeyedFields").Op("=").Id("FieldSet").Call(Lit(0)).Do(func(st *Statement) {
 		for _, n := range bits {
 			if n.JSON != "" {
 				st.Op("|").Id("Has" + n.Name)
 			}
 		}
 	})
-	maxLen := 0
-	for _, n := range bits {
-		if n.JSON == "" {
-			continue
-		}
-		maxLen += len(n.JSON) + 4
-		switch n.Kind {
-		case fields.KindAddr:
-			maxLen += 2 + 45
-		case fields.KindMAC:
-			maxLen += 2 + 17
-		default:
-			maxLen += 20
-		}
-	}
-	f.Comment("flowJSONMax bounds the bytes AppendJSON writes.")
-	f.Const().Id("flowJSONMax").Op("=").Lit(maxLen)
-	f.Comment("AppendJSON appends `,\"key\":value` for every present field that has an output")
-	f.Comment("key (docs/output-schema.md): integers as numbers, addresses and MACs as strings.")
-	f.Comment("Keys are written as constant word stores and values with the put helpers, after")
-	f.Comment("growing b once: no per-field append or memmove.")
-	f.Func().Params(Id("f").Op("*").Id("Flow")).Id("AppendJSON").Params(Id("b").Index().Byte()).Index().Byte().BlockFunc(func(g *Group) {
-		g.Id("b").Op("=").Qual("slices", "Grow").Call(Id("b"), Id("flowJSONMax"))
-		g.Id("n").Op(":=").Len(Id("b"))
-		g.Id("b").Op("=").Id("b").Index(Empty(), Cap(Id("b")))
-		g.Id("h").Op(":=").Id("f").Dot("Has")
-		for _, n := range bits {
-			if n.JSON == "" {
-				continue
-			}
-			key := `,"` + n.JSON + `":`
-			var body []Code
-			body = append(body, putConst(key)...)
-			switch n.Kind {
-			case fields.KindUint:
-				body = append(body, Id("n").Op("=").Id("putUint").Call(Id("b"), Id("n"), Uint64().Call(Id("f").Dot(n.Name))))
-			case fields.KindTime:
-				body = append(body, Id("n").Op("=").Id("putInt").Call(Id("b"), Id("n"), Id("f").Dot(n.Name)))
-			case fields.KindAddr:
-				body = append(body, Id("n").Op("=").Id("putAddr").Call(Id("b"), Id("n"), Id("f").Dot(n.Name)))
-			case fields.KindMAC:
-				body = append(body, Id("n").Op("=").Id("putMAC").Call(Id("b"), Id("n"), Id("f").Dot(n.Name)))
-			}
-			g.If(Id("h").Op("&").Id("Has" + n.Name).Op("!=").Lit(0)).Block(body...)
-		}
-		g.Return(Id("b").Index(Empty(), Id("n")))
-	})
-	f.Comment("FlowField describes one normalized field for encoders.")
-	f.Type().Id("FlowField").Struct(
-		Id("Name").String().Comment("Go field name in Flow"),
-		Id("JSON").String().Comment(`output key; "" for internal fields`),
-		Id("Bit").Id("FieldSet"),
-	)
-	f.Comment("FlowFields lists the normalized fields in Flow order.")
-	f.Var().Id("FlowFields").Op("=").Index(Op("...")).Id("FlowField").ValuesFunc(func(g *Group) {
-		for _, n := range bits {
-			g.Line().Values(Lit(n.Name), Lit(n.JSON), Id("Has"+n.Name))
-		}
-		g.Line()
-	})
 	return nil
-}
-
-// putConst returns statements that store the constant s at b[n:] with
-// little-endian word stores and advance n.
-func putConst(s string) []Code {
-	var out []Code
-	off := 0
-	at := func() *Statement {
-		if off == 0 {
-			return Id("b").Index(Id("n"), Empty())
-		}
-		return Id("b").Index(Id("n").Op("+").Lit(off), Empty())
-	}
-	for off < len(s) {
-		rest := len(s) - off
-		var w int
-		var fn string
-		switch {
-		case rest >= 8:
-			w, fn = 8, "PutUint64"
-		case rest >= 4:
-			w, fn = 4, "PutUint32"
-		case rest >= 2:
-			w, fn = 2, "PutUint16"
-		default:
-			w = 1
-		}
-		if w == 1 {
-			out = append(out, at().Index(Lit(0)).Op("=").LitByte(s[off]))
-		} else {
-			var v uint64
-			for i := w - 1; i >= 0; i-- {
-				v = v<<8 | uint64(s[off+i])
-			}
-			out = append(out, Qual(binPkg, "LittleEndian").Dot(fn).Call(at(), Id(fmt.Sprintf("%#x", v))))
-		}
-		off += w
-	}
-	return append(out, Id("n").Op("+=").Lit(len(s)))
 }

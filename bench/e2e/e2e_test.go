@@ -26,7 +26,7 @@ nfcollect 18853  2164.764231:    1001001 cpu-clock:ppp:
 
 nfcollect 18853  2164.771140:    1001001 cpu-clock:ppp: 
 	          130438 net/netip.Addr.appendTo4+0x2b8 (/tmp/nfcollect)
-	          2b73cb github.com/nfkit/nfkit/decode.(*Flow).AppendJSON+0x66b (/tmp/nfcollect)
+	          2b73cb github.com/nfkit/nfkit/flowjson.AppendFlow+0x66b (/tmp/nfcollect)
 	          36b3f2 github.com/nfkit/nfkit/collector.(*worker).emit+0x452 (/tmp/nfcollect)
 
 nfcollect 18850  2164.788723:    1001001 cpu-clock:ppp: 

@@ -43,12 +43,12 @@ var categories = []struct {
 	name     string
 	patterns []string
 }{
-	{"compress", []string{"klauspost/compress", "compress/flate", "compress/gzip", "(*compressor)."}},
-	{"write", []string{"collector.(*sink).", "os.(*File).Write", "ksys_write", "vfs_write"}},
-	{"sequence, stats", []string{"collector.(*worker).trackSequence", "collector.(*seqState)", "collector.(*worker).exporter"}},
-	{"JSON encode", []string{"collector.AppendFlowJSON", "collector.appendFlowBody", "collector.appendPrefix", "collector.appendField", "AppendJSON", "collector.(*worker).emit", "collector.AppendPython"}},
+	{"compress", []string{"klauspost/compress", "compress/flate", "compress/gzip", "(*gzipFramer).", "(*zstdFramer)."}},
+	{"write", []string{"collector.(*output).", "collector.(*dataFile).", "collector.(*FileSink).", "collector.(*RotateSink).", "os.(*File).Write", "ksys_write", "vfs_write"}},
+	{"sequence, stats", []string{"collector.(*worker).trackSequence", "collector.(*seqState)", "collector.(*exporterTable)", "collector.(*exporterState)"}},
+	{"JSON encode", []string{"nfkit/flowjson.", "collector.JSONLines", "collector.PythonNetflow", "collector.(*worker).emit", "nfkit/pynetflow."}},
 	{"decode", []string{"nfkit/decode."}},
-	{"receive (recvmmsg, copy, queue)", []string{"collector.(*Collector).receive", "__sys_recvmmsg", "(*Collector).dispatch", "(*Collector).newPacket", "ipv4.(*payloadHandler)", "ipv6.(*payloadHandler)"}},
+	{"receive (recvmmsg, copy, queue)", []string{"collector.(*Collector).receive", "__sys_recvmmsg", "(*Collector).Submit", "(*bufPool)", "ipv4.(*payloadHandler)", "ipv6.(*payloadHandler)"}},
 	{"GC, allocation", []string{"runtime.gcBgMarkWorker", "runtime.mallocgc", "runtime.gcAssist", "runtime.bgsweep", "runtime.bgscavenge", "runtime.gcStart"}},
 	{"worker loop, queue", []string{"collector.(*worker)"}},
 	{"runtime, scheduler", []string{"runtime."}},

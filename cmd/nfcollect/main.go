@@ -4,7 +4,7 @@
 //
 //	nfcollect -p 9000                      # listen on UDP 9000, write <unix-time>.gz
 //	nfcollect -r capture.pcap -o flows.gz  # offline
-//	nfcollect -p 2055 --rotate 5m --dir /var/lib/nfcollect
+//	nfcollect -p 2055 --rotate 5m --dir /var/lib/nfcollect/flows
 //
 // See the README for every flag and the output schema.
 package main
@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,6 +22,8 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"strings"
@@ -39,181 +42,368 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr *os.File) int {
+// options are the command line, parsed.
+type options struct {
+	cfg       collector.Config
+	output    string
+	format    string
+	rotate    time.Duration
+	dir       string
+	compress  string
+	reads     listFlag
+	allow     string
+	metrics   string
+	pprof     bool
+	logFormat string
+	cpuprof   string
+	user      string
+	version   bool
+	queueMiB  *int
+	set       map[string]bool // flags given on the command line
+}
+
+// usageError is a bad command line (exit status 2).
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("nfcollect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var (
-		cfg       collector.Config
-		reads     listFlag
-		allow     string
-		metrics   string
-		logFormat string
-		compress  string
-		cpuprof   string
-	)
-	fs.IntVar(&cfg.Port, "p", 2055, "UDP `port` to listen on")
-	fs.IntVar(&cfg.Port, "port", 2055, "UDP `port` to listen on")
-	fs.StringVar(&cfg.Host, "host", "", "listen `address` (default: all IPv4 and IPv6 addresses)")
-	fs.StringVar(&cfg.Output, "o", "", "output `file` (.gz gzip, .zst zstd, else plain; - = JSON lines on stdout; default <unix-time>.gz)")
-	fs.StringVar(&cfg.Output, "file", "", "output `file` (same as -o)")
-	fs.BoolVar(&cfg.Debug, "D", false, "debug: log every packet")
-	fs.BoolVar(&cfg.Debug, "debug", false, "debug: log every packet")
-	fs.Var(&reads, "r", "read export packets from a pcap or pcapng `capture` instead of the network (repeatable)")
-	fs.StringVar(&cfg.Format, "format", collector.FormatJSON, "output `format`: json (one object per flow) or python-netflow (the Python collector's per-packet lines)")
-	fs.DurationVar(&cfg.Rotate, "rotate", 0, "start a new file every `interval` (e.g. 5m), named nfcollect.YYYYMMDDhhmm.json.gz in --dir")
-	fs.StringVar(&cfg.Dir, "dir", ".", "`directory` of rotated files")
-	fs.StringVar(&compress, "compress", "gz", "compression of rotated files: gz, zst or none")
-	fs.IntVar(&cfg.Workers, "workers", 0, "receive sockets (SO_REUSEPORT) and decode workers (default: number of CPUs)")
-	fs.IntVar(&cfg.RcvBuf, "rcvbuf", 32<<20, "socket receive buffer in `bytes`")
-	fs.IntVar(&cfg.QueueLen, "queue", 65536, "`packets` each decode worker may have waiting (bursts; about 2 KiB each while queued)")
-	fs.StringVar(&allow, "allow", "", "comma-separated `CIDR`s of exporters to accept (default: all)")
-	fs.StringVar(&cfg.TemplatesFile, "templates", "", "`file` to persist templates and sampling state across restarts")
-	fs.StringVar(&metrics, "metrics", "", "serve Prometheus /metrics and /healthz on `addr` (a bare port binds 127.0.0.1)")
-	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
-	fs.BoolVar(&cfg.Renormalize, "renormalize", false, "multiply bytes and packets by the sampling rate")
-	fs.DurationVar(&cfg.PendingAge, "pending-age", time.Hour, "how long data may wait for its template")
-	fs.DurationVar(&cfg.StatsInterval, "stats-interval", 5*time.Minute, "per-exporter summary log interval (negative: off)")
-	fs.StringVar(&cpuprof, "cpuprofile", "", "write a CPU profile to `file` until exit")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: nfcollect [-p port] [--host addr] [-o file] [-r capture.pcap] [flags]\n\n")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	c := &o.cfg
+	fs.IntVar(&c.Port, "p", 2055, "UDP `port` to listen on")
+	fs.IntVar(&c.Port, "port", 2055, "UDP `port` to listen on")
+	fs.StringVar(&c.Host, "host", "", "listen `address` (default: all IPv4 and IPv6 addresses)")
+	fs.StringVar(&o.output, "o", "", "output `file`, appended to (.gz gzip, .zst zstd, else plain; - = JSON lines on stdout; default <unix-time>.gz unless --rotate)")
+	fs.StringVar(&o.output, "file", "", "output `file` (same as -o)")
+	fs.BoolVar(&c.Debug, "D", false, "debug: log every packet")
+	fs.BoolVar(&c.Debug, "debug", false, "debug: log every packet")
+	fs.Var(&o.reads, "r", "read export packets from a pcap or pcapng `capture` instead of the network (repeatable; further arguments are captures too)")
+	fs.StringVar(&o.format, "format", "json", "output `format`: json (one object per flow) or python-netflow (the Python collector's per-packet lines)")
+	fs.DurationVar(&o.rotate, "rotate", 0, "start a new file every `interval` (e.g. 5m) in --dir, named nfcollect.YYYYMMDDhhmm.json.gz")
+	fs.StringVar(&o.dir, "dir", ".", "`directory` of rotated files (created if missing)")
+	fs.StringVar(&o.compress, "compress", "gz", "compression of rotated files: gz, zst or none (-o takes it from the file name)")
+	fs.IntVar(&c.Workers, "workers", 0, "receive sockets (SO_REUSEPORT) and decode workers (0: number of CPUs)")
+	fs.IntVar(&c.RcvBuf, "rcvbuf", 32<<20, "socket receive buffer in `bytes`")
+	fs.IntVar(&c.QueueLen, "queue", 65536, "`packets` each decode worker may have waiting (bursts)")
+	var queueMiB int
+	fs.IntVar(&queueMiB, "queue-mib", 256, "memory, in `MiB`, of the packets waiting in all decode queues")
+	fs.StringVar(&o.allow, "allow", "", "comma-separated `CIDR`s or addresses of exporters to accept (default: all)")
+	fs.StringVar(&c.TemplatesFile, "templates", "", "`file` to persist templates and sampling state across restarts (keep it outside --dir)")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus /metrics and /healthz on `addr` (a bare port or :port binds 127.0.0.1)")
+	fs.BoolVar(&o.pprof, "pprof", false, "also serve Go's /debug/pprof/ on the --metrics address (off: it exposes internals)")
+	fs.IntVar(&c.MetricsExporters, "metrics-exporters", 1000, "exporters with metric series of their own (the first seen); the others are summed as exporter=\"other\"")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.BoolVar(&c.Renormalize, "renormalize", false, "multiply bytes and packets by the sampling rate (the record then says sampling_rate 1 and original_sampling_rate N)")
+	fs.DurationVar(&c.PendingAge, "pending-age", time.Hour, "how long data may wait for its template")
+	fs.DurationVar(&c.ExporterIdle, "exporter-idle", 0, "forget (and do not save) the templates of an exporter silent this long (default: 1h or --pending-age, whichever is longer)")
+	fs.DurationVar(&c.StatsInterval, "stats-interval", 5*time.Minute, "per-exporter summary log interval (negative: off)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "at exit, decode what is queued for at most this long (the rest is counted as dropped), then write for as long again")
+	fs.StringVar(&o.user, "user", "", "after binding the socket and opening the outputs, run as this `user` (and its groups); needs root")
+	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile to `file` until exit")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	o.queueMiB = &queueMiB
+	return fs
+}
+
+// parse parses the command line: flags may come before and after the
+// capture file names.
+func parse(args []string, stdout io.Writer) (*options, error) {
+	o := &options{set: map[string]bool{}}
+	fs := newFlagSet(o)
+	fs.SetOutput(io.Discard)
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				printUsage(stdout, fs)
+				return nil, flag.ErrHelp
+			}
+			return nil, usageError{err.Error()}
 		}
+		if fs.NArg() == 0 {
+			break
+		}
+		o.reads = append(o.reads, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	return o, o.check()
+}
+
+// check validates the values and fills the collector's configuration.
+func (o *options) check() error {
+	c := &o.cfg
+	switch {
+	case c.Port < 0 || c.Port > 65535:
+		return usagef("--port %d: not a port", c.Port)
+	case c.Workers < 0:
+		return usagef("--workers %d: must be 0 (one per CPU) or more", c.Workers)
+	case c.RcvBuf < 0:
+		return usagef("--rcvbuf %d: must not be negative", c.RcvBuf)
+	case c.QueueLen < 1:
+		return usagef("--queue %d: must be at least 1", c.QueueLen)
+	case *o.queueMiB < 1:
+		return usagef("--queue-mib %d: must be at least 1", *o.queueMiB)
+	case o.rotate < 0:
+		return usagef("--rotate %v: must be positive", o.rotate)
+	case o.set["rotate"] && o.rotate == 0:
+		return usagef("--rotate 0: give an interval, e.g. 5m")
+	case c.PendingAge <= 0:
+		return usagef("--pending-age %v: must be positive", c.PendingAge)
+	case c.ExporterIdle < 0:
+		return usagef("--exporter-idle %v: must not be negative", c.ExporterIdle)
+	case c.ShutdownTimeout <= 0:
+		return usagef("--shutdown-timeout %v: must be positive", c.ShutdownTimeout)
+	case c.MetricsExporters < 0:
+		return usagef("--metrics-exporters %d: must not be negative", c.MetricsExporters)
+	case o.set["compress"] && o.rotate == 0:
+		return usagef("--compress applies to --rotate; -o takes the compression from the file name (.gz, .zst)")
+	case o.set["dir"] && o.rotate == 0:
+		return usagef("--dir applies to --rotate")
+	case o.pprof && o.metrics == "":
+		return usagef("--pprof needs --metrics")
+	case o.format != "json" && o.format != "python-netflow":
+		return usagef("--format %q: want json or python-netflow", o.format)
+	case o.logFormat != "text" && o.logFormat != "json":
+		return usagef("--log-format %q: want text or json", o.logFormat)
+	}
+	c.QueueBytes = int64(*o.queueMiB) << 20
+	if c.MetricsExporters == 0 {
+		c.MetricsExporters = -1 // none named
+	}
+	if o.rotate > 0 {
+		if _, err := collector.ParseCodec(o.compress); err != nil {
+			return usagef("--compress: %v", err)
+		}
+	}
+	for _, s := range strings.Split(o.allow, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		p, err := parseAllow(s)
+		if err != nil {
+			return usagef("--allow: %v", err)
+		}
+		c.Allow = append(c.Allow, p)
+	}
+	return nil
+}
+
+// parseAllow parses an --allow entry: a prefix or an address. IPv4-mapped
+// IPv6 forms (::ffff:192.0.2.0/120) mean the IPv4 prefix, as exporters are
+// matched by their IPv4 address.
+func parseAllow(s string) (netip.Prefix, error) {
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		a, aerr := netip.ParseAddr(s)
+		if aerr != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a CIDR or an address", s)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if a := p.Addr(); a.Is4In6() {
+		if p.Bits() < 96 {
+			return netip.Prefix{}, fmt.Errorf("%q: an IPv4-mapped prefix needs at least 96 bits", s)
+		}
+		p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), nil
+}
+
+func printUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "usage: nfcollect [-p port] [--host addr] [-o file | --rotate interval --dir dir] [flags]\n")
+	fmt.Fprintf(w, "       nfcollect [-o file] [flags] capture.pcap ...\n\n")
+	fmt.Fprintf(w, "Receives NetFlow v1/v5/v7/v9 and IPFIX (or reads them from captures) and writes\n")
+	fmt.Fprintf(w, "one JSON line per flow. See the README for the output schema and behaviour.\n\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+func version() string {
+	v := "devel"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	return "nfcollect " + v + " (" + runtime.Version() + ")"
+}
+
+func run(args []string, stdout, stderr *os.File) int {
+	o, err := parse(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "nfcollect: %v\nRun nfcollect --help for the flags.\n", err)
 		return 2
 	}
-	reads = append(reads, fs.Args()...)
+	if o.version {
+		fmt.Fprintln(stdout, version())
+		return 0
+	}
+	cfg := &o.cfg
 
 	level := slog.LevelInfo
 	if cfg.Debug {
 		level = slog.LevelDebug
 	}
-	var h slog.Handler
-	switch logFormat {
-	case "text":
-		h = slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})
-	case "json":
-		h = slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: level})
-	default:
-		fmt.Fprintf(stderr, "nfcollect: unknown --log-format %q (want text or json)\n", logFormat)
-		return 2
+	logOut := io.Writer(stderr)
+	var progress *progressLine
+	if len(o.reads) > 0 && isTerminal(stderr) {
+		progress = newProgressLine(stderr)
+		logOut = progress
+	}
+	var h slog.Handler = slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level})
+	if o.logFormat == "json" {
+		h = slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
 	}
 	log := slog.New(h)
 	cfg.Logger = log
-	cfg.Stdout = stdout
 
-	if allow != "" {
-		for _, s := range strings.Split(allow, ",") {
-			s = strings.TrimSpace(s)
-			p, err := netip.ParsePrefix(s)
-			if err != nil {
-				a, aerr := netip.ParseAddr(s)
-				if aerr != nil {
-					fmt.Fprintf(stderr, "nfcollect: --allow: %q is not a CIDR or address\n", s)
-					return 2
-				}
-				p = netip.PrefixFrom(a, a.BitLen())
-			}
-			cfg.Allow = append(cfg.Allow, p.Masked())
-		}
+	outputs, err := o.outputs(stdout, log)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfcollect: %v\n", err)
+		return 1
 	}
-	if cfg.Rotate > 0 {
-		cfg.Codec = compress
-		if cfg.Output != "" {
-			fmt.Fprintln(stderr, "nfcollect: use either -o or --rotate with --dir")
-			return 2
-		}
-	} else if cfg.Output == "" {
-		cfg.Output = strconv.FormatInt(time.Now().Unix(), 10) + ".gz"
-	}
+	cfg.Outputs = outputs
 
-	if cpuprof != "" {
-		f, err := os.Create(cpuprof)
+	if o.cpuprof != "" {
+		f, err := os.Create(o.cpuprof)
 		if err != nil {
 			fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-			return 2
+			return 1
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-			return 2
+			return 1
 		}
 		defer pprof.StopCPUProfile()
 	}
 
-	c, err := collector.New(cfg)
+	c, err := collector.New(*cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-		return 2
+		return 1
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	go func() {
 		for range hup {
-			log.Info("SIGHUP: rotating output")
+			log.Info("SIGHUP: rotating (rotated files) or reopening (-o) the output")
 			c.Rotate()
 		}
 	}()
 
-	if metrics != "" {
-		if err := serveMetrics(metrics, c, log); err != nil {
+	if o.metrics != "" {
+		if err := serveMetrics(o.metrics, o.pprof, c, log); err != nil {
 			fmt.Fprintf(stderr, "nfcollect: --metrics: %v\n", err)
 			c.Close()
 			return 1
 		}
 	}
 
-	if len(reads) > 0 {
-		var progress *os.File
-		if fi, err := stderr.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			progress = stderr
-		}
-		var rerr error
+	var input collector.Input
+	if len(o.reads) > 0 {
+		in := &collector.CaptureInput{Paths: o.reads}
 		if progress != nil {
-			rerr = c.Replay(ctx, reads, progress)
-		} else {
-			rerr = c.Replay(ctx, reads, nil)
+			start := time.Now()
+			progress.Start(func() string {
+				file, done, size := in.Progress()
+				pct := 100.0
+				if size > 0 {
+					pct = 100 * float64(done) / float64(size)
+				}
+				return fmt.Sprintf("%s: %5.1f%%  %.1f/%.1f MB  %d flows  %s", file, pct,
+					float64(done)/1e6, float64(size)/1e6, c.Stats().Flows, time.Since(start).Round(time.Second))
+			})
 		}
-		cerr := c.Close()
-		s := c.Stats()
-		log.Info("done", "packets", s.Packets, "flows", s.Flows, "decode_errors", s.Errors,
-			"pending_dropped", s.PendingDrops, "output", cfg.Output)
-		if err := errors.Join(rerr, cerr); err != nil {
+		input = in
+	} else {
+		u, err := c.ListenUDP()
+		if err != nil {
 			fmt.Fprintf(stderr, "nfcollect: %v\n", err)
+			c.Close()
 			return 1
 		}
-		return 0
+		log.Info("listening", "addr", u.Addr(), "workers", c.Workers(), "output", o.outputNames(), "format", o.format)
+		input = u
 	}
-
-	l, err := c.Listen()
+	if o.user != "" {
+		if err := dropPrivileges(o.user); err != nil {
+			fmt.Fprintf(stderr, "nfcollect: --user: %v\n", err)
+			input.Close()
+			c.Close()
+			return 1
+		}
+		log.Info("running as", "user", o.user)
+	}
+	err = c.Serve(ctx, input)
+	if progress != nil {
+		progress.Stop()
+	}
+	s := c.Stats()
+	log.Info("stopped", "packets", s.Packets, "flows", s.Flows, "flows_written", s.OutputFlows, "decode_errors", s.Errors,
+		"queue_drops", s.QueueDrops, "pending_dropped", s.PendingDrops, "write_errors", s.WriteErrors)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-		c.Close()
 		return 1
 	}
-	log.Info("listening", "addr", l.Addr(), "workers", cfg.Workers, "output", outputName(cfg), "format", cfg.Format)
-	if err := c.Serve(ctx, l); err != nil {
-		fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-		return 1
-	}
-	log.Info("stopped")
 	return 0
 }
 
-func outputName(cfg collector.Config) string {
-	if cfg.Rotate > 0 {
-		return cfg.Dir
+// outputs builds the outputs the flags ask for: -o (default
+// <unix-time>.gz unless --rotate is given) and --rotate, each with the
+// encoder of --format.
+func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Output, error) {
+	var enc collector.Encoder = collector.JSONLines{}
+	if o.format == "python-netflow" {
+		enc = collector.PythonNetflow{}
 	}
-	return cfg.Output
+	var outs []collector.Output
+	if o.output == "" && o.rotate == 0 {
+		o.output = strconv.FormatInt(time.Now().Unix(), 10) + ".gz"
+	}
+	switch o.output {
+	case "":
+	case "-":
+		outs = append(outs, collector.Output{Name: "stdout", Encoder: enc, Sink: collector.WriterSink{W: stdout}})
+	default:
+		s, err := collector.NewFileSink(o.output, log)
+		if err != nil {
+			return nil, fmt.Errorf("output file: %w", err)
+		}
+		outs = append(outs, collector.Output{Name: "file", Encoder: enc, Sink: s})
+	}
+	if o.rotate > 0 {
+		codec, _ := collector.ParseCodec(o.compress)
+		s, err := collector.NewRotateSink(collector.RotateConfig{Dir: o.dir, Interval: o.rotate, Codec: codec}, log)
+		if err != nil {
+			return nil, fmt.Errorf("--dir: %w", err)
+		}
+		outs = append(outs, collector.Output{Name: "rotate", Encoder: enc, Sink: s})
+	}
+	return outs, nil
 }
 
-// serveMetrics serves /metrics and /healthz. A bare port or ":port" binds
-// loopback only.
-func serveMetrics(addr string, c *collector.Collector, log *slog.Logger) error {
+func (o *options) outputNames() string {
+	var names []string
+	if o.output != "" {
+		names = append(names, o.output)
+	}
+	if o.rotate > 0 {
+		names = append(names, o.dir+" every "+o.rotate.String())
+	}
+	return strings.Join(names, ", ")
+}
+
+// serveMetrics serves /metrics and /healthz (and /debug/pprof/ with
+// --pprof). A bare port or ":port" binds loopback only.
+func serveMetrics(addr string, withPprof bool, c *collector.Collector, log *slog.Logger) error {
 	if _, err := strconv.Atoi(addr); err == nil {
 		addr = "127.0.0.1:" + addr
 	} else if strings.HasPrefix(addr, ":") {
@@ -231,14 +421,24 @@ func serveMetrics(addr string, c *collector.Collector, log *slog.Logger) error {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte("ok\n"))
 	})
-	mux.HandleFunc("/debug/pprof/", httppprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	if withPprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", httppprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", httppprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", httppprof.Trace)
+	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("metrics server stopped", "err", err)
 		}
 	}()
-	log.Info("serving metrics", "addr", ln.Addr().String())
+	log.Info("serving metrics", "addr", ln.Addr().String(), "pprof", withPprof)
 	return nil
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

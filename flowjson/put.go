@@ -1,13 +1,15 @@
-package decode
+package flowjson
 
 import (
 	"math/bits"
 	"net/netip"
+
+	"github.com/nfkit/nfkit/decode"
 )
 
-// Number and address formatting for the generated Flow.AppendJSON. The
-// put functions write into b at n, which must have room (AppendJSON grows
-// b once for the largest possible output), and return the new end.
+// Number and address formatting for the generated AppendFlow. The put
+// functions write into b at n, which must have room (AppendFlow grows b once
+// for the largest possible output), and return the new end.
 
 const digits2 = "00010203040506070809" +
 	"10111213141516171819" +
@@ -91,7 +93,7 @@ func putAddr(b []byte, n int, a netip.Addr) int {
 }
 
 // putMAC writes m as a JSON string aa:bb:cc:dd:ee:ff.
-func putMAC(b []byte, n int, m MAC) int {
+func putMAC(b []byte, n int, m decode.MAC) int {
 	const hexDigits = "0123456789abcdef"
 	b[n] = '"'
 	n++

@@ -1,0 +1,169 @@
+package collector
+
+import (
+	"net/netip"
+)
+
+// exporterState is what a worker keeps of one exporter besides its
+// templates: counters, sequence streams, packets waiting for a template.
+type exporterState struct {
+	addr    netip.Addr
+	stats   *exporterStats
+	streams []seqStream
+	pending []pendingPacket // oldest first
+	// pendingCost is the memory the pending packets take.
+	pendingCost int
+	lastLog     int64 // Unix ns of the last warning logged for it
+	lastSeen    int64 // receive time of its last packet, Unix ns
+	// proven is set once records were decoded from it: a source that has
+	// only ever sent templates (or garbage) is evicted first.
+	proven     bool
+	prev, next *exporterState
+	list       *exporterList
+}
+
+// seqStream is the sequence state of one (version, domain) of an exporter.
+type seqStream struct {
+	version uint16
+	domain  uint32
+	state   seqState
+}
+
+// maxStreams bounds the sequence streams kept per exporter; beyond it the
+// oldest is forgotten.
+const maxStreams = 64
+
+// seq returns the sequence state of the exporter's (version, domain).
+func (e *exporterState) seq(version uint16, domain uint32) *seqState {
+	for i := range e.streams {
+		if s := &e.streams[i]; s.version == version && s.domain == domain {
+			return &s.state
+		}
+	}
+	if len(e.streams) >= maxStreams {
+		copy(e.streams, e.streams[1:])
+		e.streams = e.streams[:len(e.streams)-1]
+	}
+	e.streams = append(e.streams, seqStream{version: version, domain: domain})
+	return &e.streams[len(e.streams)-1].state
+}
+
+// exporterList is a doubly linked list of exporters, most recently seen
+// first.
+type exporterList struct {
+	head, tail *exporterState
+	n          int
+}
+
+func (l *exporterList) pushFront(e *exporterState) {
+	e.list, e.prev, e.next = l, nil, l.head
+	if l.head != nil {
+		l.head.prev = e
+	} else {
+		l.tail = e
+	}
+	l.head = e
+	l.n++
+}
+
+func (l *exporterList) remove(e *exporterState) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		l.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		l.tail = e.prev
+	}
+	e.prev, e.next, e.list = nil, nil, nil
+	l.n--
+}
+
+// exporterTable holds a worker's exporters, bounded: past the bound, a new
+// exporter evicts the least recently seen one, taking one that never
+// yielded records if there is any, so that a flood of spoofed sources
+// cannot push out the routers that export real data.
+type exporterTable struct {
+	byAddr            map[netip.Addr]*exporterState
+	proven, unproven  exporterList
+	max               int
+	last              *exporterState // the previous packet's exporter
+	evicted           uint64
+	evictedPendingPkt uint64
+}
+
+func (t *exporterTable) init(max int) {
+	t.byAddr = make(map[netip.Addr]*exporterState)
+	t.max = max
+	if t.max <= 0 {
+		t.max = 10000
+	}
+}
+
+// get returns the state of addr, creating it, and marks it seen at ts.
+func (t *exporterTable) get(w *worker, addr netip.Addr, ts int64) *exporterState {
+	e := t.last
+	if e == nil || e.addr != addr {
+		e = t.byAddr[addr]
+		if e == nil {
+			if len(t.byAddr) >= t.max {
+				t.evict(w)
+			}
+			e = &exporterState{addr: addr, stats: w.c.metrics.register(addr)}
+			t.byAddr[addr] = e
+			t.unproven.pushFront(e)
+		}
+		t.last = e
+	}
+	e.lastSeen = ts
+	// Keep the list in recency order; an exporter that became proven
+	// moves to the proven list.
+	want := &t.unproven
+	if e.proven {
+		want = &t.proven
+	}
+	if e.list != want || want.head != e {
+		e.list.remove(e)
+		want.pushFront(e)
+	}
+	return e
+}
+
+// evict forgets the least recently seen exporter, unproven ones first.
+func (t *exporterTable) evict(w *worker) {
+	e := t.unproven.tail
+	if e == nil {
+		e = t.proven.tail
+	}
+	if e == nil {
+		return
+	}
+	t.remove(w, e)
+	t.evicted++
+	w.c.metrics.exporterEvictions.Add(1)
+}
+
+// expire forgets the exporters last seen before cutoff (Unix ns).
+func (t *exporterTable) expire(w *worker, cutoff int64) {
+	for _, l := range []*exporterList{&t.unproven, &t.proven} {
+		for l.tail != nil && l.tail.lastSeen < cutoff {
+			t.remove(w, l.tail)
+		}
+	}
+}
+
+// remove forgets e: its pending packets are dropped (counted) and its
+// counters go to the metrics' "other" totals.
+func (t *exporterTable) remove(w *worker, e *exporterState) {
+	for len(e.pending) > 0 {
+		w.pending.dropOldest(w, e, "exporter evicted")
+	}
+	e.list.remove(e)
+	delete(t.byAddr, e.addr)
+	if t.last == e {
+		t.last = nil
+	}
+	w.c.metrics.unregister(e.stats)
+}

@@ -1,0 +1,213 @@
+package flowjson
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/internal/benchpkt"
+	"github.com/nfkit/nfkit/internal/testvec"
+)
+
+var exporter = netip.MustParseAddr("192.0.2.1")
+
+// benchPacket decodes the benchmark v9 packet (25 flows, 20 fields).
+func benchPacket(tb testing.TB) *decode.Packet {
+	var d decode.Decoder
+	p := new(decode.Packet)
+	tmpl, data := benchpkt.V9()
+	if err := d.Decode(exporter, tmpl, p); err != nil {
+		tb.Fatal(err)
+	}
+	if err := d.Decode(exporter, data, p); err != nil {
+		tb.Fatal(err)
+	}
+	return p
+}
+
+func TestAppendRecordsAllocs(t *testing.T) {
+	p := benchPacket(t)
+	buf := AppendRecords(nil, p.Records, 1700000000123456789)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendRecords(buf[:0], p.Records, 1700000000123456789) }); n != 0 {
+		t.Errorf("%v allocations per packet, want 0", n)
+	}
+}
+
+// AppendRecords writes what AppendRecord writes record by record.
+func TestAppendRecordsSame(t *testing.T) {
+	p := benchPacket(t)
+	var want []byte
+	for i := range p.Records {
+		want = AppendRecord(want, &p.Records[i], 42)
+	}
+	if got := AppendRecords(nil, p.Records, 42); !bytes.Equal(got, want) {
+		t.Errorf("AppendRecords differs from AppendRecord:\n%s\n%s", got, want)
+	}
+}
+
+// BenchmarkEncode measures the per-flow cost of the JSON encoding.
+func BenchmarkEncode(b *testing.B) {
+	p := benchPacket(b)
+	n := len(p.Records)
+	b.Run("json", func(b *testing.B) {
+		buf := AppendRecords(nil, p.Records, 1700000000123456789)
+		b.ReportAllocs()
+		b.SetBytes(int64(len(buf)))
+		for b.Loop() {
+			buf = AppendRecords(buf[:0], p.Records, 1700000000123456789)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/flow")
+	})
+}
+
+func TestPutNumbers(t *testing.T) {
+	b := make([]byte, 64)
+	for _, v := range []uint64{0, 1, 9, 10, 99, 100, 101, 999, 1000, 65535, 1<<32 - 1, 1e18 - 1, 1e18, 1e19 - 1, 1e19, 1<<64 - 1} {
+		n := putUint(b, 3, v)
+		if got, want := string(b[3:n]), strconv.FormatUint(v, 10); got != want {
+			t.Errorf("putUint = %s, want %s", got, want)
+		}
+	}
+	for _, v := range []int64{0, -1, 1700000000123456789, -1700000000123456789, -1 << 63} {
+		n := putInt(b, 0, v)
+		if got, want := string(b[:n]), strconv.FormatInt(v, 10); got != want {
+			t.Errorf("putInt = %s, want %s", got, want)
+		}
+	}
+	for _, a := range []string{"0.0.0.0", "192.0.2.1", "255.255.255.255", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1:2:3:4"} {
+		n := putAddr(b, 0, netip.MustParseAddr(a))
+		if got := string(b[:n]); got != `"`+a+`"` {
+			t.Errorf("putAddr = %s, want %q", got, a)
+		}
+	}
+	n := putMAC(b, 0, decode.MAC{0, 0x1b, 0xff, 0x10, 0xab, 0xc})
+	if got := string(b[:n]); got != `"00:1b:ff:10:ab:0c"` {
+		t.Errorf("putMAC = %s", got)
+	}
+}
+
+// A record that does not come from a template (sFlow samples, records
+// built by hand) is written with its normalized fields alone.
+func TestRecordWithoutTemplate(t *testing.T) {
+	r := decode.Record{Version: 10, Exporter: exporter, Sequence: 7, Domain: 3}
+	r.Has = decode.HasSrcAddr | decode.HasDstPort | decode.HasBytes
+	r.SrcAddr = netip.MustParseAddr("2001:db8::1")
+	r.DstPort = 443
+	r.Bytes = 1500
+	r.SamplingRate = 100
+	r.Renormalize()
+	got := string(AppendRecord(nil, &r, 5))
+	want := `{"type":"IPFIX","time_received_ns":5,"sampler_address":"192.0.2.1","sequence_num":7,"observation_domain_id":3,"template_id":0,"bytes":150000,"src_addr":"2001:db8::1","dst_port":443,"sampling_rate":1,"original_sampling_rate":100}` + "\n"
+	if got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// The example in docs/output-schema.md is well-formed, uses only schema
+// keys and has them in schema order.
+func TestSchemaDocExample(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join(testvec.Root(), "docs", "output-schema.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile("(?s)```json\n(.*?)\n```").FindSubmatch(doc)
+	if m == nil {
+		t.Fatal("no JSON example in docs/output-schema.md")
+	}
+	order := schemaOrder(t)
+	last := -1
+	dec := json.NewDecoder(bytes.NewReader(m[1]))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		t.Fatalf("example is not an object: %v", err)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		key := tok.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			t.Fatal(err)
+		}
+		i, ok := order[key]
+		if !ok {
+			t.Errorf("example key %q is not in the schema", key)
+			continue
+		}
+		if i < last {
+			t.Errorf("example key %q out of schema order", key)
+		}
+		last = i
+	}
+}
+
+// schemaOrder returns the position of every key the encoder can write
+// (learned by writing a record with every normalized field present).
+func schemaOrder(t *testing.T) map[string]int {
+	var r decode.Record
+	r.Has = decode.KeyedFields
+	r.SamplingRate, r.OriginalSamplingRate = 1, 2
+	line := AppendRecord(nil, &r, 1)
+	order := map[string]int{}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.Token()
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			t.Fatal(err)
+		}
+		order[tok.(string)] = len(order)
+		var v any
+		dec.Decode(&v)
+	}
+	return order
+}
+
+// Every line written for any decodable input is one valid JSON object.
+func FuzzAppendRecords(f *testing.F) {
+	names, _ := filepath.Glob(filepath.Join(testvec.Root(), "testdata", "python-netflow", "*.hex"))
+	for _, n := range names {
+		pkts := testvec.Python(f, filepath.Base(n))
+		for _, p := range pkts {
+			f.Add(p)
+		}
+		if len(pkts) > 1 {
+			f.Add(bytes.Join(pkts[:2], nil))
+		}
+	}
+	v9t, v9d := benchpkt.V9()
+	ipt, ipd := benchpkt.IPFIX()
+	f.Add(benchpkt.V5())
+	f.Add(append(append([]byte(nil), v9t...), v9d[20:]...))
+	f.Add(append(append([]byte(nil), ipt...), ipd[16:]...))
+	f.Fuzz(func(t *testing.T, pkt []byte) {
+		var d decode.Decoder
+		var p decode.Packet
+		for range 2 { // the second time with the templates of the first
+			d.Decode(exporter, pkt, &p)
+			out := AppendRecords(nil, p.Records, 1)
+			out = AppendRecords(out, p.Options, 1)
+			sc := bufio.NewScanner(bytes.NewReader(out))
+			sc.Buffer(nil, 1<<24)
+			lines := 0
+			for sc.Scan() {
+				lines++
+				if !json.Valid(sc.Bytes()) || !strings.HasPrefix(sc.Text(), `{"type":`) {
+					t.Fatalf("invalid line: %s", sc.Bytes())
+				}
+			}
+			if lines != len(p.Records)+len(p.Options) {
+				t.Fatalf("%d lines for %d records", lines, len(p.Records)+len(p.Options))
+			}
+		}
+	})
+}
