@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command e2e is the end-to-end collector benchmark that scripts/bench-e2e.sh
 // (make bench-e2e) runs: for each collector setup and offered rate it
 // starts the collector on a loopback port, sends 25-flow NetFlow v9

@@ -44,7 +44,6 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 
 	"github.com/nfkit/nfkit/internal/rate"
 )
@@ -339,18 +338,6 @@ func openSources(cfg *config, streams []*stream) ([]*source, error) {
 		srcs = append(srcs, &source{conn: conn, w: ipv4.NewPacketConn(conn), cur: newCursor(streams[i%len(streams)], cfg.verbatim)})
 	}
 	return srcs, nil
-}
-
-func setSndbuf(conn *net.UDPConn, n int) {
-	rc, err := conn.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
-		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, n) != nil {
-			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUF, n)
-		}
-	})
 }
 
 // send runs the load loop: batches round robin over the sources, paced,

@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/nfkit/nfkit/capture"
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/internal/benchpkt"
@@ -182,13 +180,7 @@ func newSink(t *testing.T) *sink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rc, err := conn.SyscallConn(); err == nil {
-		rc.Control(func(fd uintptr) {
-			if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 16<<20) != nil {
-				unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, 16<<20)
-			}
-		})
-	}
+	setRcvbuf(conn, 16<<20)
 	s := &sink{conn: conn, pkts: map[netip.Addr][][]byte{}}
 	go func() {
 		buf := make([]byte, 65536)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // pacer releases units (flows or packets) at a fixed rate on an absolute
@@ -40,12 +38,6 @@ func newPacer(rate float64) *pacer {
 		spin:     150 * time.Microsecond,
 		now:      time.Now,
 		sleep:    nanosleep,
-	}
-}
-
-func nanosleep(d time.Duration) {
-	ts := unix.NsecToTimespec(int64(d))
-	for unix.Nanosleep(&ts, &ts) == unix.EINTR {
 	}
 }
 

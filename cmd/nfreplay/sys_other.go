@@ -1,0 +1,17 @@
+//go:build !linux
+
+package main
+
+import (
+	"net"
+	"time"
+)
+
+// setSndbuf sets the socket send buffer.
+func setSndbuf(conn *net.UDPConn, n int) { conn.SetWriteBuffer(n) }
+
+// setRcvbuf sets the socket receive buffer.
+func setRcvbuf(conn *net.UDPConn, n int) { conn.SetReadBuffer(n) }
+
+// nanosleep sleeps.
+func nanosleep(d time.Duration) { time.Sleep(d) }
