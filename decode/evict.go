@@ -137,8 +137,12 @@ func (d *Decoder) prove(ex *exporter) {
 }
 
 // setActive sets the activity time of an exporter restored from saved state
-// (the later of the saved and the known time).
+// (the later of the saved and the known time, but not past the decoder's
+// clock when it has one).
 func (d *Decoder) setActive(ex *exporter, t int64) {
+	if d.now != 0 && t > d.now {
+		t = d.now
+	}
 	if t > ex.active {
 		ex.active = t
 		ex.nextStep = floorActivity(t) + ActivityResolution

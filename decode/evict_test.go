@@ -301,3 +301,31 @@ func TestStateVersion(t *testing.T) {
 	d.ExpireIdle(3 * ActivityResolution)
 	changed("expired", true)
 }
+
+// StateVersion may be read by another goroutine while the decoder works
+// (go test -race).
+func TestStateVersionConcurrent(t *testing.T) {
+	var d Decoder
+	done := make(chan uint64)
+	stop := make(chan struct{})
+	go func() {
+		var last uint64
+		for {
+			select {
+			case <-stop:
+				done <- last
+				return
+			default:
+				last = d.StateVersion()
+			}
+		}
+	}()
+	for i := range 200 {
+		d.SetTime(int64(i) * ActivityResolution)
+		decodeRecords(t, &d, floodAddr(i%20), ipfixPacket(exportSecs, 0, 0, smallTemplate, set(256, smallRecord)), 1)
+	}
+	close(stop)
+	if v := <-done; v > d.StateVersion() {
+		t.Errorf("read version %d beyond the final %d", v, d.StateVersion())
+	}
+}
