@@ -53,7 +53,7 @@ type packet struct {
 // The size classes of packet buffers: a datagram is copied into the
 // smallest that holds it, so that a small packet never pins a 64 KiB
 // buffer, and queued bytes are accounted by the class size.
-var bufClasses = [...]int{2 << 10, 16 << 10, 64 << 10}
+var bufClasses = [...]int{256, 2 << 10, 16 << 10, 64 << 10}
 
 // bufPool holds packet buffers by size class.
 type bufPool struct {

@@ -17,9 +17,9 @@ import (
 // each packet.
 
 // pendingOverhead is the memory a pending packet takes besides its bytes:
-// its record in the exporter's queue and in the worker's arrival order,
-// and the allocation's rounding.
-const pendingOverhead = 128
+// its record in the exporter's queue (up to twice its size, as slices
+// grow) and in the worker's arrival order, and the allocation's rounding.
+const pendingOverhead = 256
 
 // pendingPacket is a packet waiting for a template.
 type pendingPacket struct {
@@ -90,6 +90,11 @@ func (s *pendingSet) remove(w *worker, ex *exporterState, i int) pendingPacket {
 	copy(ex.pending[i:], ex.pending[i+1:])
 	ex.pending[len(ex.pending)-1] = pendingPacket{}
 	ex.pending = ex.pending[:len(ex.pending)-1]
+	if n := len(ex.pending); n == 0 {
+		ex.pending = nil // an exporter's burst leaves no slack behind
+	} else if cap(ex.pending) > 64 && n < cap(ex.pending)/4 {
+		ex.pending = append([]pendingPacket(nil), ex.pending...)
+	}
 	ex.pendingCost -= pp.cost()
 	s.cost -= pp.cost()
 	s.live--

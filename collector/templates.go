@@ -41,7 +41,7 @@ func (c *Collector) loadTemplates() {
 	n := 0
 	for _, w := range c.workers {
 		for _, e := range w.dec.Exporters() {
-			w.exporters.get(w, e.Exporter, time.Now().UnixNano()).stats.templates.Store(int64(e.Templates))
+			w.exporters.get(w, e.Exporter, e.Active).stats.templates.Store(int64(e.Templates))
 			n += e.Templates
 		}
 		c.savedGens = append(c.savedGens, w.dec.StateVersion())

@@ -419,7 +419,7 @@ func (d *Decoder) fill(r *Record, ex *exporter, addr netip.Addr, t *Template, b 
 		r.Flow = Flow{}
 	}
 	t.readRecord(b, &r.Flow, &d.scratch)
-	r.SamplingRate = 0
+	r.SamplingRate, r.OriginalSamplingRate = 0, 0
 	r.Version = out.Version
 	r.Exporter = addr
 	r.Sequence = out.Sequence

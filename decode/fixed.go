@@ -95,7 +95,7 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 			r.Flow = Flow{}
 		}
 		t.readRecord(b, &r.Flow, nil)
-		r.SamplingRate = rate
+		r.SamplingRate, r.OriginalSamplingRate = rate, 0
 		r.Version = version
 		r.Exporter = addr
 		r.Sequence = out.Sequence

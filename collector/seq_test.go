@@ -1,0 +1,121 @@
+package collector
+
+import (
+	"context"
+	"encoding/binary"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// ipfixMsg builds an IPFIX message of the given sets.
+func ipfixMsg(seq, domain uint32, sets ...[]byte) []byte {
+	var body []byte
+	for _, s := range sets {
+		body = append(body, s...)
+	}
+	h := binary.BigEndian.AppendUint16(nil, 10)
+	h = binary.BigEndian.AppendUint16(h, uint16(16+len(body)))
+	h = binary.BigEndian.AppendUint32(h, 1700000000)
+	h = binary.BigEndian.AppendUint32(h, seq)
+	h = binary.BigEndian.AppendUint32(h, domain)
+	return append(h, body...)
+}
+
+func ipfixSet(id uint16, body ...[]byte) []byte {
+	var b []byte
+	for _, p := range body {
+		b = append(b, p...)
+	}
+	s := binary.BigEndian.AppendUint16(nil, id)
+	s = binary.BigEndian.AppendUint16(s, uint16(4+len(b)))
+	return append(s, b...)
+}
+
+// An IPFIX variable-length field that runs past its set is a decode error
+// that is counted and logged (it used to end the set silently), and the
+// records before it are kept.
+func TestVarLenPastSetCounted(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.json")
+	c := newTestCollector(t, Config{Outputs: fileOut(t, out), Workers: 1})
+	tmpl := ipfixSet(2, []byte{1, 0, 0, 2, 0, 8, 0, 4, 0, 82, 0xff, 0xff}) // template 256: sourceIPv4Address, interfaceName (variable)
+	good := []byte{192, 0, 2, 1, 3, 'l', 'o', '0'}
+	bad := []byte{192, 0, 2, 2, 50, 'e', 't', 'h', '0'} // claims 50 bytes, has 4
+	src := netip.MustParseAddrPort("192.0.2.9:4739")
+	c.Submit(context.Background(), Packet{Data: ipfixMsg(0, 0, tmpl, ipfixSet(256, good, bad)), Source: src, Received: 1}, true)
+	waitDecoded(t, c, 1)
+	m := string(c.AppendMetrics(nil))
+	c.Close()
+	if !strings.Contains(m, `nfcollect_decode_errors_total{exporter="192.0.2.9",reason="truncated"} 1`) {
+		t.Errorf("the bad record is not counted:\n%s", m)
+	}
+	if n := len(readLines(t, out)); n != 1 {
+		t.Errorf("%d flows written, want the good one", n)
+	}
+}
+
+// --renormalize multiplies the counters and marks the record: its
+// sampling rate becomes 1 and the rate applied is kept, so that nothing
+// downstream multiplies twice.
+func TestRenormalizeMarked(t *testing.T) {
+	dir := t.TempDir()
+	plain, renorm := filepath.Join(dir, "plain.json"), filepath.Join(dir, "renorm.json")
+	capture := filepath.Join("..", "testdata", "softflowd-v9-sampling.pcap")
+	if err := replay(t, newTestCollector(t, Config{Outputs: fileOut(t, plain)}), capture); err != nil {
+		t.Fatal(err)
+	}
+	if err := replay(t, newTestCollector(t, Config{Outputs: fileOut(t, renorm), Renormalize: true}), capture); err != nil {
+		t.Fatal(err)
+	}
+	a, b := readLines(t, plain), readLines(t, renorm)
+	if len(a) != len(b) || len(a) == 0 {
+		t.Fatalf("%d and %d flows", len(a), len(b))
+	}
+	marked := 0
+	for i := range a {
+		rate, _ := a[i]["sampling_rate"].(float64)
+		if rate <= 1 {
+			continue
+		}
+		marked++
+		if b[i]["sampling_rate"] != 1.0 || b[i]["original_sampling_rate"] != rate {
+			t.Fatalf("flow %d: renormalized sampling_rate %v, original %v; want 1 and %v", i, b[i]["sampling_rate"], b[i]["original_sampling_rate"], rate)
+		}
+		if b[i]["bytes"] != a[i]["bytes"].(float64)*rate || b[i]["packets"] != a[i]["packets"].(float64)*rate {
+			t.Fatalf("flow %d: counters %v/%v, want %v times %v/%v", i, b[i]["bytes"], b[i]["packets"], rate, a[i]["bytes"], a[i]["packets"])
+		}
+	}
+	if marked == 0 {
+		t.Error("no sampled flow in the capture")
+	}
+}
+
+// IPFIX data that arrives before its template has an unknown record count:
+// it must not be taken as loss, before or after it is decoded (it counted
+// as 0 records: 15 in-order packets reported 379 lost).
+func TestIPFIXHeldDataIsNotLoss(t *testing.T) {
+	for _, name := range []string{"softflowd-ipfix.pcap", "pmacct-ipfix.pcap"} {
+		pkts := capturePayloads(t, name)
+		out := filepath.Join(t.TempDir(), "x.json")
+		c := live(t, Config{Outputs: fileOut(t, out), Workers: 1}, func(addr netip.AddrPort, c *Collector) {
+			s := newSender(t, "127.0.11.1", addr)
+			// Data first: the first packet (templates and data) last.
+			s.send(t, pkts[1:]...)
+			waitIdle(t, c)
+			s.send(t, pkts[0])
+		})
+		var lost uint64
+		for _, e := range c.metrics.all() {
+			lost += e.seqLost.Load()
+		}
+		if lost != 0 {
+			t.Errorf("%s: %d records reported lost, none were", name, lost)
+		}
+		if got, want := len(readLines(t, out)), len(tsharkKeys(t, name)); got != want {
+			t.Errorf("%s: %d flows, want %d", name, got, want)
+		}
+	}
+	_ = time.Second
+}
