@@ -28,7 +28,7 @@ func errAt(i int, format string, args ...any) error {
 	return &syntaxError{Col: i + 1, Msg: fmt.Sprintf(format, args...)}
 }
 
-// errMissing reports a required key that a line lacks.
+// missingError reports a required key that a line lacks.
 type missingError struct{ Key string }
 
 func (e *missingError) Error() string { return "missing field " + strconv.Quote(e.Key) }

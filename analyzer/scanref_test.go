@@ -1,9 +1,5 @@
 package analyzer
 
-import "strconv"
-
-var _ = strconv.Quote
-
 // scanRef is the scanner as it was before the key-order memo (jsonscan.go):
 // the reference the fast scanner must agree with.
 func (s *lineScanner) scanRef(line []byte, f *Flow) error {
