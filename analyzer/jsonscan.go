@@ -425,7 +425,7 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 					i += l
 				} else if byte(x) == '"' {
 					j := indexQuote(line, i+1)
-					if j < 0 || line[j-1] == '\\' || !controlFree(line[i+1:j]) {
+					if j < 0 || !plainChars(line[i+1:j]) {
 						return 0, false
 					}
 					i = j + 1
@@ -489,7 +489,7 @@ func (s *lineScanner) scanGeneral(line []byte, f *Flow, v *scanVals) error {
 		if !controlFree(line[i+1 : j]) {
 			return errAt(i, "control character in string")
 		}
-		escaped := line[j-1] == '\\'
+		escaped := bytes.IndexByte(line[i+1:j], '\\') >= 0
 		if escaped {
 			var err error
 			if j, err = skipString(line, i); err != nil {
@@ -654,6 +654,25 @@ func uintValue(b []byte, i int, key []byte) (uint64, int, error) {
 
 // parse8 converts 8 ASCII digits (little endian, first digit in the low byte).
 func parse8(x uint64) uint64 { return parse8digits(x - 0x3030303030303030) }
+
+// plainChars reports whether s has neither a control character nor a
+// backslash: a string the fast path takes as it is.
+func plainChars(s []byte) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		y := x ^ 0x5c5c5c5c5c5c5c5c // zero where x has a backslash
+		if ((x-0x2020202020202020)&^x|(y-0x0101010101010101)&^y)&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == '\\' {
+			return false
+		}
+	}
+	return true
+}
 
 // controlFree reports whether s has no control character (below 0x20), which
 // JSON strings may not hold.
@@ -831,12 +850,47 @@ func skipString(b []byte, i int) (int, error) {
 		}
 		j++
 		if bs%2 == 0 {
-			if !controlFree(b[i+1 : j-1]) {
+			body := b[i+1 : j-1]
+			if !controlFree(body) {
 				return i, errAt(i, "control character in string")
+			}
+			if k := badEscape(body); k >= 0 {
+				return i, errAt(i+1+k, "invalid escape %q in string", body[k:min(k+2, len(body))])
 			}
 			return j, nil
 		}
 	}
+}
+
+// badEscape returns the index in s, the contents of a string, of the first
+// backslash that does not start a JSON escape (\" \\ \/ \b \f \n \r \t or \u
+// and four hex digits), or -1.
+func badEscape(s []byte) int {
+	for k := 0; k < len(s); k++ {
+		if s[k] != '\\' {
+			continue
+		}
+		if k+1 >= len(s) {
+			return k
+		}
+		switch s[k+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			k++
+		case 'u':
+			if k+6 > len(s) {
+				return k
+			}
+			for _, c := range s[k+2 : k+6] {
+				if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+					return k
+				}
+			}
+			k += 5
+		default:
+			return k
+		}
+	}
+	return -1
 }
 
 const maxDepth = 64

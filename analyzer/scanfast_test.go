@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -156,5 +157,33 @@ func TestDigitRun(t *testing.T) {
 	}
 	for range 1 << 20 {
 		check(r.Uint64())
+	}
+}
+
+// TestScanEscapes: a string escape is accepted exactly when encoding/json
+// accepts it, in values and keys, by a fresh scanner (the general path) and by
+// one whose memo knows the line's keys (the fast path); both agree with the
+// reference.
+func TestScanEscapes(t *testing.T) {
+	for _, esc := range []string{`\q`, `\u12`, `\u12g4`, `\`, `a\x`, `\'`, `\U0041`, `\0`,
+		`\"`, `\\`, `\/`, `\b\f\n\r\t`, `\u00e9`, `\uD83D\uDE00`, `x\\\"y`} {
+		valid := json.Valid([]byte(`"` + esc + `"`))
+		for _, line := range []string{
+			`{"src_addr":"192.0.2.1","dst_addr":"192.0.2.2","bytes":1,"x":"` + esc + `"}`,
+			`{"src_addr":"192.0.2.1","dst_addr":"192.0.2.2","bytes":1,"` + esc + `":1}`,
+		} {
+			var fresh, trained, ref lineScanner
+			var f Flow
+			trained.scan([]byte(strings.Replace(line, esc, "plain", 1)), &f)
+			for _, s := range []*lineScanner{&fresh, &trained} {
+				buf := make([]byte, len(line), len(line)+64)
+				copy(buf, line)
+				err := s.scan(buf, &f)
+				if (err == nil) != valid {
+					t.Errorf("scan(%s) = %v; encoding/json says valid=%v", line, err, valid)
+				}
+				scanBoth(t, s, &ref, buf)
+			}
+		}
 	}
 }

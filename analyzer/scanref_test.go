@@ -1,5 +1,7 @@
 package analyzer
 
+import "bytes"
+
 // scanRef is the scanner as it was before the key-order memo (jsonscan.go):
 // the reference the fast scanner must agree with.
 func (s *lineScanner) scanRef(line []byte, f *Flow) error {
@@ -31,7 +33,7 @@ func (s *lineScanner) scanRef(line []byte, f *Flow) error {
 			return errAt(i, "control character in string")
 		}
 		key := line[i+1 : j]
-		if line[j-1] == '\\' {
+		if bytes.IndexByte(key, '\\') >= 0 {
 			var err error
 			if j, err = skipString(line, i); err != nil {
 				return err
