@@ -2,7 +2,6 @@ package analyzer
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -52,7 +51,10 @@ type Config struct {
 
 // Summary counts what Run read and produced.
 type Summary struct {
-	Files, FilesFailed         int
+	Files                      int
+	FilesFailed                int   // files of which nothing could be read (missing, unreadable, all damaged)
+	FilesPartial               int   // files read only in part (damaged parts skipped, cut short, read errors)
+	Damaged                    int64 // damaged stretches and cut members of compressed files
 	Lines, SkippedLines        int64
 	SkippedRecords             int64 // bad flow records inside good python-netflow lines
 	Flows, Matched             int64
@@ -63,9 +65,10 @@ type Summary struct {
 	DNSUnreachable             bool
 }
 
-// Skipped reports whether any input was lost: unreadable files, bad lines or records.
+// Skipped reports whether any input was lost: unreadable or damaged files,
+// bad lines or records.
 func (s *Summary) Skipped() bool {
-	return s.FilesFailed > 0 || s.SkippedLines > 0 || s.SkippedRecords > 0
+	return s.FilesFailed > 0 || s.FilesPartial > 0 || s.Damaged > 0 || s.SkippedLines > 0 || s.SkippedRecords > 0
 }
 
 // Run analyzes the inputs and writes the result to stdout and messages to
@@ -333,17 +336,18 @@ func (a *run) report() {
 		}
 	}
 	if s.Skipped() {
-		fmt.Fprintf(a.stderr, "skipped: %d bad lines, %d bad records, %d files unreadable or cut short\n",
-			s.SkippedLines, s.SkippedRecords, s.FilesFailed)
+		fmt.Fprintf(a.stderr, "skipped: %d bad lines, %d bad records, %d damaged or cut-off parts of compressed files; files: %d unreadable, %d read only in part\n",
+			s.SkippedLines, s.SkippedRecords, s.Damaged, s.FilesFailed, s.FilesPartial)
 	}
 }
 
 // inputState reports problems of one input.
 type inputState struct {
-	a     *run
-	name  string
-	shown int
-	lr    *lineReader
+	a      *run
+	name   string
+	shown  int
+	lr     *lineReader
+	broken bool // part of the input could not be read
 }
 
 func (in *inputState) msg(line int64, format string, args ...any) {
@@ -361,13 +365,14 @@ func (in *inputState) msg(line int64, format string, args ...any) {
 	}
 }
 
+// readInput reads one input: a file, or standard input ("-").
 func (a *run) readInput(name string, prog *progress) {
 	a.sum.Files++
+	in := &inputState{a: a, name: name}
 	var raw io.Reader
-	display := name
 	if name == "-" {
 		raw = a.cfg.Stdin
-		display = "<stdin>"
+		in.name = "<stdin>"
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
@@ -384,35 +389,52 @@ func (a *run) readInput(name string, prog *progress) {
 		raw = f
 		if mem := mapRegular(f); mem != nil {
 			defer unmapFile(mem)
-			in := &inputState{a: a, name: display}
 			var counter *atomic.Int64
 			if prog != nil {
 				counter = prog.counter
 			}
 			in.lr = newMemLineReader(mem, counter)
 			if a.readMapped(in) {
-				a.sum.FilesFailed++
+				in.broken = true
 				in.msg(0, "after line %d: the file shrank while it was read; the rest of the file is skipped", in.lr.line)
 			}
+			a.account(in)
 			return
 		}
 	}
 	if prog != nil {
 		raw = countingReader{raw, prog.counter}
 	}
-	in := &inputState{a: a, name: display}
-	r, closeFn, err := decompressor(raw, func(m string) {
-		a.sum.SkippedLines++ // at least one line is lost with the member
-		in.msg(0, "after line %d: %s", in.lr.line, m)
-	})
-	if err != nil {
-		a.sum.FilesFailed++
-		in.msg(0, "%v", err)
-		return
+	br := bufio.NewReaderSize(raw, sniffLen)
+	head, _ := br.Peek(sniffLen)
+	var r io.Reader = br
+	if c := sniff(head); c != codecPlain {
+		cr := newChunkReader(br, c, func(m string) { in.msg(0, "%s", m) })
+		defer func() {
+			cr.Close()
+			a.sum.Damaged += int64(cr.Damaged)
+			if cr.Damaged > 0 {
+				in.broken = true
+			}
+			a.account(in)
+		}()
+		r = cr
+	} else {
+		defer a.account(in)
 	}
-	defer closeFn()
 	in.lr = newLineReader(r)
 	a.readLines(in)
+}
+
+// account counts an input that could be read only in part, or not at all.
+func (a *run) account(in *inputState) {
+	switch {
+	case !in.broken:
+	case in.lr.line == 0:
+		a.sum.FilesFailed++
+	default:
+		a.sum.FilesPartial++
+	}
 }
 
 // mapRegular maps f if it is a regular file that is not compressed, else
@@ -426,7 +448,7 @@ func mapRegular(f *os.File) []byte {
 	if mem == nil {
 		return nil
 	}
-	if bytes.HasPrefix(mem, gzipMagic) || bytes.HasPrefix(mem, zstdMagic) {
+	if sniff(mem[:min(len(mem), sniffLen)]) != codecPlain {
 		unmapFile(mem)
 		return nil
 	}
@@ -485,7 +507,7 @@ func (a *run) readLines(in *inputState) {
 			continue
 		}
 		if err != nil {
-			a.sum.FilesFailed++
+			in.broken = true
 			in.msg(0, "after line %d: %v; the rest of the file is skipped", in.lr.line, err)
 			return
 		}

@@ -3,7 +3,6 @@ package analyzer
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,9 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 )
 
 // ExpandInputs turns the command-line inputs into a list of files: "-" is
@@ -96,78 +92,6 @@ func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
-}
-
-var (
-	gzipMagic = []byte{0x1f, 0x8b, 0x08}
-	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
-)
-
-// decompressor returns a reader of the decompressed input, detecting gzip and
-// zstd by their magic numbers (not the file name). report receives recoverable
-// problems (a corrupt gzip member that was skipped).
-func decompressor(raw io.Reader, report func(string)) (io.Reader, func(), error) {
-	br := bufio.NewReaderSize(raw, 1<<16)
-	head, _ := br.Peek(4)
-	switch {
-	case bytes.HasPrefix(head, gzipMagic):
-		z, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, err
-		}
-		return &gzipResync{br: br, z: z, report: report}, func() { z.Close() }, nil
-	case bytes.HasPrefix(head, zstdMagic):
-		z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, nil, err
-		}
-		return z, z.Close, nil
-	}
-	return br, func() {}, nil
-}
-
-// gzipResync reads a (multi-member) gzip stream. After corrupt data it looks for
-// the next member header and goes on from there, so a damaged member of a file
-// written one member per packet (as python-netflow's collector does) loses only
-// that member. A truncated stream ends with io.ErrUnexpectedEOF.
-type gzipResync struct {
-	br     *bufio.Reader
-	z      *gzip.Reader
-	report func(string)
-	dead   bool
-}
-
-func (g *gzipResync) Read(p []byte) (int, error) {
-	if g.dead {
-		return 0, io.EOF
-	}
-	n, err := g.z.Read(p)
-	if err == nil || err == io.EOF {
-		return n, err
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		g.dead = true
-		return n, fmt.Errorf("truncated gzip data: %w", err)
-	}
-	// Corrupt member: skip to the next gzip header.
-	skipped := 0
-	for {
-		head, _ := g.br.Peek(3)
-		if len(head) < 3 {
-			g.dead = true
-			return n, fmt.Errorf("corrupt gzip data (%v); no further gzip member found", err)
-		}
-		if !bytes.Equal(head, gzipMagic) {
-			g.br.Discard(1)
-			skipped++
-			continue
-		}
-		if rerr := g.z.Reset(g.br); rerr != nil {
-			continue // a false match: Reset consumed it, go on scanning
-		}
-		g.report(fmt.Sprintf("corrupt gzip data (%v); skipped %d bytes to the next gzip member (line numbers from here on count recovered lines only)", err, skipped))
-		return n, nil
-	}
 }
 
 // lineReader splits input into lines without allocating per line. It reads
