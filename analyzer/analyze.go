@@ -44,7 +44,7 @@ type Config struct {
 	MaxBuffered int           // hard cap of flows held per stage (0: default)
 
 	Verbose   bool
-	MaxErrors int           // messages per file about bad lines (0: 10)
+	MaxErrors int           // messages per file about bad lines (0: 10; negative: none)
 	Progress  io.Writer     // progress bar destination (a terminal), or nil
 	Counter   *atomic.Int64 // bytes read, for a caller's own progress display
 }
@@ -352,8 +352,8 @@ type inputState struct {
 
 func (in *inputState) msg(line int64, format string, args ...any) {
 	in.shown++
-	if in.shown > in.a.cfg.MaxErrors && !in.a.cfg.Verbose {
-		if in.shown == in.a.cfg.MaxErrors+1 {
+	if limit := max(in.a.cfg.MaxErrors, 0); in.shown > limit && !in.a.cfg.Verbose {
+		if in.shown == limit+1 {
 			fmt.Fprintf(in.a.stderr, "%s: further problems in this file are counted but not shown (-v shows all)\n", in.name)
 		}
 		return

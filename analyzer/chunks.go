@@ -396,7 +396,7 @@ func (c *chunkReader) failed(err error) {
 			c.beginDamage(c.start, fmt.Errorf("a damaged %s (%v)", c.memberName(), err))
 		}
 	}
-	if !streamed && !c.cut && c.atEOF() {
+	if !streamed && !c.cut && c.truncated(err) {
 		// Maybe the last member, cut short: keep its data in case no intact
 		// member follows.
 		c.cut, c.cutAt = true, c.start
@@ -418,10 +418,12 @@ func (c *chunkReader) beginDamage(at int64, err error) {
 	c.damaged, c.damageAt, c.damageErr = true, at, err
 }
 
-// atEOF reports whether the input ended where the decoder stopped.
-func (c *chunkReader) atEOF() bool {
-	_, err := c.br.Peek(1)
-	return err == io.EOF
+// truncated reports whether err is the input ending inside the member.
+func (c *chunkReader) truncated(err error) bool {
+	if _, perr := c.br.Peek(1); perr != io.EOF {
+		return false
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || c.codec == codecZstd && c.zf.err == io.ErrUnexpectedEOF
 }
 
 // endOfInput reports what is left of a damaged stretch or a cut member.
@@ -532,6 +534,7 @@ func (z *zstdFrame) Read(p []byte) (int, error) {
 	z.left -= n
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
+		z.err = err
 	}
 	return n, err
 }

@@ -8,12 +8,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/nfkit/nfkit/decode"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden with the current output")
@@ -180,17 +182,17 @@ func TestCompressedAndSources(t *testing.T) {
 		"no suffix":    {Inputs: []string{writeFile(t, dir, "gzip-without-suffix", gz.Bytes())}},
 		"stdin":        {Inputs: []string{"-"}, Stdin: bytes.NewReader(gzipMembers(t, plain))},
 	}
-	files, errs := ExpandInputs([]string{filepath.Join(dir, "split")})
+	files, _, errs := ExpandInputs([]string{filepath.Join(dir, "split")})
 	if len(errs) != 0 || len(files) != 2 {
 		t.Fatalf("ExpandInputs(dir) = %v, %v; want the two visible files", files, errs)
 	}
 	cases["directory"] = Config{Inputs: files}
-	files, errs = ExpandInputs([]string{filepath.Join(dir, "split", "*")})
+	files, _, errs = ExpandInputs([]string{filepath.Join(dir, "split", "*")})
 	if len(errs) != 0 || len(files) != 2 {
 		t.Fatalf("ExpandInputs(glob) = %v, %v", files, errs)
 	}
 	cases["glob"] = Config{Inputs: files}
-	if _, errs := ExpandInputs([]string{filepath.Join(dir, "nothing*")}); len(errs) != 1 {
+	if _, _, errs := ExpandInputs([]string{filepath.Join(dir, "nothing*")}); len(errs) != 1 {
 		t.Errorf("a glob matching nothing gave %v, want one error", errs)
 	}
 	for name, cfg := range cases {
@@ -250,5 +252,38 @@ func TestMissingFile(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "does-not-exist.jsonl") {
 		t.Errorf("stderr %q does not name the missing file", errb.String())
+	}
+}
+
+// TestStateFilesSkipped: nfcollect's state files (--templates) in a directory
+// of rotated files are not read as flows, in the current format and in the
+// legacy one; named by themselves they are read (and their lines are bad).
+func TestStateFilesSkipped(t *testing.T) {
+	plain, err := os.ReadFile("testdata/flows.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d decode.Decoder
+	legacy, err := d.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "flows/nfcollect.202401010000.json", plain)
+	state := writeFile(t, dir, "flows/templates.json", []byte(`{"nfkit_state":2,"saved_ns":1}`+"\n"+`{"exporter":"192.0.2.1","version":10,"domain":0,"id":256,"def":"01000001"}`+"\n"))
+	old := writeFile(t, dir, "flows/sub/templates-old.json", legacy)
+	files, skipped, errs := ExpandInputs([]string{filepath.Join(dir, "flows")})
+	if len(errs) != 0 || len(files) != 1 || !slices.Equal(skipped, []string{old, state}) && !slices.Equal(skipped, []string{state, old}) {
+		t.Fatalf("ExpandInputs(dir) = %v, skipped %v, %v; want the flows only, both state files skipped", files, skipped, errs)
+	}
+	var out, errb bytes.Buffer
+	sum, err := Run(Config{Inputs: files, Output: "csv"}, &out, &errb)
+	if err != nil || sum.Skipped() || sum.Flows != 25 {
+		t.Errorf("Run = %+v, %v\n%s", sum, err, errb.String())
+	}
+	// Named by itself, a state file is read.
+	files, skipped, _ = ExpandInputs([]string{state})
+	if len(files) != 1 || len(skipped) != 0 {
+		t.Fatalf("ExpandInputs(%s) = %v, skipped %v", state, files, skipped)
 	}
 }

@@ -16,14 +16,14 @@ import (
 // ExpandInputs turns the command-line inputs into a list of files: "-" is
 // standard input, a directory stands for the regular files under it (sorted,
 // hidden files skipped), and a pattern with *, ? or [ is expanded (sorted). No
-// inputs means standard input. Problems (a pattern that matches nothing, an
+// inputs means standard input. Files under a directory that are nfcollect
+// state files (IsStateFile) are passed over and returned in skipped; a state
+// file named by itself is kept. Problems (a pattern that matches nothing, an
 // unreadable directory) are returned alongside the files that were found.
-func ExpandInputs(args []string) ([]string, []error) {
+func ExpandInputs(args []string) (files, skipped []string, errs []error) {
 	if len(args) == 0 {
-		return []string{"-"}, nil
+		return []string{"-"}, nil, nil
 	}
-	var files []string
-	var errs []error
 	for _, a := range args {
 		if a == "-" {
 			files = append(files, a)
@@ -45,21 +45,21 @@ func ExpandInputs(args []string) ([]string, []error) {
 				if strings.HasPrefix(filepath.Base(f), ".") && !strings.HasPrefix(filepath.Base(a), ".") {
 					continue
 				}
-				files = append(files, expandDir(f, &errs)...)
+				files = expandDir(files, &skipped, f, &errs)
 			}
 			continue
 		}
-		files = append(files, expandDir(a, &errs)...)
+		files = expandDir(files, &skipped, a, &errs)
 	}
-	return files, errs
+	return files, skipped, errs
 }
 
-func expandDir(p string, errs *[]error) []string {
+// expandDir appends p to files, or the files under it when it is a directory.
+func expandDir(files []string, skipped *[]string, p string, errs *[]error) []string {
 	st, err := os.Stat(p)
 	if err != nil || !st.IsDir() {
-		return []string{p} // opening it reports the error
+		return append(files, p) // opening it reports the error
 	}
-	var files []string
 	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			*errs = append(*errs, err)
@@ -72,7 +72,11 @@ func expandDir(p string, errs *[]error) []string {
 			return nil
 		}
 		if d.Type().IsRegular() {
-			files = append(files, path)
+			if IsStateFile(path) {
+				*skipped = append(*skipped, path)
+			} else {
+				files = append(files, path)
+			}
 		}
 		return nil
 	})
@@ -80,6 +84,27 @@ func expandDir(p string, errs *[]error) []string {
 		*errs = append(*errs, err)
 	}
 	return files
+}
+
+// State files of nfcollect (--templates): JSON lines whose first line is
+// {"nfkit_state":2,...}, or, in the legacy format, one JSON document as
+// encoding/json indents it, starting with its format and templates.
+var (
+	stateMagic       = []byte(`{"nfkit_state"`)
+	legacyStateMagic = []byte("{\n \"format\": 1,\n \"templates\": [")
+)
+
+// IsStateFile reports whether the file at path starts like an nfcollect
+// state file (templates and sampling state) rather than flows.
+func IsStateFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [64]byte
+	n, _ := io.ReadFull(f, b[:])
+	return bytes.HasPrefix(b[:n], stateMagic) || bytes.HasPrefix(b[:n], legacyStateMagic)
 }
 
 // countingReader counts the bytes read into a shared counter (for the progress bar).
