@@ -2,9 +2,11 @@ package analyzer
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -81,7 +83,7 @@ func Run(cfg Config, stdout, stderr io.Writer) (Summary, error) {
 
 type run struct {
 	cfg    Config
-	stderr io.Writer
+	stderr io.Writer // messages; while a progress bar is shown, its writer
 	sum    Summary
 
 	scanner lineScanner
@@ -101,189 +103,39 @@ type run struct {
 }
 
 func (a *run) run(stdout io.Writer) (Summary, error) {
-	cfg := &a.cfg
-	if cfg.Format == "" {
-		cfg.Format = "auto"
-	}
-	if cfg.Output == "" {
-		cfg.Output = "table"
-	}
-	if cfg.By == "" {
-		cfg.By = "bytes"
-	}
-	if cfg.Loc == nil {
-		cfg.Loc = time.Local
-	}
-	if cfg.Window == 0 {
-		cfg.Window = 15 * time.Minute
-	}
-	if cfg.Tolerance == 0 {
-		cfg.Tolerance = 2 * time.Second
-	}
-	if cfg.MaxErrors == 0 {
-		cfg.MaxErrors = 10
-	}
-	if cfg.Stdin == nil {
-		cfg.Stdin = os.Stdin
-	}
-	if len(cfg.Inputs) == 0 {
-		cfg.Inputs = []string{"-"}
-	}
-	switch cfg.Format {
-	case "auto", "json", "python-netflow":
-	default:
-		return a.sum, fmt.Errorf("unknown input format %q (want auto, json or python-netflow)", cfg.Format)
-	}
-	switch cfg.Output {
-	case "table", "csv", "json":
-	default:
-		return a.sum, fmt.Errorf("unknown output format %q (want table, csv or json)", cfg.Output)
-	}
-	if !oneOf(cfg.By, StatOrders) {
-		return a.sum, fmt.Errorf("unknown order %q (want bytes, packets or flows)", cfg.By)
-	}
-	for _, k := range cfg.StatKeys {
-		if !oneOf(k, StatKeys) {
-			return a.sum, fmt.Errorf("unknown statistic %q (want one of %s)", k, strings.Join(StatKeys, ", "))
-		}
-		a.stats = append(a.stats, newStatTable(k))
-	}
-	if cfg.Timeline < 0 {
-		return a.sum, errors.New("--timeline interval must be positive")
-	}
-	if cfg.Timeline > 0 {
-		a.timeline = newTimeline(cfg.Timeline)
+	if err := a.cfg.check(); err != nil {
+		return a.sum, err
 	}
 	w := bufio.NewWriterSize(stdout, 1<<16)
-	if cfg.Resolver != nil {
-		workers := cfg.DNSWorkers
-		if workers <= 0 {
-			workers = 64
-		}
-		timeout := cfg.DNSTimeout
-		if timeout <= 0 {
-			timeout = 2 * time.Second
-		}
-		a.names = NewNames(cfg.Resolver, workers, timeout)
+	if a.cfg.Resolver != nil {
+		a.names = NewNames(a.cfg.Resolver, a.cfg.DNSWorkers, a.cfg.DNSTimeout)
 		defer a.names.Close()
+	}
+	for _, k := range a.cfg.StatKeys {
+		a.stats = append(a.stats, newStatTable(k))
+	}
+	if a.cfg.Timeline > 0 {
+		a.timeline = newTimeline(a.cfg.Timeline)
 	}
 	connMode := len(a.stats) == 0 && a.timeline == nil
 	if connMode {
-		a.out = &connWriter{w: w, format: cfg.Output, loc: cfg.Loc}
-		if a.names != nil {
-			a.out.names = a.names.Name
-			// Print from another goroutine so that reading goes on while names resolve.
-			a.conns = make(chan Conn, 8192)
-			a.printed = make(chan struct{})
-			go func() {
-				defer close(a.printed)
-				for c := range a.conns {
-					if a.printErr == nil {
-						a.printErr = a.out.write(&c)
-					}
-				}
-			}()
-		}
-		keep := func(c *Conn) bool {
-			if c.A.Flags&flowMatched == 0 && (!c.HasB || c.B.Flags&flowMatched == 0) {
-				return false
-			}
-			if c.Packets() < cfg.MinPackets {
-				a.sum.BelowMinPackets++
-				return false
-			}
-			if a.names != nil {
-				a.names.Prefetch(c.A.Src)
-				a.names.Prefetch(c.A.Dst)
-			}
-			return true
-		}
-		a.pairer = newPairer(int64(cfg.Window), int64(cfg.Tolerance), cfg.MaxBuffered, keep, a.emit)
-	}
-
-	// Read only what this run uses: the exporter and AS numbers are skipped
-	// unless printed, filtered on or counted, and the version is never used.
-	exporter, as := cfg.Filter.uses()
-	exporter = exporter || connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter")
-	as = as || slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") })
-	a.scanner.skip = 1 << actType
-	if !exporter {
-		a.scanner.skip |= 1 << actExporter
-	}
-	if !as {
-		a.scanner.skip |= 1<<actSrcAS | 1<<actDstAS
-	}
-
-	var prog *progress
-	if cfg.Progress != nil || cfg.Counter != nil {
-		prog = newProgress(cfg.Progress, cfg.Inputs, cfg.Counter, &a.flowsSeen)
-	}
-	for _, name := range cfg.Inputs {
-		a.readInput(name, prog)
-		if a.outErr != nil {
-			break
+		if err := a.startConnections(w); err != nil {
+			return a.sum, err
 		}
 	}
-	if prog != nil {
-		prog.stop()
-	}
-
+	a.readOnlyUsed(connMode)
+	a.readAll()
+	var err error
 	if connMode {
-		a.pairer.flush()
-		a.sum.Pairs, a.sum.OneWay, a.sum.Late = a.pairer.Pairs, a.pairer.OneWays, a.pairer.Late
-		if a.conns != nil {
-			close(a.conns)
-			<-a.printed
-			a.outErr = a.printErr
-		}
-		if err := a.out.flush(); err != nil && a.outErr == nil {
-			a.outErr = err
-		}
+		a.endConnections()
 	} else {
-		first := true
-		for _, t := range a.stats {
-			rows := t.top(cfg.Top, cfg.By)
-			if a.names != nil {
-				for i := range rows {
-					rows[i].addrs = t.addrsOf(i, rows)
-					for _, ad := range rows[i].addrs {
-						a.names.Prefetch(ad)
-					}
-				}
-				for i := range rows {
-					r := &rows[i]
-					r.names = make([]string, len(r.addrs))
-					parts := make([]string, len(r.addrs))
-					resolved := false
-					for k, ad := range r.addrs {
-						r.names[k] = a.names.Name(ad)
-						parts[k] = r.names[k]
-						if parts[k] == "" {
-							parts[k] = ad.String()
-						} else {
-							resolved = true
-						}
-					}
-					if resolved {
-						r.Name = strings.Join(parts, " <-> ")
-					}
-				}
-			}
-			writeStats(w, cfg.Output, t, rows, cfg.By, first)
-			first = false
-		}
-		if a.timeline != nil {
-			if !first && cfg.Output == "table" {
-				w.WriteString("\n")
-			}
-			if err := a.timeline.write(w, cfg.Output, cfg.By, cfg.Loc, cfg.Unicode); err != nil {
-				w.Flush()
-				return a.sum, err
-			}
-		}
+		err = a.writeCounts(w)
 	}
-	if err := w.Flush(); err != nil && a.outErr == nil {
-		a.outErr = err
+	if ferr := w.Flush(); ferr != nil && a.outErr == nil {
+		a.outErr = ferr
+	}
+	if err != nil {
+		return a.sum, err
 	}
 	if a.names != nil {
 		a.sum.DNSLookups = a.names.Lookups.Load()
@@ -294,13 +146,189 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 	return a.sum, a.outErr
 }
 
-func oneOf(s string, set []string) bool {
-	for _, x := range set {
-		if s == x {
-			return true
+// check fills in the defaults of cfg and checks its values.
+func (cfg *Config) check() error {
+	cfg.Format = cmp.Or(cfg.Format, "auto")
+	cfg.Output = cmp.Or(cfg.Output, "table")
+	cfg.By = cmp.Or(cfg.By, "bytes")
+	cfg.Window = cmp.Or(cfg.Window, 15*time.Minute)
+	cfg.Tolerance = cmp.Or(cfg.Tolerance, 2*time.Second)
+	cfg.MaxErrors = cmp.Or(cfg.MaxErrors, 10)
+	cfg.DNSWorkers = max(cfg.DNSWorkers, 0)
+	cfg.DNSWorkers = cmp.Or(cfg.DNSWorkers, 64)
+	if cfg.DNSTimeout <= 0 {
+		cfg.DNSTimeout = 2 * time.Second
+	}
+	if cfg.Loc == nil {
+		cfg.Loc = time.Local
+	}
+	if cfg.Stdin == nil {
+		cfg.Stdin = os.Stdin
+	}
+	if len(cfg.Inputs) == 0 {
+		cfg.Inputs = []string{"-"}
+	}
+	switch {
+	case !slices.Contains([]string{"auto", "json", "python-netflow"}, cfg.Format):
+		return fmt.Errorf("unknown input format %q (want auto, json or python-netflow)", cfg.Format)
+	case !slices.Contains([]string{"table", "csv", "json"}, cfg.Output):
+		return fmt.Errorf("unknown output format %q (want table, csv or json)", cfg.Output)
+	case !slices.Contains(StatOrders, cfg.By):
+		return fmt.Errorf("unknown order %q (want bytes, packets or flows)", cfg.By)
+	case cfg.Timeline < 0:
+		return errors.New("--timeline interval must be positive")
+	case cfg.Window < 0 || cfg.Tolerance < 0:
+		return errors.New("the pairing window and tolerance must be positive")
+	}
+	for _, k := range cfg.StatKeys {
+		if !slices.Contains(StatKeys, k) {
+			return fmt.Errorf("unknown statistic %q (want one of %s)", k, strings.Join(StatKeys, ", "))
 		}
 	}
-	return false
+	return nil
+}
+
+// startConnections sets up the connection view: the pairer, and the writer
+// of connections, in a goroutine of its own when names are resolved (so that
+// reading goes on while they resolve).
+func (a *run) startConnections(w *bufio.Writer) error {
+	var names func(netip.Addr) string
+	if a.names != nil {
+		names = a.names.Name
+	}
+	var err error
+	if a.out, err = newConnWriter(w, a.cfg.Output, a.cfg.Loc, names); err != nil {
+		return err
+	}
+	if a.names != nil {
+		a.conns = make(chan Conn, 8192)
+		a.printed = make(chan struct{})
+		go func() {
+			defer close(a.printed)
+			for c := range a.conns {
+				if a.printErr == nil {
+					a.printErr = a.out.write(&c)
+				}
+			}
+		}()
+	}
+	minPackets := a.cfg.MinPackets
+	keep := func(c *Conn) bool {
+		if c.A.Flags&flowMatched == 0 && (!c.HasB || c.B.Flags&flowMatched == 0) {
+			return false
+		}
+		if c.Packets() < minPackets {
+			a.sum.BelowMinPackets++
+			return false
+		}
+		if a.names != nil {
+			a.names.Prefetch(c.A.Src)
+			a.names.Prefetch(c.A.Dst)
+		}
+		return true
+	}
+	a.pairer = newPairer(int64(a.cfg.Window), int64(a.cfg.Tolerance), a.cfg.MaxBuffered, keep, a.emit)
+	return nil
+}
+
+// readOnlyUsed makes the scanner skip what this run does not use: the
+// exporter and AS numbers unless printed, filtered on or counted, and the
+// version always.
+func (a *run) readOnlyUsed(connMode bool) {
+	cfg := &a.cfg
+	exporter, as := cfg.Filter.uses()
+	exporter = exporter || connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter")
+	as = as || slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") })
+	a.scanner.skip = 1 << actType
+	if !exporter {
+		a.scanner.skip |= 1 << actExporter
+	}
+	if !as {
+		a.scanner.skip |= 1<<actSrcAS | 1<<actDstAS
+	}
+}
+
+// readAll reads every input, with a progress bar when asked for one; what
+// goes to stderr meanwhile goes through the bar's writer.
+func (a *run) readAll() {
+	var prog *progressBar
+	if a.cfg.Progress != nil || a.cfg.Counter != nil {
+		prog = newProgressBar(a.cfg.Progress, a.cfg.Inputs, a.cfg.Counter, &a.flowsSeen)
+		stderr := a.stderr
+		a.stderr = prog.messages(stderr)
+		defer func() {
+			prog.stop()
+			a.stderr = stderr
+		}()
+	}
+	for _, name := range a.cfg.Inputs {
+		a.readInput(name, prog)
+		if a.outErr != nil {
+			break
+		}
+	}
+}
+
+// endConnections lets the last connections out and waits for them to be
+// written.
+func (a *run) endConnections() {
+	a.pairer.flush()
+	a.sum.Pairs, a.sum.OneWay, a.sum.Late = a.pairer.Pairs, a.pairer.OneWays, a.pairer.Late
+	if a.conns != nil {
+		close(a.conns)
+		<-a.printed
+		a.outErr = a.printErr
+	}
+	if err := a.out.flush(); err != nil && a.outErr == nil {
+		a.outErr = err
+	}
+}
+
+// writeCounts writes the statistics, then the timeline.
+func (a *run) writeCounts(w *bufio.Writer) error {
+	for i, t := range a.stats {
+		rows := t.top(a.cfg.Top, a.cfg.By)
+		if a.names != nil {
+			a.nameRows(t, rows)
+		}
+		writeStats(w, a.cfg.Output, t, rows, a.cfg.By, i == 0)
+	}
+	if a.timeline != nil {
+		if len(a.stats) > 0 && a.cfg.Output == "table" {
+			w.WriteString("\n")
+		}
+		return a.timeline.write(w, a.cfg.Output, a.cfg.By, a.cfg.Loc, a.cfg.Unicode)
+	}
+	return nil
+}
+
+// nameRows resolves the addresses of the rows shown (all at once, then
+// waiting for each).
+func (a *run) nameRows(t *statTable, rows []StatRow) {
+	for i := range rows {
+		rows[i].addrs = t.addrsOf(i, rows)
+		for _, ad := range rows[i].addrs {
+			a.names.Prefetch(ad)
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.names = make([]string, len(r.addrs))
+		parts := make([]string, len(r.addrs))
+		resolved := false
+		for k, ad := range r.addrs {
+			r.names[k] = a.names.Name(ad)
+			parts[k] = r.names[k]
+			if parts[k] == "" {
+				parts[k] = ad.String()
+			} else {
+				resolved = true
+			}
+		}
+		if resolved {
+			r.Name = strings.Join(parts, " <-> ")
+		}
+	}
 }
 
 func (a *run) emit(c *Conn) {
@@ -366,7 +394,7 @@ func (in *inputState) msg(line int64, format string, args ...any) {
 }
 
 // readInput reads one input: a file, or standard input ("-").
-func (a *run) readInput(name string, prog *progress) {
+func (a *run) readInput(name string, prog *progressBar) {
 	a.sum.Files++
 	in := &inputState{a: a, name: name}
 	var raw io.Reader

@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -285,5 +287,59 @@ func TestStateFilesSkipped(t *testing.T) {
 	files, skipped, _ = ExpandInputs([]string{state})
 	if len(files) != 1 || len(skipped) != 0 {
 		t.Fatalf("ExpandInputs(%s) = %v, skipped %v", state, files, skipped)
+	}
+}
+
+// syncBuffer is a terminal for tests: safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitingReader holds its data back until the progress bar is on the
+// terminal.
+type waitingReader struct {
+	term *syncBuffer
+	data io.Reader
+}
+
+func (r *waitingReader) Read(p []byte) (int, error) {
+	for start := time.Now(); !strings.Contains(r.term.String(), " flows"); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			return 0, errors.New("no progress bar drawn")
+		}
+	}
+	return r.data.Read(p)
+}
+
+// TestProgressClearedForMessages: a bad-line message written while the
+// progress bar is shown starts on a clean line (the bar is erased first, and
+// drawn again after), and the bar is erased at the end.
+func TestProgressClearedForMessages(t *testing.T) {
+	var term syncBuffer
+	in := &waitingReader{&term, strings.NewReader("not a flow\n" + `{"src_addr":"192.0.2.1","dst_addr":"192.0.2.2","bytes":1,"packets":1}` + "\n")}
+	sum, err := Run(Config{Inputs: []string{"-"}, Stdin: in, Progress: &term, Output: "csv"}, io.Discard, &term)
+	if err != nil || sum.SkippedLines != 1 || sum.Flows != 1 {
+		t.Fatalf("Run = %+v, %v", sum, err)
+	}
+	out := term.String()
+	i := strings.Index(out, "<stdin>:1:")
+	if i < 0 || !strings.HasSuffix(out[:i], " flows\x1b[K\r\x1b[K") {
+		t.Errorf("the message follows %q, want the progress bar and its erasure", out[:max(i, 0)])
+	}
+	if !strings.Contains(out, "line skipped\n\r") || strings.Count(out, "\n") != 2 {
+		t.Errorf("the bar was not drawn again after the message, or a message shares a line with it: %q", out)
 	}
 }
