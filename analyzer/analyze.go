@@ -2,10 +2,11 @@ package analyzer
 
 import (
 	"bufio"
-	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"runtime/debug"
 	"slices"
@@ -47,14 +48,17 @@ type Config struct {
 	MaxBuffered int           // hard cap of flows held per stage (0: default)
 
 	Verbose   bool
-	MaxErrors int           // messages per file about bad lines (0: 10)
+	MaxErrors int           // messages per file about bad lines (0: 10; negative: none)
 	Progress  io.Writer     // progress bar destination (a terminal), or nil
 	Counter   *atomic.Int64 // bytes read, for a caller's own progress display
 }
 
 // Summary counts what Run read and produced.
 type Summary struct {
-	Files, FilesFailed         int
+	Files                      int
+	FilesFailed                int   // files of which nothing could be read (missing, unreadable, all damaged)
+	FilesPartial               int   // files read only in part (damaged parts skipped, cut short, read errors)
+	Damaged                    int64 // damaged stretches and cut members of compressed files
 	Lines, SkippedLines        int64
 	SkippedRecords             int64 // bad flow records inside good python-netflow lines
 	Flows, Matched             int64
@@ -65,9 +69,10 @@ type Summary struct {
 	DNSUnreachable             bool
 }
 
-// Skipped reports whether any input was lost: unreadable files, bad lines or records.
+// Skipped reports whether any input was lost: unreadable or damaged files,
+// bad lines or records.
 func (s *Summary) Skipped() bool {
-	return s.FilesFailed > 0 || s.SkippedLines > 0 || s.SkippedRecords > 0
+	return s.FilesFailed > 0 || s.FilesPartial > 0 || s.Damaged > 0 || s.SkippedLines > 0 || s.SkippedRecords > 0
 }
 
 // Run analyzes the inputs and writes the result to stdout and messages to
@@ -80,7 +85,7 @@ func Run(cfg Config, stdout, stderr io.Writer) (Summary, error) {
 
 type run struct {
 	cfg    Config
-	stderr io.Writer
+	stderr io.Writer // messages; while a progress bar is shown, its writer
 	sum    Summary
 
 	scanner lineScanner
@@ -100,189 +105,39 @@ type run struct {
 }
 
 func (a *run) run(stdout io.Writer) (Summary, error) {
-	cfg := &a.cfg
-	if cfg.Format == "" {
-		cfg.Format = "auto"
-	}
-	if cfg.Output == "" {
-		cfg.Output = "table"
-	}
-	if cfg.By == "" {
-		cfg.By = "bytes"
-	}
-	if cfg.Loc == nil {
-		cfg.Loc = time.Local
-	}
-	if cfg.Window == 0 {
-		cfg.Window = 15 * time.Minute
-	}
-	if cfg.Tolerance == 0 {
-		cfg.Tolerance = 2 * time.Second
-	}
-	if cfg.MaxErrors == 0 {
-		cfg.MaxErrors = 10
-	}
-	if cfg.Stdin == nil {
-		cfg.Stdin = os.Stdin
-	}
-	if len(cfg.Inputs) == 0 {
-		cfg.Inputs = []string{"-"}
-	}
-	switch cfg.Format {
-	case "auto", "json", "python-netflow":
-	default:
-		return a.sum, fmt.Errorf("unknown input format %q (want auto, json or python-netflow)", cfg.Format)
-	}
-	switch cfg.Output {
-	case "table", "csv", "json":
-	default:
-		return a.sum, fmt.Errorf("unknown output format %q (want table, csv or json)", cfg.Output)
-	}
-	if !oneOf(cfg.By, StatOrders) {
-		return a.sum, fmt.Errorf("unknown order %q (want bytes, packets or flows)", cfg.By)
-	}
-	for _, k := range cfg.StatKeys {
-		if !oneOf(k, StatKeys) {
-			return a.sum, fmt.Errorf("unknown statistic %q (want one of %s)", k, strings.Join(StatKeys, ", "))
-		}
-		a.stats = append(a.stats, newStatTable(k))
-	}
-	if cfg.Timeline < 0 {
-		return a.sum, errors.New("--timeline interval must be positive")
-	}
-	if cfg.Timeline > 0 {
-		a.timeline = newTimeline(cfg.Timeline)
+	if err := a.cfg.check(); err != nil {
+		return a.sum, err
 	}
 	w := bufio.NewWriterSize(stdout, 1<<16)
-	if cfg.Resolver != nil {
-		workers := cfg.DNSWorkers
-		if workers <= 0 {
-			workers = 64
-		}
-		timeout := cfg.DNSTimeout
-		if timeout <= 0 {
-			timeout = 2 * time.Second
-		}
-		a.names = NewNames(cfg.Resolver, workers, timeout)
+	if a.cfg.Resolver != nil {
+		a.names = NewNames(a.cfg.Resolver, a.cfg.DNSWorkers, a.cfg.DNSTimeout)
 		defer a.names.Close()
+	}
+	for _, k := range a.cfg.StatKeys {
+		a.stats = append(a.stats, newStatTable(k))
+	}
+	if a.cfg.Timeline > 0 {
+		a.timeline = newTimeline(a.cfg.Timeline)
 	}
 	connMode := len(a.stats) == 0 && a.timeline == nil
 	if connMode {
-		a.out = &connWriter{w: w, format: cfg.Output, loc: cfg.Loc}
-		if a.names != nil {
-			a.out.names = a.names.Name
-			// Print from another goroutine so that reading goes on while names resolve.
-			a.conns = make(chan Conn, 8192)
-			a.printed = make(chan struct{})
-			go func() {
-				defer close(a.printed)
-				for c := range a.conns {
-					if a.printErr == nil {
-						a.printErr = a.out.write(&c)
-					}
-				}
-			}()
-		}
-		keep := func(c *Conn) bool {
-			if c.A.Flags&flowMatched == 0 && (!c.HasB || c.B.Flags&flowMatched == 0) {
-				return false
-			}
-			if c.Packets() < cfg.MinPackets {
-				a.sum.BelowMinPackets++
-				return false
-			}
-			if a.names != nil {
-				a.names.Prefetch(c.A.Src)
-				a.names.Prefetch(c.A.Dst)
-			}
-			return true
-		}
-		a.pairer = newPairer(int64(cfg.Window), int64(cfg.Tolerance), cfg.MaxBuffered, keep, a.emit)
-	}
-
-	// Read only what this run uses: the exporter and AS numbers are skipped
-	// unless printed, filtered on or counted, and the version is never used.
-	exporter, as := cfg.Filter.uses()
-	exporter = exporter || connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter")
-	as = as || slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") })
-	a.scanner.skip = 1 << actType
-	if !exporter {
-		a.scanner.skip |= 1 << actExporter
-	}
-	if !as {
-		a.scanner.skip |= 1<<actSrcAS | 1<<actDstAS
-	}
-
-	var prog *progress
-	if cfg.Progress != nil || cfg.Counter != nil {
-		prog = newProgress(cfg.Progress, cfg.Inputs, cfg.Counter, &a.flowsSeen)
-	}
-	for _, name := range cfg.Inputs {
-		a.readInput(name, prog)
-		if a.outErr != nil {
-			break
+		if err := a.startConnections(w); err != nil {
+			return a.sum, err
 		}
 	}
-	if prog != nil {
-		prog.stop()
-	}
-
+	a.readOnlyUsed(connMode)
+	a.readAll()
+	var err error
 	if connMode {
-		a.pairer.flush()
-		a.sum.Pairs, a.sum.OneWay, a.sum.Late = a.pairer.Pairs, a.pairer.OneWays, a.pairer.Late
-		if a.conns != nil {
-			close(a.conns)
-			<-a.printed
-			a.outErr = a.printErr
-		}
-		if err := a.out.flush(); err != nil && a.outErr == nil {
-			a.outErr = err
-		}
+		a.endConnections()
 	} else {
-		first := true
-		for _, t := range a.stats {
-			rows := t.top(cfg.Top, cfg.By)
-			if a.names != nil {
-				for i := range rows {
-					rows[i].addrs = t.addrsOf(i, rows)
-					for _, ad := range rows[i].addrs {
-						a.names.Prefetch(ad)
-					}
-				}
-				for i := range rows {
-					r := &rows[i]
-					r.names = make([]string, len(r.addrs))
-					parts := make([]string, len(r.addrs))
-					resolved := false
-					for k, ad := range r.addrs {
-						r.names[k] = a.names.Name(ad)
-						parts[k] = r.names[k]
-						if parts[k] == "" {
-							parts[k] = ad.String()
-						} else {
-							resolved = true
-						}
-					}
-					if resolved {
-						r.Name = strings.Join(parts, " <-> ")
-					}
-				}
-			}
-			writeStats(w, cfg.Output, t, rows, cfg.By, first)
-			first = false
-		}
-		if a.timeline != nil {
-			if !first && cfg.Output == "table" {
-				w.WriteString("\n")
-			}
-			if err := a.timeline.write(w, cfg.Output, cfg.By, cfg.Loc, cfg.Unicode); err != nil {
-				w.Flush()
-				return a.sum, err
-			}
-		}
+		err = a.writeCounts(w)
 	}
-	if err := w.Flush(); err != nil && a.outErr == nil {
-		a.outErr = err
+	if ferr := w.Flush(); ferr != nil && a.outErr == nil {
+		a.outErr = ferr
+	}
+	if err != nil {
+		return a.sum, err
 	}
 	if a.names != nil {
 		a.sum.DNSLookups = a.names.Lookups.Load()
@@ -293,13 +148,189 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 	return a.sum, a.outErr
 }
 
-func oneOf(s string, set []string) bool {
-	for _, x := range set {
-		if s == x {
-			return true
+// check fills in the defaults of cfg and checks its values.
+func (cfg *Config) check() error {
+	cfg.Format = cmp.Or(cfg.Format, "auto")
+	cfg.Output = cmp.Or(cfg.Output, "table")
+	cfg.By = cmp.Or(cfg.By, "bytes")
+	cfg.Window = cmp.Or(cfg.Window, 15*time.Minute)
+	cfg.Tolerance = cmp.Or(cfg.Tolerance, 2*time.Second)
+	cfg.MaxErrors = cmp.Or(cfg.MaxErrors, 10)
+	cfg.DNSWorkers = max(cfg.DNSWorkers, 0)
+	cfg.DNSWorkers = cmp.Or(cfg.DNSWorkers, 64)
+	if cfg.DNSTimeout <= 0 {
+		cfg.DNSTimeout = 2 * time.Second
+	}
+	if cfg.Loc == nil {
+		cfg.Loc = time.Local
+	}
+	if cfg.Stdin == nil {
+		cfg.Stdin = os.Stdin
+	}
+	if len(cfg.Inputs) == 0 {
+		cfg.Inputs = []string{"-"}
+	}
+	switch {
+	case !slices.Contains([]string{"auto", "json", "python-netflow"}, cfg.Format):
+		return fmt.Errorf("unknown input format %q (want auto, json or python-netflow)", cfg.Format)
+	case !slices.Contains([]string{"table", "csv", "json"}, cfg.Output):
+		return fmt.Errorf("unknown output format %q (want table, csv or json)", cfg.Output)
+	case !slices.Contains(StatOrders, cfg.By):
+		return fmt.Errorf("unknown order %q (want bytes, packets or flows)", cfg.By)
+	case cfg.Timeline < 0:
+		return errors.New("--timeline interval must be positive")
+	case cfg.Window < 0 || cfg.Tolerance < 0:
+		return errors.New("the pairing window and tolerance must be positive")
+	}
+	for _, k := range cfg.StatKeys {
+		if !slices.Contains(StatKeys, k) {
+			return fmt.Errorf("unknown statistic %q (want one of %s)", k, strings.Join(StatKeys, ", "))
 		}
 	}
-	return false
+	return nil
+}
+
+// startConnections sets up the connection view: the pairer, and the writer
+// of connections, in a goroutine of its own when names are resolved (so that
+// reading goes on while they resolve).
+func (a *run) startConnections(w *bufio.Writer) error {
+	var names func(netip.Addr) string
+	if a.names != nil {
+		names = a.names.Name
+	}
+	var err error
+	if a.out, err = newConnWriter(w, a.cfg.Output, a.cfg.Loc, names); err != nil {
+		return err
+	}
+	if a.names != nil {
+		a.conns = make(chan Conn, 8192)
+		a.printed = make(chan struct{})
+		go func() {
+			defer close(a.printed)
+			for c := range a.conns {
+				if a.printErr == nil {
+					a.printErr = a.out.write(&c)
+				}
+			}
+		}()
+	}
+	minPackets := a.cfg.MinPackets
+	keep := func(c *Conn) bool {
+		if c.A.Flags&flowMatched == 0 && (!c.HasB || c.B.Flags&flowMatched == 0) {
+			return false
+		}
+		if c.Packets() < minPackets {
+			a.sum.BelowMinPackets++
+			return false
+		}
+		if a.names != nil {
+			a.names.Prefetch(c.A.Src)
+			a.names.Prefetch(c.A.Dst)
+		}
+		return true
+	}
+	a.pairer = newPairer(int64(a.cfg.Window), int64(a.cfg.Tolerance), a.cfg.MaxBuffered, keep, a.emit)
+	return nil
+}
+
+// readOnlyUsed makes the scanner skip what this run does not use: the
+// exporter and AS numbers unless printed, filtered on or counted, and the
+// version always.
+func (a *run) readOnlyUsed(connMode bool) {
+	cfg := &a.cfg
+	exporter, as := cfg.Filter.uses()
+	exporter = exporter || connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter")
+	as = as || slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") })
+	a.scanner.skip = 1 << actType
+	if !exporter {
+		a.scanner.skip |= 1 << actExporter
+	}
+	if !as {
+		a.scanner.skip |= 1<<actSrcAS | 1<<actDstAS
+	}
+}
+
+// readAll reads every input, with a progress bar when asked for one; what
+// goes to stderr meanwhile goes through the bar's writer.
+func (a *run) readAll() {
+	var prog *progressBar
+	if a.cfg.Progress != nil || a.cfg.Counter != nil {
+		prog = newProgressBar(a.cfg.Progress, a.cfg.Inputs, a.cfg.Counter, &a.flowsSeen)
+		stderr := a.stderr
+		a.stderr = prog.messages(stderr)
+		defer func() {
+			prog.stop()
+			a.stderr = stderr
+		}()
+	}
+	for _, name := range a.cfg.Inputs {
+		a.readInput(name, prog)
+		if a.outErr != nil {
+			break
+		}
+	}
+}
+
+// endConnections lets the last connections out and waits for them to be
+// written.
+func (a *run) endConnections() {
+	a.pairer.flush()
+	a.sum.Pairs, a.sum.OneWay, a.sum.Late = a.pairer.Pairs, a.pairer.OneWays, a.pairer.Late
+	if a.conns != nil {
+		close(a.conns)
+		<-a.printed
+		a.outErr = a.printErr
+	}
+	if err := a.out.flush(); err != nil && a.outErr == nil {
+		a.outErr = err
+	}
+}
+
+// writeCounts writes the statistics, then the timeline.
+func (a *run) writeCounts(w *bufio.Writer) error {
+	for i, t := range a.stats {
+		rows := t.top(a.cfg.Top, a.cfg.By)
+		if a.names != nil {
+			a.nameRows(t, rows)
+		}
+		writeStats(w, a.cfg.Output, t, rows, a.cfg.By, i == 0)
+	}
+	if a.timeline != nil {
+		if len(a.stats) > 0 && a.cfg.Output == "table" {
+			w.WriteString("\n")
+		}
+		return a.timeline.write(w, a.cfg.Output, a.cfg.By, a.cfg.Loc, a.cfg.Unicode)
+	}
+	return nil
+}
+
+// nameRows resolves the addresses of the rows shown (all at once, then
+// waiting for each).
+func (a *run) nameRows(t *statTable, rows []StatRow) {
+	for i := range rows {
+		rows[i].addrs = t.addrsOf(i, rows)
+		for _, ad := range rows[i].addrs {
+			a.names.Prefetch(ad)
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.names = make([]string, len(r.addrs))
+		parts := make([]string, len(r.addrs))
+		resolved := false
+		for k, ad := range r.addrs {
+			r.names[k] = a.names.Name(ad)
+			parts[k] = r.names[k]
+			if parts[k] == "" {
+				parts[k] = ad.String()
+			} else {
+				resolved = true
+			}
+		}
+		if resolved {
+			r.Name = strings.Join(parts, " <-> ")
+		}
+	}
 }
 
 func (a *run) emit(c *Conn) {
@@ -335,23 +366,24 @@ func (a *run) report() {
 		}
 	}
 	if s.Skipped() {
-		fmt.Fprintf(a.stderr, "skipped: %d bad lines, %d bad records, %d files unreadable or cut short\n",
-			s.SkippedLines, s.SkippedRecords, s.FilesFailed)
+		fmt.Fprintf(a.stderr, "skipped: %d bad lines, %d bad records, %d damaged or cut-off parts of compressed files; files: %d unreadable, %d read only in part\n",
+			s.SkippedLines, s.SkippedRecords, s.Damaged, s.FilesFailed, s.FilesPartial)
 	}
 }
 
 // inputState reports problems of one input.
 type inputState struct {
-	a     *run
-	name  string
-	shown int
-	lr    *lineReader
+	a      *run
+	name   string
+	shown  int
+	lr     *lineReader
+	broken bool // part of the input could not be read
 }
 
 func (in *inputState) msg(line int64, format string, args ...any) {
 	in.shown++
-	if in.shown > in.a.cfg.MaxErrors && !in.a.cfg.Verbose {
-		if in.shown == in.a.cfg.MaxErrors+1 {
+	if limit := max(in.a.cfg.MaxErrors, 0); in.shown > limit && !in.a.cfg.Verbose {
+		if in.shown == limit+1 {
 			fmt.Fprintf(in.a.stderr, "%s: further problems in this file are counted but not shown (-v shows all)\n", in.name)
 		}
 		return
@@ -363,13 +395,14 @@ func (in *inputState) msg(line int64, format string, args ...any) {
 	}
 }
 
-func (a *run) readInput(name string, prog *progress) {
+// readInput reads one input: a file, or standard input ("-").
+func (a *run) readInput(name string, prog *progressBar) {
 	a.sum.Files++
+	in := &inputState{a: a, name: name}
 	var raw io.Reader
-	display := name
 	if name == "-" {
 		raw = a.cfg.Stdin
-		display = "<stdin>"
+		in.name = "<stdin>"
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
@@ -386,35 +419,52 @@ func (a *run) readInput(name string, prog *progress) {
 		raw = f
 		if mem := mapRegular(f); mem != nil {
 			defer unmapFile(mem)
-			in := &inputState{a: a, name: display}
 			var counter *atomic.Int64
 			if prog != nil {
 				counter = prog.counter
 			}
 			in.lr = newMemLineReader(mem, counter)
 			if a.readMapped(in) {
-				a.sum.FilesFailed++
+				in.broken = true
 				in.msg(0, "after line %d: the file shrank while it was read; the rest of the file is skipped", in.lr.line)
 			}
+			a.account(in)
 			return
 		}
 	}
 	if prog != nil {
 		raw = countingReader{raw, prog.counter}
 	}
-	in := &inputState{a: a, name: display}
-	r, closeFn, err := decompressor(raw, func(m string) {
-		a.sum.SkippedLines++ // at least one line is lost with the member
-		in.msg(0, "after line %d: %s", in.lr.line, m)
-	})
-	if err != nil {
-		a.sum.FilesFailed++
-		in.msg(0, "%v", err)
-		return
+	br := bufio.NewReaderSize(raw, sniffLen)
+	head, _ := br.Peek(sniffLen)
+	var r io.Reader = br
+	if c := sniff(head); c != codecPlain {
+		cr := newChunkReader(br, c, func(m string) { in.msg(0, "%s", m) })
+		defer func() {
+			cr.Close()
+			a.sum.Damaged += int64(cr.Damaged)
+			if cr.Damaged > 0 {
+				in.broken = true
+			}
+			a.account(in)
+		}()
+		r = cr
+	} else {
+		defer a.account(in)
 	}
-	defer closeFn()
 	in.lr = newLineReader(r)
 	a.readLines(in)
+}
+
+// account counts an input that could be read only in part, or not at all.
+func (a *run) account(in *inputState) {
+	switch {
+	case !in.broken:
+	case in.lr.line == 0:
+		a.sum.FilesFailed++
+	default:
+		a.sum.FilesPartial++
+	}
 }
 
 // mapRegular maps f if it is a regular file that is not compressed, else
@@ -428,7 +478,7 @@ func mapRegular(f *os.File) []byte {
 	if mem == nil {
 		return nil
 	}
-	if bytes.HasPrefix(mem, gzipMagic) || bytes.HasPrefix(mem, zstdMagic) {
+	if sniff(mem[:min(len(mem), sniffLen)]) != codecPlain {
 		unmapFile(mem)
 		return nil
 	}
@@ -487,7 +537,7 @@ func (a *run) readLines(in *inputState) {
 			continue
 		}
 		if err != nil {
-			a.sum.FilesFailed++
+			in.broken = true
 			in.msg(0, "after line %d: %v; the rest of the file is skipped", in.lr.line, err)
 			return
 		}

@@ -5,15 +5,19 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/nfkit/nfkit/decode"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden with the current output")
@@ -180,17 +184,17 @@ func TestCompressedAndSources(t *testing.T) {
 		"no suffix":    {Inputs: []string{writeFile(t, dir, "gzip-without-suffix", gz.Bytes())}},
 		"stdin":        {Inputs: []string{"-"}, Stdin: bytes.NewReader(gzipMembers(t, plain))},
 	}
-	files, errs := ExpandInputs([]string{filepath.Join(dir, "split")})
+	files, _, errs := ExpandInputs([]string{filepath.Join(dir, "split")})
 	if len(errs) != 0 || len(files) != 2 {
 		t.Fatalf("ExpandInputs(dir) = %v, %v; want the two visible files", files, errs)
 	}
 	cases["directory"] = Config{Inputs: files}
-	files, errs = ExpandInputs([]string{filepath.Join(dir, "split", "*")})
+	files, _, errs = ExpandInputs([]string{filepath.Join(dir, "split", "*")})
 	if len(errs) != 0 || len(files) != 2 {
 		t.Fatalf("ExpandInputs(glob) = %v, %v", files, errs)
 	}
 	cases["glob"] = Config{Inputs: files}
-	if _, errs := ExpandInputs([]string{filepath.Join(dir, "nothing*")}); len(errs) != 1 {
+	if _, _, errs := ExpandInputs([]string{filepath.Join(dir, "nothing*")}); len(errs) != 1 {
 		t.Errorf("a glob matching nothing gave %v, want one error", errs)
 	}
 	for name, cfg := range cases {
@@ -250,5 +254,92 @@ func TestMissingFile(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "does-not-exist.jsonl") {
 		t.Errorf("stderr %q does not name the missing file", errb.String())
+	}
+}
+
+// TestStateFilesSkipped: nfcollect's state files (--templates) in a directory
+// of rotated files are not read as flows, in the current format and in the
+// legacy one; named by themselves they are read (and their lines are bad).
+func TestStateFilesSkipped(t *testing.T) {
+	plain, err := os.ReadFile("testdata/flows.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d decode.Decoder
+	legacy, err := d.MarshalState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	writeFile(t, dir, "flows/nfcollect.202401010000.json", plain)
+	state := writeFile(t, dir, "flows/templates.json", []byte(`{"nfkit_state":2,"saved_ns":1}`+"\n"+`{"exporter":"192.0.2.1","version":10,"domain":0,"id":256,"def":"01000001"}`+"\n"))
+	old := writeFile(t, dir, "flows/sub/templates-old.json", legacy)
+	files, skipped, errs := ExpandInputs([]string{filepath.Join(dir, "flows")})
+	if len(errs) != 0 || len(files) != 1 || !slices.Equal(skipped, []string{old, state}) && !slices.Equal(skipped, []string{state, old}) {
+		t.Fatalf("ExpandInputs(dir) = %v, skipped %v, %v; want the flows only, both state files skipped", files, skipped, errs)
+	}
+	var out, errb bytes.Buffer
+	sum, err := Run(Config{Inputs: files, Output: "csv"}, &out, &errb)
+	if err != nil || sum.Skipped() || sum.Flows != 25 {
+		t.Errorf("Run = %+v, %v\n%s", sum, err, errb.String())
+	}
+	// Named by itself, a state file is read.
+	files, skipped, _ = ExpandInputs([]string{state})
+	if len(files) != 1 || len(skipped) != 0 {
+		t.Fatalf("ExpandInputs(%s) = %v, skipped %v", state, files, skipped)
+	}
+}
+
+// syncBuffer is a terminal for tests: safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitingReader holds its data back until the progress bar is on the
+// terminal.
+type waitingReader struct {
+	term *syncBuffer
+	data io.Reader
+}
+
+func (r *waitingReader) Read(p []byte) (int, error) {
+	for start := time.Now(); !strings.Contains(r.term.String(), " flows"); time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			return 0, errors.New("no progress bar drawn")
+		}
+	}
+	return r.data.Read(p)
+}
+
+// TestProgressClearedForMessages: a bad-line message written while the
+// progress bar is shown starts on a clean line (the bar is erased first, and
+// drawn again after), and the bar is erased at the end.
+func TestProgressClearedForMessages(t *testing.T) {
+	var term syncBuffer
+	in := &waitingReader{&term, strings.NewReader("not a flow\n" + `{"src_addr":"192.0.2.1","dst_addr":"192.0.2.2","bytes":1,"packets":1}` + "\n")}
+	sum, err := Run(Config{Inputs: []string{"-"}, Stdin: in, Progress: &term, Output: "csv"}, io.Discard, &term)
+	if err != nil || sum.SkippedLines != 1 || sum.Flows != 1 {
+		t.Fatalf("Run = %+v, %v", sum, err)
+	}
+	out := term.String()
+	i := strings.Index(out, "<stdin>:1:")
+	if i < 0 || !strings.HasSuffix(out[:i], " flows\x1b[K\r\x1b[K") {
+		t.Errorf("the message follows %q, want the progress bar and its erasure", out[:max(i, 0)])
+	}
+	if !strings.Contains(out, "line skipped\n\r") || strings.Count(out, "\n") != 2 {
+		t.Errorf("the bar was not drawn again after the message, or a message shares a line with it: %q", out)
 	}
 }

@@ -3,7 +3,6 @@ package analyzer
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,22 +11,19 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
-
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zstd"
 )
 
 // ExpandInputs turns the command-line inputs into a list of files: "-" is
 // standard input, a directory stands for the regular files under it (sorted,
 // hidden files skipped), and a pattern with *, ? or [ is expanded (sorted). No
-// inputs means standard input. Problems (a pattern that matches nothing, an
+// inputs means standard input. Files under a directory that are nfcollect
+// state files (IsStateFile) are passed over and returned in skipped; a state
+// file named by itself is kept. Problems (a pattern that matches nothing, an
 // unreadable directory) are returned alongside the files that were found.
-func ExpandInputs(args []string) ([]string, []error) {
+func ExpandInputs(args []string) (files, skipped []string, errs []error) {
 	if len(args) == 0 {
-		return []string{"-"}, nil
+		return []string{"-"}, nil, nil
 	}
-	var files []string
-	var errs []error
 	for _, a := range args {
 		if a == "-" {
 			files = append(files, a)
@@ -49,21 +45,21 @@ func ExpandInputs(args []string) ([]string, []error) {
 				if strings.HasPrefix(filepath.Base(f), ".") && !strings.HasPrefix(filepath.Base(a), ".") {
 					continue
 				}
-				files = append(files, expandDir(f, &errs)...)
+				files = expandDir(files, &skipped, f, &errs)
 			}
 			continue
 		}
-		files = append(files, expandDir(a, &errs)...)
+		files = expandDir(files, &skipped, a, &errs)
 	}
-	return files, errs
+	return files, skipped, errs
 }
 
-func expandDir(p string, errs *[]error) []string {
+// expandDir appends p to files, or the files under it when it is a directory.
+func expandDir(files []string, skipped *[]string, p string, errs *[]error) []string {
 	st, err := os.Stat(p)
 	if err != nil || !st.IsDir() {
-		return []string{p} // opening it reports the error
+		return append(files, p) // opening it reports the error
 	}
-	var files []string
 	err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			*errs = append(*errs, err)
@@ -76,7 +72,11 @@ func expandDir(p string, errs *[]error) []string {
 			return nil
 		}
 		if d.Type().IsRegular() {
-			files = append(files, path)
+			if IsStateFile(path) {
+				*skipped = append(*skipped, path)
+			} else {
+				files = append(files, path)
+			}
 		}
 		return nil
 	})
@@ -84,6 +84,27 @@ func expandDir(p string, errs *[]error) []string {
 		*errs = append(*errs, err)
 	}
 	return files
+}
+
+// State files of nfcollect (--templates): JSON lines whose first line is
+// {"nfkit_state":2,...}, or, in the legacy format, one JSON document as
+// encoding/json indents it, starting with its format and templates.
+var (
+	stateMagic       = []byte(`{"nfkit_state"`)
+	legacyStateMagic = []byte("{\n \"format\": 1,\n \"templates\": [")
+)
+
+// IsStateFile reports whether the file at path starts like an nfcollect
+// state file (templates and sampling state) rather than flows.
+func IsStateFile(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var b [64]byte
+	n, _ := io.ReadFull(f, b[:])
+	return bytes.HasPrefix(b[:n], stateMagic) || bytes.HasPrefix(b[:n], legacyStateMagic)
 }
 
 // countingReader counts the bytes read into a shared counter (for the progress bar).
@@ -96,78 +117,6 @@ func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
-}
-
-var (
-	gzipMagic = []byte{0x1f, 0x8b, 0x08}
-	zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
-)
-
-// decompressor returns a reader of the decompressed input, detecting gzip and
-// zstd by their magic numbers (not the file name). report receives recoverable
-// problems (a corrupt gzip member that was skipped).
-func decompressor(raw io.Reader, report func(string)) (io.Reader, func(), error) {
-	br := bufio.NewReaderSize(raw, 1<<16)
-	head, _ := br.Peek(4)
-	switch {
-	case bytes.HasPrefix(head, gzipMagic):
-		z, err := gzip.NewReader(br)
-		if err != nil {
-			return nil, nil, err
-		}
-		return &gzipResync{br: br, z: z, report: report}, func() { z.Close() }, nil
-	case bytes.HasPrefix(head, zstdMagic):
-		z, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, nil, err
-		}
-		return z, z.Close, nil
-	}
-	return br, func() {}, nil
-}
-
-// gzipResync reads a (multi-member) gzip stream. After corrupt data it looks for
-// the next member header and goes on from there, so a damaged member of a file
-// written one member per packet (as python-netflow's collector does) loses only
-// that member. A truncated stream ends with io.ErrUnexpectedEOF.
-type gzipResync struct {
-	br     *bufio.Reader
-	z      *gzip.Reader
-	report func(string)
-	dead   bool
-}
-
-func (g *gzipResync) Read(p []byte) (int, error) {
-	if g.dead {
-		return 0, io.EOF
-	}
-	n, err := g.z.Read(p)
-	if err == nil || err == io.EOF {
-		return n, err
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		g.dead = true
-		return n, fmt.Errorf("truncated gzip data: %w", err)
-	}
-	// Corrupt member: skip to the next gzip header.
-	skipped := 0
-	for {
-		head, _ := g.br.Peek(3)
-		if len(head) < 3 {
-			g.dead = true
-			return n, fmt.Errorf("corrupt gzip data (%v); no further gzip member found", err)
-		}
-		if !bytes.Equal(head, gzipMagic) {
-			g.br.Discard(1)
-			skipped++
-			continue
-		}
-		if rerr := g.z.Reset(g.br); rerr != nil {
-			continue // a false match: Reset consumed it, go on scanning
-		}
-		g.report(fmt.Sprintf("corrupt gzip data (%v); skipped %d bytes to the next gzip member (line numbers from here on count recovered lines only)", err, skipped))
-		return n, nil
-	}
 }
 
 // lineReader splits input into lines without allocating per line. It reads

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"net/netip"
 	"strconv"
@@ -28,7 +29,7 @@ func errAt(i int, format string, args ...any) error {
 	return &syntaxError{Col: i + 1, Msg: fmt.Sprintf(format, args...)}
 }
 
-// errMissing reports a required key that a line lacks.
+// missingError reports a required key that a line lacks.
 type missingError struct{ Key string }
 
 func (e *missingError) Error() string { return "missing field " + strconv.Quote(e.Key) }
@@ -160,6 +161,19 @@ var actKeys = [numActs][]byte{
 	actSrcPort: []byte("src_port"), actDstPort: []byte("dst_port"), actProto: []byte("proto"),
 	actSrcAS: []byte("src_as"), actDstAS: []byte("dst_as"),
 	actICMPType: []byte("icmp_type"), actICMPCode: []byte("icmp_code"),
+}
+
+// actMax is the largest value of each number action: ports 65535, protocol
+// and ICMP type and code 255, AS numbers 2^32-1, times (Unix ns) 2^63-1,
+// counters 2^64-1. A larger value is a bad line, never wrapped. Indexed by
+// any uint8, so that the fast path needs no bounds check.
+var actMax = [256]uint64{
+	actReceived: math.MaxInt64, actStart: math.MaxInt64, actEnd: math.MaxInt64,
+	actBytes: math.MaxUint64, actPackets: math.MaxUint64, actOutBytes: math.MaxUint64,
+	actOutPackets: math.MaxUint64, actRevBytes: math.MaxUint64, actRevPackets: math.MaxUint64,
+	actFlows: math.MaxUint64, actSrcPort: math.MaxUint16, actDstPort: math.MaxUint16,
+	actProto: math.MaxUint8, actICMPType: math.MaxUint8, actICMPCode: math.MaxUint8,
+	actSrcAS: math.MaxUint32, actDstAS: math.MaxUint32,
 }
 
 // The key-order memo. nfcollect writes the keys of every record in one order
@@ -382,15 +396,16 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 			if l == 0 || l > 1 && byte(x) == '0' {
 				return 0, false
 			}
+			var u uint64
 			if l < 8 {
-				v.num[act] = parse8digits((x - 0x3030303030303030) << (64 - 8*l))
+				u = parse8digits((x - 0x3030303030303030) << (64 - 8*l))
 			} else {
 				// 8 to 19 digits: large counters, times in nanoseconds.
 				if i+24 > len(full) {
 					return 0, false
 				}
 				x1 := le64(p, i+8)
-				u := parse8(x)
+				u = parse8(x)
 				if l = digitRun(x1); l < 8 {
 					if l > 0 {
 						u = u*pow10[l] + parse8digits((x1-0x3030303030303030)<<(64-8*l))
@@ -407,8 +422,11 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 					}
 					l += 16
 				}
-				v.num[act] = u
 			}
+			if u > actMax[act] {
+				return 0, false // out of range: uintValue says so
+			}
+			v.num[act] = u
 			v.seen |= 1 << act
 			i += l
 		} else {
@@ -425,7 +443,7 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 					i += l
 				} else if byte(x) == '"' {
 					j := indexQuote(line, i+1)
-					if j < 0 || line[j-1] == '\\' || !controlFree(line[i+1:j]) {
+					if j < 0 || !plainChars(line[i+1:j]) {
 						return 0, false
 					}
 					i = j + 1
@@ -489,7 +507,7 @@ func (s *lineScanner) scanGeneral(line []byte, f *Flow, v *scanVals) error {
 		if !controlFree(line[i+1 : j]) {
 			return errAt(i, "control character in string")
 		}
-		escaped := line[j-1] == '\\'
+		escaped := bytes.IndexByte(line[i+1:j], '\\') >= 0
 		if escaped {
 			var err error
 			if j, err = skipString(line, i); err != nil {
@@ -534,7 +552,7 @@ func (s *lineScanner) scanGeneral(line []byte, f *Flow, v *scanVals) error {
 			var err error
 			switch {
 			case act < numActs && act != actSkip:
-				v.num[act], i, err = uintValue(line, i, actKeys[act])
+				v.num[act], i, err = uintValue(line, i, actKeys[act], actMax[act])
 				v.seen |= 1 << act
 			case act == actSrc:
 				v.src, i, err = s.addr(line, i)
@@ -607,9 +625,12 @@ func skipWS(b []byte, i int) int {
 	return i
 }
 
-// uintValue reads an unsigned integer at b[i:]. A float value (1.5e9) is accepted
-// and truncated; a negative value or anything else is an error.
-func uintValue(b []byte, i int, key []byte) (uint64, int, error) {
+// uintValue reads the JSON number at b[i:] for key as an unsigned integer of
+// at most max. A number written with a fraction or an exponent is taken when
+// its value is a whole number (1.5e3, 6.0); a negative number, a fraction
+// (6.9), a value above max and anything but a number are errors that name the
+// key and the value.
+func uintValue(b []byte, i int, key []byte, max uint64) (uint64, int, error) {
 	start := i
 	if i+1 < len(b) && b[i] == '0' && b[i+1] >= '0' && b[i+1] <= '9' {
 		return 0, start, errAt(start, "bad number for %q (leading zero)", key)
@@ -624,36 +645,139 @@ func uintValue(b []byte, i int, key []byte) (uint64, int, error) {
 		v = v*100000000 + parse8(chunk)
 		i += 8
 	}
+	over := false // v overflowed uint64
 	for i < len(b) {
 		c := b[i] - '0'
 		if c > 9 {
 			break
 		}
-		if v > (1<<64-1-9)/10 {
-			return 0, start, errAt(start, "number out of range for %q", key)
+		if v > (math.MaxUint64-uint64(c))/10 {
+			over = true
 		}
 		v = v*10 + uint64(c)
 		i++
 	}
-	if i == start {
-		return 0, start, errAt(start, "expected a non-negative integer for %q", key)
-	}
-	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
+	if i == start || i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
 		j, err := skipNumber(b, start)
 		if err != nil {
+			if i == start {
+				return 0, start, errAt(start, "expected a non-negative integer for %q", key)
+			}
 			return 0, start, errAt(start, "bad number for %q", key)
 		}
-		x, err := strconv.ParseFloat(string(b[start:j]), 64)
-		if err != nil || x < 0 || x >= 1<<64 {
-			return 0, start, errAt(start, "bad number for %q", key)
+		var ok bool
+		if v, ok, err = wholeNumber(b[start:j]); err != nil {
+			return 0, start, errAt(start, "%q: %s %v", key, numText(b[start:j]), err)
 		}
-		return uint64(x), j, nil
+		over, i = !ok, j
+	}
+	if over || v > max {
+		return 0, start, errAt(start, "%q: %s is out of range (0 to %d)", key, numText(b[start:i]), max)
 	}
 	return v, i, nil
 }
 
+// numText returns a number's text for an error message, cut when long.
+func numText(s []byte) string {
+	if len(s) > 40 {
+		return string(s[:37]) + "..."
+	}
+	return string(s)
+}
+
+var (
+	errNegative   = errors.New("is negative")
+	errFractional = errors.New("is not a whole number")
+)
+
+// wholeNumber returns the value of s, a valid JSON number, when it is a
+// non-negative whole number, exactly (12.0, 1.5e3, 0.0): errNegative or
+// errFractional otherwise. ok is false when the value does not fit a uint64.
+func wholeNumber(s []byte) (v uint64, ok bool, err error) {
+	if s[0] == '-' {
+		return 0, false, errNegative
+	}
+	// The digits are ip then fp (the integer part and the fraction); after the
+	// exponent, the decimal point goes after the first point of them.
+	ip, fp := s, s[:0]
+	exp := 0
+	if e := bytes.IndexAny(s, "eE"); e >= 0 {
+		neg := false
+		for _, c := range s[e+1:] {
+			switch {
+			case c == '-':
+				neg = true
+			case c >= '0' && c <= '9':
+				exp = min(exp*10+int(c-'0'), 1<<20) // beyond: as far out of range
+			}
+		}
+		if neg {
+			exp = -exp
+		}
+		ip = s[:e]
+	}
+	if dot := bytes.IndexByte(ip, '.'); dot >= 0 {
+		ip, fp = ip[:dot], ip[dot+1:]
+	}
+	n := len(ip) + len(fp)
+	digit := func(k int) byte {
+		if k < len(ip) {
+			return ip[k]
+		}
+		return fp[k-len(ip)]
+	}
+	// Leading and trailing zeros do not matter.
+	lo, hi := 0, n
+	for lo < hi && digit(lo) == '0' {
+		lo++
+	}
+	for hi > lo && digit(hi-1) == '0' {
+		hi--
+	}
+	if lo == hi {
+		return 0, true, nil
+	}
+	point := len(ip) + exp // digits before it are the integer part
+	if point < hi {
+		return 0, false, errFractional
+	}
+	if point-lo > 20 {
+		return 0, false, nil
+	}
+	for k := lo; k < point; k++ {
+		c := uint64(0)
+		if k < hi {
+			c = uint64(digit(k) - '0')
+		}
+		if v > (math.MaxUint64-c)/10 {
+			return 0, false, nil
+		}
+		v = v*10 + c
+	}
+	return v, true, nil
+}
+
 // parse8 converts 8 ASCII digits (little endian, first digit in the low byte).
 func parse8(x uint64) uint64 { return parse8digits(x - 0x3030303030303030) }
+
+// plainChars reports whether s has neither a control character nor a
+// backslash: a string the fast path takes as it is.
+func plainChars(s []byte) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		y := x ^ 0x5c5c5c5c5c5c5c5c // zero where x has a backslash
+		if ((x-0x2020202020202020)&^x|(y-0x0101010101010101)&^y)&0x8080808080808080 != 0 {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == '\\' {
+			return false
+		}
+	}
+	return true
+}
 
 // controlFree reports whether s has no control character (below 0x20), which
 // JSON strings may not hold.
@@ -713,8 +837,8 @@ func plainString(b []byte, i int) ([]byte, int, error) {
 // addr reads an IP address string (or a python-netflow style integer for IPv4).
 func (s *lineScanner) addr(b []byte, i int) (netip.Addr, int, error) {
 	if b[i] >= '0' && b[i] <= '9' { // IPv4 as integer
-		v, j, err := uintValue(b, i, []byte("address"))
-		if err != nil || v > 0xffffffff {
+		v, j, err := uintValue(b, i, []byte("address"), math.MaxUint32)
+		if err != nil {
 			return netip.Addr{}, i, errAt(i, "bad address")
 		}
 		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), j, nil
@@ -831,12 +955,47 @@ func skipString(b []byte, i int) (int, error) {
 		}
 		j++
 		if bs%2 == 0 {
-			if !controlFree(b[i+1 : j-1]) {
+			body := b[i+1 : j-1]
+			if !controlFree(body) {
 				return i, errAt(i, "control character in string")
+			}
+			if k := badEscape(body); k >= 0 {
+				return i, errAt(i+1+k, "invalid escape %q in string", body[k:min(k+2, len(body))])
 			}
 			return j, nil
 		}
 	}
+}
+
+// badEscape returns the index in s, the contents of a string, of the first
+// backslash that does not start a JSON escape (\" \\ \/ \b \f \n \r \t or \u
+// and four hex digits), or -1.
+func badEscape(s []byte) int {
+	for k := 0; k < len(s); k++ {
+		if s[k] != '\\' {
+			continue
+		}
+		if k+1 >= len(s) {
+			return k
+		}
+		switch s[k+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			k++
+		case 'u':
+			if k+6 > len(s) {
+				return k
+			}
+			for _, c := range s[k+2 : k+6] {
+				if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+					return k
+				}
+			}
+			k += 5
+		default:
+			return k
+		}
+	}
+	return -1
 }
 
 const maxDepth = 64

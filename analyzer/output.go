@@ -2,174 +2,61 @@ package analyzer
 
 import (
 	"bufio"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// connWriter prints connections in one of the output formats.
+// connWriter prints connections in one output format. Rows gather in buf
+// and go to w in large pieces (flush writes the rest), rather than being
+// copied into w's buffer one by one.
 type connWriter struct {
 	w      *bufio.Writer
-	format string
-	loc    *time.Location
-	names  func(netip.Addr) string // nil: no resolution
-	header bool
+	f      connFormat
+	header bool // written
 	buf    []byte
-	times  timeCache
 }
 
-func (cw *connWriter) name(a netip.Addr) string {
-	if cw.names == nil {
-		return ""
+// connFormat is an output format of connections, chosen once per run so that
+// writing a row does not look at the format again.
+type connFormat interface {
+	// header appends what comes before the first row.
+	header(b []byte) []byte
+	// row appends the row of c.
+	row(b []byte, c *Conn) []byte
+}
+
+// newConnWriter returns a writer of connections in format ("table", "csv" or
+// "json") to w, with times of the table in loc and host names from names
+// (nil: none).
+func newConnWriter(w *bufio.Writer, format string, loc *time.Location, names func(netip.Addr) string) (*connWriter, error) {
+	cw := &connWriter{w: w}
+	switch format {
+	case "table":
+		cw.f = &tableFormat{names: names, times: timeCache{loc: loc}}
+	case "csv":
+		cw.f = csvFormat{names: names}
+	case "json":
+		cw.f = jsonFormat{names: names}
+	default:
+		return nil, fmt.Errorf("unknown output format %q (want table, csv or json)", format)
 	}
-	return cw.names(a)
+	return cw, nil
 }
-
-// appendHost appends "name (address)", or the address alone when it has no name.
-func (cw *connWriter) appendHost(b []byte, a netip.Addr) []byte {
-	if n := cw.name(a); n != "" {
-		b = append(b, n...)
-		b = append(b, " ("...)
-		b = appendAddr(b, a)
-		return append(b, ')')
-	}
-	return appendAddr(b, a)
-}
-
-var jsonCounterKeys = [...]string{`,"bytes":`, `,"packets":`, `,"fwd_bytes":`, `,"fwd_packets":`, `,"rev_bytes":`, `,"rev_packets":`}
 
 // connFlushAt is how much output connWriter gathers before writing it on.
 const connFlushAt = 32 << 10
 
-// write formats c. Rows gather in cw.buf and go to cw.w in large pieces (flush
-// writes the rest), rather than being copied into cw.w's buffer one by one.
+// write formats c.
 func (cw *connWriter) write(c *Conn) error {
 	b := cw.buf
-	counters := [...]uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()}
-	switch cw.format {
-	case "csv":
-		if !cw.header {
-			cw.header = true
-			b = append(b, "start,end,duration_ms,service,proto,src_addr,src_port,src_name,dst_addr,dst_port,dst_name,bytes,packets,fwd_bytes,fwd_packets,rev_bytes,rev_packets,one_way,exporter\n"...)
-		}
-		b = appendRFC3339(b, c.Start)
-		b = append(b, ',')
-		b = appendRFC3339(b, c.End)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, (c.End-c.Start)/1e6, 10)
-		b = append(b, ',')
-		start := len(b)
-		b = appendService(b, &c.A, false)
-		if needsCSVQuote(b[start:]) {
-			b = appendCSV(b[:start], string(b[start:]))
-		}
-		b = append(b, ',')
-		b = append(b, ProtoName(c.A.Proto)...)
-		b = append(b, ',')
-		b = appendAddr(b, c.A.Src)
-		b = append(b, ',')
-		b = strconv.AppendUint(b, uint64(c.A.SrcPort), 10)
-		b = append(b, ',')
-		b = appendCSV(b, cw.name(c.A.Src))
-		b = append(b, ',')
-		b = appendAddr(b, c.A.Dst)
-		b = append(b, ',')
-		b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
-		b = append(b, ',')
-		b = appendCSV(b, cw.name(c.A.Dst))
-		for _, v := range counters {
-			b = append(b, ',')
-			b = strconv.AppendUint(b, v, 10)
-		}
-		b = append(b, ',')
-		b = strconv.AppendBool(b, c.OneWay())
-		b = append(b, ',')
-		if c.A.Exporter.IsValid() {
-			b = appendAddr(b, c.A.Exporter)
-		}
-		b = append(b, '\n')
-	case "json":
-		b = append(b, `{"start":"`...)
-		b = appendRFC3339(b, c.Start)
-		b = append(b, `","end":"`...)
-		b = appendRFC3339(b, c.End)
-		b = append(b, `","start_ns":`...)
-		b = strconv.AppendInt(b, c.Start, 10)
-		b = append(b, `,"end_ns":`...)
-		b = strconv.AppendInt(b, c.End, 10)
-		b = append(b, `,"duration_ms":`...)
-		b = strconv.AppendInt(b, (c.End-c.Start)/1e6, 10)
-		b = append(b, `,"service":"`...)
-		b = appendService(b, &c.A, false) // service names need no escapes
-		b = append(b, `","proto":`...)
-		b = strconv.AppendUint(b, uint64(c.A.Proto), 10)
-		b = append(b, `,"src_addr":"`...)
-		b = appendAddr(b, c.A.Src)
-		b = append(b, `","src_port":`...)
-		b = strconv.AppendUint(b, uint64(c.A.SrcPort), 10)
-		if n := cw.name(c.A.Src); n != "" {
-			b = append(b, `,"src_name":`...)
-			b = appendJSONString(b, n)
-		}
-		b = append(b, `,"dst_addr":"`...)
-		b = appendAddr(b, c.A.Dst)
-		b = append(b, `","dst_port":`...)
-		b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
-		if n := cw.name(c.A.Dst); n != "" {
-			b = append(b, `,"dst_name":`...)
-			b = appendJSONString(b, n)
-		}
-		for i, v := range counters {
-			b = append(b, jsonCounterKeys[i]...)
-			b = strconv.AppendUint(b, v, 10)
-		}
-		b = append(b, `,"one_way":`...)
-		b = strconv.AppendBool(b, c.OneWay())
-		if c.A.Exporter.IsValid() {
-			b = append(b, `,"exporter":"`...)
-			b = appendAddr(b, c.A.Exporter)
-			b = append(b, '"')
-		}
-		b = append(b, "}\n"...)
-	default:
-		if !cw.header {
-			cw.header = true
-			b = append(b, padRight("Timestamp", 19)+" | "+padRight("Service", 14)+" | "+padRight("Size", 8)+" | "+
-				padRight("Duration", 9)+" | "+padRight("Packets", 7)+" | Involved hosts\n"...)
-			b = append(b, strings.Repeat("-", 100)...)
-			b = append(b, '\n')
-			cw.times.loc = cw.loc
-		}
-		b = cw.times.appendPython(b, c.Start)
-		b = append(b, ' ', '|', ' ')
-		b = appendServiceCell(b, &c.A, 14)
-		b = append(b, ' ', '|', ' ')
-		// Right-aligned cells: the spaces first where the text's length is
-		// known (padFrom then has nothing to do), else moved after.
-		start := len(b)
-		b = padLeftFor(b, 8, humanSizeLen(counters[0]))
-		b = appendHumanSize(b, counters[0])
-		b = padFrom(b, start, 8, true)
-		b = append(b, ' ', '|', ' ')
-		start = len(b)
-		b = padLeftFor(b, 9, humanDurationLen(c.End-c.Start))
-		b = appendHumanDuration(b, c.End-c.Start)
-		b = padFrom(b, start, 9, true)
-		b = append(b, ' ', '|', ' ')
-		start = len(b)
-		b = padLeftFor(b, 7, decLen(counters[1]))
-		b = appendUint(b, counters[1])
-		b = padFrom(b, start, 7, true)
-		b = append(b, ' ', '|', ' ')
-		b = cw.appendHost(b, c.A.Src)
-		b = append(b, ' ', 't', 'o', ' ')
-		b = cw.appendHost(b, c.A.Dst)
-		if c.OneWay() {
-			b = append(b, " (one-way)"...)
-		}
-		b = append(b, '\n')
+	if !cw.header {
+		cw.header = true
+		b = cw.f.header(b)
 	}
+	b = cw.f.row(b, c)
 	cw.buf = b
 	if len(b) >= connFlushAt {
 		return cw.flush()
@@ -185,6 +72,172 @@ func (cw *connWriter) flush() error {
 	_, err := cw.w.Write(cw.buf)
 	cw.buf = cw.buf[:0]
 	return err
+}
+
+// hostNames returns the name of an address, "" when it has none; nil: no
+// resolution.
+type hostNames func(netip.Addr) string
+
+func (n hostNames) name(a netip.Addr) string {
+	if n == nil {
+		return ""
+	}
+	return n(a)
+}
+
+// tableFormat is the default output: the Python analyzer's table.
+type tableFormat struct {
+	names hostNames
+	times timeCache
+}
+
+func (*tableFormat) header(b []byte) []byte {
+	b = append(b, padRight("Timestamp", 19)+" | "+padRight("Service", 14)+" | "+padRight("Size", 8)+" | "+
+		padRight("Duration", 9)+" | "+padRight("Packets", 7)+" | Involved hosts\n"...)
+	b = append(b, strings.Repeat("-", 100)...)
+	return append(b, '\n')
+}
+
+func (t *tableFormat) row(b []byte, c *Conn) []byte {
+	b = t.times.appendPython(b, c.Start)
+	b = append(b, ' ', '|', ' ')
+	b = appendServiceCell(b, &c.A, 14)
+	b = append(b, ' ', '|', ' ')
+	// Right-aligned cells: the spaces first where the text's length is
+	// known (padFrom then has nothing to do), else moved after.
+	size := c.Bytes()
+	start := len(b)
+	b = padLeftFor(b, 8, humanSizeLen(size))
+	b = appendHumanSize(b, size)
+	b = padFrom(b, start, 8, true)
+	b = append(b, ' ', '|', ' ')
+	start = len(b)
+	b = padLeftFor(b, 9, humanDurationLen(c.End-c.Start))
+	b = appendHumanDuration(b, c.End-c.Start)
+	b = padFrom(b, start, 9, true)
+	b = append(b, ' ', '|', ' ')
+	packets := c.Packets()
+	start = len(b)
+	b = padLeftFor(b, 7, decLen(packets))
+	b = appendUint(b, packets)
+	b = padFrom(b, start, 7, true)
+	b = append(b, ' ', '|', ' ')
+	b = t.appendHost(b, c.A.Src)
+	b = append(b, ' ', 't', 'o', ' ')
+	b = t.appendHost(b, c.A.Dst)
+	if c.OneWay() {
+		b = append(b, " (one-way)"...)
+	}
+	return append(b, '\n')
+}
+
+// appendHost appends "name (address)", or the address alone when it has no name.
+func (t *tableFormat) appendHost(b []byte, a netip.Addr) []byte {
+	if n := t.names.name(a); n != "" {
+		b = append(b, n...)
+		b = append(b, " ("...)
+		b = appendAddr(b, a)
+		return append(b, ')')
+	}
+	return appendAddr(b, a)
+}
+
+// csvFormat is --output csv: a header line, then one line per connection.
+type csvFormat struct{ names hostNames }
+
+func (csvFormat) header(b []byte) []byte {
+	return append(b, "start,end,duration_ms,service,proto,src_addr,src_port,src_name,dst_addr,dst_port,dst_name,bytes,packets,fwd_bytes,fwd_packets,rev_bytes,rev_packets,one_way,exporter\n"...)
+}
+
+func (f csvFormat) row(b []byte, c *Conn) []byte {
+	b = appendRFC3339(b, c.Start)
+	b = append(b, ',')
+	b = appendRFC3339(b, c.End)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, (c.End-c.Start)/1e6, 10)
+	b = append(b, ',')
+	start := len(b)
+	b = appendService(b, &c.A, false)
+	if needsCSVQuote(b[start:]) {
+		b = appendCSV(b[:start], string(b[start:]))
+	}
+	b = append(b, ',')
+	b = append(b, ProtoName(c.A.Proto)...)
+	b = append(b, ',')
+	b = appendAddr(b, c.A.Src)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(c.A.SrcPort), 10)
+	b = append(b, ',')
+	b = appendCSV(b, f.names.name(c.A.Src))
+	b = append(b, ',')
+	b = appendAddr(b, c.A.Dst)
+	b = append(b, ',')
+	b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
+	b = append(b, ',')
+	b = appendCSV(b, f.names.name(c.A.Dst))
+	for _, v := range [...]uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()} {
+		b = append(b, ',')
+		b = strconv.AppendUint(b, v, 10)
+	}
+	b = append(b, ',')
+	b = strconv.AppendBool(b, c.OneWay())
+	b = append(b, ',')
+	if c.A.Exporter.IsValid() {
+		b = appendAddr(b, c.A.Exporter)
+	}
+	return append(b, '\n')
+}
+
+// jsonFormat is --output json: one object per connection and line.
+type jsonFormat struct{ names hostNames }
+
+func (jsonFormat) header(b []byte) []byte { return b }
+
+var jsonCounterKeys = [...]string{`,"bytes":`, `,"packets":`, `,"fwd_bytes":`, `,"fwd_packets":`, `,"rev_bytes":`, `,"rev_packets":`}
+
+func (f jsonFormat) row(b []byte, c *Conn) []byte {
+	b = append(b, `{"start":"`...)
+	b = appendRFC3339(b, c.Start)
+	b = append(b, `","end":"`...)
+	b = appendRFC3339(b, c.End)
+	b = append(b, `","start_ns":`...)
+	b = strconv.AppendInt(b, c.Start, 10)
+	b = append(b, `,"end_ns":`...)
+	b = strconv.AppendInt(b, c.End, 10)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendInt(b, (c.End-c.Start)/1e6, 10)
+	b = append(b, `,"service":"`...)
+	b = appendService(b, &c.A, false) // service names need no escapes
+	b = append(b, `","proto":`...)
+	b = strconv.AppendUint(b, uint64(c.A.Proto), 10)
+	b = append(b, `,"src_addr":"`...)
+	b = appendAddr(b, c.A.Src)
+	b = append(b, `","src_port":`...)
+	b = strconv.AppendUint(b, uint64(c.A.SrcPort), 10)
+	if n := f.names.name(c.A.Src); n != "" {
+		b = append(b, `,"src_name":`...)
+		b = appendJSONString(b, n)
+	}
+	b = append(b, `,"dst_addr":"`...)
+	b = appendAddr(b, c.A.Dst)
+	b = append(b, `","dst_port":`...)
+	b = strconv.AppendUint(b, uint64(c.A.DstPort), 10)
+	if n := f.names.name(c.A.Dst); n != "" {
+		b = append(b, `,"dst_name":`...)
+		b = appendJSONString(b, n)
+	}
+	for i, v := range [...]uint64{c.Bytes(), c.Packets(), c.A.Bytes, c.A.Packets, c.ReverseBytes(), c.ReversePackets()} {
+		b = append(b, jsonCounterKeys[i]...)
+		b = strconv.AppendUint(b, v, 10)
+	}
+	b = append(b, `,"one_way":`...)
+	b = strconv.AppendBool(b, c.OneWay())
+	if c.A.Exporter.IsValid() {
+		b = append(b, `,"exporter":"`...)
+		b = appendAddr(b, c.A.Exporter)
+		b = append(b, '"')
+	}
+	return append(b, "}\n"...)
 }
 
 func padRight(s string, n int) string {

@@ -70,7 +70,10 @@ func BenchmarkWriteTable(b *testing.B) {
 	p.flush()
 	for _, format := range []string{"table", "json", "csv"} {
 		b.Run(format, func(b *testing.B) {
-			cw := &connWriter{w: bufio.NewWriter(io.Discard), format: format, loc: time.UTC}
+			cw, err := newConnWriter(bufio.NewWriter(io.Discard), format, time.UTC, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			for b.Loop() {
 				for i := range conns {

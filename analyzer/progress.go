@@ -5,28 +5,29 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nfkit/nfkit/internal/progress"
 )
 
-// progress draws a progress bar on a terminal: bytes read of the total input
-// size (unknown for standard input) and flows read.
-type progress struct {
-	w       io.Writer
+// progressBar counts the bytes read of the total input size (unknown for
+// standard input) and the flows read, and shows them on a terminal.
+type progressBar struct {
 	counter *atomic.Int64
 	flows   *atomic.Int64
 	total   int64
 	start   time.Time
-	done    chan struct{}
-	wg      sync.WaitGroup
+	display *progress.Display // nil: count only, for Config.Counter
 }
 
-func newProgress(w io.Writer, inputs []string, counter *atomic.Int64, flows *atomic.Int64) *progress {
+// newProgressBar counts into counter (a new one when nil) and, when w is not
+// nil, shows the progress on it.
+func newProgressBar(w io.Writer, inputs []string, counter *atomic.Int64, flows *atomic.Int64) *progressBar {
 	if counter == nil {
 		counter = new(atomic.Int64)
 	}
-	p := &progress{w: w, counter: counter, flows: flows, start: time.Now(), done: make(chan struct{})}
+	p := &progressBar{counter: counter, flows: flows, start: time.Now()}
 	for _, in := range inputs {
 		if in == "-" {
 			p.total = -1
@@ -37,28 +38,13 @@ func newProgress(w io.Writer, inputs []string, counter *atomic.Int64, flows *ato
 		}
 	}
 	if w != nil {
-		p.wg.Add(1)
-		go p.loop()
+		p.display = progress.New(w, p.render, 250*time.Millisecond)
 	}
 	return p
 }
 
-func (p *progress) loop() {
-	defer p.wg.Done()
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.done:
-			fmt.Fprint(p.w, "\r\033[K")
-			return
-		case <-t.C:
-			p.draw()
-		}
-	}
-}
-
-func (p *progress) draw() {
+// render returns the progress line.
+func (p *progressBar) render() string {
 	n := p.counter.Load()
 	el := time.Since(p.start).Seconds()
 	rate := ""
@@ -70,14 +56,22 @@ func (p *progress) draw() {
 		frac := min(float64(n)/float64(p.total), 1)
 		const width = 30
 		fill := int(frac * width)
-		fmt.Fprintf(p.w, "\r[%s%s] %3.0f%% %s of %s%s, %d flows\033[K", strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
+		return fmt.Sprintf("[%s%s] %3.0f%% %s of %s%s, %d flows", strings.Repeat("=", fill), strings.Repeat(" ", width-fill),
 			frac*100, HumanSize(uint64(n)), HumanSize(uint64(p.total)), rate, flows)
-		return
 	}
-	fmt.Fprintf(p.w, "\r%s read%s, %d flows\033[K", HumanSize(uint64(n)), rate, flows)
+	return fmt.Sprintf("%s read%s, %d flows", HumanSize(uint64(n)), rate, flows)
 }
 
-func (p *progress) stop() {
-	close(p.done)
-	p.wg.Wait()
+// messages returns the writer for messages while the bar is shown.
+func (p *progressBar) messages(stderr io.Writer) io.Writer {
+	if p == nil || p.display == nil {
+		return stderr
+	}
+	return p.display.Writer()
+}
+
+func (p *progressBar) stop() {
+	if p.display != nil {
+		p.display.Stop()
+	}
 }

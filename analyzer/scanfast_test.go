@@ -2,6 +2,7 @@ package analyzer
 
 import (
 	"bytes"
+	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -87,6 +88,8 @@ func FuzzScanAgrees(f *testing.F) {
 		`{"out_packets":3,"packets":0,"src_addr":"1.2.3.4","dst_addr":"::1","icmp_type":3,"icmp_code":1,"proto":1}`)
 	f.Add(`{"src_addr":"1.2.3.4","dst_addr":"1.2.3.5","time_flow_start_ns":12345678901234567890}` + "\n" +
 		`{"src_addr":"1.2.3.4","dst_addr":"1.2.3.5","time_flow_start_ns":1234567890123456789,"x":"a\"b"}`)
+	f.Add(`{"src_addr":"1.2.3.4","dst_addr":"1.2.3.5","dst_port":65535,"proto":255,"src_as":4294967295}` + "\n" +
+		`{"src_addr":"1.2.3.4","dst_addr":"1.2.3.5","dst_port":65558,"proto":6.0,"src_as":4294967296}`)
 	f.Fuzz(func(t *testing.T, in string) {
 		var s, ref lineScanner
 		for _, l := range strings.Split(in, "\n") {
@@ -156,5 +159,110 @@ func TestDigitRun(t *testing.T) {
 	}
 	for range 1 << 20 {
 		check(r.Uint64())
+	}
+}
+
+// TestScanEscapes: a string escape is accepted exactly when encoding/json
+// accepts it, in values and keys, by a fresh scanner (the general path) and by
+// one whose memo knows the line's keys (the fast path); both agree with the
+// reference.
+func TestScanEscapes(t *testing.T) {
+	for _, esc := range []string{`\q`, `\u12`, `\u12g4`, `\`, `a\x`, `\'`, `\U0041`, `\0`,
+		`\"`, `\\`, `\/`, `\b\f\n\r\t`, `\u00e9`, `\uD83D\uDE00`, `x\\\"y`} {
+		valid := json.Valid([]byte(`"` + esc + `"`))
+		for _, line := range []string{
+			`{"src_addr":"192.0.2.1","dst_addr":"192.0.2.2","bytes":1,"x":"` + esc + `"}`,
+			`{"src_addr":"192.0.2.1","dst_addr":"192.0.2.2","bytes":1,"` + esc + `":1}`,
+		} {
+			var fresh, trained, ref lineScanner
+			var f Flow
+			trained.scan([]byte(strings.Replace(line, esc, "plain", 1)), &f)
+			for _, s := range []*lineScanner{&fresh, &trained} {
+				buf := make([]byte, len(line), len(line)+64)
+				copy(buf, line)
+				err := s.scan(buf, &f)
+				if (err == nil) != valid {
+					t.Errorf("scan(%s) = %v; encoding/json says valid=%v", line, err, valid)
+				}
+				scanBoth(t, s, &ref, buf)
+			}
+		}
+	}
+}
+
+// TestScanRange: every number the analyzer reads must fit its field; a value
+// out of range, negative or fractional makes a bad line that names the key
+// and the value, in the fast path (a scanner that knows the keys) and the
+// general one alike, never a wrapped value.
+func TestScanRange(t *testing.T) {
+	const maxU64 = "18446744073709551615"
+	cases := []struct {
+		key, val string
+		want     uint64 // when err is ""
+		err      string
+	}{
+		{"dst_port", "65535", 65535, ""},
+		{"dst_port", "65558", 0, `"dst_port": 65558 is out of range (0 to 65535)`},
+		{"src_port", "70000", 0, `"src_port": 70000 is out of range (0 to 65535)`},
+		{"src_port", "12345678901", 0, `"src_port": 12345678901 is out of range`},
+		{"proto", "255", 255, ""},
+		{"proto", "262", 0, `"proto": 262 is out of range (0 to 255)`},
+		{"proto", "6.9", 0, `"proto": 6.9 is not a whole number`},
+		{"proto", "6.0", 6, ""},
+		{"proto", "0.6e1", 6, ""},
+		{"proto", "-6", 0, `"proto": -6 is negative`},
+		{"icmp_type", "256", 0, `"icmp_type": 256 is out of range (0 to 255)`},
+		{"icmp_code", "1000", 0, `"icmp_code": 1000 is out of range (0 to 255)`},
+		{"src_as", "4294967295", 4294967295, ""},
+		{"src_as", "4294967296", 0, `"src_as": 4294967296 is out of range (0 to 4294967295)`},
+		{"dst_as", "99999999999", 0, `"dst_as": 99999999999 is out of range`},
+		{"time_flow_start_ns", "9223372036854775807", 9223372036854775807, ""},
+		{"time_flow_start_ns", "9223372036854775808", 0, `"time_flow_start_ns": 9223372036854775808 is out of range (0 to 9223372036854775807)`},
+		{"time_flow_end_ns", "9999999999999999999", 0, `"time_flow_end_ns": 9999999999999999999 is out of range`},
+		{"time_received_ns", "1e19", 0, `"time_received_ns": 1e19 is out of range`},
+		{"bytes", maxU64, 18446744073709551615, ""},
+		{"bytes", "18446744073709551616", 0, `"bytes": 18446744073709551616 is out of range (0 to 18446744073709551615)`},
+		{"bytes", "99999999999999999999999", 0, `"bytes": 99999999999999999999999 is out of range`},
+		{"bytes", "1.5e3", 1500, ""},
+		{"bytes", "1e19", 1e19, ""},
+		{"bytes", "2e19", 0, `"bytes": 2e19 is out of range`},
+		{"bytes", "1e400", 0, `"bytes": 1e400 is out of range`},
+		{"bytes", "1e-400", 0, `"bytes": 1e-400 is not a whole number`},
+		{"bytes", "0e99999", 0, ""},
+		{"bytes", "-0", 0, `"bytes": -0 is negative`},
+		{"packets", "1.25", 0, `"packets": 1.25 is not a whole number`},
+		{"rev_bytes", "18446744073709551615.0", 18446744073709551615, ""},
+		{"rev_bytes", "18446744073709551615.5", 0, "not a whole number"},
+		{"flows", "1" + strings.Repeat("0", 40), 0, `"flows": 1000000000000000000000000000000000000... is out of range`},
+	}
+	get := map[string]func(f *Flow) uint64{
+		"dst_port": func(f *Flow) uint64 { return uint64(f.DstPort) }, "src_port": func(f *Flow) uint64 { return uint64(f.SrcPort) },
+		"proto": func(f *Flow) uint64 { return uint64(f.Proto) }, "src_as": func(f *Flow) uint64 { return uint64(f.SrcAS) },
+		"dst_as": func(f *Flow) uint64 { return uint64(f.DstAS) }, "time_flow_start_ns": func(f *Flow) uint64 { return uint64(f.Start) },
+		"bytes": func(f *Flow) uint64 { return f.Bytes }, "rev_bytes": func(f *Flow) uint64 { return f.RevBytes },
+		"icmp_type": func(f *Flow) uint64 { return uint64(f.DstPort >> 8) },
+	}
+	for _, c := range cases {
+		line := `{"src_addr":"192.0.2.1","dst_addr":"192.0.2.2","proto":1,"` + c.key + `":` + c.val + `,"x":1}`
+		if c.key == "proto" {
+			line = strings.Replace(line, `"proto":1,`, "", 1)
+		}
+		var fresh, trained, ref lineScanner
+		var f Flow
+		trained.scan([]byte(strings.Replace(line, c.val, "1", 1)), &f)
+		for _, s := range []*lineScanner{&fresh, &trained} {
+			buf := make([]byte, len(line), len(line)+64)
+			copy(buf, line)
+			err := s.scan(buf, &f)
+			switch {
+			case c.err == "" && err != nil:
+				t.Errorf("scan(%s) = %v, want %s %s read", line, err, c.key, c.val)
+			case c.err == "" && get[c.key] != nil && get[c.key](&f) != c.want:
+				t.Errorf("scan(%s) read %s as %d, want %d", line, c.key, get[c.key](&f), c.want)
+			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+				t.Errorf("scan(%s) = %v, want an error containing %s", line, err, c.err)
+			}
+			scanBoth(t, s, &ref, buf)
+		}
 	}
 }

@@ -1,8 +1,9 @@
 package analyzer
 
-import "strconv"
-
-var _ = strconv.Quote
+import (
+	"bytes"
+	"math"
+)
 
 // scanRef is the scanner as it was before the key-order memo (jsonscan.go):
 // the reference the fast scanner must agree with.
@@ -35,7 +36,7 @@ func (s *lineScanner) scanRef(line []byte, f *Flow) error {
 			return errAt(i, "control character in string")
 		}
 		key := line[i+1 : j]
-		if line[j-1] == '\\' {
+		if bytes.IndexByte(key, '\\') >= 0 {
 			var err error
 			if j, err = skipString(line, i); err != nil {
 				return err
@@ -83,57 +84,57 @@ func (s *lineScanner) scanRef(line []byte, f *Flow) error {
 			str, i, err = plainString(line, i)
 			f.Version = versionOf(str)
 		case "time_received_ns":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, math.MaxInt64)
 			f.Received = int64(v)
 		case "time_flow_start_ns":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, math.MaxInt64)
 			f.Start = int64(v)
 			f.Flags |= flowHasStart
 		case "time_flow_end_ns":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, math.MaxInt64)
 			f.End = int64(v)
 			f.Flags |= flowHasEnd
 		case "bytes":
-			f.Bytes, i, err = uintValue(line, i, key)
+			f.Bytes, i, err = uintValue(line, i, key, math.MaxUint64)
 			haveBytes = true
 		case "packets":
-			f.Packets, i, err = uintValue(line, i, key)
+			f.Packets, i, err = uintValue(line, i, key, math.MaxUint64)
 		case "out_bytes":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, math.MaxUint64)
 			if !haveBytes {
 				f.Bytes = v
 			}
 		case "out_packets":
-			outPackets, i, err = uintValue(line, i, key)
+			outPackets, i, err = uintValue(line, i, key, math.MaxUint64)
 			haveOutPackets = true
 		case "rev_bytes":
-			f.RevBytes, i, err = uintValue(line, i, key)
+			f.RevBytes, i, err = uintValue(line, i, key, math.MaxUint64)
 			f.Flags |= flowBiflow
 		case "rev_packets":
-			f.RevPackets, i, err = uintValue(line, i, key)
+			f.RevPackets, i, err = uintValue(line, i, key, math.MaxUint64)
 			f.Flags |= flowBiflow
 		case "flows":
-			f.Flows, i, err = uintValue(line, i, key)
+			f.Flows, i, err = uintValue(line, i, key, math.MaxUint64)
 		case "src_port":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, 65535)
 			f.SrcPort = uint16(v)
 		case "dst_port":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, 65535)
 			f.DstPort = uint16(v)
 		case "proto":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, 255)
 			f.Proto = uint8(v)
 		case "src_as":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, 4294967295)
 			f.SrcAS = uint32(v)
 		case "dst_as":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, 4294967295)
 			f.DstAS = uint32(v)
 		case "icmp_type":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, 255)
 			icmpType = int(v)
 		case "icmp_code":
-			v, i, err = uintValue(line, i, key)
+			v, i, err = uintValue(line, i, key, 255)
 			icmpCode = int(v)
 		default:
 			i, err = skipValue(line, i, 0)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
@@ -100,7 +101,7 @@ func TestUintValue(t *testing.T) {
 	for i := 0; i < 20000; i++ {
 		v := r.Uint64() >> r.IntN(64)
 		s := strconv.FormatUint(v, 10) + []string{"", ",", "}", " ", ",\"x\":1"}[i%5]
-		got, n, err := uintValue([]byte(s), 0, nil)
+		got, n, err := uintValue([]byte(s), 0, nil, math.MaxUint64)
 		if err != nil || got != v || n != len(strconv.FormatUint(v, 10)) {
 			t.Fatalf("uintValue(%q) = %d, %d, %v; want %d", s, got, n, err, v)
 		}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,8 +29,12 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, isTerminal(os.Stderr), isTerminal(os.Stdout)))
+	tty := terminals{stdin: isTerminal(os.Stdin), stdout: isTerminal(os.Stdout), stderr: isTerminal(os.Stderr)}
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, tty))
 }
+
+// terminals says which of the standard files are terminals.
+type terminals struct{ stdin, stdout, stderr bool }
 
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
@@ -52,6 +58,7 @@ type options struct {
 	timeline, window, tolerance, dnsTO time.Duration
 	dnsWorkers, maxErrors              int
 	progress                           string
+	version                            bool
 }
 
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
@@ -88,14 +95,31 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.DurationVar(&o.dnsTO, "dns-timeout", 2*time.Second, "timeout of one reverse DNS lookup")
 	fs.IntVar(&o.maxErrors, "max-errors", 10, "problems shown per input file (all are counted)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always or never")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: nfanalyze [flags] [file|dir|glob|-]...\n\n"+
-			"Shows the connections in flows collected by nfcollect (or python-netflow's collector),\n"+
-			"or statistics with --stat/--top and --timeline. Reads standard input without files.\n\n"+
-			"Exit status: 0 ok, 1 error, 2 usage, 3 some input was skipped.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Usage = func() {} // run prints the usage for --help, and points to it after a flag error
 	return fs
+}
+
+// usage writes the help text (--help) to w.
+func usage(fs *flag.FlagSet, w io.Writer) {
+	fmt.Fprintf(w, "Usage: nfanalyze [flags] [file|dir|glob|-]...\n\n"+
+		"Shows the connections in flows collected by nfcollect (or python-netflow's collector),\n"+
+		"or statistics with --stat/--top and --timeline. Reads standard input without files.\n"+
+		"Flags may follow the files; \"--\" ends the flags.\n\n"+
+		"Exit status: 0 all input read, 1 error (no input readable, bad --output, write error),\n"+
+		"2 usage (bad flag or filter), 3 done but some input was skipped.\n\nFlags:\n")
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+}
+
+// version returns the module version the binary was built from, or "devel".
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
 }
 
 // parseArgs parses flags and positional inputs in any order ("--" ends flags).
@@ -118,25 +142,39 @@ func parseArgs(fs *flag.FlagSet, args []string, o *options) error {
 	}
 }
 
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer, stderrTTY, stdoutTTY bool) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals) int {
 	var o options
 	fs := newFlagSet(&o, stderr)
 	if err := parseArgs(fs, args, &o); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			usage(fs, stdout)
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "Run nfanalyze --help for the flags.\n")
 		return exitUsage
 	}
-	cfg, code := buildConfig(&o, stderr, stderrTTY, stdoutTTY)
+	if o.version {
+		fmt.Fprintf(stdout, "nfanalyze %s\n", version())
+		return exitOK
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	cfg, code := buildConfig(&o, set, stderr, tty)
 	if code != exitOK {
 		return code
 	}
 	cfg.Stdin = stdin
-	files, errs := analyzer.ExpandInputs(o.files)
+	files, skipped, errs := analyzer.ExpandInputs(o.files)
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
 	}
+	if o.verbose {
+		for _, f := range skipped {
+			fmt.Fprintf(stderr, "nfanalyze: %s: an nfcollect state file, not flows: skipped (name it to read it anyway)\n", f)
+		}
+	}
 	if len(files) == 0 {
+		fmt.Fprintf(stderr, "nfanalyze: no input files\n")
 		return exitFatal
 	}
 	if len(files) == 1 && files[0] != "-" {
@@ -144,6 +182,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, stderrTTY, st
 			fmt.Fprintf(stderr, "nfanalyze: file %s does not exist!\n", files[0])
 			return exitFatal
 		}
+	}
+	if tty.stdin && slices.Contains(files, "-") {
+		fmt.Fprintf(stderr, "nfanalyze: reading flows from standard input (a terminal): end with Ctrl-D, or stop with Ctrl-C and name files (nfanalyze --help)\n")
 	}
 	cfg.Inputs = files
 	sum, err := analyzer.Run(cfg, stdout, stderr)
@@ -165,7 +206,35 @@ func usageErr(stderr io.Writer, format string, args ...any) (analyzer.Config, in
 	return analyzer.Config{}, exitUsage
 }
 
-func buildConfig(o *options, stderr io.Writer, stderrTTY, stdoutTTY bool) (analyzer.Config, int) {
+// checkFlags refuses flag values that make no sense; set holds the names of
+// the flags given.
+func checkFlags(o *options, set map[string]bool) error {
+	switch {
+	case set["top"] && o.top < 1:
+		return fmt.Errorf("--top must be at least 1, not %d", o.top)
+	case set["timeline"] && o.timeline <= 0:
+		return fmt.Errorf("--timeline must be a positive interval (like 5m), not %v", o.timeline)
+	case o.window <= 0:
+		return fmt.Errorf("--window must be a positive duration (like 15m), not %v", o.window)
+	case o.tolerance <= 0:
+		return fmt.Errorf("--tolerance must be a positive duration (like 2s), not %v", o.tolerance)
+	case o.dnsWorkers < 1 || o.dnsWorkers > maxDNSWorkers:
+		return fmt.Errorf("--dns-workers must be from 1 to %d, not %d", maxDNSWorkers, o.dnsWorkers)
+	case o.dnsTO <= 0:
+		return fmt.Errorf("--dns-timeout must be a positive duration (like 2s), not %v", o.dnsTO)
+	case o.maxErrors < 0:
+		return fmt.Errorf("--max-errors must be 0 or more, not %d", o.maxErrors)
+	}
+	return nil
+}
+
+// maxDNSWorkers bounds --dns-workers (each is a goroutine with a lookup in flight).
+const maxDNSWorkers = 4096
+
+func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminals) (analyzer.Config, int) {
+	if err := checkFlags(o, set); err != nil {
+		return usageErr(stderr, "%v", err)
+	}
 	cfg := analyzer.Config{
 		Format:     o.format,
 		MinPackets: o.packets,
@@ -179,18 +248,21 @@ func buildConfig(o *options, stderr io.Writer, stderrTTY, stdoutTTY bool) (analy
 		DNSTimeout: o.dnsTO,
 		Verbose:    o.verbose,
 		MaxErrors:  o.maxErrors,
-		Unicode:    stdoutTTY,
+		Unicode:    tty.stdout,
 		Loc:        time.Local,
 	}
 	if o.utc {
 		cfg.Loc = time.UTC
+	}
+	if o.maxErrors == 0 {
+		cfg.MaxErrors = -1 // none shown
 	}
 	if !o.noDNS {
 		cfg.Resolver = analyzer.SystemResolver{}
 	}
 	switch o.progress {
 	case "auto":
-		if stderrTTY {
+		if tty.stderr {
 			cfg.Progress = stderr
 		}
 	case "always":
@@ -266,6 +338,9 @@ func buildConfig(o *options, stderr io.Writer, stderrTTY, stdoutTTY bool) (analy
 			if until, err = parseTime(o.until, cfg.Loc, now); err != nil {
 				return usageErr(stderr, "--until: %v", err)
 			}
+		}
+		if o.since != "" && o.until != "" && since >= until {
+			return usageErr(stderr, "--since %s is not before --until %s: no flow can match", o.since, o.until)
 		}
 		f = f.And(analyzer.TimeFilter(since, until))
 	}
