@@ -257,7 +257,7 @@ func TestTemplateFloodThenNewExporter(t *testing.T) {
 			for _, p := range capPkts {
 				c.Submit(context.Background(), Packet{Data: p, Source: legit, Received: time.Now().UnixNano()}, true)
 			}
-			c.flushAll()
+			waitDecoded(t, c, c.Stats().Packets)
 			m := string(c.AppendMetrics(nil))
 			if err := c.Close(); err != nil {
 				t.Fatal(err)

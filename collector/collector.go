@@ -129,7 +129,8 @@ type Collector struct {
 	// closing is set by Close: inputs' packets are no longer queued.
 	closing atomic.Bool
 	// drainDeadline (Unix ns, 0 = none) is when shutdown stops decoding
-	// what is queued; outputs stop writing at outputDeadline.
+	// what is queued; outputs stop writing at outputDeadline, set when the
+	// workers have stopped.
 	drainDeadline  atomic.Int64
 	outputDeadline atomic.Int64
 	closeOnce      sync.Once
@@ -277,9 +278,6 @@ func (c *Collector) close() error {
 	c.closing.Store(true)
 	start := time.Now()
 	c.drainDeadline.Store(start.Add(c.cfg.ShutdownTimeout).UnixNano())
-	// Workers flushing their last records wait for the outputs' queues
-	// until then.
-	c.outputDeadline.Store(start.Add(2 * c.cfg.ShutdownTimeout).UnixNano())
 	for _, w := range c.workers {
 		close(w.in)
 	}
@@ -313,7 +311,8 @@ func (c *Collector) close() error {
 	return errors.Join(errs...)
 }
 
-// giveUp reports whether shutdown has run out of time for writing.
+// giveUp reports whether shutdown has run out of time for writing (the
+// outputs get ShutdownTimeout once the workers have stopped).
 func (c *Collector) giveUp() bool {
 	dl := c.outputDeadline.Load()
 	return dl != 0 && time.Now().UnixNano() > dl

@@ -684,3 +684,23 @@ func TestAnalyzerInputsCurrent(t *testing.T) {
 		}
 	}
 }
+
+// A second collector on a port already in use fails instead of sharing it
+// (SO_REUSEPORT would have the kernel split the exporters between them).
+func TestPortInUse(t *testing.T) {
+	a := newTestCollector(t, Config{Outputs: fileOut(t, filepath.Join(t.TempDir(), "a.json")), Host: "127.0.0.1", Port: 0})
+	defer a.Close()
+	ua, err := a.ListenUDP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	b := newTestCollector(t, Config{Outputs: fileOut(t, filepath.Join(t.TempDir(), "b.json")), Host: "127.0.0.1", Port: int(ua.Addr().Port())})
+	defer b.Close()
+	if ub, err := b.ListenUDP(); err == nil {
+		ub.Close()
+		t.Fatal("a second collector bound the same port")
+	} else if !strings.Contains(err.Error(), "another collector") {
+		t.Errorf("error %q does not say why", err)
+	}
+}

@@ -85,16 +85,26 @@ func newOutput(c *Collector, o Output) *output {
 }
 
 // enqueue copies a chunk into the output's queue. With wait false a full
-// queue drops it (counted); with wait true it waits for room, unless
-// shutdown runs out of time.
+// queue drops it (counted); with wait true it waits for room, for at most
+// the shutdown timeout once the collector is closing.
 func (o *output) enqueue(data []byte, records int, now time.Time, wait bool) {
 	size := int64(len(data))
+	var until time.Time
+	giveUp := func() bool {
+		if !o.c.closing.Load() {
+			return false
+		}
+		if until.IsZero() {
+			until = time.Now().Add(o.c.cfg.ShutdownTimeout)
+		}
+		return time.Now().After(until)
+	}
 	for {
 		if n := o.queued.Add(size); n <= o.QueueBytes || n == size {
 			break // room, or the queue was empty: one chunk always fits
 		}
 		o.queued.Add(-size)
-		if !wait || o.c.giveUp() {
+		if !wait || giveUp() {
 			o.queueDropped.Add(uint64(records))
 			o.warn("output queue full; records dropped", "records", records)
 			return
@@ -113,7 +123,7 @@ func (o *output) enqueue(data []byte, records int, now time.Time, wait bool) {
 			return
 		default:
 		}
-		if !wait || o.c.giveUp() {
+		if !wait || giveUp() {
 			break
 		}
 		time.Sleep(time.Millisecond)

@@ -61,25 +61,34 @@ func (c *Collector) ListenUDP() (*UDPInput, error) {
 	if host == "" {
 		host = "::"
 	}
-	u := &UDPInput{port: c.cfg.Port}
-	for i := range c.cfg.Workers {
-		addr := net.JoinHostPort(host, strconv.Itoa(u.port))
-		pc, err := lc.ListenPacket(ctx, "udp", addr)
-		if err != nil && i == 0 && c.cfg.Host == "" {
-			// No IPv6 on this host: IPv4 only.
-			host = "0.0.0.0"
-			addr = net.JoinHostPort(host, strconv.Itoa(u.port))
-			pc, err = lc.ListenPacket(ctx, "udp4", addr)
-		}
+	// SO_REUSEPORT lets any other socket with it share the port, and the
+	// kernel would split the exporters between them: a second collector
+	// started by mistake would silently take half the traffic, and an
+	// ephemeral port (0) could be one another process shares. So the port
+	// is first bound alone, which fails if anyone holds it, and the
+	// workers' sockets take it over.
+	network := "udp"
+	addr := net.JoinHostPort(host, strconv.Itoa(c.cfg.Port))
+	probe, err := net.ListenPacket(network, addr)
+	if err != nil && c.cfg.Host == "" {
+		// No IPv6 on this host: IPv4 only.
+		host, network = "0.0.0.0", "udp4"
+		addr = net.JoinHostPort(host, strconv.Itoa(c.cfg.Port))
+		probe, err = net.ListenPacket(network, addr)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w (is another collector using the port?)", addr, err)
+	}
+	u := &UDPInput{port: probe.LocalAddr().(*net.UDPAddr).Port}
+	probe.Close()
+	addr = net.JoinHostPort(host, strconv.Itoa(u.port))
+	for range c.cfg.Workers {
+		pc, err := lc.ListenPacket(ctx, network, addr)
 		if err != nil {
 			u.Close()
 			return nil, fmt.Errorf("listen on %s: %w", addr, err)
 		}
-		conn := pc.(*net.UDPConn)
-		if i == 0 {
-			u.port = conn.LocalAddr().(*net.UDPAddr).Port
-		}
-		u.conns = append(u.conns, conn)
+		u.conns = append(u.conns, pc.(*net.UDPConn))
 	}
 	c.metrics.kernelDrops = kernelDropsFunc(u.port)
 	return u, nil
