@@ -45,23 +45,6 @@ type lineScanner struct {
 
 const maxAddrCache = 1 << 16
 
-// versionOf maps the schema's "type" strings to version numbers.
-func versionOf(s []byte) uint8 {
-	switch string(s) {
-	case "NETFLOW_V1":
-		return 1
-	case "NETFLOW_V5":
-		return 5
-	case "NETFLOW_V7":
-		return 7
-	case "NETFLOW_V9":
-		return 9
-	case "IPFIX":
-		return 10
-	}
-	return 0
-}
-
 // isPythonLine reports whether line looks like python-netflow's collector format,
 // whose only key is the receive timestamp ({"1700000000.123": {...}}).
 func isPythonLine(line []byte) bool {
@@ -103,77 +86,38 @@ const (
 	actDst
 )
 
+// colAct is what scan does with the value of each column of the schema
+// (schema_gen.go) it reads; the other columns are skipped.
+var colAct = [numColumns]uint8{
+	colType: actType, colSamplerAddress: actExporter, colSrcAddr: actSrc, colDstAddr: actDst,
+	colTimeReceived: actReceived, colStart: actStart, colEnd: actEnd,
+	colBytes: actBytes, colPackets: actPackets, colOutBytes: actOutBytes, colOutPackets: actOutPackets,
+	colRevBytes: actRevBytes, colRevPackets: actRevPackets, colFlows: actFlows,
+	colSrcPort: actSrcPort, colDstPort: actDstPort, colProto: actProto,
+	colSrcAS: actSrcAS, colDstAS: actDstAS, colICMPType: actICMPType, colICMPCode: actICMPCode,
+}
+
 // keyAction returns the action of a key (actSkip for keys the analyzer does not read).
-func keyAction(key []byte) uint8 {
-	switch string(key) {
-	case "src_addr":
-		return actSrc
-	case "dst_addr":
-		return actDst
-	case "sampler_address":
-		return actExporter
-	case "type":
-		return actType
-	case "time_received_ns":
-		return actReceived
-	case "time_flow_start_ns":
-		return actStart
-	case "time_flow_end_ns":
-		return actEnd
-	case "bytes":
-		return actBytes
-	case "packets":
-		return actPackets
-	case "out_bytes":
-		return actOutBytes
-	case "out_packets":
-		return actOutPackets
-	case "rev_bytes":
-		return actRevBytes
-	case "rev_packets":
-		return actRevPackets
-	case "flows":
-		return actFlows
-	case "src_port":
-		return actSrcPort
-	case "dst_port":
-		return actDstPort
-	case "proto":
-		return actProto
-	case "src_as":
-		return actSrcAS
-	case "dst_as":
-		return actDstAS
-	case "icmp_type":
-		return actICMPType
-	case "icmp_code":
-		return actICMPCode
+func keyAction(key []byte) uint8 { return colAct[columnOf(key)] }
+
+// actKeys names the keys of the number actions, for error messages, and
+// actMax is the largest value of each (the schema's ranges: ports 65535,
+// protocol and ICMP type and code 255, AS numbers 2^32-1, times (Unix ns)
+// 2^63-1, counters 2^64-1). A larger value is a bad line, never wrapped.
+// actMax is indexed by any uint8, so that the fast path needs no bounds
+// check.
+var (
+	actKeys [numActs][]byte
+	actMax  [256]uint64
+)
+
+func init() {
+	for col, act := range colAct {
+		if act != actSkip && act < numActs {
+			actKeys[act] = []byte(columnKeys[col])
+			actMax[act] = columnMax[col]
+		}
 	}
-	return actSkip
-}
-
-// actKeys names the keys of the number actions, for error messages.
-var actKeys = [numActs][]byte{
-	actReceived: []byte("time_received_ns"), actStart: []byte("time_flow_start_ns"),
-	actEnd: []byte("time_flow_end_ns"), actBytes: []byte("bytes"), actPackets: []byte("packets"),
-	actOutBytes: []byte("out_bytes"), actOutPackets: []byte("out_packets"),
-	actRevBytes: []byte("rev_bytes"), actRevPackets: []byte("rev_packets"), actFlows: []byte("flows"),
-	actSrcPort: []byte("src_port"), actDstPort: []byte("dst_port"), actProto: []byte("proto"),
-	actSrcAS: []byte("src_as"), actDstAS: []byte("dst_as"),
-	actICMPType: []byte("icmp_type"), actICMPCode: []byte("icmp_code"),
-}
-
-// actMax is the largest value of each number action: ports 65535, protocol
-// and ICMP type and code 255, AS numbers 2^32-1, times (Unix ns) 2^63-1,
-// counters 2^64-1. A larger value is a bad line, never wrapped. Indexed by
-// any uint8, so that the fast path needs no bounds check.
-var actMax = [256]uint64{
-	actReceived: math.MaxInt64, actStart: math.MaxInt64, actEnd: math.MaxInt64,
-	actBytes: math.MaxUint64, actPackets: math.MaxUint64, actOutBytes: math.MaxUint64,
-	actOutPackets: math.MaxUint64, actRevBytes: math.MaxUint64, actRevPackets: math.MaxUint64,
-	actFlows: math.MaxUint64, actSrcPort: math.MaxUint16, actDstPort: math.MaxUint16,
-	actProto: math.MaxUint8, actICMPType: math.MaxUint8, actICMPCode: math.MaxUint8,
-	actSrcAS: math.MaxUint32, actDstAS: math.MaxUint32,
 }
 
 // The key-order memo. nfcollect writes the keys of every record in one order

@@ -9,22 +9,51 @@ import (
 // schemaColumn is one key of the record schema, as the analyzer names it.
 type schemaColumn struct {
 	name, key string
+	// max is the largest value of a number key (0 for the others).
+	max uint64
+}
+
+// maxOf returns the largest value of an integer of the given bits, signed
+// or not.
+func maxOf(bits int, signed bool) uint64 {
+	if signed {
+		bits--
+	}
+	return 1<<bits - 1
 }
 
 // schemaColumns returns every key of the record schema in output order:
 // the envelope, the keyed normalized fields, the trailer.
 func schemaColumns() []schemaColumn {
 	var cols []schemaColumn
+	key := func(k fields.Key) schemaColumn {
+		c := schemaColumn{name: k.Name, key: k.JSON}
+		switch k.Kind {
+		case fields.ValueUint:
+			c.max = maxOf(k.Bits, false)
+		case fields.ValueInt:
+			c.max = maxOf(k.Bits, true)
+		}
+		return c
+	}
 	for _, k := range fields.Envelope {
-		cols = append(cols, schemaColumn{k.Name, k.JSON})
+		cols = append(cols, key(k))
 	}
 	for _, n := range fields.Flow {
-		if n.JSON != "" {
-			cols = append(cols, schemaColumn{n.Name, n.JSON})
+		if n.JSON == "" {
+			continue
 		}
+		c := schemaColumn{name: n.Name, key: n.JSON}
+		switch n.Kind {
+		case fields.KindUint:
+			c.max = maxOf(n.Bits, false)
+		case fields.KindTime:
+			c.max = maxOf(64, true)
+		}
+		cols = append(cols, c)
 	}
 	for _, k := range fields.Trailer {
-		cols = append(cols, schemaColumn{k.Name, k.JSON})
+		cols = append(cols, key(k))
 	}
 	return cols
 }
@@ -46,6 +75,15 @@ func genAnalyzerKeys(f *File) error {
 	f.Var().Id("columnKeys").Op("=").Index(Id("numColumns")).String().Values(DictFunc(func(d Dict) {
 		for _, c := range cols {
 			d[Id("col"+c.name)] = Lit(c.key)
+		}
+	}))
+	f.Comment("columnMax is the largest value of each number column (times are Unix ns in an")
+	f.Comment("int64); 0 for the others.")
+	f.Var().Id("columnMax").Op("=").Index(Id("numColumns")).Uint64().Values(DictFunc(func(d Dict) {
+		for _, c := range cols {
+			if c.max != 0 {
+				d[Id("col"+c.name)] = Lit(c.max)
+			}
 		}
 	}))
 	f.Comment("columnOf returns the column of a key, or colNone.")
