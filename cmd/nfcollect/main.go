@@ -27,6 +27,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -242,118 +243,131 @@ func run(args []string, stdout, stderr *os.File) int {
 		fmt.Fprintln(stdout, version())
 		return 0
 	}
-	cfg := &o.cfg
+	if err := o.collect(stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "nfcollect: %v\n", err)
+		return 1
+	}
+	return 0
+}
 
-	level := slog.LevelInfo
-	if cfg.Debug {
-		level = slog.LevelDebug
+// collect runs the collector the options describe until a signal (or the
+// end of the captures).
+func (o *options) collect(stdout, stderr *os.File) error {
+	cfg := &o.cfg
+	// A progress line while reading captures on a terminal; log lines
+	// clear it first.
+	var (
+		shown    atomic.Pointer[collector.Collector] // for the progress line
+		capture  *collector.CaptureInput
+		logOut   io.Writer = stderr
+		progress *progressDisplay
+	)
+	if len(o.reads) > 0 {
+		capture = &collector.CaptureInput{Paths: o.reads}
+		if isTerminal(stderr) {
+			progress = newProgress(stderr, capture, &shown)
+			logOut = progress.Writer()
+			defer progress.Stop()
+		}
 	}
-	logOut := io.Writer(stderr)
-	var progress *progressLine
-	if len(o.reads) > 0 && isTerminal(stderr) {
-		progress = newProgressLine(stderr)
-		logOut = progress
-	}
-	var h slog.Handler = slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level})
-	if o.logFormat == "json" {
-		h = slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level})
-	}
-	log := slog.New(h)
+	log := newLogger(logOut, o.logFormat, cfg.Debug)
 	cfg.Logger = log
 
 	outputs, err := o.outputs(stdout, log)
 	if err != nil {
-		fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-		return 1
+		return err
 	}
 	cfg.Outputs = outputs
-
 	if o.cpuprof != "" {
-		f, err := os.Create(o.cpuprof)
+		stopProfile, err := startProfile(o.cpuprof)
 		if err != nil {
-			fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-			return 1
+			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
+		defer stopProfile()
 	}
-
 	c, err := collector.New(*cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-		return 1
+		return err
 	}
+	shown.Store(c)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for range hup {
-			log.Info("SIGHUP: rotating (rotated files) or reopening (-o) the output")
-			c.Rotate()
-		}
-	}()
-
+	defer onHangup(c, log)()
 	if o.metrics != "" {
 		if err := serveMetrics(o.metrics, o.pprof, c, log); err != nil {
-			fmt.Fprintf(stderr, "nfcollect: --metrics: %v\n", err)
 			c.Close()
-			return 1
+			return fmt.Errorf("--metrics: %w", err)
 		}
 	}
 
-	var input collector.Input
-	if len(o.reads) > 0 {
-		in := &collector.CaptureInput{Paths: o.reads}
-		if progress != nil {
-			start := time.Now()
-			progress.Start(func() string {
-				file, done, size := in.Progress()
-				pct := 100.0
-				if size > 0 {
-					pct = 100 * float64(done) / float64(size)
-				}
-				return fmt.Sprintf("%s: %5.1f%%  %.1f/%.1f MB  %d flows  %s", file, pct,
-					float64(done)/1e6, float64(size)/1e6, c.Stats().Flows, time.Since(start).Round(time.Second))
-			})
-		}
-		input = in
-	} else {
+	var input collector.Input = capture
+	if capture == nil {
 		u, err := c.ListenUDP()
 		if err != nil {
-			fmt.Fprintf(stderr, "nfcollect: %v\n", err)
 			c.Close()
-			return 1
+			return err
 		}
 		log.Info("listening", "addr", u.Addr(), "workers", c.Workers(), "output", o.outputNames(), "format", o.format)
 		input = u
 	}
 	if o.user != "" {
 		if err := dropPrivileges(o.user); err != nil {
-			fmt.Fprintf(stderr, "nfcollect: --user: %v\n", err)
 			input.Close()
 			c.Close()
-			return 1
+			return fmt.Errorf("--user: %w", err)
 		}
 		log.Info("running as", "user", o.user)
 	}
 	err = c.Serve(ctx, input)
-	if progress != nil {
-		progress.Stop()
-	}
 	s := c.Stats()
 	log.Info("stopped", "packets", s.Packets, "flows", s.Flows, "flows_written", s.OutputFlows, "decode_errors", s.Errors,
 		"queue_drops", s.QueueDrops, "pending_dropped", s.PendingDrops, "write_errors", s.WriteErrors)
-	if err != nil {
-		fmt.Fprintf(stderr, "nfcollect: %v\n", err)
-		return 1
+	if err == nil && capture != nil && s.WriteErrors > 0 {
+		// Reading a capture loses nothing to speed: lost flows are
+		// failed writes, worth an exit status.
+		err = fmt.Errorf("%d write errors; flows were lost", s.WriteErrors)
 	}
-	return 0
+	return err
+}
+
+// newLogger returns the logger of --log-format on w.
+func newLogger(w io.Writer, format string, debug bool) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if debug {
+		opts.Level = slog.LevelDebug
+	}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// startProfile writes a CPU profile to path until the returned function is
+// called.
+func startProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// onHangup rotates (or reopens) the outputs on SIGHUP until the returned
+// function is called.
+func onHangup(c *collector.Collector, log *slog.Logger) func() {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			log.Info("SIGHUP: rotating (rotated files) or reopening (-o) the output")
+			c.Rotate()
+		}
+	}()
+	return func() { signal.Stop(hup); close(hup) }
 }
 
 // outputs builds the outputs the flags ask for: -o (default
