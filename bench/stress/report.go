@@ -115,7 +115,7 @@ func (rp *report) details(b *strings.Builder, r *result) {
 				w(", %s packets still waiting for a template", thousands(l.Pending))
 			}
 		case r.Final != nil:
-			w("; not listed in /metrics (exporters beyond the metrics bound share `exporter=\"other\"`)")
+			w("; not in /metrics when it was read before SIGTERM (not decoded yet, or counted under `exporter=\"other\"` beyond the metrics' exporter bound)")
 		}
 		if l.Err != "" {
 			w("; send error: %s", l.Err)
@@ -142,6 +142,10 @@ func (rp *report) details(b *strings.Builder, r *result) {
 			w("- Pending: the metrics say %s packets (%s of datagrams) wait for their template; RSS grew %s over the start, %.0f bytes per pending packet.\n",
 				thousands(p), bytesSI(int64(p)*28), mib(r.PeakRSS-r.RSSStart), float64(r.PeakRSS-r.RSSStart)/p)
 		}
+	}
+	if r.ID == "c" && r.GoMem != nil {
+		w("- Estimate: the Go heap in use after the flood holds about %s buffers of 64 KiB (heap in use ÷ 64 KiB; one per received datagram not yet decoded), where the --queue help counts about 2 KiB per queued packet.\n",
+			thousands(float64(r.GoMem.HeapInuse>>16)))
 	}
 	w("- Stop: SIGTERM → exit in %.1f s", r.Stop.Took.Seconds())
 	if r.Stop.Killed {

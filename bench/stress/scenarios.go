@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/nfkit/nfkit/internal/benchpkt"
-	"github.com/nfkit/nfkit/internal/spoof"
 )
 
 // scenario is one flood of the issue.
@@ -25,10 +24,15 @@ type scenario struct {
 	nsources      int
 	// prepare runs before the flood (e.g. the templates the flood's data
 	// needs).
-	prepare func(s *spoof.Sender, dst netip.AddrPort) error
+	prepare func(s sender, dst netip.AddrPort) error
 	// flood returns the flood; its time bound is set from -duration
 	// unless it has one.
 	flood func(o *options) *flood
+}
+
+// sender sends one datagram from a chosen source (*spoof.Sender).
+type sender interface {
+	Send(src netip.Addr, dst netip.AddrPort, payload []byte) error
 }
 
 // The addresses of the legitimate exporter: new exporters, used by no
@@ -51,6 +55,7 @@ const (
 
 	cSources = 16   // c: sources of the big datagrams (so that every worker gets some)
 	cRecords = 5953 // c: 11-byte records: 20+4+5953×11 = 65,507 bytes
+	cTID     = 300  // c: the options template
 
 	dSources = 1000    // d: sources × 1024 packets each (the per-exporter pending cap)
 	dPackets = 1024000 // d: 28-byte data packets for a template never sent
@@ -65,9 +70,12 @@ const (
 	fRate      = 500  // f: packets/s
 )
 
-// cFields is the 11-byte record of scenario c: IN_BYTES, IN_PKTS,
-// PROTOCOL, L4_SRC_PORT.
-var cFields = []benchpkt.Field{{ID: 1, Len: 4}, {ID: 2, Len: 4}, {ID: 4, Len: 1}, {ID: 7, Len: 2}}
+// cScope and cFields are the 11-byte options record of scenario c: scope
+// System, then SAMPLING_INTERVAL, SAMPLING_ALGORITHM, FLOW_SAMPLER_ID.
+var (
+	cScope  = []benchpkt.Field{{ID: 1, Len: 4}}
+	cFields = []benchpkt.Field{{ID: 34, Len: 4}, {ID: 35, Len: 1}, {ID: 48, Len: 2}}
+)
 
 // fFields is the 3-field template of scenario f: IN_BYTES, IN_PKTS,
 // PROTOCOL.
@@ -123,10 +131,11 @@ var scenarios = []*scenario{
 	},
 	{
 		id: "c", title: "65,507-byte datagrams as fast as possible",
-		what:     fmt.Sprintf("65,507-byte NetFlow v9 data packets (%d 11-byte records of a template sent first) from %d sources, no pacing", cRecords, cSources),
+		what: fmt.Sprintf("65,507-byte NetFlow v9 options data packets (%d 11-byte sampling records of an options template sent first) from %d sources, no pacing. "+
+			"Options data costs the collector about as much per byte as flows (decoded, sampling state updated) but writes no output, so the queue fills without gigabytes of JSON to count", cRecords, cSources),
 		nsources: cSources, during: true, after: true,
-		prepare: func(s *spoof.Sender, dst netip.AddrPort) error {
-			t := benchpkt.AppendTemplatePacket(nil, 9, 0, 1, 256, 1, cFields)
+		prepare: func(s sender, dst netip.AddrPort) error {
+			t := benchpkt.AppendOptionsTemplatePacket(nil, 9, 0, 1, cTID, cScope, cFields)
 			for _, src := range sources("127.3.0.1", cSources) {
 				if err := s.Send(src, dst, t); err != nil {
 					return err
@@ -137,8 +146,8 @@ var scenarios = []*scenario{
 		},
 		flood: func(o *options) *flood {
 			srcs := sources("127.3.0.1", cSources)
-			rec := []byte{0, 0, 3, 232, 0, 0, 0, 10, 6, 1, 187} // 1000 bytes, 10 packets, TCP, port 443
-			pkt := benchpkt.AppendDataPacket(nil, 9, 0, 2, 256, cRecords, rec)
+			rec := []byte{0, 0, 0, 1, 0, 0, 0, 100, 2, 0, 7} // system 1: 1 in 100, algorithm 2, sampler 7
+			pkt := benchpkt.AppendDataPacket(nil, 9, 0, 2, cTID, cRecords, rec)
 			if len(pkt) != benchpkt.MaxDatagram {
 				panic(fmt.Sprintf("scenario c: %d-byte datagram", len(pkt)))
 			}

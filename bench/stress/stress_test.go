@@ -273,6 +273,14 @@ func TestFloodRun(t *testing.T) {
 	}
 }
 
+// templateSink keeps what a scenario's prepare sends.
+type templateSink struct{ pkts [][]byte }
+
+func (s *templateSink) Send(src netip.Addr, dst netip.AddrPort, p []byte) error {
+	s.pkts = append(s.pkts, append([]byte(nil), p...))
+	return nil
+}
+
 // TestScenarioPackets decodes what each flood sends.
 func TestScenarioPackets(t *testing.T) {
 	o := &options{seed: 1}
@@ -305,6 +313,18 @@ func TestScenarioPackets(t *testing.T) {
 	srcs, pkts = first("c", 2)
 	if len(pkts[0]) != 65507 || srcs[0] == srcs[1] {
 		t.Errorf("c: got %d bytes from %v then %v, want 65507 from two sources", len(pkts[0]), srcs[0], srcs[1])
+	}
+	ts := &templateSink{}
+	if err := scenarioByID("c").prepare(ts, netip.MustParseAddrPort("127.0.0.1:9")); err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range ts.pkts {
+		if err := d.Decode(srcs[0], tp, &pkt); err != nil || pkt.Templates != 1 {
+			t.Fatalf("c: template packet: got %d templates, %v", pkt.Templates, err)
+		}
+	}
+	if err := d.Decode(srcs[0], pkts[0], &pkt); err != nil || len(pkt.Options) != cRecords || len(pkt.Records) != 0 {
+		t.Errorf("c: got %d options records, %d flows, %v, want %d options records and no flows", len(pkt.Options), len(pkt.Records), err, cRecords)
 	}
 	srcs, pkts = first("d", 4)
 	for i, p := range pkts {

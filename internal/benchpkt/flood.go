@@ -83,6 +83,41 @@ func AppendTemplatePacket(b []byte, version uint16, domain, seq uint32, firstID 
 	return finish(b, version, start)
 }
 
+// AppendOptionsTemplatePacket appends a NetFlow v9 (version 9) or IPFIX
+// (version 10) export packet with one options template set defining
+// options template tid: scope fields, then option fields (RFC 3954 §6.1,
+// RFC 7011 §3.4.2.2). Its data records are options data, which a
+// collector applies (sampling rates, init times) but does not write as
+// flows.
+func AppendOptionsTemplatePacket(b []byte, version uint16, domain, seq uint32, tid uint16, scope, fields []Field) []byte {
+	start := len(b)
+	b = appendHeader(b, version, 1, seq, domain)
+	set := len(b)
+	b = append(b, 0, 0, 0, 0)
+	b = be.AppendUint16(b, tid)
+	if version == 10 {
+		b = be.AppendUint16(b, uint16(len(scope)+len(fields)))
+		b = be.AppendUint16(b, uint16(len(scope)))
+	} else {
+		b = be.AppendUint16(b, uint16(4*len(scope)))
+		b = be.AppendUint16(b, uint16(4*len(fields)))
+	}
+	for _, f := range append(append([]Field(nil), scope...), fields...) {
+		b = be.AppendUint16(b, f.ID)
+		b = be.AppendUint16(b, f.Len)
+	}
+	for (len(b)-set)%4 != 0 {
+		b = append(b, 0)
+	}
+	setID := uint16(1)
+	if version == 10 {
+		setID = 3
+	}
+	be.PutUint16(b[set:], setID)
+	be.PutUint16(b[set+2:], uint16(len(b)-set))
+	return finish(b, version, start)
+}
+
 // AppendDataPacket appends a NetFlow v9 (version 9) or IPFIX (version 10)
 // export packet with one data set for template tid holding records copies
 // of record. The set is not padded: padding to 4 bytes is a SHOULD (RFC

@@ -103,6 +103,31 @@ func TestDataPacketSizes(t *testing.T) {
 	}
 }
 
+func TestOptionsTemplatePacket(t *testing.T) {
+	// Scope: system (v9) / observation domain (IPFIX); options: sampling
+	// interval, algorithm, sampler id: an 11-byte record.
+	for _, tc := range []struct {
+		version uint16
+		scope   benchpkt.Field
+	}{{9, benchpkt.Field{ID: 1, Len: 4}}, {10, benchpkt.Field{ID: 149, Len: 4}}} {
+		var d decode.Decoder
+		var pkt decode.Packet
+		fields := []benchpkt.Field{{34, 4}, {35, 1}, {48, 2}}
+		b := benchpkt.AppendOptionsTemplatePacket(nil, tc.version, 5, 1, 300, []benchpkt.Field{tc.scope}, fields)
+		if err := d.Decode(exporter, b, &pkt); err != nil || pkt.Templates != 1 {
+			t.Fatalf("v%d: got Decode = %d templates, %v, want 1, nil", tc.version, pkt.Templates, err)
+		}
+		rec := []byte{0, 0, 0, 1, 0, 0, 0, 100, 2, 0, 7} // scope 1, 1 in 100, algorithm 2, sampler 7
+		b = benchpkt.AppendDataPacket(nil, tc.version, 5, 2, 300, 9, rec)
+		if err := d.Decode(exporter, b, &pkt); err != nil || len(pkt.Options) != 9 || len(pkt.Records) != 0 {
+			t.Errorf("v%d: got Decode = %d options records, %d flows, %v, want 9, 0, nil", tc.version, len(pkt.Options), len(pkt.Records), err)
+		}
+		if got := d.SamplingRate(exporter, 5, 7); got != 100 {
+			t.Errorf("v%d: got sampling rate %d for sampler 7, want 100", tc.version, got)
+		}
+	}
+}
+
 func TestGarbage(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var d decode.Decoder
