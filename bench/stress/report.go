@@ -41,7 +41,11 @@ func (rp *report) markdown() string {
 		if r.Err != "" {
 			peak = "error"
 		}
-		w("| %s. %s | %s | %s | %s | %s | %s |\n", r.ID, r.Title, load, peak, share(&r.During), share(&r.After), cell(r.Notable))
+		during, after := share(&r.During), share(&r.After)
+		if r.Killed != "" {
+			during, after = "n/a (killed)", "n/a (killed)"
+		}
+		w("| %s. %s | %s | %s | %s | %s | %s |\n", r.ID, r.Title, load, peak, during, after, cell(r.Notable))
 	}
 	w("\nPeak RSS is the highest of the VmRSS samples (every 100 ms) and the last VmHWM read; ")
 	w("legit flows are the JSON lines whose `sampler_address` is the legitimate exporter's, of the flows it sent.\n\n")
@@ -147,16 +151,20 @@ func (rp *report) details(b *strings.Builder, r *result) {
 		w("- Estimate: the Go heap in use after the flood holds about %s buffers of 64 KiB (heap in use ÷ 64 KiB; one per received datagram not yet decoded), where the --queue help counts about 2 KiB per queued packet.\n",
 			thousands(float64(r.GoMem.HeapInuse>>16)))
 	}
-	w("- Stop: SIGTERM → exit in %.1f s", r.Stop.Took.Seconds())
-	if r.Stop.Killed {
-		w(", **SIGKILL** after %s", rp.o.stopWait)
+	if r.Killed != "" {
+		w("- Stop: SIGKILL by the watchdog; what it had not written is lost.\n")
+	} else {
+		w("- Stop: SIGTERM → exit in %.1f s", r.Stop.Took.Seconds())
+		if r.Stop.Killed {
+			w(", **SIGKILL** after %s", rp.o.stopWait)
+		}
+		w(", exit code %d; collector CPU %.1f s; %d warning/error log lines.\n", r.Stop.ExitCode, r.CPU, r.LogWarn)
+		w("- Output: %s lines, %s", thousands(float64(r.Output.Lines)), bytesSI(r.Output.Bytes))
+		if r.Output.Err != "" {
+			w(" (read error: %s)", r.Output.Err)
+		}
+		w(".\n")
 	}
-	w(", exit code %d; collector CPU %.1f s; %d warning/error log lines.\n", r.Stop.ExitCode, r.CPU, r.LogWarn)
-	w("- Output: %s lines, %s", thousands(float64(r.Output.Lines)), bytesSI(r.Output.Bytes))
-	if r.Output.Err != "" {
-		w(" (read error: %s)", r.Output.Err)
-	}
-	w(".\n")
 	for _, n := range r.Notes {
 		w("- %s\n", n)
 	}
