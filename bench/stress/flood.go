@@ -117,8 +117,12 @@ func sources(base string, n int) []netip.Addr {
 
 // describe is a short description of the offered load.
 func (s sent) describe(sources int) string {
-	return fmt.Sprintf("%s datagrams, %s in %.1f s (%s/s) from %s sources",
-		si(float64(s.Datagrams)), bytesSI(s.Bytes), s.Elapsed.Seconds(), si(s.rate()), thousands(float64(sources)))
+	plural := "s"
+	if sources == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("%s datagrams, %s in %.1f s (%s/s) from %s source%s",
+		si(float64(s.Datagrams)), bytesSI(s.Bytes), s.Elapsed.Seconds(), si(s.rate()), thousands(float64(sources)), plural)
 }
 
 // si formats a count with k/M suffixes.

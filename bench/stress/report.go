@@ -58,7 +58,7 @@ func (rp *report) markdown() string {
 	}
 	w("loadavg-start: %s\nloadavg-end: %s\nwall time: %s\n```\n\n", rp.loadStart, rp.loadEnd, rp.wall.Round(time.Second))
 	w("Command:\n\n```sh\n%s\n```\n\n", rp.command)
-	w("The machine is shared with other work: RSS figures repeat within a few percent, rates and drop counts are noisy.\n")
+	w("The machine is shared with other work (see the load average): rates, drop counts and the shares during a flood are noisy; RSS depends on it less.\n")
 	return b.String()
 }
 

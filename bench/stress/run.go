@@ -104,13 +104,15 @@ func runScenario(ctx context.Context, o *options, sc *scenario, lg *legit) *resu
 		defer os.RemoveAll(dir)
 	}
 	args := append([]string(nil), sc.args...)
+	r.Args = append([]string(nil), sc.args...)
 	if sc.templates {
 		args = append(args, "--templates", filepath.Join(dir, "templates.json"))
+		r.Args = append(r.Args, "--templates", "FILE")
 		if o.saveFlag != "" {
 			args = append(args, "--"+o.saveFlag, o.saveEvery.String())
+			r.Args = append(r.Args, "--"+o.saveFlag, o.saveEvery.String())
 		}
 	}
-	r.Args = args
 	c, err := startCollector(o.nfcollect, o.flags, dir, args, o.maxRSS, o.minAvail)
 	if err != nil {
 		r.Err = err.Error()

@@ -132,7 +132,7 @@ var scenarios = []*scenario{
 	{
 		id: "c", title: "65,507-byte datagrams as fast as possible",
 		what: fmt.Sprintf("65,507-byte NetFlow v9 options data packets (%d 11-byte sampling records of an options template sent first) from %d sources, no pacing. "+
-			"Options data costs the collector about as much per byte as flows (decoded, sampling state updated) but writes no output, so the queue fills without gigabytes of JSON to count", cRecords, cSources),
+			"Options data is decoded and applied to the sampling state but written nowhere, so the decode queue fills without gigabytes of JSON output to count", cRecords, cSources),
 		nsources: cSources, during: true, after: true,
 		prepare: func(s sender, dst netip.AddrPort) error {
 			t := benchpkt.AppendOptionsTemplatePacket(nil, 9, 0, 1, cTID, cScope, cFields)
