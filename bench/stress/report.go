@@ -47,7 +47,7 @@ func (rp *report) markdown() string {
 		}
 		w("| %s. %s | %s | %s | %s | %s | %s |\n", r.ID, r.Title, load, peak, during, after, cell(r.Notable))
 	}
-	w("\nPeak RSS is the highest of the VmRSS samples (every 100 ms) and the last VmHWM read, from start to exit: it includes what the collector "+
+	w("\nPeak RSS is the highest of the VmRSS samples (every 100 ms) and the last VmHWM read, from start to exit: it includes what the collector " +
 		"allocates for the two /metrics reads and the heap statistics request after the flood, and its shutdown (the details give the peak during the flood alone); ")
 	w("legit flows are the JSON lines whose `sampler_address` is the legitimate exporter's, of the flows it sent.\n\n")
 	for _, r := range rp.results {
