@@ -66,9 +66,10 @@ type options struct {
 	pprof       map[string]bool
 	seed        uint64
 
-	flags    map[string]bool // the binary's flags
-	saveFlag string          // its templates save interval flag, if any
-	goBin    string
+	builtFrom string          // what -nfcollect was built from, when the harness built it
+	flags     map[string]bool // the binary's flags
+	saveFlag  string          // its templates save interval flag, if any
+	goBin     string
 }
 
 func main() {
@@ -159,6 +160,13 @@ func stress(ctx context.Context, o *options) error {
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("go build ./cmd/nfcollect (run from the module root): %w", err)
+		}
+		o.builtFrom = "./cmd/nfcollect"
+		if rev, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+			o.builtFrom += " at " + strings.TrimSpace(string(rev))
+			if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+				o.builtFrom += " with uncommitted changes"
+			}
 		}
 	} else if o.nfcollect, err = filepath.Abs(o.nfcollect); err != nil {
 		return err

@@ -27,9 +27,13 @@ func (rp *report) markdown() string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("### nfcollect under floods: peak memory and a legitimate exporter's flows\n\n")
-	w("Binary: `%s` (%s). Legitimate exporter: `%s` replayed %d× per phase from a new address "+
+	bin := "`" + rp.o.nfcollect + "`"
+	if rp.o.builtFrom != "" {
+		bin = "`" + rp.o.builtFrom + "`"
+	}
+	w("Binary: %s (%s). Legitimate exporter: `%s` replayed %d× per phase from a new address "+
 		"(%s during the flood, %s after it); %d flows per replay (`nfcollect -r` on the capture alone; package decode counts %d).\n\n",
-		rp.o.nfcollect, binaryID(rp.o.nfcollect), rp.lg.path, rp.o.legitRounds, legitDuring, legitAfter, rp.lg.flows, rp.lg.decoded)
+		bin, binaryID(rp.o.nfcollect), rp.lg.path, rp.o.legitRounds, legitDuring, legitAfter, rp.lg.flows, rp.lg.decoded)
 	w("| scenario | offered load | peak RSS | legit flows during | legit flows after | notable metrics |\n")
 	w("|---|---|--:|--:|--:|---|\n")
 	for _, r := range rp.results {
