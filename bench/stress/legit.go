@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -143,8 +142,7 @@ func loadLegit(bin, path, work string) (*legit, error) {
 		return nil, err
 	}
 	out := filepath.Join(work, "reference.jsonl")
-	cmd := exec.Command(bin, "-r", path, "-o", out)
-	if b, err := cmd.CombinedOutput(); err != nil {
+	if b, err := commandOutput(time.Minute, true, bin, "-r", path, "-o", out); err != nil {
 		return nil, fmt.Errorf("%s -r %s: %v: %s", bin, path, err, firstLine(b))
 	}
 	f, err := os.Open(out)

@@ -156,15 +156,13 @@ func stress(ctx context.Context, o *options) error {
 	if o.nfcollect == "" {
 		o.nfcollect = filepath.Join(o.work, "nfcollect")
 		logf("building ./cmd/nfcollect")
-		cmd := exec.Command(o.goBin, "build", "-o", o.nfcollect, "./cmd/nfcollect")
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("go build ./cmd/nfcollect (run from the module root): %w", err)
+		if out, err := commandOutput(5*time.Minute, true, o.goBin, "build", "-o", o.nfcollect, "./cmd/nfcollect"); err != nil {
+			return fmt.Errorf("go build ./cmd/nfcollect (run from the module root): %w: %s", err, out)
 		}
 		o.builtFrom = "./cmd/nfcollect"
-		if rev, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+		if rev, err := commandOutput(time.Minute, false, "git", "rev-parse", "--short", "HEAD"); err == nil {
 			o.builtFrom += " at " + strings.TrimSpace(string(rev))
-			if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+			if st, err := commandOutput(time.Minute, false, "git", "status", "--porcelain", "--untracked-files=no"); err == nil && len(st) > 0 {
 				o.builtFrom += " with uncommitted changes"
 			}
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -378,6 +379,21 @@ func (c *collector) stop(limit time.Duration) stopResult {
 	return r
 }
 
+// commandOutput runs a helper to completion (go build, go tool pprof,
+// nfcollect -r or -h) and returns its output (with stderr when combined);
+// it is killed (its pid only) after limit.
+func commandOutput(limit time.Duration, combined bool, name string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	cmd.WaitDelay = time.Second
+	if combined {
+		return cmd.CombinedOutput()
+	}
+	return cmd.Output()
+}
+
 // tail returns the last n lines of a file, joined with " | ".
 func tail(path string, n int) string {
 	b, err := os.ReadFile(path)
@@ -396,7 +412,7 @@ var flagRE = regexp.MustCompile(`(?m)^\s+-{1,2}([A-Za-z0-9][A-Za-z0-9_.-]*)`)
 
 // binaryFlags returns the flag names that bin's -h lists.
 func binaryFlags(bin string) (map[string]bool, error) {
-	out, _ := exec.Command(bin, "-h").CombinedOutput()
+	out, _ := commandOutput(time.Minute, true, bin, "-h")
 	names := flagNames(out)
 	if !names["metrics"] || !names["o"] {
 		return nil, fmt.Errorf("%s -h lists no -o and --metrics flags: is it nfcollect? (%q)", bin, firstLine(out))

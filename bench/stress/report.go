@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"runtime"
 	"strings"
 	"syscall"
@@ -202,11 +201,11 @@ func (rp *report) machine() []string {
 	}
 	rmem, _ := os.ReadFile("/proc/sys/net/core/rmem_max")
 	goVer := runtime.Version()
-	if out, err := exec.Command(rp.o.goBin, "version").Output(); err == nil {
+	if out, err := commandOutput(time.Minute, false, rp.o.goBin, "version"); err == nil {
 		goVer = strings.TrimSpace(string(out))
 	}
 	binVer := "?"
-	if out, err := exec.Command(rp.o.goBin, "version", rp.o.nfcollect).Output(); err == nil {
+	if out, err := commandOutput(time.Minute, false, rp.o.goBin, "version", rp.o.nfcollect); err == nil {
 		_, binVer, _ = strings.Cut(strings.TrimSpace(string(out)), ": ")
 	}
 	return []string{

@@ -6,7 +6,6 @@ import (
 	"maps"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -294,7 +293,7 @@ func (r *result) heapTop(o *options) {
 	if r.heapProfile == "" {
 		return
 	}
-	out, err := exec.Command(o.goBin, "tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=8", r.heapProfile).CombinedOutput()
+	out, err := commandOutput(5*time.Minute, true, o.goBin, "tool", "pprof", "-top", "-sample_index=inuse_space", "-nodecount=8", r.heapProfile)
 	if err != nil {
 		r.notef("go tool pprof: %v: %s", err, firstLine(out))
 		return
