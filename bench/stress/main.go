@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command stress runs the floods of the nfcollect denial-of-service issue
 // against an nfcollect binary and reports, for each, the collector's peak
 // resident memory and whether a legitimate exporter that starts during or
