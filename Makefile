@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 COUNT    ?= 10
 
-.PHONY: all build test vet fmt-check generate check-generated fuzz bench bench-e2e testdata clean
+.PHONY: all build test vet fmt-check generate check-generated fuzz bench bench-e2e stress testdata clean
 
 all: build
 
@@ -51,6 +51,14 @@ bench:
 # e2e.txt. RATES, DURATION, COLLECTORS, ATTEMPTS, PROFILE_RATE: see the script.
 bench-e2e:
 	./scripts/bench-e2e.sh
+
+# Floods against nfcollect (bench/stress): peak RSS of the collector and
+# the share of a legitimate exporter's flows written, for each scenario of
+# the README's "Floods and memory"; writes bench/results/stress.md and
+# stress.txt. NFCOLLECT=path measures that binary (default: ./cmd/nfcollect
+# built now); STRESS_FLAGS adds flags (e.g. -run a,c -duration 5s).
+stress:
+	$(GO) run ./bench/stress $(if $(NFCOLLECT),-nfcollect $(NFCOLLECT)) $(STRESS_FLAGS)
 
 # Regenerates the real-exporter captures and the tshark expectations
 # (installs softflowd, pmacct, fprobe, tshark from Debian; needs root).
