@@ -271,3 +271,6 @@ func TestTemplateFloodThenNewExporter(t *testing.T) {
 		})
 	}
 }
+
+// limitsFields returns the default limits with a total field budget of n.
+func limitsFields(n int) decode.Limits { return decode.Limits{MaxTotalFields: n} }
