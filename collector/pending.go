@@ -23,11 +23,12 @@ const pendingOverhead = 256
 
 // pendingPacket is a packet waiting for a template.
 type pendingPacket struct {
-	id   uint64
-	data []byte
-	src  netip.AddrPort
-	ts   int64
-	sets uint64 // data sets still to decode (decode.MissingTemplateError.Sets)
+	id      uint64
+	data    []byte
+	src     netip.AddrPort
+	ts      int64
+	session uint64 // whose templates it waits for (Packet.Session)
+	sets    uint64 // data sets still to decode (decode.MissingTemplateError.Sets)
 	// emitted marks the outputs that wrote something for the packet (see
 	// Export.Before).
 	emitted uint64
@@ -73,7 +74,7 @@ func (s *pendingSet) hold(w *worker, ex *exporterState, p packet, sets, emitted 
 	data := append(make([]byte, 0, len(p.data)), p.data...)
 	w.c.release(p)
 	s.nextID++
-	ex.pending = append(ex.pending, pendingPacket{id: s.nextID, data: data, src: p.src, ts: p.ts, sets: sets, emitted: emitted})
+	ex.pending = append(ex.pending, pendingPacket{id: s.nextID, data: data, src: p.src, ts: p.ts, session: p.session, sets: sets, emitted: emitted})
 	ex.pendingCost += cost
 	s.cost += cost
 	w.c.pendingBytes.Add(int64(cost))
@@ -126,6 +127,19 @@ func (s *pendingSet) dropFirst(w *worker, why string) bool {
 	return false
 }
 
+// dropSession drops ex's packets that wait for templates of a session that
+// ended.
+func (s *pendingSet) dropSession(w *worker, ex *exporterState, session uint64) {
+	for i := 0; i < len(ex.pending); {
+		if ex.pending[i].session != session {
+			i++
+			continue
+		}
+		s.remove(w, ex, i)
+		ex.stats.pendingDrops.Add(1)
+	}
+}
+
 // expire drops the packets that arrived before cutoff (Unix ns).
 func (s *pendingSet) expire(w *worker, cutoff int64) {
 	for s.head < len(s.order) && s.order[s.head].ts < cutoff {
@@ -163,11 +177,15 @@ func (s *pendingSet) compact() {
 	s.order, s.head = kept, 0
 }
 
-// retry decodes ex's pending packets again after new templates came; the
-// ones still missing a template stay.
-func (s *pendingSet) retry(w *worker, ex *exporterState, dec *decode.Decoder) {
+// retry decodes ex's pending packets of session again after new templates
+// came in it; the ones still missing a template stay.
+func (s *pendingSet) retry(w *worker, ex *exporterState, dec *decode.Decoder, session uint64) {
 	for i := 0; i < len(ex.pending); {
 		pp := &ex.pending[i]
+		if pp.session != session {
+			i++
+			continue
+		}
 		err := dec.Retry(ex.addr, pp.data, pp.sets, &w.pkt)
 		// The packet's sequence number was counted when it arrived.
 		pp.emitted |= w.emit(packet{data: pp.data, src: pp.src, ts: pp.ts}, ex, err == nil, pp.emitted)

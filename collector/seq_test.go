@@ -119,3 +119,47 @@ func TestIPFIXHeldDataIsNotLoss(t *testing.T) {
 	}
 	_ = time.Second
 }
+
+// Templates of a transport session (IPFIX over TCP or SCTP) belong to it
+// alone: two sessions of one exporter define template 256 differently and
+// each decodes with its own; an ended session's templates are gone.
+func TestSessionTemplates(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.json")
+	c := newTestCollector(t, Config{Outputs: fileOut(t, out), Workers: 1})
+	src := netip.MustParseAddrPort("192.0.2.7:4739")
+	field := func(id, l uint16) []byte {
+		return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, id), l)
+	}
+	tmplA := ipfixSet(2, []byte{1, 0, 0, 1}, field(8, 4))  // 256: sourceIPv4Address
+	tmplB := ipfixSet(2, []byte{1, 0, 0, 1}, field(12, 4)) // 256: destinationIPv4Address
+	data := ipfixSet(256, []byte{192, 0, 2, 99})
+	sub := func(session uint64, end bool, sets ...[]byte) {
+		c.Submit(context.Background(), Packet{Data: ipfixMsg(0, 0, sets...), Source: src, Received: 1, Session: session, End: end}, true)
+	}
+	sub(3, false, data) // waits for session 3's template, which never comes
+	sub(3, true)
+	sub(1, false, tmplA)
+	sub(2, false, tmplB)
+	sub(1, false, data)
+	sub(2, false, data)
+	sub(0, false, data) // the datagram scope knows no template 256
+	sub(1, true)
+	sub(1, false, data) // a new session 1: no template
+	waitDecoded(t, c, 7) // the two session ends are not packets
+	var pending, dropped int64
+	for _, e := range c.metrics.all() {
+		pending += e.pending.Load()
+		dropped += int64(e.pendingDrops.Load())
+	}
+	c.Close()
+	if pending != 2 || dropped != 1 {
+		t.Errorf("%d pending, %d dropped; want 2 (the datagram's and the new session's) and 1 (the ended session's)", pending, dropped)
+	}
+	lines := readLines(t, out)
+	if len(lines) != 2 {
+		t.Fatalf("%d flows, want 2: %v", len(lines), lines)
+	}
+	if lines[0]["src_addr"] != "192.0.2.99" || lines[1]["dst_addr"] != "192.0.2.99" {
+		t.Errorf("sessions mixed their templates: %v", lines)
+	}
+}

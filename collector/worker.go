@@ -141,6 +141,9 @@ func (w *worker) handle(p packet) {
 	addr := p.src.Addr().Unmap()
 	if p.end {
 		delete(w.sessions, sessionKey{addr, p.session})
+		if ex := w.exporters.byAddr[addr]; ex != nil {
+			w.pending.dropSession(w, ex, p.session)
+		}
 		w.c.release(p)
 		return
 	}
@@ -176,7 +179,7 @@ func (w *worker) handle(p packet) {
 		w.countError(ex, err)
 	}
 	if w.pkt.Templates > 0 && len(ex.pending) > 0 {
-		w.pending.retry(w, ex, dec)
+		w.pending.retry(w, ex, dec, p.session)
 	}
 	w.c.release(p)
 }

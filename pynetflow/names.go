@@ -48,15 +48,11 @@ func v9Key(id uint16) string {
 	return v9Unknown
 }
 
-// penV7 is fields.PENV7, the pseudo enterprise number of the two v7 record
-// fields without a v9 type.
-const penV7 = 0xFFFF_FF07
-
 // fixedName returns the python-netflow v1/v5 key of a field of the
 // built-in v1/v5/v7 layouts (v9 type ids), "" for padding and for ids
 // outside those layouts.
 func fixedName(pen uint32, id uint16) string {
-	if pen == penV7 {
+	if pen == decode.PENV7 {
 		switch id {
 		case 1:
 			return "FLAGS"
