@@ -444,3 +444,47 @@ func TestUser(t *testing.T) {
 		t.Fatalf("exit: %v\n%s", err, stderr)
 	}
 }
+
+// SIGKILL in --rotate mode leaves the current file under its temporary
+// name; the next start completes it, and every flow written before the
+// kill is readable.
+func TestKillLeavesNothingBehind(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cmd, _ := startChild(t, "-p", port, "--host", "127.0.0.1", "--rotate", "1h", "--dir", dir, "--stats-interval", "-1s")
+	send(t, port, vector(t, "v9_template_2templates_8flows.hex")...)
+	send(t, port, vector(t, "v9_data_only_3pkts_12flows_each.hex")...)
+	time.Sleep(1500 * time.Millisecond) // flushed (every second)
+	cmd.Process.Kill()
+	cmd.Wait()
+	tmp, _ := filepath.Glob(filepath.Join(dir, ".nfcollect.*.tmp"))
+	if len(tmp) != 1 {
+		t.Fatalf("temporary files after SIGKILL: %v", tmp)
+	}
+	cmd, stderr := startChild(t, "-p", freePort(t), "--host", "127.0.0.1", "--rotate", "1h", "--dir", dir, "--stats-interval", "-1s")
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "completed a file left unfinished by a previous run") {
+		t.Errorf("the recovery is not logged:\n%s", stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	left, _ := filepath.Glob(filepath.Join(dir, ".*"))
+	if len(files) != 1 || len(left) != 0 {
+		t.Fatalf("files %v, hidden %v; want the one recovered file", files, left)
+	}
+	fh, _ := os.Open(files[0])
+	defer fh.Close()
+	zr, err := gzip.NewReader(fh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := countLines(t, string(b)); n != 44 {
+		t.Errorf("%d flows in the recovered file, want 44", n)
+	}
+}
