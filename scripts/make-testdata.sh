@@ -9,7 +9,9 @@
 #   1. installs the Debian packages it needs (softflowd pmacct fprobe tshark
 #      tcpdump socat) if they are missing;
 #   2. writes testdata/synthetic-traffic.pcap with testdata/internal/synth
-#      (deterministic: fixed seed and start time);
+#      (deterministic: fixed seed and start time), and the longer traffic of
+#      the *-long captures (synth -long) into a temporary directory: it is
+#      not kept, since tests take every other testdata/*.pcap for exports;
 #   3. for each capture: starts a UDP sink (socat) on 127.0.0.1:PORT and
 #      `tcpdump -i lo udp port PORT`, runs the exporter on the synthetic pcap
 #      sending to 127.0.0.1:PORT, then stops what it started (by PID);
@@ -101,6 +103,8 @@ wait_for() {
 log "building testdata/internal/{synth,tsharkjson}"
 (cd "$TD/internal" && go build -o "$WORK/synth" ./synth && go build -o "$WORK/tsharkjson" ./tsharkjson)
 "$WORK/synth" -o "$SYNTH"
+SYNTH_LONG=$WORK/synthetic-traffic-long.pcap
+"$WORK/synth" -long -o "$SYNTH_LONG"
 
 # ---- capture harness ----------------------------------------------------------
 SINK_PID= DUMP_PID=
@@ -132,28 +136,44 @@ finish_capture() { # NAME PORT
 	log "$name: $n packets, $(grep -o '"data_records": [0-9]*' "$TD/$name.tshark.json")"
 }
 
-# softflowd NAME PORT ARGS...: read the pcap with packet times (-a), no
-# control socket (-c none, else it never exits), foreground (-d).
+# softflowd_capture NAME PORT ARGS...: read the synthetic pcap with packet
+# times (-a), no control socket (-c none, else it never exits), foreground
+# (-d). softflowd_long_capture reads the long traffic instead.
 # Two things make its output depend on the run, and both are pinned here:
 #  - it exports the first 16 bytes of the -r argument as the interface name
-#    (IE 82 in its options data): run it from testdata/ with a relative name;
+#    (IE 82 in its options data): run it from the pcap's directory with a
+#    relative name (both names begin with "synthetic-traffi");
 #  - its IPFIX meteringProcessId (IE 143) is its PID: run it as PID 1 of a
 #    fresh PID namespace (unshare), where available.
 PIDNS=()
 if unshare --pid --fork --kill-child true 2>/dev/null; then
 	PIDNS=(unshare --pid --fork --kill-child)
 fi
-softflowd_capture() {
-	local name=$1 port=$2
-	shift 2
+softflowd_run() { # NAME PORT TRAFFIC ARGS...
+	local name=$1 port=$2 traffic=$3
+	shift 3
 	start_capture "$name" "$port"
-	log "$name: softflowd -r synthetic-traffic.pcap -d -c none -a $* -n 127.0.0.1:$port"
-	(cd "$TD" && timeout 120 "${PIDNS[@]}" softflowd -r "$(basename "$SYNTH")" -d -c none -a "$@" -n "127.0.0.1:$port") \
+	log "$name: softflowd -r $(basename "$traffic") -d -c none -a $* -n 127.0.0.1:$port"
+	(cd "$(dirname "$traffic")" && timeout 120 "${PIDNS[@]}" softflowd -r "$(basename "$traffic")" -d -c none -a "$@" -n "127.0.0.1:$port") \
 		>"$WORK/$name.log" 2>&1 || {
 		cat "$WORK/$name.log" >&2
 		exit 1
 	}
 	finish_capture "$name" "$port"
+}
+softflowd_capture() { softflowd_run "$1" "$2" "$SYNTH" "${@:3}"; }
+# The long captures: with a flow table of 3 (-m 3) softflowd evicts the
+# oldest flows as new ones come (it expires nothing on time when it reads a
+# file), so it sends many small packets and re-sends its templates and
+# options data every 16 packets.
+softflowd_long_capture() {
+	local n
+	softflowd_run "$1" "$2" "$SYNTH_LONG" "${@:3}"
+	n=$(grep -o '"options_records": [0-9]*' "$TD/$1.tshark.json" | grep -o '[0-9]*$')
+	if ((n < 4)); then # the first options record and at least 3 re-sends
+		echo "error: $1.pcap has $n options data records, want at least 4" >&2
+		exit 1
+	fi
 }
 
 # pmacct NAME PORT VERSION [EXTRA CONFIG LINES...]: pmacctd + nfprobe reading
@@ -221,6 +241,8 @@ CAPTURES=(
 	"softflowd-ipfix-abstime-micro   20108  softflowd_capture -v 10 -6 -A micro"
 	"softflowd-ipfix-abstime-nano    20109  softflowd_capture -v 10 -6 -A nano"
 	"softflowd-ipfix-ether           20110  softflowd_capture -v 10 -6 -T ether"
+	"softflowd-ipfix-long            20111  softflowd_long_capture -v 10 -6 -m 3"
+	"softflowd-v9-long               20112  softflowd_long_capture -v 9 -6 -m 3"
 	"pmacct-v9                       20201  pmacct_capture 9"
 	"pmacct-ipfix                    20202  pmacct_capture 10"
 	"pmacct-v9-sampling              20203  pmacct_capture 9 sampling_rate:~10"

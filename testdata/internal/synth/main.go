@@ -331,6 +331,106 @@ func (g *gen) build() {
 	g.udpExchange(100*time.Second, client2, ntp, false, 51414, 514, gopacket.Payload([]byte("<13>nfkit synthetic")), nil, 0)
 }
 
+// Inputs of the longer traffic (-long). Its own seed, so that the default
+// output above stays byte-for-byte what it was.
+const (
+	longSeed1, longSeed2 = 0x6e666b6974, 0x6c6f6e67 // "nfkit", "long"
+	longDuration         = 450 * time.Second
+)
+
+// buildLong makes the traffic behind the *-long captures: seven minutes of
+// mostly short flows, many of them in bursts, so that softflowd with a small
+// flow table (-m) exports many small packets of varying size and re-sends
+// its templates and options data several times. Every 10 s a client does
+// one of: a burst of 1-4 DNS lookups (IPv4 or IPv6), a lookup and a short
+// TCP connection, a short ping, or nothing. NTP runs every 64 s from two
+// clients (the same 5-tuple each time), and once a host sends datagrams to
+// 16 closed syslog-like ports at once.
+func (g *gen) buildLong() {
+	names := []string{"www.example.com", "mail.example.net", "ntp.example.org", "example.com", "cdn.example.net", "api.example.org"}
+	clients := []host{client1, client2, client3}
+	sport := uint16(41000)
+	pingID := uint16(0x2000)
+	for slot := 0; slot < 42; slot++ {
+		t := time.Duration(slot)*10*time.Second + g.jitter(2*time.Second)
+		c := clients[g.rng.IntN(len(clients))]
+		v6 := g.rng.IntN(4) == 0
+		switch k := g.rng.IntN(10); {
+		case k < 5: // DNS burst
+			n := 1 + g.rng.IntN(4)
+			for i := 0; i < n; i++ {
+				g.dnsQuery(t+time.Duration(i)*(20*time.Millisecond+g.jitter(30*time.Millisecond)), c, v6, names[g.rng.IntN(len(names))], uint16(g.rng.IntN(65536)))
+			}
+		case k < 8: // lookup, then a short connection to the web server
+			g.dnsQuery(t, c, v6, names[g.rng.IntN(len(names))], uint16(g.rng.IntN(65536)))
+			sport++
+			dport := []uint16{80, 443, 8080}[g.rng.IntN(3)]
+			g.tcpConnSmall(t+100*time.Millisecond, c, web, v6, sport, dport, []uint8{0, 0, 0x10, 0x28}[g.rng.IntN(4)])
+		case k < 9: // ping
+			pingID++
+			if v6 {
+				g.ping(t, client1, pinged, true, pingID, 1+g.rng.IntN(2))
+			} else {
+				g.ping(t, c, pinged, false, pingID, 1+g.rng.IntN(2))
+			}
+		}
+	}
+	for i := 0; i < 7; i++ {
+		g.ntpQuery(time.Duration(i)*64*time.Second+3*time.Second, client1)
+		g.ntpQuery(time.Duration(i)*64*time.Second+35*time.Second, client3)
+	}
+	// 16 datagrams to closed ports within 32 ms: 16 one-way flows at once.
+	for i := 0; i < 16; i++ {
+		t := 205*time.Second + time.Duration(i)*2*time.Millisecond
+		g.udpExchange(t, client2, ntp, false, 52000, uint16(600+i), gopacket.Payload([]byte("<13>nfkit long")), nil, 0)
+	}
+}
+
+// tcpConnSmall is a short TCP connection with small payloads (a request and
+// one response), to keep the long traffic file small.
+func (g *gen) tcpConnSmall(t time.Duration, c, s host, v6 bool, sport, dport uint16, tos uint8) {
+	var cip, sip net.IP = c.ip4, s.ip4
+	et := layers.EthernetTypeIPv4
+	if v6 {
+		cip, sip, et = c.ip6, s.ip6, layers.EthernetTypeIPv6
+	}
+	cseq, sseq := g.rng.Uint32(), g.rng.Uint32()
+	rtt := 2*time.Millisecond + g.jitter(40*time.Millisecond)
+	send := func(fromClient bool, syn, ack, psh, fin bool, n int) {
+		tcp := &layers.TCP{SrcPort: layers.TCPPort(sport), DstPort: layers.TCPPort(dport), Window: 64240, SYN: syn, ACK: ack, PSH: psh, FIN: fin}
+		src, dst, seq, peer := cip, sip, &cseq, sseq
+		ttl := uint8(64)
+		if !fromClient {
+			tcp.SrcPort, tcp.DstPort = tcp.DstPort, tcp.SrcPort
+			src, dst, seq, peer, ttl = sip, cip, &sseq, cseq, 57
+		}
+		tcp.Seq = *seq
+		if ack {
+			tcp.Ack = peer
+		}
+		*seq += uint32(n)
+		if syn || fin {
+			*seq++
+		}
+		ip := ipPair(v6, src, dst, layers.IPProtocolTCP, tos, ttl, uint16(g.rng.IntN(65536)))
+		_ = tcp.SetNetworkLayerForChecksum(ip)
+		ls := append(l2(c, fromClient, et), ip.(gopacket.SerializableLayer), tcp)
+		if n > 0 {
+			ls = append(ls, g.payload(n))
+		}
+		g.emit(t, ls...)
+		t += rtt
+	}
+	send(true, true, false, false, false, 0)
+	send(false, true, true, false, false, 0)
+	send(true, false, true, false, false, 0)
+	send(true, false, true, true, false, 40+g.rng.IntN(80))
+	send(false, false, true, true, false, 100+g.rng.IntN(200))
+	send(true, false, true, false, true, 0)
+	send(false, false, true, false, true, 0)
+	send(true, false, true, false, false, 0)
+}
+
 func writePcap(path string, frames []frame) error {
 	f, err := os.Create(path)
 	if err != nil {
@@ -363,9 +463,17 @@ func writePcap(path string, frames []frame) error {
 
 func main() {
 	out := flag.String("o", "../synthetic-traffic.pcap", "output pcap (default: testdata/synthetic-traffic.pcap when run from testdata/internal)")
+	long := flag.Bool("long", false, "write the longer traffic of the *-long captures (7 minutes of short flows) instead")
 	flag.Parse()
 	g := &gen{rng: rand.New(rand.NewPCG(seed1, seed2))}
-	g.build()
+	limit := duration
+	if *long {
+		g.rng = rand.New(rand.NewPCG(longSeed1, longSeed2))
+		limit = longDuration
+		g.buildLong()
+	} else {
+		g.build()
+	}
 	sort.SliceStable(g.frames, func(i, j int) bool {
 		if g.frames[i].t != g.frames[j].t {
 			return g.frames[i].t < g.frames[j].t
@@ -376,8 +484,8 @@ func main() {
 	// non-decreasing after truncation.
 	for i := range g.frames {
 		g.frames[i].t = g.frames[i].t.Truncate(time.Microsecond)
-		if g.frames[i].t > duration {
-			fmt.Fprintf(os.Stderr, "synth: frame %d at %v is past %v\n", i, g.frames[i].t, duration)
+		if g.frames[i].t > limit {
+			fmt.Fprintf(os.Stderr, "synth: frame %d at %v is past %v\n", i, g.frames[i].t, limit)
 			os.Exit(1)
 		}
 	}

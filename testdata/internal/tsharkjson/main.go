@@ -14,10 +14,19 @@
 // that repeated keys (a field shown twice in one record, e.g. RFC 5103
 // reverse elements, which tshark names like the forward element) are kept
 // in the order tshark printed them. See testdata/README.md for the format.
+//
+// tshark dissects at most Count flowsets of a NetFlow v9 packet (it takes
+// the header's Count for a number of flowsets), while softflowd's Count is
+// its number of data records: a packet with templates, options and a couple
+// of data records is cut short. For such packets (more flowsets than Count)
+// tshark is run on a copy of the capture whose Count is the number of
+// flowsets; the expectations then give the original Count in the header and
+// the patched one in "dissected_with_count". See v9CountPatch.
 package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -117,6 +126,15 @@ func (o *out) set(k string, v any) *out {
 	o.keys = append(o.keys, k)
 	o.vals = append(o.vals, v)
 	return o
+}
+
+func (o *out) get(k string) any {
+	for i, kk := range o.keys {
+		if kk == k {
+			return o.vals[i]
+		}
+	}
+	return nil
 }
 
 // addMulti stores v under k; a repeated key turns the value into an array.
@@ -488,6 +506,95 @@ func main() {
 	}
 }
 
+// v9CountPatch finds the NetFlow v9 packets to UDP port `port` in a classic
+// pcap (Ethernet, optionally 802.1Q, over IPv4 or IPv6) that hold more
+// flowsets than their header's Count, and sets Count to the number of
+// flowsets in a copy of the file. It returns the copy (nil when no packet
+// needs it) and, by frame number, the original and the patched Count.
+// Flowsets are counted by their length fields up to the end of the packet
+// or the first length that is too short or runs past it.
+func v9CountPatch(b []byte, port int) (patched []byte, counts map[int][2]int, err error) {
+	if len(b) < 24 {
+		return nil, nil, errors.New("pcap: short file header")
+	}
+	var bo binary.ByteOrder
+	switch binary.LittleEndian.Uint32(b) {
+	case 0xa1b2c3d4, 0xa1b23c4d:
+		bo = binary.LittleEndian
+	case 0xd4c3b2a1, 0x4d3cb2a1:
+		bo = binary.BigEndian
+	default:
+		return nil, nil, errors.New("pcap: not a classic pcap file")
+	}
+	if lt := bo.Uint32(b[20:]); lt != 1 {
+		return nil, nil, fmt.Errorf("pcap: link type %d, want 1 (Ethernet)", lt)
+	}
+	out := append([]byte(nil), b...)
+	counts = map[int][2]int{}
+	frame := 0
+	for off := 24; off < len(b); {
+		if off+16 > len(b) {
+			return nil, nil, fmt.Errorf("pcap: record %d: short header", frame+1)
+		}
+		n := int(bo.Uint32(b[off+8:]))
+		if off+16+n > len(b) {
+			return nil, nil, fmt.Errorf("pcap: record %d: short data", frame+1)
+		}
+		frame++
+		pkt := out[off+16 : off+16+n]
+		off += 16 + n
+		udp := udpPayload(pkt, port)
+		if len(udp) < 20 || binary.BigEndian.Uint16(udp) != 9 {
+			continue
+		}
+		sets := 0
+		for o := 20; o+4 <= len(udp); {
+			l := int(binary.BigEndian.Uint16(udp[o+2:]))
+			if l < 4 || o+l > len(udp) {
+				break
+			}
+			sets++
+			o += l
+		}
+		if count := int(binary.BigEndian.Uint16(udp[2:])); sets > count {
+			binary.BigEndian.PutUint16(udp[2:], uint16(sets))
+			counts[frame] = [2]int{count, sets}
+		}
+	}
+	if len(counts) == 0 {
+		return nil, nil, nil
+	}
+	return out, counts, nil
+}
+
+// udpPayload returns the payload of an Ethernet frame's UDP datagram to
+// port, as a slice of pkt, or nil.
+func udpPayload(pkt []byte, port int) []byte {
+	if len(pkt) < 14 {
+		return nil
+	}
+	et, o := binary.BigEndian.Uint16(pkt[12:]), 14
+	if et == 0x8100 && len(pkt) >= 18 {
+		et, o = binary.BigEndian.Uint16(pkt[16:]), 18
+	}
+	switch {
+	case et == 0x0800 && len(pkt) >= o+20 && pkt[o+9] == 17:
+		o += int(pkt[o]&0x0f) * 4
+	case et == 0x86dd && len(pkt) >= o+40 && pkt[o+6] == 17:
+		o += 40
+	default:
+		return nil
+	}
+	if len(pkt) < o+8 || int(binary.BigEndian.Uint16(pkt[o+2:])) != port {
+		return nil
+	}
+	end := o + int(binary.BigEndian.Uint16(pkt[o+4:]))
+	if end < o+8 || end > len(pkt) {
+		return nil
+	}
+	return pkt[o+8 : end]
+}
+
 func run(tsharkBin, pcap string, port int, outPath string) error {
 	env := append(os.Environ(), "TZ=UTC", "LC_ALL=C")
 	ver, err := exec.Command(tsharkBin, "-v").Output()
@@ -496,7 +603,32 @@ func run(tsharkBin, pcap string, port int, outPath string) error {
 	}
 	verLine, _, _ := strings.Cut(string(ver), "\n")
 
-	cmd := exec.Command(tsharkBin, "-n", "-r", pcap, "-d", fmt.Sprintf("udp.port==%d,cflow", port),
+	raw, err := os.ReadFile(pcap)
+	if err != nil {
+		return err
+	}
+	patched, v9counts, err := v9CountPatch(raw, port)
+	if err != nil {
+		return fmt.Errorf("%s: %w", pcap, err)
+	}
+	input := pcap
+	if patched != nil {
+		f, err := os.CreateTemp("", "tsharkjson-*.pcap")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(f.Name())
+		if _, err := f.Write(patched); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		input = f.Name()
+	}
+
+	cmd := exec.Command(tsharkBin, "-n", "-r", input, "-d", fmt.Sprintf("udp.port==%d,cflow", port),
 		"-T", "json", "-J", "frame ip ipv6 cflow")
 	cmd.Env = env
 	var stderr bytes.Buffer
@@ -530,6 +662,11 @@ func run(tsharkBin, pcap string, port int, outPath string) error {
 		p, err := rd.packet(layers.(*obj))
 		if err != nil {
 			return err
+		}
+		frame, _ := p.get("frame").(int)
+		if c, ok := v9counts[frame]; ok {
+			p.get("header").(*out).set("cflow.count", strconv.Itoa(c[0]))
+			p.set("dissected_with_count", c[1])
 		}
 		packets = append(packets, p)
 	}
