@@ -383,8 +383,8 @@ func TestLiveCaptures(t *testing.T) {
 	if len(pyLines) != 8+36 {
 		t.Errorf("python vectors: %d flows, want 44", len(pyLines))
 	}
-	if s := c.Stats(); s.QueueDrops != 0 || s.Errors != 0 {
-		t.Errorf("stats %+v: want no drops or errors", s)
+	if s := c.Stats(); s.QueueDrops != 0 || s.Errors != 0 || s.SeqLost != 0 {
+		t.Errorf("stats %+v: want no drops, errors or sequence loss (every exporter's numbering, softflowd's long IPFIX stream with its periodic options records included)", s)
 	}
 }
 
