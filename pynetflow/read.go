@@ -76,18 +76,63 @@ const ntpEpochOffset = 2208988800 // seconds from 1900-01-01 to 1970-01-01
 // be read is skipped and reported in skipped as a *RecordError; err is a
 // problem of the line as a whole, which then gives no flows.
 func (r *Reader) ReadLine(line []byte, fn func(*Flow)) (skipped []error, err error) {
+	pkt, h, err := parseLine(line)
+	if err != nil {
+		return nil, err
+	}
+	// IPFIX options records carry systemInitTimeMilliseconds; read them first,
+	// since the key order of a record and the record order are arbitrary.
+	for _, rec := range pkt.Flows {
+		if v, ok := num(rec[keys.sysInit]); ok {
+			r.setSysInit(h.exporter, int64(v)*1e6)
+		}
+	}
+	t := recTimes{r: r, exporter: h.exporter, exportNs: h.exportNs, uptime: h.uptime}
+	var f Flow
+	for idx, rec := range pkt.Flows {
+		f = Flow{Received: h.recvNs, Exporter: h.exporter, Version: h.version}
+		ok, ferr := f.read(rec, &t)
+		if ferr != nil {
+			skipped = append(skipped, &RecordError{idx, ferr})
+			continue
+		}
+		if ok {
+			fn(&f)
+		}
+	}
+	return skipped, nil
+}
+
+// pyPacket is a line's export packet.
+type pyPacket struct {
+	Client []any            `json:"client"`
+	Header map[string]any   `json:"header"`
+	Flows  []map[string]any `json:"flows"`
+}
+
+// lineHeader is what a line says of its export packet as a whole.
+type lineHeader struct {
+	recvNs, exportNs int64
+	uptime           uint64
+	exporter         netip.Addr
+	version          uint8
+}
+
+// parseLine parses a line's JSON and its packet's header.
+func parseLine(line []byte) (*pyPacket, lineHeader, error) {
+	var h lineHeader
 	line = nullConstants(line)
 	d := json.NewDecoder(bytes.NewReader(line))
 	d.UseNumber()
 	var outer map[string]json.RawMessage
 	if err := d.Decode(&outer); err != nil {
-		return nil, jsonErr(err)
+		return nil, h, jsonErr(err)
 	}
 	if d.More() {
-		return nil, errors.New("unexpected data after the record")
+		return nil, h, errors.New("unexpected data after the record")
 	}
 	if len(outer) != 1 {
-		return nil, fmt.Errorf("python-netflow line has %d keys, want 1 (the receive time)", len(outer))
+		return nil, h, fmt.Errorf("python-netflow line has %d keys, want 1 (the receive time)", len(outer))
 	}
 	var tsKey string
 	var body json.RawMessage
@@ -97,118 +142,102 @@ func (r *Reader) ReadLine(line []byte, fn func(*Flow)) (skipped []error, err err
 	recv, perr := strconv.ParseFloat(tsKey, 64)
 	// Beyond ±9.2e9 s the time does not fit int64 nanoseconds.
 	if perr != nil || math.IsNaN(recv) || math.Abs(recv) >= 9.2e9 {
-		return nil, fmt.Errorf("key %q is not a receive timestamp", tsKey)
+		return nil, h, fmt.Errorf("key %q is not a receive timestamp", tsKey)
 	}
-	var pkt struct {
-		Client []any            `json:"client"`
-		Header map[string]any   `json:"header"`
-		Flows  []map[string]any `json:"flows"`
-	}
+	pkt := new(pyPacket)
 	d = json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
-	if err := d.Decode(&pkt); err != nil {
-		return nil, jsonErr(err)
+	if err := d.Decode(pkt); err != nil {
+		return nil, h, jsonErr(err)
 	}
 	if pkt.Header == nil {
-		return nil, &MissingError{"header"}
+		return nil, h, &MissingError{"header"}
 	}
 	version, ok := num(pkt.Header["version"])
-	if !ok {
-		return nil, &MissingError{"header.version"}
+	if !ok || version > math.MaxUint8 {
+		return nil, h, &MissingError{"header.version"}
 	}
-	var exporter netip.Addr
+	h.version = uint8(version)
 	if len(pkt.Client) > 0 {
 		if s, ok := pkt.Client[0].(string); ok {
-			exporter, _ = netip.ParseAddr(s)
+			h.exporter, _ = netip.ParseAddr(s)
 		}
 	}
-	recvNs := int64(math.Round(recv * 1e9))
-
+	h.recvNs = int64(math.Round(recv * 1e9))
 	// Export time and uptime from the header.
-	var exportNs int64
-	var uptime uint64
 	switch version {
 	case 10:
 		t, _ := num(pkt.Header["export_uptime"]) // RFC 7011 Export Time, misnamed
-		exportNs = int64(t) * 1e9
+		h.exportNs = int64(t) * 1e9
 	default:
 		t, _ := num(pkt.Header["timestamp"])
 		nano, _ := num(pkt.Header["timestamp_nano"])
-		exportNs = int64(t)*1e9 + int64(nano)
-		uptime, _ = num(pkt.Header["uptime"])
+		h.exportNs = int64(t)*1e9 + int64(nano)
+		h.uptime, _ = num(pkt.Header["uptime"])
 	}
-	if exportNs == 0 {
-		exportNs = recvNs
+	if h.exportNs == 0 {
+		h.exportNs = h.recvNs
 	}
-	// IPFIX options records carry systemInitTimeMilliseconds; read them first,
-	// since the key order of a record and the record order are arbitrary.
-	for _, rec := range pkt.Flows {
-		if v, ok := num(rec[keys.sysInit]); ok {
-			r.setSysInit(exporter, int64(v)*1e6)
+	return pkt, h, nil
+}
+
+// read fills f from one record of a line. It reports false, without an
+// error, for a record that is not a flow (options data, a layer-2 only
+// record); a value that is not a number of its field's range is an error.
+func (f *Flow) read(rec map[string]any, t *recTimes) (bool, error) {
+	var ferr error
+	var haveSrc, haveDst bool
+	f.Src, haveSrc = addrOf(rec, keys.src, &ferr)
+	f.Dst, haveDst = addrOf(rec, keys.dst, &ferr)
+	f.SrcPort = uint16(numOf(rec, keys.srcPort, math.MaxUint16, &ferr))
+	f.DstPort = uint16(numOf(rec, keys.dstPort, math.MaxUint16, &ferr))
+	f.Proto = uint8(numOf(rec, keys.proto, math.MaxUint8, &ferr))
+	f.Bytes = numOf(rec, keys.bytes, math.MaxUint64, &ferr)
+	f.Packets = numOf(rec, keys.packets, math.MaxUint64, &ferr)
+	f.RevBytes = numOf(rec, keys.revBytes, math.MaxUint64, &ferr)
+	f.RevPackets = numOf(rec, keys.revPackets, math.MaxUint64, &ferr)
+	f.Biflow = has(rec, keys.revBytes) || has(rec, keys.revPackets)
+	f.SrcAS = uint32(numOf(rec, keys.srcAS, math.MaxUint32, &ferr))
+	f.DstAS = uint32(numOf(rec, keys.dstAS, math.MaxUint32, &ferr))
+	f.Flows = numOf(rec, keys.flows, math.MaxUint64, &ferr)
+	switch {
+	case ferr != nil:
+		return false, ferr
+	case !haveSrc && !haveDst:
+		return false, nil // options data or a layer-2 only record
+	case !haveSrc:
+		return false, &MissingError{"source address"}
+	case !haveDst:
+		return false, &MissingError{"destination address"}
+	}
+	// Fallback counters for exporters that only send egress counters.
+	if f.Bytes == 0 {
+		if v, ok := firstNum(rec, keys.outBytes); ok {
+			f.Bytes = v
 		}
 	}
-	t := recTimes{r: r, exporter: exporter, exportNs: exportNs, uptime: uptime}
-	var f Flow
-	for idx, rec := range pkt.Flows {
-		f = Flow{Received: recvNs, Exporter: exporter, Version: uint8(version)}
-		var ferr error
-		var haveSrc, haveDst bool
-		f.Src, haveSrc = addrOf(rec, keys.src, &ferr)
-		f.Dst, haveDst = addrOf(rec, keys.dst, &ferr)
-		f.SrcPort = uint16(numOf(rec, keys.srcPort, &ferr))
-		f.DstPort = uint16(numOf(rec, keys.dstPort, &ferr))
-		f.Proto = uint8(numOf(rec, keys.proto, &ferr))
-		f.Bytes = numOf(rec, keys.bytes, &ferr)
-		f.Packets = numOf(rec, keys.packets, &ferr)
-		f.RevBytes = numOf(rec, keys.revBytes, &ferr)
-		f.RevPackets = numOf(rec, keys.revPackets, &ferr)
-		f.Biflow = has(rec, keys.revBytes) || has(rec, keys.revPackets)
-		f.SrcAS = uint32(numOf(rec, keys.srcAS, &ferr))
-		f.DstAS = uint32(numOf(rec, keys.dstAS, &ferr))
-		f.Flows = numOf(rec, keys.flows, &ferr)
-		if !haveSrc && !haveDst && ferr == nil {
-			continue // options data or a layer-2 only record
+	if f.Packets == 0 {
+		if v, ok := firstNum(rec, keys.outPackets); ok {
+			f.Packets = v
 		}
-		if ferr == nil && !haveSrc {
-			ferr = &MissingError{"source address"}
-		}
-		if ferr == nil && !haveDst {
-			ferr = &MissingError{"destination address"}
-		}
-		if ferr != nil {
-			skipped = append(skipped, &RecordError{idx, ferr})
-			continue
-		}
-		// Fallback counters for exporters that only send egress counters.
-		if f.Bytes == 0 {
-			if v, ok := firstNum(rec, keys.outBytes); ok {
-				f.Bytes = v
-			}
-		}
-		if f.Packets == 0 {
-			if v, ok := firstNum(rec, keys.outPackets); ok {
-				f.Packets = v
-			}
-		}
-		// ICMP type/code where there are no ports.
-		if f.SrcPort == 0 && f.DstPort == 0 {
-			if v, ok := firstNum(rec, keys.icmp); ok {
-				f.DstPort = uint16(v)
-			} else if ty, ok := firstNum(rec, keys.asaICMPType); ok {
-				c, _ := firstNum(rec, keys.asaICMPCode)
-				f.DstPort = uint16(ty<<8 | c&0xff)
-			}
-		}
-		f.Start, f.HasStart = t.get(rec, &keys.start)
-		if !f.HasStart {
-			if v, ok := num(rec[keys.createTime]); ok {
-				f.Start, f.HasStart = int64(v)*1e6, true
-			}
-		}
-		f.End, f.HasEnd = t.get(rec, &keys.end)
-		fn(&f)
 	}
-	return skipped, nil
+	// ICMP type/code where there are no ports.
+	if f.SrcPort == 0 && f.DstPort == 0 {
+		if v, ok := firstNum(rec, keys.icmp); ok && v <= math.MaxUint16 {
+			f.DstPort = uint16(v)
+		} else if ty, ok := firstNum(rec, keys.asaICMPType); ok && ty <= math.MaxUint8 {
+			c, _ := firstNum(rec, keys.asaICMPCode)
+			f.DstPort = uint16(ty<<8 | c&0xff)
+		}
+	}
+	f.Start, f.HasStart = t.get(rec, &keys.start)
+	if !f.HasStart {
+		if v, ok := num(rec[keys.createTime]); ok && v <= math.MaxInt64/1_000_000 {
+			f.Start, f.HasStart = int64(v)*1e6, true
+		}
+	}
+	f.End, f.HasEnd = t.get(rec, &keys.end)
+	return true, nil
 }
 
 func (r *Reader) setSysInit(exporter netip.Addr, ns int64) {
@@ -299,9 +328,10 @@ func has(rec map[string]any, names []key) bool {
 }
 
 // numOf returns the value of the first of names in rec that is a
-// non-negative integer, 0 if none is. Every one present is checked, in
-// order: the first that is not such a number sets *err (when unset).
-func numOf(rec map[string]any, names []key, err *error) uint64 {
+// non-negative integer up to max, 0 if none is. Every one present is
+// checked, in order: the first that is not such a number sets *err (when
+// unset); a value is never wrapped into the field's range.
+func numOf(rec map[string]any, names []key, max uint64, err *error) uint64 {
 	var out uint64
 	found := false
 	for _, k := range names {
@@ -310,9 +340,13 @@ func numOf(rec map[string]any, names []key, err *error) uint64 {
 			continue
 		}
 		u, ok := num(v)
-		if !ok {
+		if !ok || u > max {
 			if *err == nil {
-				*err = fmt.Errorf("%s: expected a non-negative number, got %s", k.name, short(v))
+				if ok {
+					*err = fmt.Errorf("%s: %d is out of range (at most %d)", k.name, u, max)
+				} else {
+					*err = fmt.Errorf("%s: expected a non-negative integer, got %s", k.name, short(v))
+				}
 			}
 			continue
 		}
@@ -357,7 +391,8 @@ func firstNum(rec map[string]any, names []key) (uint64, bool) {
 	return 0, false
 }
 
-// num reads a non-negative integer JSON value.
+// num reads a non-negative integer JSON value (a whole number written in
+// float form, 1e3 or 6.0, is one; 6.9 is not).
 func num(v any) (uint64, bool) {
 	n, ok := v.(json.Number)
 	if !ok {
@@ -366,7 +401,7 @@ func num(v any) (uint64, bool) {
 	if u, err := strconv.ParseUint(string(n), 10, 64); err == nil {
 		return u, true
 	}
-	if f, err := n.Float64(); err == nil && f >= 0 && f < 1<<64 {
+	if f, err := n.Float64(); err == nil && f >= 0 && f < 1<<64 && f == math.Trunc(f) {
 		return uint64(f), true
 	}
 	return 0, false
