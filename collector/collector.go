@@ -126,8 +126,10 @@ type Collector struct {
 	// dropping, and the clock is the capture's (clock).
 	replaying atomic.Bool
 	clock     atomic.Int64
-	// closing is set by Close: inputs' packets are no longer queued.
+	// closing is set by Close: inputs' packets are no longer queued;
+	// stopped is closed then, to stop the workers.
 	closing atomic.Bool
+	stopped chan struct{}
 	// drainDeadline (Unix ns, 0 = none) is when shutdown stops decoding
 	// what is queued; outputs stop writing at outputDeadline, set when the
 	// workers have stopped.
@@ -155,6 +157,7 @@ func New(cfg Config) (*Collector, error) {
 		log:     cfg.Logger,
 		metrics: newMetrics(cfg.MetricsExporters),
 		seed:    maphash.MakeSeed(),
+		stopped: make(chan struct{}),
 	}
 	names := map[string]bool{}
 	for _, o := range cfg.Outputs {
@@ -278,9 +281,7 @@ func (c *Collector) close() error {
 	c.closing.Store(true)
 	start := time.Now()
 	c.drainDeadline.Store(start.Add(c.cfg.ShutdownTimeout).UnixNano())
-	for _, w := range c.workers {
-		close(w.in)
-	}
+	close(c.stopped)
 	c.wg.Wait()
 	var dropped uint64
 	for _, w := range c.workers {

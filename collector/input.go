@@ -117,6 +117,7 @@ func (c *Collector) Submit(ctx context.Context, p Packet, wait bool) bool {
 		case w.in <- q:
 			return true
 		case <-ctx.Done():
+		case <-c.stopped:
 		}
 	} else {
 		select {

@@ -79,25 +79,19 @@ func newWorker(c *Collector) (*worker, error) {
 	return w, nil
 }
 
-// run decodes until in is closed (or shutdown runs out of time), then
-// flushes.
+// run decodes until the collector stops, then decodes what is queued
+// (until the shutdown deadline; the rest is counted) and flushes. The
+// queue is never closed, so that a late Submit cannot panic.
 func (w *worker) run() {
 	tick := time.NewTicker(w.c.cfg.FlushInterval)
 	defer tick.Stop()
 	for {
 		select {
-		case p, ok := <-w.in:
-			if !ok {
-				w.pending.dropAll(w, "shutdown: template never arrived")
-				w.flush(true)
-				return
-			}
-			if dl := w.c.drainDeadline.Load(); dl != 0 && time.Now().UnixNano() > dl {
-				w.shutdownDrops.Add(1)
-				w.c.release(p)
-				continue
-			}
+		case p := <-w.in:
 			w.handle(p)
+		case <-w.c.stopped:
+			w.drain()
+			return
 		case <-tick.C:
 			w.expire(w.c.now())
 			w.flush(false)
@@ -105,6 +99,27 @@ func (w *worker) run() {
 			f()
 		}
 	}
+}
+
+// drain decodes what is queued, until the shutdown deadline, and flushes.
+func (w *worker) drain() {
+	dl := w.c.drainDeadline.Load()
+	for {
+		select {
+		case p := <-w.in:
+			if time.Now().UnixNano() > dl {
+				w.shutdownDrops.Add(1)
+				w.c.release(p)
+				continue
+			}
+			w.handle(p)
+			continue
+		default:
+		}
+		break
+	}
+	w.pending.dropAll(w, "shutdown: template never arrived")
+	w.flush(true)
 }
 
 // call runs f on the worker's goroutine and waits for it.
