@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
-
 	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/internal/testvec"
 	"github.com/nfkit/nfkit/pynetflow"
 )
 
@@ -21,34 +18,15 @@ import (
 // capture time from the packet's source.
 func pythonLines(t *testing.T, capture string) string {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "testdata", capture+".pcap"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var d decode.Decoder
 	var p decode.Packet
 	var out []byte
-	for {
-		data, ci, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		pkt := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
-		udp, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if !ok || pkt.NetworkLayer() == nil {
-			continue
-		}
-		addr, _ := netip.AddrFromSlice(pkt.NetworkLayer().NetworkFlow().Src().Raw())
-		src := netip.AddrPortFrom(addr.Unmap(), uint16(udp.SrcPort))
-		if err := d.Decode(src.Addr(), udp.Payload, &p); err != nil {
+	for _, dg := range testvec.Capture(t, capture+".pcap") {
+		src := netip.AddrPortFrom(dg.Src.Addr().Unmap(), dg.Src.Port())
+		if err := d.Decode(src.Addr(), dg.Payload, &p); err != nil {
 			t.Fatalf("%s: %v", capture, err)
 		}
-		out = pynetflow.AppendPacket(out, ci.Timestamp, src, &p)
+		out = pynetflow.AppendPacket(out, dg.Time, src, &p)
 	}
 	return string(out)
 }

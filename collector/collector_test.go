@@ -18,7 +18,6 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 
-	"github.com/nfkit/nfkit/capture"
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/internal/testvec"
 )
@@ -252,25 +251,7 @@ func TestReplayCaptures(t *testing.T) {
 }
 
 // capturePayloads returns a capture's UDP payloads.
-func capturePayloads(t *testing.T, name string) [][]byte {
-	t.Helper()
-	f, err := capture.Open(filepath.Join("..", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out [][]byte
-	for {
-		d, err := f.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, append([]byte(nil), d.Payload...))
-	}
-}
+func capturePayloads(t *testing.T, name string) [][]byte { return testvec.Payloads(t, name) }
 
 func pythonVector(t *testing.T, name string) [][]byte { return testvec.Python(t, name) }
 

@@ -7,32 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/nfkit/nfkit/internal/testvec"
 )
-
-// ipfixMsg builds an IPFIX message of the given sets.
-func ipfixMsg(seq, domain uint32, sets ...[]byte) []byte {
-	var body []byte
-	for _, s := range sets {
-		body = append(body, s...)
-	}
-	h := binary.BigEndian.AppendUint16(nil, 10)
-	h = binary.BigEndian.AppendUint16(h, uint16(16+len(body)))
-	h = binary.BigEndian.AppendUint32(h, 1700000000)
-	h = binary.BigEndian.AppendUint32(h, seq)
-	h = binary.BigEndian.AppendUint32(h, domain)
-	return append(h, body...)
-}
-
-func ipfixSet(id uint16, body ...[]byte) []byte {
-	var b []byte
-	for _, p := range body {
-		b = append(b, p...)
-	}
-	s := binary.BigEndian.AppendUint16(nil, id)
-	s = binary.BigEndian.AppendUint16(s, uint16(4+len(b)))
-	return append(s, b...)
-}
 
 // An IPFIX variable-length field that runs past its set is a decode error
 // that is counted and logged (it used to end the set silently), and the
@@ -40,11 +17,11 @@ func ipfixSet(id uint16, body ...[]byte) []byte {
 func TestVarLenPastSetCounted(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "x.json")
 	c := newTestCollector(t, Config{Outputs: fileOut(t, out), Workers: 1})
-	tmpl := ipfixSet(2, []byte{1, 0, 0, 2, 0, 8, 0, 4, 0, 82, 0xff, 0xff}) // template 256: sourceIPv4Address, interfaceName (variable)
+	tmpl := testvec.Set(2, []byte{1, 0, 0, 2, 0, 8, 0, 4, 0, 82, 0xff, 0xff}) // template 256: sourceIPv4Address, interfaceName (variable)
 	good := []byte{192, 0, 2, 1, 3, 'l', 'o', '0'}
 	bad := []byte{192, 0, 2, 2, 50, 'e', 't', 'h', '0'} // claims 50 bytes, has 4
 	src := netip.MustParseAddrPort("192.0.2.9:4739")
-	c.Submit(context.Background(), Packet{Data: ipfixMsg(0, 0, tmpl, ipfixSet(256, good, bad)), Source: src, Received: 1}, true)
+	c.Submit(context.Background(), Packet{Data: testvec.IPFIX(0, 0, tmpl, testvec.Set(256, good, bad)), Source: src, Received: 1}, true)
 	waitDecoded(t, c, 1)
 	m := string(c.AppendMetrics(nil))
 	c.Close()
@@ -117,7 +94,6 @@ func TestIPFIXHeldDataIsNotLoss(t *testing.T) {
 			t.Errorf("%s: %d flows, want %d", name, got, want)
 		}
 	}
-	_ = time.Second
 }
 
 // Templates of a transport session (IPFIX over TCP or SCTP) belong to it
@@ -130,11 +106,11 @@ func TestSessionTemplates(t *testing.T) {
 	field := func(id, l uint16) []byte {
 		return binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, id), l)
 	}
-	tmplA := ipfixSet(2, []byte{1, 0, 0, 1}, field(8, 4))  // 256: sourceIPv4Address
-	tmplB := ipfixSet(2, []byte{1, 0, 0, 1}, field(12, 4)) // 256: destinationIPv4Address
-	data := ipfixSet(256, []byte{192, 0, 2, 99})
+	tmplA := testvec.Set(2, []byte{1, 0, 0, 1}, field(8, 4))  // 256: sourceIPv4Address
+	tmplB := testvec.Set(2, []byte{1, 0, 0, 1}, field(12, 4)) // 256: destinationIPv4Address
+	data := testvec.Set(256, []byte{192, 0, 2, 99})
 	sub := func(session uint64, end bool, sets ...[]byte) {
-		c.Submit(context.Background(), Packet{Data: ipfixMsg(0, 0, sets...), Source: src, Received: 1, Session: session, End: end}, true)
+		c.Submit(context.Background(), Packet{Data: testvec.IPFIX(0, 0, sets...), Source: src, Received: 1, Session: session, End: end}, true)
 	}
 	sub(3, false, data) // waits for session 3's template, which never comes
 	sub(3, true)
@@ -144,7 +120,7 @@ func TestSessionTemplates(t *testing.T) {
 	sub(2, false, data)
 	sub(0, false, data) // the datagram scope knows no template 256
 	sub(1, true)
-	sub(1, false, data) // a new session 1: no template
+	sub(1, false, data)  // a new session 1: no template
 	waitDecoded(t, c, 7) // the two session ends are not packets
 	var pending, dropped int64
 	for _, e := range c.metrics.all() {

@@ -5,16 +5,11 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/internal/testvec"
@@ -84,30 +79,7 @@ func TestReadKeys(t *testing.T) {
 }
 
 // capturePayloads returns the UDP payloads of a capture in ../testdata.
-func capturePayloads(t testing.TB, name string) [][]byte {
-	t.Helper()
-	f, err := os.Open(filepath.Join(testvec.Root(), "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := pcapgo.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out [][]byte
-	for {
-		data, _, err := r.ReadPacketData()
-		if err != nil {
-			break
-		}
-		p := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
-		if u, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP); ok {
-			out = append(out, append([]byte(nil), u.Payload...))
-		}
-	}
-	return out
-}
+func capturePayloads(t testing.TB, name string) [][]byte { return testvec.Payloads(t, name) }
 
 // roundTripSources are export streams, each from one exporter: the real
 // exporters' captures and the python-netflow vectors (templates first).

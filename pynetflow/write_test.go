@@ -482,32 +482,6 @@ func TestWriteClientIPv6(t *testing.T) {
 	}
 }
 
-// Packet builders for the synthetic tests.
-func pyU16(v uint16) []byte  { return binary.BigEndian.AppendUint16(nil, v) }
-func pyU32b(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
-
-func pyCat(parts ...[]byte) []byte {
-	var b []byte
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	return b
-}
-
-func pySet(id uint16, body ...[]byte) []byte {
-	b := pyCat(body...)
-	return pyCat(pyU16(id), pyU16(uint16(len(b)+4)), b)
-}
-
-func pyV9Packet(sets ...[]byte) []byte {
-	return pyCat(pyU16(9), pyU16(uint16(len(sets))), pyU32b(1000), pyU32b(1600000000), pyU32b(7), pyU32b(0), pyCat(sets...))
-}
-
-func pyIPFIXPacket(sets ...[]byte) []byte {
-	body := pyCat(sets...)
-	return pyCat(pyU16(10), pyU16(uint16(16+len(body))), pyU32b(1600000000), pyU32b(7), pyU32b(1), body)
-}
-
 // pyFlows decodes pkt with a fresh decoder and returns the flows of its
 // line, raw (to see repeated keys and exact number forms).
 func pyFlowsRaw(t *testing.T, pkt []byte) string {
@@ -529,16 +503,16 @@ func TestWriteV9Quirks(t *testing.T) {
 	// twice, an 8-byte counter, a MAC, a 2-byte IPv4 address (Python:
 	// "0.0.1.2"), a 3-byte address (Python drops it), an IPv6 next hop,
 	// NAT addresses 225 (an int: not an IP type) and quirky names.
-	tmpl := pySet(0, pyU16(300), pyU16(11),
-		pyU16(153), pyU16(8), pyU16(1), pyU16(4), pyU16(43), pyU16(2), pyU16(1), pyU16(8),
-		pyU16(56), pyU16(6), pyU16(8), pyU16(2), pyU16(12), pyU16(3), pyU16(62), pyU16(16),
-		pyU16(225), pyU16(4), pyU16(50), pyU16(1), pyU16(210), pyU16(1))
-	rec := pyCat(
-		[]byte{0, 0, 1, 0x7f, 0xff, 0xff, 0xff, 0xff}, pyU32b(100), pyU16(0xbeef),
+	tmpl := testvec.Set(0, testvec.U16(300), testvec.U16(11),
+		testvec.U16(153), testvec.U16(8), testvec.U16(1), testvec.U16(4), testvec.U16(43), testvec.U16(2), testvec.U16(1), testvec.U16(8),
+		testvec.U16(56), testvec.U16(6), testvec.U16(8), testvec.U16(2), testvec.U16(12), testvec.U16(3), testvec.U16(62), testvec.U16(16),
+		testvec.U16(225), testvec.U16(4), testvec.U16(50), testvec.U16(1), testvec.U16(210), testvec.U16(1))
+	rec := testvec.Cat(
+		[]byte{0, 0, 1, 0x7f, 0xff, 0xff, 0xff, 0xff}, testvec.U32(100), testvec.U16(0xbeef),
 		[]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
 		[]byte{0x00, 0x11, 0x22, 0x33, 0x44, 0x55}, []byte{1, 2}, []byte{1, 2, 3},
 		netip.MustParseAddr("2001:db8::1").AsSlice(), []byte{10, 0, 0, 1}, []byte{9}, []byte{0})
-	got := pyFlowsRaw(t, pyV9Packet(tmpl, pySet(300, rec, make([]byte, 3))))
+	got := pyFlowsRaw(t, pyV9(tmpl, testvec.Set(300, rec, make([]byte, 3))))
 	want := `{"UNKNOWN_FIELD_TYPE": 1649267441663, "IN_BYTES": 100, "UNKNOWN_FIELD_TYPE_2": 48879, ` +
 		`"IN_BYTES_2": 18446744073709551615, "IN_SRC_MAC": 73588229205, "IPV4_SRC_ADDR": "0.0.1.2", ` +
 		`"IPV6_NEXT_HOP": "2001:db8::1", "NF_F_XLATE_SRC_ADDR_IPV4": 167772161, "NTERVAL": 9, ` +
@@ -548,8 +522,8 @@ func TestWriteV9Quirks(t *testing.T) {
 	}
 
 	// Options records are not written for v9.
-	otmpl := pySet(1, pyU16(301), pyU16(4), pyU16(4), pyU16(1), pyU16(4), pyU16(34), pyU16(4))
-	got = pyFlowsRaw(t, pyV9Packet(otmpl, pySet(301, pyU32b(1), pyU32b(100))))
+	otmpl := testvec.Set(1, testvec.U16(301), testvec.U16(4), testvec.U16(4), testvec.U16(1), testvec.U16(4), testvec.U16(34), testvec.U16(4))
+	got = pyFlowsRaw(t, pyV9(otmpl, testvec.Set(301, testvec.U32(1), testvec.U32(100))))
 	if got != "" {
 		t.Errorf("v9 options written: %s", got)
 	}
@@ -557,35 +531,35 @@ func TestWriteV9Quirks(t *testing.T) {
 
 func TestWriteIPFIXValues(t *testing.T) {
 	const pen = 29305 // RFC 5103 reverse elements
-	tmpl := pySet(2, pyU16(400), pyU16(12),
-		pyU16(82), pyU16(4), // interfaceName, not UTF-8
-		pyU16(83), pyU16(8), // interfaceDescription, UTF-8 with NUL and é
-		pyU16(154), pyU16(8), // flowStartMicroseconds
-		pyU16(156), pyU16(8), // flowStartNanoseconds
-		pyU16(320), pyU16(8), // absoluteError float64
-		pyU16(320), pyU16(4), // float64 sent in 4 bytes: a float32
-		pyU16(434), pyU16(4), // mibObjectValueInteger signed32
-		pyU16(1), pyU16(3), // reduced-size 3-byte counter (Python: IPFIXTemplateError)
-		pyU16(1|0x8000), pyU16(8), pyU32b(pen), // reverseOctetDeltaCount
-		pyU16(30000), pyU16(2), // not in either table
-		pyU16(27), pyU16(16), // sourceIPv6Address as an int
-		pyU16(8), pyU16(4), // sourceIPv4Address as an int
+	tmpl := testvec.Set(2, testvec.U16(400), testvec.U16(12),
+		testvec.U16(82), testvec.U16(4), // interfaceName, not UTF-8
+		testvec.U16(83), testvec.U16(8), // interfaceDescription, UTF-8 with NUL and é
+		testvec.U16(154), testvec.U16(8), // flowStartMicroseconds
+		testvec.U16(156), testvec.U16(8), // flowStartNanoseconds
+		testvec.U16(320), testvec.U16(8), // absoluteError float64
+		testvec.U16(320), testvec.U16(4), // float64 sent in 4 bytes: a float32
+		testvec.U16(434), testvec.U16(4), // mibObjectValueInteger signed32
+		testvec.U16(1), testvec.U16(3), // reduced-size 3-byte counter (Python: IPFIXTemplateError)
+		testvec.U16(1|0x8000), testvec.U16(8), testvec.U32(pen), // reverseOctetDeltaCount
+		testvec.U16(30000), testvec.U16(2), // not in either table
+		testvec.U16(27), testvec.U16(16), // sourceIPv6Address as an int
+		testvec.U16(8), testvec.U16(4), // sourceIPv4Address as an int
 	)
-	rec := pyCat(
+	rec := testvec.Cat(
 		[]byte{0xff, 'a', '\'', 'b'},
 		[]byte{'e', 0xc3, 0xa9, '"', 0, '\n', 'x', 'y'},
-		pyU32b(3), pyU32b(0x80000000),
-		pyU32b(4), pyU32b(5),
+		testvec.U32(3), testvec.U32(0x80000000),
+		testvec.U32(4), testvec.U32(5),
 		binary.BigEndian.AppendUint64(nil, math.Float64bits(1.5)),
-		pyU32b(math.Float32bits(0.1)),
-		pyU32b(0xfffffffe),
+		testvec.U32(math.Float32bits(0.1)),
+		testvec.U32(0xfffffffe),
 		[]byte{1, 0, 0},
 		binary.BigEndian.AppendUint64(nil, 42),
-		pyU16(7),
+		testvec.U16(7),
 		netip.MustParseAddr("::1").AsSlice(),
 		[]byte{10, 0, 0, 1},
 	)
-	got := pyFlowsRaw(t, pyIPFIXPacket(tmpl, pySet(400, rec)))
+	got := pyFlowsRaw(t, pyIPFIX(tmpl, testvec.Set(400, rec)))
 	want := `{"interfaceName": "b\"\\xffa'b\"", "interfaceDescription": "e\u00e9\"\u0000\nxy", ` +
 		`"flowStartMicroseconds": [3, 2147483648], "flowStartNanoseconds": [4, 5], ` +
 		`"absoluteError": 1.5, "absoluteError_2": 0.10000000149011612, "mibObjectValueInteger": -2, ` +
@@ -596,10 +570,10 @@ func TestWriteIPFIXValues(t *testing.T) {
 	}
 
 	// Options records are written among the flows in packet order.
-	otmpl := pySet(3, pyU16(401), pyU16(2), pyU16(1), pyU16(143), pyU16(4), pyU16(34), pyU16(4))
-	dtmpl := pySet(2, pyU16(402), pyU16(1), pyU16(2), pyU16(4))
-	got = pyFlowsRaw(t, pyIPFIXPacket(otmpl, dtmpl,
-		pySet(402, pyU32b(1)), pySet(401, pyU32b(7), pyU32b(100)), pySet(402, pyU32b(2), pyU32b(3))))
+	otmpl := testvec.Set(3, testvec.U16(401), testvec.U16(2), testvec.U16(1), testvec.U16(143), testvec.U16(4), testvec.U16(34), testvec.U16(4))
+	dtmpl := testvec.Set(2, testvec.U16(402), testvec.U16(1), testvec.U16(2), testvec.U16(4))
+	got = pyFlowsRaw(t, pyIPFIX(otmpl, dtmpl,
+		testvec.Set(402, testvec.U32(1)), testvec.Set(401, testvec.U32(7), testvec.U32(100)), testvec.Set(402, testvec.U32(2), testvec.U32(3))))
 	want = `{"packetDeltaCount": 1}, {"meteringProcessId": 7, "samplingInterval": 100}, ` +
 		`{"packetDeltaCount": 2}, {"packetDeltaCount": 3}`
 	if got != want {
@@ -610,8 +584,8 @@ func TestWriteIPFIXValues(t *testing.T) {
 func TestWriteV5V7Headers(t *testing.T) {
 	rec := make([]byte, 48)
 	copy(rec, []byte{10, 0, 0, 1})
-	v5 := pyCat(pyU16(5), pyU16(1), pyU32b(1000), pyU32b(1600000000), pyU32b(5), pyU32b(77),
-		[]byte{1, 2}, pyU16(2<<14|100), rec)
+	v5 := testvec.Cat(testvec.U16(5), testvec.U16(1), testvec.U32(1000), testvec.U32(1600000000), testvec.U32(5), testvec.U32(77),
+		[]byte{1, 2}, testvec.U16(2<<14|100), rec)
 	var p decode.Packet
 	if err := decode.DecodeV5(v5, &p); err != nil {
 		t.Fatal(err)
@@ -623,7 +597,7 @@ func TestWriteV5V7Headers(t *testing.T) {
 	rec7 := make([]byte, 52)
 	copy(rec7, []byte{10, 0, 0, 1})
 	copy(rec7[46:], []byte{0, 3, 10, 0, 0, 254})
-	v7 := pyCat(pyU16(7), pyU16(1), pyU32b(1000), pyU32b(1600000000), pyU32b(5), pyU32b(77), pyU32b(0), rec7)
+	v7 := testvec.Cat(testvec.U16(7), testvec.U16(1), testvec.U32(1000), testvec.U32(1600000000), testvec.U32(5), testvec.U32(77), testvec.U32(0), rec7)
 	if err := decode.DecodeV7(v7, &p); err != nil {
 		t.Fatal(err)
 	}
@@ -735,3 +709,8 @@ func TestWriteBigUint(t *testing.T) {
 		t.Fatalf("10^%d-1 has %d digits", pyMaxDigits, n)
 	}
 }
+
+// pyV9 and pyIPFIX are the packets of these tests: sequence 7, source ID 0
+// (v9) or observation domain 1 (IPFIX).
+func pyV9(sets ...[]byte) []byte    { return testvec.V9(7, 0, sets...) }
+func pyIPFIX(sets ...[]byte) []byte { return testvec.IPFIX(7, 1, sets...) }

@@ -14,11 +14,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/nfkit/nfkit/capture"
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/internal/spoof"
 )
@@ -38,48 +36,26 @@ type legit struct {
 	decoded int // per replay, as package decode counts them (a cross-check)
 }
 
-// packetReader is what pcapgo's pcap and pcapng readers have in common.
-type packetReader interface {
-	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	LinkType() layers.LinkType
-}
-
 // readCapture returns the UDP payloads of a pcap or pcapng file in order.
 func readCapture(path string) ([]exportPacket, error) {
-	f, err := os.Open(path)
+	f, err := capture.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	br := bufio.NewReader(f)
-	magic, err := br.Peek(4)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a capture: %w", path, err)
-	}
-	var r packetReader
-	if binary.BigEndian.Uint32(magic) == 0x0A0D0D0A {
-		r, err = pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
-	} else {
-		r, err = pcapgo.NewReader(br)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
 	var pkts []exportPacket
-	for n := 1; ; n++ {
-		data, _, err := r.ReadPacketData()
+	for {
+		d, err := f.Next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: packet %d: %w", path, n, err)
+			return nil, err
 		}
-		p := gopacket.NewPacket(data, r.LinkType(), gopacket.Default)
-		udp, ok := p.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if !ok || len(udp.Payload) == 0 {
+		if len(d.Payload) == 0 {
 			continue
 		}
-		b := bytes.Clone(udp.Payload)
+		b := bytes.Clone(d.Payload)
 		pkts = append(pkts, exportPacket{data: b, template: hasTemplateSet(b)})
 	}
 	if len(pkts) == 0 {
