@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"container/list"
 	"net/netip"
 )
 
@@ -17,9 +18,8 @@ type exporterState struct {
 	lastSeen    int64 // receive time of its last packet, Unix ns
 	// proven is set once records were decoded from it: a source that has
 	// only ever sent templates (or garbage) is evicted first.
-	proven     bool
-	prev, next *exporterState
-	list       *exporterList
+	proven bool
+	elem   *list.Element // in its table's proven or unproven list
 }
 
 // seqStream is the sequence state of one (version, domain) of an exporter.
@@ -48,54 +48,22 @@ func (e *exporterState) seq(version uint16, domain uint32) *seqState {
 	return &e.streams[len(e.streams)-1].state
 }
 
-// exporterList is a doubly linked list of exporters, most recently seen
-// first.
-type exporterList struct {
-	head, tail *exporterState
-	n          int
-}
-
-func (l *exporterList) pushFront(e *exporterState) {
-	e.list, e.prev, e.next = l, nil, l.head
-	if l.head != nil {
-		l.head.prev = e
-	} else {
-		l.tail = e
-	}
-	l.head = e
-	l.n++
-}
-
-func (l *exporterList) remove(e *exporterState) {
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		l.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		l.tail = e.prev
-	}
-	e.prev, e.next, e.list = nil, nil, nil
-	l.n--
-}
-
 // exporterTable holds a worker's exporters, bounded: past the bound, a new
 // exporter evicts the least recently seen one, taking one that never
 // yielded records if there is any, so that a flood of spoofed sources
 // cannot push out the routers that export real data.
 type exporterTable struct {
-	byAddr            map[netip.Addr]*exporterState
-	proven, unproven  exporterList
-	max               int
-	last              *exporterState // the previous packet's exporter
-	evicted           uint64
-	evictedPendingPkt uint64
+	byAddr map[netip.Addr]*exporterState
+	// The exporters by recency, most recent at the front, in two lists.
+	proven, unproven list.List
+	max              int
+	last             *exporterState // the previous packet's exporter
 }
 
 func (t *exporterTable) init(max int) {
 	t.byAddr = make(map[netip.Addr]*exporterState)
+	t.proven.Init()
+	t.unproven.Init()
 	t.max = max
 	if t.max <= 0 {
 		t.max = 10000
@@ -113,43 +81,50 @@ func (t *exporterTable) get(w *worker, addr netip.Addr, ts int64) *exporterState
 			}
 			e = &exporterState{addr: addr, stats: w.c.metrics.register(addr)}
 			t.byAddr[addr] = e
-			t.unproven.pushFront(e)
+			e.elem = t.unproven.PushFront(e)
 		}
 		t.last = e
 	}
 	e.lastSeen = ts
-	// Keep the list in recency order; an exporter that became proven
+	// Keep the lists in recency order; an exporter that became proven
 	// moves to the proven list.
-	want := &t.unproven
-	if e.proven {
-		want = &t.proven
-	}
-	if e.list != want || want.head != e {
-		e.list.remove(e)
-		want.pushFront(e)
+	if !e.proven {
+		t.unproven.MoveToFront(e.elem)
+	} else if t.proven.Front() != e.elem {
+		if t.proven.MoveToFront(e.elem); t.proven.Front() != e.elem {
+			t.unproven.Remove(e.elem)
+			e.elem = t.proven.PushFront(e)
+		}
 	}
 	return e
 }
 
+// oldest returns the least recently seen exporter of l, or nil.
+func oldest(l *list.List) *exporterState {
+	if b := l.Back(); b != nil {
+		return b.Value.(*exporterState)
+	}
+	return nil
+}
+
 // evict forgets the least recently seen exporter, unproven ones first.
 func (t *exporterTable) evict(w *worker) {
-	e := t.unproven.tail
+	e := oldest(&t.unproven)
 	if e == nil {
-		e = t.proven.tail
+		e = oldest(&t.proven)
 	}
 	if e == nil {
 		return
 	}
 	t.remove(w, e)
-	t.evicted++
 	w.c.metrics.exporterEvictions.Add(1)
 }
 
 // expire forgets the exporters last seen before cutoff (Unix ns).
 func (t *exporterTable) expire(w *worker, cutoff int64) {
-	for _, l := range []*exporterList{&t.unproven, &t.proven} {
-		for l.tail != nil && l.tail.lastSeen < cutoff {
-			t.remove(w, l.tail)
+	for _, l := range []*list.List{&t.unproven, &t.proven} {
+		for e := oldest(l); e != nil && e.lastSeen < cutoff; e = oldest(l) {
+			t.remove(w, e)
 		}
 	}
 }
@@ -160,7 +135,11 @@ func (t *exporterTable) remove(w *worker, e *exporterState) {
 	for len(e.pending) > 0 {
 		w.pending.dropOldest(w, e, "exporter evicted")
 	}
-	e.list.remove(e)
+	if e.proven {
+		t.proven.Remove(e.elem)
+	} else {
+		t.unproven.Remove(e.elem)
+	}
 	delete(t.byAddr, e.addr)
 	if t.last == e {
 		t.last = nil
