@@ -435,8 +435,11 @@ func (a *run) readInput(name string, prog *progressBar) {
 	if prog != nil {
 		raw = countingReader{raw, prog.counter}
 	}
+	// The compression is told from what the first read brought (at least 4
+	// bytes), so that a slow pipe is not waited on.
 	br := bufio.NewReaderSize(raw, sniffLen)
-	head, _ := br.Peek(sniffLen)
+	br.Peek(len(zstdMagic))
+	head, _ := br.Peek(br.Buffered())
 	var r io.Reader = br
 	if c := sniff(head); c != codecPlain {
 		cr := newChunkReader(br, c, func(m string) { in.msg(0, "%s", m) })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 
@@ -164,24 +165,41 @@ func TestChunkReaderBounded(t *testing.T) {
 
 // FuzzChunkReader: any damage to a file of gzip members or zstd frames never
 // makes the reader panic or hang, and an undamaged file reads back exactly.
+// The files: generated flows in members of 2 KiB, and testdata/flows.jsonl in
+// one member per line (as python-netflow's collector writes), each as gzip
+// and as zstd.
 func FuzzChunkReader(f *testing.F) {
-	var seeds [2][]byte
-	for i := 0; i < 2; i++ {
-		c := []codec{codecGzip, codecZstd}[i]
-		file, _, _ := chunkedFile(f, c, 4, 2<<10)
-		seeds[i] = file
+	flows, err := os.ReadFile("testdata/flows.jsonl")
+	if err != nil {
+		f.Fatal(err)
+	}
+	zw, _ := zstd.NewWriter(nil)
+	var seeds [4][]byte
+	for i, c := range []codec{codecGzip, codecZstd} {
+		seeds[i], _, _ = chunkedFile(f, c, 4, 2<<10)
+		for _, line := range bytes.SplitAfter(flows, []byte("\n")) {
+			if c == codecZstd {
+				seeds[i+2] = zw.EncodeAll(line, seeds[i+2])
+				continue
+			}
+			var b bytes.Buffer
+			z := gzip.NewWriter(&b)
+			z.Write(line)
+			z.Close()
+			seeds[i+2] = append(seeds[i+2], b.Bytes()...)
+		}
+	}
+	for i, file := range seeds {
 		f.Add(i, 0, []byte{})
 		f.Add(i, len(file)/2, []byte{0, 0, 0, 0})
 		f.Add(i, len(file)-5, []byte{0x1f, 0x8b, 0x08, 0x28, 0xb5, 0x2f, 0xfd})
 	}
 	f.Fuzz(func(t *testing.T, which, at int, damage []byte) {
+		which &= 3
 		c := []codec{codecGzip, codecZstd}[which&1]
-		file := bytes.Clone(seeds[which&1])
+		file := bytes.Clone(seeds[which])
 		want, _ := io.ReadAll(newChunkReader(bytes.NewReader(file), c, func(m string) { t.Fatalf("intact file: %s", m) }))
-		if at < 0 {
-			at = -at
-		}
-		at %= len(file) + 1
+		at = int(uint(at) % uint(len(file)+1))
 		file = append(file[:at:at], append(damage, file[min(at+len(damage), len(file)):]...)...)
 		cr := newChunkReader(bytes.NewReader(file), c, func(string) {})
 		got, err := io.ReadAll(cr)

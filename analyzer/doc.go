@@ -6,10 +6,10 @@
 //
 // Run is the entry point. Its pipeline, per input file:
 //
-//  1. input.go: files, directories and globs are expanded (ExpandInputs); a
-//     plain file is mapped into memory, a gzip or zstd file is decompressed
-//     member by member (frame by frame), and a damaged member is skipped up to
-//     the next one.
+//  1. input.go, chunks.go: files, directories and globs are expanded
+//     (ExpandInputs); a plain file is mapped into memory, a gzip or zstd file
+//     is decompressed member by member (frame by frame), each checked before
+//     use, and a damaged member is skipped up to the next intact one.
 //  2. jsonscan.go, pyformat.go: each line is read into a Flow, nfcollect's JSON
 //     lines by a scanner that decodes only the keys the analyzer uses,
 //     python-netflow's lines by encoding/json. A bad line is reported with its

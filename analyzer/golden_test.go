@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -183,6 +184,7 @@ func TestCompressedAndSources(t *testing.T) {
 		"zstd":         {Inputs: []string{writeFile(t, dir, "f.zst", zs.Bytes())}},
 		"no suffix":    {Inputs: []string{writeFile(t, dir, "gzip-without-suffix", gz.Bytes())}},
 		"stdin":        {Inputs: []string{"-"}, Stdin: bytes.NewReader(gzipMembers(t, plain))},
+		"slow stdin":   {Inputs: []string{"-"}, Stdin: iotest.OneByteReader(bytes.NewReader(gzipMembers(t, plain)))},
 	}
 	files, _, errs := ExpandInputs([]string{filepath.Join(dir, "split")})
 	if len(errs) != 0 || len(files) != 2 {
