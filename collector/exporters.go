@@ -19,7 +19,10 @@ type exporterState struct {
 	// proven is set once records were decoded from it: a source that has
 	// only ever sent templates (or garbage) is evicted first.
 	proven bool
-	elem   *list.Element // in its table's proven or unproven list
+	elem   *list.Element // in its table's proven list (inProven) or unproven list
+	// inProven is set once elem moved to the proven list (proven is set
+	// when records are decoded; the move follows at the next packet).
+	inProven bool
 }
 
 // seqStream is the sequence state of one (version, domain) of an exporter.
@@ -88,13 +91,14 @@ func (t *exporterTable) get(w *worker, addr netip.Addr, ts int64) *exporterState
 	e.lastSeen = ts
 	// Keep the lists in recency order; an exporter that became proven
 	// moves to the proven list.
-	if !e.proven {
+	switch {
+	case e.proven && !e.inProven:
+		t.unproven.Remove(e.elem)
+		e.elem, e.inProven = t.proven.PushFront(e), true
+	case e.inProven:
+		t.proven.MoveToFront(e.elem)
+	default:
 		t.unproven.MoveToFront(e.elem)
-	} else if t.proven.Front() != e.elem {
-		if t.proven.MoveToFront(e.elem); t.proven.Front() != e.elem {
-			t.unproven.Remove(e.elem)
-			e.elem = t.proven.PushFront(e)
-		}
 	}
 	return e
 }
@@ -135,7 +139,7 @@ func (t *exporterTable) remove(w *worker, e *exporterState) {
 	for len(e.pending) > 0 {
 		w.pending.dropOldest(w, e, "exporter evicted")
 	}
-	if e.proven {
+	if e.inProven {
 		t.proven.Remove(e.elem)
 	} else {
 		t.unproven.Remove(e.elem)
