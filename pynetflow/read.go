@@ -230,13 +230,18 @@ func (f *Flow) read(rec map[string]any, t *recTimes) (bool, error) {
 			f.DstPort = uint16(ty<<8 | c&0xff)
 		}
 	}
-	f.Start, f.HasStart = t.get(rec, &keys.start)
+	var terr error
+	if f.Start, f.HasStart, terr = t.get(rec, &keys.start); terr != nil {
+		return false, terr
+	}
 	if !f.HasStart {
 		if v, ok := num(rec[keys.createTime]); ok && v <= math.MaxInt64/1_000_000 {
 			f.Start, f.HasStart = int64(v)*1e6, true
 		}
 	}
-	f.End, f.HasEnd = t.get(rec, &keys.end)
+	if f.End, f.HasEnd, terr = t.get(rec, &keys.end); terr != nil {
+		return false, terr
+	}
 	return true, nil
 }
 
@@ -259,34 +264,46 @@ type recTimes struct {
 
 // get returns the first time of k present in rec, in any of the forms
 // v1/v5/v9/IPFIX send them.
-func (t *recTimes) get(rec map[string]any, k *timeKeys) (int64, bool) {
+func (t *recTimes) get(rec map[string]any, k *timeKeys) (int64, bool, error) {
+	scaled := func(name string, v uint64, unit int64) (int64, bool, error) {
+		if v > uint64(math.MaxInt64/unit) {
+			return 0, false, fmt.Errorf("%s: %d is out of range for a time", name, v)
+		}
+		return int64(v) * unit, true, nil
+	}
 	if v, ok := num(rec[k.uptimeMs]); ok {
 		// Uptime-relative ms (v1/v5/v9 FIRST_SWITCHED); uptime wraps at 2^32.
-		return t.exportNs - int64(int32(uint32(t.uptime)-uint32(v)))*1e6, true
+		return t.exportNs - int64(int32(uint32(t.uptime)-uint32(v)))*1e6, true, nil
 	}
 	if v, ok := num(rec[k.seconds]); ok {
-		return int64(v) * 1e9, true
+		return scaled(k.seconds, v, 1e9)
 	}
 	if v, ok := num(rec[k.millis]); ok {
-		return int64(v) * 1e6, true
+		return scaled(k.millis, v, 1e6)
 	}
 	for i, name := range [2]string{k.micros, k.nanos} {
 		if a, ok := rec[name].([]any); ok && len(a) == 2 {
 			if ns, ok := fractionTime(a, i == 0); ok {
-				return ns, true
+				return ns, true, nil
 			}
 		}
 	}
 	if v, ok := num(rec[k.sysUpTime]); ok {
-		if base, ok := t.r.sysInit[t.exporter]; ok {
-			return base + int64(v)*1e6, true
+		base, known := t.r.sysInit[t.exporter]
+		if !known {
+			return t.exportNs, true, nil // no systemInitTimeMilliseconds seen: best effort
 		}
-		return t.exportNs, true // no systemInitTimeMilliseconds seen: best effort
+		ns, ok, err := scaled(k.sysUpTime, v, 1e6)
+		if err != nil || ns > math.MaxInt64-base {
+			return 0, false, fmt.Errorf("%s: %d is out of range for a time", k.sysUpTime, v)
+		}
+		return base + ns, ok, nil
 	}
 	if v, ok := num(rec[k.deltaMicros]); ok {
-		return t.exportNs - int64(v)*1e3, true
+		ns, ok, err := scaled(k.deltaMicros, v, 1e3)
+		return t.exportNs - ns, ok, err
 	}
-	return 0, false
+	return 0, false, nil
 }
 
 // fractionTime reads a dateTimeMicroseconds or dateTimeNanoseconds value:
@@ -314,7 +331,11 @@ func fractionTime(a []any, micros bool) (int64, bool) {
 	if !ok || hi > math.MaxUint32 {
 		return 0, false
 	}
-	return int64(s<<32|hi)*1e9 + int64(lo)*1e3, true
+	sec, usec := s<<32|hi, lo
+	if sec > math.MaxInt64/1_000_000_000 || usec > math.MaxInt64/1_000 || int64(sec)*1e9 > math.MaxInt64-int64(usec)*1e3 {
+		return 0, false // not a time the analyzer can hold
+	}
+	return int64(sec)*1e9 + int64(usec)*1e3, true
 }
 
 // has reports whether rec holds any of names.

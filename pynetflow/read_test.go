@@ -222,6 +222,8 @@ func TestReadLineErrors(t *testing.T) {
 			records: []string{`flow 0: PROTOCOL: 262 is out of range (at most 255)`}},
 		{line: head + `{"IPV4_SRC_ADDR": "10.0.0.1", "IPV4_DST_ADDR": "10.0.0.2", "PROTOCOL": 6.9}]}}`,
 			records: []string{`flow 0: PROTOCOL: expected a non-negative integer, got 6.9`}},
+		{line: head + `{"sourceIPv4Address": "10.0.0.1", "destinationIPv4Address": "10.0.0.2", "flowStartSeconds": 9223372036854775807}]}}`,
+			records: []string{`flow 0: flowStartSeconds: 9223372036854775807 is out of range for a time`}},
 		{line: head + `{"IPV4_SRC_ADDR": "10.0.0.1", "IPV4_DST_ADDR": "10.0.0.2", "SRC_AS": 4294967296}]}}`,
 			records: []string{`flow 0: SRC_AS: 4294967296 is out of range (at most 4294967295)`}},
 		{line: head + `{"IPV4_SRC_ADDR": "10.0.0.1"}, {"L4_SRC_PORT": 1}, {"IPV4_DST_ADDR": "10.0.0.2", "IN_PKTS": "many"}]}}`,
