@@ -377,6 +377,11 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 		rs = &out.Options
 	}
 	room := d.lim.MaxRecords - len(out.Records) - len(out.Options)
+	set := setEnv{t: t, addr: addr, version: out.Version, seq: out.Sequence, domain: out.Domain}
+	// The two loops below are the decoder's hottest: each record is read
+	// into its slot (cleared only when the slot last held another
+	// template's record: the same template sets the same fields) and
+	// stamped with what the set gives it.
 	if t.varLen {
 		for len(b) >= t.minLen {
 			n := t.recordLen(b)
@@ -386,8 +391,15 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 			if room--; room < 0 {
 				return base, ErrLimit
 			}
-			r := next(rs)
-			d.fill(r, ex, addr, t, b[:n:n], base, out)
+			r, rb := next(rs), b[:n:n]
+			if r.tmpl != t {
+				r.Flow = Flow{}
+			}
+			t.readRecord(rb, &r.Flow, &d.scratch)
+			set.stamp(r, base, rb)
+			if t.options {
+				d.applyOptions(ex, r)
+			}
 			b, base = b[n:], base+n
 		}
 		return 0, nil
@@ -405,32 +417,36 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	start := len(*rs)
 	*rs = slices.Grow(*rs, n)[:start+n]
 	recs := (*rs)[start:]
+	options := t.options
 	for i := range recs {
-		d.fill(&recs[i], ex, addr, t, b[i*l:(i+1)*l:(i+1)*l], base+i*l, out)
+		r, rb := &recs[i], b[i*l:(i+1)*l:(i+1)*l]
+		if r.tmpl != t {
+			r.Flow = Flow{}
+		}
+		t.readRecord(rb, &r.Flow, &d.scratch)
+		set.stamp(r, base+i*l, rb)
+		if options {
+			d.applyOptions(ex, r)
+		}
 	}
 	return base + n*l, err
 }
 
-// fill decodes one record b of template t into r.
-func (d *Decoder) fill(r *Record, ex *exporter, addr netip.Addr, t *Template, b []byte, off int, out *Packet) {
-	if r.tmpl != t {
-		// A slot last filled by the same template has exactly the same
-		// fields set, and they are all overwritten below.
-		r.Flow = Flow{}
-	}
-	t.readRecord(b, &r.Flow, &d.scratch)
+// setEnv is what every record of a data set takes from the set and its
+// packet.
+type setEnv struct {
+	t           *Template
+	addr        netip.Addr
+	version     uint16
+	seq, domain uint32
+}
+
+// stamp sets the fields of r that come from its set, its offset off in the
+// packet and its bytes b.
+func (s *setEnv) stamp(r *Record, off int, b []byte) {
 	r.SamplingRate, r.OriginalSamplingRate = 0, 0
-	r.Version = out.Version
-	r.Exporter = addr
-	r.Sequence = out.Sequence
-	r.Domain = out.Domain
-	r.TemplateID = t.ID
-	r.Offset = off
-	r.tmpl = t
-	r.raw = b
-	if t.options {
-		d.applyOptions(ex, r)
-	}
+	r.Version, r.Exporter, r.Sequence, r.Domain, r.TemplateID = s.version, s.addr, s.seq, s.domain, s.t.ID
+	r.Offset, r.tmpl, r.raw = off, s.t, b
 }
 
 // learnSet learns the templates of one template or options template set
