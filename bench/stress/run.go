@@ -371,7 +371,10 @@ func (l *legitRun) fromMetrics(m *metrics) {
 	if !l.Listed {
 		return
 	}
-	l.Received = m.sum("nfcollect_packets_received_total", "exporter", a)
+	// Per exporter, nfcollect counts the packets it decoded (packets are
+	// counted on arrival without an exporter label); earlier versions
+	// named that count nfcollect_packets_received_total.
+	l.Received = m.sum("nfcollect_packets_decoded_total", "exporter", a) + m.sum("nfcollect_packets_received_total", "exporter", a)
 	l.Decoded = m.sum("nfcollect_flows_decoded_by_exporter_total", "exporter", a)
 	l.QueueDrops = m.sum("nfcollect_queue_drops_total", "exporter", a)
 	l.Pending = m.sum("nfcollect_pending_packets", "exporter", a)
