@@ -149,6 +149,11 @@ func startCollector(bin string, flags map[string]bool, dir string, extra []strin
 	if flags["stats-interval"] {
 		args = append(args, "--stats-interval", "-1s")
 	}
+	if flags["pprof"] {
+		// Later versions serve /debug/pprof/ (the heap statistics) only
+		// when asked.
+		args = append(args, "--pprof")
+	}
 	args = append(args, extra...)
 	c.cmd = exec.Command(bin, args...)
 	lf, err := os.Create(c.logFile)
