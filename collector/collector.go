@@ -137,6 +137,7 @@ type Collector struct {
 	outputDeadline atomic.Int64
 	closeOnce      sync.Once
 	closeErr       error
+	rotateMu       sync.Mutex // Rotate against Close
 
 	saveMu    sync.Mutex
 	savedGens []uint64 // decoder state versions last saved
@@ -254,8 +255,13 @@ func (c *Collector) Serve(ctx context.Context, inputs ...Input) error {
 
 // Rotate hands every worker's buffered records to the outputs and rotates
 // them (SIGHUP): rotated files start the next file, a single file is
-// reopened under its name.
+// reopened under its name. After Close it does nothing.
 func (c *Collector) Rotate() {
+	c.rotateMu.Lock()
+	defer c.rotateMu.Unlock()
+	if c.closing.Load() {
+		return
+	}
 	c.flushAll()
 	for _, o := range c.outputs {
 		o.rotate()
@@ -278,7 +284,9 @@ func (c *Collector) Close() error {
 }
 
 func (c *Collector) close() error {
+	c.rotateMu.Lock()
 	c.closing.Store(true)
+	c.rotateMu.Unlock()
 	start := time.Now()
 	c.drainDeadline.Store(start.Add(c.cfg.ShutdownTimeout).UnixNano())
 	close(c.stopped)

@@ -685,3 +685,24 @@ func TestPortInUse(t *testing.T) {
 		t.Errorf("error %q does not say why", err)
 	}
 }
+
+// Rotate (SIGHUP) racing or following Close neither blocks nor panics.
+func TestRotateAfterClose(t *testing.T) {
+	c := newTestCollector(t, Config{Outputs: fileOut(t, filepath.Join(t.TempDir(), "x.json"))})
+	done := make(chan struct{})
+	go func() {
+		for range 100 {
+			c.Rotate()
+		}
+		close(done)
+	}()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Rotate blocked after Close")
+	}
+	c.Rotate()
+}

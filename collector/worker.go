@@ -122,11 +122,15 @@ func (w *worker) drain() {
 	w.flush(true)
 }
 
-// call runs f on the worker's goroutine and waits for it.
+// call runs f on the worker's goroutine and waits for it; once the
+// collector is stopping, f is not run.
 func (w *worker) call(f func()) {
 	done := make(chan struct{})
-	w.ctl <- func() { f(); close(done) }
-	<-done
+	select {
+	case w.ctl <- func() { f(); close(done) }:
+		<-done
+	case <-w.c.stopped:
+	}
 }
 
 // decoder returns the decoder of a packet's templates: the worker's for
@@ -178,10 +182,11 @@ func (w *worker) handle(p packet) {
 		w.trackSequence(ex, isMissing)
 	}
 	emitted := w.emit(p, ex, err == nil, 0)
-	if w.pkt.Templates > 0 {
+	if w.pkt.Templates > 0 || err != nil {
+		// Only learning templates (or failing to) evicts.
 		st.templates.Store(int64(dec.TemplatesOf(addr)))
+		w.countEvictions(dec)
 	}
-	w.countEvictions(dec)
 	switch {
 	case err == nil:
 	case isMissing:
