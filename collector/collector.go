@@ -248,8 +248,8 @@ func (c *Collector) Serve(ctx context.Context, inputs ...Input) error {
 		in.Close()
 	}
 	<-inputsDone
+	err := c.Close() // decodes what the inputs queued
 	c.logStats()
-	err := c.Close()
 	return errors.Join(append(errs, err)...)
 }
 
