@@ -171,3 +171,29 @@ func TestFixtureReaders(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDecodeCapture decodes every export packet of each real
+// exporter's capture in testdata, in order, with one Decoder: the
+// exporters' own templates, options and re-sends, not packets shaped like
+// the generated readers' fast paths.
+func BenchmarkDecodeCapture(b *testing.B) {
+	for _, name := range captures(b) {
+		pkts := readCapture(b, name)
+		b.Run(name[:len(name)-len(".pcap")], func(b *testing.B) {
+			var d Decoder
+			var p Packet
+			flows := 0
+			for _, pk := range pkts {
+				d.Decode(pk.src, pk.data, &p)
+				flows += len(p.Records)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, pk := range pkts {
+					d.Decode(pk.src, pk.data, &p)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(flows), "ns/flow")
+		})
+	}
+}

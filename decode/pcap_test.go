@@ -1,12 +1,11 @@
 package decode
 
 import (
-	"io"
 	"net/netip"
 	"path/filepath"
 	"testing"
 
-	"github.com/nfkit/nfkit/capture"
+	"github.com/nfkit/nfkit/internal/testvec"
 )
 
 // payload is one export packet taken from a capture.
@@ -18,21 +17,9 @@ type payload struct {
 // readCapture returns the UDP payloads of a testdata capture, in order.
 func readCapture(tb testing.TB, name string) []payload {
 	tb.Helper()
-	f, err := capture.Open(filepath.Join("..", "testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
 	var out []payload
-	for {
-		d, err := f.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			tb.Fatal(err)
-		}
-		out = append(out, payload{src: d.Src.Addr(), data: append([]byte(nil), d.Payload...)})
+	for _, d := range testvec.Capture(tb, name) {
+		out = append(out, payload{src: d.Src.Addr(), data: d.Payload})
 	}
 	if len(out) == 0 {
 		tb.Fatalf("%s: no UDP payloads", name)
