@@ -198,18 +198,19 @@ func (p *promWriter) help(name, typ, text string) {
 }
 
 func (p *promWriter) sample(name, labels string, v uint64) {
-	p.b = append(p.b, name...)
-	if labels != "" {
-		p.b = append(p.b, '{')
-		p.b = append(p.b, labels...)
-		p.b = append(p.b, '}')
-	}
-	p.b = append(p.b, ' ')
+	p.series(name, labels)
 	p.b = strconv.AppendUint(p.b, v, 10)
 	p.b = append(p.b, '\n')
 }
 
 func (p *promWriter) float(name, labels string, v float64) {
+	p.series(name, labels)
+	p.b = strconv.AppendFloat(p.b, v, 'g', -1, 64)
+	p.b = append(p.b, '\n')
+}
+
+// series writes a sample's name and labels, up to its value.
+func (p *promWriter) series(name, labels string) {
 	p.b = append(p.b, name...)
 	if labels != "" {
 		p.b = append(p.b, '{')
@@ -217,8 +218,6 @@ func (p *promWriter) float(name, labels string, v float64) {
 		p.b = append(p.b, '}')
 	}
 	p.b = append(p.b, ' ')
-	p.b = strconv.AppendFloat(p.b, v, 'g', -1, 64)
-	p.b = append(p.b, '\n')
 }
 
 // one writes a metric with a single unlabelled sample.
