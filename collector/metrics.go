@@ -169,16 +169,14 @@ func (m *metrics) snapshot() (named []*exporterStats, other *exporterStats) {
 
 // all returns every exporter's stats and the folded counts.
 func (m *metrics) all() []*exporterStats {
+	folded := new(exporterStats)
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	out := make([]*exporterStats, 0, len(m.exporters)+1)
 	for _, s := range m.exporters {
 		out = append(out, s)
 	}
-	m.mu.Unlock()
-	folded := new(exporterStats)
-	m.mu.Lock()
 	folded.add(&m.folded)
-	m.mu.Unlock()
 	return append(out, folded)
 }
 
