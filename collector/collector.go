@@ -237,8 +237,12 @@ func (c *Collector) Serve(ctx context.Context, inputs ...Input) error {
 	}
 	inputsDone := make(chan struct{})
 	go func() { wg.Wait(); close(inputsDone) }()
-	go c.statsLoop(runCtx)
-	go c.saveLoop(runCtx)
+	if c.cfg.StatsInterval > 0 {
+		go every(runCtx, c.cfg.StatsInterval, c.logStats)
+	}
+	if c.cfg.TemplatesFile != "" {
+		go every(runCtx, c.cfg.TemplatesSaveInterval, c.saveTemplatesNow)
+	}
 	select {
 	case <-ctx.Done():
 	case <-inputsDone:
@@ -387,20 +391,16 @@ func (c *Collector) logStats() {
 	}
 }
 
-// statsLoop logs the per-exporter summary every StatsInterval until ctx
-// ends.
-func (c *Collector) statsLoop(ctx context.Context) {
-	if c.cfg.StatsInterval < 0 {
-		return
-	}
-	t := time.NewTicker(c.cfg.StatsInterval)
+// every calls f every interval until ctx ends.
+func every(ctx context.Context, interval time.Duration, f func()) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			c.logStats()
+			f()
 		}
 	}
 }

@@ -2,13 +2,11 @@ package collector
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"io/fs"
 	"net/netip"
 	"os"
-	"time"
 
 	"github.com/nfkit/nfkit/decode"
 )
@@ -99,22 +97,10 @@ func equalGens(a, b []uint64) bool {
 	return true
 }
 
-// saveLoop saves the template state every interval while the collector
-// runs, so a crash loses at most that much.
-func (c *Collector) saveLoop(ctx context.Context) {
-	if c.cfg.TemplatesFile == "" {
-		return
-	}
-	t := time.NewTicker(c.cfg.TemplatesSaveInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := c.saveTemplates(true); err != nil {
-				c.log.Error("saving templates failed", "file", c.cfg.TemplatesFile, "err", err)
-			}
-		}
+// saveTemplatesNow saves the template state while the collector runs
+// (every TemplatesSaveInterval, so that a crash loses at most that much).
+func (c *Collector) saveTemplatesNow() {
+	if err := c.saveTemplates(true); err != nil {
+		c.log.Error("saving templates failed", "file", c.cfg.TemplatesFile, "err", err)
 	}
 }

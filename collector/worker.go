@@ -34,8 +34,6 @@ type worker struct {
 	// shutdownDrops counts packets left in the queue when shutdown ran
 	// out of time.
 	shutdownDrops atomic.Uint64
-	// lastTS is the newest receive time decoded (the replay clock).
-	lastTS        atomic.Int64
 	lastIdleCheck int64
 }
 
@@ -165,9 +163,6 @@ func (w *worker) handle(p packet) {
 		}
 		w.c.release(p)
 		return
-	}
-	if p.ts > w.lastTS.Load() {
-		w.lastTS.Store(p.ts)
 	}
 	ex := w.exporters.get(w, addr, p.ts)
 	st := ex.stats
