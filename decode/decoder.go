@@ -98,7 +98,12 @@ type Packet struct {
 }
 
 func (p *Packet) reset(version uint16) {
-	*p = Packet{Version: version, Records: p.Records[:0], Options: p.Options[:0]}
+	// Field by field: assigning a whole Packet would rewrite the slice
+	// pointers (with write barriers) for nothing.
+	p.Version, p.Count, p.Length, p.SysUptime = version, 0, 0, 0
+	p.ExportTime, p.Sequence, p.Domain, p.Templates = 0, 0, 0, 0
+	p.EngineType, p.EngineID, p.SamplingMode, p.SamplingInterval = 0, 0, 0, 0
+	p.Records, p.Options = p.Records[:0], p.Options[:0]
 }
 
 // next appends a record slot to rs and returns it, reusing capacity.
@@ -113,10 +118,11 @@ func next(rs *[]Record) *Record {
 	return &s[len(s)-1]
 }
 
-type tkey struct {
-	domain uint32
-	id     uint16
-}
+// tkey is a template's key in its exporter's map: domain<<16 | id, one
+// word so that the lookup takes the map's fast 64-bit path.
+type tkey uint64
+
+func tk(domain uint32, id uint16) tkey { return tkey(domain)<<16 | tkey(id) }
 
 type skey struct {
 	domain uint32
@@ -127,7 +133,11 @@ type skey struct {
 type exporter struct {
 	addr      netip.Addr
 	templates map[tkey]*Template
+	// last is the template of the last data set decoded, or nil:
+	// exporters send runs of sets of one template.
+	last      *Template
 	samplers  map[skey]uint64 // (domain, sampler id) → 1-in-N rate
+	rateCache rateCache       // cleared when samplers change
 	initMs    map[uint32]uint64
 	nfields   int
 
@@ -155,6 +165,7 @@ type Decoder struct {
 
 	lim         Limits
 	exporters   map[netip.Addr]*exporter
+	last        *exporter // of the last packet, or nil: exporters send runs of packets
 	lru         [2]exList // unproven, proven exporters
 	now         int64
 	totalFields int
@@ -291,7 +302,7 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 		walkErr = derr(len(pkt), 0, 0, ErrTruncated)
 	}
 
-	ex := d.exporters[addr]
+	ex := d.exporterOf(addr)
 	if ex != nil {
 		d.touch(ex)
 	}
@@ -322,7 +333,7 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 		}
 		var t *Template
 		if ex != nil {
-			t = ex.templates[tkey{out.Domain, s.id}]
+			t = ex.template(out.Domain, s.id)
 		}
 		if t == nil {
 			if missing == nil {
@@ -358,6 +369,30 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 	return nil
 }
 
+// exporterOf returns the state of the exporter at addr, or nil.
+func (d *Decoder) exporterOf(addr netip.Addr) *exporter {
+	if ex := d.last; ex != nil && ex.addr == addr {
+		return ex
+	}
+	ex := d.exporters[addr]
+	if ex != nil {
+		d.last = ex
+	}
+	return ex
+}
+
+// template returns the exporter's template (domain, id), or nil.
+func (ex *exporter) template(domain uint32, id uint16) *Template {
+	if t := ex.last; t != nil && t.ID == id && t.Domain == domain {
+		return t
+	}
+	t := ex.templates[tk(domain, id)]
+	if t != nil {
+		ex.last = t
+	}
+	return t
+}
+
 func isTemplateSet(version uint16, id uint16) bool {
 	if version == 9 {
 		return id == 0 || id == 1
@@ -379,9 +414,10 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	room := d.lim.MaxRecords - len(out.Records) - len(out.Options)
 	set := setEnv{t: t, addr: addr, version: out.Version, seq: out.Sequence, domain: out.Domain}
 	// The two loops below are the decoder's hottest: each record is read
-	// into its slot (cleared only when the slot last held another
-	// template's record: the same template sets the same fields) and
-	// stamped with what the set gives it.
+	// into its slot and stamped with what the set gives it. A slot that
+	// last held a record of another template keeps its zero fields (a
+	// Flow's absent fields are zero), so only the fields that record had
+	// and this one will not set are cleared.
 	if t.varLen {
 		for len(b) >= t.minLen {
 			n := t.recordLen(b)
@@ -393,7 +429,9 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 			}
 			r, rb := next(rs), b[:n:n]
 			if r.tmpl != t {
-				r.Flow = Flow{}
+				if s := r.Has &^ t.has; s != 0 {
+					r.Flow.clear(s)
+				}
 			}
 			t.readRecord(rb, &r.Flow, &d.scratch)
 			set.stamp(r, base, rb)
@@ -419,9 +457,12 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	recs := (*rs)[start:]
 	options := t.options
 	for i := range recs {
-		r, rb := &recs[i], b[i*l:(i+1)*l:(i+1)*l]
+		r, rb := &recs[i], b[:l:l]
+		b = b[l:]
 		if r.tmpl != t {
-			r.Flow = Flow{}
+			if s := r.Has &^ t.has; s != 0 {
+				r.Flow.clear(s)
+			}
 		}
 		t.readRecord(rb, &r.Flow, &d.scratch)
 		set.stamp(r, base+i*l, rb)
@@ -493,6 +534,16 @@ func (d *Decoder) learnRecord(ex **exporter, addr netip.Addr, version uint16, do
 		err   error
 	)
 	options := setID == 1 || setID == 3
+	if *ex != nil {
+		// Re-sent unchanged (most exporters repeat their templates every
+		// few packets or seconds): the same bytes parse the same way, so
+		// compare them before parsing anything.
+		if old := (*ex).template(domain, tid); old != nil && old.options == options && old.Version == version &&
+			len(b) >= len(old.def) && bytes.Equal(b[:len(old.def)], old.def) {
+			(*ex).useTemplate(old)
+			return len(old.def), nil
+		}
+	}
 	switch {
 	case version == 9 && setID == 1:
 		n, scope, err = d.parseV9Options(b)
@@ -591,7 +642,7 @@ func (d *Decoder) learn(exp **exporter, addr netip.Addr, version uint16, domain 
 	ex := *exp
 	var old *Template
 	if ex != nil {
-		old = ex.templates[tkey{domain, tid}]
+		old = ex.template(domain, tid)
 	}
 	if old != nil && old.options == options && bytes.Equal(old.def, def) {
 		// Re-sent unchanged: nothing to do, nothing allocated.
@@ -623,14 +674,14 @@ func (d *Decoder) learn(exp **exporter, addr netip.Addr, version uint16, domain 
 // templates of the domain.
 func (d *Decoder) withdraw(ex *exporter, domain uint32, tid uint16, options bool) {
 	if tid == 2 || tid == 3 {
-		for k, t := range ex.templates {
-			if k.domain == domain && t.options == options {
+		for _, t := range ex.templates {
+			if t.Domain == domain && t.options == options {
 				d.dropTemplate(ex, t)
 			}
 		}
 		return
 	}
-	if t := ex.templates[tkey{domain, tid}]; t != nil {
+	if t := ex.template(domain, tid); t != nil {
 		d.dropTemplate(ex, t)
 	}
 }
@@ -638,7 +689,7 @@ func (d *Decoder) withdraw(ex *exporter, domain uint32, tid uint16, options bool
 // Template returns the template (domain, id) known for exporter, or nil.
 func (d *Decoder) Template(exporter netip.Addr, domain uint32, id uint16) *Template {
 	if ex := d.exporters[exporter]; ex != nil {
-		return ex.templates[tkey{domain, id}]
+		return ex.templates[tk(domain, id)]
 	}
 	return nil
 }

@@ -196,6 +196,9 @@ func (d *Decoder) newExporter(addr netip.Addr) *exporter {
 func (d *Decoder) removeExporter(ex *exporter) {
 	d.lru[ex.class].remove(ex)
 	delete(d.exporters, ex.addr)
+	if d.last == ex {
+		d.last = nil
+	}
 	d.totalFields -= ex.nfields
 	d.ntemplates -= len(ex.templates)
 	d.changed()
@@ -204,7 +207,10 @@ func (d *Decoder) removeExporter(ex *exporter) {
 // dropTemplate forgets template t of ex.
 func (d *Decoder) dropTemplate(ex *exporter, t *Template) {
 	ex.unlinkTemplate(t)
-	delete(ex.templates, tkey{t.Domain, t.ID})
+	delete(ex.templates, tk(t.Domain, t.ID))
+	if ex.last == t {
+		ex.last = nil
+	}
 	ex.nfields -= len(t.fields)
 	d.totalFields -= len(t.fields)
 	d.ntemplates--
@@ -214,7 +220,7 @@ func (d *Decoder) dropTemplate(ex *exporter, t *Template) {
 // addTemplate stores the new template t of ex (after makeRoom) as its most
 // recently used one.
 func (d *Decoder) addTemplate(ex *exporter, t *Template) {
-	ex.templates[tkey{t.Domain, t.ID}] = t
+	ex.templates[tk(t.Domain, t.ID)] = t
 	ex.pushTemplate(t)
 	ex.nfields += len(t.fields)
 	d.totalFields += len(t.fields)
@@ -271,6 +277,7 @@ func (d *Decoder) setSampler(ex *exporter, k skey, rate uint64) {
 		return
 	}
 	ex.samplers[k] = rate
+	ex.rateCache = rateCache{}
 	d.changed()
 }
 

@@ -3,6 +3,7 @@ package decode
 import (
 	"errors"
 	"net/netip"
+	"reflect"
 	"testing"
 )
 
@@ -327,5 +328,31 @@ func TestStateVersionConcurrent(t *testing.T) {
 	close(stop)
 	if v := <-done; v > d.StateVersion() {
 		t.Errorf("read version %d beyond the final %d", v, d.StateVersion())
+	}
+}
+
+// TestPacketResetClearsEveryField guards Packet.reset, which clears field
+// by field: a field added to Packet and not to reset fails here.
+func TestPacketResetClearsEveryField(t *testing.T) {
+	var p Packet
+	v := reflect.ValueOf(&p).Elem()
+	for i := range v.NumField() {
+		f := v.Field(i)
+		switch f.Kind() {
+		case reflect.Slice:
+			f.Set(reflect.MakeSlice(f.Type(), 1, 4))
+		case reflect.Int, reflect.Int64:
+			f.SetInt(1)
+		default:
+			f.SetUint(1)
+		}
+	}
+	p.reset(10)
+	if p.Version != 10 || len(p.Records) != 0 || len(p.Options) != 0 || cap(p.Records) != 4 || cap(p.Options) != 4 {
+		t.Fatalf("reset: version %d, records %d/%d, options %d/%d", p.Version, len(p.Records), cap(p.Records), len(p.Options), cap(p.Options))
+	}
+	want := Packet{Version: 10, Records: p.Records, Options: p.Options}
+	if !reflect.DeepEqual(p, want) {
+		t.Errorf("reset left fields set: %+v", p)
 	}
 }

@@ -57,56 +57,161 @@ func samplingRate(f *Flow) uint64 {
 const samplingFields = HasSamplingInterval | HasSamplingPacketInterval | HasSamplingPopulation
 
 // finish completes the data records of a v9 or IPFIX packet once all its
-// sets are read: absolute times, derived EtherType, sampling rate.
+// sets are read: absolute times, derived EtherType, sampling rate. (Options
+// data later in the packet may announce what earlier records need.)
+//
+// Records come in runs of one template (a data set), so what depends only
+// on the template and the packet is decided once per run and the loops
+// over the run's records do only the arithmetic.
 func (d *Decoder) finish(ex *exporter, p *Packet) {
-	if len(p.Records) == 0 {
-		return
+	fc := finishCtx{ex: ex, p: p, domainInit: unknownInit}
+	recs := p.Records
+	for i := 0; i < len(recs); {
+		t := recs[i].tmpl
+		j := i + 1
+		for j < len(recs) && recs[j].tmpl == t {
+			j++
+		}
+		fc.run(t, recs[i:j])
+		i = j
 	}
-	samplers := len(ex.samplers) != 0
-	for i := range p.Records {
-		r := &p.Records[i]
-		f := &r.Flow
-		t := r.tmpl
-		switch {
-		case t.start == convUptime && t.end == convUptime && p.Version != 10:
-			// The common v9 case, inline: relative to the header's
-			// uptime and export time, wrap-around safe (see absTime).
+}
+
+// unknownInit marks a domain init time not looked up yet.
+const unknownInit = -2
+
+// finishCtx is what finish looks up at most once per packet.
+type finishCtx struct {
+	ex         *exporter
+	p          *Packet
+	domainInit int64 // the domain's system init time (IPFIX, Unix ms), -1 if none
+}
+
+// init returns the domain's announced system init time in Unix ms, or -1.
+func (fc *finishCtx) init() int64 {
+	if fc.domainInit == unknownInit {
+		fc.domainInit = -1
+		if v, ok := fc.ex.initMs[fc.p.Domain]; ok {
+			fc.domainInit = int64(v)
+		}
+	}
+	return fc.domainInit
+}
+
+// run finishes the records rs, all of template t.
+func (fc *finishCtx) run(t *Template, rs []Record) {
+	p := fc.p
+	// Times.
+	switch start, end := t.start, t.end; {
+	case start == convNone && end == convNone:
+	case start == convUptime && end == convUptime && p.Version != 10:
+		// Relative to the header's uptime and export time, wrap-around
+		// safe (see absTime).
+		for i := range rs {
+			f := &rs[i].Flow
 			f.Start = p.ExportTime - int64(int32(p.SysUptime-uint32(f.Start)))*1e6
 			f.End = p.ExportTime - int64(int32(p.SysUptime-uint32(f.End)))*1e6
-		case t.start == convMillis && t.end == convMillis:
+		}
+	case start == convMillis && end == convMillis:
+		for i := range rs {
+			f := &rs[i].Flow
 			f.Start *= 1e6
 			f.End *= 1e6
-		case t.start|t.end != convNone:
-			var init int64 = -1
-			if p.Version == 10 && (t.start == convUptime || t.end == convUptime) {
+		}
+	case start == end && (start == convNTPMicros || start == convNTPNanos):
+		for i := range rs {
+			f := &rs[i].Flow
+			f.Start = ntpToUnixNano(uint64(f.Start))
+			f.End = ntpToUnixNano(uint64(f.End))
+		}
+	case start == convUptime && end == convUptime && t.has&HasSystemInitMs == 0 && fc.init() >= 0:
+		// IPFIX sysUpTime with the init time from options data.
+		init := fc.domainInit
+		for i := range rs {
+			f := &rs[i].Flow
+			f.Start = (init + f.Start) * 1e6
+			f.End = (init + f.End) * 1e6
+		}
+	default:
+		for i := range rs {
+			f := &rs[i].Flow
+			init := int64(-1)
+			if p.Version == 10 && (start == convUptime || end == convUptime) {
 				if f.Has&HasSystemInitMs != 0 {
 					init = int64(f.SystemInitMs)
-				} else if v, ok := ex.initMs[r.Domain]; ok {
-					init = int64(v)
+				} else {
+					init = fc.init()
 				}
 			}
 			finishTimes(f, t, p, init)
 		}
-		if t.etherType != 0 {
-			f.EtherType = t.etherType
-		} else {
-			deriveEtherType(f)
+	}
+	// EtherType.
+	if t.etherType != 0 {
+		for i := range rs {
+			rs[i].EtherType = t.etherType
 		}
-		if f.Has&samplingFields != 0 {
-			r.SamplingRate = samplingRate(f)
-		}
-		if r.SamplingRate == 0 && samplers {
-			var id uint64
-			if f.Has&HasSamplerID != 0 {
-				id = f.SamplerID
-			}
-			rate, ok := ex.samplers[skey{r.Domain, id}]
-			if !ok && id != 0 {
-				rate = ex.samplers[skey{r.Domain, 0}]
-			}
-			r.SamplingRate = rate
+	} else {
+		for i := range rs {
+			deriveEtherType(&rs[i].Flow)
 		}
 	}
+	// Sampling rate: the record's own, else the one announced in options
+	// data for its sampler (or for the domain).
+	ex := fc.ex
+	switch {
+	case t.has&samplingFields != 0:
+		for i := range rs {
+			r := &rs[i]
+			if r.Has&samplingFields != 0 {
+				r.SamplingRate = samplingRate(&r.Flow)
+			}
+			if r.SamplingRate == 0 && len(ex.samplers) != 0 {
+				r.SamplingRate = ex.samplerRate(p.Domain, samplerOf(&r.Flow))
+			}
+		}
+	case len(ex.samplers) == 0:
+	case t.has&HasSamplerID == 0:
+		rate := ex.samplerRate(p.Domain, 0)
+		for i := range rs {
+			rs[i].SamplingRate = rate
+		}
+	default:
+		for i := range rs {
+			rs[i].SamplingRate = ex.samplerRate(p.Domain, rs[i].SamplerID)
+		}
+	}
+}
+
+// samplerOf returns the record's sampler id, 0 if it has none.
+func samplerOf(f *Flow) uint64 {
+	if f.Has&HasSamplerID != 0 {
+		return f.SamplerID
+	}
+	return 0
+}
+
+// samplerRate returns the rate announced for the sampler id of a domain,
+// else the one announced without sampler id, else 0.
+// The last answer is cached on the exporter until a rate changes.
+func (ex *exporter) samplerRate(domain uint32, id uint64) uint64 {
+	c := &ex.rateCache
+	if c.ok && c.domain == domain && c.id == id {
+		return c.rate
+	}
+	rate, ok := ex.samplers[skey{domain, id}]
+	if !ok && id != 0 {
+		rate = ex.samplers[skey{domain, 0}]
+	}
+	*c = rateCache{domain: domain, id: id, rate: rate, ok: true}
+	return rate
+}
+
+// rateCache is the last answer of samplerRate.
+type rateCache struct {
+	id, rate uint64
+	domain   uint32
+	ok       bool
 }
 
 // finishTimes turns the raw start and end values into Unix ns. init is the

@@ -3,6 +3,7 @@ package decode
 import (
 	"encoding/binary"
 	"net/netip"
+	"slices"
 )
 
 // Fixed layouts of NetFlow v1, v5 and v7 (Cisco's NetFlow export datagram
@@ -88,26 +89,36 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 		n = avail
 		err = &DecodeError{Version: version, Exporter: addr, Offset: hdrLen + n*recLen, Err: ErrTruncated}
 	}
-	for i := range n {
-		b := pkt[hdrLen+i*recLen : hdrLen+(i+1)*recLen : hdrLen+(i+1)*recLen]
-		r := next(&out.Records)
+	if n <= 0 {
+		return err
+	}
+	// Size the records once, then one straight loop: the layout is fixed,
+	// so the reader is called directly and the slot is cleared only when
+	// it last held a record of another template.
+	read := t.shape
+	start := len(out.Records)
+	out.Records = slices.Grow(out.Records, n)[:start+n]
+	recs := out.Records[start:]
+	b := pkt[hdrLen : hdrLen+n*recLen]
+	seq, domain, export, uptime := out.Sequence, out.Domain, out.ExportTime, out.SysUptime
+	for i := range recs {
+		r, rb := &recs[i], b[:recLen:recLen]
+		b = b[recLen:]
 		if r.tmpl != t {
-			r.Flow = Flow{}
+			if s := r.Has &^ t.has; s != 0 {
+				r.Flow.clear(s)
+			}
+			r.tmpl, r.Version, r.TemplateID = t, version, 0
 		}
-		t.readRecord(b, &r.Flow, nil)
-		r.SamplingRate, r.OriginalSamplingRate = rate, 0
-		r.Version = version
-		r.Exporter = addr
-		r.Sequence = out.Sequence
-		r.Domain = out.Domain
-		r.TemplateID = 0
-		r.Offset = hdrLen + i*recLen
-		r.tmpl = t
-		r.raw = b
 		f := &r.Flow
-		f.Start = out.ExportTime - int64(int32(out.SysUptime-uint32(f.Start)))*1e6
-		f.End = out.ExportTime - int64(int32(out.SysUptime-uint32(f.End)))*1e6
+		f.Has = t.has
+		read(rb, f)
+		f.Start = export - int64(int32(uptime-uint32(f.Start)))*1e6
+		f.End = export - int64(int32(uptime-uint32(f.End)))*1e6
 		f.EtherType = t.etherType
+		r.SamplingRate, r.OriginalSamplingRate = rate, 0
+		r.Exporter, r.Sequence, r.Domain = addr, seq, domain
+		r.Offset, r.raw = hdrLen+i*recLen, rb
 	}
 	return err
 }

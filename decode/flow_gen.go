@@ -2,7 +2,10 @@
 
 package decode
 
-import "net/netip"
+import (
+	"math/bits"
+	"net/netip"
+)
 
 // FieldSet is a set of normalized Flow fields, one bit each.
 type FieldSet uint64
@@ -101,6 +104,102 @@ type Flow struct {
 	SamplingPopulation     uint64     // samplingPopulation (310)
 	SamplingAlgorithm      uint16     // sampling algorithm / mode (35, v9 49, IPFIX 304)
 	SystemInitMs           uint64     // systemInitTimeMilliseconds (160): Unix ms at which sysUptime was 0
+}
+
+// clear zeroes the fields in s: when a record slot is reused for another
+// template, only the fields the old record had and the new one will not set.
+func (f *Flow) clear(s FieldSet) {
+	for s != 0 {
+		switch bits.TrailingZeros64(uint64(s)) {
+		case 0:
+			f.Start = 0
+		case 1:
+			f.End = 0
+		case 2:
+			f.Bytes = 0
+		case 3:
+			f.Packets = 0
+		case 4:
+			f.OutBytes = 0
+		case 5:
+			f.OutPackets = 0
+		case 6:
+			f.RevBytes = 0
+		case 7:
+			f.RevPackets = 0
+		case 8:
+			f.Flows = 0
+		case 9:
+			f.SrcAddr = netip.Addr{}
+		case 10:
+			f.DstAddr = netip.Addr{}
+		case 11:
+			f.NextHop = netip.Addr{}
+		case 12:
+			f.BGPNextHop = netip.Addr{}
+		case 13:
+			f.SrcPort = 0
+		case 14:
+			f.DstPort = 0
+		case 15:
+			f.Proto = 0
+		case 16:
+			f.IPVersion = 0
+		case 17:
+			f.EtherType = 0
+		case 18:
+			f.TOS = 0
+		case 19:
+			f.TTL = 0
+		case 20:
+			f.TCPFlags = 0
+		case 21:
+			f.ICMPType = 0
+		case 22:
+			f.ICMPCode = 0
+		case 23:
+			f.InIf = 0
+		case 24:
+			f.OutIf = 0
+		case 25:
+			f.SrcAS = 0
+		case 26:
+			f.DstAS = 0
+		case 27:
+			f.SrcMask = 0
+		case 28:
+			f.DstMask = 0
+		case 29:
+			f.SrcVLAN = 0
+		case 30:
+			f.DstVLAN = 0
+		case 31:
+			f.SrcMAC = MAC{}
+		case 32:
+			f.DstMAC = MAC{}
+		case 33:
+			f.Direction = 0
+		case 34:
+			f.FlowEndReason = 0
+		case 35:
+			f.SamplerID = 0
+		case 36:
+			f.SamplingInterval = 0
+		case 37:
+			f.SamplingPacketInterval = 0
+		case 38:
+			f.SamplingSpace = 0
+		case 39:
+			f.SamplingSize = 0
+		case 40:
+			f.SamplingPopulation = 0
+		case 41:
+			f.SamplingAlgorithm = 0
+		case 42:
+			f.SystemInitMs = 0
+		}
+		s &= s - 1
+	}
 }
 
 // KeyedFields is the set of fields that are keys of the output record schema

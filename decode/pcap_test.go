@@ -41,3 +41,35 @@ func captures(tb testing.TB) []string {
 	}
 	return out
 }
+
+// TestReusedPacketMatchesFresh decodes every capture, one after another,
+// into one reused Packet and, with a second Decoder fed the same packets,
+// into a new Packet each time: every record must be the same. Slots are
+// reused across templates, versions and exporters' shapes, and only the
+// fields the old record had and the new one does not set are cleared, so
+// a stale field would show here.
+func TestReusedPacketMatchesFresh(t *testing.T) {
+	var reusedDec, freshDec Decoder
+	var reused Packet
+	for _, name := range captures(t) {
+		for i, pk := range readCapture(t, name) {
+			err1 := reusedDec.Decode(pk.src, pk.data, &reused)
+			var fresh Packet
+			err2 := freshDec.Decode(pk.src, pk.data, &fresh)
+			if (err1 == nil) != (err2 == nil) {
+				t.Fatalf("%s packet %d: errors %v and %v", name, i, err1, err2)
+			}
+			for _, pair := range [][2][]Record{{reused.Records, fresh.Records}, {reused.Options, fresh.Options}} {
+				a, b := pair[0], pair[1]
+				if len(a) != len(b) {
+					t.Fatalf("%s packet %d: %d and %d records", name, i, len(a), len(b))
+				}
+				for j := range a {
+					if a[j].Flow != b[j].Flow || a[j].SamplingRate != b[j].SamplingRate || a[j].Offset != b[j].Offset {
+						t.Fatalf("%s packet %d record %d: reused slot\n%+v\nfresh\n%+v", name, i, j, a[j].Flow, b[j].Flow)
+					}
+				}
+			}
+		}
+	}
+}

@@ -294,6 +294,27 @@ func genFlow(f *File) error {
 			g.Id(n.Name).Add(t).Comment(n.Doc)
 		}
 	})
+	f.Comment("clear zeroes the fields in s: when a record slot is reused for another")
+	f.Comment("template, only the fields the old record had and the new one will not set.")
+	f.Func().Params(Id("f").Op("*").Id("Flow")).Id("clear").Params(Id("s").Id("FieldSet")).Block(
+		For(Id("s").Op("!=").Lit(0)).Block(
+			Switch(Qual("math/bits", "TrailingZeros64").Call(Uint64().Call(Id("s")))).BlockFunc(func(g *Group) {
+				for i, n := range bits {
+					var zero *Statement
+					switch n.Kind {
+					case fields.KindAddr:
+						zero = Qual(netip, "Addr").Values()
+					case fields.KindMAC:
+						zero = Id("MAC").Values()
+					default:
+						zero = Lit(0)
+					}
+					g.Case(Lit(i)).Block(Id("f").Dot(n.Name).Op("=").Add(zero))
+				}
+			}),
+			Id("s").Op("&=").Id("s").Op("-").Lit(1),
+		),
+	)
 	f.Comment("KeyedFields is the set of fields that are keys of the output record schema")
 	f.Comment("(docs/output-schema.md); the others are internal (sampling parameters, the IP")
 	f.Comment("version) and encoders write the elements that fed them under their own names.")
