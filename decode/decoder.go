@@ -133,9 +133,10 @@ type skey struct {
 type exporter struct {
 	addr      netip.Addr
 	templates map[tkey]*Template
-	// last is the template of the last data set decoded, or nil:
-	// exporters send runs of sets of one template.
-	last      *Template
+	// recent caches templates by id (direct-mapped), so that the data and
+	// re-sent template sets of the few templates an exporter uses do not
+	// hash; entries are cleared when their template is dropped.
+	recent    [1 << 4]*Template
 	samplers  map[skey]uint64 // (domain, sampler id) → 1-in-N rate
 	rateCache rateCache       // cleared when samplers change
 	initMs    map[uint32]uint64
@@ -383,14 +384,22 @@ func (d *Decoder) exporterOf(addr netip.Addr) *exporter {
 
 // template returns the exporter's template (domain, id), or nil.
 func (ex *exporter) template(domain uint32, id uint16) *Template {
-	if t := ex.last; t != nil && t.ID == id && t.Domain == domain {
+	slot := &ex.recent[recentSlot(domain, id)]
+	if t := *slot; t != nil && t.ID == id && t.Domain == domain {
 		return t
 	}
 	t := ex.templates[tk(domain, id)]
 	if t != nil {
-		ex.last = t
+		*slot = t
 	}
 	return t
+}
+
+// recentSlot is the index of a template in exporter.recent: a
+// multiplicative hash, since exporters number templates in round steps
+// (256, 1024, 2048, …) that a plain modulo would put in one slot.
+func recentSlot(domain uint32, id uint16) int {
+	return int(((uint32(id) ^ domain*0x85EBCA6B) * 0x9E3779B1) >> 28) // 16 slots
 }
 
 func isTemplateSet(version uint16, id uint16) bool {

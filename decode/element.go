@@ -26,6 +26,9 @@ const semanticsUnknown Semantics = 255
 // LookupIPFIX returns the IPFIX element (pen, id), or nil if the tables
 // do not know it. pen 0 is IANA; 29305 the RFC 5103 reverse elements.
 func LookupIPFIX(pen uint32, id uint16) *Element {
+	if pen == 0 && int(id) < len(ianaByID) {
+		return ianaByID[id]
+	}
 	i := sort.Search(len(ipfixElements), func(i int) bool {
 		e := &ipfixElements[i]
 		return e.PEN > pen || e.PEN == pen && e.ID >= id
@@ -39,14 +42,55 @@ func LookupIPFIX(pen uint32, id uint16) *Element {
 // LookupV9 returns the NetFlow v9 field type id, or nil if unknown. Types
 // without a v9 name share the IANA element of the same id.
 func LookupV9(id uint16) *Element {
-	i := sort.Search(len(v9Elements), func(i int) bool { return v9Elements[i].ID >= id })
-	if i < len(v9Elements) && v9Elements[i].ID == id {
-		return &v9Elements[i]
+	if int(id) < len(v9ByID) {
+		return v9ByID[id]
+	}
+	return lookupV9(id)
+}
+
+func lookupV9(id uint16) *Element {
+	if e := searchV9(id); e != nil {
+		return e
 	}
 	if id < 0x8000 {
 		return LookupIPFIX(0, id)
 	}
 	return nil
+}
+
+// searchV9 returns the v9 type id of the v9 table, or nil.
+func searchV9(id uint16) *Element {
+	i := sort.Search(len(v9Elements), func(i int) bool { return v9Elements[i].ID >= id })
+	if i < len(v9Elements) && v9Elements[i].ID == id {
+		return &v9Elements[i]
+	}
+	return nil
+}
+
+// ianaByID and v9ByID index the IANA elements and the v9 types by id up
+// to the largest IANA id, so that compiling a template does not search.
+var ianaByID, v9ByID = indexElements()
+
+func indexElements() (iana, v9 []*Element) {
+	n := 0
+	for i := range ipfixElements {
+		if e := &ipfixElements[i]; e.PEN == 0 {
+			n = max(n, int(e.ID)+1)
+		}
+	}
+	iana = make([]*Element, n)
+	for i := range ipfixElements {
+		if e := &ipfixElements[i]; e.PEN == 0 {
+			iana[e.ID] = e
+		}
+	}
+	v9 = make([]*Element, n)
+	for id := range v9 {
+		if v9[id] = searchV9(uint16(id)); v9[id] == nil {
+			v9[id] = iana[id]
+		}
+	}
+	return iana, v9
 }
 
 // v9 options scope field types (RFC 3954 §6.1). They live in their own

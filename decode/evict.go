@@ -208,8 +208,8 @@ func (d *Decoder) removeExporter(ex *exporter) {
 func (d *Decoder) dropTemplate(ex *exporter, t *Template) {
 	ex.unlinkTemplate(t)
 	delete(ex.templates, tk(t.Domain, t.ID))
-	if ex.last == t {
-		ex.last = nil
+	if slot := &ex.recent[recentSlot(t.Domain, t.ID)]; *slot == t {
+		*slot = nil
 	}
 	ex.nfields -= len(t.fields)
 	d.totalFields -= len(t.fields)

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
-	"strings"
+	"strconv"
 	"testing"
 
 	"github.com/nfkit/nfkit/internal/benchpkt"
@@ -145,7 +145,10 @@ func FuzzDecodeV7(f *testing.F) { fuzzFixed(f, 7, DecodeV7) }
 func TestShapesAgreeWithSteps(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 1))
 	for key, read := range shapeReaders {
-		specs := parseLayoutKey(t, key)
+		specs, ok := parseLayoutKey(key)
+		if !ok || layoutKey(specs) != key {
+			t.Fatalf("bad layout key %q", key)
+		}
 		tm, err := compile(9, 0, 256, specs, 0, false, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", key, err)
@@ -170,26 +173,6 @@ func TestShapesAgreeWithSteps(t *testing.T) {
 			}
 		}
 	}
-}
-
-func parseLayoutKey(t *testing.T, key string) []fieldSpec {
-	var specs []fieldSpec
-	for _, f := range strings.Split(strings.TrimSuffix(key, ","), ",") {
-		var s fieldSpec
-		parts := strings.Split(f, ".")
-		if len(parts) != 3 {
-			t.Fatalf("bad layout key %q", key)
-		}
-		var v [3]uint64
-		for i, p := range parts {
-			for _, c := range p {
-				v[i] = v[i]*10 + uint64(c-'0')
-			}
-		}
-		s.pen, s.id, s.length = uint32(v[0]), uint16(v[1]), uint16(v[2])
-		specs = append(specs, s)
-	}
-	return specs
 }
 
 // Running the seeds through the fuzz function keeps it honest in make test
@@ -247,4 +230,18 @@ func TestClassesAgreeWithSteps(t *testing.T) {
 			}
 		}
 	}
+}
+
+// layoutKey formats the key of shapeReaders: "pen.id.len," per field.
+func layoutKey(specs []fieldSpec) string {
+	b := make([]byte, 0, len(specs)*10)
+	for _, s := range specs {
+		b = strconv.AppendUint(b, uint64(s.pen), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(s.id), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(s.length), 10)
+		b = append(b, ',')
+	}
+	return string(b)
 }

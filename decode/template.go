@@ -1,8 +1,8 @@
 package decode
 
 import (
-	"sort"
 	"strconv"
+	"strings"
 )
 
 // VariableLength is the field length that marks an IPFIX variable-length
@@ -116,7 +116,9 @@ var noSpecialize bool
 const maxRecordLen = 65535 - 16 - 4
 
 // compile builds a Template from parsed fields. specs is scratch owned by
-// the caller; compile copies what it keeps.
+// the caller; compile copies what it keeps. It allocates the template, its
+// fields, its definition, its steps and its list of other fields, each
+// once and at its final size.
 func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope int, options bool, def []byte) (*Template, error) {
 	t := &Template{
 		Version:     version,
@@ -125,7 +127,6 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		ScopeFields: scope,
 		options:     options,
 		fields:      make([]TemplateField, len(specs)),
-		def:         append([]byte(nil), def...),
 	}
 	type pick struct {
 		field int
@@ -134,7 +135,15 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		ok    bool
 	}
 	var best [numTargets]pick
-	off := 0
+	// targets[i] is 1 + the target field i feeds, 0 for none.
+	var tbuf [128]uint8
+	targets := tbuf[:0]
+	if len(specs) > len(tbuf) {
+		targets = make([]uint8, 0, len(specs))
+	}
+	targets = targets[:len(specs)]
+	clear(targets)
+	off, picks := 0, 0
 	for i, s := range specs {
 		f := &t.fields[i]
 		f.Element = element(version, s.pen, s.id, s.scope)
@@ -157,7 +166,11 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		if op == opNone {
 			continue
 		}
+		targets[i] = tgt + 1
 		if b := &best[tgt]; !b.ok || prio < b.prio {
+			if !b.ok {
+				picks++
+			}
 			*b = pick{i, op, prio, true}
 		}
 	}
@@ -167,13 +180,18 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	if t.minLen > maxRecordLen {
 		return nil, ErrTemplate
 	}
-	for _, b := range best {
-		if !b.ok {
+	t.def = append(make([]byte, 0, len(def)), def...)
+	// The steps in field order: field i is a step when it is the pick of
+	// its target.
+	t.steps = make([]step, 0, picks)
+	for i, tg := range targets {
+		if tg == 0 || best[tg-1].field != i {
 			continue
 		}
-		f := &t.fields[b.field]
+		b := &best[tg-1]
+		f := &t.fields[i]
 		f.Target = opHas[b.op]
-		t.steps = append(t.steps, step{off: uint16(max(f.Offset, 0)), op: b.op, field: uint16(b.field)})
+		t.steps = append(t.steps, step{off: uint16(max(f.Offset, 0)), op: b.op, field: uint16(i)})
 		t.has |= opHas[b.op]
 		if opHas[b.op]&HasStart != 0 {
 			t.start = opConv[b.op]
@@ -182,7 +200,6 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 			t.end = opConv[b.op]
 		}
 	}
-	sort.Slice(t.steps, func(i, j int) bool { return t.steps[i].field < t.steps[j].field })
 	if t.has&(HasEtherType|HasIPVersion) == 0 && best[targetSrcAddr].ok {
 		switch opLen[best[targetSrcAddr].op] {
 		case 4:
@@ -192,14 +209,22 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		}
 		t.has |= HasEtherType
 	}
+	nother := 0
 	for i := range t.fields {
-		f := &t.fields[i]
-		if f.Target&KeyedFields == 0 && !f.IsPadding() {
-			t.other = append(t.other, i)
+		if f := &t.fields[i]; f.Target&KeyedFields == 0 && !f.IsPadding() {
+			nother++
+		}
+	}
+	if nother != 0 {
+		t.other = make([]int, 0, nother)
+		for i := range t.fields {
+			if f := &t.fields[i]; f.Target&KeyedFields == 0 && !f.IsPadding() {
+				t.other = append(t.other, i)
+			}
 		}
 	}
 	if !t.varLen && !options && !noSpecialize {
-		t.shape = shapeReaders[layoutKey(specs)]
+		t.shape = shapeOf(specs)
 	}
 	if !t.varLen && t.shape == nil && !noSpecialize {
 		t.useClass(specs)
@@ -216,39 +241,60 @@ type classDef struct {
 // classOffsets are a template's offsets of a class's fields.
 type classOffsets [maxClassFields]uint16
 
+// classHas are the normalized fields each class reads (a template that
+// lacks one of them cannot use the class), and classTargets the target of
+// each class field.
+var classHas, classTargets = func() ([]FieldSet, [][]uint8) {
+	has := make([]FieldSet, len(classes))
+	tgts := make([][]uint8, len(classes))
+	for i, c := range classes {
+		for _, f := range c.fields {
+			op, tgt, _ := opFor(f.pen, f.id, f.length)
+			has[i] |= opHas[op]
+			tgts[i] = append(tgts[i], tgt)
+		}
+	}
+	return has, tgts
+}()
+
 // useClass picks the largest class whose every field is among the
 // template's normalized steps; those steps become one straight-line call
 // and the steps left run as before.
 func (t *Template) useClass(specs []fieldSpec) {
+	// Each target has at most one step: the class field of a target must
+	// be that step's field.
+	var stepOf [numTargets]int8
+	for si, st := range t.steps {
+		stepOf[opTarget[st.op]] = int8(si) + 1
+	}
 	for ci := range classes {
 		c := &classes[ci]
-		if len(c.fields) > len(t.steps) {
+		if len(c.fields) > len(t.steps) || classHas[ci]&^t.has != 0 {
 			continue
 		}
 		var offs classOffsets
-		used := make([]bool, len(t.steps))
+		var used uint64 // steps taken by the class; len(t.steps) <= numTargets <= 64
 		ok := true
 		for i, cf := range c.fields {
-			found := false
-			for si, st := range t.steps {
-				sp := specs[st.field]
-				if !used[si] && sp.pen == cf.pen && sp.id == cf.id && sp.length == cf.length {
-					used[si], found = true, true
-					offs[i] = st.off
-					break
-				}
-			}
-			if !found {
+			si := int(stepOf[classTargets[ci][i]]) - 1
+			if si < 0 {
 				ok = false
 				break
 			}
+			st := t.steps[si]
+			if sp := specs[st.field]; sp.pen != cf.pen || sp.id != cf.id || sp.length != cf.length {
+				ok = false
+				break
+			}
+			used |= 1 << si
+			offs[i] = st.off
 		}
 		if !ok {
 			continue
 		}
-		rest := make([]step, 0, len(t.steps)-len(c.fields))
+		rest := t.steps[:0]
 		for si, st := range t.steps {
-			if !used[si] {
+			if used&(1<<si) == 0 {
 				rest = append(rest, st)
 			}
 		}
@@ -257,18 +303,76 @@ func (t *Template) useClass(specs []fieldSpec) {
 	}
 }
 
-// layoutKey is the key of shapeReaders: "pen.id.len," per field.
-func layoutKey(specs []fieldSpec) string {
-	b := make([]byte, 0, len(specs)*10)
-	for _, s := range specs {
-		b = strconv.AppendUint(b, uint64(s.pen), 10)
-		b = append(b, '.')
-		b = strconv.AppendUint(b, uint64(s.id), 10)
-		b = append(b, '.')
-		b = strconv.AppendUint(b, uint64(s.length), 10)
-		b = append(b, ',')
+// parseLayoutKey parses a key of shapeReaders ("pen.id.len," per field);
+// ok is false for a malformed key.
+func parseLayoutKey(key string) (specs []fieldSpec, ok bool) {
+	for f := range strings.SplitSeq(strings.TrimSuffix(key, ","), ",") {
+		parts := strings.Split(f, ".")
+		if len(parts) != 3 {
+			return nil, false
+		}
+		var v [3]uint64
+		for i, p := range parts {
+			n, err := strconv.ParseUint(p, 10, 32)
+			if err != nil {
+				return nil, false
+			}
+			v[i] = n
+		}
+		specs = append(specs, fieldSpec{pen: uint32(v[0]), id: uint16(v[1]), length: uint16(v[2])})
 	}
-	return string(b)
+	return specs, true
+}
+
+// shapeIndex is shapeReaders keyed by a hash of the layout, so that
+// compiling a template looks its reader up without formatting a key.
+var shapeIndex = indexShapes()
+
+type shapeEntry struct {
+	specs []fieldSpec
+	read  func([]byte, *Flow)
+}
+
+func indexShapes() map[uint64][]shapeEntry {
+	m := make(map[uint64][]shapeEntry, len(shapeReaders))
+	for key, read := range shapeReaders {
+		specs, ok := parseLayoutKey(key)
+		if !ok {
+			panic("decode: bad generated layout key " + key)
+		}
+		h := layoutHash(specs)
+		m[h] = append(m[h], shapeEntry{specs, read})
+	}
+	return m
+}
+
+// layoutHash is an FNV-1a style hash of a layout, one word per field.
+func layoutHash(specs []fieldSpec) uint64 {
+	h := uint64(14695981039346656037)
+	for _, s := range specs {
+		h ^= uint64(s.pen)<<32 | uint64(s.id)<<16 | uint64(s.length)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// shapeOf returns the generated reader of the exact layout specs, or nil.
+func shapeOf(specs []fieldSpec) func([]byte, *Flow) {
+	for _, e := range shapeIndex[layoutHash(specs)] {
+		if len(e.specs) == len(specs) && sameLayout(e.specs, specs) {
+			return e.read
+		}
+	}
+	return nil
+}
+
+func sameLayout(a, b []fieldSpec) bool {
+	for i := range a {
+		if a[i].pen != b[i].pen || a[i].id != b[i].id || a[i].length != b[i].length {
+			return false
+		}
+	}
+	return true
 }
 
 // readRecord decodes the normalized fields of one record b (exactly one

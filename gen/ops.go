@@ -227,6 +227,13 @@ func genOps(f *File, s *opSet) error {
 		}
 		g.Line()
 	})
+	f.Comment("opTarget is the index of the normalized field each step feeds.")
+	f.Var().Id("opTarget").Op("=").Index(Id("opCount")).Uint8().ValuesFunc(func(g *Group) {
+		for _, o := range s.ops {
+			g.Line().Id(o.name).Op(":").Lit(o.target)
+		}
+		g.Line()
+	})
 	f.Comment("opConv is the time conversion of each time step.")
 	f.Var().Id("opConv").Op("=").Index(Id("opCount")).Id("timeConv").ValuesFunc(func(g *Group) {
 		for _, o := range s.ops {
