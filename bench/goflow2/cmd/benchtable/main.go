@@ -348,12 +348,19 @@ func render(w io.Writer, rep *report) error {
 		b.WriteString("\n")
 	}
 
+	renderCaptures(&b, rep, cmpRows)
+	renderTemplates(&b, rep)
+
 	// Every other benchmark.
 	var others []*series
 	for _, s := range rep.order {
-		if !(s.base == "Compare" && len(s.parts) == 2) {
-			others = append(others, s)
+		switch {
+		case s.base == "Compare" && len(s.parts) == 2,
+			s.base == "Captures" && len(s.parts) == 2,
+			s.base == "Templates" && len(s.parts) == 3:
+			continue
 		}
+		others = append(others, s)
 	}
 	if len(others) > 0 {
 		b.WriteString("Other benchmarks in the same run:\n\n")
@@ -415,4 +422,186 @@ func joinInts(m map[int]bool) string {
 		ss[i] = strconv.Itoa(k)
 	}
 	return strings.Join(ss, ", ")
+}
+
+// ratioCell is goflow2's median over nfkit's for one unit, with the U-test
+// p-value, and the ratio itself (0 when either is missing).
+func ratioCell(nfkit, peer *series, unit string) (string, float64) {
+	if nfkit == nil || peer == nil {
+		return "—", 0
+	}
+	a, aok := nfkit.stat(unit)
+	g, gok := peer.stat(unit)
+	if !aok || !gok || a.median <= 0 {
+		return "—", 0
+	}
+	r := g.median / a.median
+	return fmt.Sprintf("%s× (%s)", num(r), benchmath.AssumeNothing.Compare(a.sample, g.sample)), r
+}
+
+// geomean returns the geometric mean of vs.
+func geomean(vs []float64) float64 {
+	sum := 0.0
+	for _, v := range vs {
+		sum += math.Log(v)
+	}
+	return math.Exp(sum / float64(len(vs)))
+}
+
+// renderCaptures writes the table of BenchmarkCaptures/<capture>/<impl>:
+// per real capture, nfkit's and goflow2's ns/flow and ns/packet and their
+// ratio, then the geometric mean of the ratios beside the synthetic
+// packets' (BenchmarkCompare).
+func renderCaptures(b *strings.Builder, rep *report, cmpRows []*series) {
+	type row struct{ nfkit, goflow2 *series }
+	rows := map[string]*row{}
+	var names []string
+	for _, s := range rep.order {
+		if s.base != "Captures" || len(s.parts) != 2 {
+			continue
+		}
+		r := rows[s.parts[0]]
+		if r == nil {
+			r = &row{}
+			rows[s.parts[0]] = r
+			names = append(names, s.parts[0])
+		}
+		switch s.parts[1] {
+		case "nfkit":
+			r.nfkit = s
+		case "goflow2-decoder":
+			r.goflow2 = s
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	slices.Sort(names)
+	b.WriteString("Decoding real exporters' captures (testdata/*.pcap, every packet in capture order, templates and options as the exporter sent them), one core:\n\n")
+	b.WriteString("| capture | flows/packet | nfkit ns/flow (median ± 95% CI) | nfkit ns/packet | goflow2 ns/flow | goflow2 ns/packet | goflow2 ÷ nfkit (ns/flow) |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|\n")
+	var ratios []float64
+	minName, minRatio := "", math.Inf(1)
+	for _, name := range names {
+		r := rows[name]
+		if r.nfkit == nil {
+			continue
+		}
+		nf, ok := r.nfkit.stat("ns/flow")
+		if !ok {
+			continue
+		}
+		np, _ := r.nfkit.stat("ns/packet")
+		perPacket := "—"
+		if nf.median > 0 {
+			perPacket = num(np.median / nf.median)
+		}
+		gf, gp := "—", "—"
+		if r.goflow2 != nil {
+			if st, ok := r.goflow2.stat("ns/flow"); ok {
+				gf = num(st.median)
+			}
+			if st, ok := r.goflow2.stat("ns/packet"); ok {
+				gp = num(st.median)
+			}
+		}
+		cell, ratio := ratioCell(r.nfkit, r.goflow2, "ns/flow")
+		if ratio > 0 {
+			ratios = append(ratios, ratio)
+			if ratio < minRatio {
+				minName, minRatio = name, ratio
+			}
+		} else if r.goflow2 == nil {
+			cell = "— (goflow2 has no decoder for it)"
+		}
+		fmt.Fprintf(b, "| %s | %s | %s %s | %s | %s | %s | %s |\n",
+			name, perPacket, num(nf.median), nf.confidenceInterval, num(np.median), gf, gp, cell)
+	}
+	b.WriteString("\n")
+	if len(ratios) > 0 {
+		fmt.Fprintf(b, "**Real captures: nfkit is %s× faster than goflow2's decoder (geometric mean over %d captures), %s× at least (%s).**",
+			num(geomean(ratios)), len(ratios), num(minRatio), minName)
+		nfkit := map[string]*series{}
+		var peers []*series
+		for _, s := range cmpRows {
+			if s.parts[1] == "nfkit" {
+				nfkit[s.parts[0]] = s
+			} else if s.parts[1] == "goflow2-decoder" {
+				peers = append(peers, s)
+			}
+		}
+		var synth []float64
+		for _, p := range peers {
+			if _, r := ratioCell(nfkit[p.parts[0]], p, "ns/flow"); r > 0 {
+				synth = append(synth, r)
+			}
+		}
+		if len(synth) > 0 {
+			fmt.Fprintf(b, " On the synthetic packets of the first table: %s× (geometric mean over %d).", num(geomean(synth)), len(synth))
+		}
+		b.WriteString("\n\n")
+	}
+}
+
+// renderTemplates writes the table of BenchmarkTemplates/<capture>/<op>/<impl>.
+func renderTemplates(b *strings.Builder, rep *report) {
+	type key struct{ capture, op string }
+	type row struct{ nfkit, goflow2 *series }
+	rows := map[key]*row{}
+	var keys []key
+	for _, s := range rep.order {
+		if s.base != "Templates" || len(s.parts) != 3 {
+			continue
+		}
+		k := key{s.parts[0], s.parts[1]}
+		r := rows[k]
+		if r == nil {
+			r = &row{}
+			rows[k] = r
+			keys = append(keys, k)
+		}
+		switch s.parts[2] {
+		case "nfkit":
+			r.nfkit = s
+		case "goflow2-decoder":
+			r.goflow2 = s
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	opOrder := []string{"learn", "redefine", "resend"}
+	slices.SortStableFunc(keys, func(a, c key) int {
+		if n := cmp.Compare(a.capture, c.capture); n != 0 {
+			return n
+		}
+		return cmp.Compare(rank(opOrder, a.op), rank(opOrder, c.op))
+	})
+	b.WriteString("Templates of the same captures (the template sets of the first packet that has some): learn (new state), redefine (each ID alternately gets two definitions), resend (unchanged); per template record, one core:\n\n")
+	b.WriteString("| capture | operation | nfkit ns/template | nfkit allocs/template | goflow2 ns/template | goflow2 allocs/template | goflow2 ÷ nfkit |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|\n")
+	perTemplate := func(s *series) (string, string) {
+		if s == nil {
+			return "—", "—"
+		}
+		nt, ok := s.stat("ns/template")
+		if !ok {
+			return "—", "—"
+		}
+		op, _ := s.stat("ns/op")
+		al, aok := s.stat("allocs/op")
+		allocs := "—"
+		if aok && nt.median > 0 {
+			allocs = num(al.median / (op.median / nt.median))
+		}
+		return num(nt.median), allocs
+	}
+	for _, k := range keys {
+		r := rows[k]
+		nt, na := perTemplate(r.nfkit)
+		gt, ga := perTemplate(r.goflow2)
+		cell, _ := ratioCell(r.nfkit, r.goflow2, "ns/template")
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", k.capture, k.op, nt, na, gt, ga, cell)
+	}
+	b.WriteString("\n")
 }
