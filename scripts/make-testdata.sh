@@ -343,6 +343,7 @@ CAPTURES=(
 	"softflowd-v9-long               20112  softflowd_long_capture -v 9 -6 -m 3"
 	"softflowd-ipfix-mpls            20113  softflowd_mpls_capture -v 10 -6 -x 3"
 	"softflowd-ipfix-sampling        20114  softflowd_capture -v 10 -6 -s 10"
+	"softflowd-psamp                 20115  softflowd_capture -v psamp -6 -s 10"
 	"pmacct-v9                       20201  pmacct_capture 9"
 	"pmacct-ipfix                    20202  pmacct_capture 10"
 	"pmacct-v9-sampling              20203  pmacct_capture 9 sampling_rate:~10"

@@ -235,6 +235,12 @@ func flatten(o *obj, r *out) {
 func flattenValue(k string, v any, r *out) {
 	switch v := v.(type) {
 	case *obj:
+		if strings.HasSuffix(k, "_section_tree") {
+			// tshark's dissection of the packet bytes in a PSAMP
+			// section field (dataLinkFrameSection 315, ...): eth,
+			// ip, tcp layers, not fields of the record.
+			return
+		}
 		flatten(v, r)
 	case []any:
 		for _, e := range v {
