@@ -3,13 +3,16 @@ package decode
 import (
 	"fmt"
 	"net"
+	"strings"
 	"testing"
+	"time"
 )
 
 // compareMore checks the tshark fields of the router-like captures
-// (pmacct-*-wide, nfreplay-*, softflowd-ipfix-mpls) that compareRecord does
-// not: BGP next hop, IPv6 masks, flow and out-direction counters, MPLS
-// label stacks and the raw elements that have no normalized field. It
+// (pmacct-*-wide, nfreplay-*, softflowd-ipfix-mpls, softflowd-psamp) that
+// compareRecord does not: BGP next hop, IPv6 masks, flow and out-direction
+// counters, MPLS label stacks, PSAMP packet reports and the raw elements
+// that have no normalized field. It
 // reports whether it knew k.
 func compareMore(t *testing.T, at string, r *Record, k string, vs []string) bool {
 	t.Helper()
@@ -100,6 +103,27 @@ func compareMore(t *testing.T, at string, r *Record, k string, vs []string) bool
 			got = append(got, fmt.Sprint(v))
 		}
 		check(t, at+" "+k, fmt.Sprint(got), fmt.Sprint(vs))
+	case "cflow.selection_sequence_id":
+		check(t, at+" "+k, fieldUint(t, r, 0, 301), parseNum(t, vs[0]))
+	case "cflow.section_exported_octets":
+		check(t, at+" "+k, fieldUint(t, r, 0, 410), parseNum(t, vs[0]))
+	case "cflow.observation_time_microseconds":
+		// IE 324 in NTP format; tshark truncates the fraction
+		// (testdata/README.md), hence the 1 µs slack.
+		fl, _ := r.Lookup(0, 324)
+		got, ok := fl.Time()
+		want := parseDate(t, vs[0]).UnixNano()
+		if !ok || got-want < -1000 || got-want > 1000 {
+			t.Errorf("%s: %s = %v (%v), tshark %s", at, k, time.Unix(0, got).UTC(), ok, vs[0])
+		}
+	case "cflow.data_link_frame_section":
+		// IE 315: the frame's first bytes, zero-padded by softflowd.
+		fl, _ := r.Lookup(0, 315)
+		got := make([]string, len(fl.Value))
+		for i, b := range fl.Value {
+			got[i] = fmt.Sprintf("%02x", b)
+		}
+		check(t, at+" "+k, strings.Join(got, ":"), vs[0])
 	default:
 		return false
 	}
