@@ -267,6 +267,27 @@ pmacct_wide_capture() { # NAME PORT VERSION
 	finish_capture "$name" "$port"
 }
 
+# pmacct's own IPFIX elements (PEN 43874): tag (1) and tag2 (2), 8 bytes,
+# and label (3), variable-length (a NUL-terminated string, short length
+# form), set by a pre_tag_map from the protocol and the service port.
+# nfprobe exports them only in IPFIX. The BPF filters do not match
+# VLAN-tagged frames, which keep tag 0 and an empty label.
+pmacct_pen_capture() { # NAME PORT
+	cat >"$WORK/pretag.map" <<-'EOF'
+		set_tag=6 filter='tcp' jeq=svc
+		set_tag=17 filter='udp' jeq=svc
+		set_tag=1 filter='icmp or icmp6' jeq=svc
+		set_tag2=1 filter='tcp port 80 or tcp port 443 or tcp port 8080' label=svc jeq=name
+		set_tag2=2 filter='udp port 53' label=svc jeq=name
+		set_tag2=3 filter='tcp port 22' label=svc jeq=name
+		set_label=web filter='tcp port 80 or tcp port 443 or tcp port 8080' label=name
+		set_label=dns filter='udp port 53' label=name
+		set_label=secure-shell filter='tcp port 22' label=name
+	EOF
+	PMACCT_AGGREGATE=src_host,dst_host,src_port,dst_port,proto,tos,tcpflags,tag,tag2,label \
+		pmacct_capture "$1" "$2" 10 "pre_tag_map: $WORK/pretag.map"
+}
+
 # nfreplay NAME PORT VERSION: nfdump's nfreplay re-exporting an nfcapd file.
 # The file is made first: nfcapd listens on 127.0.0.1:PORT+1000 and collects
 # the wide pmacct v9 export above (not captured); it writes its file when it
@@ -351,6 +372,7 @@ CAPTURES=(
 	"pmacct-ipfix-usec               20205  pmacct_capture 10 nfprobe_tstamp_usec:~true"
 	"pmacct-v9-wide                  20206  pmacct_wide_capture 9"
 	"pmacct-ipfix-wide               20207  pmacct_wide_capture 10"
+	"pmacct-ipfix-pen                20208  pmacct_pen_capture"
 	"fprobe-v5                       20301  fprobe_capture 5"
 	"fprobe-v7                       20302  fprobe_capture 7"
 	"fprobe-v1                       20303  fprobe_capture 1 -x 3:4"

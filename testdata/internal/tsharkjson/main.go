@@ -304,7 +304,8 @@ func (rd *reducer) template(label string, t *obj) *out {
 		for j, fk := range fo.keys {
 			s, _ := fo.vals[j].(string)
 			switch fk {
-			case "cflow.template_field_type", "cflow.template_ipfix_field_type", "cflow.scope_field_type":
+			case "cflow.template_field_type", "cflow.template_ipfix_field_type", "cflow.scope_field_type",
+				"cflow.template_ipfix_field_type_enterprise": // an enterprise tshark has no names for
 				f.set("type", atoi(s))
 			case "cflow.template_field_length":
 				f.set("length", atoi(s))
