@@ -25,8 +25,9 @@
 # Only loopback is used. Every wait is bounded. Must run as root (tcpdump on
 # lo, apt-get). Idempotent: outputs are overwritten; reruns differ only in
 # export timestamps and uptimes, exporter source ports, the flows picked by
-# pmacct's random sampling, and fprobe's record order and First/Last (it
-# derives them from the wall clock).
+# pmacct's random sampling, fprobe's record order and First/Last (it
+# derives them from the wall clock), and nfreplay's v5 engine type and ID
+# (random bytes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
