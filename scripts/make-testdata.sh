@@ -289,24 +289,41 @@ pmacct_pen_capture() { # NAME PORT
 		pmacct_capture "$1" "$2" 10 "pre_tag_map: $WORK/pretag.map"
 }
 
-# nfreplay NAME PORT VERSION: nfdump's nfreplay re-exporting an nfcapd file.
-# The file is made first: nfcapd listens on 127.0.0.1:PORT+1000 and collects
-# the wide pmacct v9 export above (not captured); it writes its file when it
-# gets SIGTERM. Then nfreplay sends every record of the file to PORT as
-# NetFlow VERSION (5 or 9; it has no IPFIX), one packet each 1 ms.
+# nfreplay NAME PORT VERSION SOURCE: nfdump's nfreplay re-exporting an
+# nfcapd file. The file is made first: nfcapd listens on 127.0.0.1:PORT+1000
+# and collects (not captured) either the wide pmacct v9 export above
+# (SOURCE pmacct) or softflowd's IPFIX (SOURCE softflowd: -v 10 -6 on the
+# synthetic traffic); it writes its file when it gets SIGTERM. Then nfreplay
+# sends every record of the file to PORT as NetFlow VERSION (5 or 9; it has
+# no IPFIX), one packet each 1 ms.
 nfreplay_capture() {
-	local name=$1 port=$2 version=$3 cport=$(($2 + 1000)) dir=$WORK/$1.nfcapd conf pid file
+	local name=$1 port=$2 version=$3 source=$4 cport=$(($2 + 1000)) dir=$WORK/$1.nfcapd conf pid file
 	mkdir -p "$dir"
-	pmacct_wide_lines
-	conf=$WORK/$name.pmacct.conf
-	PMACCT_TRAFFIC=$SYNTH_MPLS PMACCT_AGGREGATE=$PMACCT_WIDE_AGGREGATE pmacct_conf "$conf" "$cport" 9 "${WIDE_LINES[@]}"
-	sed -i 's/^plugins: nfprobe$/plugins: nfprobe[wide]/' "$conf"
-	log "$name: nfcapd -w … -b 127.0.0.1 -p $cport  <-  pmacctd (as pmacct-v9-wide)"
+	log "$name: nfcapd -w … -b 127.0.0.1 -p $cport  <-  $source"
 	nfcapd -w "$dir" -b 127.0.0.1 -p "$cport" -I nfkit >"$WORK/$name.nfcapd.log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
 	wait_for "$WORK/$name.nfcapd.log" "Startup" 20
-	pmacct_run "$conf" "$WORK/$name.pmacct.log"
+	case $source in
+	pmacct) # as pmacct-v9-wide
+		pmacct_wide_lines
+		conf=$WORK/$name.pmacct.conf
+		PMACCT_TRAFFIC=$SYNTH_MPLS PMACCT_AGGREGATE=$PMACCT_WIDE_AGGREGATE pmacct_conf "$conf" "$cport" 9 "${WIDE_LINES[@]}"
+		sed -i 's/^plugins: nfprobe$/plugins: nfprobe[wide]/' "$conf"
+		pmacct_run "$conf" "$WORK/$name.pmacct.log"
+		;;
+	softflowd) # as softflowd-ipfix
+		(cd "$(dirname "$SYNTH")" && timeout 120 "${PIDNS[@]}" softflowd -r "$(basename "$SYNTH")" -d -c none -a -v 10 -6 -n "127.0.0.1:$cport") \
+			>"$WORK/$name.softflowd.log" 2>&1 || {
+			cat "$WORK/$name.softflowd.log" >&2
+			exit 1
+		}
+		;;
+	*)
+		echo "nfreplay_capture: unknown source $source" >&2
+		exit 1
+		;;
+	esac
 	sleep 1
 	stop "$pid" TERM
 	file=$(find "$dir" -name 'nfcapd.2*' -print -quit)
@@ -340,7 +357,7 @@ fprobe_capture() {
 	local name=$1 port=$2 version=$3
 	shift 3
 	start_capture "$name" "$port"
-	log "$name: fprobe -i - -l 2 -n $version $* 127.0.0.1:$port < synthetic-traffic.pcap (paced)"
+	log "$name: fprobe -i - -l 2 -n $version${*:+ $*} 127.0.0.1:$port < synthetic-traffic.pcap (paced)"
 	pace "$SYNTH" | timeout 120 fprobe -i - -l 2 -n "$version" "$@" "127.0.0.1:$port" >"$WORK/$name.log" 2>&1 || {
 		cat "$WORK/$name.log" >&2
 		exit 1
@@ -377,8 +394,9 @@ CAPTURES=(
 	"fprobe-v5                       20301  fprobe_capture 5"
 	"fprobe-v7                       20302  fprobe_capture 7"
 	"fprobe-v1                       20303  fprobe_capture 1 -x 3:4"
-	"nfreplay-v9                     20401  nfreplay_capture 9"
-	"nfreplay-v5                     20402  nfreplay_capture 5"
+	"nfreplay-v9                     20401  nfreplay_capture 9 pmacct"
+	"nfreplay-v5                     20402  nfreplay_capture 5 pmacct"
+	"nfreplay-v9-softflowd           20403  nfreplay_capture 9 softflowd"
 )
 
 want=("$@")
