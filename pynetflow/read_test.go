@@ -88,7 +88,9 @@ func roundTripSources(t *testing.T) map[string][][]byte {
 	src := map[string][][]byte{}
 	names, _ := filepath.Glob(filepath.Join(testvec.Root(), "testdata", "*.pcap"))
 	for _, n := range names {
-		if base := filepath.Base(n); base != "synthetic-traffic.pcap" {
+		// PSAMP packet reports carry no flow addresses: nothing to
+		// round-trip.
+		if base := filepath.Base(n); base != "synthetic-traffic.pcap" && !strings.Contains(base, "psamp") {
 			src[base] = capturePayloads(t, base)
 		}
 	}

@@ -6,23 +6,28 @@
 #   sudo scripts/make-testdata.sh NAME...    # only these captures (see CAPTURES below)
 #
 # What it does (see testdata/README.md):
-#   1. installs the Debian packages it needs (softflowd pmacct fprobe tshark
-#      tcpdump socat) if they are missing;
+#   1. installs the Debian packages it needs (softflowd pmacct fprobe nfdump
+#      tshark tcpdump socat) if they are missing;
 #   2. writes testdata/synthetic-traffic.pcap with testdata/internal/synth
 #      (deterministic: fixed seed and start time), and the longer traffic of
-#      the *-long captures (synth -long) into a temporary directory: it is
-#      not kept, since tests take every other testdata/*.pcap for exports;
+#      the *-long captures (synth -long) and the MPLS-labelled traffic of the
+#      *-mpls and *-wide captures (synth -mpls) into a temporary directory:
+#      they are not kept, since tests take every other testdata/*.pcap for
+#      exports;
 #   3. for each capture: starts a UDP sink (socat) on 127.0.0.1:PORT and
 #      `tcpdump -i lo udp port PORT`, runs the exporter on the synthetic pcap
-#      sending to 127.0.0.1:PORT, then stops what it started (by PID);
+#      sending to 127.0.0.1:PORT, then stops what it started (by PID); the
+#      nfreplay captures first collect an exporter's flows with nfcapd into
+#      an nfcapd file, then capture nfreplay re-exporting that file;
 #   4. reduces `tshark -T json` of each capture to <name>.tshark.json with
 #      testdata/internal/tsharkjson.
 #
 # Only loopback is used. Every wait is bounded. Must run as root (tcpdump on
 # lo, apt-get). Idempotent: outputs are overwritten; reruns differ only in
 # export timestamps and uptimes, exporter source ports, the flows picked by
-# pmacct's random sampling, and fprobe's record order and First/Last (it
-# derives them from the wall clock).
+# pmacct's random sampling, fprobe's record order and First/Last (it
+# derives them from the wall clock), and nfreplay's v5 engine type and ID
+# (random bytes).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -38,7 +43,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # ---- packages ---------------------------------------------------------------
 need=()
-for pair in softflowd:softflowd pmacctd:pmacct fprobe:fprobe tshark:tshark tcpdump:tcpdump socat:socat; do
+for pair in softflowd:softflowd pmacctd:pmacct fprobe:fprobe nfcapd:nfdump nfreplay:nfdump tshark:tshark tcpdump:tcpdump socat:socat; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if ((${#need[@]})); then
@@ -105,6 +110,8 @@ log "building testdata/internal/{synth,tsharkjson}"
 "$WORK/synth" -o "$SYNTH"
 SYNTH_LONG=$WORK/synthetic-traffic-long.pcap
 "$WORK/synth" -long -o "$SYNTH_LONG"
+SYNTH_MPLS=$WORK/synthetic-traffic-mpls.pcap
+"$WORK/synth" -mpls -o "$SYNTH_MPLS"
 
 # ---- capture harness ----------------------------------------------------------
 SINK_PID= DUMP_PID=
@@ -162,6 +169,7 @@ softflowd_run() { # NAME PORT TRAFFIC ARGS...
 	finish_capture "$name" "$port"
 }
 softflowd_capture() { softflowd_run "$1" "$2" "$SYNTH" "${@:3}"; }
+softflowd_mpls_capture() { softflowd_run "$1" "$2" "$SYNTH_MPLS" "${@:3}"; }
 # The long captures: with a flow table of 3 (-m 3) softflowd evicts the
 # oldest flows as new ones come (it expires nothing on time when it reads a
 # file), so it sends many small packets and re-sends its templates and
@@ -179,34 +187,162 @@ softflowd_long_capture() {
 # pmacct NAME PORT VERSION [EXTRA CONFIG LINES...]: pmacctd + nfprobe reading
 # the pcap; it keeps waiting after the file (pcap_savefile_wait), so it is
 # stopped with SIGTERM once it has read everything: nfprobe then exports all
-# flows it still holds.
-pmacct_capture() {
-	local name=$1 port=$2 version=$3 conf pid
+# flows it still holds. PMACCT_TRAFFIC and PMACCT_AGGREGATE override the
+# input pcap and the aggregate line; an extra line "aggregate: ..." is not
+# allowed (pmacct would take the first).
+PMACCT_AGGREGATE_DEFAULT=src_host,dst_host,src_port,dst_port,proto,tos,tcpflags,src_mac,dst_mac,vlan
+pmacct_conf() { # CONF PORT VERSION [EXTRA CONFIG LINES...]
+	local conf=$1 port=$2 version=$3 l
 	shift 3
-	conf=$WORK/$name.conf
 	{
 		echo "daemonize: false"
-		echo "pcap_savefile: $SYNTH"
+		echo "pcap_savefile: ${PMACCT_TRAFFIC:-$SYNTH}"
 		echo "pcap_savefile_wait: true"
 		echo "plugins: nfprobe"
 		echo "nfprobe_receiver: 127.0.0.1:$port"
 		echo "nfprobe_version: $version"
-		echo "aggregate: src_host,dst_host,src_port,dst_port,proto,tos,tcpflags,src_mac,dst_mac,vlan"
-		local l
+		echo "aggregate: ${PMACCT_AGGREGATE:-$PMACCT_AGGREGATE_DEFAULT}"
 		for l in "$@"; do echo "$l"; done
 	} >"$conf"
-	start_capture "$name" "$port"
-	log "$name: pmacctd -f $name.conf ($(grep -v -e '^daemonize' -e '^pcap_savefile:' "$conf" | paste -sd';'))"
-	pmacctd -f "$conf" >"$WORK/$name.log" 2>&1 &
+}
+# pmacct_run CONF LOG: run pmacctd on CONF until it has read its pcap.
+pmacct_run() {
+	local conf=$1 log=$2 pid
+	pmacctd -f "$conf" >"$log" 2>&1 &
 	pid=$!
 	PIDS+=("$pid")
-	wait_for "$WORK/$name.log" "finished reading PCAP capture file" 60 || { cat "$WORK/$name.log" >&2; exit 1; }
+	wait_for "$log" "finished reading PCAP capture file" 60 || { cat "$log" >&2; exit 1; }
 	sleep 1
 	stop "$pid" TERM # pmacctd may exit non-zero here ("connection lost to plugin"): harmless
+	if grep -q -e "ERROR" -e "Failed during write" "$log"; then
+		cat "$log" >&2
+		exit 1
+	fi
+}
+pmacct_capture() {
+	local name=$1 port=$2 version=$3 conf
+	shift 3
+	conf=$WORK/$name.conf
+	pmacct_conf "$conf" "$port" "$version" "$@"
+	start_capture "$name" "$port"
+	log "$name: pmacctd -f $name.conf ($(grep -v -e '^daemonize' -e '^pcap_savefile:' "$conf" | paste -sd';'))"
+	pmacct_run "$conf" "$WORK/$name.log"
 	finish_capture "$name" "$port"
 }
 
-# fprobe NAME PORT VERSION: fprobe reads a pcap only from stdin; fed at full
+# The wide, router-like template: pmacctd reads the MPLS-labelled traffic
+# and exports, besides the default aggregate, src/dst AS, src/dst masks and
+# the BGP next hop (from a networks file of documentation prefixes and
+# private ASNs), the top MPLS label, the flow count and a fixed input
+# interface (nfprobe_ifindex, direction in). pmacctd_ext_sampling_rate
+# announces 1:10 sampling in options data without sampling itself, so the
+# records stay those of an unsampled run (and deterministic).
+PMACCT_WIDE_AGGREGATE=$PMACCT_AGGREGATE_DEFAULT,src_as,dst_as,src_mask,dst_mask,peer_dst_ip,mpls_label_top,flows
+pmacct_wide_lines() { # the extra config lines; the plugin is named "wide"
+	cat >"$WORK/networks.lst" <<-'EOF'
+		192.0.2.254,64496,192.0.2.0/25
+		192.0.2.254,64499,192.0.2.128/25
+		198.51.100.254,64497,198.51.100.0/24
+		203.0.113.254,64498,203.0.113.0/24
+		2001:db8::fe,64500,2001:db8:1::/48
+		2001:db8::fe,64501,2001:db8::/32
+	EOF
+	WIDE_LINES=(
+		"pmacctd_as: file"
+		"pmacctd_net: file"
+		"networks_file: $WORK/networks.lst"
+		"pmacctd_ext_sampling_rate: 10"
+		"nfprobe_ifindex[wide]: 3"
+		"nfprobe_direction[wide]: in"
+	)
+}
+pmacct_wide_capture() { # NAME PORT VERSION
+	local name=$1 port=$2 version=$3 conf
+	pmacct_wide_lines
+	conf=$WORK/$name.conf
+	PMACCT_TRAFFIC=$SYNTH_MPLS PMACCT_AGGREGATE=$PMACCT_WIDE_AGGREGATE pmacct_conf "$conf" "$port" "$version" "${WIDE_LINES[@]}"
+	sed -i 's/^plugins: nfprobe$/plugins: nfprobe[wide]/' "$conf"
+	start_capture "$name" "$port"
+	log "$name: pmacctd -f $name.conf ($(grep -v -e '^daemonize' -e '^pcap_savefile:' "$conf" | paste -sd';'))"
+	pmacct_run "$conf" "$WORK/$name.log"
+	finish_capture "$name" "$port"
+}
+
+# pmacct's own IPFIX elements (PEN 43874): tag (1) and tag2 (2), 8 bytes,
+# and label (3), variable-length (a NUL-terminated string, short length
+# form), set by a pre_tag_map from the protocol and the service port.
+# nfprobe exports them only in IPFIX. The BPF filters do not match
+# VLAN-tagged frames, which keep tag 0 and an empty label.
+pmacct_pen_capture() { # NAME PORT
+	cat >"$WORK/pretag.map" <<-'EOF'
+		set_tag=6 filter='tcp' jeq=svc
+		set_tag=17 filter='udp' jeq=svc
+		set_tag=1 filter='icmp or icmp6' jeq=svc
+		set_tag2=1 filter='tcp port 80 or tcp port 443 or tcp port 8080' label=svc jeq=name
+		set_tag2=2 filter='udp port 53' label=svc jeq=name
+		set_tag2=3 filter='tcp port 22' label=svc jeq=name
+		set_label=web filter='tcp port 80 or tcp port 443 or tcp port 8080' label=name
+		set_label=dns filter='udp port 53' label=name
+		set_label=secure-shell filter='tcp port 22' label=name
+	EOF
+	PMACCT_AGGREGATE=src_host,dst_host,src_port,dst_port,proto,tos,tcpflags,tag,tag2,label \
+		pmacct_capture "$1" "$2" 10 "pre_tag_map: $WORK/pretag.map"
+}
+
+# nfreplay NAME PORT VERSION SOURCE: nfdump's nfreplay re-exporting an
+# nfcapd file. The file is made first: nfcapd listens on 127.0.0.1:PORT+1000
+# and collects (not captured) either the wide pmacct v9 export above
+# (SOURCE pmacct) or softflowd's IPFIX (SOURCE softflowd: -v 10 -6 on the
+# synthetic traffic); it writes its file when it gets SIGTERM. Then nfreplay
+# sends every record of the file to PORT as NetFlow VERSION (5 or 9; it has
+# no IPFIX), one packet each 1 ms.
+nfreplay_capture() {
+	local name=$1 port=$2 version=$3 source=$4 cport=$(($2 + 1000)) dir=$WORK/$1.nfcapd conf pid file
+	mkdir -p "$dir"
+	log "$name: nfcapd -w … -b 127.0.0.1 -p $cport  <-  $source"
+	nfcapd -w "$dir" -b 127.0.0.1 -p "$cport" -I nfkit >"$WORK/$name.nfcapd.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	wait_for "$WORK/$name.nfcapd.log" "Startup" 20
+	case $source in
+	pmacct) # as pmacct-v9-wide
+		pmacct_wide_lines
+		conf=$WORK/$name.pmacct.conf
+		PMACCT_TRAFFIC=$SYNTH_MPLS PMACCT_AGGREGATE=$PMACCT_WIDE_AGGREGATE pmacct_conf "$conf" "$cport" 9 "${WIDE_LINES[@]}"
+		sed -i 's/^plugins: nfprobe$/plugins: nfprobe[wide]/' "$conf"
+		pmacct_run "$conf" "$WORK/$name.pmacct.log"
+		;;
+	softflowd) # as softflowd-ipfix
+		(cd "$(dirname "$SYNTH")" && timeout 120 "${PIDNS[@]}" softflowd -r "$(basename "$SYNTH")" -d -c none -a -v 10 -6 -n "127.0.0.1:$cport") \
+			>"$WORK/$name.softflowd.log" 2>&1 || {
+			cat "$WORK/$name.softflowd.log" >&2
+			exit 1
+		}
+		;;
+	*)
+		echo "nfreplay_capture: unknown source $source" >&2
+		exit 1
+		;;
+	esac
+	sleep 1
+	stop "$pid" TERM
+	file=$(find "$dir" -name 'nfcapd.2*' -print -quit)
+	if [[ -z $file ]]; then
+		cat "$WORK/$name.nfcapd.log" >&2
+		echo "error: nfcapd wrote no file" >&2
+		exit 1
+	fi
+	nfdump -r "$file" -q -o line >"$WORK/$name.nfdump.txt"
+	start_capture "$name" "$port"
+	log "$name: nfreplay -r nfcapd.… -v $version -H 127.0.0.1 -p $port -d 1000 ($(wc -l <"$WORK/$name.nfdump.txt") flows)"
+	timeout 120 nfreplay -r "$file" -v "$version" -H 127.0.0.1 -p "$port" -d 1000 >"$WORK/$name.log" 2>&1 || {
+		cat "$WORK/$name.log" >&2
+		exit 1
+	}
+	finish_capture "$name" "$port"
+}
+
+# fprobe NAME PORT VERSION [ARGS...]: fprobe reads a pcap only from stdin; fed at full
 # speed it loses packets at EOF, so the file is paced in 2 KiB chunks.
 pace() {
 	local f=$1 size chunks i
@@ -219,9 +355,10 @@ pace() {
 }
 fprobe_capture() {
 	local name=$1 port=$2 version=$3
+	shift 3
 	start_capture "$name" "$port"
-	log "$name: fprobe -i - -l 2 -n $version 127.0.0.1:$port < synthetic-traffic.pcap (paced)"
-	pace "$SYNTH" | timeout 120 fprobe -i - -l 2 -n "$version" "127.0.0.1:$port" >"$WORK/$name.log" 2>&1 || {
+	log "$name: fprobe -i - -l 2 -n $version${*:+ $*} 127.0.0.1:$port < synthetic-traffic.pcap (paced)"
+	pace "$SYNTH" | timeout 120 fprobe -i - -l 2 -n "$version" "$@" "127.0.0.1:$port" >"$WORK/$name.log" 2>&1 || {
 		cat "$WORK/$name.log" >&2
 		exit 1
 	}
@@ -243,13 +380,23 @@ CAPTURES=(
 	"softflowd-ipfix-ether           20110  softflowd_capture -v 10 -6 -T ether"
 	"softflowd-ipfix-long            20111  softflowd_long_capture -v 10 -6 -m 3"
 	"softflowd-v9-long               20112  softflowd_long_capture -v 9 -6 -m 3"
+	"softflowd-ipfix-mpls            20113  softflowd_mpls_capture -v 10 -6 -x 3"
+	"softflowd-ipfix-sampling        20114  softflowd_capture -v 10 -6 -s 10"
+	"softflowd-psamp                 20115  softflowd_capture -v psamp -6 -s 10"
 	"pmacct-v9                       20201  pmacct_capture 9"
 	"pmacct-ipfix                    20202  pmacct_capture 10"
 	"pmacct-v9-sampling              20203  pmacct_capture 9 sampling_rate:~10"
 	"pmacct-ipfix-sampling           20204  pmacct_capture 10 sampling_rate:~10"
 	"pmacct-ipfix-usec               20205  pmacct_capture 10 nfprobe_tstamp_usec:~true"
+	"pmacct-v9-wide                  20206  pmacct_wide_capture 9"
+	"pmacct-ipfix-wide               20207  pmacct_wide_capture 10"
+	"pmacct-ipfix-pen                20208  pmacct_pen_capture"
 	"fprobe-v5                       20301  fprobe_capture 5"
 	"fprobe-v7                       20302  fprobe_capture 7"
+	"fprobe-v1                       20303  fprobe_capture 1 -x 3:4"
+	"nfreplay-v9                     20401  nfreplay_capture 9 pmacct"
+	"nfreplay-v5                     20402  nfreplay_capture 5 pmacct"
+	"nfreplay-v9-softflowd           20403  nfreplay_capture 9 softflowd"
 )
 
 want=("$@")

@@ -70,12 +70,27 @@ type gen struct {
 	frames []frame
 }
 
+// mplsMode (-mpls) puts an MPLS label stack on every untagged frame.
+var mplsMode bool
+
 // l2 returns the link layers for a packet between a local client and the
 // gateway. toGW is true for client -> network packets.
 func l2(c host, toGW bool, et layers.EthernetType) []gopacket.SerializableLayer {
 	eth := &layers.Ethernet{SrcMAC: c.mac, DstMAC: gw.mac, EthernetType: et}
 	if !toGW {
 		eth.SrcMAC, eth.DstMAC = gw.mac, c.mac
+	}
+	if c.vlan == 0 && mplsMode {
+		// Two labels: a transport label per client and direction, and
+		// a service label per direction (EXP 3), bottom of stack.
+		top, svc := uint32(16000)+uint32(c.mac[5]), uint32(100)
+		if !toGW {
+			top, svc = 17000+uint32(c.mac[5]), 200
+		}
+		eth.EthernetType = layers.EthernetTypeMPLSUnicast
+		return []gopacket.SerializableLayer{eth,
+			&layers.MPLS{Label: top, TTL: 64},
+			&layers.MPLS{Label: svc, TrafficClass: 3, StackBottom: true, TTL: 64}}
 	}
 	if c.vlan == 0 {
 		return []gopacket.SerializableLayer{eth}
@@ -464,6 +479,7 @@ func writePcap(path string, frames []frame) error {
 func main() {
 	out := flag.String("o", "../synthetic-traffic.pcap", "output pcap (default: testdata/synthetic-traffic.pcap when run from testdata/internal)")
 	long := flag.Bool("long", false, "write the longer traffic of the *-long captures (7 minutes of short flows) instead")
+	flag.BoolVar(&mplsMode, "mpls", false, "write the default traffic with a two-label MPLS stack on every untagged frame (the input of the *-mpls captures)")
 	flag.Parse()
 	g := &gen{rng: rand.New(rand.NewPCG(seed1, seed2))}
 	limit := duration

@@ -235,6 +235,12 @@ func flatten(o *obj, r *out) {
 func flattenValue(k string, v any, r *out) {
 	switch v := v.(type) {
 	case *obj:
+		if strings.HasSuffix(k, "_section_tree") {
+			// tshark's dissection of the packet bytes in a PSAMP
+			// section field (dataLinkFrameSection 315, ...): eth,
+			// ip, tcp layers, not fields of the record.
+			return
+		}
 		flatten(v, r)
 	case []any:
 		for _, e := range v {
@@ -298,7 +304,8 @@ func (rd *reducer) template(label string, t *obj) *out {
 		for j, fk := range fo.keys {
 			s, _ := fo.vals[j].(string)
 			switch fk {
-			case "cflow.template_field_type", "cflow.template_ipfix_field_type", "cflow.scope_field_type":
+			case "cflow.template_field_type", "cflow.template_ipfix_field_type", "cflow.scope_field_type",
+				"cflow.template_ipfix_field_type_enterprise": // an enterprise tshark has no names for
 				f.set("type", atoi(s))
 			case "cflow.template_field_length":
 				f.set("length", atoi(s))
