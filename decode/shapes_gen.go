@@ -1413,6 +1413,54 @@ func readClassFiveTupleV6Ms(b []byte, o *classOffsets, f *Flow) {
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
 }
 
+// readClassKeyV4 reads the KeyV4 field set (IPv4 addresses, ports, protocol (every IPv4 TCP/UDP flow template)) from per-template offsets.
+func readClassKeyV4(b []byte, o *classOffsets, f *Flow) {
+	f.Proto = uint8(b[int(o[0])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[2]) : int(o[2])+4]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
+}
+
+// readClassKeyV6 reads the KeyV6 field set (IPv6 addresses, ports, protocol) from per-template offsets.
+func readClassKeyV6(b []byte, o *classOffsets, f *Flow) {
+	f.Proto = uint8(b[int(o[0])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[2]) : int(o[2])+2]))
+	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[3]) : int(o[3])+16]))
+	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[4]) : int(o[4])+16]))
+}
+
+// readClassCounters32If32 reads the Counters32If32 field set (4-byte octet and packet counters with 4-byte ifIndex (softflowd, IOS-XE, Junos)) from per-template offsets.
+func readClassCounters32If32(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+	f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+}
+
+// readClassCounters64If32 reads the Counters64If32 field set (8-byte counters with 4-byte ifIndex (pmacct, nProbe, IOS-XR IPFIX)) from per-template offsets.
+func readClassCounters64If32(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+	f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+}
+
+// readClassAddrsProtoV4 reads the AddrsProtoV4 field set (IPv4 addresses and protocol (ICMP and other portless templates)) from per-template offsets.
+func readClassAddrsProtoV4(b []byte, o *classOffsets, f *Flow) {
+	f.Proto = uint8(b[int(o[0])])
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[1]) : int(o[1])+4]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[2]) : int(o[2])+4]))
+}
+
+// readClassAddrsProtoV6 reads the AddrsProtoV6 field set (IPv6 addresses and protocol) from per-template offsets.
+func readClassAddrsProtoV6(b []byte, o *classOffsets, f *Flow) {
+	f.Proto = uint8(b[int(o[0])])
+	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[1]) : int(o[1])+16]))
+	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[2]) : int(o[2])+16]))
+}
+
 // maxClassFields is the size of the largest class.
 const maxClassFields = 18
 
@@ -1806,6 +1854,126 @@ var classes = []classDef{
 			pen:    0,
 		}},
 		read: readClassFiveTupleV6Ms,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     8,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     12,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassKeyV4,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     27,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     28,
+			length: 16,
+			pen:    0,
+		}},
+		read: readClassKeyV6,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     10,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     14,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassCounters32If32,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     10,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     14,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassCounters64If32,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     8,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     12,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassAddrsProtoV4,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     27,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     28,
+			length: 16,
+			pen:    0,
+		}},
+		read: readClassAddrsProtoV6,
 	},
 }
 

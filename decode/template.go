@@ -46,8 +46,7 @@ type Template struct {
 	varLen  bool   // some field is variable-length
 	steps   []step // all normalized steps, or the rest of a class's
 	shape   func([]byte, *Flow)
-	class   func([]byte, *classOffsets, *Flow)
-	offs    classOffsets
+	classes []classUse // class readers, before the steps left
 	has     FieldSet
 	start   timeConv
 	end     timeConv
@@ -95,9 +94,9 @@ func (t *Template) Has() FieldSet { return t.has }
 // list.
 func (t *Template) specialized() bool { return t.shape != nil }
 
-// classRead reports whether a generated class reader reads most of the
+// classRead reports whether generated class readers read some of the
 // normalized fields straight-line (see fields.Classes).
-func (t *Template) classRead() bool { return t.class != nil }
+func (t *Template) classRead() bool { return len(t.classes) != 0 }
 
 // fieldSpec is a parsed template field before compilation.
 type fieldSpec struct {
@@ -241,6 +240,15 @@ type classDef struct {
 // classOffsets are a template's offsets of a class's fields.
 type classOffsets [maxClassFields]uint16
 
+// classUse is a class reader with a template's offsets of its fields.
+type classUse struct {
+	read func([]byte, *classOffsets, *Flow)
+	offs classOffsets
+}
+
+// maxClassUses bounds the classes one template uses.
+const maxClassUses = 4
+
 // classHas are the normalized fields each class reads (a template that
 // lacks one of them cannot use the class), and classTargets the target of
 // each class field.
@@ -257,9 +265,9 @@ var classHas, classTargets = func() ([]FieldSet, [][]uint8) {
 	return has, tgts
 }()
 
-// useClass picks the largest class whose every field is among the
-// template's normalized steps; those steps become one straight-line call
-// and the steps left run as before.
+// useClass picks classes, largest first, whose every field is among the
+// template's normalized steps not taken by a class already; those steps
+// become straight-line calls and the steps left run as before.
 func (t *Template) useClass(specs []fieldSpec) {
 	// Each target has at most one step: the class field of a target must
 	// be that step's field.
@@ -267,17 +275,20 @@ func (t *Template) useClass(specs []fieldSpec) {
 	for si, st := range t.steps {
 		stepOf[opTarget[st.op]] = int8(si) + 1
 	}
+	var used uint64 // steps taken by classes; len(t.steps) <= numTargets <= 64
+	var uses [maxClassUses]classUse
+	n, left := 0, len(t.steps)
 	for ci := range classes {
 		c := &classes[ci]
-		if len(c.fields) > len(t.steps) || classHas[ci]&^t.has != 0 {
+		if len(c.fields) > left || classHas[ci]&^t.has != 0 {
 			continue
 		}
 		var offs classOffsets
-		var used uint64 // steps taken by the class; len(t.steps) <= numTargets <= 64
+		var take uint64
 		ok := true
 		for i, cf := range c.fields {
 			si := int(stepOf[classTargets[ci][i]]) - 1
-			if si < 0 {
+			if si < 0 || used&(1<<si) != 0 {
 				ok = false
 				break
 			}
@@ -286,21 +297,30 @@ func (t *Template) useClass(specs []fieldSpec) {
 				ok = false
 				break
 			}
-			used |= 1 << si
+			take |= 1 << si
 			offs[i] = st.off
 		}
 		if !ok {
 			continue
 		}
-		rest := t.steps[:0]
-		for si, st := range t.steps {
-			if used&(1<<si) == 0 {
-				rest = append(rest, st)
-			}
+		used |= take
+		left -= len(c.fields)
+		uses[n] = classUse{c.read, offs}
+		if n++; n == maxClassUses || left == 0 {
+			break
 		}
-		t.class, t.offs, t.steps = c.read, offs, rest
+	}
+	if n == 0 {
 		return
 	}
+	t.classes = append(make([]classUse, 0, n), uses[:n]...)
+	rest := t.steps[:0]
+	for si, st := range t.steps {
+		if used&(1<<si) == 0 {
+			rest = append(rest, st)
+		}
+	}
+	t.steps = rest
 }
 
 // parseLayoutKey parses a key of shapeReaders ("pen.id.len," per field);
@@ -382,8 +402,11 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 	switch {
 	case t.shape != nil:
 		t.shape(b, f)
-	case t.class != nil:
-		t.class(b, &t.offs, f)
+	case len(t.classes) != 0:
+		for i := range t.classes {
+			c := &t.classes[i]
+			c.read(b, &c.offs, f)
+		}
 		if len(t.steps) != 0 {
 			readSteps(b, t.steps, f)
 		}

@@ -82,10 +82,16 @@ const PENV7 = 0xFFFF_FF07
 
 // Class is a set of (element, length) pairs that many templates carry in
 // some order, often among other fields. The generator emits a reader that
-// reads the whole set straight-line from per-template offsets; a template
-// whose normalized fields include a class uses the largest such class and
-// runs compiled steps only for the rest. Field order in a class does not
-// matter.
+// reads the whole set straight-line from per-template offsets. A template
+// uses up to four classes whose fields are all among its normalized
+// fields, largest first and without sharing a field, and runs compiled
+// steps only for the rest. Field order in a class does not matter.
+//
+// The small classes at the end are components that vendors' templates
+// combine in every order and width (addresses, ports and protocol;
+// counters and interfaces; the time pairs of each form), so that a
+// template no generated shape or large class knows is still read mostly
+// straight-line.
 type Class struct {
 	Name   string
 	Source string
@@ -108,4 +114,18 @@ var Classes = []Class{
 		8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 8, 2, 8, 152, 8, 153, 8)},
 	{Name: "FiveTupleV6Ms", Source: "IPv6 5-tuple, 8-byte counters, absolute ms times", Fields: spec(
 		27, 16, 28, 16, 7, 2, 11, 2, 4, 1, 1, 8, 2, 8, 152, 8, 153, 8)},
+
+	// Components.
+	{Name: "KeyV4", Source: "IPv4 addresses, ports, protocol (every IPv4 TCP/UDP flow template)", Fields: spec(
+		8, 4, 12, 4, 7, 2, 11, 2, 4, 1)},
+	{Name: "KeyV6", Source: "IPv6 addresses, ports, protocol", Fields: spec(
+		27, 16, 28, 16, 7, 2, 11, 2, 4, 1)},
+	{Name: "Counters32If32", Source: "4-byte octet and packet counters with 4-byte ifIndex (softflowd, IOS-XE, Junos)", Fields: spec(
+		1, 4, 2, 4, 10, 4, 14, 4)},
+	{Name: "Counters64If32", Source: "8-byte counters with 4-byte ifIndex (pmacct, nProbe, IOS-XR IPFIX)", Fields: spec(
+		1, 8, 2, 8, 10, 4, 14, 4)},
+	{Name: "AddrsProtoV4", Source: "IPv4 addresses and protocol (ICMP and other portless templates)", Fields: spec(
+		8, 4, 12, 4, 4, 1)},
+	{Name: "AddrsProtoV6", Source: "IPv6 addresses and protocol", Fields: spec(
+		27, 16, 28, 16, 4, 1)},
 }
