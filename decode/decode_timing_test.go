@@ -197,3 +197,24 @@ func BenchmarkDecodeCapture(b *testing.B) {
 		})
 	}
 }
+
+// Zero heap allocations in steady state on every real exporter's capture:
+// once a first pass has learned the templates and grown the packet, a
+// second pass over all its packets (re-sent templates, options data, every
+// template shape) allocates nothing.
+func TestCaptureAllocs(t *testing.T) {
+	for _, name := range captures(t) {
+		pkts := readCapture(t, name)
+		var d Decoder
+		var p Packet
+		pass := func() {
+			for _, pk := range pkts {
+				d.Decode(pk.src, pk.data, &p)
+			}
+		}
+		pass()
+		if n := testing.AllocsPerRun(5, pass); n != 0 {
+			t.Errorf("%s: %v allocations per pass over %d packets, want 0", name, n, len(pkts))
+		}
+	}
+}

@@ -5,12 +5,13 @@
 # binaries are built once and run as `go test -run '^$' -bench . -count N`
 # would run them, in COUNT interleaved rounds by default.
 #
-#   scripts/bench.sh                      # -count 10 -benchtime 1s, about 4.5 minutes on 2 cores
+#   scripts/bench.sh                      # -count 10 -benchtime 200ms, about 12 minutes on 2 cores
 #   COUNT=3 BENCHTIME=200ms scripts/bench.sh
 #
 # Environment:
 #   COUNT      runs of each benchmark (default 10; benchstat needs >= 6 for a confidence interval)
-#   BENCHTIME  -benchtime per run (default 1s)
+#   BENCHTIME  -benchtime per run (default 200ms; the runs of a benchmark are
+#              spread over the whole run, so 10 of them add up to 2 s)
 #   BENCH      -bench regexp (default .)
 #   RESULTS    output directory (default bench/results)
 #   CPU        -test.cpu list, e.g. 1 to run at GOMAXPROCS 1 so that goflow2's
@@ -25,7 +26,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 count=${COUNT:-10}
-benchtime=${BENCHTIME:-1s}
+benchtime=${BENCHTIME:-200ms}
 bench=${BENCH:-.}
 results=${RESULTS:-$root/bench/results}
 mkdir -p "$results"
@@ -60,7 +61,7 @@ if [ "${INTERLEAVE:-1}" = 1 ]; then
 	# work on the machine spreads over all benchmarks instead of spoiling
 	# every run of one of them.
 	for i in $(seq "$count"); do
-		echo "== round $i/$count: BenchmarkCompare (bench/goflow2), then ./decode" >&2
+		echo "== round $i/$count: BenchmarkCompare, BenchmarkCaptures, BenchmarkTemplates (bench/goflow2), then ./decode" >&2
 		run "$root/bench/goflow2" "$bin/compare.test" 1
 		run "$root/decode" "$bin/decode.test" 1
 	done
