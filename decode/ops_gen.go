@@ -2061,3 +2061,376 @@ func readSteps(b []byte, steps []step, f *Flow) {
 		}
 	}
 }
+
+// readStepsVar is readSteps for a record with variable-length fields: step i's
+// offset is relative to base[seg[i]], the end of the variable-length field
+// before it (base[0] is 0). The record was bounds-checked by recordLen.
+func readStepsVar(b []byte, steps []step, seg []uint8, base *[maxVarSegs + 1]int, f *Flow) {
+	for i, s := range steps {
+		off := int(s.off) + base[seg[i]]
+		switch s.op {
+		case opStartDeltaMicros4:
+			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opStartMillis8:
+			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opStartNTPMicros8:
+			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opStartNTPNanos8:
+			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opStartSeconds4:
+			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opStartTimeval16:
+			f.Start = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))
+		case opStartUptime4:
+			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opEndDeltaMicros4:
+			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opEndDurationMicros4:
+			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opEndDurationMillis4:
+			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opEndMillis8:
+			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opEndNTPMicros8:
+			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opEndNTPNanos8:
+			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opEndSeconds4:
+			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opEndTimeval16:
+			f.End = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))
+		case opEndUptime4:
+			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opBytes1:
+			f.Bytes = uint64(b[off])
+		case opBytes2:
+			f.Bytes = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opBytes3:
+			f.Bytes = uint64(beUint(b[off : off+3]))
+		case opBytes4:
+			f.Bytes = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opBytes5:
+			f.Bytes = uint64(beUint(b[off : off+5]))
+		case opBytes6:
+			f.Bytes = uint64(beUint(b[off : off+6]))
+		case opBytes7:
+			f.Bytes = uint64(beUint(b[off : off+7]))
+		case opBytes8:
+			f.Bytes = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opPackets1:
+			f.Packets = uint64(b[off])
+		case opPackets2:
+			f.Packets = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opPackets3:
+			f.Packets = uint64(beUint(b[off : off+3]))
+		case opPackets4:
+			f.Packets = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opPackets5:
+			f.Packets = uint64(beUint(b[off : off+5]))
+		case opPackets6:
+			f.Packets = uint64(beUint(b[off : off+6]))
+		case opPackets7:
+			f.Packets = uint64(beUint(b[off : off+7]))
+		case opPackets8:
+			f.Packets = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opOutBytes1:
+			f.OutBytes = uint64(b[off])
+		case opOutBytes2:
+			f.OutBytes = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opOutBytes3:
+			f.OutBytes = uint64(beUint(b[off : off+3]))
+		case opOutBytes4:
+			f.OutBytes = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opOutBytes5:
+			f.OutBytes = uint64(beUint(b[off : off+5]))
+		case opOutBytes6:
+			f.OutBytes = uint64(beUint(b[off : off+6]))
+		case opOutBytes7:
+			f.OutBytes = uint64(beUint(b[off : off+7]))
+		case opOutBytes8:
+			f.OutBytes = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opOutPackets1:
+			f.OutPackets = uint64(b[off])
+		case opOutPackets2:
+			f.OutPackets = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opOutPackets3:
+			f.OutPackets = uint64(beUint(b[off : off+3]))
+		case opOutPackets4:
+			f.OutPackets = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opOutPackets5:
+			f.OutPackets = uint64(beUint(b[off : off+5]))
+		case opOutPackets6:
+			f.OutPackets = uint64(beUint(b[off : off+6]))
+		case opOutPackets7:
+			f.OutPackets = uint64(beUint(b[off : off+7]))
+		case opOutPackets8:
+			f.OutPackets = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opRevBytes1:
+			f.RevBytes = uint64(b[off])
+		case opRevBytes2:
+			f.RevBytes = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opRevBytes3:
+			f.RevBytes = uint64(beUint(b[off : off+3]))
+		case opRevBytes4:
+			f.RevBytes = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opRevBytes5:
+			f.RevBytes = uint64(beUint(b[off : off+5]))
+		case opRevBytes6:
+			f.RevBytes = uint64(beUint(b[off : off+6]))
+		case opRevBytes7:
+			f.RevBytes = uint64(beUint(b[off : off+7]))
+		case opRevBytes8:
+			f.RevBytes = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opRevPackets1:
+			f.RevPackets = uint64(b[off])
+		case opRevPackets2:
+			f.RevPackets = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opRevPackets3:
+			f.RevPackets = uint64(beUint(b[off : off+3]))
+		case opRevPackets4:
+			f.RevPackets = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opRevPackets5:
+			f.RevPackets = uint64(beUint(b[off : off+5]))
+		case opRevPackets6:
+			f.RevPackets = uint64(beUint(b[off : off+6]))
+		case opRevPackets7:
+			f.RevPackets = uint64(beUint(b[off : off+7]))
+		case opRevPackets8:
+			f.RevPackets = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opFlows1:
+			f.Flows = uint64(b[off])
+		case opFlows2:
+			f.Flows = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opFlows3:
+			f.Flows = uint64(beUint(b[off : off+3]))
+		case opFlows4:
+			f.Flows = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opFlows5:
+			f.Flows = uint64(beUint(b[off : off+5]))
+		case opFlows6:
+			f.Flows = uint64(beUint(b[off : off+6]))
+		case opFlows7:
+			f.Flows = uint64(beUint(b[off : off+7]))
+		case opFlows8:
+			f.Flows = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opSrcAddr16:
+			f.SrcAddr = netip.AddrFrom16([16]byte(b[off : off+16]))
+		case opSrcAddr4:
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[off : off+4]))
+		case opDstAddr16:
+			f.DstAddr = netip.AddrFrom16([16]byte(b[off : off+16]))
+		case opDstAddr4:
+			f.DstAddr = netip.AddrFrom4([4]byte(b[off : off+4]))
+		case opNextHop16:
+			f.NextHop = netip.AddrFrom16([16]byte(b[off : off+16]))
+		case opNextHop4:
+			f.NextHop = netip.AddrFrom4([4]byte(b[off : off+4]))
+		case opBGPNextHop16:
+			f.BGPNextHop = netip.AddrFrom16([16]byte(b[off : off+16]))
+		case opBGPNextHop4:
+			f.BGPNextHop = netip.AddrFrom4([4]byte(b[off : off+4]))
+		case opSrcPort1:
+			f.SrcPort = uint16(b[off])
+		case opSrcPort2:
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[off : off+2]))
+		case opDstPort1:
+			f.DstPort = uint16(b[off])
+		case opDstPort2:
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[off : off+2]))
+		case opProto1:
+			f.Proto = uint8(b[off])
+		case opIPVersion1:
+			f.IPVersion = uint8(b[off])
+		case opEtherType1:
+			f.EtherType = uint16(b[off])
+		case opEtherType2:
+			f.EtherType = uint16(binary.BigEndian.Uint16(b[off : off+2]))
+		case opTOS1:
+			f.TOS = uint8(b[off])
+		case opTTL1:
+			f.TTL = uint8(b[off])
+		case opTCPFlags1:
+			f.TCPFlags = uint16(b[off])
+		case opTCPFlags2:
+			f.TCPFlags = uint16(binary.BigEndian.Uint16(b[off : off+2]))
+		case opICMPTypeCode2:
+			{
+				v := binary.BigEndian.Uint16(b[off : off+2])
+				f.ICMPType = uint8(v >> 8)
+				f.ICMPCode = uint8(v)
+			}
+		case opICMPType1:
+			f.ICMPType = uint8(b[off])
+		case opICMPCode1:
+			f.ICMPCode = uint8(b[off])
+		case opInIf1:
+			f.InIf = uint32(b[off])
+		case opInIf2:
+			f.InIf = uint32(binary.BigEndian.Uint16(b[off : off+2]))
+		case opInIf3:
+			f.InIf = uint32(beUint(b[off : off+3]))
+		case opInIf4:
+			f.InIf = uint32(binary.BigEndian.Uint32(b[off : off+4]))
+		case opOutIf1:
+			f.OutIf = uint32(b[off])
+		case opOutIf2:
+			f.OutIf = uint32(binary.BigEndian.Uint16(b[off : off+2]))
+		case opOutIf3:
+			f.OutIf = uint32(beUint(b[off : off+3]))
+		case opOutIf4:
+			f.OutIf = uint32(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSrcAS1:
+			f.SrcAS = uint32(b[off])
+		case opSrcAS2:
+			f.SrcAS = uint32(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSrcAS3:
+			f.SrcAS = uint32(beUint(b[off : off+3]))
+		case opSrcAS4:
+			f.SrcAS = uint32(binary.BigEndian.Uint32(b[off : off+4]))
+		case opDstAS1:
+			f.DstAS = uint32(b[off])
+		case opDstAS2:
+			f.DstAS = uint32(binary.BigEndian.Uint16(b[off : off+2]))
+		case opDstAS3:
+			f.DstAS = uint32(beUint(b[off : off+3]))
+		case opDstAS4:
+			f.DstAS = uint32(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSrcMask1:
+			f.SrcMask = uint8(b[off])
+		case opDstMask1:
+			f.DstMask = uint8(b[off])
+		case opSrcVLAN1:
+			f.SrcVLAN = uint16(b[off])
+		case opSrcVLAN2:
+			f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[off : off+2]))
+		case opDstVLAN1:
+			f.DstVLAN = uint16(b[off])
+		case opDstVLAN2:
+			f.DstVLAN = uint16(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSrcMAC6:
+			f.SrcMAC = MAC(b[off : off+6])
+		case opDstMAC6:
+			f.DstMAC = MAC(b[off : off+6])
+		case opDirection1:
+			f.Direction = uint8(b[off])
+		case opFlowEndReason1:
+			f.FlowEndReason = uint8(b[off])
+		case opSamplerID1:
+			f.SamplerID = uint64(b[off])
+		case opSamplerID2:
+			f.SamplerID = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSamplerID3:
+			f.SamplerID = uint64(beUint(b[off : off+3]))
+		case opSamplerID4:
+			f.SamplerID = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSamplerID5:
+			f.SamplerID = uint64(beUint(b[off : off+5]))
+		case opSamplerID6:
+			f.SamplerID = uint64(beUint(b[off : off+6]))
+		case opSamplerID7:
+			f.SamplerID = uint64(beUint(b[off : off+7]))
+		case opSamplerID8:
+			f.SamplerID = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opSamplingInterval1:
+			f.SamplingInterval = uint64(b[off])
+		case opSamplingInterval2:
+			f.SamplingInterval = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSamplingInterval3:
+			f.SamplingInterval = uint64(beUint(b[off : off+3]))
+		case opSamplingInterval4:
+			f.SamplingInterval = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSamplingInterval5:
+			f.SamplingInterval = uint64(beUint(b[off : off+5]))
+		case opSamplingInterval6:
+			f.SamplingInterval = uint64(beUint(b[off : off+6]))
+		case opSamplingInterval7:
+			f.SamplingInterval = uint64(beUint(b[off : off+7]))
+		case opSamplingInterval8:
+			f.SamplingInterval = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opSamplingPacketInterval1:
+			f.SamplingPacketInterval = uint64(b[off])
+		case opSamplingPacketInterval2:
+			f.SamplingPacketInterval = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSamplingPacketInterval3:
+			f.SamplingPacketInterval = uint64(beUint(b[off : off+3]))
+		case opSamplingPacketInterval4:
+			f.SamplingPacketInterval = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSamplingPacketInterval5:
+			f.SamplingPacketInterval = uint64(beUint(b[off : off+5]))
+		case opSamplingPacketInterval6:
+			f.SamplingPacketInterval = uint64(beUint(b[off : off+6]))
+		case opSamplingPacketInterval7:
+			f.SamplingPacketInterval = uint64(beUint(b[off : off+7]))
+		case opSamplingPacketInterval8:
+			f.SamplingPacketInterval = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opSamplingSpace1:
+			f.SamplingSpace = uint64(b[off])
+		case opSamplingSpace2:
+			f.SamplingSpace = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSamplingSpace3:
+			f.SamplingSpace = uint64(beUint(b[off : off+3]))
+		case opSamplingSpace4:
+			f.SamplingSpace = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSamplingSpace5:
+			f.SamplingSpace = uint64(beUint(b[off : off+5]))
+		case opSamplingSpace6:
+			f.SamplingSpace = uint64(beUint(b[off : off+6]))
+		case opSamplingSpace7:
+			f.SamplingSpace = uint64(beUint(b[off : off+7]))
+		case opSamplingSpace8:
+			f.SamplingSpace = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opSamplingSize1:
+			f.SamplingSize = uint64(b[off])
+		case opSamplingSize2:
+			f.SamplingSize = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSamplingSize3:
+			f.SamplingSize = uint64(beUint(b[off : off+3]))
+		case opSamplingSize4:
+			f.SamplingSize = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSamplingSize5:
+			f.SamplingSize = uint64(beUint(b[off : off+5]))
+		case opSamplingSize6:
+			f.SamplingSize = uint64(beUint(b[off : off+6]))
+		case opSamplingSize7:
+			f.SamplingSize = uint64(beUint(b[off : off+7]))
+		case opSamplingSize8:
+			f.SamplingSize = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opSamplingPopulation1:
+			f.SamplingPopulation = uint64(b[off])
+		case opSamplingPopulation2:
+			f.SamplingPopulation = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSamplingPopulation3:
+			f.SamplingPopulation = uint64(beUint(b[off : off+3]))
+		case opSamplingPopulation4:
+			f.SamplingPopulation = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSamplingPopulation5:
+			f.SamplingPopulation = uint64(beUint(b[off : off+5]))
+		case opSamplingPopulation6:
+			f.SamplingPopulation = uint64(beUint(b[off : off+6]))
+		case opSamplingPopulation7:
+			f.SamplingPopulation = uint64(beUint(b[off : off+7]))
+		case opSamplingPopulation8:
+			f.SamplingPopulation = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		case opSamplingAlgorithm1:
+			f.SamplingAlgorithm = uint16(b[off])
+		case opSamplingAlgorithm2:
+			f.SamplingAlgorithm = uint16(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSystemInitMs1:
+			f.SystemInitMs = uint64(b[off])
+		case opSystemInitMs2:
+			f.SystemInitMs = uint64(binary.BigEndian.Uint16(b[off : off+2]))
+		case opSystemInitMs3:
+			f.SystemInitMs = uint64(beUint(b[off : off+3]))
+		case opSystemInitMs4:
+			f.SystemInitMs = uint64(binary.BigEndian.Uint32(b[off : off+4]))
+		case opSystemInitMs5:
+			f.SystemInitMs = uint64(beUint(b[off : off+5]))
+		case opSystemInitMs6:
+			f.SystemInitMs = uint64(beUint(b[off : off+6]))
+		case opSystemInitMs7:
+			f.SystemInitMs = uint64(beUint(b[off : off+7]))
+		case opSystemInitMs8:
+			f.SystemInitMs = uint64(binary.BigEndian.Uint64(b[off : off+8]))
+		}
+	}
+}

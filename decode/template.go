@@ -54,6 +54,14 @@ type Template struct {
 	options bool
 	// other are the fields whose value no keyed normalized field carries.
 	other []int
+	// vars describe the variable-length fields of a varLen template, in
+	// order; tail is the length of the fixed fields after the last one.
+	// stepSeg[i] is the number of variable-length fields before step i's
+	// field: when it is k > 0, steps[i].off is relative to the end of the
+	// k-th variable-length field.
+	vars    []varField
+	tail    int
+	stepSeg []uint8
 	// etherType is the EtherType every record of the template has when
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
@@ -208,6 +216,9 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		}
 		t.has |= HasEtherType
 	}
+	if t.varLen {
+		t.layoutVars()
+	}
 	nother := 0
 	for i := range t.fields {
 		if f := &t.fields[i]; f.Target&KeyedFields == 0 && !f.IsPadding() {
@@ -229,6 +240,38 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		t.useClass(specs)
 	}
 	return t, nil
+}
+
+// varField is a variable-length field of a template: the length of the
+// fixed fields between the end of the previous variable-length field (or
+// the record's start) and its length prefix.
+type varField struct {
+	fixed int
+}
+
+// maxVarSegs bounds the variable-length fields whose record offsets
+// readVar computes on the stack; templates with more (none seen) rebase
+// their steps by walking every field.
+const maxVarSegs = 16
+
+// layoutVars fills vars, tail and stepSeg of a varLen template, and makes
+// the offsets of steps after a variable-length field relative to its end.
+func (t *Template) layoutVars() {
+	t.stepSeg = make([]uint8, len(t.steps))
+	si, rel := 0, 0 // steps are in field order; rel: fixed bytes since the last variable-length field
+	for i := range t.fields {
+		for ; si < len(t.steps) && int(t.steps[si].field) == i; si++ {
+			t.stepSeg[si] = uint8(min(len(t.vars), maxVarSegs))
+			t.steps[si].off = uint16(rel)
+		}
+		if t.fields[i].Length == VariableLength {
+			t.vars = append(t.vars, varField{fixed: rel})
+			rel = 0
+			continue
+		}
+		rel += int(t.fields[i].Length)
+	}
+	t.tail = rel
 }
 
 // classDef is a generated class reader and the fields it reads.
@@ -417,20 +460,32 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 	}
 }
 
-// readVar reads a record with variable-length fields: the steps are
-// rebased on this record's field offsets.
+// readVar reads a record with variable-length fields (already
+// bounds-checked by recordLen): the steps' offsets are relative to the
+// ends of this record's variable-length fields.
 func (t *Template) readVar(b []byte, f *Flow, scratch *[]step) {
-	s := (*scratch)[:0]
-	fi, off := 0, 0
-	for _, st := range t.steps {
-		for ; fi < int(st.field); fi++ {
-			off += fieldLen(b, off, t.fields[fi].Length)
+	if len(t.vars) > maxVarSegs {
+		s := (*scratch)[:0]
+		fi, off := 0, 0
+		for _, st := range t.steps {
+			for ; fi < int(st.field); fi++ {
+				off += fieldLen(b, off, t.fields[fi].Length)
+			}
+			st.off = uint16(off)
+			s = append(s, st)
 		}
-		st.off = uint16(off)
-		s = append(s, st)
+		*scratch = s
+		readSteps(b, s, f)
+		return
 	}
-	*scratch = s
-	readSteps(b, s, f)
+	var base [maxVarSegs + 1]int // base[k]: the end of the k-th variable-length field
+	off := 0
+	for k, v := range t.vars {
+		off += v.fixed
+		off += fieldLen(b, off, VariableLength)
+		base[k+1] = off
+	}
+	readStepsVar(b, t.steps, t.stepSeg, &base, f)
 }
 
 // recordLen returns the length of the record of t at the start of b, or -1
@@ -443,12 +498,8 @@ func (t *Template) recordLen(b []byte) int {
 		return t.minLen
 	}
 	off := 0
-	for i := range t.fields {
-		l := t.fields[i].Length
-		if l != VariableLength {
-			off += int(l)
-			continue
-		}
+	for _, v := range t.vars {
+		off += v.fixed
 		if off >= len(b) {
 			return -1
 		}
@@ -463,6 +514,7 @@ func (t *Template) recordLen(b []byte) int {
 		}
 		off += n
 	}
+	off += t.tail
 	if off > len(b) {
 		return -1
 	}

@@ -267,6 +267,24 @@ func genOps(f *File, s *opSet) error {
 			}),
 		),
 	)
+	f.Comment("readStepsVar is readSteps for a record with variable-length fields: step i's")
+	f.Comment("offset is relative to base[seg[i]], the end of the variable-length field")
+	f.Comment("before it (base[0] is 0). The record was bounds-checked by recordLen.")
+	f.Func().Id("readStepsVar").Params(Id("b").Index().Byte(), Id("steps").Index().Id("step"), Id("seg").Index().Uint8(), Id("base").Op("*").Index(Id("maxVarSegs").Op("+").Lit(1)).Int(), Id("f").Op("*").Id("Flow")).Block(
+		For(List(Id("i"), Id("s")).Op(":=").Range().Id("steps")).Block(
+			Id("off").Op(":=").Int().Call(Id("s").Dot("off")).Op("+").Id("base").Index(Id("seg").Index(Id("i"))),
+			Switch(Id("s").Dot("op")).BlockFunc(func(g *Group) {
+				for _, o := range s.ops {
+					g.Case(Id(o.name)).Block(emit(o, func(d int) *Statement {
+						if d == 0 {
+							return Id("off")
+						}
+						return Id("off").Op("+").Lit(d)
+					}))
+				}
+			}),
+		),
+	)
 	return nil
 }
 
