@@ -1509,6 +1509,8 @@ var opLen = [opCount]uint8{
 
 // readSteps runs a compiled template's steps over one record b. Every step's
 // offset plus length is within b (checked when the template was compiled).
+//
+//nfkit:hot
 func readSteps(b []byte, steps []step, f *Flow) {
 	for _, s := range steps {
 		off := int(s.off)

@@ -63,6 +63,14 @@ func Generate() (map[string][]byte, error) {
 	return out, nil
 }
 
+// hotDirective ends the doc comment of a generated function that runs per
+// packet or per record with the //nfkit:hot directive, so that the guards
+// of internal/hotcheck check it (go vet -vettool, run by make test).
+func hotDirective(f *File) {
+	f.Comment("//")
+	f.Comment("//nfkit:hot")
+}
+
 func exported(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // typeName is the Go constant name of a data type.

@@ -116,6 +116,8 @@ type checker struct {
 	mod   string
 	owned map[*types.Var]bool
 	sigs  []*types.Signature // of the enclosing function and literals
+	// callees are the unmarked callees reported, each once.
+	callees map[*types.Func]bool
 }
 
 func (c *checker) report(pos token.Pos, rule, format string, args ...any) {
@@ -278,6 +280,13 @@ func (c *checker) call(call *ast.CallExpr, parent ast.Node) {
 	if c.pass.ImportObjectFact(fn, &f) {
 		return
 	}
+	if c.callees[fn] {
+		return
+	}
+	if c.callees == nil {
+		c.callees = map[*types.Func]bool{}
+	}
+	c.callees[fn] = true
 	c.report(call.Pos(), ruleCallee, "calls %s, which is marked neither %s nor %s", calleeName(fn), dirHot, dirCold)
 }
 

@@ -45,7 +45,15 @@ func ownedVars(info *types.Info, fd *ast.FuncDecl) map[*types.Var]bool {
 	ast.Inspect(fd.Body, func(n ast.Node) bool {
 		switch n := n.(type) {
 		case *ast.FuncLit:
-			// A literal's parameters hold whatever its callers pass.
+			// A literal's parameters hold what the hot function passes
+			// it: its own state, or the literal captures (reported).
+			for _, f := range n.Type.Params.List {
+				for _, name := range f.Names {
+					if v, ok := info.Defs[name].(*types.Var); ok {
+						owned[v] = true
+					}
+				}
+			}
 			return true
 		case *ast.AssignStmt:
 			if n.Tok != token.ASSIGN && n.Tok != token.DEFINE {

@@ -239,3 +239,11 @@ func allowed(p *pkt, n int) { // want allowed:"hot"
 	//nfkit:allow make nothing here to lift // want `//nfkit:allow make lifts nothing here; remove it \[directive\]`
 	p.recs = p.recs[:0]
 }
+
+// A literal's parameters are the literal's caller's state.
+//
+//nfkit:hot
+func literalParams(b []byte, n int) []byte { // want literalParams:"hot"
+	put := func(b []byte, c byte) []byte { return append(b, c) }
+	return put(b, byte(n))
+}
