@@ -25,6 +25,8 @@ const (
 // applyOptions records what an options data record announces: the
 // sampling rate of a sampler or selector, and the exporter's system init
 // time for sysUptime-relative IPFIX times.
+//
+//nfkit:hot
 func (d *Decoder) applyOptions(ex *exporter, r *Record) {
 	f := &r.Flow
 	if f.Has&HasSystemInitMs != 0 {
@@ -42,6 +44,8 @@ func (d *Decoder) applyOptions(ex *exporter, r *Record) {
 // samplingRate derives a 1-in-N rate from the sampling fields of a record:
 // RFC 5475 population/size, RFC 5477 packet interval and space, or a plain
 // interval (samplingInterval, v9 FLOW_SAMPLER_RANDOM_INTERVAL).
+//
+//nfkit:hot
 func samplingRate(f *Flow) uint64 {
 	switch {
 	case f.Has&(HasSamplingPopulation|HasSamplingSize) == HasSamplingPopulation|HasSamplingSize && f.SamplingSize != 0:
@@ -58,6 +62,8 @@ const samplingFields = HasSamplingInterval | HasSamplingPacketInterval | HasSamp
 
 // finish completes the data records of a v9 or IPFIX packet once all its
 // sets are read: absolute times, derived EtherType, sampling rate.
+//
+//nfkit:hot
 func (d *Decoder) finish(ex *exporter, p *Packet) {
 	if len(p.Records) == 0 {
 		return
@@ -113,6 +119,8 @@ func (d *Decoder) finish(ex *exporter, p *Packet) {
 // exporter's system init time in Unix ms for IPFIX sysUptime forms, or -1.
 // A time that cannot be made absolute loses its Has bit; the raw field
 // stays available.
+//
+//nfkit:hot
 func finishTimes(f *Flow, t *Template, p *Packet, init int64) {
 	if t.start != convNone {
 		if v, ok := absTime(t.start, f.Start, p, init); ok {
@@ -142,6 +150,7 @@ func finishTimes(f *Flow, t *Template, p *Packet, init int64) {
 	}
 }
 
+//nfkit:hot
 func absTime(c timeConv, raw int64, p *Packet, init int64) (int64, bool) {
 	switch c {
 	case convUptime:
@@ -171,6 +180,8 @@ func absTime(c timeConv, raw int64, p *Packet, init int64) (int64, bool) {
 
 // deriveEtherType fills EtherType from the IP version or address family
 // when the record did not carry it.
+//
+//nfkit:hot
 func deriveEtherType(f *Flow) {
 	if f.Has&HasEtherType != 0 {
 		return
