@@ -50,6 +50,8 @@ type seqObs struct {
 
 // expected returns the sequence number the packet o should carry under
 // numbering n, following the previous packet.
+//
+//nfkit:hot
 func (s *seqState) expected(o *seqObs, n uint8) uint32 {
 	if n&seqInclusive != 0 {
 		c := o.count
@@ -67,6 +69,8 @@ func (s *seqState) expected(o *seqObs, n uint8) uint32 {
 
 // observe records a packet and returns the units lost before it, and
 // whether the stream was reset (an exporter restart).
+//
+//nfkit:hot
 func (s *seqState) observe(o seqObs) (lost uint32, reset bool) {
 	count := o.count
 	if o.version == 9 {
@@ -115,6 +119,7 @@ func (s *seqState) observe(o seqObs) (lost uint32, reset bool) {
 	return lost, reset
 }
 
+//nfkit:hot
 func (s *seqState) remember(o seqObs, count uint32) {
 	s.last, s.lastData, s.lastOpts, s.lastUnknown = o.seq, count, o.opts, o.unknown
 }
