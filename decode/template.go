@@ -102,15 +102,6 @@ func (t *Template) RecordLen() int { return t.minLen }
 //nfkit:hot
 func (t *Template) Has() FieldSet { return t.has }
 
-// specialized reports whether records are read by a generated
-// straight-line reader for the exact layout rather than the compiled step
-// list.
-func (t *Template) specialized() bool { return t.shape != nil }
-
-// classRead reports whether a generated class reader reads most of the
-// normalized fields straight-line (see fields.Classes).
-func (t *Template) classRead() bool { return t.class != nil }
-
 // fieldSpec is a parsed template field before compilation.
 type fieldSpec struct {
 	pen    uint32
