@@ -141,3 +141,34 @@ func TestDuplicateSource(t *testing.T) {
 		t.Error("buildOps accepted octetDeltaCount feeding two fields")
 	}
 }
+
+// TestTypeCheck: the generated packages type-check as generated, and a
+// generator bug is reported with the generated file, its line and the
+// compiler's message, before anything is written.
+func TestTypeCheck(t *testing.T) {
+	files, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := typeCheck(root, files); err != nil {
+		t.Fatal(err)
+	}
+	broken := map[string][]byte{}
+	for k, v := range files {
+		broken[k] = v
+	}
+	const name = "decode/ops_gen.go"
+	src := broken[name]
+	broken[name] = append(src[:len(src):len(src)], "\nfunc broken() int { return \"not an int\" }\n"...)
+	line := bytes.Count(broken[name], []byte("\n"))
+	err = typeCheck(root, broken)
+	if err == nil {
+		t.Fatal("a generated file that does not compile passed the type check")
+	}
+	t.Log(err)
+	for _, want := range []string{"nothing was written", name + ":" + strconv.Itoa(line) + ":", "not an int"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}
