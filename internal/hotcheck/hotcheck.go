@@ -42,7 +42,7 @@ const (
 	ruleReflect  = "reflect"  // any use of package reflect
 	ruleErrors   = "errors"   // errors.New, errors.Join, fmt.Errorf: an error made per call
 	ruleIface    = "iface"    // a non-pointer value converted to an interface
-	ruleClosure  = "closure"  // a function literal capturing variables
+	ruleClosure  = "closure"  // a function literal capturing variables, a method value
 	ruleAppend   = "append"   // append to a slice not reached from the parameters
 	ruleMapWrite = "mapwrite" // an assignment to a map element
 	ruleDefer    = "defer"    // a defer statement
@@ -66,7 +66,8 @@ var Analyzer = &analysis.Analyzer{
 A function whose doc comment has the line //nfkit:hot runs per packet or per
 record. hotcheck reports in it: uses of fmt and reflect; errors made per call
 (errors.New, errors.Join, fmt.Errorf) instead of prepared ones; non-pointer
-values converted to interfaces; function literals capturing variables; append
+values converted to interfaces; function literals capturing variables and
+method values; append
 to a slice not reached from the parameters or receiver (the reused state);
 map writes; defer and go statements; string concatenation; []byte/string
 conversions that copy; make; and calls of functions of the module that are
@@ -164,6 +165,7 @@ func (c *checker) node(n, parent ast.Node) {
 	switch n := n.(type) {
 	case *ast.SelectorExpr:
 		c.selector(n)
+		c.methodValue(n, parent)
 	case *ast.CallExpr:
 		c.call(n, parent)
 	case *ast.FuncLit:
@@ -424,6 +426,22 @@ func (c *checker) compositeLit(lit *ast.CompositeLit) {
 			c.toIface(el, elem, "stored")
 		}
 	}
+}
+
+// methodValue reports a method value (x.M not called): a closure bound to
+// x, which allocates when it escapes.
+func (c *checker) methodValue(sel *ast.SelectorExpr, parent ast.Node) {
+	s, ok := c.pass.TypesInfo.Selections[sel]
+	if !ok || s.Kind() != types.MethodVal {
+		return
+	}
+	if call, ok := parent.(*ast.CallExpr); ok && ast.Unparen(call.Fun) == sel {
+		return
+	}
+	if p, ok := parent.(*ast.ParenExpr); ok && p.X == sel {
+		return // (x.M)(…): the call is checked from the parenthesis up
+	}
+	c.report(sel.Pos(), ruleClosure, "method value %s binds its receiver in a closure", exprString(sel))
 }
 
 // funcLit reports a function literal that captures variables of the

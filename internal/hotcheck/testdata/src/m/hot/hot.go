@@ -247,3 +247,17 @@ func literalParams(b []byte, n int) []byte { // want literalParams:"hot"
 	put := func(b []byte, c byte) []byte { return append(b, c) }
 	return put(b, byte(n))
 }
+
+// Method values bind their receiver in a closure; calls do not.
+//
+//nfkit:hot
+func methodValueBad(p *pkt) func() string { // want methodValueBad:"hot"
+	return p.methodBad // want `method value p.methodBad binds its receiver in a closure \[closure\]`
+}
+
+//nfkit:hot
+func methodValueGood(p *pkt) string { // want methodValueGood:"hot"
+	_ = (*pkt).methodBad(p) // a method expression is a plain function
+	_ = (p.methodBad)()
+	return p.methodBad()
+}
