@@ -50,11 +50,12 @@ const (
 	ruleConcat   = "concat"   // string concatenation
 	ruleConvert  = "convert"  // a []byte/[]rune ↔ string conversion that copies
 	ruleMake     = "make"     // make: a new slice, map or channel
+	ruleString   = "string"   // a call that returns a new string: String, Error, strconv.Itoa, …
 	ruleCallee   = "callee"   // a call of an unmarked function of the module
 )
 
 var rules = []string{ruleFmt, ruleReflect, ruleErrors, ruleIface, ruleClosure, ruleAppend,
-	ruleMapWrite, ruleDefer, ruleGo, ruleConcat, ruleConvert, ruleMake, ruleCallee}
+	ruleMapWrite, ruleDefer, ruleGo, ruleConcat, ruleConvert, ruleMake, ruleString, ruleCallee}
 
 func knownRule(r string) bool { return slices.Contains(rules, r) }
 
@@ -70,7 +71,8 @@ values converted to interfaces; function literals capturing variables and
 method values; append
 to a slice not reached from the parameters or receiver (the reused state);
 map writes; defer and go statements; string concatenation; []byte/string
-conversions that copy; make; and calls of functions of the module that are
+conversions that copy; make; calls that return a new string (String and Error
+methods, strconv.Itoa, strings.Join, …); and calls of functions of the module that are
 marked neither //nfkit:hot nor //nfkit:cold. "//nfkit:allow RULE reason" lifts
 one rule on its line and the next.`,
 	Run:       run,
@@ -267,6 +269,7 @@ func (c *checker) call(call *ast.CallExpr, parent ast.Node) {
 	if sig, ok := under(tv.Type).(*types.Signature); ok {
 		c.args(call, sig)
 	}
+	c.newString(call)
 	fn := typeutil.StaticCallee(info, call)
 	if fn == nil {
 		return
@@ -290,6 +293,57 @@ func (c *checker) call(call *ast.CallExpr, parent ast.Node) {
 	}
 	c.callees[fn] = true
 	c.report(call.Pos(), ruleCallee, "calls %s, which is marked neither %s nor %s", calleeName(fn), dirHot, dirCold)
+}
+
+// stringMakers are the functions of the standard library that return a
+// new string or slice on every call (the Append forms write into a
+// caller's buffer instead).
+var stringMakers = map[string]bool{
+	"strconv.Itoa": true, "strconv.FormatInt": true, "strconv.FormatUint": true,
+	"strconv.FormatFloat": true, "strconv.Quote": true, "strconv.QuoteToASCII": true,
+	"strconv.QuoteRune": true, "strings.Join": true, "strings.Repeat": true,
+	"strings.Replace": true, "strings.ReplaceAll": true, "strings.ToLower": true,
+	"strings.ToUpper": true, "strings.Split": true, "strings.SplitN": true,
+	"strings.Fields": true, "bytes.Split": true, "bytes.Fields": true,
+	"bytes.Clone": true, "strings.Clone": true, "encoding/hex.EncodeToString": true,
+}
+
+// newString reports calls that return a new string: String and Error
+// methods (but strings.Builder's), and the standard functions listed in
+// stringMakers.
+func (c *checker) newString(call *ast.CallExpr) {
+	info := c.pass.TypesInfo
+	sel, ok := ast.Unparen(call.Fun).(*ast.SelectorExpr)
+	if !ok {
+		return
+	}
+	if s, ok := info.Selections[sel]; ok && s.Kind() == types.MethodVal {
+		name := sel.Sel.Name
+		sig, _ := s.Type().(*types.Signature)
+		if (name == "String" || name == "Error") && sig != nil && sig.Params().Len() == 0 &&
+			sig.Results().Len() == 1 && isString(sig.Results().At(0).Type()) {
+			if n, ok := types.Unalias(derefType(s.Recv())).(*types.Named); ok && n.Obj().Pkg() != nil &&
+				n.Obj().Pkg().Path() == "strings" && n.Obj().Name() == "Builder" {
+				return
+			}
+			c.report(call.Pos(), ruleString, "%s makes a new string; append into the caller's buffer instead", exprString(call))
+		}
+		return
+	}
+	fn, ok := info.Uses[sel.Sel].(*types.Func)
+	if !ok || fn.Pkg() == nil {
+		return
+	}
+	if name := fn.Pkg().Path() + "." + fn.Name(); stringMakers[name] {
+		c.report(call.Pos(), ruleString, "%s makes a new string or slice per call; use an Append form into the caller's buffer", name)
+	}
+}
+
+func derefType(t types.Type) types.Type {
+	if p, ok := t.(*types.Pointer); ok {
+		return p.Elem()
+	}
+	return t
 }
 
 // args reports arguments converted to interface parameters.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 )
 
 var errBad = errors.New("bad") // prepared once: fine
@@ -219,7 +220,7 @@ func calleeBad() int { // want calleeBad:"hot"
 
 //nfkit:hot
 func calleeGood() int { // want calleeGood:"hot"
-	return coldHelper() + reflectGood(nil) + len(strconv.Itoa(1))
+	return coldHelper() + reflectGood(nil) + len(strconv.AppendInt(nil, 1, 10))
 }
 
 // Methods are named with their receiver.
@@ -260,4 +261,27 @@ func methodValueGood(p *pkt) string { // want methodValueGood:"hot"
 	_ = (*pkt).methodBad(p) // a method expression is a plain function
 	_ = (p.methodBad)()
 	return p.methodBad()
+}
+
+// Rule string.
+
+type addr struct{ a, b uint64 }
+
+// String is for logs.
+//
+//nfkit:cold logs only
+func (a addr) String() string { return "" } // want String:"cold"
+
+//nfkit:hot
+func stringBad(a addr, err error, n int) int { // want stringBad:"hot"
+	s := a.String()       // want `a.String\(\) makes a new string.*\[string\]`
+	s2 := err.Error()     // want `err.Error\(\) makes a new string.*\[string\]`
+	s3 := strconv.Itoa(n) // want `strconv.Itoa makes a new string or slice per call.*\[string\]`
+	return len(s) + len(s2) + len(s3)
+}
+
+//nfkit:hot
+func stringGood(b []byte, sb *strings.Builder, n int) []byte { // want stringGood:"hot"
+	_ = sb.String() // strings.Builder's String does not copy
+	return strconv.AppendInt(b, int64(n), 10)
 }
