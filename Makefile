@@ -28,7 +28,7 @@ NFKITVET := $(CURDIR)/.bin/nfkitvet
 guards:
 	$(GO) build -o $(NFKITVET) ./internal/cmd/nfkitvet
 	$(GO) vet -vettool=$(NFKITVET) ./...
-	$(GO) run ./internal/cmd/deadcheck
+	$(GO) run ./internal/cmd/deadcheck -cache $(CURDIR)/.bin/deadcheck.sum
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

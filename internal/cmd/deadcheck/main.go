@@ -13,17 +13,22 @@
 // only tests use it. Generated files and marker methods (empty methods
 // that seal an interface) are left out, as deadcode does. It prints one
 // line per function, in the compiler's format, and exits 1 when there is
-// any.
+// any. With -cache FILE it records the inputs of a clean run there and
+// skips the analysis while they stay the same (make test passes .bin/).
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
 	"go/ast"
 	"go/token"
 	"go/types"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -38,10 +43,22 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: deadcheck [packages]")
 		flag.PrintDefaults()
 	}
+	cache := flag.String("cache", "", "file that records the inputs of the last clean run; an unchanged module is not analyzed again")
 	flag.Parse()
 	patterns := flag.Args()
 	if len(patterns) == 0 {
 		patterns = []string{"./..."}
+	}
+	var sum string
+	if *cache != "" {
+		var err error
+		if sum, err = inputSum(patterns); err != nil {
+			fmt.Fprintln(os.Stderr, "deadcheck:", err)
+			os.Exit(2)
+		}
+		if old, err := os.ReadFile(*cache); err == nil && string(old) == sum {
+			return // the same inputs were clean
+		}
 	}
 	dead, err := deadFuncs("", patterns)
 	if err != nil {
@@ -55,6 +72,66 @@ func main() {
 		fmt.Fprintf(os.Stderr, "deadcheck: %d unreachable functions that are not exported API: delete them, or move them to a _test.go file when only tests use them\n", len(dead))
 		os.Exit(1)
 	}
+	if *cache != "" {
+		if err := os.MkdirAll(filepath.Dir(*cache), 0o755); err == nil {
+			os.WriteFile(*cache, []byte(sum), 0o644)
+		}
+	}
+}
+
+// inputSum hashes what the analysis depends on: the module's non-test Go
+// files (found from the module root, without nested modules and testdata),
+// go.mod and go.sum (the dependencies' versions), the toolchain and the
+// build environment, and the patterns.
+func inputSum(patterns []string) (string, error) {
+	root, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(root, "go.mod")); err == nil {
+			break
+		}
+		up := filepath.Dir(root)
+		if up == root {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		root = up
+	}
+	h := sha256.New()
+	fmt.Fprintln(h, runtime.Version(), os.Getenv("GOOS"), os.Getenv("GOARCH"), os.Getenv("GOFLAGS"), os.Getenv("CGO_ENABLED"), strings.Join(patterns, " "))
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
+				return filepath.SkipDir
+			}
+			if path != root {
+				if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+					return filepath.SkipDir // another module
+				}
+			}
+			return nil
+		}
+		if !(strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")) && path != filepath.Join(root, "go.mod") && path != filepath.Join(root, "go.sum") {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		fmt.Fprintf(h, "%s %d\n", filepath.ToSlash(rel), len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "\n", nil
 }
 
 // deadFuncs loads the packages (from dir, "" for the working directory)

@@ -90,3 +90,47 @@ func generatedDead() {}
 		t.Errorf("got\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestInputSum: the cache key changes with the module's non-test Go files
+// and go.mod, and not with tests or testdata.
+func TestInputSum(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) {
+		t.Helper()
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/m\n\ngo 1.26\n")
+	write("lib/lib.go", "package lib\n")
+	t.Chdir(filepath.Join(dir, "lib"))
+	sum := func() string {
+		t.Helper()
+		s, err := inputSum([]string{"./..."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	base := sum()
+	write("lib/lib_test.go", "package lib\n")
+	write("lib/testdata/x.go", "package x\n")
+	write("nested/go.mod", "module other\n")
+	write("nested/n.go", "package n\n")
+	if got := sum(); got != base {
+		t.Error("tests, testdata or a nested module changed the sum")
+	}
+	write("lib/lib.go", "package lib\n\nfunc dead() {}\n")
+	changed := sum()
+	if changed == base {
+		t.Error("a changed source file left the sum as it was")
+	}
+	write("go.mod", "module example.com/m\n\ngo 1.26.1\n")
+	if sum() == changed {
+		t.Error("a changed go.mod left the sum as it was")
+	}
+}
