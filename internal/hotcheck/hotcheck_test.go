@@ -1,35 +1,34 @@
 package hotcheck
 
 import (
+	"os"
 	"testing"
 
 	"golang.org/x/tools/go/analysis/analysistest"
 )
 
-func setModule(t *testing.T) {
-	old := module
+// TestMain gives the testdata packages (GOPATH style, without a module)
+// the module path "m".
+func TestMain(m *testing.M) {
 	module = "m"
-	t.Cleanup(func() { module = old })
+	os.Exit(m.Run())
 }
 
 // TestHotcheck runs every rule on a function that breaks it and one that
 // keeps it (testdata/src/m/hot), the directives' own checks, and the
 // marks of another package's functions (testdata/src/m/caller).
 func TestHotcheck(t *testing.T) {
-	setModule(t)
 	analysistest.Run(t, analysistest.TestData(), Analyzer, "m/hot", "m/caller")
 }
 
 // TestLayering: imports of a hot-path package and of decode, generated
 // file names and headers.
 func TestLayering(t *testing.T) {
-	setModule(t)
 	analysistest.Run(t, analysistest.TestData(), Layering, "m/decode", "m/flowjson", "m/other")
 }
 
 // TestAlign: a wasteful struct of a hot-path package is reported, an
 // allow-listed or packed one is not, nor one of another package.
 func TestAlign(t *testing.T) {
-	setModule(t)
 	analysistest.Run(t, analysistest.TestData(), Align, "m/collector", "m/other")
 }
