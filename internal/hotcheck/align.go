@@ -1,6 +1,8 @@
 package hotcheck
 
 import (
+	"go/ast"
+	"go/types"
 	"strings"
 
 	"golang.org/x/tools/go/analysis"
@@ -11,13 +13,14 @@ import (
 // Align runs fieldalignment over the structs of the hot-path packages.
 var Align = &analysis.Analyzer{
 	Name: "align",
-	Doc: `report structs of the hot-path packages that fieldalignment could make smaller
+	Doc: `report structs touched by hot functions that fieldalignment could make smaller
 
-The packages with //nfkit:hot functions are checked (their non-test files).
-Only findings of size count (a struct whose fields, reordered, take fewer
-bytes); the order of pointer fields for the garbage collector's scan is not
-checked. A struct left unpacked on purpose is listed in alignAllow, with the
-reason.`,
+The struct types of a package that its //nfkit:hot functions touch (as
+receiver, parameter, result, variable, composite literal or through a field
+or method selection) are checked. Only findings of size count (a struct
+whose fields, reordered, take fewer bytes); the order of pointer fields for
+the garbage collector's scan is not checked. A struct left unpacked on
+purpose is listed in alignAllow, with the reason.`,
 	Run:      runAlign,
 	Requires: []*analysis.Analyzer{inspect.Analyzer},
 }
@@ -35,36 +38,87 @@ var alignAllow = map[string]string{
 	"decode.Element":              "decoder speed work pending",
 	"decode.DecodeError":          "exported error type, allocated only on errors; decoder speed work pending",
 	"decode.MissingTemplateError": "exported error type, allocated only on errors; decoder speed work pending",
-	"decode.stateLine":            "state file lines, not per record",
 	// The collector's per-exporter and top-level state: one allocation
 	// each, in the same size class packed or not.
 	"collector.exporterState": "allocated once per exporter: 128 and 120 bytes are one size class",
 	"collector.Collector":     "allocated once: 672 and 664 bytes are one size class",
-	// pynetflow's reader, used by nfanalyze, not by the collector's
-	// encoder path (pynetflow's hot functions are the writer's).
-	"pynetflow.Flow": "the reader's record (nfanalyze), not on the collector's path",
 }
 
-// checkedByAlign reports whether the package's structs are checked.
-func checkedByAlign(pass *analysis.Pass) bool {
-	for _, f := range pass.Files {
-		for _, cg := range f.Comments {
-			for _, c := range cg.List {
-				if c.Text == dirHot || strings.HasPrefix(c.Text, dirHot+" ") {
-					return true
-				}
+// hotStructs returns the names of the package's named struct types that
+// its hot functions touch: every type of an expression, variable or
+// receiver in their declarations and bodies, with pointers, slices,
+// arrays and maps looked through.
+func hotStructs(pass *analysis.Pass) map[string]bool {
+	names := map[string]bool{}
+	var add func(t types.Type)
+	add = func(t types.Type) {
+		for {
+			switch u := t.(type) {
+			case *types.Pointer:
+				t = u.Elem()
+				continue
+			case *types.Slice:
+				t = u.Elem()
+				continue
+			case *types.Array:
+				t = u.Elem()
+				continue
+			case *types.Map:
+				add(u.Key())
+				t = u.Elem()
+				continue
 			}
+			break
+		}
+		n, ok := types.Unalias(t).(*types.Named)
+		if !ok || n.Obj().Pkg() != pass.Pkg || names[n.Obj().Name()] {
+			return
+		}
+		if _, ok := n.Underlying().(*types.Struct); ok {
+			names[n.Obj().Name()] = true
+		}
+	}
+	for _, f := range pass.Files {
+		for _, decl := range f.Decls {
+			fd, ok := decl.(*ast.FuncDecl)
+			if !ok || !isHot(fd) {
+				continue
+			}
+			ast.Inspect(fd, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case ast.Expr:
+					if t := pass.TypesInfo.TypeOf(n); t != nil {
+						add(t)
+					}
+				}
+				return true
+			})
+		}
+	}
+	return names
+}
+
+// isHot reports whether a function's doc comment has the //nfkit:hot line.
+func isHot(fd *ast.FuncDecl) bool {
+	if fd.Doc == nil {
+		return false
+	}
+	for _, c := range fd.Doc.List {
+		if c.Text == dirHot {
+			return true
 		}
 	}
 	return false
 }
 
 func runAlign(pass *analysis.Pass) (any, error) {
-	if !checkedByAlign(pass) {
+	hot := hotStructs(pass)
+	if len(hot) == 0 {
 		return nil, nil
 	}
 	mod := modulePath(pass)
 	rel := strings.TrimPrefix(strings.TrimPrefix(pass.Pkg.Path(), mod), "/")
+	allowed := map[string]bool{}
 	inner := *pass
 	inner.Analyzer = fieldalignment.Analyzer
 	inner.Report = func(d analysis.Diagnostic) {
@@ -74,12 +128,25 @@ func runAlign(pass *analysis.Pass) (any, error) {
 		}
 		name, _, _ := strings.Cut(d.Message, " ")
 		if _, ok := alignAllow[rel+"."+name]; ok {
+			allowed[rel+"."+name] = true
+			return
+		}
+		if !hot[name] {
 			return
 		}
 		d.Message = "struct " + d.Message + "; reorder its fields (fieldalignment's fix), or list it in alignAllow with the reason [align]"
 		d.Category = "align"
 		pass.Report(d)
 	}
-	_, err := fieldalignment.Analyzer.Run(&inner)
-	return nil, err
+	if _, err := fieldalignment.Analyzer.Run(&inner); err != nil {
+		return nil, err
+	}
+	// An entry of alignAllow that lifted nothing is stale: the struct
+	// was packed, renamed or removed.
+	for key := range alignAllow {
+		if pkg, name, _ := strings.Cut(key, "."); pkg == rel && !allowed[key] {
+			pass.Reportf(pass.Files[0].Package, "alignAllow lists %s, which fieldalignment no longer reports: remove the entry [align]", name)
+		}
+	}
+	return nil, nil
 }

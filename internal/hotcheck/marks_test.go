@@ -78,15 +78,3 @@ func dirMarks(t *testing.T, dir string) map[string]bool {
 	}
 	return marks
 }
-
-func isHot(fd *ast.FuncDecl) bool {
-	if fd.Doc == nil {
-		return false
-	}
-	for _, c := range fd.Doc.List {
-		if c.Text == dirHot {
-			return true
-		}
-	}
-	return false
-}
