@@ -10,7 +10,7 @@ import (
 	"golang.org/x/tools/go/analysis/passes/inspect"
 )
 
-// Align runs fieldalignment over the structs of the hot-path packages.
+// Align runs fieldalignment over the structs that hot functions touch.
 var Align = &analysis.Analyzer{
 	Name: "align",
 	Doc: `report structs touched by hot functions that fieldalignment could make smaller

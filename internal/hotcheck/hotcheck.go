@@ -7,13 +7,13 @@
 //   - Layering keeps the hot-path packages free of collector, analyzer
 //     and cmd imports, decode on the standard library alone, and the
 //     generated files recognisable as such;
-//   - Align runs fieldalignment over the structs of the hot-path
-//     packages, with an allow-list of the structs left unpacked on
-//     purpose.
+//   - Align runs fieldalignment over the structs that hot functions
+//     touch, with an allow-list of the structs left unpacked on purpose.
 //
 // A function is marked by a line of its doc comment:
 //
 //	// decodeData decodes the records of one data set ...
+//	//
 //	//nfkit:hot
 //	func (d *Decoder) decodeData(...)
 //
