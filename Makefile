@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 COUNT    ?= 10
 
-.PHONY: all build test vet fmt-check generate check-generated fuzz bench bench-e2e stress testdata clean
+.PHONY: all build test vet guards fmt-check generate check-generated fuzz bench bench-e2e stress testdata clean
 
 all: build
 
@@ -13,13 +13,22 @@ build:
 # The CI entry point: formatting, vet, generated code up to date, all tests,
 # every benchmark for one iteration (so the harness cannot rot), and the
 # goflow2 comparison module.
-test: fmt-check vet check-generated
+test: fmt-check vet check-generated guards
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 	cd bench/goflow2 && $(GO) vet ./... && $(GO) test -count=1 -run . -bench . -benchtime 1x ./...
 
 vet:
 	$(GO) vet ./...
+
+# The static guards of internal/hotcheck (README, "Repository layout"): the
+# allocation rules on //nfkit:hot functions, package layering, struct
+# packing (one vet tool), then dead code (internal/cmd/deadcheck).
+NFKITVET := $(CURDIR)/.bin/nfkitvet
+guards:
+	$(GO) build -o $(NFKITVET) ./internal/cmd/nfkitvet
+	$(GO) vet -vettool=$(NFKITVET) ./...
+	$(GO) run ./internal/cmd/deadcheck -cache $(CURDIR)/.bin/deadcheck.sum
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -39,6 +39,8 @@ type Encoder interface {
 type JSONLines struct{}
 
 // AppendPacket appends one line per data record.
+//
+//nfkit:hot
 func (JSONLines) AppendPacket(b []byte, e *Export) []byte {
 	return flowjson.AppendRecords(b, e.Packet.Records, e.Received)
 }
@@ -51,6 +53,8 @@ type PythonNetflow struct{}
 // and, as the Python collector writes a line for every export packet it
 // parses, for a packet without flows once it is complete (templates only,
 // v9 options data) unless a line was written for it already.
+//
+//nfkit:hot
 func (PythonNetflow) AppendPacket(b []byte, e *Export) []byte {
 	if pynetflow.FlowCount(e.Packet) == 0 && (!e.Complete || e.Before) {
 		return b

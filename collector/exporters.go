@@ -37,6 +37,8 @@ type seqStream struct {
 const maxStreams = 64
 
 // seq returns the sequence state of the exporter's (version, domain).
+//
+//nfkit:hot
 func (e *exporterState) seq(version uint16, domain uint32) *seqState {
 	for i := range e.streams {
 		if s := &e.streams[i]; s.version == version && s.domain == domain {
@@ -74,6 +76,8 @@ func (t *exporterTable) init(max int) {
 }
 
 // get returns the state of addr, creating it, and marks it seen at ts.
+//
+//nfkit:hot
 func (t *exporterTable) get(w *worker, addr netip.Addr, ts int64) *exporterState {
 	e := t.last
 	if e == nil || e.addr != addr {
@@ -83,7 +87,7 @@ func (t *exporterTable) get(w *worker, addr netip.Addr, ts int64) *exporterState
 				t.evict(w)
 			}
 			e = &exporterState{addr: addr, stats: w.c.metrics.register(addr)}
-			t.byAddr[addr] = e
+			t.byAddr[addr] = e //nfkit:allow mapwrite a new exporter: once per exporter, bounded by MaxExporters
 			e.elem = t.unproven.PushFront(e)
 		}
 		t.last = e
@@ -112,6 +116,8 @@ func oldest(l *list.List) *exporterState {
 }
 
 // evict forgets the least recently seen exporter, unproven ones first.
+//
+//nfkit:cold a full table: once per new exporter past MaxExporters
 func (t *exporterTable) evict(w *worker) {
 	e := oldest(&t.unproven)
 	if e == nil {

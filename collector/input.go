@@ -75,6 +75,7 @@ func (p *bufPool) get(n int) *[]byte {
 	return &b
 }
 
+//nfkit:hot
 func (p *bufPool) put(b *[]byte) {
 	c := cap(*b)
 	for i, size := range bufClasses {
@@ -151,6 +152,8 @@ func (c *Collector) reserve(ctx context.Context, size int64, wait bool) bool {
 
 // release returns a queued packet's buffer and its share of the queue
 // budget.
+//
+//nfkit:hot
 func (c *Collector) release(p packet) {
 	if p.buf == nil {
 		return

@@ -114,6 +114,8 @@ func newMetrics(maxNamed int) *metrics {
 }
 
 // register returns new stats for addr (its worker keeps them).
+//
+//nfkit:cold once per new exporter
 func (m *metrics) register(addr netip.Addr) *exporterStats {
 	s := &exporterStats{addr: addr}
 	m.mu.Lock()

@@ -58,6 +58,8 @@ type pendingSet struct {
 
 // hold keeps packet p of exporter ex, whose data sets marked in sets wait
 // for a template. It takes over p's data (releasing its queue buffer).
+//
+//nfkit:cold packets whose template has not come: copied and kept by design, bounded per exporter and worker
 func (s *pendingSet) hold(w *worker, ex *exporterState, p packet, sets, emitted uint64) {
 	cfg := &w.c.cfg
 	cost := len(p.data) + pendingOverhead
@@ -129,6 +131,8 @@ func (s *pendingSet) dropFirst(w *worker, why string) bool {
 
 // dropSession drops ex's packets that wait for templates of a session that
 // ended.
+//
+//nfkit:cold packets whose template has not come: copied and kept by design, bounded per exporter and worker
 func (s *pendingSet) dropSession(w *worker, ex *exporterState, session uint64) {
 	for i := 0; i < len(ex.pending); {
 		if ex.pending[i].session != session {
@@ -179,6 +183,8 @@ func (s *pendingSet) compact() {
 
 // retry decodes ex's pending packets of session again after new templates
 // came in it; the ones still missing a template stay.
+//
+//nfkit:cold packets whose template has not come: copied and kept by design, bounded per exporter and worker
 func (s *pendingSet) retry(w *worker, ex *exporterState, dec *decode.Decoder, session uint64) {
 	for i := 0; i < len(ex.pending); {
 		pp := &ex.pending[i]

@@ -133,6 +133,8 @@ func (w *worker) call(f func()) {
 
 // decoder returns the decoder of a packet's templates: the worker's for
 // datagrams, or the session's own.
+//
+//nfkit:hot
 func (w *worker) decoder(addr netip.Addr, p *packet) *decode.Decoder {
 	if p.session == 0 {
 		return &w.dec
@@ -148,12 +150,14 @@ func (w *worker) decoder(addr netip.Addr, p *packet) *decode.Decoder {
 		}
 		d = &decode.Decoder{Limits: w.c.cfg.Limits}
 		d.Limits.MaxExporters = 1
-		w.sessions[k] = d
+		w.sessions[k] = d //nfkit:allow mapwrite a new transport session: once per session, bounded by maxSessions
 	}
 	return d
 }
 
 // handle decodes one packet and emits its records.
+//
+//nfkit:hot
 func (w *worker) handle(p packet) {
 	addr := p.src.Addr().Unmap()
 	if p.end {
@@ -199,6 +203,7 @@ func (w *worker) handle(p packet) {
 	w.c.release(p)
 }
 
+//nfkit:cold bad packets: counted, and logged at most once per ErrorLogInterval
 func (w *worker) countError(ex *exporterState, err error) {
 	ex.stats.errors[classify(err)].Add(1)
 	if w.logAllowed(ex) {
@@ -208,6 +213,8 @@ func (w *worker) countError(ex *exporterState, err error) {
 
 // countEvictions adds what the decoder evicted since last time to the
 // metrics.
+//
+//nfkit:hot
 func (w *worker) countEvictions(d *decode.Decoder) {
 	if d != &w.dec {
 		return
@@ -228,6 +235,8 @@ func (w *worker) countEvictions(d *decode.Decoder) {
 // output, and returns the outputs that wrote something (bit i: output i).
 // complete says that p decoded whole; before marks the outputs that wrote
 // something for an earlier decode of p.
+//
+//nfkit:hot
 func (w *worker) emit(p packet, ex *exporterState, complete bool, before uint64) uint64 {
 	pk := &w.pkt
 	n := len(pk.Records)
@@ -257,6 +266,7 @@ func (w *worker) emit(p packet, ex *exporterState, complete bool, before uint64)
 		}
 	}
 	if w.c.cfg.Debug {
+		//nfkit:allow iface a log line per packet only with --debug
 		w.c.log.Debug("packet", "exporter", p.src, "version", pk.Version, "bytes", len(p.data), "flows", n, "templates", pk.Templates)
 	}
 	return emitted
@@ -264,6 +274,8 @@ func (w *worker) emit(p packet, ex *exporterState, complete bool, before uint64)
 
 // trackSequence follows the sequence numbers of w.pkt's stream. Packets
 // retried after their template came were tracked when they arrived.
+//
+//nfkit:hot
 func (w *worker) trackSequence(ex *exporterState, unknown bool) {
 	pk := &w.pkt
 	if pk.Version == 0 {
@@ -280,12 +292,15 @@ func (w *worker) trackSequence(ex *exporterState, unknown bool) {
 	if reset {
 		ex.stats.seqResets.Add(1)
 		if w.logAllowed(ex) {
+			//nfkit:allow iface a sequence reset (an exporter restart), logged at most once per ErrorLogInterval
 			w.c.log.Info("exporter sequence reset (restart?)", "exporter", ex.addr, "version", pk.Version, "domain", pk.Domain, "sequence", pk.Sequence)
 		}
 	}
 }
 
 // logAllowed rate-limits log lines per exporter.
+//
+//nfkit:hot
 func (w *worker) logAllowed(ex *exporterState) bool {
 	now := time.Now().UnixNano()
 	if now-ex.lastLog < int64(w.c.cfg.ErrorLogInterval) {
@@ -322,6 +337,7 @@ func (w *worker) flush(final bool) {
 	}
 }
 
+//nfkit:cold once per chunk of output (ChunkSize, about 1 MiB)
 func (w *worker) flushOut(o *workerOut, wait bool) {
 	if len(o.buf) == 0 {
 		return

@@ -97,6 +97,7 @@ type Packet struct {
 	Templates int
 }
 
+//nfkit:hot
 func (p *Packet) reset(version uint16) {
 	// Field by field: assigning a whole Packet would rewrite the slice
 	// pointers (with write barriers) for nothing.
@@ -107,6 +108,8 @@ func (p *Packet) reset(version uint16) {
 }
 
 // next appends a record slot to rs and returns it, reusing capacity.
+//
+//nfkit:hot
 func next(rs *[]Record) *Record {
 	s := *rs
 	if len(s) < cap(s) {
@@ -122,6 +125,8 @@ func next(rs *[]Record) *Record {
 // word so that the lookup takes the map's fast 64-bit path.
 type tkey uint64
 
+//
+//nfkit:hot
 func tk(domain uint32, id uint16) tkey { return tkey(domain)<<16 | tkey(id) }
 
 type skey struct {
@@ -178,6 +183,7 @@ type Decoder struct {
 	sets        []setRef
 }
 
+//nfkit:cold its body runs once per Decoder, on the first packet: it makes the exporter map
 func (d *Decoder) init() {
 	if d.exporters == nil {
 		d.lim = d.Limits.withDefaults()
@@ -196,6 +202,8 @@ type setRef struct {
 // On error, out holds every record decoded before the problem: valid data
 // is never discarded. A *MissingTemplateError means some data sets wait for
 // their template (see Retry); any other error is a *DecodeError.
+//
+//nfkit:hot
 func (d *Decoder) Decode(exporter netip.Addr, pkt []byte, out *Packet) error {
 	if len(pkt) < 2 {
 		out.reset(0)
@@ -216,6 +224,8 @@ func (d *Decoder) Decode(exporter netip.Addr, pkt []byte, out *Packet) error {
 // *MissingTemplateError of an earlier Decode of the same bytes), now that
 // more templates may be known. Template sets are not learned again, so an
 // old buffered packet cannot replace a newer template.
+//
+//nfkit:hot
 func (d *Decoder) Retry(exporter netip.Addr, pkt []byte, sets uint64, out *Packet) error {
 	if len(pkt) < 2 {
 		out.reset(0)
@@ -237,10 +247,13 @@ const (
 
 // decodeSets decodes a v9 or IPFIX packet. want selects the sets to decode
 // (bit i for set i; bit 63 covers the rest); retry skips template sets.
+//
+//nfkit:hot
 func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint64, retry bool) error {
 	d.init()
 	version := binary.BigEndian.Uint16(pkt)
 	out.reset(version)
+	//nfkit:allow closure inlined and does not escape (go build -gcflags=-m: can inline (*Decoder).decodeSets.func1)
 	derr := func(off int, set, tmpl uint16, err error) *DecodeError {
 		return &DecodeError{Version: version, Exporter: addr, SetID: set, TemplateID: tmpl, Offset: off, Err: err}
 	}
@@ -371,6 +384,8 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 }
 
 // exporterOf returns the state of the exporter at addr, or nil.
+//
+//nfkit:hot
 func (d *Decoder) exporterOf(addr netip.Addr) *exporter {
 	if ex := d.last; ex != nil && ex.addr == addr {
 		return ex
@@ -383,6 +398,8 @@ func (d *Decoder) exporterOf(addr netip.Addr) *exporter {
 }
 
 // template returns the exporter's template (domain, id), or nil.
+//
+//nfkit:hot
 func (ex *exporter) template(domain uint32, id uint16) *Template {
 	slot := &ex.recent[recentSlot(domain, id)]
 	if t := *slot; t != nil && t.ID == id && t.Domain == domain {
@@ -398,10 +415,13 @@ func (ex *exporter) template(domain uint32, id uint16) *Template {
 // recentSlot is the index of a template in exporter.recent: a
 // multiplicative hash, since exporters number templates in round steps
 // (256, 1024, 2048, …) that a plain modulo would put in one slot.
+//
+//nfkit:hot
 func recentSlot(domain uint32, id uint16) int {
 	return int(((uint32(id) ^ domain*0x85EBCA6B) * 0x9E3779B1) >> 28) // 16 slots
 }
 
+//nfkit:hot
 func isTemplateSet(version uint16, id uint16) bool {
 	if version == 9 {
 		return id == 0 || id == 1
@@ -415,6 +435,8 @@ func isTemplateSet(version uint16, id uint16) bool {
 // it returns the record's offset in the packet and ErrLimit (the packet's
 // record limit is reached) or ErrTruncated (a variable-length field runs
 // past the end of the set); the records before it are kept.
+//
+//nfkit:hot
 func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byte, base int, out *Packet) (int, error) {
 	rs := &out.Records
 	if t.options {
@@ -493,6 +515,8 @@ type setEnv struct {
 
 // stamp sets the fields of r that come from its set, its offset off in the
 // packet and its bytes b.
+//
+//nfkit:hot
 func (s *setEnv) stamp(r *Record, off int, b []byte) {
 	r.SamplingRate, r.OriginalSamplingRate = 0, 0
 	r.Version, r.Exporter, r.Sequence, r.Domain, r.TemplateID = s.version, s.addr, s.seq, s.domain, s.t.ID
@@ -502,6 +526,8 @@ func (s *setEnv) stamp(r *Record, off int, b []byte) {
 // learnSet learns the templates of one template or options template set
 // from addr, creating the exporter's state *ex when it learns the first.
 // It returns the template id and body offset of a bad template.
+//
+//nfkit:cold template sets: compiling a template allocates by design, once per template
 func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte, out *Packet) (uint16, int, error) {
 	off := 0
 	for {
@@ -704,6 +730,8 @@ func (d *Decoder) Template(exporter netip.Addr, domain uint32, id uint16) *Templ
 }
 
 // TemplatesOf returns the number of templates known for exporter.
+//
+//nfkit:hot
 func (d *Decoder) TemplatesOf(exporter netip.Addr) int {
 	if ex := d.exporters[exporter]; ex != nil {
 		return len(ex.templates)

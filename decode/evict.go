@@ -36,6 +36,7 @@ type exList struct {
 	n          int
 }
 
+//nfkit:hot
 func (l *exList) pushFront(e *exporter) {
 	e.prev, e.next = nil, l.head
 	if l.head != nil {
@@ -47,6 +48,7 @@ func (l *exList) pushFront(e *exporter) {
 	l.n++
 }
 
+//nfkit:hot
 func (l *exList) remove(e *exporter) {
 	if e.prev != nil {
 		e.prev.next = e.next
@@ -63,6 +65,8 @@ func (l *exList) remove(e *exporter) {
 }
 
 // pushTemplate makes t the exporter's most recently used template.
+//
+//nfkit:hot
 func (ex *exporter) pushTemplate(t *Template) {
 	t.older, t.newer = ex.newest, nil
 	if ex.newest != nil {
@@ -73,6 +77,7 @@ func (ex *exporter) pushTemplate(t *Template) {
 	ex.newest = t
 }
 
+//nfkit:hot
 func (ex *exporter) unlinkTemplate(t *Template) {
 	if t.newer != nil {
 		t.newer.older = t.older
@@ -88,6 +93,8 @@ func (ex *exporter) unlinkTemplate(t *Template) {
 }
 
 // useTemplate marks t, a template of ex, as just used.
+//
+//nfkit:hot
 func (ex *exporter) useTemplate(t *Template) {
 	if ex.newest != t {
 		ex.unlinkTemplate(t)
@@ -96,6 +103,8 @@ func (ex *exporter) useTemplate(t *Template) {
 }
 
 // floorActivity rounds an activity time down to ActivityResolution.
+//
+//nfkit:hot
 func floorActivity(t int64) int64 {
 	r := t % ActivityResolution
 	if r < 0 {
@@ -106,12 +115,15 @@ func floorActivity(t int64) int64 {
 
 // touch records a packet from ex: its activity time and its place at the
 // head of its list. Inlined; the rest is in touchSlow.
+//
+//nfkit:hot
 func (d *Decoder) touch(ex *exporter) {
 	if d.now > ex.active || d.lru[ex.class].head != ex {
 		d.touchSlow(ex)
 	}
 }
 
+//nfkit:hot
 func (d *Decoder) touchSlow(ex *exporter) {
 	if d.now > ex.active {
 		ex.active = d.now
@@ -129,6 +141,8 @@ func (d *Decoder) touchSlow(ex *exporter) {
 
 // prove moves ex to the proven exporters: data was decoded with its
 // templates.
+//
+//nfkit:hot
 func (d *Decoder) prove(ex *exporter) {
 	d.lru[ex.class].remove(ex)
 	ex.class = proven
@@ -271,28 +285,34 @@ func (d *Decoder) makeRoom(ex *exporter, n int) bool {
 
 // setSampler records an announced sampling rate, unless the exporter
 // already has MaxSamplers others.
+//
+//nfkit:hot
 func (d *Decoder) setSampler(ex *exporter, k skey, rate uint64) {
 	old, ok := ex.samplers[k]
 	if (ok && old == rate) || (!ok && len(ex.samplers) >= d.lim.MaxSamplers) {
 		return
 	}
-	ex.samplers[k] = rate
+	ex.samplers[k] = rate //nfkit:allow mapwrite only when an announced rate changes; bounded by MaxSamplers
 	ex.rateCache = rateCache{}
 	d.changed()
 }
 
 // setInitMs records a domain's system init time (Unix ms), unless the
 // exporter already has MaxSamplers others.
+//
+//nfkit:hot
 func (d *Decoder) setInitMs(ex *exporter, domain uint32, ms uint64) {
 	old, ok := ex.initMs[domain]
 	if (ok && old == ms) || (!ok && len(ex.initMs) >= d.lim.MaxSamplers) {
 		return
 	}
-	ex.initMs[domain] = ms
+	ex.initMs[domain] = ms //nfkit:allow mapwrite only when an init time changes; bounded by MaxSamplers
 	d.changed()
 }
 
 // changed records a change to the state WriteState would save.
+//
+//nfkit:hot
 func (d *Decoder) changed() { d.version.Add(1) }
 
 // sortLRU orders the exporter lists by activity time, after a load has
@@ -318,6 +338,8 @@ func (d *Decoder) sortLRU() {
 // exporters whose packets it decodes; ExpireIdle, WriteState and
 // ExporterStats use these times. Without SetTime every activity time is 0
 // and only the order of activity is known.
+//
+//nfkit:hot
 func (d *Decoder) SetTime(unixNano int64) { d.now = unixNano }
 
 // ExpireIdle forgets every exporter (templates, sampling rates, init
@@ -369,6 +391,8 @@ type DecoderStats struct {
 }
 
 // Stats returns the decoder's state sizes and eviction counters.
+//
+//nfkit:hot
 func (d *Decoder) Stats() DecoderStats {
 	s := d.stats
 	s.Exporters = len(d.exporters)

@@ -25,6 +25,8 @@ const (
 // applyOptions records what an options data record announces: the
 // sampling rate of a sampler or selector, and the exporter's system init
 // time for sysUptime-relative IPFIX times.
+//
+//nfkit:hot
 func (d *Decoder) applyOptions(ex *exporter, r *Record) {
 	f := &r.Flow
 	if f.Has&HasSystemInitMs != 0 {
@@ -42,6 +44,8 @@ func (d *Decoder) applyOptions(ex *exporter, r *Record) {
 // samplingRate derives a 1-in-N rate from the sampling fields of a record:
 // RFC 5475 population/size, RFC 5477 packet interval and space, or a plain
 // interval (samplingInterval, v9 FLOW_SAMPLER_RANDOM_INTERVAL).
+//
+//nfkit:hot
 func samplingRate(f *Flow) uint64 {
 	switch {
 	case f.Has&(HasSamplingPopulation|HasSamplingSize) == HasSamplingPopulation|HasSamplingSize && f.SamplingSize != 0:
@@ -63,6 +67,8 @@ const samplingFields = HasSamplingInterval | HasSamplingPacketInterval | HasSamp
 // Records come in runs of one template (a data set), so what depends only
 // on the template and the packet is decided once per run and the loops
 // over the run's records do only the arithmetic.
+//
+//nfkit:hot
 func (d *Decoder) finish(ex *exporter, p *Packet) {
 	fc := finishCtx{ex: ex, p: p, domainInit: unknownInit}
 	recs := p.Records
@@ -88,6 +94,8 @@ type finishCtx struct {
 }
 
 // init returns the domain's announced system init time in Unix ms, or -1.
+//
+//nfkit:hot
 func (fc *finishCtx) init() int64 {
 	if fc.domainInit == unknownInit {
 		fc.domainInit = -1
@@ -99,6 +107,8 @@ func (fc *finishCtx) init() int64 {
 }
 
 // run finishes the records rs, all of template t.
+//
+//nfkit:hot
 func (fc *finishCtx) run(t *Template, rs []Record) {
 	p := fc.p
 	// Times.
@@ -184,6 +194,8 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 }
 
 // samplerOf returns the record's sampler id, 0 if it has none.
+//
+//nfkit:hot
 func samplerOf(f *Flow) uint64 {
 	if f.Has&HasSamplerID != 0 {
 		return f.SamplerID
@@ -194,6 +206,8 @@ func samplerOf(f *Flow) uint64 {
 // samplerRate returns the rate announced for the sampler id of a domain,
 // else the one announced without sampler id, else 0.
 // The last answer is cached on the exporter until a rate changes.
+//
+//nfkit:hot
 func (ex *exporter) samplerRate(domain uint32, id uint64) uint64 {
 	c := &ex.rateCache
 	if c.ok && c.domain == domain && c.id == id {
@@ -218,6 +232,8 @@ type rateCache struct {
 // exporter's system init time in Unix ms for IPFIX sysUptime forms, or -1.
 // A time that cannot be made absolute loses its Has bit; the raw field
 // stays available.
+//
+//nfkit:hot
 func finishTimes(f *Flow, t *Template, p *Packet, init int64) {
 	if t.start != convNone {
 		if v, ok := absTime(t.start, f.Start, p, init); ok {
@@ -247,6 +263,7 @@ func finishTimes(f *Flow, t *Template, p *Packet, init int64) {
 	}
 }
 
+//nfkit:hot
 func absTime(c timeConv, raw int64, p *Packet, init int64) (int64, bool) {
 	switch c {
 	case convUptime:
@@ -276,6 +293,8 @@ func absTime(c timeConv, raw int64, p *Packet, init int64) (int64, bool) {
 
 // deriveEtherType fills EtherType from the IP version or address family
 // when the record did not carry it.
+//
+//nfkit:hot
 func deriveEtherType(f *Flow) {
 	if f.Has&HasEtherType != 0 {
 		return

@@ -33,14 +33,21 @@ func mustFixed(version uint16, layout []fieldSpec, recLen int) *Template {
 }
 
 // DecodeV1 decodes a NetFlow v1 packet. It needs no state.
+//
+//nfkit:hot
 func DecodeV1(pkt []byte, out *Packet) error { return decodeFixedVersion(1, pkt, out) }
 
 // DecodeV5 decodes a NetFlow v5 packet. It needs no state.
+//
+//nfkit:hot
 func DecodeV5(pkt []byte, out *Packet) error { return decodeFixedVersion(5, pkt, out) }
 
 // DecodeV7 decodes a NetFlow v7 packet. It needs no state.
+//
+//nfkit:hot
 func DecodeV7(pkt []byte, out *Packet) error { return decodeFixedVersion(7, pkt, out) }
 
+//nfkit:hot
 func decodeFixedVersion(v uint16, pkt []byte, out *Packet) error {
 	if len(pkt) < 2 {
 		out.reset(v)
@@ -56,6 +63,8 @@ func decodeFixedVersion(v uint16, pkt []byte, out *Packet) error {
 // decodeFixed decodes a v1, v5 or v7 packet. Records beyond the header's
 // count are ignored; a packet shorter than its count announces yields the
 // whole records present and ErrTruncated.
+//
+//nfkit:hot
 func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	version := binary.BigEndian.Uint16(pkt)
 	out.reset(version)

@@ -108,6 +108,8 @@ type Flow struct {
 
 // clear zeroes the fields in s: when a record slot is reused for another
 // template, only the fields the old record had and the new one will not set.
+//
+//nfkit:hot
 func (f *Flow) clear(s FieldSet) {
 	for s != 0 {
 		switch bits.TrailingZeros64(uint64(s)) {

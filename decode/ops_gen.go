@@ -1692,6 +1692,8 @@ var opLen = [opCount]uint8{
 
 // readSteps runs a compiled template's steps over one record b. Every step's
 // offset plus length is within b (checked when the template was compiled).
+//
+//nfkit:hot
 func readSteps(b []byte, steps []step, f *Flow) {
 	for _, s := range steps {
 		off := int(s.off)
@@ -2065,6 +2067,8 @@ func readSteps(b []byte, steps []step, f *Flow) {
 // readStepsVar is readSteps for a record with variable-length fields: step i's
 // offset is relative to base[seg[i]], the end of the variable-length field
 // before it (base[0] is 0). The record was bounds-checked by recordLen.
+//
+//nfkit:hot
 func readStepsVar(b []byte, steps []step, seg []uint8, base *[maxVarSegs + 1]int, f *Flow) {
 	for i, s := range steps {
 		off := int(s.off) + base[seg[i]]

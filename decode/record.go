@@ -11,6 +11,8 @@ import (
 type MAC [6]byte
 
 // AppendText appends m as aa:bb:cc:dd:ee:ff.
+//
+//nfkit:hot
 func (m MAC) AppendText(b []byte) ([]byte, error) {
 	const digits = "0123456789abcdef"
 	for i, c := range m {
@@ -56,6 +58,8 @@ type Record struct {
 
 // Template returns the template the record was decoded with, or nil for
 // a record that does not come from a template.
+//
+//nfkit:hot
 func (r *Record) Template() *Template { return r.tmpl }
 
 // Renormalize multiplies the record's counters (bytes and packets of every
@@ -63,6 +67,8 @@ func (r *Record) Template() *Template { return r.tmpl }
 // traffic before sampling, and records that it did: SamplingRate becomes 1
 // and OriginalSamplingRate the rate applied. Records without a rate above
 // 1, or already renormalized, are left alone.
+//
+//nfkit:hot
 func (r *Record) Renormalize() {
 	n := r.SamplingRate
 	if n <= 1 || r.OriginalSamplingRate != 0 {
@@ -78,6 +84,8 @@ func (r *Record) Renormalize() {
 }
 
 // Raw returns the record's bytes as received. They alias the packet.
+//
+//nfkit:hot
 func (r *Record) Raw() []byte { return r.raw }
 
 // Field is one field of a record: its table entry and its raw value.
@@ -102,6 +110,8 @@ func (r *Record) Fields() iter.Seq[Field] {
 
 // FieldAt returns field i of the record (in template order). It is O(1)
 // for templates without variable-length fields.
+//
+//nfkit:hot
 func (r *Record) FieldAt(i int) (Field, bool) {
 	if r.tmpl == nil || i < 0 || i >= len(r.tmpl.fields) {
 		return Field{}, false
@@ -124,10 +134,14 @@ func (r *Record) FieldAt(i int) (Field, bool) {
 }
 
 // Iter returns an allocation-free iterator over the record's fields.
+//
+//nfkit:hot
 func (r *Record) Iter() FieldIter { return FieldIter{r: r, i: -1} }
 
 // Lookup returns the field (pen, id) of the record, if present. v9 options
 // scope fields have their own number space and are not found by Lookup.
+//
+//nfkit:hot
 func (r *Record) Lookup(pen uint32, id uint16) (Field, bool) {
 	it := r.Iter()
 	for it.Next() {
@@ -152,6 +166,8 @@ type FieldIter struct {
 }
 
 // Next advances to the next field and reports whether there is one.
+//
+//nfkit:hot
 func (it *FieldIter) Next() bool {
 	if it.r == nil || it.r.tmpl == nil {
 		return false
@@ -189,13 +205,19 @@ func (it *FieldIter) Next() bool {
 }
 
 // Field returns the current field.
+//
+//nfkit:hot
 func (it *FieldIter) Field() Field { return it.f }
 
 // Index returns the current field's index in the template.
+//
+//nfkit:hot
 func (it *FieldIter) Index() int { return it.i }
 
 // Uint returns the value of an unsigned (or reduced-size) integer field of
 // up to 8 bytes.
+//
+//nfkit:hot
 func (f Field) Uint() (uint64, bool) {
 	if len(f.Value) == 0 || len(f.Value) > 8 {
 		return 0, false
@@ -205,6 +227,8 @@ func (f Field) Uint() (uint64, bool) {
 
 // Int returns the value of a signed integer field of up to 8 bytes,
 // sign-extended from its wire length.
+//
+//nfkit:hot
 func (f Field) Int() (int64, bool) {
 	n := len(f.Value)
 	if n == 0 || n > 8 {
@@ -216,6 +240,8 @@ func (f Field) Int() (int64, bool) {
 }
 
 // Float returns the value of a float32 or float64 field.
+//
+//nfkit:hot
 func (f Field) Float() (float64, bool) {
 	switch len(f.Value) {
 	case 4:
@@ -227,6 +253,8 @@ func (f Field) Float() (float64, bool) {
 }
 
 // Addr returns the value of a 4- or 16-byte address field.
+//
+//nfkit:hot
 func (f Field) Addr() (netip.Addr, bool) {
 	switch len(f.Value) {
 	case 4:
@@ -238,6 +266,8 @@ func (f Field) Addr() (netip.Addr, bool) {
 }
 
 // beUint reads a big-endian unsigned integer of 0 to 8 bytes.
+//
+//nfkit:hot
 func beUint(b []byte) uint64 {
 	var v uint64
 	for _, c := range b {
@@ -248,6 +278,8 @@ func beUint(b []byte) uint64 {
 
 // Bool returns the value of a boolean field (RFC 7011 §6.1.5: 1 is true,
 // 2 is false).
+//
+//nfkit:hot
 func (f Field) Bool() (bool, bool) {
 	if len(f.Value) == 1 && (f.Value[0] == 1 || f.Value[0] == 2) {
 		return f.Value[0] == 1, true
@@ -258,6 +290,8 @@ func (f Field) Bool() (bool, bool) {
 // Time returns the value of a dateTimeSeconds, dateTimeMilliseconds,
 // dateTimeMicroseconds or dateTimeNanoseconds field as Unix ns (the last
 // two in the NTP format of RFC 7011 §6.1.9).
+//
+//nfkit:hot
 func (f Field) Time() (int64, bool) {
 	switch f.Element.Type {
 	case DateTimeSeconds, DateTimeMilliseconds:
@@ -279,6 +313,8 @@ func (f Field) Time() (int64, bool) {
 
 // ntpToUnixNano converts a 64-bit NTP timestamp (RFC 5905: seconds since
 // 1900 and a binary fraction) to Unix nanoseconds.
+//
+//nfkit:hot
 func ntpToUnixNano(v uint64) int64 {
 	const ntpEpochOffset = 2208988800 // seconds from 1900 to 1970
 	sec := int64(v>>32) - ntpEpochOffset

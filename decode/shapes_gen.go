@@ -8,6 +8,8 @@ import (
 )
 
 // readNetFlowV1 reads a record of the NetFlowV1 layout (Cisco NetFlow v1 record (48 bytes)): 48 bytes.
+//
+//nfkit:hot
 func readNetFlowV1(b []byte, f *Flow) {
 	_ = b[47] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
@@ -98,6 +100,8 @@ var layoutNetFlowV1 = []fieldSpec{{
 }}
 
 // readNetFlowV5 reads a record of the NetFlowV5 layout (Cisco NetFlow v5 record (48 bytes)): 48 bytes.
+//
+//nfkit:hot
 func readNetFlowV5(b []byte, f *Flow) {
 	_ = b[47] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
@@ -204,6 +208,8 @@ var layoutNetFlowV5 = []fieldSpec{{
 }}
 
 // readNetFlowV7 reads a record of the NetFlowV7 layout (Cisco NetFlow v7 record (52 bytes)): 52 bytes.
+//
+//nfkit:hot
 func readNetFlowV7(b []byte, f *Flow) {
 	_ = b[51] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
@@ -314,6 +320,8 @@ var layoutNetFlowV7 = []fieldSpec{{
 }}
 
 // readSoftflowdV9IPv4 reads a record of the SoftflowdV9IPv4 layout (softflowd 0.9-1.1 NetFlow v9 template 1024): 40 bytes.
+//
+//nfkit:hot
 func readSoftflowdV9IPv4(b []byte, f *Flow) {
 	_ = b[39] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
@@ -392,6 +400,8 @@ var layoutSoftflowdV9IPv4 = []fieldSpec{{
 }}
 
 // readSoftflowdV9IPv6 reads a record of the SoftflowdV9IPv6 layout (softflowd 0.9-1.1 NetFlow v9 template 2048): 64 bytes.
+//
+//nfkit:hot
 func readSoftflowdV9IPv6(b []byte, f *Flow) {
 	_ = b[63] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[0:16]))
@@ -470,6 +480,8 @@ var layoutSoftflowdV9IPv6 = []fieldSpec{{
 }}
 
 // readSoftflowdIPFIXIPv4 reads a record of the SoftflowdIPFIXIPv4 layout (softflowd IPFIX template 1024): 40 bytes.
+//
+//nfkit:hot
 func readSoftflowdIPFIXIPv4(b []byte, f *Flow) {
 	_ = b[39] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
@@ -548,6 +560,8 @@ var layoutSoftflowdIPFIXIPv4 = []fieldSpec{{
 }}
 
 // readSoftflowdIPFIXIPv4ICMP reads a record of the SoftflowdIPFIXIPv4ICMP layout (softflowd IPFIX template 1025): 36 bytes.
+//
+//nfkit:hot
 func readSoftflowdIPFIXIPv4ICMP(b []byte, f *Flow) {
 	_ = b[35] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
@@ -615,6 +629,8 @@ var layoutSoftflowdIPFIXIPv4ICMP = []fieldSpec{{
 }}
 
 // readSoftflowdIPFIXIPv6 reads a record of the SoftflowdIPFIXIPv6 layout (softflowd IPFIX template 2048): 64 bytes.
+//
+//nfkit:hot
 func readSoftflowdIPFIXIPv6(b []byte, f *Flow) {
 	_ = b[63] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[0:16]))
@@ -693,6 +709,8 @@ var layoutSoftflowdIPFIXIPv6 = []fieldSpec{{
 }}
 
 // readSoftflowdIPFIXIPv6ICMP reads a record of the SoftflowdIPFIXIPv6ICMP layout (softflowd IPFIX template 2049): 60 bytes.
+//
+//nfkit:hot
 func readSoftflowdIPFIXIPv6ICMP(b []byte, f *Flow) {
 	_ = b[59] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[0:16]))
@@ -760,6 +778,8 @@ var layoutSoftflowdIPFIXIPv6ICMP = []fieldSpec{{
 }}
 
 // readSoftflowd11IPv4 reads a record of the Softflowd11IPv4 layout (softflowd 1.1 v9/IPFIX template 1024): 42 bytes.
+//
+//nfkit:hot
 func readSoftflowd11IPv4(b []byte, f *Flow) {
 	_ = b[41] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
@@ -848,6 +868,8 @@ var layoutSoftflowd11IPv4 = []fieldSpec{{
 }}
 
 // readSoftflowd11IPv4ICMP reads a record of the Softflowd11IPv4ICMP layout (softflowd 1.1 v9/IPFIX template 1025): 39 bytes.
+//
+//nfkit:hot
 func readSoftflowd11IPv4ICMP(b []byte, f *Flow) {
 	_ = b[38] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[0:4]))
@@ -930,6 +952,8 @@ var layoutSoftflowd11IPv4ICMP = []fieldSpec{{
 }}
 
 // readSoftflowd11IPv6 reads a record of the Softflowd11IPv6 layout (softflowd 1.1 v9/IPFIX template 2048): 66 bytes.
+//
+//nfkit:hot
 func readSoftflowd11IPv6(b []byte, f *Flow) {
 	_ = b[65] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[0:16]))
@@ -1018,6 +1042,8 @@ var layoutSoftflowd11IPv6 = []fieldSpec{{
 }}
 
 // readSoftflowd11IPv6ICMP reads a record of the Softflowd11IPv6ICMP layout (softflowd 1.1 v9/IPFIX template 2049): 63 bytes.
+//
+//nfkit:hot
 func readSoftflowd11IPv6ICMP(b []byte, f *Flow) {
 	_ = b[62] // bounds check hint to compiler; see golang.org/issue/14808
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[0:16]))
@@ -1100,6 +1126,8 @@ var layoutSoftflowd11IPv6ICMP = []fieldSpec{{
 }}
 
 // readPmacctIPv4 reads a record of the PmacctIPv4 layout (pmacct 1.7.7 nfprobe v9/IPFIX template 1024): 71 bytes.
+//
+//nfkit:hot
 func readPmacctIPv4(b []byte, f *Flow) {
 	_ = b[70] // bounds check hint to compiler; see golang.org/issue/14808
 	f.End = int64(binary.BigEndian.Uint64(b[0:8]))
@@ -1198,6 +1226,8 @@ var layoutPmacctIPv4 = []fieldSpec{{
 }}
 
 // readPmacctIPv6 reads a record of the PmacctIPv6 layout (pmacct 1.7.7 nfprobe v9/IPFIX template 2048): 95 bytes.
+//
+//nfkit:hot
 func readPmacctIPv6(b []byte, f *Flow) {
 	_ = b[94] // bounds check hint to compiler; see golang.org/issue/14808
 	f.End = int64(binary.BigEndian.Uint64(b[0:8]))
@@ -1296,6 +1326,8 @@ var layoutPmacctIPv6 = []fieldSpec{{
 }}
 
 // readClassV5Set reads the V5Set field set (the NetFlow v5 record's fields in a v9/IPFIX template, 2-byte ifIndex and AS (Cisco IOS traditional NetFlow v9 export)) from per-template offsets.
+//
+//nfkit:hot
 func readClassV5Set(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
@@ -1318,6 +1350,8 @@ func readClassV5Set(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassV5SetWide reads the V5SetWide field set (the NetFlow v5 field set with 4-byte ifIndex and AS (IOS-XE, NX-OS, Junos and most v9 routers)) from per-template offsets.
+//
+//nfkit:hot
 func readClassV5SetWide(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
@@ -1340,6 +1374,8 @@ func readClassV5SetWide(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassV5SetWideMs reads the V5SetWideMs field set (the v5 field set with 4-byte ifIndex and AS and absolute ms times (IPFIX routers)) from per-template offsets.
+//
+//nfkit:hot
 func readClassV5SetWideMs(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
@@ -1362,6 +1398,8 @@ func readClassV5SetWideMs(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassFiveTupleV4Uptime reads the FiveTupleV4Uptime field set (IPv4 5-tuple, 4-byte counters, uptime times (softflowd, MikroTik, fprobe-style v9)) from per-template offsets.
+//
+//nfkit:hot
 func readClassFiveTupleV4Uptime(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
@@ -1375,6 +1413,8 @@ func readClassFiveTupleV4Uptime(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassFiveTupleV6Uptime reads the FiveTupleV6Uptime field set (IPv6 5-tuple, 4-byte counters, uptime times) from per-template offsets.
+//
+//nfkit:hot
 func readClassFiveTupleV6Uptime(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
@@ -1388,6 +1428,8 @@ func readClassFiveTupleV6Uptime(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassFiveTupleV4Ms reads the FiveTupleV4Ms field set (IPv4 5-tuple, 8-byte counters, absolute ms times (pmacct, nProbe, Junos IPFIX)) from per-template offsets.
+//
+//nfkit:hot
 func readClassFiveTupleV4Ms(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
 	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
@@ -1401,6 +1443,8 @@ func readClassFiveTupleV4Ms(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassFiveTupleV6Ms reads the FiveTupleV6Ms field set (IPv6 5-tuple, 8-byte counters, absolute ms times) from per-template offsets.
+//
+//nfkit:hot
 func readClassFiveTupleV6Ms(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
 	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
@@ -1414,6 +1458,8 @@ func readClassFiveTupleV6Ms(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassKeyV4 reads the KeyV4 field set (IPv4 addresses, ports, protocol (every IPv4 TCP/UDP flow template)) from per-template offsets.
+//
+//nfkit:hot
 func readClassKeyV4(b []byte, o *classOffsets, f *Flow) {
 	f.Proto = uint8(b[int(o[0])])
 	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
@@ -1423,6 +1469,8 @@ func readClassKeyV4(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassKeyV6 reads the KeyV6 field set (IPv6 addresses, ports, protocol) from per-template offsets.
+//
+//nfkit:hot
 func readClassKeyV6(b []byte, o *classOffsets, f *Flow) {
 	f.Proto = uint8(b[int(o[0])])
 	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
@@ -1432,6 +1480,8 @@ func readClassKeyV6(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassCounters32If32 reads the Counters32If32 field set (4-byte octet and packet counters with 4-byte ifIndex (softflowd, IOS-XE, Junos)) from per-template offsets.
+//
+//nfkit:hot
 func readClassCounters32If32(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
@@ -1440,6 +1490,8 @@ func readClassCounters32If32(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassCounters64If32 reads the Counters64If32 field set (8-byte counters with 4-byte ifIndex (pmacct, nProbe, IOS-XR IPFIX)) from per-template offsets.
+//
+//nfkit:hot
 func readClassCounters64If32(b []byte, o *classOffsets, f *Flow) {
 	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
 	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
@@ -1448,6 +1500,8 @@ func readClassCounters64If32(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassAddrsProtoV4 reads the AddrsProtoV4 field set (IPv4 addresses and protocol (ICMP and other portless templates)) from per-template offsets.
+//
+//nfkit:hot
 func readClassAddrsProtoV4(b []byte, o *classOffsets, f *Flow) {
 	f.Proto = uint8(b[int(o[0])])
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[1]) : int(o[1])+4]))
@@ -1455,6 +1509,8 @@ func readClassAddrsProtoV4(b []byte, o *classOffsets, f *Flow) {
 }
 
 // readClassAddrsProtoV6 reads the AddrsProtoV6 field set (IPv6 addresses and protocol) from per-template offsets.
+//
+//nfkit:hot
 func readClassAddrsProtoV6(b []byte, o *classOffsets, f *Flow) {
 	f.Proto = uint8(b[int(o[0])])
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[1]) : int(o[1])+16]))

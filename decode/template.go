@@ -73,38 +73,41 @@ type Template struct {
 
 // Fields returns the template's fields in wire order. The slice must not be
 // modified.
+//
+//nfkit:hot
 func (t *Template) Fields() []TemplateField { return t.fields }
 
 // OtherFields returns the indices of the fields whose value is not carried
 // by a normalized field of KeyedFields, padding excluded: what an encoder
 // writes under the fields' own names besides the normalized keys, for a
 // record that kept every bit of t.Has(). The slice must not be modified.
+//
+//nfkit:hot
 func (t *Template) OtherFields() []int { return t.other }
 
 // IsPadding reports whether the field is padding (IANA paddingOctets, not
 // a scope field): bytes without a value.
+//
+//nfkit:hot
 func (f *TemplateField) IsPadding() bool {
 	return f.PEN == 0 && f.ID == paddingOctets && !f.Scope
 }
 
 // IsOptions reports whether t is an options template.
+//
+//nfkit:hot
 func (t *Template) IsOptions() bool { return t.options }
 
 // RecordLen returns the fixed record length, or the minimum length when the
 // template has variable-length fields.
+//
+//nfkit:hot
 func (t *Template) RecordLen() int { return t.minLen }
 
 // Has returns the normalized fields a record of this template carries.
+//
+//nfkit:hot
 func (t *Template) Has() FieldSet { return t.has }
-
-// specialized reports whether records are read by a generated
-// straight-line reader for the exact layout rather than the compiled step
-// list.
-func (t *Template) specialized() bool { return t.shape != nil }
-
-// classRead reports whether generated class readers read some of the
-// normalized fields straight-line (see fields.Classes).
-func (t *Template) classRead() bool { return len(t.classes) != 0 }
 
 // fieldSpec is a parsed template field before compilation.
 type fieldSpec struct {
@@ -440,6 +443,8 @@ func sameLayout(a, b []fieldSpec) bool {
 
 // readRecord decodes the normalized fields of one record b (exactly one
 // record long) into f.
+//
+//nfkit:hot
 func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 	f.Has = t.has
 	switch {
@@ -463,6 +468,8 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 // readVar reads a record with variable-length fields (already
 // bounds-checked by recordLen): the steps' offsets are relative to the
 // ends of this record's variable-length fields.
+//
+//nfkit:hot
 func (t *Template) readVar(b []byte, f *Flow, scratch *[]step) {
 	if len(t.vars) > maxVarSegs {
 		s := (*scratch)[:0]
@@ -490,6 +497,8 @@ func (t *Template) readVar(b []byte, f *Flow, scratch *[]step) {
 
 // recordLen returns the length of the record of t at the start of b, or -1
 // if b is too short for it.
+//
+//nfkit:hot
 func (t *Template) recordLen(b []byte) int {
 	if !t.varLen {
 		if len(b) < t.minLen {
@@ -524,6 +533,8 @@ func (t *Template) recordLen(b []byte) int {
 // fieldLen returns the wire size (length prefix included) of a field of
 // declared length l at b[off:] in a record already bounds-checked by
 // recordLen.
+//
+//nfkit:hot
 func fieldLen(b []byte, off int, l uint16) int {
 	if l != VariableLength {
 		return int(l)

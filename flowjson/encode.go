@@ -24,6 +24,8 @@ import (
 
 // AppendRecord appends r as one JSON object and a newline. received is the
 // time the export packet arrived, Unix ns.
+//
+//nfkit:hot
 func AppendRecord(b []byte, r *decode.Record, received int64) []byte {
 	b = appendPacketKeys(b, r, received)
 	return appendBody(b, r)
@@ -31,6 +33,8 @@ func AppendRecord(b []byte, r *decode.Record, received int64) []byte {
 
 // AppendRecords appends the records rs of one export packet, one line each,
 // as AppendRecord would, writing the keys they share once.
+//
+//nfkit:hot
 func AppendRecords(b []byte, rs []decode.Record, received int64) []byte {
 	if len(rs) == 0 {
 		return b
@@ -47,6 +51,8 @@ func AppendRecords(b []byte, rs []decode.Record, received int64) []byte {
 }
 
 // appendBody appends the record's keys after the per-packet ones.
+//
+//nfkit:hot
 func appendBody(b []byte, r *decode.Record) []byte {
 	b = appendRecordKeys(b, r)
 	t := r.Template()
@@ -79,6 +85,8 @@ func appendBody(b []byte, r *decode.Record) []byte {
 
 // AppendField appends `,"name":value`: the field under its element name and
 // its value as AppendValue writes it.
+//
+//nfkit:hot
 func AppendField(b []byte, f decode.Field) []byte {
 	b = append(b, ',', '"')
 	b = append(b, f.Element.Name...)
@@ -92,6 +100,8 @@ func AppendField(b []byte, f decode.Field) []byte {
 // Unix ns), quoted strings for addresses, MACs and strings, quoted
 // lowercase hex for octet arrays and anything whose length does not fit its
 // type.
+//
+//nfkit:hot
 func AppendValue(b []byte, f decode.Field) []byte {
 	v := f.Value
 	switch f.Element.Type {
@@ -138,6 +148,8 @@ func AppendValue(b []byte, f decode.Field) []byte {
 }
 
 // trimNUL drops the NUL padding exporters put after fixed-length strings.
+//
+//nfkit:hot
 func trimNUL(v []byte) []byte {
 	for len(v) > 0 && v[len(v)-1] == 0 {
 		v = v[:len(v)-1]
@@ -146,6 +158,8 @@ func trimNUL(v []byte) []byte {
 }
 
 // appendString appends s as a JSON string literal.
+//
+//nfkit:hot
 func appendString(b []byte, s []byte) []byte {
 	const digits = "0123456789abcdef"
 	b = append(b, '"')

@@ -17,6 +17,8 @@ const flowMax = 1205
 // MACs as strings. Keys are written as constant word stores (the comment beside
 // each names the key) and values with the put helpers, after growing b once: no
 // per-field append or memmove.
+//
+//nfkit:hot
 func AppendFlow(b []byte, f *decode.Flow) []byte {
 	b = slices.Grow(b, flowMax)
 	n := len(b)
@@ -251,6 +253,8 @@ func AppendFlow(b []byte, f *decode.Flow) []byte {
 
 // VersionName returns the "type" value of an export version (NETFLOW_V9, IPFIX, …),
 // or UNKNOWN.
+//
+//nfkit:hot
 func VersionName(v uint16) string {
 	switch v {
 	case 1:
@@ -268,6 +272,8 @@ func VersionName(v uint16) string {
 }
 
 // appendVersion appends the "type" value of an export version, quoted.
+//
+//nfkit:hot
 func appendVersion(b []byte, v uint16) []byte {
 	b = append(b, '"')
 	b = append(b, VersionName(v)...)
@@ -276,6 +282,8 @@ func appendVersion(b []byte, v uint16) []byte {
 
 // appendPacketKeys appends the opening brace and the envelope keys whose values
 // are the same for every record of an export packet.
+//
+//nfkit:hot
 func appendPacketKeys(b []byte, r *decode.Record, received int64) []byte {
 	b = append(b, "{\"type\":"...)
 	b = appendVersion(b, r.Version)
@@ -293,6 +301,8 @@ func appendPacketKeys(b []byte, r *decode.Record, received int64) []byte {
 
 // appendRecordKeys appends the rest of the envelope, the normalized keys and the
 // trailer keys of a record.
+//
+//nfkit:hot
 func appendRecordKeys(b []byte, r *decode.Record) []byte {
 	b = append(b, ",\"template_id\":"...)
 	b = strconv.AppendUint(b, uint64(r.TemplateID), 10)

@@ -26,6 +26,8 @@ var pow10 = [...]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
 
 // decimalLen returns the number of decimal digits of v.
+//
+//nfkit:hot
 func decimalLen(v uint64) int {
 	t := (bits.Len64(v|1) * 1233) >> 12 // ⌊log10(2^len)⌋, an estimate of ⌊log10 v⌋+1
 	if t < len(pow10) && v < pow10[t] {
@@ -35,6 +37,8 @@ func decimalLen(v uint64) int {
 }
 
 // putUint writes v in decimal.
+//
+//nfkit:hot
 func putUint(b []byte, n int, v uint64) int {
 	if v < 10 {
 		b[n] = '0' + byte(v)
@@ -63,6 +67,8 @@ func putUint(b []byte, n int, v uint64) int {
 }
 
 // putInt writes v in decimal.
+//
+//nfkit:hot
 func putInt(b []byte, n int, v int64) int {
 	if v < 0 {
 		b[n] = '-'
@@ -73,6 +79,8 @@ func putInt(b []byte, n int, v int64) int {
 
 // putAddr writes a as a JSON string: IPv4 dotted quad, IPv6 as
 // netip.Addr.String.
+//
+//nfkit:hot
 func putAddr(b []byte, n int, a netip.Addr) int {
 	b[n] = '"'
 	n++
@@ -93,6 +101,8 @@ func putAddr(b []byte, n int, a netip.Addr) int {
 }
 
 // putMAC writes m as a JSON string aa:bb:cc:dd:ee:ff.
+//
+//nfkit:hot
 func putMAC(b []byte, n int, m decode.MAC) int {
 	const hexDigits = "0123456789abcdef"
 	b[n] = '"'

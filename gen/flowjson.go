@@ -37,6 +37,7 @@ func genFlowJSON(f *File) error {
 	f.Comment("MACs as strings. Keys are written as constant word stores (the comment beside")
 	f.Comment("each names the key) and values with the put helpers, after growing b once: no")
 	f.Comment("per-field append or memmove.")
+	hotDirective(f)
 	f.Func().Id("AppendFlow").Params(Id("b").Index().Byte(), Id("f").Op("*").Qual(decodePkg, "Flow")).Index().Byte().BlockFunc(func(g *Group) {
 		g.Id("b").Op("=").Qual("slices", "Grow").Call(Id("b"), Id("flowMax"))
 		g.Id("n").Op(":=").Len(Id("b"))
@@ -67,6 +68,7 @@ func genFlowJSON(f *File) error {
 
 	f.Comment("VersionName returns the \"type\" value of an export version (NETFLOW_V9, IPFIX, …),")
 	f.Comment("or UNKNOWN.")
+	hotDirective(f)
 	f.Func().Id("VersionName").Params(Id("v").Uint16()).String().Block(
 		Switch(Id("v")).BlockFunc(func(g *Group) {
 			for _, v := range fields.Versions {
@@ -76,6 +78,7 @@ func genFlowJSON(f *File) error {
 		Return(Lit("UNKNOWN")),
 	)
 	f.Comment("appendVersion appends the \"type\" value of an export version, quoted.")
+	hotDirective(f)
 	f.Func().Id("appendVersion").Params(Id("b").Index().Byte(), Id("v").Uint16()).Index().Byte().Block(
 		Id("b").Op("=").Append(Id("b"), LitRune('"')),
 		Id("b").Op("=").Append(Id("b"), Id("VersionName").Call(Id("v")).Op("...")),
@@ -98,6 +101,7 @@ func genFlowJSON(f *File) error {
 	}
 	f.Comment("appendPacketKeys appends the opening brace and the envelope keys whose values")
 	f.Comment("are the same for every record of an export packet.")
+	hotDirective(f)
 	f.Func().Id("appendPacketKeys").Params(Id("b").Index().Byte(), Id("r").Op("*").Qual(decodePkg, "Record"), Id("received").Int64()).Index().Byte().BlockFunc(func(g *Group) {
 		for i, k := range packet {
 			sep := ","
@@ -112,6 +116,7 @@ func genFlowJSON(f *File) error {
 	})
 	f.Comment("appendRecordKeys appends the rest of the envelope, the normalized keys and the")
 	f.Comment("trailer keys of a record.")
+	hotDirective(f)
 	f.Func().Id("appendRecordKeys").Params(Id("b").Index().Byte(), Id("r").Op("*").Qual(decodePkg, "Record")).Index().Byte().BlockFunc(func(g *Group) {
 		for _, k := range record {
 			if err := appendKey(g, k, ","); err != nil {

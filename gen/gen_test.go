@@ -141,3 +141,33 @@ func TestDuplicateSource(t *testing.T) {
 		t.Error("buildOps accepted octetDeltaCount feeding two fields")
 	}
 }
+
+// TestTypeCheck: a generator bug is reported with the generated file, its
+// line and the compiler's message, before anything is written; and the
+// generated packages otherwise type-check (the injected error is the only
+// one).
+func TestTypeCheck(t *testing.T) {
+	t.Parallel()
+	files, err := Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "decode/ops_gen.go"
+	src := files[name]
+	files[name] = append(src[:len(src):len(src)], "\nfunc broken() int { return \"not an int\" }\n"...)
+	line := bytes.Count(files[name], []byte("\n"))
+	err = typeCheck(root, files)
+	if err == nil {
+		t.Fatal("a generated file that does not compile passed the type check")
+	}
+	t.Log(err)
+	msg := err.Error()
+	for _, want := range []string{"nothing was written", name + ":" + strconv.Itoa(line) + ":", "not an int"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not say %q", msg, want)
+		}
+	}
+	if n := strings.Count(msg, "\n\t"); n != 1 {
+		t.Errorf("%d errors, want only the injected one: %s", n, msg)
+	}
+}

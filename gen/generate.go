@@ -63,6 +63,14 @@ func Generate() (map[string][]byte, error) {
 	return out, nil
 }
 
+// hotDirective ends the doc comment of a generated function that runs per
+// packet or per record with the //nfkit:hot directive, so that the guards
+// of internal/hotcheck check it (go vet -vettool, run by make test).
+func hotDirective(f *File) {
+	f.Comment("//")
+	f.Comment("//nfkit:hot")
+}
+
 func exported(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // typeName is the Go constant name of a data type.
@@ -296,6 +304,7 @@ func genFlow(f *File) error {
 	})
 	f.Comment("clear zeroes the fields in s: when a record slot is reused for another")
 	f.Comment("template, only the fields the old record had and the new one will not set.")
+	hotDirective(f)
 	f.Func().Params(Id("f").Op("*").Id("Flow")).Id("clear").Params(Id("s").Id("FieldSet")).Block(
 		For(Id("s").Op("!=").Lit(0)).Block(
 			Switch(Qual("math/bits", "TrailingZeros64").Call(Uint64().Call(Id("s")))).BlockFunc(func(g *Group) {

@@ -5,7 +5,9 @@
 //
 // It is run by `go generate ./...` (the //go:generate line is in
 // decode/doc.go) and writes every generated file under the module root,
-// touching a file only when its bytes change. `go run ./gen -check` prints
+// touching a file only when its bytes change, and only after the generated
+// packages type-check with the new files (go/packages, with the files as an
+// overlay). `go run ./gen -check` prints
 // the names of stale files and exits 1 instead of writing.
 package main
 
@@ -40,6 +42,11 @@ func main() {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	if !*check && anyStale(*root, files) {
+		if err := typeCheck(*root, files); err != nil {
+			fatal(err)
+		}
+	}
 	stale := 0
 	for _, name := range names {
 		path := filepath.Join(*root, filepath.FromSlash(name))
@@ -63,6 +70,18 @@ func main() {
 	if *check && stale > 0 {
 		os.Exit(1)
 	}
+}
+
+// anyStale reports whether some generated file differs from its file
+// under root.
+func anyStale(root string, files map[string][]byte) bool {
+	for name, src := range files {
+		old, _ := os.ReadFile(filepath.Join(root, filepath.FromSlash(name)))
+		if !bytes.Equal(old, src) {
+			return true
+		}
+	}
+	return false
 }
 
 // moduleRoot returns the nearest directory at or above the working

@@ -252,6 +252,7 @@ func genOps(f *File, s *opSet) error {
 	})
 	f.Comment("readSteps runs a compiled template's steps over one record b. Every step's")
 	f.Comment("offset plus length is within b (checked when the template was compiled).")
+	hotDirective(f)
 	f.Func().Id("readSteps").Params(Id("b").Index().Byte(), Id("steps").Index().Id("step"), Id("f").Op("*").Id("Flow")).Block(
 		For(List(Id("_"), Id("s")).Op(":=").Range().Id("steps")).Block(
 			Id("off").Op(":=").Int().Call(Id("s").Dot("off")),
@@ -270,6 +271,7 @@ func genOps(f *File, s *opSet) error {
 	f.Comment("readStepsVar is readSteps for a record with variable-length fields: step i's")
 	f.Comment("offset is relative to base[seg[i]], the end of the variable-length field")
 	f.Comment("before it (base[0] is 0). The record was bounds-checked by recordLen.")
+	hotDirective(f)
 	f.Func().Id("readStepsVar").Params(Id("b").Index().Byte(), Id("steps").Index().Id("step"), Id("seg").Index().Uint8(), Id("base").Op("*").Index(Id("maxVarSegs").Op("+").Lit(1)).Int(), Id("f").Op("*").Id("Flow")).Block(
 		For(List(Id("i"), Id("s")).Op(":=").Range().Id("steps")).Block(
 			Id("off").Op(":=").Int().Call(Id("s").Dot("off")).Op("+").Id("base").Index(Id("seg").Index(Id("i"))),
@@ -328,6 +330,7 @@ func genShapes(f *File, s *opSet) error {
 		sort.Slice(picks, func(i, j int) bool { return picks[i].off < picks[j].off })
 		fn := "read" + sh.Name
 		f.Commentf("%s reads a record of the %s layout (%s): %d bytes.", fn, sh.Name, sh.Source, off)
+		hotDirective(f)
 		f.Func().Id(fn).Params(Id("b").Index().Byte(), Id("f").Op("*").Id("Flow")).BlockFunc(func(g *Group) {
 			g.Id("_").Op("=").Id("b").Index(Lit(off - 1)).Comment("bounds check hint to compiler; see golang.org/issue/14808")
 			for _, p := range picks {
@@ -394,6 +397,7 @@ func genClasses(f *File, s *opSet) error {
 		maxN = max(maxN, len(specs))
 		fn := "readClass" + c.Name
 		f.Commentf("%s reads the %s field set (%s) from per-template offsets.", fn, c.Name, c.Source)
+		hotDirective(f)
 		f.Func().Id(fn).Params(Id("b").Index().Byte(), Id("o").Op("*").Id("classOffsets"), Id("f").Op("*").Id("Flow")).BlockFunc(func(g *Group) {
 			for i, o := range ops {
 				i := i

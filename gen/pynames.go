@@ -156,6 +156,7 @@ func genPyNames(f *File) error {
 
 	f.Comment("v9Name returns the V9_FIELD_TYPES name of v9 field type id, and false for")
 	f.Comment("a type missing from the table.")
+	hotDirective(f)
 	f.Func().Id("v9Name").Params(Id("id").Uint16()).Params(String(), Bool()).Block(
 		Switch(Id("id")).BlockFunc(func(g *Group) {
 			for _, r := range v9[1:] {
@@ -176,6 +177,7 @@ func genPyNames(f *File) error {
 	}
 	f.Comment("v9IsIP reports whether python-netflow writes v9 field type id as an IP")
 	f.Comment("address string (V9_FIELD_TYPES_CONTAINING_IP).")
+	hotDirective(f)
 	f.Func().Id("v9IsIP").Params(Id("id").Uint16()).Bool().Block(
 		Switch(Id("id")).Block(Case(ips...).Block(Return(True()))),
 		Return(False()),

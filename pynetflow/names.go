@@ -41,6 +41,8 @@ func ipfixName(id uint16) (string, bool) {
 }
 
 // v9Key returns the key python-netflow writes for v9 field type id.
+//
+//nfkit:hot
 func v9Key(id uint16) string {
 	if n, ok := v9Name(id); ok {
 		return n
@@ -51,6 +53,8 @@ func v9Key(id uint16) string {
 // fixedName returns the python-netflow v1/v5 key of a field of the
 // built-in v1/v5/v7 layouts (v9 type ids), "" for padding and for ids
 // outside those layouts.
+//
+//nfkit:hot
 func fixedName(pen uint32, id uint16) string {
 	if pen == decode.PENV7 {
 		switch id {
@@ -108,6 +112,8 @@ func fixedName(pen uint32, id uint16) string {
 // v9Dropped reports whether python-netflow drops a v9 field: an address
 // type whose value ipaddress.ip_address rejects (only 1-, 2- and 4-byte
 // integers and 16-byte strings are accepted).
+//
+//nfkit:hot
 func v9Dropped(f *decode.TemplateField) bool {
 	if !v9IsIP(f.ID) {
 		return false
@@ -122,6 +128,8 @@ func v9Dropped(f *decode.TemplateField) bool {
 // ipfixKey returns the key and value rule of an IPFIX field: the
 // python-netflow table entry for IANA elements it knows, else our table's
 // name and data type.
+//
+//nfkit:hot
 func ipfixKey(f *decode.TemplateField) (string, kind) {
 	if f.PEN == 0 && int(f.ID) < len(ipfixNames) && ipfixNames[f.ID].ok {
 		e := &ipfixNames[f.ID]
@@ -144,6 +152,8 @@ func ipfixKey(f *decode.TemplateField) (string, kind) {
 
 // fieldKey returns the base key of template field f ("" when python-netflow
 // drops the field) and its value rule.
+//
+//nfkit:hot
 func fieldKey(f *decode.TemplateField, ipfix bool) (string, kind) {
 	if ipfix {
 		return ipfixKey(f)

@@ -8,6 +8,8 @@ const v9Unknown = "UNKNOWN_FIELD_TYPE"
 
 // v9Name returns the V9_FIELD_TYPES name of v9 field type id, and false for
 // a type missing from the table.
+//
+//nfkit:hot
 func v9Name(id uint16) (string, bool) {
 	switch id {
 	case 1:
@@ -250,6 +252,8 @@ func v9Name(id uint16) (string, bool) {
 
 // v9IsIP reports whether python-netflow writes v9 field type id as an IP
 // address string (V9_FIELD_TYPES_CONTAINING_IP).
+//
+//nfkit:hot
 func v9IsIP(id uint16) bool {
 	switch id {
 	case 8, 12, 15, 18, 27, 28, 62, 63:

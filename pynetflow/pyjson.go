@@ -31,6 +31,8 @@ const longUint = 512
 // pyMaxDigits digits, which Python can neither write nor read as a JSON
 // number, is written as a string of its hex digits, "0x…". It does not
 // allocate for v up to longUint bytes or beyond pyMaxDigitBytes.
+//
+//nfkit:hot
 func appendBigUint(b []byte, v []byte) []byte {
 	for len(v) > 0 && v[0] == 0 {
 		v = v[1:]
@@ -74,6 +76,8 @@ func appendBigUint(b []byte, v []byte) []byte {
 // appendHexString appends v, a big-endian unsigned integer without leading
 // zero bytes, as a JSON string of Python's hex(): "0x" and lower-case
 // digits without leading zeros.
+//
+//nfkit:hot
 func appendHexString(b []byte, v []byte) []byte {
 	const hexd = "0123456789abcdef"
 	b = append(b, `"0x`...)
@@ -88,6 +92,8 @@ func appendHexString(b []byte, v []byte) []byte {
 }
 
 // appendPadded appends x in decimal, zero-padded to width digits.
+//
+//nfkit:hot
 func appendPadded(b []byte, x uint64, width int) []byte {
 	var buf [20]byte
 	s := strconv.AppendUint(buf[:0], x, 10)
@@ -101,6 +107,8 @@ func appendPadded(b []byte, x uint64, width int) []byte {
 // bytes (without leading zero bytes) in decimal: repeated division by 10⁹
 // of a copy of its 32-bit limbs, the base-10⁹ digits written last first and
 // reversed at the end.
+//
+//nfkit:hot
 func appendLongUint(b []byte, v []byte) []byte {
 	var stack [longUint / 4]uint32
 	nl := (len(v) + 3) / 4
@@ -143,6 +151,8 @@ func appendLongUint(b []byte, v []byte) []byte {
 // appendIPv6 appends a as Python's ipaddress compresses it (up to Python
 // 3.12): lower-case hex groups, the longest run of two or more zero groups
 // (the first of equal runs) replaced by "::", no dotted IPv4 form.
+//
+//nfkit:hot
 func appendIPv6(b []byte, a [16]byte) []byte {
 	var g [8]uint16
 	for i := range g {
@@ -183,6 +193,8 @@ func appendIPv6(b []byte, a [16]byte) []byte {
 // the shortest round-tripping digits, in positional form for decimal
 // exponents -4 < e < 16 (always with a fractional part) and as d.ddde±XX
 // otherwise; NaN and infinities as json.dumps writes them.
+//
+//nfkit:hot
 func appendFloat(b []byte, f float64) []byte {
 	switch {
 	case math.IsNaN(f):
@@ -263,6 +275,8 @@ func appendFloat(b []byte, f float64) []byte {
 // ensure_ascii: short escapes for \" \\ \b \f \n \r \t, \u00XX for other
 // control characters and DEL, \uXXXX (surrogate pairs beyond the BMP) for
 // everything outside ASCII.
+//
+//nfkit:hot
 func appendString(b []byte, s []byte) []byte {
 	b = append(b, '"')
 	for i := 0; i < len(s); {
@@ -287,6 +301,8 @@ func appendString(b []byte, s []byte) []byte {
 
 // appendKey appends a key from our tables, which are ASCII, as a JSON
 // string body (without quotes).
+//
+//nfkit:hot
 func appendKey(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
@@ -302,6 +318,8 @@ func appendKey(b []byte, s string) []byte {
 
 // appendEscapedASCII appends the ASCII character c as json.dumps does.
 // (A byte ≥ 0x80 in a key would be written as \u00XX.)
+//
+//nfkit:hot
 func appendEscapedASCII(b []byte, c byte) []byte {
 	switch {
 	case c == '"' || c == '\\':
@@ -323,6 +341,8 @@ func appendEscapedASCII(b []byte, c byte) []byte {
 }
 
 // appendU appends the JSON escape \uXXXX (lower-case hex, as Python).
+//
+//nfkit:hot
 func appendU(b []byte, r rune) []byte {
 	const hexd = "0123456789abcdef"
 	return append(b, '\\', 'u', hexd[r>>12&0xF], hexd[r>>8&0xF], hexd[r>>4&0xF], hexd[r&0xF])
@@ -331,6 +351,8 @@ func appendU(b []byte, r rune) []byte {
 // appendBytesRepr appends str(v) of Python bytes v as a JSON string:
 // what python-netflow stores for a string field that is not UTF-8, e.g.
 // "b'\\xff\\xfe'".
+//
+//nfkit:hot
 func appendBytesRepr(b []byte, v []byte) []byte {
 	const hexd = "0123456789abcdef"
 	quote := byte('\'')

@@ -15,6 +15,8 @@ import (
 // the records p holds (FlowCount of them), "flows": [] when there are none.
 // It does not allocate when b has room, except for integer fields of 513
 // to 1786 bytes.
+//
+//nfkit:hot
 func AppendPacket(b []byte, ts time.Time, client netip.AddrPort, p *decode.Packet) []byte {
 	b = append(b, '{', '"')
 	b = appendFloat(b, float64(ts.UnixNano())/1e9)
@@ -68,6 +70,8 @@ func AppendPacket(b []byte, ts time.Time, client netip.AddrPort, p *decode.Packe
 // FlowCount returns the number of entries in the "flows" list of p's line:
 // the data records, and for IPFIX the options records too (python-netflow
 // writes IPFIX options records as flows and leaves v9 ones out).
+//
+//nfkit:hot
 func FlowCount(p *decode.Packet) int {
 	if p.Version == 10 {
 		return len(p.Records) + len(p.Options)
@@ -76,6 +80,8 @@ func FlowCount(p *decode.Packet) int {
 }
 
 // appendHeader appends the keys of python-netflow's header.to_dict().
+//
+//nfkit:hot
 func appendHeader(b []byte, p *decode.Packet) []byte {
 	kv := func(b []byte, first bool, key string, v uint64) []byte {
 		if !first {
@@ -119,6 +125,8 @@ func appendHeader(b []byte, p *decode.Packet) []byte {
 
 // appendFixedRecord appends a v1/v5/v7 record: its fields in layout order
 // (which is python-netflow's key order), every value an integer.
+//
+//nfkit:hot
 func appendFixedRecord(b []byte, r *decode.Record) []byte {
 	b = append(b, '{')
 	first := true
@@ -150,6 +158,8 @@ type dupKeys struct {
 }
 
 // has reports whether two fields of t have the same key.
+//
+//nfkit:hot
 func (d *dupKeys) has(t *decode.Template, ipfix bool) bool {
 	if t != d.t {
 		d.t, d.dup = t, false
@@ -163,6 +173,8 @@ func (d *dupKeys) has(t *decode.Template, ipfix bool) bool {
 
 // occurrence returns how many fields of tfs[:i+1] write the key of field
 // i (0 when python-netflow drops field i).
+//
+//nfkit:hot
 func occurrence(tfs []decode.TemplateField, i int, ipfix bool) int {
 	key, _ := fieldKey(&tfs[i], ipfix)
 	if key == "" && !ipfix {
@@ -180,6 +192,8 @@ func occurrence(tfs []decode.TemplateField, i int, ipfix bool) int {
 // appendRecord appends a v9 or IPFIX record as a JSON object in template
 // order. A key already written for an earlier field of the record gets the
 // suffix _n for its n-th occurrence (see the package doc).
+//
+//nfkit:hot
 func appendRecord(b []byte, r *decode.Record, ipfix bool, dk *dupKeys) []byte {
 	b = append(b, '{')
 	t := r.Template()
@@ -223,6 +237,8 @@ func appendRecord(b []byte, r *decode.Record, ipfix bool, dk *dupKeys) []byte {
 
 // appendV9Value appends a v9 value: an IP string for the address types,
 // else an unsigned big-endian integer.
+//
+//nfkit:hot
 func appendV9Value(b []byte, f decode.Field) []byte {
 	v := f.Value
 	if !v9IsIP(f.ID) {
@@ -240,6 +256,8 @@ func appendV9Value(b []byte, f decode.Field) []byte {
 
 // u32 returns the 4-byte big-endian form of an unsigned value of up to 4
 // bytes.
+//
+//nfkit:hot
 func u32(v []byte) [4]byte {
 	var a [4]byte
 	copy(a[4-len(v):], v)
@@ -248,6 +266,8 @@ func u32(v []byte) [4]byte {
 
 // appendIPFIXValue appends an IPFIX value by python-netflow's rules for
 // its data type and wire length.
+//
+//nfkit:hot
 func appendIPFIXValue(b []byte, v []byte, typ kind) []byte {
 	switch typ {
 	case kindSigned:
@@ -279,6 +299,7 @@ func appendIPFIXValue(b []byte, v []byte, typ kind) []byte {
 	return appendBigUint(b, v)
 }
 
+//nfkit:hot
 func beUint64(v []byte) uint64 {
 	var x uint64
 	for _, c := range v {

@@ -21,20 +21,6 @@ func setSndbuf(conn *net.UDPConn, n int) {
 	})
 }
 
-// setRcvbuf sets the socket receive buffer, past net.core.rmem_max with
-// CAP_NET_ADMIN.
-func setRcvbuf(conn *net.UDPConn, n int) {
-	rc, err := conn.SyscallConn()
-	if err != nil {
-		return
-	}
-	rc.Control(func(fd uintptr) {
-		if unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, n) != nil {
-			unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF, n)
-		}
-	})
-}
-
 // nanosleep sleeps without the runtime timer's granularity.
 func nanosleep(d time.Duration) {
 	ts := unix.NsecToTimespec(int64(d))

@@ -10,8 +10,5 @@ import (
 // setSndbuf sets the socket send buffer.
 func setSndbuf(conn *net.UDPConn, n int) { conn.SetWriteBuffer(n) }
 
-// setRcvbuf sets the socket receive buffer.
-func setRcvbuf(conn *net.UDPConn, n int) { conn.SetReadBuffer(n) }
-
 // nanosleep sleeps.
 func nanosleep(d time.Duration) { time.Sleep(d) }
