@@ -88,10 +88,10 @@ func appendVersion(b []byte, v uint16) []byte {
 // same bytes.
 type MissingTemplateError struct {
 	Version    uint16
-	Exporter   netip.Addr
-	Domain     uint32 // source ID (v9) or observation domain (IPFIX)
 	TemplateID uint16 // the first missing template
-	Count      int    // number of data sets that could not be decoded
+	Domain     uint32 // source ID (v9) or observation domain (IPFIX)
+	Exporter   netip.Addr
+	Count      int // number of data sets that could not be decoded
 	// Sets has bit i set when the i-th set of the packet (counting from 0,
 	// all set kinds) was not decoded. Sets past the 63rd share bit 63.
 	Sets uint64

@@ -41,10 +41,10 @@ type Record struct {
 	// flow (v5 header, options data or the record itself), 0 if unknown.
 	SamplingRate uint64
 	Version      uint16
+	TemplateID   uint16 // 0 for v1/v5/v7
 	Exporter     netip.Addr
 	Sequence     uint32 // the export header's sequence number
 	Domain       uint32 // source ID / observation domain (v5/v7: engine type<<8|id)
-	TemplateID   uint16 // 0 for v1/v5/v7
 	// Offset is the record's byte offset in the packet; records of a
 	// packet (data and options) are in packet order by Offset.
 	Offset int

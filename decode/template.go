@@ -36,22 +36,15 @@ type step struct {
 // immutable once compiled (but for the Decoder's unexported bookkeeping);
 // a redefinition compiles a new one.
 type Template struct {
-	Version     uint16
-	Domain      uint32
-	ID          uint16
 	ScopeFields int // number of scope fields (options templates), 0 otherwise
+	Domain      uint32
+	Version     uint16
+	ID          uint16
 
 	fields  []TemplateField
-	minLen  int    // record length (fixed) or minimum record length (variable)
-	varLen  bool   // some field is variable-length
-	steps   []step // all normalized steps, or the rest of a class's
-	shape   func([]byte, *Flow)
+	steps   []step     // all normalized steps, or the rest of a class's
 	classes []classUse // class readers, before the steps left
-	has     FieldSet
-	start   timeConv
-	end     timeConv
-	def     []byte // the definition as received, to detect identical re-sends
-	options bool
+	def     []byte     // the definition as received, to detect identical re-sends
 	// other are the fields whose value no keyed normalized field carries.
 	other []int
 	// vars describe the variable-length fields of a varLen template, in
@@ -60,15 +53,22 @@ type Template struct {
 	// field: when it is k > 0, steps[i].off is relative to the end of the
 	// k-th variable-length field.
 	vars    []varField
-	tail    int
 	stepSeg []uint8
+	shape   func([]byte, *Flow)
+	// older and newer link the template into its exporter's list of
+	// templates in order of use (see evict.go).
+	older, newer *Template
+	minLen       int // record length (fixed) or minimum record length (variable)
+	tail         int
+	has          FieldSet
 	// etherType is the EtherType every record of the template has when
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
 	etherType uint16
-	// older and newer link the template into its exporter's list of
-	// templates in order of use (see evict.go).
-	older, newer *Template
+	start     timeConv
+	end       timeConv
+	varLen    bool // some field is variable-length
+	options   bool
 }
 
 // Fields returns the template's fields in wire order. The slice must not be

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -265,6 +267,17 @@ func flowBits() []fields.Normalized {
 	return bits
 }
 
+// fieldAlign is the alignment of a normalized field's Go type.
+func fieldAlign(n fields.Normalized) int {
+	switch n.Kind {
+	case fields.KindAddr, fields.KindTime:
+		return 8
+	case fields.KindMAC:
+		return 1
+	}
+	return n.Bits / 8
+}
+
 // genFlow emits the Flow struct, the FieldSet bits and KeyedFields.
 func genFlow(f *File) error {
 	f.Comment("FieldSet is a set of normalized Flow fields, one bit each.")
@@ -285,9 +298,13 @@ func genFlow(f *File) error {
 	})
 	f.Comment("Flow holds the normalized fields of a record. A field is meaningful only when")
 	f.Comment("its bit is in Has; absent fields are zero.")
+	// The struct's fields by alignment, largest first, so that it has no
+	// padding; the bits keep the table's order.
+	layout := slices.Clone(bits)
+	slices.SortStableFunc(layout, func(a, b fields.Normalized) int { return cmp.Compare(fieldAlign(b), fieldAlign(a)) })
 	f.Type().Id("Flow").StructFunc(func(g *Group) {
 		g.Id("Has").Id("FieldSet").Comment("which fields the record carried")
-		for _, n := range bits {
+		for _, n := range layout {
 			var t *Statement
 			switch n.Kind {
 			case fields.KindUint:

@@ -28,16 +28,11 @@ purpose is listed in alignAllow, with the reason.`,
 // alignAllow lists, by package path relative to the module and type name,
 // the structs deliberately not packed, and why.
 var alignAllow = map[string]string{
-	// The decoder's structs wait for the integrator's speed work: the
-	// reorderings fieldalignment proposes are in the guards report, to be
-	// applied and measured (benchstat) once that work has landed.
-	"decode.Packet":               "decoder speed work pending",
-	"decode.Flow":                 "generated; its order is the table's (fields/normalized.go); decoder speed work pending",
-	"decode.Record":               "decoder speed work pending",
-	"decode.Template":             "decoder speed work pending",
-	"decode.Element":              "decoder speed work pending",
-	"decode.DecodeError":          "exported error type, allocated only on errors; decoder speed work pending",
-	"decode.MissingTemplateError": "exported error type, allocated only on errors; decoder speed work pending",
+	// The decoder's structs that fieldalignment could shorten only within
+	// their allocation size class.
+	"decode.Packet":               "packed or not, the same size class",
+	"decode.Element":              "packed or not, the same size class",
+	"decode.DecodeError":          "exported error type, allocated only on errors; packed or not, the same size class",
 	// The collector's per-exporter and top-level state: one allocation
 	// each, in the same size class packed or not.
 	"collector.exporterState": "allocated once per exporter: 128 and 120 bytes are one size class",
