@@ -30,9 +30,9 @@ purpose is listed in alignAllow, with the reason.`,
 var alignAllow = map[string]string{
 	// The decoder's structs that fieldalignment could shorten only within
 	// their allocation size class.
-	"decode.Packet":               "packed or not, the same size class",
-	"decode.Element":              "packed or not, the same size class",
-	"decode.DecodeError":          "exported error type, allocated only on errors; packed or not, the same size class",
+	"decode.Packet":      "packed or not, the same size class",
+	"decode.Element":     "packed or not, the same size class",
+	"decode.DecodeError": "exported error type, allocated only on errors; packed or not, the same size class",
 	// The collector's per-exporter and top-level state: one allocation
 	// each, in the same size class packed or not.
 	"collector.exporterState": "allocated once per exporter: 128 and 120 bytes are one size class",
