@@ -2,7 +2,9 @@ package collector
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -61,6 +63,11 @@ func TestGoldenOutputs(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				for i, line := range bytes.Split(got, []byte("\n")) {
+					if err := noRepeatedKeys(line); err != nil {
+						t.Fatalf("line %d: %v", i+1, err)
+					}
+				}
 				if !bytes.Equal(got, want) {
 					gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
 					for i := 0; i < len(gl) && i < len(wl); i++ {
@@ -71,6 +78,78 @@ func TestGoldenOutputs(t *testing.T) {
 					t.Fatalf("%d lines, %s has %d", len(gl), golden, len(wl))
 				}
 			})
+		}
+	}
+}
+
+// noRepeatedKeys returns an error when a JSON value (one output line) has
+// an object with a key twice: most JSON parsers keep only one of the
+// values. An empty line is fine.
+func noRepeatedKeys(line []byte) error {
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next string is a key
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{', '[':
+				if top != nil && top.object {
+					top.key = true // the object or array was a value
+				}
+				stack = append(stack, &frame{keys: map[string]bool{}, object: v == '{', key: v == '{'})
+			default:
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1].object {
+					stack[len(stack)-1].key = true
+				}
+			}
+		case string:
+			if top != nil && top.object && top.key {
+				if top.keys[v] {
+					return fmt.Errorf("key %q repeated in %.200s", v, line)
+				}
+				top.keys[v] = true
+				top.key = false
+				continue
+			}
+			if top != nil && top.object {
+				top.key = true
+			}
+		default:
+			if top != nil && top.object {
+				top.key = true
+			}
+		}
+	}
+}
+
+func TestNoRepeatedKeysCatches(t *testing.T) {
+	if err := noRepeatedKeys([]byte(`{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}],"d":"a"}`)); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{`{"a":1,"a":2}`, `{"x":{"a":1,"a":[]}}`, `{"a":[1],"b":"a","a":"z"}`} {
+		if noRepeatedKeys([]byte(bad)) == nil {
+			t.Errorf("%s: repeated key not found", bad)
 		}
 	}
 }

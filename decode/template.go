@@ -47,6 +47,10 @@ type Template struct {
 	def     []byte     // the definition as received, to detect identical re-sends
 	// other are the fields whose value no keyed normalized field carries.
 	other []int
+	// nextSame[i] is the next field of other with the same element as
+	// field i (-1: none), and firstSame[i] the first such field when i is
+	// not it (-1 otherwise); both nil when no element repeats.
+	nextSame, firstSame []int16
 	// vars describe the variable-length fields of a varLen template, in
 	// order; tail is the length of the fixed fields after the last one.
 	// stepSeg[i] is the number of variable-length fields before step i's
@@ -84,6 +88,91 @@ func (t *Template) Fields() []TemplateField { return t.fields }
 //
 //nfkit:hot
 func (t *Template) OtherFields() []int { return t.other }
+
+// NextRepeat returns, for a field i of OtherFields, the next field of
+// OtherFields with the same element (a template may carry an element
+// several times: Juniper's CPID record, Cisco's repeated interface or
+// label elements), or -1. FirstRepeat returns the first field of that
+// group when i is a later one, or -1. Encoders write a repeated element
+// once, its values together (flowjson: an array in template order).
+//
+//nfkit:hot
+func (t *Template) NextRepeat(i int) int {
+	if t.nextSame == nil || i < 0 || i >= len(t.nextSame) {
+		return -1
+	}
+	return int(t.nextSame[i])
+}
+
+// FirstRepeat: see NextRepeat.
+//
+//nfkit:hot
+//
+//nfkit:hot
+func (t *Template) FirstRepeat(i int) int {
+	if t.firstSame == nil || i < 0 || i >= len(t.firstSame) {
+		return -1
+	}
+	return int(t.firstSame[i])
+}
+
+// sameElement reports whether two fields are the same element: the same
+// table entry, or unknown ones of one synthesized name.
+func sameElement(a, b *TemplateField) bool {
+	return a.Element == b.Element || !a.Element.Known() && !b.Element.Known() && a.Element.Name == b.Element.Name
+}
+
+// linkRepeats fills nextSame and firstSame when an element repeats among
+// the other fields. A small hash set of the elements' (PEN, ID, scope)
+// finds the usual template, where none repeats, in one pass.
+func (t *Template) linkRepeats() {
+	var set [128]uint64 // keys + 1; 0 is empty
+	clash := len(t.other) > len(set)/2
+	for _, i := range t.other {
+		if clash {
+			break
+		}
+		f := &t.fields[i]
+		key := (uint64(f.PEN)<<16|uint64(f.ID))<<1 + 1
+		if f.Scope {
+			key++
+		}
+		for h := (key * 0x9E3779B97F4A7C15) >> 57; ; h = (h + 1) % uint64(len(set)) {
+			if set[h] == 0 {
+				set[h] = key
+				break
+			}
+			if set[h] == key {
+				clash = true
+				break
+			}
+		}
+	}
+	if !clash || len(t.fields) > 1<<15 {
+		return
+	}
+	next := make([]int16, len(t.fields))
+	first := make([]int16, len(t.fields))
+	for i := range next {
+		next[i], first[i] = -1, -1
+	}
+	repeats := false
+	for k, i := range t.other {
+		if first[i] >= 0 {
+			continue // linked from an earlier field
+		}
+		last := i
+		for _, j := range t.other[k+1:] {
+			if first[j] < 0 && sameElement(&t.fields[i], &t.fields[j]) {
+				next[last], first[j], last = int16(j), int16(i), j
+				repeats = true
+			}
+		}
+	}
+	if repeats {
+		t.nextSame, t.firstSame = next, first
+	}
+}
 
 // IsPadding reports whether the field is padding (IANA paddingOctets, not
 // a scope field): bytes without a value.
@@ -236,6 +325,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 			}
 		}
 	}
+	t.linkRepeats()
 	if !t.varLen && !options && !noSpecialize {
 		t.shape = shapeOf(specs)
 	}

@@ -63,6 +63,13 @@ func appendBody(b []byte, r *decode.Record) []byte {
 	if t.Has()&^r.Has == 0 {
 		// The usual case: the fields to add are known per template.
 		for _, i := range t.OtherFields() {
+			if t.FirstRepeat(i) >= 0 {
+				continue // written with the first of its element
+			}
+			if t.NextRepeat(i) >= 0 {
+				b = appendRepeated(b, r, t, i)
+				continue
+			}
 			if f, ok := r.FieldAt(i); ok {
 				b = AppendField(b, f)
 			}
@@ -75,12 +82,44 @@ func appendBody(b []byte, r *decode.Record) []byte {
 	it := r.Iter()
 	for it.Next() {
 		f := it.Field()
-		if f.Target&keyed != 0 || f.IsPadding() {
+		if f.Target&keyed != 0 || f.IsPadding() || t.FirstRepeat(it.Index()) >= 0 {
+			continue
+		}
+		if t.NextRepeat(it.Index()) >= 0 {
+			b = appendRepeated(b, r, t, it.Index())
 			continue
 		}
 		b = AppendField(b, f)
 	}
 	return append(b, '}', '\n')
+}
+
+// appendRepeated appends `,"name":[v1,v2,…]`: an element the template
+// carries several times (field i and its NextRepeat chain), its values in
+// template order, so that the object has no repeated key.
+//
+//nfkit:hot
+func appendRepeated(b []byte, r *decode.Record, t *decode.Template, i int) []byte {
+	first := true
+	for j := i; j >= 0; j = t.NextRepeat(j) {
+		f, ok := r.FieldAt(j)
+		if !ok {
+			continue
+		}
+		if first {
+			b = append(b, ',', '"')
+			b = append(b, f.Element.Name...)
+			b = append(b, '"', ':', '[')
+			first = false
+		} else {
+			b = append(b, ',')
+		}
+		b = AppendValue(b, f)
+	}
+	if !first {
+		b = append(b, ']')
+	}
+	return b
 }
 
 // AppendField appends `,"name":value`: the field under its element name and

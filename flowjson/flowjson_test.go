@@ -211,3 +211,69 @@ func FuzzAppendRecords(f *testing.F) {
 		}
 	})
 }
+
+// A template that carries elements several times (as Juniper's CPID record
+// carries pen2636_137 six times, and Cisco templates repeat interface or
+// label elements): the normalized key takes the first occurrence, and each
+// repeated element is one key whose value is an array in template order.
+func TestRepeatedElements(t *testing.T) {
+	u := testvec.U16
+	tmpl := testvec.IPFIX(1, 7, testvec.Set(2,
+		u(300), u(9),
+		u(8), u(4), // sourceIPv4Address
+		u(1), u(8), // octetDeltaCount: bytes
+		u(1), u(8), // octetDeltaCount again
+		u(0x8000|137), u(2), testvec.U32(2636), // pen2636_137 ×3
+		u(10), u(4), // ingressInterface: in_if
+		u(0x8000|137), u(2), testvec.U32(2636),
+		u(0x8000|137), u(4), testvec.U32(2636),
+		u(10), u(4), // ingressInterface again
+		u(10), u(4), // and again
+	))
+	data := testvec.IPFIX(2, 7, testvec.Set(300,
+		[]byte{192, 0, 2, 9},
+		[]byte{0, 0, 0, 0, 0, 0, 0, 100},
+		[]byte{0, 0, 0, 0, 0, 0, 0, 200},
+		[]byte{0x04, 0x00},
+		[]byte{0, 0, 0, 5},
+		[]byte{0x08, 0xc3},
+		[]byte{1, 2, 3, 4},
+		[]byte{0, 0, 0, 6},
+		[]byte{0, 0, 0, 7},
+	))
+	var d decode.Decoder
+	var p decode.Packet
+	if err := d.Decode(exporter, tmpl, &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Decode(exporter, data, &p); err != nil || len(p.Records) != 1 {
+		t.Fatalf("%d records: %v", len(p.Records), err)
+	}
+	line := AppendRecord(nil, &p.Records[0], 1)
+	for _, key := range []string{`"pen2636_137"`, `"octetDeltaCount"`, `"ingressInterface"`, `"bytes"`, `"in_if"`} {
+		if n := bytes.Count(line, []byte(key+":")); n != 1 {
+			t.Errorf("key %s %d times in %s", key, n, line)
+		}
+	}
+	var got map[string]any
+	if err := json.Unmarshal(line, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"bytes":            float64(100),
+		"octetDeltaCount":  float64(200),
+		"in_if":            float64(5),
+		"ingressInterface": []any{float64(6), float64(7)},
+		"pen2636_137":      []any{"0400", "08c3", "01020304"},
+	}
+	for k, v := range want {
+		if g, _ := json.Marshal(got[k]); string(g) != mustJSON(v) {
+			t.Errorf("%s: %s, want %s", k, g, mustJSON(v))
+		}
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

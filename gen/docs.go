@@ -70,6 +70,11 @@ func genSchemaDoc() ([]byte, error) {
 	p("Unix ns), strings as strings, octet arrays and anything whose length does not fit its type\n")
 	p("as lowercase hex strings. Padding is not written. Elements that fed a normalized key are\n")
 	p("not repeated under their own name.\n\n")
+	p("A template may carry one element several times (Juniper's CPID record carries\n")
+	p("`pen2636_137` six times; Cisco templates repeat interface or label elements). No key\n")
+	p("appears twice in an object: a normalized key takes the element's first occurrence, and an\n")
+	p("element written under its own name more than once becomes one key whose value is an array\n")
+	p("of the values in template order, e.g. `\"pen2636_137\":[\"04000000\",\"08c3\"]`.\n\n")
 
 	p("## Example\n\n```json\n")
 	p(`{"type":"NETFLOW_V9","time_received_ns":1700000000123456789,"sampler_address":"127.0.0.1","sequence_num":2,"observation_domain_id":0,"template_id":1024,"time_flow_start_ns":1553946007000000000,"time_flow_end_ns":1553946008000000000,"bytes":328,"packets":2,"src_addr":"127.0.0.1","dst_addr":"127.0.0.1","src_port":53,"dst_port":60034,"proto":17,"etype":2048,"ip_tos":0,"tcp_flags":0,"in_if":0,"out_if":0}`)
