@@ -107,7 +107,6 @@ func (t *Template) NextRepeat(i int) int {
 // FirstRepeat: see NextRepeat.
 //
 //nfkit:hot
-//nfkit:hot
 func (t *Template) FirstRepeat(i int) int {
 	if t.firstSame == nil || i < 0 || i >= len(t.firstSame) {
 		return -1
