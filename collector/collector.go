@@ -120,6 +120,9 @@ type Collector struct {
 	seed    maphash.Seed
 	bufs    bufPool
 
+	tcpMu     sync.Mutex
+	tcpInputs []*TCPInput // for the metrics
+
 	queuedBytes  atomic.Int64 // memory of queued packets (Config.QueueBytes)
 	pendingBytes atomic.Int64 // memory of pending packets, all workers
 	// replaying is set while a capture is read: queues wait instead of

@@ -250,6 +250,7 @@ func (c *Collector) AppendMetrics(b []byte) []byte {
 	if m.kernelDrops != nil {
 		p.one("nfcollect_kernel_receive_drops_total", "counter", "Datagrams the kernel dropped on the collector's sockets (full receive buffer).", m.kernelDrops())
 	}
+	c.appendTCPMetrics(p)
 
 	named, other := m.snapshot()
 	exp := named

@@ -60,6 +60,9 @@ type options struct {
 	user      string
 	version   bool
 	queueMiB  *int
+	tcpPort   int
+	tcp       bool
+	tcpCfg    collector.TCPConfig
 	set       map[string]bool // flags given on the command line
 }
 
@@ -76,6 +79,10 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&c.Port, "p", 2055, "UDP `port` to listen on")
 	fs.IntVar(&c.Port, "port", 2055, "UDP `port` to listen on")
 	fs.StringVar(&c.Host, "host", "", "listen `address` (default: all IPv4 and IPv6 addresses)")
+	fs.IntVar(&o.tcpPort, "tcp-port", 0, "also accept IPFIX over TCP (RFC 7011) on this `port` (e.g. 4739)")
+	fs.BoolVar(&o.tcp, "tcp", false, "also accept IPFIX over TCP on the UDP port's number")
+	fs.IntVar(&o.tcpCfg.MaxConns, "tcp-max-conns", 1024, "IPFIX over TCP: concurrent exporter `connections` (more are closed at once)")
+	fs.DurationVar(&o.tcpCfg.IdleTimeout, "tcp-idle", 30*time.Minute, "IPFIX over TCP: close a connection silent this long")
 	fs.StringVar(&o.output, "o", "", "output `file`, appended to (.gz gzip, .zst zstd, else plain; - = JSON lines on stdout; default <unix-time>.gz unless --rotate)")
 	fs.StringVar(&o.output, "file", "", "output `file` (same as -o)")
 	fs.BoolVar(&c.Debug, "D", false, "debug: log every packet")
@@ -138,6 +145,14 @@ func (o *options) check() error {
 	switch {
 	case c.Port < 0 || c.Port > 65535:
 		return usagef("--port %d: not a port", c.Port)
+	case o.tcpPort < 0 || o.tcpPort > 65535:
+		return usagef("--tcp-port %d: not a port", o.tcpPort)
+	case (o.tcp || o.tcpPort != 0) && len(o.reads) > 0:
+		return usagef("--tcp and --tcp-port listen; -r reads captures instead")
+	case o.tcpCfg.MaxConns < 1:
+		return usagef("--tcp-max-conns %d: must be at least 1", o.tcpCfg.MaxConns)
+	case o.tcpCfg.IdleTimeout <= 0:
+		return usagef("--tcp-idle %v: must be positive", o.tcpCfg.IdleTimeout)
 	case c.Workers < 0:
 		return usagef("--workers %d: must be 0 (one per CPU) or more", c.Workers)
 	case c.RcvBuf < 0:
@@ -300,25 +315,45 @@ func (o *options) collect(stdout, stderr *os.File) error {
 		}
 	}
 
-	var input collector.Input = capture
-	if capture == nil {
+	var inputs []collector.Input
+	closeInputs := func() {
+		for _, in := range inputs {
+			in.Close()
+		}
+	}
+	if capture != nil {
+		inputs = append(inputs, capture)
+	} else {
 		u, err := c.ListenUDP()
 		if err != nil {
 			c.Close()
 			return err
 		}
+		inputs = append(inputs, u)
 		log.Info("listening", "addr", u.Addr(), "workers", c.Workers(), "output", o.outputNames(), "format", o.format)
-		input = u
+		if port := o.tcpPort; port != 0 || o.tcp {
+			if port == 0 {
+				port = cfg.Port
+			}
+			t, err := c.ListenTCP(port, o.tcpCfg)
+			if err != nil {
+				closeInputs()
+				c.Close()
+				return err
+			}
+			inputs = append(inputs, t)
+			log.Info("listening for IPFIX over TCP", "addr", t.Addr(), "max_conns", o.tcpCfg.MaxConns)
+		}
 	}
 	if o.user != "" {
 		if err := dropPrivileges(o.user); err != nil {
-			input.Close()
+			closeInputs()
 			c.Close()
 			return fmt.Errorf("--user: %w", err)
 		}
 		log.Info("running as", "user", o.user)
 	}
-	err = c.Serve(ctx, input)
+	err = c.Serve(ctx, inputs...)
 	s := c.Stats()
 	log.Info("stopped", "packets", s.Packets, "flows", s.Flows, "flows_written", s.OutputFlows, "decode_errors", s.Errors,
 		"queue_drops", s.QueueDrops, "pending_dropped", s.PendingDrops, "write_errors", s.WriteErrors)

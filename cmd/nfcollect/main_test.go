@@ -248,6 +248,10 @@ func TestFlagValidation(t *testing.T) {
 		{"--dir", "/tmp"},
 		{"--pprof"},
 		{"--allow", "::ffff:10.0.0.0/8"},
+		{"--tcp-port", "70000"},
+		{"--tcp-port", "4739", "-r", "x.pcap"},
+		{"--tcp-max-conns", "0"},
+		{"--tcp-idle", "0s"},
 	} {
 		stdout, stderr := tempFile(t), tempFile(t)
 		if code := run(args, stdout, stderr); code != 2 {
