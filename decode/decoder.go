@@ -323,7 +323,8 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 	// Pass 1: templates, so that data before its template in the same
 	// packet decodes.
 	if !retry {
-		for _, s := range d.sets {
+		for i := range d.sets {
+			s := &d.sets[i]
 			if !isTemplateSet(version, s.id) {
 				continue
 			}
@@ -340,7 +341,8 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 
 	// Pass 2: data and options data.
 	var missing *MissingTemplateError
-	for i, s := range d.sets {
+	for i := range d.sets {
+		s := &d.sets[i]
 		bit := uint64(1) << min(i, 63)
 		if s.id < 256 || want&bit == 0 {
 			continue
