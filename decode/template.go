@@ -124,7 +124,10 @@ func sameElement(a, b *TemplateField) bool {
 // the other fields. A small hash set of the elements' (PEN, ID, scope)
 // finds the usual template, where none repeats, in one pass.
 func (t *Template) linkRepeats() {
-	var set [128]uint64 // keys + 1; 0 is empty
+	if len(t.other) < 2 {
+		return
+	}
+	var set [64]uint64 // keys + 1; 0 is empty
 	clash := len(t.other) > len(set)/2
 	for _, i := range t.other {
 		if clash {
@@ -135,7 +138,7 @@ func (t *Template) linkRepeats() {
 		if f.Scope {
 			key++
 		}
-		for h := (key * 0x9E3779B97F4A7C15) >> 57; ; h = (h + 1) % uint64(len(set)) {
+		for h := (key * 0x9E3779B97F4A7C15) >> 58; ; h = (h + 1) % uint64(len(set)) {
 			if set[h] == 0 {
 				set[h] = key
 				break
