@@ -110,14 +110,13 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	recs := out.Records[start:]
 	b := pkt[hdrLen : hdrLen+n*recLen]
 	seq, domain, export, uptime := out.Sequence, out.Domain, out.ExportTime, out.SysUptime
-	for i := range recs {
-		r, rb := &recs[i], b[:recLen:recLen]
-		b = b[recLen:]
+	for i, off := 0, 0; i < len(recs); i, off = i+1, off+recLen {
+		r, rb := &recs[i], b[off:off+recLen:off+recLen]
 		if r.tmpl != t {
 			if s := r.Has &^ t.has; s != 0 {
 				r.Flow.clear(s)
 			}
-			r.tmpl, r.Version, r.TemplateID = t, version, 0
+			r.tmpl, r.Version, r.TemplateID, r.Exporter = t, version, 0, addr
 		}
 		f := &r.Flow
 		f.Has = t.has
@@ -126,8 +125,11 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 		f.End = export - int64(int32(uptime-uint32(f.End)))*1e6
 		f.EtherType = t.etherType
 		r.SamplingRate, r.OriginalSamplingRate = rate, 0
-		r.Exporter, r.Sequence, r.Domain = addr, seq, domain
-		r.Offset, r.raw = hdrLen+i*recLen, rb
+		if r.Exporter != addr { // a pointer store the slot seldom needs
+			r.Exporter = addr
+		}
+		r.Sequence, r.Domain = seq, domain
+		r.Offset, r.raw = hdrLen+off, rb
 	}
 	return err
 }
