@@ -551,6 +551,15 @@ func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domai
 			off += 4
 			continue
 		}
+		if old := resent(*ex, version, domain, setID, tid, rest); old != nil {
+			// Re-sent unchanged (most exporters repeat their templates
+			// every few packets or seconds): the same bytes parse the
+			// same way, so nothing is parsed.
+			(*ex).useTemplate(old)
+			out.Templates++
+			off += len(old.def)
+			continue
+		}
 		n, err := d.learnRecord(ex, addr, version, domain, setID, rest)
 		if err != nil {
 			return tid, off, err
@@ -558,6 +567,22 @@ func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domai
 		out.Templates++
 		off += n
 	}
+}
+
+// resent returns the template of ex that the template record at the start
+// of b defines again byte for byte, or nil.
+//
+//nfkit:hot
+func resent(ex *exporter, version uint16, domain uint32, setID, tid uint16, b []byte) *Template {
+	if ex == nil {
+		return nil
+	}
+	old := ex.template(domain, tid)
+	if old == nil || old.options != (setID == 1 || setID == 3) || old.Version != version ||
+		len(b) < len(old.def) || !bytes.Equal(b[:len(old.def)], old.def) {
+		return nil
+	}
+	return old
 }
 
 // learnRecord parses and learns the template record (not a withdrawal) at
@@ -571,15 +596,9 @@ func (d *Decoder) learnRecord(ex **exporter, addr netip.Addr, version uint16, do
 		err   error
 	)
 	options := setID == 1 || setID == 3
-	if *ex != nil {
-		// Re-sent unchanged (most exporters repeat their templates every
-		// few packets or seconds): the same bytes parse the same way, so
-		// compare them before parsing anything.
-		if old := (*ex).template(domain, tid); old != nil && old.options == options && old.Version == version &&
-			len(b) >= len(old.def) && bytes.Equal(b[:len(old.def)], old.def) {
-			(*ex).useTemplate(old)
-			return len(old.def), nil
-		}
+	if old := resent(*ex, version, domain, setID, tid, b); old != nil {
+		(*ex).useTemplate(old)
+		return len(old.def), nil
 	}
 	switch {
 	case version == 9 && setID == 1:
