@@ -195,8 +195,6 @@ func (d *Decoder) newExporter(addr netip.Addr) *exporter {
 	ex := &exporter{
 		addr:      addr,
 		templates: make(map[tkey]*Template),
-		samplers:  make(map[skey]uint64),
-		initMs:    make(map[uint32]uint64),
 		active:    d.now,
 		nextStep:  floorActivity(d.now) + ActivityResolution,
 	}
@@ -292,6 +290,9 @@ func (d *Decoder) setSampler(ex *exporter, k skey, rate uint64) {
 	if (ok && old == rate) || (!ok && len(ex.samplers) >= d.lim.MaxSamplers) {
 		return
 	}
+	if ex.samplers == nil { // most exporters announce none
+		ex.samplers = make(map[skey]uint64) //nfkit:allow make once per exporter that announces a rate
+	}
 	ex.samplers[k] = rate //nfkit:allow mapwrite only when an announced rate changes; bounded by MaxSamplers
 	ex.rateCache = rateCache{}
 	d.changed()
@@ -305,6 +306,9 @@ func (d *Decoder) setInitMs(ex *exporter, domain uint32, ms uint64) {
 	old, ok := ex.initMs[domain]
 	if (ok && old == ms) || (!ok && len(ex.initMs) >= d.lim.MaxSamplers) {
 		return
+	}
+	if ex.initMs == nil {
+		ex.initMs = make(map[uint32]uint64) //nfkit:allow make once per exporter that announces an init time
 	}
 	ex.initMs[domain] = ms //nfkit:allow mapwrite only when an init time changes; bounded by MaxSamplers
 	d.changed()
