@@ -1,6 +1,8 @@
 package decode
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"net/netip"
 	"strconv"
@@ -192,7 +194,14 @@ func (d *Decoder) learnAppName(ex *exporter, r *Record, a *appLink) {
 	if !ok {
 		return
 	}
-	name := appName(nf.Value)
+	d.storeAppName(ex, k, appName(nf.Value))
+}
+
+// storeAppName records name for application id k of ex, as learnAppName
+// describes.
+//
+//nfkit:hot
+func (d *Decoder) storeAppName(ex *exporter, k appKey, name []byte) {
 	if !utf8.Valid(name) {
 		return
 	}
@@ -248,4 +257,12 @@ func (d *Decoder) ApplicationNames(exporter netip.Addr) int {
 		return len(ex.apps.m)
 	}
 	return 0
+}
+
+// compareAppKeys orders the keys of a name table by domain, then id.
+func compareAppKeys(a, b appKey) int {
+	if a.domain != b.domain {
+		return cmp.Compare(a.domain, b.domain)
+	}
+	return bytes.Compare(a.id[:a.n], b.id[:b.n])
 }

@@ -3,6 +3,7 @@ package decode_test
 import (
 	"bytes"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/nfkit/nfkit/decode"
@@ -217,5 +218,40 @@ func TestParseApplicationID(t *testing.T) {
 		if id, ok := decode.ParseApplicationID(v); ok {
 			t.Errorf("ParseApplicationID(%x) = %v, want not ok", v, id)
 		}
+	}
+}
+
+// TestApplicationNameState: application names are saved with the state
+// and restored, so that flows right after a restart are named; a bad
+// saved name is reported with its line and skipped.
+func TestApplicationNameState(t *testing.T) {
+	var d decode.Decoder
+	var p appPackets
+	checkNames(t, "learn", appNameOf(t, &d, tv.Cat(p.templates())))
+	checkNames(t, "learn", appNameOf(t, &d, p.msg(names(appSSH, []byte("ssh"), appHTTP, []byte(`we"b`)), flows(appSSH))), "ssh")
+	var saved bytes.Buffer
+	if err := d.WriteState(&saved, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(saved.Bytes(), []byte(`"domain":7,"app_id":"0d000050","app_name":"we\"b"}`)) {
+		t.Errorf("state lacks the application name line:\n%s", saved.Bytes())
+	}
+	var d2 decode.Decoder
+	if err := d2.UnmarshalState(saved.Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	checkNames(t, "restored", appNameOf(t, &d2, p.msg(flows(appHTTP, appSSH))), `we"b`, "ssh")
+
+	bad := `{"nfkit_state":2}` + "\n" +
+		`{"exporter":"192.0.2.50","domain":7,"app_id":"zz","app_name":"x"}` + "\n" +
+		`{"exporter":"192.0.2.50","domain":7,"app_id":"0d000050","app_name":""}` + "\n" +
+		`{"exporter":"192.0.2.50","domain":7,"app_id":"0d0001c5","app_name":"ssh2"}` + "\n"
+	var d3 decode.Decoder
+	err := d3.UnmarshalState([]byte(bad))
+	if err == nil || !strings.Contains(err.Error(), "line 2") || !strings.Contains(err.Error(), "line 3") || !strings.Contains(err.Error(), "bad application id or name") {
+		t.Errorf("UnmarshalState(bad lines) = %v, want errors naming lines 2 and 3", err)
+	}
+	if n := d3.ApplicationNames(appExporter); n != 1 {
+		t.Errorf("ApplicationNames = %d after loading, want 1", n)
 	}
 }
