@@ -189,6 +189,7 @@ func FuzzAppendRecords(f *testing.F) {
 	f.Add(benchpkt.V5())
 	f.Add(append(append([]byte(nil), v9t...), v9d[20:]...))
 	f.Add(append(append([]byte(nil), ipt...), ipd[16:]...))
+	f.Add(vendorSeed())
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		var d decode.Decoder
 		var p decode.Packet

@@ -160,3 +160,13 @@ func TestApplicationIDAndName(t *testing.T) {
 		t.Errorf("%v allocations per packet, want 0", n)
 	}
 }
+
+// vendorSeed is a fuzz seed with vendor elements, an applicationId and an
+// application name announced in options data, in one IPFIX message.
+func vendorSeed() []byte {
+	return tv.IPFIX(1, 0,
+		tv.Set(3, tv.U16(500), tv.U16(2), tv.U16(1), ieSpec(95, 0xffff), ieSpec(96, 0xffff)),
+		tv.Set(2, tv.U16(501), tv.U16(4), ieSpec(8, 4), ieSpec(95, 4), penSpec(2636, 137, 2), penSpec(35632, 119, 0xffff)),
+		tv.Set(500, []byte{4, 13, 0, 1, 0xc5}, []byte{3, 's', 's', 'h'}),
+		tv.Set(501, []byte{192, 0, 2, 1}, []byte{13, 0, 1, 0xc5}, []byte{0x04, 0x01}, []byte{3, 'D', 'N', 'S'}))
+}
