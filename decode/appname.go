@@ -152,8 +152,10 @@ func linkApp(t *Template) *appLink {
 
 // ApplicationName returns the name the exporter announced (in options
 // data: applicationId with applicationName) for the record's
-// applicationId in its observation domain, and whether there is one. The
-// string is the Decoder's; it stays valid.
+// applicationId in its observation domain, and whether there is one. It
+// reads the Decoder's table as it is when called, so names announced later
+// in the same packet count; call it before the Decoder decodes the next
+// packet (like the record itself). The string stays valid.
 //
 //nfkit:hot
 func (r *Record) ApplicationName() (string, bool) {
