@@ -38,7 +38,7 @@ func Generate() (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, g := range []goFile{
 		{"decode/types_gen.go", "fields/fields.go, fields/shapes.go", genTypes},
-		{"decode/elements_gen.go", "fields/iana.go, fields/vendor.go, fields/v9.go, fields/data/*.tsv", genElements},
+		{"decode/elements_gen.go", "fields/iana.go, fields/vendor.go, fields/v9.go" + vendorPaths(), genElements},
 		{"decode/flow_gen.go", "fields/normalized.go", func(f *File) error { return genFlow(f) }},
 		{"decode/ops_gen.go", "fields/normalized.go", func(f *File) error { return genOps(f, ops) }},
 		{"decode/shapes_gen.go", "fields/shapes.go", func(f *File) error { return genShapes(f, ops) }},
@@ -63,6 +63,16 @@ func Generate() (map[string][]byte, error) {
 	}
 	out["docs/output-schema.md"] = doc
 	return out, nil
+}
+
+// vendorPaths lists the vendor data files for a generated file's header,
+// each after ", ".
+func vendorPaths() string {
+	var s string
+	for _, vf := range fields.VendorFiles {
+		s += ", " + vf.Path
+	}
+	return s
 }
 
 // hotDirective ends the doc comment of a generated function that runs per
