@@ -46,6 +46,10 @@ type Limits struct {
 	// MaxSamplers bounds the sampler entries and the init time entries of
 	// one exporter (default 1024); further ones are ignored.
 	MaxSamplers int
+	// MaxApplications bounds the application names (RFC 6759, learned
+	// from options data) kept for one exporter (default 4096); names of
+	// further application ids are ignored.
+	MaxApplications int
 	// MaxRecords bounds the records (data and options) decoded from one
 	// packet (default 8192), so that a hostile template of 1-byte records
 	// cannot make one 64 KiB datagram cost tens of MiB of records.
@@ -65,6 +69,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxTotalFields, 4<<20)
 	def(&l.MaxSamplers, 1024)
 	def(&l.MaxRecords, 8192)
+	def(&l.MaxApplications, 4096)
 	return l
 }
 
@@ -145,6 +150,7 @@ type exporter struct {
 	samplers  map[skey]uint64 // (domain, sampler id) → 1-in-N rate
 	rateCache rateCache       // cleared when samplers change
 	initMs    map[uint32]uint64
+	apps      appNames // application names (appname.go)
 	nfields   int
 
 	// newest and oldest are the ends of the template list, in order of

@@ -27,7 +27,9 @@
 // The state is bounded by [Limits]: a full budget evicts the least recently
 // used exporter or template (exporters whose data was decoded last longest)
 // rather than refusing a newcomer. [Decoder.SetTime] gives the clock for
-// activity times, [Decoder.ExpireIdle] forgets idle exporters, and
+// activity times, [Decoder.ExpireIdle] forgets idle exporters,
+// [Record.ApplicationName] names a flow's applicationId from the names the
+// exporter announced in options data (RFC 6759), and
 // [Decoder.WriteState] and [ReadState] save and restore the state as a
 // stream of JSON lines.
 //
@@ -37,7 +39,8 @@
 // and template; [Decoder.Retry] decodes the same bytes once it has come.
 //
 // To add a field type:
-//  1. add a row to the tables in fields/ (fields/iana.go, vendor.go, v9.go);
+//  1. add a row to the tables in fields/ (fields/iana.go, vendor.go, v9.go,
+//     or a vendor data file, fields/data/juniper.tsv, ntop.tsv);
 //  2. to normalize it into Flow, add it to a row of fields.Flow
 //     (fields/normalized.go) or add a row;
 //  3. run go generate ./... and commit the generated files (decode/*_gen.go,

@@ -232,6 +232,9 @@ func (d *Decoder) dropTemplate(ex *exporter, t *Template) {
 // addTemplate stores the new template t of ex (after makeRoom) as its most
 // recently used one.
 func (d *Decoder) addTemplate(ex *exporter, t *Template) {
+	if t.app != nil {
+		t.app.names = &ex.apps
+	}
 	ex.templates[tk(t.Domain, t.ID)] = t
 	ex.pushTemplate(t)
 	ex.nfields += len(t.fields)

@@ -23,11 +23,14 @@ const (
 )
 
 // applyOptions records what an options data record announces: the
-// sampling rate of a sampler or selector, and the exporter's system init
-// time for sysUptime-relative IPFIX times.
+// sampling rate of a sampler or selector, the exporter's system init
+// time for sysUptime-relative IPFIX times, and application names.
 //
 //nfkit:hot
 func (d *Decoder) applyOptions(ex *exporter, r *Record) {
+	if a := r.tmpl.app; a != nil && a.id >= 0 && a.name >= 0 {
+		d.learnAppName(ex, r, a)
+	}
 	f := &r.Flow
 	if f.Has&HasSystemInitMs != 0 {
 		d.setInitMs(ex, r.Domain, f.SystemInitMs)

@@ -32,6 +32,7 @@ func seeds(tb testing.TB) [][]byte {
 	// A template and its data concatenated into one packet, so single
 	// fuzz inputs reach the data path.
 	out = append(out, cat(v9t, v9d[20:]), cat(ipt, ipd[16:]))
+	out = append(out, appSeeds()...)
 	return out
 }
 
@@ -41,6 +42,7 @@ func checkRecords(t *testing.T, p *Packet) {
 		for i := range rs {
 			r := &rs[i]
 			tm := r.Template()
+			r.ApplicationName()
 			// Walking the fields covers exactly the record's bytes.
 			n, it := 0, r.Iter()
 			for it.Next() {

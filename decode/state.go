@@ -30,13 +30,16 @@ import (
 //	{"exporter":"192.0.2.1","template":257,"version":10,"domain":0,"options":true,"def":"..."}
 //	{"exporter":"192.0.2.1","domain":0,"sampler":5,"rate":64}
 //	{"exporter":"192.0.2.1","domain":0,"init_ms":1709290000000}
+//	{"exporter":"192.0.2.1","domain":0,"app_id":"0d0001c5","app_name":"ssh"}
 //
 // The first line names the format. Then, per exporter in address order,
 // an exporter line (last activity in Unix seconds, rounded down to
 // ActivityResolution; "proven" when data was decoded with its templates),
 // its templates ordered by domain and id (def is the template record as
 // received, in hex), its announced sampling rates and its system init times
-// (Unix ms) ordered by domain and sampler. Every line is self-contained, so
+// (Unix ms) ordered by domain and sampler, and its application names
+// (applicationId in hex) ordered by domain and id. (Versions before
+// application names skip their lines, reporting each.) Every line is self-contained, so
 // a bad line loses only its own entry, and a concatenation of several
 // WriteState outputs (one per Decoder) is a valid state stream.
 
@@ -78,6 +81,7 @@ func (d *Decoder) WriteState(w io.Writer, activeSince int64) error {
 		tmpls []*Template
 		skeys []skey
 		doms  []uint32
+		akeys []appKey
 	)
 	write := func() error {
 		line = append(line, "}\n"...)
@@ -153,6 +157,28 @@ func (d *Decoder) WriteState(w io.Writer, activeSince int64) error {
 			line = strconv.AppendUint(line, uint64(k), 10)
 			line = append(line, `,"init_ms":`...)
 			line = strconv.AppendUint(line, ex.initMs[k], 10)
+			if err := write(); err != nil {
+				return err
+			}
+		}
+
+		akeys = akeys[:0]
+		for k := range ex.apps.m {
+			akeys = append(akeys, k)
+		}
+		slices.SortFunc(akeys, compareAppKeys)
+		for _, k := range akeys {
+			line = appendExporterKey(line[:0], a)
+			line = append(line, `,"domain":`...)
+			line = strconv.AppendUint(line, uint64(k.domain), 10)
+			line = append(line, `,"app_id":"`...)
+			line = hex.AppendEncode(line, k.id[:k.n])
+			line = append(line, `","app_name":`...)
+			name, err := json.Marshal(ex.apps.m[k])
+			if err != nil {
+				return err
+			}
+			line = append(line, name...)
 			if err := write(); err != nil {
 				return err
 			}
@@ -320,6 +346,8 @@ type stateLine struct {
 	Sampler  *uint64    `json:"sampler"` // sampler line
 	Rate     uint64     `json:"rate"`
 	InitMs   *uint64    `json:"init_ms"` // init time line
+	AppID    *string    `json:"app_id"`  // application name line
+	AppName  string     `json:"app_name"`
 }
 
 // readLines reads format 2, one line at a time.
@@ -367,13 +395,13 @@ func (l *stateLoader) line(n int, b []byte) error {
 		l.fail(&StateError{Line: n, Exporter: s.Exporter, TemplateID: id, Err: err, Detail: detail})
 	}
 	kinds := 0
-	for _, set := range []bool{s.Active != nil, s.Template != nil, s.Sampler != nil, s.InitMs != nil} {
+	for _, set := range []bool{s.Active != nil, s.Template != nil, s.Sampler != nil, s.InitMs != nil, s.AppID != nil} {
 		if set {
 			kinds++
 		}
 	}
 	if !s.Exporter.IsValid() || kinds != 1 {
-		bad(ErrState, "not an exporter, template, sampler or init time entry")
+		bad(ErrState, "not an exporter, template, sampler, init time or application name entry")
 		return nil
 	}
 	d := l.decoder(s.Exporter)
@@ -397,6 +425,15 @@ func (l *stateLoader) line(n int, b []byte) error {
 		}
 	case s.Sampler != nil:
 		d.setSampler(d.loadExporter(s.Exporter), skey{s.Domain, *s.Sampler}, s.Rate)
+	case s.AppID != nil:
+		id, err := hex.DecodeString(*s.AppID)
+		k, ok := makeAppKey(s.Domain, id)
+		name := appName([]byte(s.AppName))
+		if err != nil || !ok || len(name) == 0 {
+			bad(ErrState, "bad application id or name")
+			return nil
+		}
+		d.storeAppName(d.loadExporter(s.Exporter), k, name)
 	default:
 		d.setInitMs(d.loadExporter(s.Exporter), s.Domain, *s.InitMs)
 	}

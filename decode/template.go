@@ -59,6 +59,9 @@ type Template struct {
 	vars    []varField
 	stepSeg []uint8
 	shape   func([]byte, *Flow)
+	// app links a template with applicationId or applicationName fields
+	// to its exporter's application names (appname.go); nil otherwise.
+	app *appLink
 	// older and newer link the template into its exporter's list of
 	// templates in order of use (see evict.go).
 	older, newer *Template
@@ -327,6 +330,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		}
 	}
 	t.linkRepeats()
+	t.app = linkApp(t)
 	if !t.varLen && !options && !noSpecialize {
 		t.shape = shapeOf(specs)
 	}

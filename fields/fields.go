@@ -103,9 +103,11 @@ var SemanticsNames = [...]string{
 const (
 	PENIANA      = 0     // IANA registry (no enterprise bit)
 	PENCisco     = 9     // ciscoSystems
+	PENJuniper   = 2636  // Juniper Networks
 	PENNetScaler = 5951  // Citrix NetScaler
 	PENVMware    = 6876  // VMware
 	PENReverse   = 29305 // RFC 5103 reverse information elements
+	PENNtop      = 35632 // ntop (nProbe)
 )
 
 // Element is one row of a field-type table.

@@ -55,6 +55,10 @@ func AppendRecords(b []byte, rs []decode.Record, received int64) []byte {
 //nfkit:hot
 func appendBody(b []byte, r *decode.Record) []byte {
 	b = appendRecordKeys(b, r)
+	if name, ok := r.ApplicationName(); ok {
+		b = append(b, `,"application_name":`...)
+		b = appendString(b, name)
+	}
 	t := r.Template()
 	if t == nil {
 		// Not from a template: the normalized fields are all there is.
@@ -136,8 +140,9 @@ func AppendField(b []byte, f decode.Field) []byte {
 // AppendValue appends the field's value as a JSON value typed by its
 // element: numbers for integers, floats, booleans and times
 // (dateTimeSeconds as seconds, dateTimeMilliseconds as ms, the NTP forms as
-// Unix ns), quoted strings for addresses, MACs and strings, quoted
-// lowercase hex for octet arrays and anything whose length does not fit its
+// Unix ns), quoted strings for addresses, MACs and strings, applicationId
+// (RFC 6759) as "engine:selector" (decode.ApplicationID), quoted lowercase
+// hex for other octet arrays and anything whose length does not fit its
 // type.
 //
 //nfkit:hot
@@ -180,6 +185,14 @@ func AppendValue(b []byte, f decode.Field) []byte {
 		if utf8.Valid(v) {
 			return appendString(b, trimNUL(v))
 		}
+	case decode.OctetArray:
+		if f.IsApplicationID() {
+			if id, ok := decode.ParseApplicationID(v); ok {
+				b = append(b, '"')
+				b, _ = id.AppendText(b)
+				return append(b, '"')
+			}
+		}
 	}
 	b = append(b, '"')
 	b = hex.AppendEncode(b, v)
@@ -199,10 +212,11 @@ func trimNUL(v []byte) []byte {
 // appendString appends s as a JSON string literal.
 //
 //nfkit:hot
-func appendString(b []byte, s []byte) []byte {
+func appendString[S ~string | ~[]byte](b []byte, s S) []byte {
 	const digits = "0123456789abcdef"
 	b = append(b, '"')
-	for _, c := range s {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
 		switch {
 		case c == '"' || c == '\\':
 			b = append(b, '\\', c)

@@ -189,6 +189,7 @@ func FuzzAppendRecords(f *testing.F) {
 	f.Add(benchpkt.V5())
 	f.Add(append(append([]byte(nil), v9t...), v9d[20:]...))
 	f.Add(append(append([]byte(nil), ipt...), ipd[16:]...))
+	f.Add(vendorSeed())
 	f.Fuzz(func(t *testing.T, pkt []byte) {
 		var d decode.Decoder
 		var p decode.Packet
@@ -213,8 +214,8 @@ func FuzzAppendRecords(f *testing.F) {
 }
 
 // A template that carries elements several times (as Juniper's CPID record
-// carries pen2636_137 six times, and Cisco templates repeat interface or
-// label elements): the normalized key takes the first occurrence, and each
+// carries commonPropertiesId, 2636/137, six times, and Cisco templates
+// repeat interface or label elements): the normalized key takes the first occurrence, and each
 // repeated element is one key whose value is an array in template order.
 func TestRepeatedElements(t *testing.T) {
 	u := testvec.U16
@@ -223,7 +224,7 @@ func TestRepeatedElements(t *testing.T) {
 		u(8), u(4), // sourceIPv4Address
 		u(1), u(8), // octetDeltaCount: bytes
 		u(1), u(8), // octetDeltaCount again
-		u(0x8000|137), u(2), testvec.U32(2636), // pen2636_137 ×3
+		u(0x8000|137), u(2), testvec.U32(2636), // Juniper commonPropertiesId ×3
 		u(10), u(4), // ingressInterface: in_if
 		u(0x8000|137), u(2), testvec.U32(2636),
 		u(0x8000|137), u(4), testvec.U32(2636),
@@ -250,7 +251,7 @@ func TestRepeatedElements(t *testing.T) {
 		t.Fatalf("%d records: %v", len(p.Records), err)
 	}
 	line := AppendRecord(nil, &p.Records[0], 1)
-	for _, key := range []string{`"pen2636_137"`, `"octetDeltaCount"`, `"ingressInterface"`, `"bytes"`, `"in_if"`} {
+	for _, key := range []string{`"commonPropertiesId"`, `"octetDeltaCount"`, `"ingressInterface"`, `"bytes"`, `"in_if"`} {
 		if n := bytes.Count(line, []byte(key+":")); n != 1 {
 			t.Errorf("key %s %d times in %s", key, n, line)
 		}
@@ -260,11 +261,11 @@ func TestRepeatedElements(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{
-		"bytes":            float64(100),
-		"octetDeltaCount":  float64(200),
-		"in_if":            float64(5),
-		"ingressInterface": []any{float64(6), float64(7)},
-		"pen2636_137":      []any{"0400", "08c3", "01020304"},
+		"bytes":              float64(100),
+		"octetDeltaCount":    float64(200),
+		"in_if":              float64(5),
+		"ingressInterface":   []any{float64(6), float64(7)},
+		"commonPropertiesId": []any{"0400", "08c3", "01020304"},
 	}
 	for k, v := range want {
 		if g, _ := json.Marshal(got[k]); string(g) != mustJSON(v) {

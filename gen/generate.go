@@ -38,7 +38,7 @@ func Generate() (map[string][]byte, error) {
 	out := map[string][]byte{}
 	for _, g := range []goFile{
 		{"decode/types_gen.go", "fields/fields.go, fields/shapes.go", genTypes},
-		{"decode/elements_gen.go", "fields/iana.go, fields/vendor.go, fields/v9.go", genElements},
+		{"decode/elements_gen.go", "fields/iana.go, fields/vendor.go, fields/v9.go" + vendorPaths(), genElements},
 		{"decode/flow_gen.go", "fields/normalized.go", func(f *File) error { return genFlow(f) }},
 		{"decode/ops_gen.go", "fields/normalized.go", func(f *File) error { return genOps(f, ops) }},
 		{"decode/shapes_gen.go", "fields/shapes.go", func(f *File) error { return genShapes(f, ops) }},
@@ -63,6 +63,16 @@ func Generate() (map[string][]byte, error) {
 	}
 	out["docs/output-schema.md"] = doc
 	return out, nil
+}
+
+// vendorPaths lists the vendor data files for a generated file's header,
+// each after ", ".
+func vendorPaths() string {
+	var s string
+	for _, vf := range fields.VendorFiles {
+		s += ", " + vf.Path
+	}
+	return s
 }
 
 // hotDirective ends the doc comment of a generated function that runs per
@@ -169,7 +179,24 @@ func genElements(f *File) error {
 		all = append(all, e)
 		return nil
 	}
-	for _, t := range [][]fields.Element{fields.IANA, fields.Cisco, fields.NetScaler, fields.VMware} {
+	tables := [][]fields.Element{fields.IANA, fields.Cisco, fields.NetScaler, fields.VMware}
+	var vendorV9 []fields.V9Name // v9 types of vendor files with a V9Base
+	for _, vf := range fields.VendorFiles {
+		rows, err := fields.ParseElements(vf)
+		if err != nil {
+			return err
+		}
+		tables = append(tables, rows)
+		if vf.V9Base == 0 {
+			continue
+		}
+		for _, e := range rows {
+			v9 := e
+			v9.PEN = 0
+			vendorV9 = append(vendorV9, fields.V9Name{ID: vf.V9Base + e.ID, Name: e.Name, Element: &v9})
+		}
+	}
+	for _, t := range tables {
 		for _, e := range t {
 			if err := add(e); err != nil {
 				return err
@@ -206,7 +233,7 @@ func genElements(f *File) error {
 	for _, e := range fields.IANA {
 		iana[e.ID] = e
 	}
-	v9 := append([]fields.V9Name(nil), fields.V9...)
+	v9 := append(append([]fields.V9Name(nil), fields.V9...), vendorV9...)
 	sort.Slice(v9, func(i, j int) bool { return v9[i].ID < v9[j].ID })
 	for i := 1; i < len(v9); i++ {
 		if v9[i].ID == v9[i-1].ID {
