@@ -60,6 +60,7 @@ type options struct {
 	user      string
 	version   bool
 	queueMiB  *int
+	kafka     kafkaOptions
 	set       map[string]bool // flags given on the command line
 }
 
@@ -105,6 +106,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile to `file` until exit")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	o.queueMiB = &queueMiB
+	addKafkaFlags(fs, &o.kafka)
 	return fs
 }
 
@@ -168,6 +170,9 @@ func (o *options) check() error {
 		return usagef("--format %q: want json or python-netflow", o.format)
 	case o.logFormat != "text" && o.logFormat != "json":
 		return usagef("--log-format %q: want text or json", o.logFormat)
+	}
+	if err := o.kafka.check(o.set); err != nil {
+		return err
 	}
 	c.QueueBytes = int64(*o.queueMiB) << 20
 	if c.MetricsExporters == 0 {
@@ -379,7 +384,7 @@ func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Outpu
 		enc = collector.PythonNetflow{}
 	}
 	var outs []collector.Output
-	if o.output == "" && o.rotate == 0 {
+	if o.output == "" && o.rotate == 0 && o.kafka.brokers == "" {
 		o.output = strconv.FormatInt(time.Now().Unix(), 10) + ".gz"
 	}
 	switch o.output {
@@ -401,6 +406,16 @@ func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Outpu
 		}
 		outs = append(outs, collector.Output{Name: "rotate", Encoder: enc, Sink: s})
 	}
+	if o.kafka.brokers != "" {
+		out, err := o.kafka.output(o.cfg.ShutdownTimeout, log)
+		if err != nil {
+			for _, o := range outs {
+				o.Sink.Close()
+			}
+			return nil, err
+		}
+		outs = append(outs, out)
+	}
 	return outs, nil
 }
 
@@ -411,6 +426,9 @@ func (o *options) outputNames() string {
 	}
 	if o.rotate > 0 {
 		names = append(names, o.dir+" every "+o.rotate.String())
+	}
+	if o.kafka.brokers != "" {
+		names = append(names, "kafka "+o.kafka.brokers+" topic "+o.kafka.topic)
 	}
 	return strings.Join(names, ", ")
 }
