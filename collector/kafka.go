@@ -202,7 +202,8 @@ type KafkaConfig struct {
 	// before the first delivery, if it does not exist.
 	CreateTopic       int32
 	ReplicationFactor int16
-	// Timeout bounds one delivery attempt (default 30s): records not
+	// Timeout bounds one delivery attempt (default 30s, at least 1s):
+	// records not
 	// acknowledged by then fail it, and the delivery sink retries.
 	Timeout time.Duration
 	// Linger is how long the client waits for more records of a
@@ -257,6 +258,7 @@ func NewKafkaDeliverer(cfg KafkaConfig) (*KafkaDeliverer, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
 	}
+	cfg.Timeout = max(cfg.Timeout, time.Second) // franz-go's least record timeout
 	if cfg.Linger <= 0 {
 		cfg.Linger = 10 * time.Millisecond
 	}

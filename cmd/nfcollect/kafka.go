@@ -91,8 +91,8 @@ func (k *kafkaOptions) check(set map[string]bool) error {
 		return usagef("--kafka-create-topic %d: want 0 (do not create) or a partition count", k.createTopic)
 	case k.replication == 0 || k.replication < -1 || k.replication > 32767:
 		return usagef("--kafka-replication %d: want -1 (the broker's default) or a factor", k.replication)
-	case k.timeout <= 0:
-		return usagef("--kafka-timeout %v: must be positive", k.timeout)
+	case k.timeout < time.Second:
+		return usagef("--kafka-timeout %v: must be at least 1s", k.timeout)
 	case k.linger <= 0:
 		return usagef("--kafka-linger %v: must be positive", k.linger)
 	case k.batchBytes < 1:
