@@ -476,3 +476,65 @@ func recordsOf(es []*Export) int {
 	}
 	return n
 }
+
+// A broker that accepts connections and never answers does not hang a
+// delivery past its timeout, nor Close past the sink's CloseTimeout: the
+// batches are spooled.
+func TestKafkaHungBroker(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { // read and never answer
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					if _, err := c.Read(buf); err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	d, err := NewKafkaDeliverer(KafkaConfig{Brokers: []string{l.Addr().String()}, Topic: "flows", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exports := kafkaExports(t, 2)
+	enc := KafkaEncoder{Format: KafkaProtobuf}
+	batch, n := encodeBatch(exports, enc)
+	t0 := time.Now()
+	if err := d.Deliver(context.Background(), batch, n); err == nil || errors.Is(err, ErrRejected) {
+		t.Errorf("Deliver to a silent broker = %v, want a retryable error", err)
+	}
+	if el := time.Since(t0); el > 15*time.Second {
+		t.Errorf("Deliver took %v with a 1s timeout", el)
+	}
+	spoolDir := filepath.Join(t.TempDir(), "spool")
+	s, err := NewDeliverySink(d, DeliveryConfig{Name: "kafka", BatchBytes: 1, SpoolDir: spoolDir, CloseTimeout: time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exports {
+		if err := s.Write(Chunk{Data: enc.AppendPacket(nil, e), Records: len(e.Packet.Records), Time: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t0 = time.Now()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if el := time.Since(t0); el > 15*time.Second {
+		t.Errorf("Close took %v with a 1s CloseTimeout", el)
+	}
+	if st := s.Stats(); st.Spool.Records != int64(n) || st.Dropped != 0 {
+		t.Errorf("after Close: %d records spooled, %d dropped; want %d spooled", st.Spool.Records, st.Dropped, n)
+	}
+}
