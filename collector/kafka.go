@@ -360,8 +360,9 @@ func (k *KafkaDeliverer) ensureTopic(ctx context.Context) error {
 // the same batch is retried). A malformed batch is rejected.
 func (k *KafkaDeliverer) Deliver(ctx context.Context, batch []byte, records int) error {
 	k.recs = k.recs[:0]
+	now := time.Now() // the records' timestamp: one clock read per batch, not per record
 	n, err := SplitKafkaBatch(batch, func(key, value []byte) {
-		k.recs = append(k.recs, kgo.Record{Key: key, Value: value, Topic: k.cfg.Topic})
+		k.recs = append(k.recs, kgo.Record{Key: key, Value: value, Topic: k.cfg.Topic, Timestamp: now})
 	})
 	if err != nil {
 		return err
