@@ -220,7 +220,8 @@ type KafkaConfig struct {
 // address, so that the default partitioner keeps each exporter's flows in
 // order on one partition. It uses franz-go's idempotent producer (with
 // acks=all): the client retries transient failures itself without
-// duplicating or reordering records.
+// duplicating or reordering records. Deliver is called from one goroutine
+// at a time (the delivery sink's); Stats may be called from any.
 type KafkaDeliverer struct {
 	cfg KafkaConfig
 	cl  *kgo.Client

@@ -78,18 +78,28 @@ func countTopic(dir string) (uint64, error) {
 }
 
 // nfcollectKafkaSetup publishes goflow2's protobuf (the default format,
-// lz4) keyed by exporter.
-func nfcollectKafkaSetup(name string) *setup {
+// lz4) keyed by exporter; with spool, batches the broker cannot take yet
+// wait in --kafka-spool rather than being dropped past
+// --kafka-memory-mib.
+func nfcollectKafkaSetup(name string, spool bool) *setup {
+	output := "Kafka (kfake), protobuf, lz4"
+	if spool {
+		output += ", spool"
+	}
 	return &setup{
-		name: name, label: "nfcollect (1 core)", output: "Kafka (kfake), protobuf, lz4", pinned: true,
+		name: name, label: "nfcollect (1 core)", output: output, pinned: true,
 		args: func(o *options, port, mport int, dir string) []string {
 			addr, err := kafkaBroker()
 			if err != nil {
 				fatal(err)
 			}
-			return []string{o.nfcollect, "--host", "127.0.0.1", "-p", strconv.Itoa(port),
+			a := []string{o.nfcollect, "--host", "127.0.0.1", "-p", strconv.Itoa(port),
 				"--kafka", addr, "--kafka-topic", kafkaTopic(dir), "--kafka-create-topic", strconv.Itoa(kafkaPartitions),
 				"--metrics", "127.0.0.1:" + strconv.Itoa(mport), "--stats-interval", "-1s"}
+			if spool {
+				a = append(a, "--kafka-spool", filepath.Join(dir, "spool"))
+			}
+			return a
 		},
 		outFile: func(dir string) string { return dir },
 		count:   func(o *options, dir string) (uint64, error) { return countTopic(dir) },
@@ -119,6 +129,7 @@ func goflow2KafkaSetup(name string) *setup {
 }
 
 func init() {
-	setups = append(setups, nfcollectKafkaSetup("nfcollect-kafka"), goflow2KafkaSetup("goflow2-kafka"))
+	setups = append(setups, nfcollectKafkaSetup("nfcollect-kafka", false), nfcollectKafkaSetup("nfcollect-kafka-spool", true),
+		goflow2KafkaSetup("goflow2-kafka"))
 	defaultSetups = append(defaultSetups, "nfcollect-kafka", "goflow2-kafka")
 }
