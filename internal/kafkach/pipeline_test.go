@@ -59,18 +59,23 @@ const columns = `type String, time_received_ns UInt64, sampler_address String, s
 	time_flow_start_ns UInt64, time_flow_end_ns UInt64, bytes UInt64, packets UInt64,
 	src_addr String, dst_addr String, src_port UInt16, dst_port UInt16, proto UInt8`
 
-// skipUnknownFields adds input_format_skip_unknown_fields to the default
-// profile of a shard (config.d, next to its config.xml) and restarts it:
-// the Kafka engine parses with the server's settings, and the messages
-// carry every field of their templates.
-func skipUnknownFields(t *testing.T, s *chtest.Server) {
+// configureKafka adds to a shard's configuration (config.d, next to its
+// config.xml) input_format_skip_unknown_fields in the default profile (the
+// Kafka engine parses with the server's settings, and the messages carry
+// every field of their templates) and librdkafka's auto.offset.reset =
+// smallest (a new consumer group reads the topic from its start, not
+// from the messages produced after it joined), and restarts it.
+func configureKafka(t *testing.T, s *chtest.Server) {
 	t.Helper()
 	dir := filepath.Join(s.Dir, "config.d")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	const xml = `<?xml version="1.0"?>
-<yandex><profiles><default><input_format_skip_unknown_fields>1</input_format_skip_unknown_fields></default></profiles></yandex>
+<yandex>
+  <profiles><default><input_format_skip_unknown_fields>1</input_format_skip_unknown_fields></default></profiles>
+  <kafka><auto_offset_reset>smallest</auto_offset_reset></kafka>
+</yandex>
 `
 	if err := os.WriteFile(filepath.Join(dir, "kafka.xml"), []byte(xml), 0o644); err != nil {
 		t.Fatal(err)
@@ -104,7 +109,7 @@ func (t totals) String() string {
 func TestKafkaToClickHouse(t *testing.T) {
 	chtest.Skip(t, cluster)
 	s := cluster.Shards[0]
-	skipUnknownFields(t, s)
+	configureKafka(t, s)
 
 	kc, err := kfake.NewCluster(kfake.ListenFn(func(network, _ string) (net.Listener, error) {
 		return net.Listen("tcp", "127.0.0.1:0")
@@ -143,6 +148,17 @@ func TestKafkaToClickHouse(t *testing.T) {
 	}
 	want.Exporters = len(exporters)
 
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	// The flows go to Kafka first; ClickHouse's consumer group, created
+	// afterwards, reads the topic from its start.
+	// The default compression (lz4): what ClickHouse 18.16's librdkafka reads.
+	cmd := exec.CommandContext(ctx, bin, append([]string{"--kafka", broker, "--kafka-topic", "flows", "--kafka-format", "json",
+		"--stats-interval", "-1s"}, captures...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nfcollect --kafka: %v\n%s", err, out)
+	}
+
 	for _, q := range []string{
 		"DROP DATABASE IF EXISTS kafka_e2e",
 		"CREATE DATABASE kafka_e2e",
@@ -155,15 +171,6 @@ func TestKafkaToClickHouse(t *testing.T) {
 	}
 	defer s.Query("DROP DATABASE IF EXISTS kafka_e2e")
 	defer s.Query("DROP TABLE IF EXISTS kafka_e2e.consumer") // stops consuming first
-
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	// The default compression (lz4): what ClickHouse 18.16's librdkafka reads.
-	cmd := exec.CommandContext(ctx, bin, append([]string{"--kafka", broker, "--kafka-topic", "flows", "--kafka-format", "json",
-		"--stats-interval", "-1s"}, captures...)...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nfcollect --kafka: %v\n%s", err, out)
-	}
 
 	var got totals
 	start := time.Now()
