@@ -434,3 +434,31 @@ type KafkaStats struct {
 func (k *KafkaDeliverer) Stats() KafkaStats {
 	return KafkaStats{Produced: k.produced.Load(), Failed: k.failed.Load()}
 }
+
+// KafkaSink is the delivery sink of a KafkaDeliverer: a DeliverySink whose
+// metrics add the deliverer's record counters.
+type KafkaSink struct {
+	*DeliverySink
+	d *KafkaDeliverer
+}
+
+// NewKafkaSink returns the delivery sink of d (NewDeliverySink).
+func NewKafkaSink(d *KafkaDeliverer, cfg DeliveryConfig, log *slog.Logger) (*KafkaSink, error) {
+	s, err := NewDeliverySink(d, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return &KafkaSink{DeliverySink: s, d: d}, nil
+}
+
+// SinkMetrics reports the delivery counters and the records the brokers
+// acknowledged or failed (MetricsSink).
+func (s *KafkaSink) SinkMetrics() []SinkMetric {
+	st := s.d.Stats()
+	return append(s.DeliverySink.SinkMetrics(),
+		SinkMetric{Name: "nfcollect_kafka_records_produced_total", Type: "counter",
+			Help: "Kafka records the brokers acknowledged (a record sent again after a failed delivery counts again).", Value: float64(st.Produced)},
+		SinkMetric{Name: "nfcollect_kafka_record_errors_total", Type: "counter",
+			Help: "Kafka records whose produce failed (their batch is retried).", Value: float64(st.Failed)},
+	)
+}

@@ -419,7 +419,7 @@ func TestKafkaBrokerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	enc := KafkaEncoder{Format: KafkaProtobuf, Options: flowpb.Extensions}
-	s, err := NewDeliverySink(d, DeliveryConfig{Name: "kafka", BatchBytes: 1, MemoryBytes: 8 << 10,
+	s, err := NewKafkaSink(d, DeliveryConfig{Name: "kafka", BatchBytes: 1, MemoryBytes: 8 << 10,
 		SpoolDir: filepath.Join(t.TempDir(), "spool"), RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 		CloseTimeout: 20 * time.Second}, nil)
 	if err != nil {
@@ -449,6 +449,18 @@ func TestKafkaBrokerRestart(t *testing.T) {
 	t.Logf("delivered %d records in %d batches; %d retries; caught up %v after the restart", st.Records, st.Batches, st.Retries, time.Since(t0).Round(time.Millisecond))
 	if st.Dropped != 0 || st.Rejected != 0 {
 		t.Errorf("dropped %d, rejected %d", st.Dropped, st.Rejected)
+	}
+	var failed, produced float64
+	for _, m := range s.SinkMetrics() {
+		switch m.Name {
+		case "nfcollect_kafka_record_errors_total":
+			failed = m.Value
+		case "nfcollect_kafka_records_produced_total":
+			produced = m.Value
+		}
+	}
+	if failed == 0 || produced < float64(st.Records) {
+		t.Errorf("kafka metrics: %v records failed, %v produced; want some failed and at least %d produced", failed, produced, st.Records)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

@@ -217,7 +217,7 @@ func (k *kafkaOptions) output(closeTimeout time.Duration, log *slog.Logger) (col
 	if k.extensions {
 		enc.Options = flowpb.Extensions
 	}
-	s, err := collector.NewDeliverySink(d, collector.DeliveryConfig{
+	s, err := collector.NewKafkaSink(d, collector.DeliveryConfig{
 		Name: "kafka", BatchBytes: k.batchBytes, Flush: k.linger,
 		MemoryBytes: int64(k.memoryMiB) << 20, SpoolDir: k.spool, SpoolBytes: int64(k.spoolMiB) << 20,
 		CloseTimeout: closeTimeout,
