@@ -191,9 +191,31 @@ func equal(a, b any) bool {
 }
 
 // Every field of every record of every capture says what the JSON output
-// says, with and without extensions; nothing else is written.
+// says, with and without extensions, as decoded and renormalized (which
+// sets original_sampling_rate); nothing else is written.
 func TestCapturesAgreeWithJSON(t *testing.T) {
 	recs, times := captureRecords(t)
+	renormalized := 0
+	var names []string
+	for name := range recs {
+		names = append(names, name)
+	}
+	for _, name := range names {
+		rs := recs[name]
+		rn := make([]decode.Record, len(rs))
+		for i := range rs {
+			rn[i] = rs[i]
+			rn[i].Renormalize()
+			if rn[i].OriginalSamplingRate > 1 {
+				renormalized++
+			}
+		}
+		recs[name+" renormalized"] = rn
+		times[name+" renormalized"] = times[name]
+	}
+	if renormalized == 0 {
+		t.Fatal("no capture has sampled records to renormalize")
+	}
 	fields := Fields()
 	byNum := map[int]Field{}
 	for _, f := range fields {
