@@ -207,7 +207,9 @@ type KafkaConfig struct {
 	// acknowledged by then fail it, and the delivery sink retries.
 	Timeout time.Duration
 	// Linger is how long the client waits for more records of a
-	// partition before sending (default 10ms).
+	// partition before sending (default 0: a delivery hands the client a
+	// whole batch at once, and records gather while requests are in
+	// flight).
 	Linger time.Duration
 	// MaxMessageBytes bounds a Kafka record batch (default 1 MB, the
 	// broker's default message.max.bytes).
@@ -260,9 +262,6 @@ func NewKafkaDeliverer(cfg KafkaConfig) (*KafkaDeliverer, error) {
 		cfg.Timeout = 30 * time.Second
 	}
 	cfg.Timeout = max(cfg.Timeout, time.Second) // franz-go's least record timeout
-	if cfg.Linger <= 0 {
-		cfg.Linger = 10 * time.Millisecond
-	}
 	if cfg.ReplicationFactor == 0 {
 		cfg.ReplicationFactor = -1
 	}
