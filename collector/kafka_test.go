@@ -550,3 +550,30 @@ func TestKafkaHungBroker(t *testing.T) {
 		t.Errorf("after Close: %d records spooled, %d dropped; want %d spooled", st.Spool.Records, st.Dropped, n)
 	}
 }
+
+// acks=leader and acks=none (the producer without idempotence) deliver
+// too; a bad value is refused.
+func TestKafkaAcks(t *testing.T) {
+	c := newCluster(t, kfake.SeedTopics(2, "leader", "none"))
+	exports := kafkaExports(t, 2)
+	enc := KafkaEncoder{Format: KafkaJSON}
+	for _, acks := range []string{"leader", "none"} {
+		d, err := NewKafkaDeliverer(KafkaConfig{Brokers: c.ListenAddrs(), Topic: acks, Acks: acks})
+		if err != nil {
+			t.Fatalf("acks %s: %v", acks, err)
+		}
+		batch, n := encodeBatch(exports, enc)
+		if err := d.Deliver(context.Background(), batch, n); err != nil {
+			t.Fatalf("acks %s: %v", acks, err)
+		}
+		d.Close()
+		want := expected(exports, enc)
+		checkKafkaOrder(t, consumeAll(t, c.ListenAddrs(), acks, len(want)), want)
+	}
+	if _, err := NewKafkaDeliverer(KafkaConfig{Brokers: c.ListenAddrs(), Topic: "x", Acks: "2"}); err == nil {
+		t.Error("acks 2 accepted")
+	}
+	if _, err := NewKafkaDeliverer(KafkaConfig{Brokers: c.ListenAddrs(), Topic: "x", Compression: "brotli"}); err == nil {
+		t.Error("compression brotli accepted")
+	}
+}
