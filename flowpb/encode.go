@@ -11,7 +11,9 @@
 //
 // Values: addresses are 4 bytes (IPv4) or 16 (IPv6), the exporter's
 // IPv4-mapped IPv6 form unmapped as goflow2 does; MACs are the 48-bit
-// number (goflow2's uint64 src_mac); times are Unix ns. A field is written
+// number (goflow2's uint64 src_mac); times are Unix ns (goflow2's fields
+// are unsigned: a time before 1970, which only a broken or hostile
+// exporter sends, is not written). A field is written
 // only when the record carries it and its value is not zero (proto3's
 // default). goflow2 has no value of FlowType for NetFlow v1 and v7: their
 // type is FLOWUNKNOWN (0).
