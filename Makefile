@@ -12,7 +12,8 @@ build:
 
 # The CI entry point: formatting, vet, generated code up to date, all tests,
 # every benchmark for one iteration (so the harness cannot rot), and the
-# goflow2 comparison module.
+# goflow2 comparison module (with the Kafka tests that read nfcollect's
+# messages with goflow2's own FlowMessage code).
 test: fmt-check vet check-generated guards
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
@@ -43,7 +44,7 @@ check-generated:
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
-	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson; do \
+	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson ./flowpb ./collector; do \
 		for t in $$($(GO) test $$p -list '^Fuzz' | grep ^Fuzz); do \
 			echo "== $$p $$t"; $(GO) test $$p -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
 		done; \

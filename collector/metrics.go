@@ -182,6 +182,20 @@ func (m *metrics) all() []*exporterStats {
 	return append(out, folded)
 }
 
+// A MetricsSink is a Sink that reports metrics of its own (a delivery
+// sink's batches, retries, spool); the collector exposes them with the
+// label sink="<output name>".
+type MetricsSink interface {
+	Sink
+	SinkMetrics() []SinkMetric
+}
+
+// SinkMetric is one sample a MetricsSink reports.
+type SinkMetric struct {
+	Name, Type, Help string // Type: "counter" or "gauge"
+	Value            float64
+}
+
 // promWriter writes the Prometheus text exposition format (0.0.4).
 type promWriter struct{ b []byte }
 
@@ -319,6 +333,37 @@ func (c *Collector) AppendMetrics(b []byte) []byte {
 	perOutput("nfcollect_output_queue_dropped_flows_total", "counter", "Flows dropped because the sink's queue was full or shutdown ran out of time.", func(o *output) uint64 { return o.queueDropped.Load() })
 	perOutput("nfcollect_output_queue_bytes", "gauge", "Bytes waiting for the sink.", func(o *output) uint64 { return uint64(max(o.queued.Load(), 0)) })
 	perOutput("nfcollect_rotations_total", "counter", "Rotations of the sink's output (interval, SIGHUP).", func(o *output) uint64 { return o.rotations.Load() })
+	c.appendSinkMetrics(p)
 	p.b = appendRuntimeMetrics(p.b)
 	return p.b
+}
+
+// appendSinkMetrics writes the metrics of the sinks that report their own,
+// each name once with a sample per sink.
+func (c *Collector) appendSinkMetrics(p *promWriter) {
+	type sample struct {
+		sink string
+		m    SinkMetric
+	}
+	var names []string
+	byName := map[string][]sample{}
+	for _, o := range c.outputs {
+		ms, ok := o.Sink.(MetricsSink)
+		if !ok {
+			continue
+		}
+		for _, m := range ms.SinkMetrics() {
+			if _, seen := byName[m.Name]; !seen {
+				names = append(names, m.Name)
+			}
+			byName[m.Name] = append(byName[m.Name], sample{o.Name, m})
+		}
+	}
+	for _, name := range names {
+		ss := byName[name]
+		p.help(name, ss[0].m.Type, ss[0].m.Help)
+		for _, s := range ss {
+			p.float(name, `sink="`+s.sink+`"`, s.m.Value)
+		}
+	}
 }

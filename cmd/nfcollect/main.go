@@ -63,6 +63,8 @@ type options struct {
 	tcpPort   int
 	tcp       bool
 	tcpCfg    collector.TCPConfig
+	ch        chOptions
+	kafka     kafkaOptions
 	set       map[string]bool // flags given on the command line
 }
 
@@ -111,7 +113,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.user, "user", "", "after binding the socket and opening the outputs, run as this `user` (and its groups); needs root")
 	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile to `file` until exit")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	o.ch.flags(fs)
 	o.queueMiB = &queueMiB
+	addKafkaFlags(fs, &o.kafka)
 	return fs
 }
 
@@ -183,6 +187,12 @@ func (o *options) check() error {
 		return usagef("--format %q: want json or python-netflow", o.format)
 	case o.logFormat != "text" && o.logFormat != "json":
 		return usagef("--log-format %q: want text or json", o.logFormat)
+	}
+	if err := o.ch.check(o.set); err != nil {
+		return err
+	}
+	if err := o.kafka.check(o.set); err != nil {
+		return err
 	}
 	c.QueueBytes = int64(*o.queueMiB) << 20
 	if c.MetricsExporters == 0 {
@@ -307,6 +317,7 @@ func (o *options) collect(stdout, stderr *os.File) error {
 	shown.Store(c)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	o.ch.start(ctx, log)
 	defer onHangup(c, log)()
 	if o.metrics != "" {
 		if err := serveMetrics(o.metrics, o.pprof, c, log); err != nil {
@@ -414,7 +425,7 @@ func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Outpu
 		enc = collector.PythonNetflow{}
 	}
 	var outs []collector.Output
-	if o.output == "" && o.rotate == 0 {
+	if o.output == "" && o.rotate == 0 && o.ch.url == "" && o.kafka.brokers == "" {
 		o.output = strconv.FormatInt(time.Now().Unix(), 10) + ".gz"
 	}
 	switch o.output {
@@ -436,6 +447,23 @@ func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Outpu
 		}
 		outs = append(outs, collector.Output{Name: "rotate", Encoder: enc, Sink: s})
 	}
+	ch, err := o.ch.output(o.cfg.ShutdownTimeout, log)
+	if err != nil {
+		return nil, err
+	}
+	if ch != nil {
+		outs = append(outs, *ch)
+	}
+	if o.kafka.brokers != "" {
+		out, err := o.kafka.output(o.cfg.ShutdownTimeout, log)
+		if err != nil {
+			for _, o := range outs {
+				o.Sink.Close()
+			}
+			return nil, err
+		}
+		outs = append(outs, out)
+	}
 	return outs, nil
 }
 
@@ -446,6 +474,12 @@ func (o *options) outputNames() string {
 	}
 	if o.rotate > 0 {
 		names = append(names, o.dir+" every "+o.rotate.String())
+	}
+	if o.ch.ch != nil {
+		names = append(names, "clickhouse "+o.ch.ch.Table().Target())
+	}
+	if o.kafka.brokers != "" {
+		names = append(names, "kafka "+o.kafka.brokers+" topic "+o.kafka.topic)
 	}
 	return strings.Join(names, ", ")
 }
