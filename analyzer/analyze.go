@@ -234,20 +234,18 @@ func (a *run) startConnections(w *bufio.Writer) error {
 }
 
 // readOnlyUsed makes the scanner skip what this run does not use: the
-// exporter and AS numbers unless printed, filtered on or counted, and the
-// version always.
+// exporter, AS numbers and the other optional fields unless printed,
+// filtered on or counted, and the version always.
 func (a *run) readOnlyUsed(connMode bool) {
 	cfg := &a.cfg
-	exporter, as := cfg.Filter.uses()
-	exporter = exporter || connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter")
-	as = as || slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") })
-	a.scanner.skip = 1 << actType
-	if !exporter {
-		a.scanner.skip |= 1 << actExporter
+	need := cfg.Filter.needs() | cfg.extraNeeds()
+	if connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter") {
+		need |= 1 << actExporter
 	}
-	if !as {
-		a.scanner.skip |= 1<<actSrcAS | 1<<actDstAS
+	if slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") }) {
+		need |= 1<<actSrcAS | 1<<actDstAS
 	}
+	a.scanner.skip = optionalActs &^ need
 }
 
 // readAll reads every input, with a progress bar when asked for one; what
