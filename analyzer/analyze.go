@@ -41,6 +41,15 @@ type Config struct {
 	By       string   // "bytes" (default), "packets" or "flows"
 	Timeline time.Duration
 	Unicode  bool // bar chart with block characters (on a terminal)
+	Width    int  // fit tables and bars to this many columns (a terminal's); 0: the full layout
+
+	// The flow view (instead of connections and statistics): one row per
+	// flow, or per aggregate of flows with Aggregate keys (AggregateKeys).
+	Flows     bool
+	Columns   string   // comma-separated FlowColumns ("": the default)
+	Sort      string   // FlowSortKeys ("": input order; aggregates: bytes)
+	Limit     int      // rows at most (0: all); unsorted flows: reading stops there
+	Aggregate []string // e.g. "srcip", "dstport", "srcnet/24"
 
 	// Pairing.
 	Window      time.Duration // how far out of start-time order input may be (0: 15m)
@@ -94,11 +103,13 @@ type run struct {
 
 	stats     []*statTable
 	timeline  *timeline
+	flowView  *flowView
 	pairer    *pairer
 	out       *connWriter
 	outErr    error        // output error seen by the reading goroutine
 	printErr  error        // output error of the printing goroutine
 	flowsSeen atomic.Int64 // Summary.Flows, published for the progress bar
+	stop      bool         // nothing more is wanted (--limit reached): reading ends
 	names     *Names
 	conns     chan Conn
 	printed   chan struct{}
@@ -119,7 +130,13 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 	if a.cfg.Timeline > 0 {
 		a.timeline = newTimeline(a.cfg.Timeline)
 	}
-	connMode := len(a.stats) == 0 && a.timeline == nil
+	if a.cfg.Flows || len(a.cfg.Aggregate) > 0 {
+		var err error
+		if a.flowView, err = newFlowView(&a.cfg, w); err != nil {
+			return a.sum, err
+		}
+	}
+	connMode := len(a.stats) == 0 && a.timeline == nil && a.flowView == nil
 	if connMode {
 		if err := a.startConnections(w); err != nil {
 			return a.sum, err
@@ -128,9 +145,12 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 	a.readOnlyUsed(connMode)
 	a.readAll()
 	var err error
-	if connMode {
+	switch {
+	case connMode:
 		a.endConnections()
-	} else {
+	case a.flowView != nil:
+		err = a.flowView.finish()
+	default:
 		err = a.writeCounts(w)
 	}
 	if ferr := w.Flush(); ferr != nil && a.outErr == nil {
@@ -199,7 +219,7 @@ func (a *run) startConnections(w *bufio.Writer) error {
 		names = a.names.Name
 	}
 	var err error
-	if a.out, err = newConnWriter(w, a.cfg.Output, a.cfg.Loc, names); err != nil {
+	if a.out, err = newConnWriter(w, a.cfg.Output, a.cfg.Loc, names, a.cfg.Width); err != nil {
 		return err
 	}
 	if a.names != nil {
@@ -238,7 +258,10 @@ func (a *run) startConnections(w *bufio.Writer) error {
 // filtered on or counted, and the version always.
 func (a *run) readOnlyUsed(connMode bool) {
 	cfg := &a.cfg
-	need := cfg.Filter.needs() | cfg.extraNeeds()
+	need := cfg.Filter.needs()
+	if a.flowView != nil {
+		need |= a.flowView.acts()
+	}
 	if connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter") {
 		need |= 1 << actExporter
 	}
@@ -263,7 +286,7 @@ func (a *run) readAll() {
 	}
 	for _, name := range a.cfg.Inputs {
 		a.readInput(name, prog)
-		if a.outErr != nil {
+		if a.outErr != nil || a.stop {
 			break
 		}
 	}
@@ -291,13 +314,13 @@ func (a *run) writeCounts(w *bufio.Writer) error {
 		if a.names != nil {
 			a.nameRows(t, rows)
 		}
-		writeStats(w, a.cfg.Output, t, rows, a.cfg.By, i == 0)
+		writeStats(w, a.cfg.Output, t, rows, a.cfg.By, i == 0, a.cfg.Width)
 	}
 	if a.timeline != nil {
 		if len(a.stats) > 0 && a.cfg.Output == "table" {
 			w.WriteString("\n")
 		}
-		return a.timeline.write(w, a.cfg.Output, a.cfg.By, a.cfg.Loc, a.cfg.Unicode)
+		return a.timeline.write(w, a.cfg.Output, a.cfg.By, a.cfg.Loc, a.cfg.Unicode, a.cfg.Width)
 	}
 	return nil
 }
@@ -511,7 +534,7 @@ const fusedMax = 64 << 10
 
 func (a *run) readLines(in *inputState) {
 	fused := a.cfg.Format != "python-netflow"
-	for {
+	for !a.stop {
 		if rest := in.lr.rest(); fused && len(rest) > 0 {
 			// A line as nfcollect writes it is read in place, its end found as
 			// it is read rather than by a search for the newline first. The
@@ -625,6 +648,13 @@ func (a *run) handle(f *Flow) {
 		return
 	}
 	if !match {
+		return
+	}
+	if a.flowView != nil {
+		a.flowView.add(f)
+		if a.flowView.done {
+			a.stop = true
+		}
 		return
 	}
 	for _, t := range a.stats {

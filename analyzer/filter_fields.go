@@ -243,7 +243,3 @@ func (n ipListNode) contains(a netip.Addr) bool {
 	}
 	return false
 }
-
-// extraNeeds returns the optional scanner actions the flow view's columns
-// and the aggregation keys use.
-func (cfg *Config) extraNeeds() uint64 { return 0 }

@@ -222,6 +222,7 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 // the Unix seconds [lo, hi) that share it (one minute in one zone offset).
 type timeCache struct {
 	loc     *time.Location
+	colon   bool  // nfdump's layout: ':' before the seconds (appendMillis)
 	lo, hi  int64 // valid range of Unix seconds; empty when lo == hi
 	secAtLo int64 // the seconds field at lo
 	prefix  []byte
@@ -236,6 +237,9 @@ func (c *timeCache) appendPython(b []byte, ns int64) []byte {
 	if sec < c.lo || sec >= c.hi {
 		t := time.Unix(sec, 0).In(c.loc)
 		c.prefix = t.AppendFormat(c.prefix[:0], "2006-01-02 15:04.")
+		if c.colon {
+			c.prefix[len(c.prefix)-1] = ':'
+		}
 		c.lo = sec - int64(t.Second())
 		c.secAtLo = 0
 		c.hi = c.lo + 60
@@ -252,6 +256,17 @@ func (c *timeCache) appendPython(b []byte, ns int64) []byte {
 	}
 	b = append(b, c.prefix...)
 	return append2(b, c.secAtLo+sec-c.lo)
+}
+
+// appendMillis appends the time ns as "2006-01-02 15:04:05.000" in c.loc
+// (c.colon must be set).
+func (c *timeCache) appendMillis(b []byte, ns int64) []byte {
+	b = c.appendPython(b, ns)
+	ms := ns % 1e9 / 1e6
+	if ms < 0 {
+		ms += 1000
+	}
+	return append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
 // pythonTime is the Python analyzer's timestamp layout (note the dot before seconds).

@@ -10,7 +10,8 @@
 # and `nfdump -s STAT/ORDER -n 10 -N` of what nfcapd stored is written to
 # outdir/STAT-ORDER.txt (default analyzer/testdata/nfdump), for the statistics
 # srcip dstip ip srcport dstport port proto srcas dstas as, each ordered by flows,
-# packets and bytes; and outdir/filters.txt, one line per filter expression (the
+# packets and bytes; outdir/agg-KEYS.txt, `nfdump -A KEYS -N -q` for a few
+# aggregations; and outdir/filters.txt, one line per filter expression (the
 # same nfdump-style expression for both tools): the expression, a tab, and the
 # summary line of `nfdump -s proto EXPR`. Needs nfdump 1.7.1 (Debian package
 # nfdump) and Go.
@@ -168,5 +169,20 @@ flags > 20
 not flags 18
 icmp-type 1
 EOF
+
+# Aggregations (nfdump -A, nfanalyze --aggregate with the same keys): every
+# aggregate, unsorted, numbers plain. A prefix key of one family is checked on
+# the flows of that family ("inet", "inet6"): on the other family nfdump 1.7.1
+# applies a mask made for the first (IPv6 addresses under srcip4/24 keep about
+# 64 bits; IPv4 addresses under srcip6/N become 0.0.0.0), where nfanalyze keeps
+# the other family's addresses whole.
+for keys in proto srcip4/24,dstport dstip srcport,proto srcip,dstip,proto dstip4/16 srcip6/48,dstport; do
+	filter=
+	case "$keys" in
+	*4/*) filter=inet ;;
+	*6/*) filter=inet6 ;;
+	esac
+	TZ=UTC nfdump -r "$file" -A "$keys" -N -q $filter >"$out/agg_$(echo "$keys" | tr ',/' '+_').txt"
+done
 
 echo "$0: wrote $out/*.txt from $want flows of $flows" >&2

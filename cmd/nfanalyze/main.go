@@ -30,11 +30,30 @@ const (
 
 func main() {
 	tty := terminals{stdin: isTerminal(os.Stdin), stdout: isTerminal(os.Stdout), stderr: isTerminal(os.Stderr)}
+	if tty.stdout {
+		tty.width = terminalWidth(os.Stdout)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, tty))
 }
 
-// terminals says which of the standard files are terminals.
-type terminals struct{ stdin, stdout, stderr bool }
+// terminals says which of the standard files are terminals, and how wide
+// standard output's is.
+type terminals struct {
+	stdin, stdout, stderr bool
+	width                 int
+}
+
+// terminalWidth returns the columns of the terminal f: from the terminal,
+// else $COLUMNS, else 80.
+func terminalWidth(f *os.File) int {
+	if n := winsizeCols(f); n > 0 {
+		return n
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 80
+}
 
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
@@ -59,6 +78,9 @@ type options struct {
 	dnsWorkers, maxErrors              int
 	progress                           string
 	version                            bool
+	flows, wide                        bool
+	columns, sort, aggregate           string
+	limit                              int
 }
 
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
@@ -86,8 +108,15 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.stat, "stat", "", "statistics over `keys` (comma-separated): "+strings.Join(analyzer.StatKeys, ", "))
 	fs.StringVar(&o.by, "by", "bytes", "order statistics and timeline bars by bytes, packets or flows")
 	fs.DurationVar(&o.timeline, "timeline", 0, "traffic per time bucket of this `interval` (e.g. 5m) with a bar chart")
+	fs.BoolVar(&o.flows, "flows", false, "list flows, one row per flow (like nfdump's listing), instead of connections")
+	fs.StringVar(&o.columns, "columns", "", "columns of --flows/--aggregate (comma-separated): "+strings.Join(analyzer.FlowColumns, ", "))
+	fs.StringVar(&o.sort, "sort", "", "order of --flows/--aggregate rows: "+strings.Join(analyzer.FlowSortKeys, ", ")+" (times ascending, the rest largest first)")
+	fs.IntVar(&o.limit, "limit", 0, "--flows/--aggregate: show at most `N` rows (unsorted flows: stop reading there)")
+	fs.IntVar(&o.limit, "c", 0, "same as --limit (nfdump's -c)")
+	fs.StringVar(&o.aggregate, "aggregate", "", "merge flows by `keys` (comma-separated, like nfdump -A): "+strings.Join(analyzer.AggregateKeys, ", "))
 	fs.StringVar(&o.output, "output", "table", "output format: table, csv or json (JSON lines)")
 	fs.StringVar(&o.output, "o", "table", "same as --output")
+	fs.BoolVar(&o.wide, "wide", false, "on a terminal too, the full table (else the connection table and timeline bars fit the terminal's width)")
 	fs.BoolVar(&o.utc, "utc", false, "show and parse times in UTC instead of the local time zone")
 	fs.DurationVar(&o.window, "window", 15*time.Minute, "how far out of start-time order flows may arrive (the pairing window)")
 	fs.DurationVar(&o.tolerance, "tolerance", 2*time.Second, "slack when matching the two directions of a connection in time")
@@ -224,6 +253,12 @@ func checkFlags(o *options, set map[string]bool) error {
 		return fmt.Errorf("--dns-timeout must be a positive duration (like 2s), not %v", o.dnsTO)
 	case o.maxErrors < 0:
 		return fmt.Errorf("--max-errors must be 0 or more, not %d", o.maxErrors)
+	case (set["limit"] || set["c"]) && o.limit < 1:
+		return fmt.Errorf("--limit must be at least 1, not %d", o.limit)
+	case (o.flows || o.aggregate != "") && (o.stat != "" || set["top"] || set["timeline"]):
+		return errors.New("--flows and --aggregate cannot be combined with --stat, --top or --timeline")
+	case !o.flows && o.aggregate == "" && (o.columns != "" || o.sort != "" || set["limit"] || set["c"]):
+		return errors.New("--columns, --sort and --limit go with --flows or --aggregate")
 	}
 	return nil
 }
@@ -250,9 +285,23 @@ func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminal
 		MaxErrors:  o.maxErrors,
 		Unicode:    tty.stdout,
 		Loc:        time.Local,
+		Width:      tty.width,
+		Flows:      o.flows,
+		Columns:    o.columns,
+		Sort:       o.sort,
+		Limit:      o.limit,
+	}
+	if o.aggregate != "" {
+		cfg.Aggregate = strings.Split(o.aggregate, ",")
+	}
+	if err := analyzer.CheckFlowView(o.columns, o.sort, cfg.Aggregate); err != nil {
+		return usageErr(stderr, "%v", err)
 	}
 	if o.utc {
 		cfg.Loc = time.UTC
+	}
+	if o.wide {
+		cfg.Width = 0
 	}
 	if o.maxErrors == 0 {
 		cfg.MaxErrors = -1 // none shown

@@ -206,3 +206,48 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowViewFlags: --flows, --aggregate and their flags, and the usage
+// errors that name the flag.
+func TestFlowViewFlags(t *testing.T) {
+	code, out, errs := runCLI("-n", "--utc", "--flows", "--columns", "start,src,dst,dport,bytes,bps", "--sort", "bytes", "-c", "2", flows)
+	if code != exitOK || strings.Count(out, "\n") != 3 || !strings.HasPrefix(out, "Date first seen         Src IP Addr:Port") {
+		t.Errorf("--flows: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI("-n", "--aggregate", "srcnet/24,dstport", "-o", "csv", flows)
+	if code != exitOK || !strings.HasPrefix(out, "start,duration_ms,src_net,dst_port,flows,packets,bytes,bps,pps,bpp\n") {
+		t.Errorf("--aggregate: exit %d\n%s%s", code, out, errs)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--flows", "--columns", "start,nonsense"}, `--columns: unknown column "nonsense"`},
+		{[]string{"--flows", "--sort", "size"}, `--sort: unknown order "size"`},
+		{[]string{"--aggregate", "srcnet/33"}, "at most 32"},
+		{[]string{"--aggregate", "color"}, `unknown aggregation key "color"`},
+		{[]string{"--flows", "--limit", "0"}, "--limit must be at least 1"},
+		{[]string{"--flows", "--stat", "src"}, "cannot be combined"},
+		{[]string{"--sort", "bytes"}, "go with --flows or --aggregate"},
+	} {
+		code, _, errs := runCLI(append(c.args, flows)...)
+		if code != exitUsage || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, errs, exitUsage, c.msg)
+		}
+	}
+}
+
+// TestTerminalWidth: on a terminal the connection table fits its width,
+// --wide gives the full table.
+func TestTerminalWidth(t *testing.T) {
+	_, out, _ := runTTY(terminals{stdout: true, width: 80}, "-n", "-p", "0", flows)
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("a line of %d columns on an 80-column terminal: %s", n, l)
+		}
+	}
+	_, wide, _ := runTTY(terminals{stdout: true, width: 80}, "-n", "-p", "0", "--wide", flows)
+	if _, piped, _ := runCLI("-n", "-p", "0", flows); wide != piped || !strings.Contains(wide, "192.0.2.10:40001 to 198.51.100.9:31337") {
+		t.Errorf("--wide on a terminal differs from the piped table:\n%s", wide)
+	}
+}
