@@ -26,6 +26,9 @@ type Config struct {
 
 	Filter     Filter // flows to analyze
 	MinPackets uint64 // connections with fewer packets are not shown
+	// The time range of --since/--until (Unix ns, 0: open), also in Filter:
+	// rotated files whose names' times lie outside it are not opened.
+	Since, Until int64
 
 	Output string         // "table" (default), "csv" or "json"
 	Loc    *time.Location // time zone of table output (time.Local when nil)
@@ -65,6 +68,7 @@ type Config struct {
 // Summary counts what Run read and produced.
 type Summary struct {
 	Files                      int
+	FilesPruned                int   // files not opened: their names' times lie outside Since/Until
 	FilesFailed                int   // files of which nothing could be read (missing, unreadable, all damaged)
 	FilesPartial               int   // files read only in part (damaged parts skipped, cut short, read errors)
 	Damaged                    int64 // damaged stretches and cut members of compressed files
@@ -110,6 +114,9 @@ type run struct {
 	printErr  error        // output error of the printing goroutine
 	flowsSeen atomic.Int64 // Summary.Flows, published for the progress bar
 	stop      bool         // nothing more is wanted (--limit reached): reading ends
+	stopFile  bool         // nothing more is wanted from this file (received after --until): its reading ends
+	recvEnd   int64        // with --until: flows received after this end a rotated file's reading
+	inRotated bool         // the file being read is a rotated file (its name has a time)
 	names     *Names
 	conns     chan Conn
 	printed   chan struct{}
@@ -143,6 +150,13 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 		}
 	}
 	a.readOnlyUsed(connMode)
+	a.cfg.Inputs, a.sum.FilesPruned = pruneByTime(a.cfg.Inputs, a.cfg.Since, a.cfg.Until, a.cfg.Window, a.cfg.Tolerance)
+	if a.cfg.Until != 0 {
+		// A rotated file holds its flows in the order received: once flows
+		// come that were received two windows after --until, no flow that
+		// starts before it follows.
+		a.recvEnd = a.cfg.Until + 2*int64(a.cfg.Window)
+	}
 	a.readAll()
 	var err error
 	switch {
@@ -378,6 +392,9 @@ func (a *run) report() {
 	if a.cfg.Verbose {
 		fmt.Fprintf(a.stderr, "read %d files (%d failed), %d lines, %d flows, %d matched the filter\n",
 			s.Files, s.FilesFailed, s.Lines, s.Flows, s.Matched)
+		if s.FilesPruned > 0 {
+			fmt.Fprintf(a.stderr, "%d files not opened: the times in their names lie outside --since/--until\n", s.FilesPruned)
+		}
 		if a.pairer != nil {
 			fmt.Fprintf(a.stderr, "%d connections shown: %d pairs and biflows, %d one-way flows before filtering; %d connections out of time order\n",
 				s.Connections, s.Pairs, s.OneWay, s.Late)
@@ -419,6 +436,7 @@ func (in *inputState) msg(line int64, format string, args ...any) {
 // readInput reads one input: a file, or standard input ("-").
 func (a *run) readInput(name string, prog *progressBar) {
 	a.sum.Files++
+	_, a.inRotated = fileStamp(name)
 	in := &inputState{a: a, name: name}
 	var raw io.Reader
 	if name == "-" {
@@ -534,7 +552,9 @@ const fusedMax = 64 << 10
 
 func (a *run) readLines(in *inputState) {
 	fused := a.cfg.Format != "python-netflow"
-	for !a.stop {
+	a.stopFile = false
+	defer func() { a.stopFile = false }()
+	for !a.stop && !a.stopFile {
 		if rest := in.lr.rest(); fused && len(rest) > 0 {
 			// A line as nfcollect writes it is read in place, its end found as
 			// it is read rather than by a search for the newline first. The
@@ -627,6 +647,9 @@ func isBlank(b []byte) bool {
 
 // handle takes one flow through filter, statistics and pairing.
 func (a *run) handle(f *Flow) {
+	if a.recvEnd != 0 && f.Received > a.recvEnd && a.inRotated {
+		a.stopFile = true
+	}
 	a.sum.Flows++
 	if a.sum.Flows&4095 == 0 {
 		a.flowsSeen.Store(a.sum.Flows)

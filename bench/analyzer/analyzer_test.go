@@ -20,6 +20,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -279,4 +280,80 @@ func BenchmarkAggregateNet(b *testing.B) {
 func Example() {
 	fmt.Println("see the package doc for how to run the benchmarks")
 	// Output: see the package doc for how to run the benchmarks
+}
+
+var (
+	monthOnce  sync.Once
+	monthDir   string
+	monthStart time.Time
+	monthSize  int64
+	monthErr   error
+)
+
+// monthFiles writes a month of hourly rotated files (720, as nfcollect
+// --rotate 1h names them), 500 flows each, received through the hour and
+// started up to 20 minutes before.
+func monthFiles(b *testing.B) string {
+	monthOnce.Do(func() {
+		if monthDir, monthErr = os.MkdirTemp("", "nfanalyze-month-"); monthErr != nil {
+			return
+		}
+		monthStart = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+		r := rand.New(rand.NewPCG(3, 3))
+		var line []byte
+		for h := range 720 {
+			slot := monthStart.Add(time.Duration(h) * time.Hour)
+			var buf []byte
+			for i := range 500 {
+				recv := slot.Add(time.Duration(i) * time.Hour / 500)
+				start := recv.Add(-time.Duration(r.IntN(1200)) * time.Second)
+				line = fmt.Appendf(line[:0], `{"type":"IPFIX","time_received_ns":%d,"sampler_address":"192.0.2.1","sequence_num":%d,"observation_domain_id":0,"template_id":256,"time_flow_start_ns":%d,"time_flow_end_ns":%d,"bytes":%d,"packets":%d,"src_addr":"10.0.%d.%d","dst_addr":"198.51.100.%d","src_port":%d,"dst_port":443,"proto":6,"etype":2048,"ip_tos":0,"tcp_flags":27,"in_if":3,"out_if":7,"src_as":64500,"dst_as":15169,"src_net":24,"dst_net":16,"next_hop":"192.0.2.254","flow_end_reason":3}`+"\n",
+					recv.UnixNano(), h*500+i, start.UnixNano(), recv.UnixNano(), 80*(1+r.IntN(100)), 1+r.IntN(100), r.IntN(200), r.IntN(256), r.IntN(256), 1024+r.IntN(60000))
+				buf = append(buf, line...)
+			}
+			name := filepath.Join(monthDir, "nfcollect."+slot.Format("200601021504")+".json")
+			if monthErr = os.WriteFile(name, buf, 0o644); monthErr != nil {
+				return
+			}
+			monthSize += int64(len(buf))
+		}
+	})
+	if monthErr != nil {
+		b.Fatal(monthErr)
+	}
+	return monthDir
+}
+
+// BenchmarkTimeSliceHour is --since/--until of one hour in the middle of a
+// month of hourly files: it reports the files opened and the bytes read of
+// the month's.
+func BenchmarkTimeSliceHour(b *testing.B) {
+	dir := monthFiles(b)
+	defer func() {
+		os.RemoveAll(monthDir)
+		monthOnce = sync.Once{}
+	}()
+	files, _, _ := analyzer.ExpandInputs([]string{dir})
+	since := monthStart.Add(360 * time.Hour).UnixNano()
+	until := monthStart.Add(361 * time.Hour).UnixNano()
+	b.ReportAllocs()
+	var sum analyzer.Summary
+	var read atomic.Int64
+	for b.Loop() {
+		read.Store(0)
+		var err error
+		sum, err = analyzer.Run(analyzer.Config{Inputs: files, Since: since, Until: until, Filter: analyzer.TimeFilter(since, until),
+			StatKeys: []string{"src"}, Top: 10, Counter: &read}, io.Discard, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Matched == 0 || sum.Files+sum.FilesPruned != 720 {
+			b.Fatalf("matched %d flows, opened %d files, pruned %d", sum.Matched, sum.Files, sum.FilesPruned)
+		}
+	}
+	b.ReportMetric(float64(sum.Files), "files-opened")
+	b.ReportMetric(float64(sum.Files+sum.FilesPruned), "files")
+	b.ReportMetric(float64(read.Load())/(1<<20), "MiB-read")
+	b.ReportMetric(float64(monthSize)/(1<<20), "MiB-total")
+	b.ReportMetric(float64(sum.Matched), "flows-matched")
 }

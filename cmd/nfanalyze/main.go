@@ -392,6 +392,7 @@ func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminal
 			return usageErr(stderr, "--since %s is not before --until %s: no flow can match", o.since, o.until)
 		}
 		f = f.And(analyzer.TimeFilter(since, until))
+		cfg.Since, cfg.Until = since, until
 	}
 	if o.filter != "" {
 		ef, err := analyzer.ParseFilter(o.filter)
