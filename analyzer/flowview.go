@@ -733,6 +733,13 @@ func (fw *flowWriter) tableRow(b []byte, f *Flow) []byte {
 		}
 		info := &flowCols[c]
 		start := len(b)
+		// A right-aligned number whose length is known gets its spaces
+		// first (padFrom then has nothing to move).
+		if info.right {
+			if l := fw.textLen(c, f); l >= 0 {
+				b = padLeftFor(b, info.width, l)
+			}
+		}
 		switch c {
 		case fcStart:
 			b = fw.times.appendMillis(b, f.Start)
@@ -762,6 +769,25 @@ func (fw *flowWriter) tableRow(b []byte, f *Flow) []byte {
 		}
 	}
 	return append(b, '\n')
+}
+
+// textLen returns the length of a right-aligned column's text in the
+// table, or -1 when it does not tell.
+func (fw *flowWriter) textLen(c flowCol, f *Flow) int {
+	switch c {
+	case fcDuration:
+		return decLen(uint64(max(f.End-f.Start, 0))/1e9) + 4
+	case fcBytes:
+		return humanSizeLen(f.Bytes)
+	case fcPackets, fcFlows, fcBPS, fcPPS:
+		if v := fw.number(c, f); v < 100000 {
+			return decLen(v)
+		}
+		return -1
+	case fcFlags, fcService:
+		return -1
+	}
+	return -1
 }
 
 // number returns a numeric column's value.
