@@ -57,13 +57,19 @@ type Config struct {
 	// Pairing.
 	Window      time.Duration // how far out of start-time order input may be (0: 15m)
 	Tolerance   time.Duration // slack when matching the two directions in time (0: 2s)
-	MaxBuffered int           // hard cap of flows held per stage (0: default)
+	MaxBuffered int           // hard cap of flows held per stage (0: from MemoryBudget)
+	// MemoryBudget bounds the memory of pairing (pending flows and
+	// connections waiting for start order), in bytes (0: DefaultMemoryBudget).
+	MemoryBudget int64
 
 	Verbose   bool
 	MaxErrors int           // messages per file about bad lines (0: 10; negative: none)
 	Progress  io.Writer     // progress bar destination (a terminal), or nil
 	Counter   *atomic.Int64 // bytes read, for a caller's own progress display
 }
+
+// DefaultMemoryBudget is the memory of pairing without Config.MemoryBudget.
+const DefaultMemoryBudget = 256 << 20
 
 // Summary counts what Run read and produced.
 type Summary struct {
@@ -77,7 +83,9 @@ type Summary struct {
 	Flows, Matched             int64
 	Connections, Pairs, OneWay int64
 	BelowMinPackets            int64
-	Late                       int64
+	Late                       int64 // connections printed out of start-time order
+	ForcedOneWays, ForcedOut   int64 // pairing's memory budget was full: pending flows and connections let out early
+	MaxBuffered                int   // what the budget allows per pairing stage
 	DNSLookups, DNSFailures    int64
 	DNSUnreachable             bool
 }
@@ -263,7 +271,11 @@ func (a *run) startConnections(w *bufio.Writer) error {
 		}
 		return true
 	}
-	a.pairer = newPairer(int64(a.cfg.Window), int64(a.cfg.Tolerance), a.cfg.MaxBuffered, keep, a.emit)
+	maxBuf := a.cfg.MaxBuffered
+	if maxBuf <= 0 {
+		maxBuf = bufferedFor(cmp.Or(a.cfg.MemoryBudget, DefaultMemoryBudget))
+	}
+	a.pairer = newPairer(int64(a.cfg.Window), int64(a.cfg.Tolerance), maxBuf, keep, a.emit)
 	return nil
 }
 
@@ -311,6 +323,7 @@ func (a *run) readAll() {
 func (a *run) endConnections() {
 	a.pairer.flush()
 	a.sum.Pairs, a.sum.OneWay, a.sum.Late = a.pairer.Pairs, a.pairer.OneWays, a.pairer.Late
+	a.sum.ForcedOneWays, a.sum.ForcedOut, a.sum.MaxBuffered = a.pairer.ForcedOneWays, a.pairer.ForcedOut, a.pairer.maxBuf
 	if a.conns != nil {
 		close(a.conns)
 		<-a.printed
@@ -385,6 +398,14 @@ func (a *run) report() {
 	if s.BelowMinPackets > 0 {
 		fmt.Fprintf(a.stderr, "%d connections skipped, because they had less than %d packets (this value can be set with the -p flag).\n",
 			s.BelowMinPackets, a.cfg.MinPackets)
+	}
+	if s.ForcedOneWays > 0 || s.ForcedOut > 0 {
+		fmt.Fprintf(a.stderr, "the pairing memory (--memory %s: %d flows per stage) was full: %d pending flows left unpaired before their time (their reverse may have come later) and %d connections were printed before their time; raise --memory\n",
+			HumanSize(uint64(cmp.Or(a.cfg.MemoryBudget, DefaultMemoryBudget))), s.MaxBuffered, s.ForcedOneWays, s.ForcedOut)
+	}
+	if s.Late > 0 {
+		fmt.Fprintf(a.stderr, "%d connections were printed out of start-time order: the input is more than --window (%v) out of order%s; raise --window\n",
+			s.Late, a.cfg.Window, map[bool]string{true: ", or the pairing memory was full", false: ""}[s.ForcedOut > 0])
 	}
 	if s.DNSUnreachable {
 		fmt.Fprintf(a.stderr, "name resolution stopped after %d lookups timed out in a row; the remaining addresses are shown unresolved (use -n to skip it)\n", maxTimeoutsInRow)

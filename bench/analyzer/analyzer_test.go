@@ -11,6 +11,7 @@ package analyzerbench
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -356,4 +357,89 @@ func BenchmarkTimeSliceHour(b *testing.B) {
 	b.ReportMetric(float64(read.Load())/(1<<20), "MiB-read")
 	b.ReportMetric(float64(monthSize)/(1<<20), "MiB-total")
 	b.ReportMetric(float64(sum.Matched), "flows-matched")
+}
+
+var (
+	burstOnce sync.Once
+	burstName string
+	burstN    int
+	burstSize int64
+	burstErr  error
+)
+
+// burstFile writes one softflowd burst (the 71 flows of
+// analyzer/testdata/collected/softflowd-v9.jsonl, 104 s of flow starts)
+// repeated: every flow starts within those 104 s, so the horizon never moves
+// on and nothing expires by time. NFANALYZE_BURST_FLOWS sets the size
+// (default 1M flows).
+func burstFile(b *testing.B) string {
+	burstOnce.Do(func() {
+		src, err := os.ReadFile("../../analyzer/testdata/collected/softflowd-v9.jsonl")
+		if err != nil {
+			burstErr = err
+			return
+		}
+		n := 1_000_000
+		if v, err := strconv.Atoi(os.Getenv("NFANALYZE_BURST_FLOWS")); err == nil && v > 0 {
+			n = v
+		}
+		lines := bytes.Count(src, []byte("\n"))
+		if burstDir, burstErr = os.MkdirTemp("", "nfanalyze-burst-"); burstErr != nil {
+			return
+		}
+		burstName = filepath.Join(burstDir, "burst.jsonl")
+		f, err := os.Create(burstName)
+		if err != nil {
+			burstErr = err
+			return
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		for burstN = 0; burstN < n; burstN += lines {
+			w.Write(src)
+		}
+		if burstErr = w.Flush(); burstErr == nil {
+			burstErr = f.Close()
+		}
+		st, _ := os.Stat(burstName)
+		burstSize = st.Size()
+	})
+	if burstErr != nil {
+		b.Fatal(burstErr)
+	}
+	return burstName
+}
+
+var burstDir string
+
+// BenchmarkBurst is the connection view (-p 0) of a repeated burst: the
+// pairing buffers fill up to their memory budget (Config.MemoryBudget,
+// 256 MiB by default), and the benchmark fails if the Go heap goes beyond it.
+func BenchmarkBurst(b *testing.B) {
+	name := burstFile(b)
+	defer os.RemoveAll(burstDir)
+	b.SetBytes(burstSize)
+	b.ReportAllocs()
+	runtime.GC()
+	stop := make(chan struct{})
+	peak := peakHeap(stop)
+	cpu0 := cpuTime()
+	for b.Loop() {
+		sum, err := analyzer.Run(analyzer.Config{Inputs: []string{name}, Loc: time.UTC, Output: "table"}, io.Discard, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Flows != int64(burstN) {
+			b.Fatalf("read %d flows, want %d", sum.Flows, burstN)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	close(stop)
+	p := peak()
+	b.ReportMetric(float64(burstN)*float64(b.N)/cpu.Seconds(), "flows/cpu-s")
+	b.ReportMetric(float64(p)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
+	if budget := uint64(analyzer.DefaultMemoryBudget); p > budget {
+		b.Errorf("peak heap %d MiB is over the memory budget of %d MiB", p>>20, budget>>20)
+	}
 }

@@ -79,6 +79,7 @@ type options struct {
 	progress                           string
 	version                            bool
 	flows, wide                        bool
+	memory                             string
 	columns, sort, aggregate           string
 	limit                              int
 }
@@ -119,6 +120,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.wide, "wide", false, "on a terminal too, the full table (else the connection table and timeline bars fit the terminal's width)")
 	fs.BoolVar(&o.utc, "utc", false, "show and parse times in UTC instead of the local time zone")
 	fs.DurationVar(&o.window, "window", 15*time.Minute, "how far out of start-time order flows may arrive (the pairing window)")
+	fs.StringVar(&o.memory, "memory", "256m", "memory `budget` of pairing (pending flows, connections waiting for time order): a size like 256m or 2g")
 	fs.DurationVar(&o.tolerance, "tolerance", 2*time.Second, "slack when matching the two directions of a connection in time")
 	fs.IntVar(&o.dnsWorkers, "dns-workers", 64, "reverse DNS lookups in flight at most")
 	fs.DurationVar(&o.dnsTO, "dns-timeout", 2*time.Second, "timeout of one reverse DNS lookup")
@@ -216,6 +218,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 		fmt.Fprintf(stderr, "nfanalyze: reading flows from standard input (a terminal): end with Ctrl-D, or stop with Ctrl-C and name files (nfanalyze --help)\n")
 	}
 	cfg.Inputs = files
+	// The Go heap beyond the pairing budget is mostly garbage: a soft limit
+	// makes the collector take it back before the process grows far past it.
+	if cfg.MemoryBudget > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryBudget + 96<<20))
+	}
 	sum, err := analyzer.Run(cfg, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
@@ -302,6 +309,11 @@ func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminal
 	}
 	if o.wide {
 		cfg.Width = 0
+	}
+	if mem, ok := parseSize(o.memory); !ok || mem < 16<<20 {
+		return usageErr(stderr, "--memory must be a size of at least 16m (like 256m or 2g), not %q", o.memory)
+	} else {
+		cfg.MemoryBudget = mem
 	}
 	if o.maxErrors == 0 {
 		cfg.MaxErrors = -1 // none shown
@@ -404,6 +416,23 @@ func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminal
 	}
 	cfg.Filter = f
 	return cfg, exitOK
+}
+
+// parseSize reads a size in bytes with an optional k, m, g or t suffix
+// (powers of 1024).
+func parseSize(s string) (int64, bool) {
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		if i := strings.IndexByte("kmgt", s[n-1]|0x20); i >= 0 {
+			mult = 1 << (10 * (i + 1))
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > (1<<62)/mult {
+		return 0, false
+	}
+	return v * mult, true
 }
 
 // parseTime reads an absolute time in loc, Unix seconds, or a duration before now ("-2h").
