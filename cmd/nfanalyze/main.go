@@ -78,8 +78,8 @@ type options struct {
 	dnsWorkers, maxErrors              int
 	progress                           string
 	version                            bool
-	flows, wide                        bool
-	memory                             string
+	flows, wide, dryRun                bool
+	memory, expire, keep               string
 	columns, sort, aggregate           string
 	limit                              int
 }
@@ -127,6 +127,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxErrors, "max-errors", 10, "problems shown per input file (all are counted)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always or never")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.expire, "expire", "", "remove nfcollect's rotated files in `dir` whose flows are older than --keep (like nfexpire), and exit")
+	fs.StringVar(&o.keep, "keep", "", "with --expire: the `age` of flows to keep, e.g. 30d, 2w, 36h")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "with --expire: list what would be removed, remove nothing")
 	fs.Usage = func() {} // run prints the usage for --help, and points to it after a flag error
 	return fs
 }
@@ -190,6 +193,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.expire != "" || o.keep != "" || o.dryRun {
+		return expire(&o, stdout, stderr)
+	}
 	cfg, code := buildConfig(&o, set, stderr, tty)
 	if code != exitOK {
 		return code
@@ -233,6 +239,40 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 	}
 	if sum.Skipped() || len(errs) > 0 {
 		return exitSkipped
+	}
+	return exitOK
+}
+
+// expire is --expire DIR --keep AGE: the files removed are listed on
+// stdout, the total on stderr.
+func expire(o *options, stdout, stderr io.Writer) int {
+	if o.expire == "" || o.keep == "" {
+		fmt.Fprintf(stderr, "nfanalyze: --expire DIR and --keep AGE go together (--dry-run optional)\n")
+		return exitUsage
+	}
+	if len(o.files) > 0 {
+		fmt.Fprintf(stderr, "nfanalyze: --expire takes its directory, no input files (%s)\n", strings.Join(o.files, " "))
+		return exitUsage
+	}
+	age, err := analyzer.ParseAge(o.keep)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfanalyze: --keep: %v\n", err)
+		return exitUsage
+	}
+	cutoff := time.Now().Add(-age)
+	res, err := analyzer.Expire(o.expire, cutoff, o.dryRun)
+	for _, f := range res.Removed {
+		fmt.Fprintln(stdout, f)
+	}
+	verb := "removed"
+	if o.dryRun {
+		verb = "would remove"
+	}
+	fmt.Fprintf(stderr, "nfanalyze: %s %d rotated files (%s) with flows received before %s; kept %d\n",
+		verb, len(res.Removed), analyzer.HumanSize(uint64(res.Bytes)), cutoff.UTC().Format(time.RFC3339), res.Kept)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfanalyze: --expire: %v\n", err)
+		return exitFatal
 	}
 	return exitOK
 }

@@ -251,3 +251,40 @@ func TestTerminalWidth(t *testing.T) {
 		t.Errorf("--wide on a terminal differs from the piped table:\n%s", wide)
 	}
 }
+
+// TestExpireFlags: --expire removes old rotated files and lists them;
+// --dry-run removes nothing; mistakes are usage errors.
+func TestExpireFlags(t *testing.T) {
+	dir := t.TempDir()
+	old := []string{"nfcollect.202001010000.json.gz", "nfcollect.202001010100.json.gz"}
+	for _, n := range append(old, "nfcollect.209901010000.json.gz", "keep.txt") {
+		os.WriteFile(filepath.Join(dir, n), []byte("x\n"), 0o644)
+	}
+	// The second old file's successor began in 2099: its modification time
+	// says when its last flows came.
+	past := time.Date(2020, 1, 1, 2, 0, 0, 0, time.UTC)
+	os.Chtimes(filepath.Join(dir, old[1]), past, past)
+	code, out, errs := runCLI("--expire", dir, "--keep", "30d", "--dry-run")
+	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(errs, "would remove 2 rotated files") {
+		t.Errorf("--dry-run: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, old[0])); err != nil {
+		t.Errorf("--dry-run removed a file")
+	}
+	code, out, errs = runCLI("--expire", dir, "--keep", "30d")
+	if code != exitOK || !strings.Contains(errs, "removed 2 rotated files") {
+		t.Errorf("--expire: exit %d\n%s%s", code, out, errs)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(left) != 2 {
+		t.Errorf("left %v, want the 2099 file and keep.txt", left)
+	}
+	for _, args := range [][]string{{"--expire", dir}, {"--keep", "30d"}, {"--expire", dir, "--keep", "soon"}, {"--expire", dir, "--keep", "1d", "x.gz"}} {
+		if code, _, _ := runCLI(args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	if code, _, _ := runCLI("--expire", filepath.Join(dir, "nope"), "--keep", "1d"); code != exitFatal {
+		t.Errorf("--expire of a missing directory: exit %d, want %d", code, exitFatal)
+	}
+}
