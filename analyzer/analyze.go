@@ -54,6 +54,11 @@ type Config struct {
 	Limit     int      // rows at most (0: all); unsorted flows: reading stops there
 	Aggregate []string // e.g. "srcip", "dstport", "srcnet/24"
 
+	// The HTML report (instead of the rest) to stdout: the timeline at
+	// Timeline (0: chosen from the time range), Top rows per table (0: 10).
+	HTML       bool
+	FilterText string // the filters as the user gave them, shown in the report
+
 	// Pairing.
 	Window      time.Duration // how far out of start-time order input may be (0: 15m)
 	Tolerance   time.Duration // slack when matching the two directions in time (0: 2s)
@@ -116,6 +121,7 @@ type run struct {
 	stats     []*statTable
 	timeline  *timeline
 	flowView  *flowView
+	html      *htmlReport
 	pairer    *pairer
 	out       *connWriter
 	outErr    error        // output error seen by the reading goroutine
@@ -142,7 +148,10 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 	for _, k := range a.cfg.StatKeys {
 		a.stats = append(a.stats, newStatTable(k))
 	}
-	if a.cfg.Timeline > 0 {
+	if a.cfg.HTML {
+		a.html = newHTMLReport(a.cfg.Timeline)
+		a.stats, a.cfg.Flows, a.cfg.Aggregate = nil, false, nil
+	} else if a.cfg.Timeline > 0 {
 		a.timeline = newTimeline(a.cfg.Timeline)
 	}
 	if a.cfg.Flows || len(a.cfg.Aggregate) > 0 {
@@ -151,7 +160,7 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 			return a.sum, err
 		}
 	}
-	connMode := len(a.stats) == 0 && a.timeline == nil && a.flowView == nil
+	connMode := len(a.stats) == 0 && a.timeline == nil && a.flowView == nil && a.html == nil
 	if connMode {
 		if err := a.startConnections(w); err != nil {
 			return a.sum, err
@@ -172,6 +181,13 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 		a.endConnections()
 	case a.flowView != nil:
 		err = a.flowView.finish()
+	case a.html != nil:
+		var names func(*statTable, []StatRow)
+		if a.names != nil {
+			names = a.nameRows
+		}
+		d := a.html.data(&a.cfg, names)
+		err = a.html.write(w, &d, a.cfg.Loc)
 	default:
 		err = a.writeCounts(w)
 	}
@@ -288,7 +304,7 @@ func (a *run) readOnlyUsed(connMode bool) {
 	if a.flowView != nil {
 		need |= a.flowView.acts()
 	}
-	if connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter") {
+	if connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter") || a.html != nil {
 		need |= 1 << actExporter
 	}
 	if slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") }) {
@@ -699,6 +715,10 @@ func (a *run) handle(f *Flow) {
 		if a.flowView.done {
 			a.stop = true
 		}
+		return
+	}
+	if a.html != nil {
+		a.html.add(f)
 		return
 	}
 	for _, t := range a.stats {

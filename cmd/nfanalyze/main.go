@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -79,7 +80,7 @@ type options struct {
 	progress                           string
 	version                            bool
 	flows, wide, dryRun                bool
-	memory, expire, keep               string
+	memory, expire, keep, html         string
 	columns, sort, aggregate           string
 	limit                              int
 }
@@ -109,6 +110,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.stat, "stat", "", "statistics over `keys` (comma-separated): "+strings.Join(analyzer.StatKeys, ", "))
 	fs.StringVar(&o.by, "by", "bytes", "order statistics and timeline bars by bytes, packets or flows")
 	fs.DurationVar(&o.timeline, "timeline", 0, "traffic per time bucket of this `interval` (e.g. 5m) with a bar chart")
+	fs.StringVar(&o.html, "html", "", "write a self-contained HTML report (traffic over time, top talkers, services, conversations, exporters) to `file`")
 	fs.BoolVar(&o.flows, "flows", false, "list flows, one row per flow (like nfdump's listing), instead of connections")
 	fs.StringVar(&o.columns, "columns", "", "columns of --flows/--aggregate (comma-separated): "+strings.Join(analyzer.FlowColumns, ", "))
 	fs.StringVar(&o.sort, "sort", "", "order of --flows/--aggregate rows: "+strings.Join(analyzer.FlowSortKeys, ", ")+" (times ascending, the rest largest first)")
@@ -229,7 +231,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 	if cfg.MemoryBudget > 0 {
 		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryBudget + 96<<20))
 	}
-	sum, err := analyzer.Run(cfg, stdout, stderr)
+	out := stdout
+	var report *os.File
+	if o.html != "" {
+		// Written under a temporary name and renamed when complete, so that
+		// a failed run leaves no half page behind.
+		var err error
+		if report, err = os.CreateTemp(filepath.Dir(o.html), "."+filepath.Base(o.html)+".*.tmp"); err != nil {
+			fmt.Fprintf(stderr, "nfanalyze: --html: %v\n", err)
+			return exitFatal
+		}
+		defer os.Remove(report.Name())
+		out = report
+	}
+	sum, err := analyzer.Run(cfg, out, stderr)
+	if report != nil {
+		if cerr := report.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err == nil {
+			os.Chmod(report.Name(), 0o644)
+			err = os.Rename(report.Name(), o.html)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
 		return exitFatal
@@ -304,6 +328,8 @@ func checkFlags(o *options, set map[string]bool) error {
 		return fmt.Errorf("--limit must be at least 1, not %d", o.limit)
 	case (o.flows || o.aggregate != "") && (o.stat != "" || set["top"] || set["timeline"]):
 		return errors.New("--flows and --aggregate cannot be combined with --stat, --top or --timeline")
+	case o.html != "" && (o.flows || o.aggregate != "" || o.stat != ""):
+		return errors.New("--html cannot be combined with --flows, --aggregate or --stat (it has its own tables; --top sets their length, --timeline the chart's interval)")
 	case !o.flows && o.aggregate == "" && (o.columns != "" || o.sort != "" || set["limit"] || set["c"]):
 		return errors.New("--columns, --sort and --limit go with --flows or --aggregate")
 	}
@@ -455,6 +481,17 @@ func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminal
 		f = f.And(ef)
 	}
 	cfg.Filter = f
+	if o.html != "" {
+		cfg.HTML = true
+		var parts []string
+		for _, fl := range []struct{ name, v string }{{"host", o.host}, {"match-host", o.matchHost}, {"net", o.net}, {"port", o.port},
+			{"proto", o.proto}, {"exporter", o.exporter}, {"since", o.since}, {"until", o.until}, {"filter", o.filter}} {
+			if fl.v != "" {
+				parts = append(parts, "--"+fl.name+" "+strconv.Quote(fl.v))
+			}
+		}
+		cfg.FilterText = strings.Join(parts, " ")
+	}
 	return cfg, exitOK
 }
 

@@ -288,3 +288,21 @@ func TestExpireFlags(t *testing.T) {
 		t.Errorf("--expire of a missing directory: exit %d, want %d", code, exitFatal)
 	}
 }
+
+// TestHTMLFlag: --html writes the report to the file (and nothing to
+// stdout); it does not go with the other views.
+func TestHTMLFlag(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "report.html")
+	code, out, errs := runCLI("-n", "--html", file, "--filter", "proto tcp", "--top", "3", flows)
+	page, err := os.ReadFile(file)
+	if code != exitOK || out != "" || err != nil || !strings.Contains(string(page), "<svg class=\"chart\"") ||
+		!strings.Contains(string(page), `--filter &#34;proto tcp&#34;`) {
+		t.Errorf("--html: exit %d, stdout %q, stderr %q, %v", code, out, errs, err)
+	}
+	if code, _, errs := runCLI("--html", file, "--flows", flows); code != exitUsage || !strings.Contains(errs, "--html cannot be combined") {
+		t.Errorf("--html --flows: exit %d, %s", code, errs)
+	}
+	if code, _, _ := runCLI("-n", "--html", filepath.Join(t.TempDir(), "no", "such", "dir", "r.html"), flows); code != exitFatal {
+		t.Errorf("--html into a missing directory: exit %d, want %d", code, exitFatal)
+	}
+}
