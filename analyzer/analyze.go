@@ -91,6 +91,7 @@ type Summary struct {
 	Late                       int64 // connections printed out of start-time order
 	ForcedOneWays, ForcedOut   int64 // pairing's memory budget was full: pending flows and connections let out early
 	MaxBuffered                int   // what the budget allows per pairing stage
+	Aggregates                 int64 // --aggregate: the distinct keys
 	DNSLookups, DNSFailures    int64
 	DNSUnreachable             bool
 }
@@ -180,6 +181,7 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 	case connMode:
 		a.endConnections()
 	case a.flowView != nil:
+		a.sum.Aggregates = int64(len(a.flowView.aggRecs))
 		err = a.flowView.finish()
 	case a.html != nil:
 		var names func(*statTable, []StatRow)
