@@ -733,12 +733,19 @@ func (fw *flowWriter) tableRow(b []byte, f *Flow) []byte {
 		}
 		info := &flowCols[c]
 		start := len(b)
-		// A right-aligned number whose length is known gets its spaces
-		// first (padFrom then has nothing to move).
-		if info.right {
-			if l := fw.textLen(c, f); l >= 0 {
-				b = padLeftFor(b, info.width, l)
+		switch c {
+		case fcPackets, fcFlows, fcBPS, fcPPS:
+			// A right-aligned number whose length is known gets its
+			// spaces first (padFrom then has nothing to move).
+			v := fw.number(c, f)
+			if v < 100000 {
+				b = padLeftFor(b, info.width, decLen(v))
 			}
+			b = appendSI(b, v)
+			b = padFrom(b, start, info.width, true)
+			continue
+		case fcDuration, fcBytes:
+			b = padLeftFor(b, info.width, fw.textLen(c, f))
 		}
 		switch c {
 		case fcStart:
@@ -757,8 +764,6 @@ func (fw *flowWriter) tableRow(b []byte, f *Flow) []byte {
 			b = appendServiceCell(b, f, info.width)
 		case fcBytes:
 			b = appendHumanSize(b, f.Bytes)
-		case fcPackets, fcFlows, fcBPS, fcPPS:
-			b = appendSI(b, fw.number(c, f))
 		case fcFlags:
 			b = appendTCPFlags(b, f)
 		default:
@@ -779,13 +784,6 @@ func (fw *flowWriter) textLen(c flowCol, f *Flow) int {
 		return decLen(uint64(max(f.End-f.Start, 0))/1e9) + 4
 	case fcBytes:
 		return humanSizeLen(f.Bytes)
-	case fcPackets, fcFlows, fcBPS, fcPPS:
-		if v := fw.number(c, f); v < 100000 {
-			return decLen(v)
-		}
-		return -1
-	case fcFlags, fcService:
-		return -1
 	}
 	return -1
 }

@@ -281,3 +281,34 @@ func TestFlowsZeroAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendMillis: the day cache writes what time.Format writes, across
+// zone changes, in times that jump back and forth.
+func TestAppendMillis(t *testing.T) {
+	locs := []*time.Location{time.UTC, time.FixedZone("x", -(3*3600 + 1800))}
+	for _, name := range []string{"America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "Asia/Kolkata"} {
+		if l, err := time.LoadLocation(name); err == nil {
+			locs = append(locs, l)
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 5))
+	for _, loc := range locs {
+		c := timeCache{loc: loc, colon: true}
+		// Around the 2026 DST changes, and anywhere.
+		for i := 0; i < 200000; i++ {
+			var ns int64
+			switch i % 3 {
+			case 0:
+				ns = time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC).UnixNano() + r.Int64N(int64(48*time.Hour)) - int64(24*time.Hour)
+			case 1:
+				ns = time.Date(2026, 11, 1, 6, 0, 0, 0, time.UTC).UnixNano() + r.Int64N(int64(48*time.Hour)) - int64(24*time.Hour)
+			default:
+				ns = r.Int64N(4e18) - 1e18
+			}
+			got := string(c.appendMillis(nil, ns))
+			if want := time.Unix(0, ns).In(loc).Format("2006-01-02 15:04:05.000"); got != want {
+				t.Fatalf("%v: %d: %s, want %s", loc, ns, got, want)
+			}
+		}
+	}
+}

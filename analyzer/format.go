@@ -223,6 +223,9 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 type timeCache struct {
 	loc     *time.Location
 	colon   bool  // nfdump's layout: ':' before the seconds (appendMillis)
+	// appendMillis's cache: the date text of [dayLo, dayHi) and its midnight.
+	dayLo, dayHi, dayBase int64
+	date                  []byte
 	lo, hi  int64 // valid range of Unix seconds; empty when lo == hi
 	secAtLo int64 // the seconds field at lo
 	prefix  []byte
@@ -258,14 +261,44 @@ func (c *timeCache) appendPython(b []byte, ns int64) []byte {
 	return append2(b, c.secAtLo+sec-c.lo)
 }
 
-// appendMillis appends the time ns as "2006-01-02 15:04:05.000" in c.loc
-// (c.colon must be set).
+// appendMillis appends the time ns as "2006-01-02 15:04:05.000" in c.loc.
+// It keeps the date of a day (in one zone offset) and computes the time of
+// day, so that times that jump back and forth (flows listed in the order
+// they ended) do not go through time.Time.AppendFormat each.
 func (c *timeCache) appendMillis(b []byte, ns int64) []byte {
-	b = c.appendPython(b, ns)
-	ms := ns % 1e9 / 1e6
-	if ms < 0 {
-		ms += 1000
+	sec, rem := ns/1e9, ns%1e9
+	if rem < 0 {
+		sec--
+		rem += 1e9
 	}
+	ms := rem / 1e6
+	if sec < c.dayLo || sec >= c.dayHi {
+		t := time.Unix(sec, 0).In(c.loc)
+		c.date = t.AppendFormat(c.date[:0], "2006-01-02 ")
+		c.dayLo = sec - int64(t.Hour()*3600+t.Minute()*60+t.Second())
+		c.dayHi = c.dayLo + 86400
+		// A zone change in the day ends the range there.
+		if zs, ze := t.ZoneBounds(); !zs.IsZero() || !ze.IsZero() {
+			if !zs.IsZero() && zs.Unix() > c.dayLo {
+				c.dayBase = c.dayLo
+				c.dayLo = zs.Unix()
+			} else {
+				c.dayBase = c.dayLo
+			}
+			if !ze.IsZero() && ze.Unix() < c.dayHi {
+				c.dayHi = ze.Unix()
+			}
+		} else {
+			c.dayBase = c.dayLo
+		}
+	}
+	b = append(b, c.date...)
+	s := sec - c.dayBase // seconds since midnight (the day's first zone)
+	b = append2(b, s/3600)
+	b = append(b, ':')
+	b = append2(b, s/60%60)
+	b = append(b, ':')
+	b = append2(b, s%60)
 	return append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
