@@ -221,14 +221,14 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 // time.Time.AppendFormat for every row: the text up to the minute is kept for
 // the Unix seconds [lo, hi) that share it (one minute in one zone offset).
 type timeCache struct {
-	loc     *time.Location
-	colon   bool  // nfdump's layout: ':' before the seconds (appendMillis)
+	loc   *time.Location
+	colon bool // nfdump's layout: ':' before the seconds (appendMillis)
 	// appendMillis's cache: the date text of [dayLo, dayHi) and its midnight.
 	dayLo, dayHi, dayBase int64
 	date                  []byte
-	lo, hi  int64 // valid range of Unix seconds; empty when lo == hi
-	secAtLo int64 // the seconds field at lo
-	prefix  []byte
+	lo, hi                int64 // valid range of Unix seconds; empty when lo == hi
+	secAtLo               int64 // the seconds field at lo
+	prefix                []byte
 }
 
 // appendPython appends the time ns (Unix nanoseconds) as pythonTime in c.loc.
