@@ -657,7 +657,7 @@ func newFlowWriter(w *bufio.Writer, format string, cols []flowCol, loc *time.Loc
 	if !slices.Contains([]string{"table", "csv", "json"}, format) {
 		return nil, fmt.Errorf("unknown output format %q (want table, csv or json)", format)
 	}
-	return &flowWriter{w: w, format: format, cols: cols, times: timeCache{loc: loc, colon: true}}, nil
+	return &flowWriter{w: w, format: format, cols: cols, times: timeCache{loc: loc}}, nil
 }
 
 func (fw *flowWriter) writeHeader() {

@@ -293,7 +293,7 @@ func TestAppendMillis(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(5, 5))
 	for _, loc := range locs {
-		c := timeCache{loc: loc, colon: true}
+		c := timeCache{loc: loc}
 		// Around the 2026 DST changes, and anywhere.
 		for i := 0; i < 200000; i++ {
 			var ns int64

@@ -221,8 +221,7 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 // time.Time.AppendFormat for every row: the text up to the minute is kept for
 // the Unix seconds [lo, hi) that share it (one minute in one zone offset).
 type timeCache struct {
-	loc   *time.Location
-	colon bool // nfdump's layout: ':' before the seconds (appendMillis)
+	loc *time.Location
 	// appendMillis's cache: the date text of [dayLo, dayHi) and its midnight.
 	dayLo, dayHi, dayBase int64
 	date                  []byte
@@ -240,9 +239,6 @@ func (c *timeCache) appendPython(b []byte, ns int64) []byte {
 	if sec < c.lo || sec >= c.hi {
 		t := time.Unix(sec, 0).In(c.loc)
 		c.prefix = t.AppendFormat(c.prefix[:0], "2006-01-02 15:04.")
-		if c.colon {
-			c.prefix[len(c.prefix)-1] = ':'
-		}
 		c.lo = sec - int64(t.Second())
 		c.secAtLo = 0
 		c.hi = c.lo + 60
