@@ -622,20 +622,75 @@ func (v *flowView) finish() error {
 }
 
 // order returns the indexes of the rows by their values, largest first (of
-// equal values, the first seen first), cut to the limit.
+// equal values, the first seen first), cut to the limit. With a limit much
+// smaller than the rows, the first ones are picked out with a heap of the
+// limit's size rather than by sorting everything.
 func (v *flowView) order(vals []int64) []int32 {
-	idx := make([]int32, len(vals))
-	for i := range idx {
-		idx[i] = int32(i)
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		if c := cmp.Compare(vals[b], vals[a]); c != 0 {
-			return c
+	// before reports whether row a comes before row b.
+	before := func(a, b int32) bool {
+		if vals[a] != vals[b] {
+			return vals[a] > vals[b]
 		}
 		if v.seq != nil {
-			return cmp.Compare(v.seq[a], v.seq[b])
+			return v.seq[a] < v.seq[b]
 		}
-		return cmp.Compare(a, b)
+		return a < b
+	}
+	var idx []int32
+	if k := v.limit; k > 0 && len(vals) > 4*k {
+		// A heap whose root is the row that goes last of those kept.
+		h := make([]int32, 0, k)
+		down := func(i int) {
+			for {
+				l := 2*i + 1
+				if l >= len(h) {
+					return
+				}
+				m := l
+				if r := l + 1; r < len(h) && before(h[l], h[r]) {
+					m = r
+				}
+				if !before(h[i], h[m]) {
+					return
+				}
+				h[i], h[m] = h[m], h[i]
+				i = m
+			}
+		}
+		for i := range vals {
+			r := int32(i)
+			if len(h) < k {
+				h = append(h, r)
+				for j := len(h) - 1; j > 0; {
+					p := (j - 1) / 2
+					if !before(h[p], h[j]) {
+						break
+					}
+					h[p], h[j] = h[j], h[p]
+					j = p
+				}
+				continue
+			}
+			if before(r, h[0]) {
+				h[0] = r
+				down(0)
+			}
+		}
+		idx = h
+	} else {
+		idx = make([]int32, len(vals))
+		for i := range idx {
+			idx[i] = int32(i)
+		}
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		switch {
+		case before(a, b):
+			return -1
+		case before(b, a):
+			return 1
+		}
+		return 0
 	})
 	if v.limit > 0 && len(idx) > v.limit {
 		idx = idx[:v.limit]

@@ -196,6 +196,17 @@ func TestAggregateBrute(t *testing.T) {
 				g.last = max(g.last, rec["time_flow_end_ns"].(int64))
 			}
 			got, _ := runCSV(t, Config{Inputs: []string{name}, Aggregate: keys})
+			// --limit picks the first rows of the whole order (by a heap when
+			// they are few), for every sort order.
+			for _, sort := range FlowSortKeys {
+				all, _ := runCSV(t, Config{Inputs: []string{name}, Aggregate: keys, Sort: sort})
+				for _, limit := range []int{1, 3, 50} {
+					lim, _ := runCSV(t, Config{Inputs: []string{name}, Aggregate: keys, Sort: sort, Limit: limit})
+					if n := min(limit+1, len(all)); !slices.EqualFunc(lim, all[:n], slices.Equal) {
+						t.Errorf("--sort %s --limit %d: not the first rows of the whole order", sort, limit)
+					}
+				}
+			}
 			head := got[0]
 			if len(got)-1 != len(want) {
 				t.Fatalf("%d aggregates, want %d", len(got)-1, len(want))
