@@ -824,8 +824,11 @@ func (fw *flowWriter) tableRow(b []byte, f *Flow) []byte {
 		default:
 			b = fw.plain(b, c, f)
 		}
-		if i < last || info.right {
-			b = padFrom(b, start, info.width, info.right)
+		switch {
+		case info.right:
+			b = padFrom(b, start, info.width, true)
+		case i < last:
+			b = padRightTo(b, start, info.width)
 		}
 	}
 	return append(b, '\n')

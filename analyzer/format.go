@@ -109,6 +109,20 @@ func padLeftFor(b []byte, w, l int) []byte {
 	return b[:n+w-l]
 }
 
+// padRightTo ends a left-aligned cell that started at start with spaces up
+// to width w (at most 24), written as three words.
+func padRightTo(b []byte, start, w int) []byte {
+	n := len(b)
+	if n-start >= w || w > 24 {
+		return padFrom(b, start, w, false)
+	}
+	b = slices.Grow(b, 24)[:n+24]
+	binary.LittleEndian.PutUint64(b[n:], 0x2020202020202020)
+	binary.LittleEndian.PutUint64(b[n+8:], 0x2020202020202020)
+	binary.LittleEndian.PutUint64(b[n+16:], 0x2020202020202020)
+	return b[:start+w]
+}
+
 // HumanDuration formats a duration as the Python analyzer did: "42 sec",
 // "15:27 min", "2:03.09 hours" (h:mm.ss).
 func HumanDuration(ns int64) string { return string(appendHumanDuration(nil, ns)) }
