@@ -26,6 +26,9 @@ type Config struct {
 
 	Filter     Filter // flows to analyze
 	MinPackets uint64 // connections with fewer packets are not shown
+	// The time range of --since/--until (Unix ns, 0: open), also in Filter:
+	// rotated files whose names' times lie outside it are not opened.
+	Since, Until int64
 
 	Output string         // "table" (default), "csv" or "json"
 	Loc    *time.Location // time zone of table output (time.Local when nil)
@@ -41,11 +44,28 @@ type Config struct {
 	By       string   // "bytes" (default), "packets" or "flows"
 	Timeline time.Duration
 	Unicode  bool // bar chart with block characters (on a terminal)
+	Width    int  // fit tables and bars to this many columns (a terminal's); 0: the full layout
+
+	// The flow view (instead of connections and statistics): one row per
+	// flow, or per aggregate of flows with Aggregate keys (AggregateKeys).
+	Flows     bool
+	Columns   string   // comma-separated FlowColumns ("": the default)
+	Sort      string   // FlowSortKeys ("": input order; aggregates: bytes)
+	Limit     int      // rows at most (0: all); unsorted flows: reading stops there
+	Aggregate []string // e.g. "srcip", "dstport", "srcnet/24"
+
+	// The HTML report (instead of the rest) to stdout: the timeline at
+	// Timeline (0: chosen from the time range), Top rows per table (0: 10).
+	HTML       bool
+	FilterText string // the filters as the user gave them, shown in the report
 
 	// Pairing.
 	Window      time.Duration // how far out of start-time order input may be (0: 15m)
 	Tolerance   time.Duration // slack when matching the two directions in time (0: 2s)
-	MaxBuffered int           // hard cap of flows held per stage (0: default)
+	MaxBuffered int           // hard cap of flows held per stage (0: from MemoryBudget)
+	// MemoryBudget bounds the memory of pairing (pending flows and
+	// connections waiting for start order), in bytes (0: DefaultMemoryBudget).
+	MemoryBudget int64
 
 	Verbose   bool
 	MaxErrors int           // messages per file about bad lines (0: 10; negative: none)
@@ -53,9 +73,13 @@ type Config struct {
 	Counter   *atomic.Int64 // bytes read, for a caller's own progress display
 }
 
+// DefaultMemoryBudget is the memory of pairing without Config.MemoryBudget.
+const DefaultMemoryBudget = 256 << 20
+
 // Summary counts what Run read and produced.
 type Summary struct {
 	Files                      int
+	FilesPruned                int   // files not opened: their names' times lie outside Since/Until
 	FilesFailed                int   // files of which nothing could be read (missing, unreadable, all damaged)
 	FilesPartial               int   // files read only in part (damaged parts skipped, cut short, read errors)
 	Damaged                    int64 // damaged stretches and cut members of compressed files
@@ -64,7 +88,10 @@ type Summary struct {
 	Flows, Matched             int64
 	Connections, Pairs, OneWay int64
 	BelowMinPackets            int64
-	Late                       int64
+	Late                       int64 // connections printed out of start-time order
+	ForcedOneWays, ForcedOut   int64 // pairing's memory budget was full: pending flows and connections let out early
+	MaxBuffered                int   // what the budget allows per pairing stage
+	Aggregates                 int64 // --aggregate: the distinct keys
 	DNSLookups, DNSFailures    int64
 	DNSUnreachable             bool
 }
@@ -94,11 +121,17 @@ type run struct {
 
 	stats     []*statTable
 	timeline  *timeline
+	flowView  *flowView
+	html      *htmlReport
 	pairer    *pairer
 	out       *connWriter
 	outErr    error        // output error seen by the reading goroutine
 	printErr  error        // output error of the printing goroutine
 	flowsSeen atomic.Int64 // Summary.Flows, published for the progress bar
+	stop      bool         // nothing more is wanted (--limit reached): reading ends
+	stopFile  bool         // nothing more is wanted from this file (received after --until): its reading ends
+	recvEnd   int64        // with --until: flows received after this end a rotated file's reading
+	inRotated bool         // the file being read is a rotated file (its name has a time)
 	names     *Names
 	conns     chan Conn
 	printed   chan struct{}
@@ -116,21 +149,48 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 	for _, k := range a.cfg.StatKeys {
 		a.stats = append(a.stats, newStatTable(k))
 	}
-	if a.cfg.Timeline > 0 {
+	if a.cfg.HTML {
+		a.html = newHTMLReport(a.cfg.Timeline)
+		a.stats, a.cfg.Flows, a.cfg.Aggregate = nil, false, nil
+	} else if a.cfg.Timeline > 0 {
 		a.timeline = newTimeline(a.cfg.Timeline)
 	}
-	connMode := len(a.stats) == 0 && a.timeline == nil
+	if a.cfg.Flows || len(a.cfg.Aggregate) > 0 {
+		var err error
+		if a.flowView, err = newFlowView(&a.cfg, w); err != nil {
+			return a.sum, err
+		}
+	}
+	connMode := len(a.stats) == 0 && a.timeline == nil && a.flowView == nil && a.html == nil
 	if connMode {
 		if err := a.startConnections(w); err != nil {
 			return a.sum, err
 		}
 	}
 	a.readOnlyUsed(connMode)
+	a.cfg.Inputs, a.sum.FilesPruned = pruneByTime(a.cfg.Inputs, a.cfg.Since, a.cfg.Until, a.cfg.Window, a.cfg.Tolerance)
+	if a.cfg.Until != 0 {
+		// A rotated file holds its flows in the order received: once flows
+		// come that were received two windows after --until, no flow that
+		// starts before it follows.
+		a.recvEnd = a.cfg.Until + 2*int64(a.cfg.Window)
+	}
 	a.readAll()
 	var err error
-	if connMode {
+	switch {
+	case connMode:
 		a.endConnections()
-	} else {
+	case a.flowView != nil:
+		a.sum.Aggregates = int64(len(a.flowView.aggRecs))
+		err = a.flowView.finish()
+	case a.html != nil:
+		var names func(*statTable, []StatRow)
+		if a.names != nil {
+			names = a.nameRows
+		}
+		d := a.html.data(&a.cfg, names)
+		err = a.html.write(w, &d, a.cfg.Loc)
+	default:
 		err = a.writeCounts(w)
 	}
 	if ferr := w.Flush(); ferr != nil && a.outErr == nil {
@@ -199,7 +259,7 @@ func (a *run) startConnections(w *bufio.Writer) error {
 		names = a.names.Name
 	}
 	var err error
-	if a.out, err = newConnWriter(w, a.cfg.Output, a.cfg.Loc, names); err != nil {
+	if a.out, err = newConnWriter(w, a.cfg.Output, a.cfg.Loc, names, a.cfg.Width); err != nil {
 		return err
 	}
 	if a.names != nil {
@@ -229,25 +289,30 @@ func (a *run) startConnections(w *bufio.Writer) error {
 		}
 		return true
 	}
-	a.pairer = newPairer(int64(a.cfg.Window), int64(a.cfg.Tolerance), a.cfg.MaxBuffered, keep, a.emit)
+	maxBuf := a.cfg.MaxBuffered
+	if maxBuf <= 0 {
+		maxBuf = bufferedFor(cmp.Or(a.cfg.MemoryBudget, DefaultMemoryBudget))
+	}
+	a.pairer = newPairer(int64(a.cfg.Window), int64(a.cfg.Tolerance), maxBuf, keep, a.emit)
 	return nil
 }
 
 // readOnlyUsed makes the scanner skip what this run does not use: the
-// exporter and AS numbers unless printed, filtered on or counted, and the
-// version always.
+// exporter, AS numbers and the other optional fields unless printed,
+// filtered on or counted, and the version always.
 func (a *run) readOnlyUsed(connMode bool) {
 	cfg := &a.cfg
-	exporter, as := cfg.Filter.uses()
-	exporter = exporter || connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter")
-	as = as || slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") })
-	a.scanner.skip = 1 << actType
-	if !exporter {
-		a.scanner.skip |= 1 << actExporter
+	need := cfg.Filter.needs()
+	if a.flowView != nil {
+		need |= a.flowView.acts()
 	}
-	if !as {
-		a.scanner.skip |= 1<<actSrcAS | 1<<actDstAS
+	if connMode && cfg.Output != "table" || slices.Contains(cfg.StatKeys, "exporter") || a.html != nil {
+		need |= 1 << actExporter
 	}
+	if slices.ContainsFunc(cfg.StatKeys, func(k string) bool { return strings.HasSuffix(k, "as") }) {
+		need |= 1<<actSrcAS | 1<<actDstAS
+	}
+	a.scanner.skip = optionalActs &^ need
 }
 
 // readAll reads every input, with a progress bar when asked for one; what
@@ -265,7 +330,7 @@ func (a *run) readAll() {
 	}
 	for _, name := range a.cfg.Inputs {
 		a.readInput(name, prog)
-		if a.outErr != nil {
+		if a.outErr != nil || a.stop {
 			break
 		}
 	}
@@ -276,6 +341,7 @@ func (a *run) readAll() {
 func (a *run) endConnections() {
 	a.pairer.flush()
 	a.sum.Pairs, a.sum.OneWay, a.sum.Late = a.pairer.Pairs, a.pairer.OneWays, a.pairer.Late
+	a.sum.ForcedOneWays, a.sum.ForcedOut, a.sum.MaxBuffered = a.pairer.ForcedOneWays, a.pairer.ForcedOut, a.pairer.maxBuf
 	if a.conns != nil {
 		close(a.conns)
 		<-a.printed
@@ -293,13 +359,13 @@ func (a *run) writeCounts(w *bufio.Writer) error {
 		if a.names != nil {
 			a.nameRows(t, rows)
 		}
-		writeStats(w, a.cfg.Output, t, rows, a.cfg.By, i == 0)
+		writeStats(w, a.cfg.Output, t, rows, a.cfg.By, i == 0, a.cfg.Width)
 	}
 	if a.timeline != nil {
 		if len(a.stats) > 0 && a.cfg.Output == "table" {
 			w.WriteString("\n")
 		}
-		return a.timeline.write(w, a.cfg.Output, a.cfg.By, a.cfg.Loc, a.cfg.Unicode)
+		return a.timeline.write(w, a.cfg.Output, a.cfg.By, a.cfg.Loc, a.cfg.Unicode, a.cfg.Width)
 	}
 	return nil
 }
@@ -351,12 +417,23 @@ func (a *run) report() {
 		fmt.Fprintf(a.stderr, "%d connections skipped, because they had less than %d packets (this value can be set with the -p flag).\n",
 			s.BelowMinPackets, a.cfg.MinPackets)
 	}
+	if s.ForcedOneWays > 0 || s.ForcedOut > 0 {
+		fmt.Fprintf(a.stderr, "the pairing memory (--memory %s: %d flows per stage) was full: %d pending flows left unpaired before their time (their reverse may have come later) and %d connections were printed before their time; raise --memory\n",
+			HumanSize(uint64(cmp.Or(a.cfg.MemoryBudget, DefaultMemoryBudget))), s.MaxBuffered, s.ForcedOneWays, s.ForcedOut)
+	}
+	if s.Late > 0 {
+		fmt.Fprintf(a.stderr, "%d connections were printed out of start-time order: the input is more than --window (%v) out of order%s; raise --window\n",
+			s.Late, a.cfg.Window, map[bool]string{true: ", or the pairing memory was full", false: ""}[s.ForcedOut > 0])
+	}
 	if s.DNSUnreachable {
 		fmt.Fprintf(a.stderr, "name resolution stopped after %d lookups timed out in a row; the remaining addresses are shown unresolved (use -n to skip it)\n", maxTimeoutsInRow)
 	}
 	if a.cfg.Verbose {
 		fmt.Fprintf(a.stderr, "read %d files (%d failed), %d lines, %d flows, %d matched the filter\n",
 			s.Files, s.FilesFailed, s.Lines, s.Flows, s.Matched)
+		if s.FilesPruned > 0 {
+			fmt.Fprintf(a.stderr, "%d files not opened: the times in their names lie outside --since/--until\n", s.FilesPruned)
+		}
 		if a.pairer != nil {
 			fmt.Fprintf(a.stderr, "%d connections shown: %d pairs and biflows, %d one-way flows before filtering; %d connections out of time order\n",
 				s.Connections, s.Pairs, s.OneWay, s.Late)
@@ -398,6 +475,7 @@ func (in *inputState) msg(line int64, format string, args ...any) {
 // readInput reads one input: a file, or standard input ("-").
 func (a *run) readInput(name string, prog *progressBar) {
 	a.sum.Files++
+	_, a.inRotated = fileStamp(name)
 	in := &inputState{a: a, name: name}
 	var raw io.Reader
 	if name == "-" {
@@ -513,7 +591,9 @@ const fusedMax = 64 << 10
 
 func (a *run) readLines(in *inputState) {
 	fused := a.cfg.Format != "python-netflow"
-	for {
+	a.stopFile = false
+	defer func() { a.stopFile = false }()
+	for !a.stop && !a.stopFile {
 		if rest := in.lr.rest(); fused && len(rest) > 0 {
 			// A line as nfcollect writes it is read in place, its end found as
 			// it is read rather than by a search for the newline first. The
@@ -606,6 +686,9 @@ func isBlank(b []byte) bool {
 
 // handle takes one flow through filter, statistics and pairing.
 func (a *run) handle(f *Flow) {
+	if a.recvEnd != 0 && f.Received > a.recvEnd && a.inRotated {
+		a.stopFile = true
+	}
 	a.sum.Flows++
 	if a.sum.Flows&4095 == 0 {
 		a.flowsSeen.Store(a.sum.Flows)
@@ -627,6 +710,17 @@ func (a *run) handle(f *Flow) {
 		return
 	}
 	if !match {
+		return
+	}
+	if a.flowView != nil {
+		a.flowView.add(f)
+		if a.flowView.done {
+			a.stop = true
+		}
+		return
+	}
+	if a.html != nil {
+		a.html.add(f)
 		return
 	}
 	for _, t := range a.stats {

@@ -28,12 +28,19 @@ type calQueue[T any] struct {
 	seq   uint64
 
 	far     itemHeap // values whose bucket is >= head + len(ring)
-	farVals slab[T]
+	farVals slab[T]  // the values of far and late
+	// Values that come for the head bucket once it is sorted (its time
+	// stands still: a burst of flows that all start within it). Inserting
+	// them into its sorted entries would move every later entry, and its
+	// storage would grow with every value that ever passed through; in this
+	// heap they cost O(log n) and their storage is reused as they leave.
+	late itemHeap
 
 	// Storage of emptied buckets, handed to the next bucket that fills, so that
 	// memory follows the buckets in use rather than the ring's size.
 	spareVals [][]T
 	spareEnts [][]calEnt
+	spareCap  int // the values the spare storage holds; kept to about what the queue holds
 
 	lastBk *calBucket[T] // the bucket add added to last (for cancel)
 
@@ -65,7 +72,7 @@ func newCalQueue[T any](span int64) *calQueue[T] {
 }
 
 // Len returns the number of values held.
-func (q *calQueue[T]) Len() int { return q.ringN + len(q.far) }
+func (q *calQueue[T]) Len() int { return q.ringN + len(q.far) + len(q.late) }
 
 func (q *calQueue[T]) bucket(b int64) *calBucket[T] { return &q.ring[b&(calRing-1)] }
 
@@ -97,15 +104,34 @@ func (q *calQueue[T]) alloc(k int64) *T {
 		*v = zero
 		return v
 	}
+	if q.goesLate(b) {
+		i := q.farVals.alloc()
+		q.late.push(heapItem{key: k, seq: q.seq, idx: i})
+		v := &q.farVals.v[i]
+		var zero T
+		*v = zero
+		return v
+	}
 	return q.add(q.bucket(b), k)
+}
+
+// goesLate reports whether a value for ring bucket b (>= head) goes to the
+// late heap: when b is the sorted head bucket, or when it is the head bucket
+// and late values are waiting (which came before it, and may have its key:
+// among equal keys the order of arrival must hold).
+func (q *calQueue[T]) goesLate(b int64) bool {
+	return q.bucket(b).sorted || b == q.head && len(q.late) > 0
 }
 
 // allocRing is alloc for a key that goes into the ring, and ok false (nothing
 // added) for one that would go beyond it. Until the next call of a method,
 // cancel takes the value out again.
 func (q *calQueue[T]) allocRing(k int64) (v *T, ok bool) {
-	if q.Len() > 0 && !q.inRing(max(k>>q.shift, q.head)) {
-		return nil, false
+	if q.Len() > 0 {
+		b := max(k>>q.shift, q.head)
+		if !q.inRing(b) || q.goesLate(b) {
+			return nil, false // beyond the ring, or late (cancel could not find it)
+		}
 	}
 	return q.alloc(k), true
 }
@@ -130,6 +156,7 @@ func (q *calQueue[T]) add(bk *calBucket[T], k int64) *T {
 		if n := len(q.spareVals); n > 0 {
 			bk.vals, q.spareVals = q.spareVals[n-1], q.spareVals[:n-1]
 			bk.ents, q.spareEnts = q.spareEnts[n-1], q.spareEnts[:n-1]
+			q.spareCap -= cap(bk.vals)
 		}
 	}
 	pos := int32(len(bk.vals))
@@ -159,8 +186,14 @@ func (q *calQueue[T]) add(bk *calBucket[T], k int64) *T {
 // clear empties bucket bk and keeps its storage for reuse.
 func (q *calQueue[T]) clear(bk *calBucket[T]) {
 	if bk.vals != nil {
-		q.spareVals = append(q.spareVals, bk.vals[:0])
-		q.spareEnts = append(q.spareEnts, bk.ents[:0])
+		// Storage beyond what the queue holds is let go: buckets ahead of
+		// the head that grow on their own (a burst) would otherwise leave
+		// ever more of it here.
+		if q.spareCap+cap(bk.vals) <= max(q.Len()/2, 4096) {
+			q.spareVals = append(q.spareVals, bk.vals[:0])
+			q.spareEnts = append(q.spareEnts, bk.ents[:0])
+			q.spareCap += cap(bk.vals)
+		}
 	}
 	*bk = calBucket[T]{}
 }
@@ -191,8 +224,9 @@ func (q *calQueue[T]) headBucket() *calBucket[T] {
 		}
 		for len(q.far) > 0 && q.inRing(q.far[0].key>>q.shift) {
 			it := q.far.pop()
-			*q.add(q.bucket(it.key>>q.shift), it.key) = q.farVals.v[it.idx]
+			v := q.farVals.v[it.idx]
 			q.farVals.release(it.idx)
+			*q.add(q.bucket(it.key>>q.shift), it.key) = v
 		}
 	}
 }
@@ -260,6 +294,10 @@ func (q *calQueue[T]) sortBucket(bk *calBucket[T]) {
 // peek returns the smallest key and its value, or ok false when empty.
 func (q *calQueue[T]) peek() (k int64, v *T, ok bool) {
 	bk := q.headBucket()
+	if q.lateFirst(bk) {
+		it := q.late[0]
+		return it.key, &q.farVals.v[it.idx], true
+	}
 	if bk == nil {
 		return 0, nil, false
 	}
@@ -267,10 +305,23 @@ func (q *calQueue[T]) peek() (k int64, v *T, ok bool) {
 	return e.key, &bk.vals[e.pos], true
 }
 
+// lateFirst reports whether the late heap's first value comes before the
+// head bucket's (bk, nil when the ring and far are empty). A late value
+// came after the bucket's values of its key.
+func (q *calQueue[T]) lateFirst(bk *calBucket[T]) bool {
+	return len(q.late) > 0 && (bk == nil || q.late[0].key < bk.ents[bk.next].key)
+}
+
 // pop removes the value with the smallest key (the oldest among equals) and
 // returns it; the queue must not be empty.
 func (q *calQueue[T]) pop() (int64, *T) {
 	bk := q.headBucket()
+	if q.lateFirst(bk) {
+		it := q.late.pop()
+		// The slot is reused only by a later alloc, after the caller is done.
+		q.farVals.release(it.idx)
+		return it.key, &q.farVals.v[it.idx]
+	}
 	e := bk.ents[bk.next]
 	bk.next++
 	q.ringN--

@@ -22,6 +22,16 @@ type Flow struct {
 	Proto            uint8
 	Version          uint8 // 1, 5, 7, 9 or 10 (IPFIX); 0 when unknown
 	Flags            uint8 // flowHas* bits
+
+	// Read only when a run uses them (a filter, a column, an aggregation
+	// key); 0 when absent or not read.
+	TOS              uint8  // ip_tos
+	TCPFlags         uint16 // tcp_flags: the union of the flow's TCP flags (FIN 1, SYN 2, RST 4, PSH 8, ACK 16, URG 32)
+	SrcVLAN, DstVLAN uint16 // src_vlan, dst_vlan
+	InIf, OutIf      uint32 // in_if, out_if: SNMP interface indexes
+	SrcMAC, DstMAC   uint64 // src_mac, dst_mac: 48-bit MAC addresses
+	SrcMask, DstMask uint8  // src_net, dst_net: the routing prefix lengths
+	Direction        uint8  // direction: 0 ingress, 1 egress
 }
 
 const (

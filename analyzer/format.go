@@ -109,6 +109,20 @@ func padLeftFor(b []byte, w, l int) []byte {
 	return b[:n+w-l]
 }
 
+// padRightTo ends a left-aligned cell that started at start with spaces up
+// to width w (at most 24), written as three words.
+func padRightTo(b []byte, start, w int) []byte {
+	n := len(b)
+	if n-start >= w || w > 24 {
+		return padFrom(b, start, w, false)
+	}
+	b = slices.Grow(b, 24)[:n+24]
+	binary.LittleEndian.PutUint64(b[n:], 0x2020202020202020)
+	binary.LittleEndian.PutUint64(b[n+8:], 0x2020202020202020)
+	binary.LittleEndian.PutUint64(b[n+16:], 0x2020202020202020)
+	return b[:start+w]
+}
+
 // HumanDuration formats a duration as the Python analyzer did: "42 sec",
 // "15:27 min", "2:03.09 hours" (h:mm.ss).
 func HumanDuration(ns int64) string { return string(appendHumanDuration(nil, ns)) }
@@ -221,10 +235,13 @@ func appendAddr(b []byte, a netip.Addr) []byte {
 // time.Time.AppendFormat for every row: the text up to the minute is kept for
 // the Unix seconds [lo, hi) that share it (one minute in one zone offset).
 type timeCache struct {
-	loc     *time.Location
-	lo, hi  int64 // valid range of Unix seconds; empty when lo == hi
-	secAtLo int64 // the seconds field at lo
-	prefix  []byte
+	loc *time.Location
+	// appendMillis's cache: the date text of [dayLo, dayHi) and its midnight.
+	dayLo, dayHi, dayBase int64
+	date                  []byte
+	lo, hi                int64 // valid range of Unix seconds; empty when lo == hi
+	secAtLo               int64 // the seconds field at lo
+	prefix                []byte
 }
 
 // appendPython appends the time ns (Unix nanoseconds) as pythonTime in c.loc.
@@ -252,6 +269,47 @@ func (c *timeCache) appendPython(b []byte, ns int64) []byte {
 	}
 	b = append(b, c.prefix...)
 	return append2(b, c.secAtLo+sec-c.lo)
+}
+
+// appendMillis appends the time ns as "2006-01-02 15:04:05.000" in c.loc.
+// It keeps the date of a day (in one zone offset) and computes the time of
+// day, so that times that jump back and forth (flows listed in the order
+// they ended) do not go through time.Time.AppendFormat each.
+func (c *timeCache) appendMillis(b []byte, ns int64) []byte {
+	sec, rem := ns/1e9, ns%1e9
+	if rem < 0 {
+		sec--
+		rem += 1e9
+	}
+	ms := rem / 1e6
+	if sec < c.dayLo || sec >= c.dayHi {
+		t := time.Unix(sec, 0).In(c.loc)
+		c.date = t.AppendFormat(c.date[:0], "2006-01-02 ")
+		c.dayLo = sec - int64(t.Hour()*3600+t.Minute()*60+t.Second())
+		c.dayHi = c.dayLo + 86400
+		// A zone change in the day ends the range there.
+		if zs, ze := t.ZoneBounds(); !zs.IsZero() || !ze.IsZero() {
+			if !zs.IsZero() && zs.Unix() > c.dayLo {
+				c.dayBase = c.dayLo
+				c.dayLo = zs.Unix()
+			} else {
+				c.dayBase = c.dayLo
+			}
+			if !ze.IsZero() && ze.Unix() < c.dayHi {
+				c.dayHi = ze.Unix()
+			}
+		} else {
+			c.dayBase = c.dayLo
+		}
+	}
+	b = append(b, c.date...)
+	s := sec - c.dayBase // seconds since midnight (the day's first zone)
+	b = append2(b, s/3600)
+	b = append(b, ':')
+	b = append2(b, s/60%60)
+	b = append(b, ':')
+	b = append2(b, s%60)
+	return append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
 }
 
 // pythonTime is the Python analyzer's timestamp layout (note the dot before seconds).

@@ -113,6 +113,13 @@ func TestGolden(t *testing.T) {
 		{"timeline_table", Config{Inputs: flows, Timeline: 5 * time.Minute}},
 		{"timeline_unicode", Config{Inputs: flows, Timeline: 10 * time.Minute, Unicode: true, By: "packets"}},
 		{"timeline_csv", Config{Inputs: flows, Timeline: 30 * time.Minute, Output: "csv"}},
+		{"flows_compact80", Config{Inputs: flows, Width: 80, Resolver: testNames}},
+		{"stats_width80", Config{Inputs: flows, StatKeys: []string{"pair", "src"}, Top: 4, Width: 80, Resolver: testNames}},
+		{"timeline_width80", Config{Inputs: flows, Timeline: 10 * time.Minute, Unicode: true, Width: 80}},
+		{"flowview_table", Config{Inputs: flows, Flows: true}},
+		{"flowview_sorted", Config{Inputs: flows, Flows: true, Sort: "bps", Limit: 5, Columns: "start,end,duration,proto,srcaddr,sport,dstaddr,dport,service,flows,packets,bytes,pps,exporter"}},
+		{"aggregate_table", Config{Inputs: flows, Aggregate: []string{"srcnet/24", "srcnet6/32", "proto"}}},
+		{"aggregate_json", Config{Inputs: flows, Aggregate: []string{"dstip", "dstport"}, Output: "json", Limit: 4}},
 		{"timeline_json", Config{Inputs: py, Timeline: 24 * time.Hour, Output: "json", Filter: mustFilter(t, "not proto icmp")}},
 	}
 	for _, c := range cases {

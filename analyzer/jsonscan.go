@@ -78,13 +78,30 @@ const (
 	actFlows
 	actICMPType
 	actICMPCode
+	actTOS
+	actTCPFlags
+	actSrcVLAN
+	actDstVLAN
+	actInIf
+	actOutIf
+	actSrcMask
+	actDstMask
+	actDirection
 	numActs // not an action: the number actions end here
 
 	actType
 	actExporter
 	actSrc
 	actDst
+	actSrcMAC
+	actDstMAC
 )
+
+// optionalActs are the actions a run reads only when it uses their values
+// (Config.needs); the scanner skips the others' values unread.
+const optionalActs uint64 = 1<<actType | 1<<actExporter | 1<<actSrcAS | 1<<actDstAS |
+	1<<actTOS | 1<<actTCPFlags | 1<<actSrcVLAN | 1<<actDstVLAN | 1<<actInIf | 1<<actOutIf |
+	1<<actSrcMask | 1<<actDstMask | 1<<actDirection | 1<<actSrcMAC | 1<<actDstMAC
 
 // colAct is what scan does with the value of each column of the schema
 // (schema_gen.go) it reads; the other columns are skipped.
@@ -95,6 +112,9 @@ var colAct = [numColumns]uint8{
 	colRevBytes: actRevBytes, colRevPackets: actRevPackets, colFlows: actFlows,
 	colSrcPort: actSrcPort, colDstPort: actDstPort, colProto: actProto,
 	colSrcAS: actSrcAS, colDstAS: actDstAS, colICMPType: actICMPType, colICMPCode: actICMPCode,
+	colTOS: actTOS, colTCPFlags: actTCPFlags, colSrcVLAN: actSrcVLAN, colDstVLAN: actDstVLAN,
+	colInIf: actInIf, colOutIf: actOutIf, colSrcMask: actSrcMask, colDstMask: actDstMask,
+	colDirection: actDirection, colSrcMAC: actSrcMAC, colDstMAC: actDstMAC,
 }
 
 // keyAction returns the action of a key (actSkip for keys the analyzer does not read).
@@ -270,6 +290,15 @@ func finish(f *Flow, v *scanVals) error {
 	if v.seen&(1<<actICMPType) != 0 && f.SrcPort == 0 && f.DstPort == 0 {
 		f.DstPort = uint16(v.num[actICMPType]<<8 | v.num[actICMPCode]&0xff)
 	}
+	f.TOS = uint8(v.num[actTOS])
+	f.TCPFlags = uint16(v.num[actTCPFlags])
+	f.SrcVLAN = uint16(v.num[actSrcVLAN])
+	f.DstVLAN = uint16(v.num[actDstVLAN])
+	f.InIf = uint32(v.num[actInIf])
+	f.OutIf = uint32(v.num[actOutIf])
+	f.SrcMask = uint8(v.num[actSrcMask])
+	f.DstMask = uint8(v.num[actDstMask])
+	f.Direction = uint8(v.num[actDirection])
 	f.fixTimes()
 	return nil
 }
@@ -417,6 +446,17 @@ func (s *lineScanner) scanFast(line []byte, f *Flow, v *scanVals) (end int, ok b
 				}
 				f.Version = versionOf(str)
 				i = j
+			case actSrcMAC, actDstMAC:
+				m, j, err := macValue(line, i, "")
+				if err != nil {
+					return 0, false
+				}
+				if act == actSrcMAC {
+					f.SrcMAC = m
+				} else {
+					f.DstMAC = m
+				}
+				i = j
 			default:
 				return 0, false
 			}
@@ -510,6 +550,10 @@ func (s *lineScanner) scanGeneral(line []byte, f *Flow, v *scanVals) error {
 				var str []byte
 				str, i, err = plainString(line, i)
 				f.Version = versionOf(str)
+			case act == actSrcMAC:
+				f.SrcMAC, i, err = macValue(line, i, "src_mac")
+			case act == actDstMAC:
+				f.DstMAC, i, err = macValue(line, i, "dst_mac")
 			default:
 				i, err = skipValue(line, i, 0)
 			}
@@ -540,6 +584,50 @@ func (s *lineScanner) scanGeneral(line []byte, f *Flow, v *scanVals) error {
 		return errAt(i, "unexpected data after the record")
 	}
 	return nil
+}
+
+// macValue reads a MAC address string ("aa:bb:cc:dd:ee:ff", as nfcollect
+// writes it; '-' also separates) at b[i] as a 48-bit number.
+func macValue(b []byte, i int, key string) (uint64, int, error) {
+	str, j, err := plainString(b, i)
+	if err != nil {
+		return 0, i, err
+	}
+	m, ok := parseMAC(str)
+	if !ok {
+		return 0, i, errAt(i, "%q: %q is not a MAC address (like 00:11:22:33:44:55)", key, str)
+	}
+	return m, j, nil
+}
+
+// parseMAC reads six hexadecimal octets separated by ':' or '-'.
+func parseMAC[T string | []byte](s T) (uint64, bool) {
+	if len(s) != 17 {
+		return 0, false
+	}
+	var m uint64
+	for k := 0; k < 17; k++ {
+		c := s[k]
+		if k%3 == 2 {
+			if c != ':' && c != '-' {
+				return 0, false
+			}
+			continue
+		}
+		var d byte
+		switch {
+		case c >= '0' && c <= '9':
+			d = c - '0'
+		case c >= 'a' && c <= 'f':
+			d = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		m = m<<4 | uint64(d)
+	}
+	return m, true
 }
 
 // digitRun returns the number of leading ASCII digits in the 8 bytes of x

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The statistics are checked against nfdump 1.7.1: scripts/make-nfdump-expect.sh
@@ -239,5 +240,85 @@ func TestFiltersAgainstNfdump(t *testing.T) {
 			t.Errorf("%s: nfanalyze selects %d flows, %d packets, %d bytes; nfdump %d, %d, %d",
 				expr, got.flows, got.packets, got.bytes, want.flows, want.packets, want.bytes)
 		}
+	}
+}
+
+// TestAggregateAgainstNfdump: --aggregate KEYS makes the aggregates nfdump
+// -A KEYS made of the same flows (testdata/nfdump/agg_KEYS.txt, by
+// scripts/make-nfdump-expect.sh): the same key values, first seen, duration,
+// packets, bytes, bps, bpp and flows.
+func TestAggregateAgainstNfdump(t *testing.T) {
+	dir := filepath.Join("testdata", "nfdump")
+	files, _ := filepath.Glob(filepath.Join(dir, "agg_*.txt"))
+	if len(files) < 7 {
+		t.Fatalf("found %d aggregations in %s, want 7 (scripts/make-nfdump-expect.sh makes them)", len(files), dir)
+	}
+	for _, file := range files {
+		keys := strings.NewReplacer("+", ",", "_", "/").Replace(strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "agg_"), ".txt"))
+		t.Run(keys, func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+				// date, time, duration, the keys, packets, bytes, bps, bpp, flows
+				f := strings.Fields(line)
+				start, err := time.Parse("2006-01-02 15:04:05.000", f[0]+" "+f[1])
+				if err != nil || len(f) < 9 {
+					t.Fatalf("%s: bad line %q", file, line)
+				}
+				ms, _ := strconv.ParseUint(strings.Replace(f[2], ".", "", 1), 10, 64)
+				row := append([]string{strconv.FormatInt(start.UnixMilli(), 10), strconv.FormatUint(ms, 10)}, f[3:]...)
+				want = append(want, strings.Join(row, " "))
+			}
+			var cols []string
+			for _, k := range strings.Split(keys, ",") {
+				switch {
+				case strings.HasPrefix(k, "srcip"):
+					cols = append(cols, "srcaddr")
+				case strings.HasPrefix(k, "dstip"):
+					cols = append(cols, "dstaddr")
+				default:
+					cols = append(cols, k)
+				}
+			}
+			var out, errb bytes.Buffer
+			cfg := Config{Inputs: []string{filepath.Join(dir, "flows.jsonl")}, Aggregate: strings.Split(keys, ","), Output: "csv",
+				Columns: "start,duration," + strings.Join(cols, ",") + ",packets,bytes,bps,bpp,flows"}
+			// As the script: a prefix key on the flows of its family.
+			if strings.Contains(keys, "4/") {
+				cfg.Filter, _ = ParseFilter("inet")
+			} else if strings.Contains(keys, "6/") {
+				cfg.Filter, _ = ParseFilter("inet6")
+			}
+			if _, err := Run(cfg, &out, &errb); err != nil || errb.Len() > 0 {
+				t.Fatalf("Run: %v %s", err, errb.String())
+			}
+			recs, err := csv.NewReader(&out).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, rec := range recs[1:] {
+				start, err := time.Parse(time.RFC3339Nano, rec[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				row := append([]string{strconv.FormatInt(start.UnixMilli(), 10), rec[1]}, rec[2:]...)
+				got = append(got, strings.Join(row, " "))
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%d aggregates, nfdump %d; first differences:", len(got), len(want))
+				for i := 0; i < min(len(got), len(want)); i++ {
+					if got[i] != want[i] {
+						t.Errorf("nfanalyze %s\n             nfdump    %s", got[i], want[i])
+						break
+					}
+				}
+			}
+		})
 	}
 }

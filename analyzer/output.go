@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // connWriter prints connections in one output format. Rows gather in buf
@@ -31,11 +32,11 @@ type connFormat interface {
 // newConnWriter returns a writer of connections in format ("table", "csv" or
 // "json") to w, with times of the table in loc and host names from names
 // (nil: none).
-func newConnWriter(w *bufio.Writer, format string, loc *time.Location, names func(netip.Addr) string) (*connWriter, error) {
+func newConnWriter(w *bufio.Writer, format string, loc *time.Location, names func(netip.Addr) string, width int) (*connWriter, error) {
 	cw := &connWriter{w: w}
 	switch format {
 	case "table":
-		cw.f = &tableFormat{names: names, times: timeCache{loc: loc}}
+		cw.f = &tableFormat{names: names, times: timeCache{loc: loc}, width: width}
 	case "csv":
 		cw.f = csvFormat{names: names}
 	case "json":
@@ -85,20 +86,82 @@ func (n hostNames) name(a netip.Addr) string {
 	return n(a)
 }
 
-// tableFormat is the default output: the Python analyzer's table.
+// tableFormat is the default output: the Python analyzer's table, or, with
+// width set (a terminal of that many columns), a compact one that fits it.
 type tableFormat struct {
 	names hostNames
 	times timeCache
+	width int
 }
 
-func (*tableFormat) header(b []byte) []byte {
+func (t *tableFormat) header(b []byte) []byte {
+	if t.width > 0 {
+		b = append(b, "Time           Service        Size  Duration Packets Hosts\n"...)
+		b = append(b, strings.Repeat("-", min(t.width, compactFixed+30))...)
+		return append(b, '\n')
+	}
 	b = append(b, padRight("Timestamp", 19)+" | "+padRight("Service", 14)+" | "+padRight("Size", 8)+" | "+
 		padRight("Duration", 9)+" | "+padRight("Packets", 7)+" | Involved hosts\n"...)
 	b = append(b, strings.Repeat("-", 100)...)
 	return append(b, '\n')
 }
 
+// compactFixed is the width of the compact table's columns before the hosts.
+const compactFixed = 14 + 1 + 10 + 1 + 8 + 1 + 9 + 1 + 7 + 1
+
+// compactRow is row in the compact layout: the date without the year, no
+// bars, the service in 10 columns, and the hosts cut to the width ("…").
+func (t *tableFormat) compactRow(b []byte, c *Conn) []byte {
+	line := len(b)
+	b = t.times.appendPython(b, c.Start)
+	// "2006-01-02 15:04.05" -> "01-02 15:04:05"
+	copy(b[line:], b[line+5:])
+	b = b[:len(b)-5]
+	b[line+11] = ':'
+	b = append(b, ' ')
+	start := len(b)
+	b = appendService(b, &c.A, true)
+	if len(b)-start > 10 {
+		b = b[:start+10]
+	}
+	b = padFrom(b, start, 10, false)
+	b = append(b, ' ')
+	start = len(b)
+	b = appendHumanSize(b, c.Bytes())
+	b = padFrom(b, start, 8, true)
+	b = append(b, ' ')
+	start = len(b)
+	b = appendHumanDuration(b, c.End-c.Start)
+	b = padFrom(b, start, 9, true)
+	b = append(b, ' ')
+	start = len(b)
+	b = appendUint(b, c.Packets())
+	b = padFrom(b, start, 7, true)
+	b = append(b, ' ')
+	hosts := len(b)
+	b = t.appendHosts(b, c)
+	if c.OneWay() {
+		b = append(b, " (one-way)"...)
+	}
+	if room := t.width - (hosts - line); room > 0 && utf8.RuneCount(b[hosts:]) > room {
+		b = append(b[:hosts+room-1], "…"...)
+	}
+	return append(b, '\n')
+}
+
+// appendHosts appends "A to B", with the ports when no service name
+// explains them (neither port has one).
+func (t *tableFormat) appendHosts(b []byte, c *Conn) []byte {
+	ports := hasPorts(c.A.Proto) && !hasServiceName(c.A.SrcPort, c.A.Proto) && !hasServiceName(c.A.DstPort, c.A.Proto)
+	b = t.appendHost(b, c.A.Src, c.A.SrcPort, ports)
+	b = append(b, ' ', 't', 'o', ' ')
+	return t.appendHost(b, c.A.Dst, c.A.DstPort, ports)
+}
+
 func (t *tableFormat) row(b []byte, c *Conn) []byte {
+	if t.width > 0 {
+		return t.compactRow(b, c)
+	}
 	b = t.times.appendPython(b, c.Start)
 	b = append(b, ' ', '|', ' ')
 	b = appendServiceCell(b, &c.A, 14)
@@ -122,24 +185,39 @@ func (t *tableFormat) row(b []byte, c *Conn) []byte {
 	b = appendUint(b, packets)
 	b = padFrom(b, start, 7, true)
 	b = append(b, ' ', '|', ' ')
-	b = t.appendHost(b, c.A.Src)
-	b = append(b, ' ', 't', 'o', ' ')
-	b = t.appendHost(b, c.A.Dst)
+	b = t.appendHosts(b, c)
 	if c.OneWay() {
 		b = append(b, " (one-way)"...)
 	}
 	return append(b, '\n')
 }
 
-// appendHost appends "name (address)", or the address alone when it has no name.
-func (t *tableFormat) appendHost(b []byte, a netip.Addr) []byte {
-	if n := t.names.name(a); n != "" {
+// appendHost appends "name (address)", or the address alone when it has no
+// name (the compact table: the name alone when there is one); with port,
+// "address:port" ("[v6]:port").
+func (t *tableFormat) appendHost(b []byte, a netip.Addr, port uint16, withPort bool) []byte {
+	n := t.names.name(a)
+	if n != "" && t.width > 0 {
+		return append(b, n...) // compact: the name alone
+	}
+	if n != "" {
 		b = append(b, n...)
 		b = append(b, " ("...)
-		b = appendAddr(b, a)
-		return append(b, ')')
 	}
-	return appendAddr(b, a)
+	if withPort && !a.Is4() {
+		b = append(b, '[')
+	}
+	b = appendAddr(b, a)
+	if withPort {
+		if !a.Is4() {
+			b = append(b, ']')
+		}
+		b = appendUint(append(b, ':'), uint64(port))
+	}
+	if n != "" {
+		b = append(b, ')')
+	}
+	return b
 }
 
 // csvFormat is --output csv: a header line, then one line per connection.

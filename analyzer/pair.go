@@ -1,5 +1,7 @@
 package analyzer
 
+import "unsafe"
+
 // The pairer turns flows into connections in input order, and hands them on in
 // start-time order:
 //
@@ -116,6 +118,7 @@ type pending struct {
 	f    Flow
 	key  pendKey // f's 5-tuple
 	next int32   // next flow with the same tuple (in input order), -1 ends
+	prev int32   // the flow before it in the chain, -1 for the head
 	tail int32   // of the chain's head: the chain's last flow
 }
 
@@ -165,6 +168,22 @@ type pairer struct {
 	Late    int64 // connections that left out of start order
 	Pairs   int64
 	OneWays int64
+	// What the cap (maxBuf) forced: pending flows that left unpaired before
+	// their time, and connections that left the output stage before theirs.
+	ForcedOneWays, ForcedOut int64
+}
+
+// bufferedFor returns the flows each stage may hold within a memory budget
+// of budget bytes (the Go heap, garbage not yet collected included). An
+// entry of the pending stage costs a pending value and its references (the
+// hash table's slot, young, the expiry and start queues: about 80 bytes);
+// one of the output stage a Conn and its queue entry, in up to three places
+// at the worst (ring buckets that grow by doubling, the late values'
+// slab, the spare storage of emptied buckets: measured on BenchmarkBurst).
+// The garbage collector lets the heap grow to about twice what is live.
+func bufferedFor(budget int64) int {
+	perEntry := 2*(int64(unsafe.Sizeof(pending{}))+80) + 5*(int64(unsafe.Sizeof(Conn{}))+24)
+	return int(max(budget/perEntry, 1024))
 }
 
 func newPairer(window, tol int64, maxBuf int, keep func(*Conn) bool, emit func(*Conn)) *pairer {
@@ -194,6 +213,28 @@ func (p *pairer) add(f *Flow) {
 	}
 	p.pair(f)
 	p.advanceOut()
+	// The expiry and start queues keep the references of flows that were
+	// paired after they entered them, until their time comes up; when time
+	// stands still (a burst), those would pile up with the input.
+	if n := p.expiry.Len(); n > 2*p.live+1<<16 {
+		p.expiry = p.compactRefs(p.expiry)
+	}
+	if n := p.starts.Len(); n > 2*p.live+1<<16 {
+		p.starts = p.compactRefs(p.starts)
+	}
+}
+
+// compactRefs returns a queue of the references of q that still refer to a
+// pending flow, in q's order.
+func (p *pairer) compactRefs(q *calQueue[pendRef]) *calQueue[pendRef] {
+	nq := newCalQueue[pendRef](p.window)
+	for q.Len() > 0 {
+		k, it := q.pop()
+		if ref := *it; p.pSlab.gen[ref.idx] == ref.gen {
+			nq.push(k, &ref)
+		}
+	}
+	return nq
 }
 
 // flush drains every stage; call at the end of the input.
@@ -246,6 +287,9 @@ func (p *pairer) expire(all bool) {
 		if !all && !after(p.horizon, k, p.tol) && p.live <= p.maxBuf {
 			return
 		}
+		if !all && !after(p.horizon, k, p.tol) {
+			p.ForcedOneWays++
+		}
 		p.expiry.pop()
 		i := it.idx
 		pe := &p.pSlab.v[i]
@@ -276,17 +320,16 @@ func (p *pairer) unlinkAt(si int, i int32) {
 			p.pend.remove(si)
 		} else {
 			p.pSlab.v[pe.next].tail = pe.tail
+			p.pSlab.v[pe.next].prev = -1
 		}
 	} else {
-		h := *head
-		for j := h; j >= 0; j = p.pSlab.v[j].next {
-			if p.pSlab.v[j].next == i {
-				p.pSlab.v[j].next = pe.next
-				if p.pSlab.v[h].tail == i {
-					p.pSlab.v[h].tail = j
-				}
-				break
-			}
+		// Doubly linked: a flow leaving from the middle of a long chain (the
+		// same 5-tuple over and over, as in a repeated burst) costs no walk.
+		p.pSlab.v[pe.prev].next = pe.next
+		if pe.next >= 0 {
+			p.pSlab.v[pe.next].prev = pe.prev
+		} else {
+			p.pSlab.v[*head].tail = pe.prev
 		}
 	}
 	p.pSlab.release(i)
@@ -346,13 +389,14 @@ func (p *pairer) pair(f *Flow) {
 		}
 	}
 	i := p.pSlab.alloc()
-	p.pSlab.v[i] = pending{f: *f, key: k, next: -1, tail: i}
+	p.pSlab.v[i] = pending{f: *f, key: k, next: -1, prev: -1, tail: i}
 	h := k.hash()
 	if si := p.pend.find(&k, h); si < 0 {
 		p.pend.insert(h, i)
 	} else {
 		head := &p.pSlab.v[p.pend.heads[si]]
 		p.pSlab.v[head.tail].next = i
+		p.pSlab.v[i].prev = head.tail
 		head.tail = i
 	}
 	p.live++
@@ -423,6 +467,9 @@ func (p *pairer) releaseOut(w int64, all bool) {
 		k, _, ok := p.out.peek()
 		if !ok || !all && k >= w && p.out.Len() <= p.maxBuf {
 			return
+		}
+		if !all && k >= w {
+			p.ForcedOut++
 		}
 		_, c := p.out.pop()
 		if c.Start < p.lastEmitted {

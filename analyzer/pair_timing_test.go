@@ -70,7 +70,7 @@ func BenchmarkWriteTable(b *testing.B) {
 	p.flush()
 	for _, format := range []string{"table", "json", "csv"} {
 		b.Run(format, func(b *testing.B) {
-			cw, err := newConnWriter(bufio.NewWriter(io.Discard), format, time.UTC, nil)
+			cw, err := newConnWriter(bufio.NewWriter(io.Discard), format, time.UTC, nil, 0)
 			if err != nil {
 				b.Fatal(err)
 			}

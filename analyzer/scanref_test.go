@@ -136,6 +136,37 @@ func (s *lineScanner) scanRef(line []byte, f *Flow) error {
 		case "icmp_code":
 			v, i, err = uintValue(line, i, key, 255)
 			icmpCode = int(v)
+		case "ip_tos":
+			v, i, err = uintValue(line, i, key, 255)
+			f.TOS = uint8(v)
+		case "tcp_flags":
+			v, i, err = uintValue(line, i, key, 65535)
+			f.TCPFlags = uint16(v)
+		case "src_vlan":
+			v, i, err = uintValue(line, i, key, 65535)
+			f.SrcVLAN = uint16(v)
+		case "dst_vlan":
+			v, i, err = uintValue(line, i, key, 65535)
+			f.DstVLAN = uint16(v)
+		case "in_if":
+			v, i, err = uintValue(line, i, key, 4294967295)
+			f.InIf = uint32(v)
+		case "out_if":
+			v, i, err = uintValue(line, i, key, 4294967295)
+			f.OutIf = uint32(v)
+		case "src_net":
+			v, i, err = uintValue(line, i, key, 255)
+			f.SrcMask = uint8(v)
+		case "dst_net":
+			v, i, err = uintValue(line, i, key, 255)
+			f.DstMask = uint8(v)
+		case "direction":
+			v, i, err = uintValue(line, i, key, 255)
+			f.Direction = uint8(v)
+		case "src_mac":
+			f.SrcMAC, i, err = macValue(line, i, "src_mac")
+		case "dst_mac":
+			f.DstMAC, i, err = macValue(line, i, "dst_mac")
 		default:
 			i, err = skipValue(line, i, 0)
 		}

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // StatKeys lists the keys --stat accepts, like nfdump -s. "ip", "port" and "as"
@@ -217,7 +218,7 @@ func (t *statTable) addrsOf(row int, rows []StatRow) []netip.Addr {
 }
 
 // writeStats prints the top rows of t.
-func writeStats(w *bufio.Writer, format string, t *statTable, rows []StatRow, by string, first bool) {
+func writeStats(w *bufio.Writer, format string, t *statTable, rows []StatRow, by string, first bool, cols int) {
 	tot := t.total
 	switch format {
 	case "csv":
@@ -255,7 +256,22 @@ func writeStats(w *bufio.Writer, format string, t *statTable, rows []StatRow, by
 		vals := make([]string, len(rows))
 		for i := range rows {
 			vals[i] = rows[i].display()
-			width = max(width, len(vals[i]))
+			width = max(width, utf8.RuneCountInString(vals[i]))
+		}
+		if cols > 0 && 72+width > cols {
+			// The compact table of a narrow terminal: numbers in SI units,
+			// values cut to what is left ("…").
+			width = max(len(t.key), min(width, cols-53))
+			fmt.Fprintf(w, "%4s  %s %7s %6s %8s %6s %8s %6s\n", "Rank", padRight(strings.ToUpper(t.key), width), "Flows", "%", "Packets", "%", "Bytes", "%")
+			for i, r := range rows {
+				v := vals[i]
+				if utf8.RuneCountInString(v) > width {
+					v = string([]rune(v)[:width-1]) + "…"
+				}
+				fmt.Fprintf(w, "%4d  %s %7s %5.1f%% %8s %5.1f%% %8s %5.1f%%\n", r.Rank, padRight(v, width),
+					appendSI(nil, r.Flows), pct(r.Flows, tot.flows), appendSI(nil, r.Packets), pct(r.Packets, tot.packets), HumanSize(r.Bytes), pct(r.Bytes, tot.bytes))
+			}
+			return
 		}
 		fmt.Fprintf(w, "%s\n", strings.TrimRight(fmt.Sprintf("%4s | %s | %s | %s | %s", "Rank", padRight(strings.ToUpper(t.key), width),
 			padLeft("Flows", 10)+" "+padRight("(%)", 8), padLeft("Packets", 10)+" "+padRight("(%)", 8), padLeft("Bytes", 9)+" "+padRight("(%)", 8)), " "))

@@ -37,7 +37,7 @@ func (t *timeline) add(f *Flow) {
 	a.add(f)
 }
 
-func (t *timeline) write(w *bufio.Writer, format, by string, loc *time.Location, unicode bool) error {
+func (t *timeline) write(w *bufio.Writer, format, by string, loc *time.Location, unicode bool, cols int) error {
 	if len(t.buckets) == 0 {
 		return nil
 	}
@@ -57,7 +57,12 @@ func (t *timeline) write(w *bufio.Writer, format, by string, loc *time.Location,
 	case "table":
 		fmt.Fprintf(w, "%-19s | %10s | %12s | %9s | %s per %v\n", "Time", "Flows", "Packets", "Bytes", by, time.Duration(t.interval))
 	}
-	const width = 50
+	// The bar takes what the terminal leaves after the numbers (62 columns
+	// and a space), 50 when piped.
+	width := 50
+	if cols > 0 {
+		width = max(10, cols-63)
+	}
 	for b := t.lo; b <= t.hi; b += t.interval {
 		var a statAgg
 		if p := t.buckets[b]; p != nil {

@@ -29,7 +29,22 @@ func TestParseFilterErrors(t *testing.T) {
 		{"proto xyz", 6, 3, "unknown protocol"},
 		{"(tcp or udp", 11, 1, "expected \")\""},
 		{"tcp and", 7, 1, "expected a filter primitive"},
-		{"src banana", 4, 6, "expected host, net, port or as"},
+		{"src banana", 4, 6, "expected host, net, port, as"},
+		{"port in [80 443", 15, 1, "expected \"]\" to close the list at column 9"},
+		{"port in [80 http5]", 12, 5, "port number"},
+		{"port in []", 9, 1, "empty list"},
+		{"flags SYN", 6, 3, "letters of F (FIN)"},
+		{"flags > 64", 8, 2, "0 to 63"},
+		{"dst tos 4", 0, 3, "only the source TOS"},
+		{"src if 3", 0, 3, "does not take \"src\""},
+		{"in port 80", 0, 2, "does not take \"in\""},
+		{"mac 00:11:22:33:44", 4, 14, "MAC address"},
+		{"net 10.0.0.0 255.0.255.0", 13, 11, "netmask"},
+		{"geo DE", 0, 3, "geo location database"},
+		{"next ip 10.0.0.1", 0, 4, "not read by nfanalyze"},
+		{"bps > fast", 6, 4, "expected a number"},
+		{"vlan 5000", 5, 4, "0 to 4095"},
+		{"flowdir sideways", 8, 8, "ingress, egress"},
 		{"frobnicate", 0, 10, "unknown filter primitive"},
 		{"bytes > lots", 8, 4, "expected a number"},
 		{"tcp )", 4, 1, "unexpected"},
@@ -51,7 +66,12 @@ func TestParseFilterErrors(t *testing.T) {
 		}
 	}
 	for _, ok := range []string{"", "any", "src or dst host 10.0.0.1", "ip 10.0.0.1", "net 2001:db8::/32", "port 53", "port <= 1023",
-		"proto tcp", "icmp6", "not not tcp", "router 192.0.2.1", "packets gt 5"} {
+		"proto tcp", "icmp6", "not not tcp", "router 192.0.2.1", "packets gt 5",
+		"port in [80 443]", "src port in [ssh,https]", "net 10.0/16", "net 10.0.0.0 255.255.0.0", "flags AS", "flags X", "flags > 2",
+		"bpp < 100", "bps > 1m", "pps >= 10k", "duration > 1000", "tos 4", "src tos 4", "in if 3", "out if 7", "if 3", "router ip 127.0.0.1",
+		"src as 64500", "as in [64500 64501]", "vlan 10", "dst vlan 20", "mac 00:11:22:33:44:55", "in src mac 00:11:22:33:44:55",
+		"out dst mac 00-11-22-33-44-55", "ip in [10.0.0.1 192.0.2.0/24 2001:db8::/32]", "mask 24", "src mask > 16", "icmp-type 8",
+		"icmp-code 0", "flowdir egress", "in bytes > 1k", "out packets 0", "flows > 1"} {
 		if _, err := ParseFilter(ok); err != nil {
 			t.Errorf("ParseFilter(%q) = %v", ok, err)
 		}
@@ -66,7 +86,8 @@ func TestScan(t *testing.T) {
 	}
 	want := Flow{Start: 1700000000000000000, End: 1700000020000000000, Received: 1700000020512345678, Bytes: 123456, Packets: 321, Flows: 1,
 		Src: netip.MustParseAddr("10.0.12.34"), Dst: netip.MustParseAddr("198.51.100.77"), Exporter: netip.MustParseAddr("192.0.2.1"),
-		SrcAS: 64500, DstAS: 15169, SrcPort: 51234, DstPort: 443, Proto: 6, Version: 10, Flags: flowHasStart | flowHasEnd}
+		SrcAS: 64500, DstAS: 15169, SrcPort: 51234, DstPort: 443, Proto: 6, Version: 10, Flags: flowHasStart | flowHasEnd,
+		TCPFlags: 27, InIf: 3, OutIf: 7, SrcMask: 24, DstMask: 16}
 	if f != want {
 		t.Errorf("got scan() = %+v,\nwant %+v", f, want)
 	}

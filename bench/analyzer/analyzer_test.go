@@ -11,6 +11,7 @@ package analyzerbench
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -20,6 +21,7 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -208,8 +210,10 @@ func benchRun(b *testing.B, cfg analyzer.Config) {
 	peak := peakHeap(stop)
 	cpu0 := cpuTime()
 	b.ResetTimer()
+	var sum analyzer.Summary
 	for b.Loop() {
-		sum, err := analyzer.Run(cfg, io.Discard, io.Discard)
+		var err error
+		sum, err = analyzer.Run(cfg, io.Discard, io.Discard)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -227,6 +231,9 @@ func benchRun(b *testing.B, cfg analyzer.Config) {
 	b.ReportMetric(float64(fileN)*float64(b.N)/cpu.Seconds(), "flows/cpu-s")
 	b.ReportMetric(float64(peak())/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
+	if len(cfg.Aggregate) > 0 {
+		b.ReportMetric(float64(sum.Aggregates), "aggregates")
+	}
 	b.ReportMetric(0, "ns/op") // per-op time is the whole file; flows/s is the figure
 }
 
@@ -254,7 +261,191 @@ func BenchmarkFilteredTimeline(b *testing.B) {
 	benchRun(b, analyzer.Config{Filter: f, Timeline: time.Hour})
 }
 
+// BenchmarkFlows is --flows: every flow a table row in the default columns.
+func BenchmarkFlows(b *testing.B) {
+	benchRun(b, analyzer.Config{Flows: true, Output: "table"})
+}
+
+// BenchmarkFlowsTop is --flows --sort bytes --limit 20: a bounded heap.
+func BenchmarkFlowsTop(b *testing.B) {
+	benchRun(b, analyzer.Config{Flows: true, Sort: "bytes", Limit: 20, Output: "table"})
+}
+
+// BenchmarkAggregate is --aggregate srcip,dstport: one aggregate per
+// distinct key (about 50000 clients times 12 services here, 2000 servers
+// times the clients' ports for the replies: the memory grows with the keys).
+func BenchmarkAggregate(b *testing.B) {
+	benchRun(b, analyzer.Config{Aggregate: []string{"srcip", "dstport"}, Output: "table", Limit: 20})
+}
+
+// BenchmarkAggregateNet is --aggregate srcnet/16,proto: few keys.
+func BenchmarkAggregateNet(b *testing.B) {
+	benchRun(b, analyzer.Config{Aggregate: []string{"srcnet/16", "proto"}, Output: "table"})
+}
+
 func Example() {
 	fmt.Println("see the package doc for how to run the benchmarks")
 	// Output: see the package doc for how to run the benchmarks
+}
+
+var (
+	monthOnce  sync.Once
+	monthDir   string
+	monthStart time.Time
+	monthSize  int64
+	monthErr   error
+)
+
+// monthFiles writes a month of hourly rotated files (720, as nfcollect
+// --rotate 1h names them), 500 flows each, received through the hour and
+// started up to 20 minutes before.
+func monthFiles(b *testing.B) string {
+	monthOnce.Do(func() {
+		if monthDir, monthErr = os.MkdirTemp("", "nfanalyze-month-"); monthErr != nil {
+			return
+		}
+		monthStart = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+		r := rand.New(rand.NewPCG(3, 3))
+		var line []byte
+		for h := range 720 {
+			slot := monthStart.Add(time.Duration(h) * time.Hour)
+			var buf []byte
+			for i := range 500 {
+				recv := slot.Add(time.Duration(i) * time.Hour / 500)
+				start := recv.Add(-time.Duration(r.IntN(1200)) * time.Second)
+				line = fmt.Appendf(line[:0], `{"type":"IPFIX","time_received_ns":%d,"sampler_address":"192.0.2.1","sequence_num":%d,"observation_domain_id":0,"template_id":256,"time_flow_start_ns":%d,"time_flow_end_ns":%d,"bytes":%d,"packets":%d,"src_addr":"10.0.%d.%d","dst_addr":"198.51.100.%d","src_port":%d,"dst_port":443,"proto":6,"etype":2048,"ip_tos":0,"tcp_flags":27,"in_if":3,"out_if":7,"src_as":64500,"dst_as":15169,"src_net":24,"dst_net":16,"next_hop":"192.0.2.254","flow_end_reason":3}`+"\n",
+					recv.UnixNano(), h*500+i, start.UnixNano(), recv.UnixNano(), 80*(1+r.IntN(100)), 1+r.IntN(100), r.IntN(200), r.IntN(256), r.IntN(256), 1024+r.IntN(60000))
+				buf = append(buf, line...)
+			}
+			name := filepath.Join(monthDir, "nfcollect."+slot.Format("200601021504")+".json")
+			if monthErr = os.WriteFile(name, buf, 0o644); monthErr != nil {
+				return
+			}
+			monthSize += int64(len(buf))
+		}
+	})
+	if monthErr != nil {
+		b.Fatal(monthErr)
+	}
+	return monthDir
+}
+
+// BenchmarkTimeSliceHour is --since/--until of one hour in the middle of a
+// month of hourly files: it reports the files opened and the bytes read of
+// the month's.
+func BenchmarkTimeSliceHour(b *testing.B) {
+	dir := monthFiles(b)
+	defer func() {
+		os.RemoveAll(monthDir)
+		monthOnce = sync.Once{}
+	}()
+	files, _, _ := analyzer.ExpandInputs([]string{dir})
+	since := monthStart.Add(360 * time.Hour).UnixNano()
+	until := monthStart.Add(361 * time.Hour).UnixNano()
+	b.ReportAllocs()
+	var sum analyzer.Summary
+	var read atomic.Int64
+	for b.Loop() {
+		read.Store(0)
+		var err error
+		sum, err = analyzer.Run(analyzer.Config{Inputs: files, Since: since, Until: until, Filter: analyzer.TimeFilter(since, until),
+			StatKeys: []string{"src"}, Top: 10, Counter: &read}, io.Discard, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Matched == 0 || sum.Files+sum.FilesPruned != 720 {
+			b.Fatalf("matched %d flows, opened %d files, pruned %d", sum.Matched, sum.Files, sum.FilesPruned)
+		}
+	}
+	b.ReportMetric(float64(sum.Files), "files-opened")
+	b.ReportMetric(float64(sum.Files+sum.FilesPruned), "files")
+	b.ReportMetric(float64(read.Load())/(1<<20), "MiB-read")
+	b.ReportMetric(float64(monthSize)/(1<<20), "MiB-total")
+	b.ReportMetric(float64(sum.Matched), "flows-matched")
+}
+
+var (
+	burstOnce sync.Once
+	burstName string
+	burstN    int
+	burstSize int64
+	burstErr  error
+)
+
+// burstFile writes one softflowd burst (the 71 flows of
+// analyzer/testdata/collected/softflowd-v9.jsonl, 104 s of flow starts)
+// repeated: every flow starts within those 104 s, so the horizon never moves
+// on and nothing expires by time. NFANALYZE_BURST_FLOWS sets the size
+// (default 400k flows, past what the budget holds; the README's figures are
+// for 8M).
+func burstFile(b *testing.B) string {
+	burstOnce.Do(func() {
+		src, err := os.ReadFile("../../analyzer/testdata/collected/softflowd-v9.jsonl")
+		if err != nil {
+			burstErr = err
+			return
+		}
+		n := 400_000
+		if v, err := strconv.Atoi(os.Getenv("NFANALYZE_BURST_FLOWS")); err == nil && v > 0 {
+			n = v
+		}
+		lines := bytes.Count(src, []byte("\n"))
+		if burstDir, burstErr = os.MkdirTemp("", "nfanalyze-burst-"); burstErr != nil {
+			return
+		}
+		burstName = filepath.Join(burstDir, "burst.jsonl")
+		f, err := os.Create(burstName)
+		if err != nil {
+			burstErr = err
+			return
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		for burstN = 0; burstN < n; burstN += lines {
+			w.Write(src)
+		}
+		if burstErr = w.Flush(); burstErr == nil {
+			burstErr = f.Close()
+		}
+		st, _ := os.Stat(burstName)
+		burstSize = st.Size()
+	})
+	if burstErr != nil {
+		b.Fatal(burstErr)
+	}
+	return burstName
+}
+
+var burstDir string
+
+// BenchmarkBurst is the connection view (-p 0) of a repeated burst: the
+// pairing buffers fill up to their memory budget (Config.MemoryBudget,
+// 256 MiB by default), and the benchmark fails if the Go heap goes beyond it.
+func BenchmarkBurst(b *testing.B) {
+	name := burstFile(b)
+	defer os.RemoveAll(burstDir)
+	b.SetBytes(burstSize)
+	b.ReportAllocs()
+	runtime.GC()
+	stop := make(chan struct{})
+	peak := peakHeap(stop)
+	cpu0 := cpuTime()
+	for b.Loop() {
+		sum, err := analyzer.Run(analyzer.Config{Inputs: []string{name}, Loc: time.UTC, Output: "table"}, io.Discard, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if sum.Flows != int64(burstN) {
+			b.Fatalf("read %d flows, want %d", sum.Flows, burstN)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	close(stop)
+	p := peak()
+	b.ReportMetric(float64(burstN)*float64(b.N)/cpu.Seconds(), "flows/cpu-s")
+	b.ReportMetric(float64(p)/(1<<20), "peak-heap-MiB")
+	b.ReportMetric(float64(maxRSS())/(1<<20), "maxrss-MiB")
+	if budget := uint64(analyzer.DefaultMemoryBudget); p > budget {
+		b.Errorf("peak heap %d MiB is over the memory budget of %d MiB", p>>20, budget>>20)
+	}
 }

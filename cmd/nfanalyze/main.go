@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -30,11 +31,30 @@ const (
 
 func main() {
 	tty := terminals{stdin: isTerminal(os.Stdin), stdout: isTerminal(os.Stdout), stderr: isTerminal(os.Stderr)}
+	if tty.stdout {
+		tty.width = terminalWidth(os.Stdout)
+	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, tty))
 }
 
-// terminals says which of the standard files are terminals.
-type terminals struct{ stdin, stdout, stderr bool }
+// terminals says which of the standard files are terminals, and how wide
+// standard output's is.
+type terminals struct {
+	stdin, stdout, stderr bool
+	width                 int
+}
+
+// terminalWidth returns the columns of the terminal f: from the terminal,
+// else $COLUMNS, else 80.
+func terminalWidth(f *os.File) int {
+	if n := winsizeCols(f); n > 0 {
+		return n
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 80
+}
 
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
@@ -59,6 +79,10 @@ type options struct {
 	dnsWorkers, maxErrors              int
 	progress                           string
 	version                            bool
+	flows, wide, dryRun                bool
+	memory, expire, keep, html         string
+	columns, sort, aggregate           string
+	limit                              int
 }
 
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
@@ -86,16 +110,28 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.stat, "stat", "", "statistics over `keys` (comma-separated): "+strings.Join(analyzer.StatKeys, ", "))
 	fs.StringVar(&o.by, "by", "bytes", "order statistics and timeline bars by bytes, packets or flows")
 	fs.DurationVar(&o.timeline, "timeline", 0, "traffic per time bucket of this `interval` (e.g. 5m) with a bar chart")
+	fs.StringVar(&o.html, "html", "", "write a self-contained HTML report (traffic over time, top talkers, services, conversations, exporters) to `file`")
+	fs.BoolVar(&o.flows, "flows", false, "list flows, one row per flow (like nfdump's listing), instead of connections")
+	fs.StringVar(&o.columns, "columns", "", "columns of --flows/--aggregate (comma-separated): "+strings.Join(analyzer.FlowColumns, ", "))
+	fs.StringVar(&o.sort, "sort", "", "order of --flows/--aggregate rows: "+strings.Join(analyzer.FlowSortKeys, ", ")+" (times ascending, the rest largest first)")
+	fs.IntVar(&o.limit, "limit", 0, "--flows/--aggregate: show at most `N` rows (unsorted flows: stop reading there)")
+	fs.IntVar(&o.limit, "c", 0, "same as --limit (nfdump's -c)")
+	fs.StringVar(&o.aggregate, "aggregate", "", "merge flows by `keys` (comma-separated, like nfdump -A): "+strings.Join(analyzer.AggregateKeys, ", "))
 	fs.StringVar(&o.output, "output", "table", "output format: table, csv or json (JSON lines)")
 	fs.StringVar(&o.output, "o", "table", "same as --output")
+	fs.BoolVar(&o.wide, "wide", false, "on a terminal too, the full table (else the connection table and timeline bars fit the terminal's width)")
 	fs.BoolVar(&o.utc, "utc", false, "show and parse times in UTC instead of the local time zone")
 	fs.DurationVar(&o.window, "window", 15*time.Minute, "how far out of start-time order flows may arrive (the pairing window)")
+	fs.StringVar(&o.memory, "memory", "256m", "memory `budget` of pairing (pending flows, connections waiting for time order): a size like 256m or 2g")
 	fs.DurationVar(&o.tolerance, "tolerance", 2*time.Second, "slack when matching the two directions of a connection in time")
 	fs.IntVar(&o.dnsWorkers, "dns-workers", 64, "reverse DNS lookups in flight at most")
 	fs.DurationVar(&o.dnsTO, "dns-timeout", 2*time.Second, "timeout of one reverse DNS lookup")
 	fs.IntVar(&o.maxErrors, "max-errors", 10, "problems shown per input file (all are counted)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always or never")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.expire, "expire", "", "remove nfcollect's rotated files in `dir` whose flows are older than --keep (like nfexpire), and exit")
+	fs.StringVar(&o.keep, "keep", "", "with --expire: the `age` of flows to keep, e.g. 30d, 2w, 36h")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "with --expire: list what would be removed, remove nothing")
 	fs.Usage = func() {} // run prints the usage for --help, and points to it after a flag error
 	return fs
 }
@@ -159,6 +195,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.expire != "" || o.keep != "" || o.dryRun {
+		return expire(&o, stdout, stderr)
+	}
 	cfg, code := buildConfig(&o, set, stderr, tty)
 	if code != exitOK {
 		return code
@@ -187,7 +226,34 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 		fmt.Fprintf(stderr, "nfanalyze: reading flows from standard input (a terminal): end with Ctrl-D, or stop with Ctrl-C and name files (nfanalyze --help)\n")
 	}
 	cfg.Inputs = files
-	sum, err := analyzer.Run(cfg, stdout, stderr)
+	// The Go heap beyond the pairing budget is mostly garbage: a soft limit
+	// makes the collector take it back before the process grows far past it.
+	if cfg.MemoryBudget > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(cfg.MemoryBudget + 96<<20))
+	}
+	out := stdout
+	var report *os.File
+	if o.html != "" {
+		// Written under a temporary name and renamed when complete, so that
+		// a failed run leaves no half page behind.
+		var err error
+		if report, err = os.CreateTemp(filepath.Dir(o.html), "."+filepath.Base(o.html)+".*.tmp"); err != nil {
+			fmt.Fprintf(stderr, "nfanalyze: --html: %v\n", err)
+			return exitFatal
+		}
+		defer os.Remove(report.Name())
+		out = report
+	}
+	sum, err := analyzer.Run(cfg, out, stderr)
+	if report != nil {
+		if cerr := report.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		if err == nil {
+			os.Chmod(report.Name(), 0o644)
+			err = os.Rename(report.Name(), o.html)
+		}
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
 		return exitFatal
@@ -197,6 +263,40 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 	}
 	if sum.Skipped() || len(errs) > 0 {
 		return exitSkipped
+	}
+	return exitOK
+}
+
+// expire is --expire DIR --keep AGE: the files removed are listed on
+// stdout, the total on stderr.
+func expire(o *options, stdout, stderr io.Writer) int {
+	if o.expire == "" || o.keep == "" {
+		fmt.Fprintf(stderr, "nfanalyze: --expire DIR and --keep AGE go together (--dry-run optional)\n")
+		return exitUsage
+	}
+	if len(o.files) > 0 {
+		fmt.Fprintf(stderr, "nfanalyze: --expire takes its directory, no input files (%s)\n", strings.Join(o.files, " "))
+		return exitUsage
+	}
+	age, err := analyzer.ParseAge(o.keep)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfanalyze: --keep: %v\n", err)
+		return exitUsage
+	}
+	cutoff := time.Now().Add(-age)
+	res, err := analyzer.Expire(o.expire, cutoff, o.dryRun)
+	for _, f := range res.Removed {
+		fmt.Fprintln(stdout, f)
+	}
+	verb := "removed"
+	if o.dryRun {
+		verb = "would remove"
+	}
+	fmt.Fprintf(stderr, "nfanalyze: %s %d rotated files (%s) with flows received before %s; kept %d\n",
+		verb, len(res.Removed), analyzer.HumanSize(uint64(res.Bytes)), cutoff.UTC().Format(time.RFC3339), res.Kept)
+	if err != nil {
+		fmt.Fprintf(stderr, "nfanalyze: --expire: %v\n", err)
+		return exitFatal
 	}
 	return exitOK
 }
@@ -224,6 +324,14 @@ func checkFlags(o *options, set map[string]bool) error {
 		return fmt.Errorf("--dns-timeout must be a positive duration (like 2s), not %v", o.dnsTO)
 	case o.maxErrors < 0:
 		return fmt.Errorf("--max-errors must be 0 or more, not %d", o.maxErrors)
+	case (set["limit"] || set["c"]) && o.limit < 1:
+		return fmt.Errorf("--limit must be at least 1, not %d", o.limit)
+	case (o.flows || o.aggregate != "") && (o.stat != "" || set["top"] || set["timeline"]):
+		return errors.New("--flows and --aggregate cannot be combined with --stat, --top or --timeline")
+	case o.html != "" && (o.flows || o.aggregate != "" || o.stat != ""):
+		return errors.New("--html cannot be combined with --flows, --aggregate or --stat (it has its own tables; --top sets their length, --timeline the chart's interval)")
+	case !o.flows && o.aggregate == "" && (o.columns != "" || o.sort != "" || set["limit"] || set["c"]):
+		return errors.New("--columns, --sort and --limit go with --flows or --aggregate")
 	}
 	return nil
 }
@@ -250,9 +358,28 @@ func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminal
 		MaxErrors:  o.maxErrors,
 		Unicode:    tty.stdout,
 		Loc:        time.Local,
+		Width:      tty.width,
+		Flows:      o.flows,
+		Columns:    o.columns,
+		Sort:       o.sort,
+		Limit:      o.limit,
+	}
+	if o.aggregate != "" {
+		cfg.Aggregate = strings.Split(o.aggregate, ",")
+	}
+	if err := analyzer.CheckFlowView(o.columns, o.sort, cfg.Aggregate); err != nil {
+		return usageErr(stderr, "%v", err)
 	}
 	if o.utc {
 		cfg.Loc = time.UTC
+	}
+	if o.wide {
+		cfg.Width = 0
+	}
+	if mem, ok := parseSize(o.memory); !ok || mem < 16<<20 {
+		return usageErr(stderr, "--memory must be a size of at least 16m (like 256m or 2g), not %q", o.memory)
+	} else {
+		cfg.MemoryBudget = mem
 	}
 	if o.maxErrors == 0 {
 		cfg.MaxErrors = -1 // none shown
@@ -343,6 +470,7 @@ func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminal
 			return usageErr(stderr, "--since %s is not before --until %s: no flow can match", o.since, o.until)
 		}
 		f = f.And(analyzer.TimeFilter(since, until))
+		cfg.Since, cfg.Until = since, until
 	}
 	if o.filter != "" {
 		ef, err := analyzer.ParseFilter(o.filter)
@@ -353,7 +481,35 @@ func buildConfig(o *options, set map[string]bool, stderr io.Writer, tty terminal
 		f = f.And(ef)
 	}
 	cfg.Filter = f
+	if o.html != "" {
+		cfg.HTML = true
+		var parts []string
+		for _, fl := range []struct{ name, v string }{{"host", o.host}, {"match-host", o.matchHost}, {"net", o.net}, {"port", o.port},
+			{"proto", o.proto}, {"exporter", o.exporter}, {"since", o.since}, {"until", o.until}, {"filter", o.filter}} {
+			if fl.v != "" {
+				parts = append(parts, "--"+fl.name+" "+strconv.Quote(fl.v))
+			}
+		}
+		cfg.FilterText = strings.Join(parts, " ")
+	}
 	return cfg, exitOK
+}
+
+// parseSize reads a size in bytes with an optional k, m, g or t suffix
+// (powers of 1024).
+func parseSize(s string) (int64, bool) {
+	mult := int64(1)
+	if n := len(s); n > 0 {
+		if i := strings.IndexByte("kmgt", s[n-1]|0x20); i >= 0 {
+			mult = 1 << (10 * (i + 1))
+			s = s[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > (1<<62)/mult {
+		return 0, false
+	}
+	return v * mult, true
 }
 
 // parseTime reads an absolute time in loc, Unix seconds, or a duration before now ("-2h").

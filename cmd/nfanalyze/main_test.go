@@ -206,3 +206,103 @@ func TestParseTime(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowViewFlags: --flows, --aggregate and their flags, and the usage
+// errors that name the flag.
+func TestFlowViewFlags(t *testing.T) {
+	code, out, errs := runCLI("-n", "--utc", "--flows", "--columns", "start,src,dst,dport,bytes,bps", "--sort", "bytes", "-c", "2", flows)
+	if code != exitOK || strings.Count(out, "\n") != 3 || !strings.HasPrefix(out, "Date first seen         Src IP Addr:Port") {
+		t.Errorf("--flows: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI("-n", "--aggregate", "srcnet/24,dstport", "-o", "csv", flows)
+	if code != exitOK || !strings.HasPrefix(out, "start,duration_ms,src_net,dst_port,flows,packets,bytes,bps,pps,bpp\n") {
+		t.Errorf("--aggregate: exit %d\n%s%s", code, out, errs)
+	}
+	for _, c := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"--flows", "--columns", "start,nonsense"}, `--columns: unknown column "nonsense"`},
+		{[]string{"--flows", "--sort", "size"}, `--sort: unknown order "size"`},
+		{[]string{"--aggregate", "srcnet/33"}, "at most 32"},
+		{[]string{"--aggregate", "color"}, `unknown aggregation key "color"`},
+		{[]string{"--flows", "--limit", "0"}, "--limit must be at least 1"},
+		{[]string{"--flows", "--stat", "src"}, "cannot be combined"},
+		{[]string{"--sort", "bytes"}, "go with --flows or --aggregate"},
+	} {
+		code, _, errs := runCLI(append(c.args, flows)...)
+		if code != exitUsage || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, %q; want %d and %q", c.args, code, errs, exitUsage, c.msg)
+		}
+	}
+}
+
+// TestTerminalWidth: on a terminal the connection table fits its width,
+// --wide gives the full table.
+func TestTerminalWidth(t *testing.T) {
+	_, out, _ := runTTY(terminals{stdout: true, width: 80}, "-n", "-p", "0", flows)
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if n := len([]rune(l)); n > 80 {
+			t.Errorf("a line of %d columns on an 80-column terminal: %s", n, l)
+		}
+	}
+	_, wide, _ := runTTY(terminals{stdout: true, width: 80}, "-n", "-p", "0", "--wide", flows)
+	if _, piped, _ := runCLI("-n", "-p", "0", flows); wide != piped || !strings.Contains(wide, "192.0.2.10:40001 to 198.51.100.9:31337") {
+		t.Errorf("--wide on a terminal differs from the piped table:\n%s", wide)
+	}
+}
+
+// TestExpireFlags: --expire removes old rotated files and lists them;
+// --dry-run removes nothing; mistakes are usage errors.
+func TestExpireFlags(t *testing.T) {
+	dir := t.TempDir()
+	old := []string{"nfcollect.202001010000.json.gz", "nfcollect.202001010100.json.gz"}
+	for _, n := range append(old, "nfcollect.209901010000.json.gz", "keep.txt") {
+		os.WriteFile(filepath.Join(dir, n), []byte("x\n"), 0o644)
+	}
+	// The second old file's successor began in 2099: its modification time
+	// says when its last flows came.
+	past := time.Date(2020, 1, 1, 2, 0, 0, 0, time.UTC)
+	os.Chtimes(filepath.Join(dir, old[1]), past, past)
+	code, out, errs := runCLI("--expire", dir, "--keep", "30d", "--dry-run")
+	if code != exitOK || strings.Count(out, "\n") != 2 || !strings.Contains(errs, "would remove 2 rotated files") {
+		t.Errorf("--dry-run: exit %d\n%s%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(dir, old[0])); err != nil {
+		t.Errorf("--dry-run removed a file")
+	}
+	code, out, errs = runCLI("--expire", dir, "--keep", "30d")
+	if code != exitOK || !strings.Contains(errs, "removed 2 rotated files") {
+		t.Errorf("--expire: exit %d\n%s%s", code, out, errs)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if len(left) != 2 {
+		t.Errorf("left %v, want the 2099 file and keep.txt", left)
+	}
+	for _, args := range [][]string{{"--expire", dir}, {"--keep", "30d"}, {"--expire", dir, "--keep", "soon"}, {"--expire", dir, "--keep", "1d", "x.gz"}} {
+		if code, _, _ := runCLI(args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	if code, _, _ := runCLI("--expire", filepath.Join(dir, "nope"), "--keep", "1d"); code != exitFatal {
+		t.Errorf("--expire of a missing directory: exit %d, want %d", code, exitFatal)
+	}
+}
+
+// TestHTMLFlag: --html writes the report to the file (and nothing to
+// stdout); it does not go with the other views.
+func TestHTMLFlag(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "report.html")
+	code, out, errs := runCLI("-n", "--html", file, "--filter", "proto tcp", "--top", "3", flows)
+	page, err := os.ReadFile(file)
+	if code != exitOK || out != "" || err != nil || !strings.Contains(string(page), "<svg class=\"chart\"") ||
+		!strings.Contains(string(page), `--filter &#34;proto tcp&#34;`) {
+		t.Errorf("--html: exit %d, stdout %q, stderr %q, %v", code, out, errs, err)
+	}
+	if code, _, errs := runCLI("--html", file, "--flows", flows); code != exitUsage || !strings.Contains(errs, "--html cannot be combined") {
+		t.Errorf("--html --flows: exit %d, %s", code, errs)
+	}
+	if code, _, _ := runCLI("-n", "--html", filepath.Join(t.TempDir(), "no", "such", "dir", "r.html"), flows); code != exitFatal {
+		t.Errorf("--html into a missing directory: exit %d, want %d", code, exitFatal)
+	}
+}
