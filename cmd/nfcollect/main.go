@@ -60,6 +60,7 @@ type options struct {
 	user      string
 	version   bool
 	queueMiB  *int
+	sflowPort int
 	set       map[string]bool // flags given on the command line
 }
 
@@ -75,6 +76,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	c := &o.cfg
 	fs.IntVar(&c.Port, "p", 2055, "UDP `port` to listen on")
 	fs.IntVar(&c.Port, "port", 2055, "UDP `port` to listen on")
+	fs.IntVar(&o.sflowPort, "sflow-port", 0, "also listen on this UDP `port` (sFlow's is 6343); every port takes sFlow v5, NetFlow and IPFIX (default: off)")
 	fs.StringVar(&c.Host, "host", "", "listen `address` (default: all IPv4 and IPv6 addresses)")
 	fs.StringVar(&o.output, "o", "", "output `file`, appended to (.gz gzip, .zst zstd, else plain; - = JSON lines on stdout; default <unix-time>.gz unless --rotate)")
 	fs.StringVar(&o.output, "file", "", "output `file` (same as -o)")
@@ -138,6 +140,10 @@ func (o *options) check() error {
 	switch {
 	case c.Port < 0 || c.Port > 65535:
 		return usagef("--port %d: not a port", c.Port)
+	case o.sflowPort < 0 || o.sflowPort > 65535:
+		return usagef("--sflow-port %d: not a port", o.sflowPort)
+	case o.sflowPort != 0 && o.sflowPort == c.Port:
+		return usagef("--sflow-port %d: the same as --port (which takes sFlow too)", o.sflowPort)
 	case c.Workers < 0:
 		return usagef("--workers %d: must be 0 (one per CPU) or more", c.Workers)
 	case c.RcvBuf < 0:
@@ -300,7 +306,7 @@ func (o *options) collect(stdout, stderr *os.File) error {
 		}
 	}
 
-	var input collector.Input = capture
+	inputs := []collector.Input{capture}
 	if capture == nil {
 		u, err := c.ListenUDP()
 		if err != nil {
@@ -308,17 +314,29 @@ func (o *options) collect(stdout, stderr *os.File) error {
 			return err
 		}
 		log.Info("listening", "addr", u.Addr(), "workers", c.Workers(), "output", o.outputNames(), "format", o.format)
-		input = u
+		inputs[0] = u
+		if o.sflowPort != 0 {
+			s, err := c.ListenUDPPort(o.sflowPort)
+			if err != nil {
+				u.Close()
+				c.Close()
+				return fmt.Errorf("--sflow-port: %w", err)
+			}
+			log.Info("listening for sFlow", "addr", s.Addr())
+			inputs = append(inputs, s)
+		}
 	}
 	if o.user != "" {
 		if err := dropPrivileges(o.user); err != nil {
-			input.Close()
+			for _, in := range inputs {
+				in.Close()
+			}
 			c.Close()
 			return fmt.Errorf("--user: %w", err)
 		}
 		log.Info("running as", "user", o.user)
 	}
-	err = c.Serve(ctx, input)
+	err = c.Serve(ctx, inputs...)
 	s := c.Stats()
 	log.Info("stopped", "packets", s.Packets, "flows", s.Flows, "flows_written", s.OutputFlows, "decode_errors", s.Errors,
 		"queue_drops", s.QueueDrops, "pending_dropped", s.PendingDrops, "write_errors", s.WriteErrors)
