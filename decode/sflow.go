@@ -270,7 +270,16 @@ func keep(first, err *DecodeError) *DecodeError {
 //nfkit:hot
 func decodeFlowSample(exporter netip.Addr, pkt []byte, off int, b []byte, expanded bool, out *Packet) *DecodeError {
 	r := next(&out.Records)
-	*r = Record{Version: VersionSFlow5, Exporter: exporter, Sequence: out.Sequence, Domain: out.Domain, Offset: off}
+	// A reused slot: an sFlow record sets most fields, so clearing the
+	// whole Flow costs less than clearing field by field.
+	if r.Has != 0 {
+		r.Flow = Flow{}
+	}
+	if r.tmpl != nil || r.raw != nil {
+		r.tmpl, r.raw = nil, nil
+	}
+	r.Version, r.TemplateID, r.Exporter, r.Sequence, r.Domain, r.Offset = VersionSFlow5, 0, exporter, out.Sequence, out.Domain, off
+	r.SamplingRate, r.OriginalSamplingRate = 0, 0
 	s := nextSFlow(&out.SFlow)
 	*s = SFlowSample{}
 	base := off + 8 // b's offset in pkt

@@ -584,3 +584,22 @@ func FuzzDecodeSFlow(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodeSFlow decodes every datagram of the sFlow captures per op;
+// ns/sample is per flow or counter sample.
+func BenchmarkDecodeSFlow(b *testing.B) {
+	pkts := sflowPayloads(b)
+	var d Decoder
+	var p Packet
+	samples := decodeSFlowAll(b, &d, &p, pkts)
+	n := 0
+	for _, pk := range pkts {
+		n += len(pk)
+	}
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		decodeSFlowAll(b, &d, &p, pkts)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
+}
