@@ -280,3 +280,32 @@ func TestParseHeaderAllocs(t *testing.T) {
 		t.Errorf("parseEthernetHeader: %v allocations per run, want 0", n)
 	}
 }
+
+// FuzzParseHeader: any bytes parse without a panic, and every prefix of
+// them gives the whole input's fields or none: the parser reads nothing
+// past the end and nothing it has not checked.
+func FuzzParseHeader(f *testing.F) {
+	for _, fr := range synthFrames(f)[:60] {
+		f.Add(fr)
+	}
+	for _, fr := range handFrames(f) {
+		f.Add(fr)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var whole Flow
+		parseEthernetHeader(b, &whole)
+		for _, n := range []int{len(b) / 2, len(b) - 1, 14, 18, 34, 54} {
+			if n < 0 || n > len(b) {
+				continue
+			}
+			var p Flow
+			parseEthernetHeader(b[:n], &p)
+			g := whole
+			g.clear(whole.Has &^ p.Has)
+			g.Has = p.Has
+			if p.Has&^whole.Has != 0 || p != g {
+				t.Fatalf("prefix %d: %+v, whole: %+v", n, p, whole)
+			}
+		}
+	})
+}
