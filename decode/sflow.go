@@ -348,10 +348,10 @@ func decodeFlowSample(exporter netip.Addr, pkt []byte, off int, b []byte, expand
 	if k < nrec && err == nil {
 		err = sflowErr(exporter, base+p, ErrTruncated, "fewer flow records than the sample announces")
 	}
-	if r.Has&(HasBytes) != 0 {
-		r.Packets = 1
-		r.Has |= HasPackets
-	}
+	// A flow sample is one sampled packet (×SamplingRate with
+	// Renormalize), whatever records describe it.
+	r.Packets = 1
+	r.Has |= HasPackets
 	return err
 }
 

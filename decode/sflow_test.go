@@ -518,6 +518,7 @@ func TestSFlowSkipsUnknown(t *testing.T) {
 	}
 	check(t, "skipped", p.Skipped, 2)
 	check(t, "flows", len(p.Records), 1)
+	check(t, "packets of a sample without records", [2]uint64{p.Records[0].Packets, uint64(p.Records[0].Has & (HasPackets | HasBytes))}, [2]uint64{1, uint64(HasPackets)})
 	// A NetFlow v5 packet is not taken for sFlow, nor sFlow for v5.
 	if err := DecodeV5(pkt, &p); !errors.Is(err, ErrVersion) {
 		t.Errorf("DecodeV5 of sFlow: %v", err)
