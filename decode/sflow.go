@@ -237,9 +237,9 @@ func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
 		var err *DecodeError
 		switch format {
 		case sflowFlowSample, sflowFlowSampleExpanded:
-			err = decodeFlowSample(exporter, pkt, off, b, format == sflowFlowSampleExpanded, out)
+			err = decodeFlowSample(exporter, off, b, format == sflowFlowSampleExpanded, out)
 		case sflowCountersSample, sflowCountersSampleExpanded:
-			err = decodeCounterSample(exporter, pkt, off, b, format == sflowCountersSampleExpanded, out)
+			err = decodeCounterSample(exporter, off, b, format == sflowCountersSampleExpanded, out)
 		default:
 			out.Skipped++ // another enterprise's or a newer format
 		}
@@ -265,10 +265,11 @@ func keep(first, err *DecodeError) *DecodeError {
 	return err
 }
 
-// decodeFlowSample decodes the flow sample at pkt[off:] whose body is b.
+// decodeFlowSample decodes the flow sample at offset off of the datagram,
+// whose body is b.
 //
 //nfkit:hot
-func decodeFlowSample(exporter netip.Addr, pkt []byte, off int, b []byte, expanded bool, out *Packet) *DecodeError {
+func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out *Packet) *DecodeError {
 	r := next(&out.Records)
 	// A reused slot: an sFlow record sets most fields, so clearing the
 	// whole Flow costs less than clearing field by field.
@@ -587,11 +588,11 @@ func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
 	return ""
 }
 
-// decodeCounterSample decodes the counter sample at pkt[off:] whose body
-// is b.
+// decodeCounterSample decodes the counter sample at offset off of the
+// datagram, whose body is b.
 //
 //nfkit:hot
-func decodeCounterSample(exporter netip.Addr, pkt []byte, off int, b []byte, expanded bool, out *Packet) *DecodeError {
+func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, out *Packet) *DecodeError {
 	var c *SFlowCounters
 	if len(out.Counters) < cap(out.Counters) {
 		out.Counters = out.Counters[:len(out.Counters)+1]
