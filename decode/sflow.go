@@ -539,42 +539,42 @@ func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
 	s.SrcPeerAS = binary.BigEndian.Uint32(b[p+8:])
 	segs := binary.BigEndian.Uint32(b[p+12:])
 	p += 16
-	start := len(out.asns)
+	// The ASNs go to out.asns through a local slice; on a malformed
+	// record nothing is kept.
+	asns := out.asns
+	start := len(asns)
 	for ; segs > 0; segs-- {
 		if len(b)-p < 8 {
-			out.asns = out.asns[:start]
 			return "extended gateway AS path past the end of its record"
 		}
 		n := binary.BigEndian.Uint32(b[p+4:])
 		p += 8
 		if uint64(n)*4 > uint64(len(b)-p) {
-			out.asns = out.asns[:start]
 			return "extended gateway AS path past the end of its record"
 		}
-		for j := uint32(0); j < n; j++ {
-			out.asns = append(out.asns, binary.BigEndian.Uint32(b[p:]))
+		for range n {
+			asns = append(asns, binary.BigEndian.Uint32(b[p:]))
 			p += 4
 		}
 	}
-	path := len(out.asns)
+	path := len(asns)
 	if len(b)-p < 4 {
-		out.asns = out.asns[:start]
 		return "extended gateway communities past the end of its record"
 	}
 	nc := binary.BigEndian.Uint32(b[p:])
 	p += 4
 	if uint64(nc)*4+4 > uint64(len(b)-p) {
-		out.asns = out.asns[:start]
 		return "extended gateway communities past the end of its record"
 	}
-	for j := uint32(0); j < nc; j++ {
-		out.asns = append(out.asns, binary.BigEndian.Uint32(b[p:]))
+	for range nc {
+		asns = append(asns, binary.BigEndian.Uint32(b[p:]))
 		p += 4
 	}
+	out.asns = asns
 	s.LocalPref = binary.BigEndian.Uint32(b[p:])
 	s.Has |= SFlowHasGateway
-	s.ASPath = out.asns[start:path:path]
-	s.Communities = out.asns[path:len(out.asns):len(out.asns)]
+	s.ASPath = asns[start:path:path]
+	s.Communities = asns[path:len(asns):len(asns)]
 	if a.IsValid() {
 		r.BGPNextHop = a
 		r.Has |= HasBGPNextHop
