@@ -8,9 +8,9 @@ import (
 // A bounded, allocation-free parser of sampled packet headers: the first
 // bytes of a frame as sFlow's raw packet header record (and IPFIX's
 // dataLinkFrameSection / ipHeaderPacketSection) carry them. It fills the
-// normalized fields of a Flow from Ethernet, 802.1Q / 802.1ad tags, MPLS
-// label stacks, IPv4, IPv6 (with its extension headers), TCP, UDP, ICMP
-// and ICMPv6 headers. A header cut short (sampled headers usually are) or
+// normalized fields of a Flow from Ethernet, 802.1Q / 802.1ad tags, IEEE
+// 802.11 data frames with LLC/SNAP, MPLS label stacks, IPv4, IPv6 (with its
+// extension headers), TCP, UDP, ICMP and ICMPv6 headers. A header cut short (sampled headers usually are) or
 // malformed yields the fields read before the cut; nothing is an error.
 // Fields the Flow already has are not overwritten, so that a record's
 // direct fields win over the header's.
@@ -74,6 +74,69 @@ func parseEthernetHeader(b []byte, f *Flow) {
 		parseIPHeader(b[off:], f)
 	case etherTypeMPLS, etherTypeMPLSMc:
 		parseMPLS(b[off:], f)
+	}
+}
+
+// parse80211Header fills f from an IEEE 802.11 MAC frame starting at its
+// frame control field: the source and destination MACs by the frame's
+// To DS / From DS bits, and, for a data frame with an LLC/SNAP header, the
+// EtherType and the packet under it.
+//
+//nfkit:hot
+func parse80211Header(b []byte, f *Flow) {
+	if len(b) < 24 {
+		return
+	}
+	fc0, fc1 := b[0], b[1]
+	if fc0&0x0C != 0x08 || fc0&0x03 != 0 {
+		return // not a data frame (or not protocol version 0)
+	}
+	off := 24
+	var da, sa []byte
+	switch fc1 & 0x03 { // To DS, From DS
+	case 0:
+		da, sa = b[4:10], b[10:16]
+	case 1: // to the AP
+		da, sa = b[16:22], b[10:16]
+	case 2: // from the AP
+		da, sa = b[4:10], b[16:22]
+	case 3: // between APs: address 4
+		if len(b) < 30 {
+			return
+		}
+		da, sa = b[16:22], b[24:30]
+		off = 30
+	}
+	if f.Has&HasDstMAC == 0 {
+		f.DstMAC = MAC(da)
+		f.Has |= HasDstMAC
+	}
+	if f.Has&HasSrcMAC == 0 {
+		f.SrcMAC = MAC(sa)
+		f.Has |= HasSrcMAC
+	}
+	if fc0&0x80 != 0 { // QoS data: QoS control, then HT control when Order is set
+		off += 2
+		if fc1&0x80 != 0 {
+			off += 4
+		}
+	}
+	if fc0&0x40 != 0 || fc1&0x40 != 0 {
+		return // no data, or encrypted (Protected Frame)
+	}
+	if len(b) < off+8 || b[off] != 0xAA || b[off+1] != 0xAA || b[off+2] != 0x03 {
+		return // not LLC/SNAP
+	}
+	et := binary.BigEndian.Uint16(b[off+6:])
+	if f.Has&HasEtherType == 0 {
+		f.EtherType = et
+		f.Has |= HasEtherType
+	}
+	switch et {
+	case etherTypeIPv4, etherTypeIPv6:
+		parseIPHeader(b[off+8:], f)
+	case etherTypeMPLS, etherTypeMPLSMc:
+		parseMPLS(b[off+8:], f)
 	}
 }
 

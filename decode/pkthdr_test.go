@@ -19,9 +19,11 @@ import (
 
 // gopacketFlow returns the Flow gopacket's layers give for frame: the
 // fields of every layer it decoded, outermost first.
-func gopacketFlow(frame []byte) Flow {
+func gopacketFlow(frame []byte) Flow { return gopacketFlowOf(frame, layers.LayerTypeEthernet) }
+
+func gopacketFlowOf(frame []byte, first gopacket.LayerType) Flow {
 	var f Flow
-	pk := gopacket.NewPacket(frame, layers.LayerTypeEthernet, gopacket.DecodeOptions{NoCopy: true})
+	pk := gopacket.NewPacket(frame, first, gopacket.DecodeOptions{NoCopy: true})
 	ipDone := false
 	for _, l := range pk.Layers() {
 		switch l := l.(type) {
@@ -34,6 +36,23 @@ func gopacketFlow(frame []byte) Flow {
 					f.Has |= HasEtherType
 				}
 			}
+		case *layers.Dot11:
+			// Destination and source by the To DS / From DS bits (IEEE
+			// 802.11-2020 Table 9-26).
+			da, sa := l.Address1, l.Address2
+			switch {
+			case l.Flags.ToDS() && l.Flags.FromDS():
+				da, sa = l.Address3, l.Address4
+			case l.Flags.ToDS():
+				da = l.Address3
+			case l.Flags.FromDS():
+				sa = l.Address3
+			}
+			f.DstMAC, f.SrcMAC = MAC(da), MAC(sa)
+			f.Has |= HasDstMAC | HasSrcMAC
+		case *layers.SNAP:
+			f.EtherType = uint16(l.Type)
+			f.Has |= HasEtherType
 		case *layers.Dot1Q:
 			if f.Has&HasSrcVLAN == 0 {
 				f.SrcVLAN = l.VLANIdentifier
@@ -220,6 +239,76 @@ func handFrames(tb testing.TB) [][]byte {
 	return out
 }
 
+// TestParse80211AgainstGopacket: 802.11 data frames of each To DS / From
+// DS combination, plain and QoS, with LLC/SNAP and IPv4 or IPv6 under it;
+// management and protected frames give nothing past the MACs.
+func TestParse80211AgainstGopacket(t *testing.T) {
+	a1, a2, a3, a4 := net.HardwareAddr{2, 0, 0, 0, 0, 1}, net.HardwareAddr{2, 0, 0, 0, 0, 2}, net.HardwareAddr{2, 0, 0, 0, 0, 3}, net.HardwareAddr{2, 0, 0, 0, 0, 4}
+	ip4 := &layers.IPv4{Version: 4, IHL: 5, TTL: 9, TOS: 0x20, Protocol: layers.IPProtocolUDP, SrcIP: net.IP{192, 0, 2, 7}, DstIP: net.IP{198, 51, 100, 8}}
+	ip6 := &layers.IPv6{Version: 6, HopLimit: 3, NextHeader: layers.IPProtocolTCP, SrcIP: net.ParseIP("2001:db8::7"), DstIP: net.ParseIP("2001:db8::8")}
+	udp := &layers.UDP{SrcPort: 4000, DstPort: 53}
+	tcp := &layers.TCP{SrcPort: 4001, DstPort: 443, PSH: true, ACK: true}
+	n := 0
+	for _, ds := range []layers.Dot11Flags{0, layers.Dot11FlagsToDS, layers.Dot11FlagsFromDS, layers.Dot11FlagsToDS | layers.Dot11FlagsFromDS} {
+		for _, typ := range []layers.Dot11Type{layers.Dot11TypeData, layers.Dot11TypeDataQOSData} {
+			for v, l3 := range []gopacket.SerializableLayer{ip4, ip6} {
+				l4 := gopacket.SerializableLayer(udp)
+				et := layers.EthernetTypeIPv4
+				if v == 1 {
+					l4, et = tcp, layers.EthernetTypeIPv6
+				}
+				if t4, ok := l4.(*layers.TCP); ok {
+					_ = t4.SetNetworkLayerForChecksum(ip6)
+				}
+				d := &layers.Dot11{Type: typ, Flags: ds, Address1: a1, Address2: a2, Address3: a3, Address4: a4}
+				wds := ds == layers.Dot11FlagsToDS|layers.Dot11FlagsFromDS
+				if wds {
+					d.Flags = layers.Dot11FlagsToDS // gopacket writes a 4-address header over the LLC: add address 4 below
+				}
+				buf := gopacket.NewSerializeBuffer()
+				if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true}, d,
+					&layers.LLC{DSAP: 0xAA, SSAP: 0xAA, Control: 3}, &layers.SNAP{OrganizationalCode: []byte{0, 0, 0}, Type: et}, l3, l4, gopacket.Payload("x")); err != nil {
+					t.Fatal(err)
+				}
+				frame := buf.Bytes()
+				if wds {
+					frame = append(append(append([]byte{}, frame[:24]...), a4...), frame[24:]...)
+					frame[1] |= byte(layers.Dot11FlagsFromDS)
+				}
+				if typ == layers.Dot11TypeDataQOSData {
+					// gopacket writes no QoS control field: insert one.
+					hl := 24
+					if wds {
+						hl = 30
+					}
+					frame = append(append(append([]byte{}, frame[:hl]...), 5, 0), frame[hl:]...)
+				}
+				// gopacket's Dot11 takes the last 4 bytes for the FCS.
+				want := gopacketFlowOf(append(frame[:len(frame):len(frame)], 0, 0, 0, 0), layers.LayerTypeDot11)
+				var got Flow
+				parse80211Header(frame, &got)
+				if got != want || got.Has&HasSrcPort == 0 {
+					t.Errorf("802.11 DS %v type %v IPv%d: got\n%+v\ngopacket\n%+v", ds, typ, 4+2*v, got, want)
+				}
+				n++
+				// Protected: the MACs only.
+				frame[1] |= 0x40
+				got = Flow{}
+				parse80211Header(frame, &got)
+				if got.Has != HasSrcMAC|HasDstMAC {
+					t.Errorf("protected frame: fields %b, want the MACs only", got.Has)
+				}
+			}
+		}
+	}
+	// A management frame (a beacon) gives nothing.
+	var f Flow
+	parse80211Header(append([]byte{0x80, 0}, make([]byte, 40)...), &f)
+	if f.Has != 0 || n != 16 {
+		t.Errorf("beacon: fields %b; %d frames compared", f.Has, n)
+	}
+}
+
 // TestParseHeaderMPLS: gopacket guesses the payload of an MPLS stack only
 // when told to; the expectation is written out.
 func TestParseHeaderMPLS(t *testing.T) {
@@ -281,8 +370,8 @@ func TestParseHeaderAllocs(t *testing.T) {
 	}
 }
 
-// FuzzParseHeader: any bytes parse without a panic, and every prefix of
-// them gives the whole input's fields or none: the parser reads nothing
+// FuzzParseHeader: any bytes parse without a panic, as Ethernet or 802.11,
+// and every prefix of them gives the whole input's fields or none: the parser reads nothing
 // past the end and nothing it has not checked.
 func FuzzParseHeader(f *testing.F) {
 	for _, fr := range synthFrames(f)[:60] {
@@ -291,20 +380,23 @@ func FuzzParseHeader(f *testing.F) {
 	for _, fr := range handFrames(f) {
 		f.Add(fr)
 	}
+	f.Add(append([]byte{0x88, 0x01}, make([]byte, 60)...)) // an 802.11 QoS data frame to the AP
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var whole Flow
-		parseEthernetHeader(b, &whole)
-		for _, n := range []int{len(b) / 2, len(b) - 1, 14, 18, 34, 54} {
-			if n < 0 || n > len(b) {
-				continue
-			}
-			var p Flow
-			parseEthernetHeader(b[:n], &p)
-			g := whole
-			g.clear(whole.Has &^ p.Has)
-			g.Has = p.Has
-			if p.Has&^whole.Has != 0 || p != g {
-				t.Fatalf("prefix %d: %+v, whole: %+v", n, p, whole)
+		for _, parse := range []func([]byte, *Flow){parseEthernetHeader, parse80211Header} {
+			var whole Flow
+			parse(b, &whole)
+			for _, n := range []int{len(b) / 2, len(b) - 1, 14, 18, 24, 34, 54} {
+				if n < 0 || n > len(b) {
+					continue
+				}
+				var p Flow
+				parse(b[:n], &p)
+				g := whole
+				g.clear(whole.Has &^ p.Has)
+				g.Has = p.Has
+				if p.Has&^whole.Has != 0 || p != g {
+					t.Fatalf("prefix %d: %+v, whole: %+v", n, p, whole)
+				}
 			}
 		}
 	})

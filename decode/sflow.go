@@ -41,6 +41,8 @@ const (
 	sflowHeaderProtoEthernet = 1
 	sflowHeaderProtoIPv4     = 11
 	sflowHeaderProtoIPv6     = 12
+	sflowHeaderProtoMPLS     = 13
+	sflowHeaderProto80211    = 15
 
 	sflowMinHeaderLen   = 28 // with an IPv4 agent address
 	sflowFlowLen        = 32 // compact flow sample, up to its record count
@@ -385,6 +387,10 @@ func flowRecord(format uint32, b []byte, r *Record, s *SFlowSample, out *Packet)
 			parseEthernetHeader(h, &r.Flow)
 		case sflowHeaderProtoIPv4, sflowHeaderProtoIPv6:
 			parseIPHeader(h, &r.Flow)
+		case sflowHeaderProtoMPLS:
+			parseMPLS(h, &r.Flow)
+		case sflowHeaderProto80211:
+			parse80211Header(h, &r.Flow)
 		}
 	case sflowEthernet:
 		if len(b) < 24 {

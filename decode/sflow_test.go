@@ -604,3 +604,42 @@ func BenchmarkDecodeSFlow(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(samples), "ns/sample")
 }
+
+// TestSFlowHeaderProtocols: raw packet headers of IEEE 802.11 (15) and
+// MPLS (13) frames, and of bare IPv4 (11).
+func TestSFlowHeaderProtocols(t *testing.T) {
+	ipUDP := []byte{
+		0x45, 0x00, 0, 33, 0, 0, 0, 0, 64, 17, 0, 0, 192, 0, 2, 1, 198, 51, 100, 2, // IPv4 UDP
+		0x13, 0x88, 0x00, 0x35, 0, 13, 0, 0, 'x', // UDP 5000 → 53
+	}
+	wifi := append([]byte{
+		0x08, 0x01, 0, 0, // data frame, To DS
+		2, 0, 0, 0, 0, 1, // address 1: the AP
+		2, 0, 0, 0, 0, 2, // address 2: the source
+		2, 0, 0, 0, 0, 3, // address 3: the destination
+		0, 0, // sequence control
+		0xAA, 0xAA, 0x03, 0, 0, 0, 0x08, 0x00, // LLC/SNAP, IPv4
+	}, ipUDP...)
+	mpls := append([]byte{0x00, 0x01, 0x01, 0x40}, ipUDP...) // label 16, bottom of stack
+	header := func(proto uint32, h []byte) []byte {
+		b := sfw(nil, proto, uint32(len(h)+4), 4, uint32(len(h)))
+		b = append(b, h...)
+		for len(b)%4 != 0 {
+			b = append(b, 0)
+		}
+		return sfTagged(1, b)
+	}
+	var p Packet
+	pkt := sfDatagram(1, sfFlow(1, 1, 1, 1, header(15, wifi)), sfFlow(2, 1, 1, 1, header(13, mpls)), sfFlow(3, 1, 1, 1, header(11, ipUDP)))
+	if err := DecodeSFlow(netip.Addr{}, pkt, &p); err != nil {
+		t.Fatal(err)
+	}
+	check(t, "records", len(p.Records), 3)
+	for i := range p.Records {
+		r := &p.Records[i]
+		check(t, fmt.Sprint("record ", i, " addresses"), [2]netip.Addr{r.SrcAddr, r.DstAddr}, [2]netip.Addr{netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.2")})
+		check(t, fmt.Sprint("record ", i, " ports"), [3]uint16{r.SrcPort, r.DstPort, uint16(r.Proto)}, [3]uint16{5000, 53, 17})
+	}
+	check(t, "802.11 MACs", [2]MAC{p.Records[0].SrcMAC, p.Records[0].DstMAC}, [2]MAC{{2, 0, 0, 0, 0, 2}, {2, 0, 0, 0, 0, 3}})
+	check(t, "802.11 ethertype", p.Records[0].EtherType, uint16(0x0800))
+}

@@ -84,7 +84,7 @@ func genSchemaDoc() ([]byte, error) {
 	p("from, `sequence_num` the datagram's sequence number, `observation_domain_id` the agent's\n")
 	p("sub-agent id.\n\n")
 	p("A flow sample's record has `template_id` 0, the normalized keys its flow records give and\n")
-	p("`sampling_rate`: the raw packet header record (Ethernet, 802.1Q/QinQ, MPLS, IPv4, IPv6 and\n")
+	p("`sampling_rate`: the raw packet header record (Ethernet, 802.1Q/QinQ, 802.11, MPLS, IPv4, IPv6 and\n")
 	p("its extension headers, TCP, UDP, ICMP) gives the MACs, `etype`, `src_vlan` (the outer tag),\n")
 	p("addresses, `proto`, `ip_tos`, `ip_ttl`, ports, `tcp_flags`, ICMP type and code, and `bytes`\n")
 	p("(the frame length) with `packets` 1 (× the sampling rate after `--renormalize`, as for\n")
