@@ -637,6 +637,9 @@ func (a *run) line(in *inputState, line []byte) {
 	py := a.cfg.Format == "python-netflow" || a.cfg.Format == "auto" && isPythonLine(line)
 	if !py {
 		if err := a.scanner.scan(line, &a.flow); err != nil {
+			if isNotIP(err, line) {
+				return
+			}
 			a.sum.SkippedLines++
 			in.msg(in.lr.line, "%v, line skipped", err)
 			return

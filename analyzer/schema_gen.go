@@ -241,6 +241,10 @@ func versionOf(s []byte) uint8 {
 		return 9
 	case "IPFIX":
 		return 10
+	case "SFLOW_5":
+		return 105
+	case "SFLOW_5_COUNTERS":
+		return 106
 	}
 	return 0
 }

@@ -22,7 +22,7 @@ var fixedColumns = [...]Column{
 	{
 		Doc:  "the export protocol and version (see the version names)",
 		Name: "type",
-		Type: "Enum8('UNKNOWN' = 0, 'NETFLOW_V1' = 1, 'NETFLOW_V5' = 5, 'NETFLOW_V7' = 7, 'NETFLOW_V9' = 9, 'IPFIX' = 10)",
+		Type: "Enum8('UNKNOWN' = 0, 'NETFLOW_V1' = 1, 'NETFLOW_V5' = 5, 'NETFLOW_V7' = 7, 'NETFLOW_V9' = 9, 'IPFIX' = 10, 'SFLOW_5' = 105, 'SFLOW_5_COUNTERS' = 106)",
 	},
 	{
 		Doc:  "when the collector received the export packet (the capture time when read from a capture), Unix ns",
@@ -234,7 +234,7 @@ var fixedColumns = [...]Column{
 // versionCode returns the "type" Enum8 value of an export version (0: UNKNOWN).
 func versionCode(v uint16) uint8 {
 	switch v {
-	case 1, 5, 7, 9, 10:
+	case 1, 5, 7, 9, 10, 105, 106:
 		return uint8(v)
 	}
 	return 0

@@ -104,6 +104,7 @@ func tsharkKeys(t *testing.T, capture string) []string {
 				Kind    string           `json:"kind"`
 				Records []map[string]any `json:"records"`
 			} `json:"flowsets"`
+			Samples []map[string]any `json:"samples"` // sFlow
 		} `json:"packets"`
 	}
 	if err := json.Unmarshal(raw, &f); err != nil {
@@ -118,6 +119,7 @@ func tsharkKeys(t *testing.T, capture string) []string {
 	}
 	var out []string
 	for _, p := range f.Packets {
+		out = append(out, sflowTsharkKeys(p.Samples)...)
 		recs := p.Records
 		for _, fs := range p.Flowsets {
 			if fs.Kind == "data" {
@@ -147,6 +149,39 @@ func tsharkKeys(t *testing.T, capture string) []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// sflowTsharkKeys are the keys of an sFlow datagram's samples in tshark's
+// view: a flow sample's from its raw packet header record (bytes: the frame
+// length, packets 1), a counter sample's its type alone.
+func sflowTsharkKeys(samples []map[string]any) []string {
+	var out []string
+	for _, s := range samples {
+		if s["sflow_245.sampletype"] == "2" {
+			out = append(out, "SFLOW_5_COUNTERS - - - - - - - -")
+			continue
+		}
+		recs, _ := s["records"].([]any)
+		for _, r := range recs {
+			rm, _ := r.(map[string]any)
+			h, ok := rm["header"].(map[string]any)
+			if !ok {
+				continue
+			}
+			get := func(names ...string) string {
+				for _, n := range names {
+					if v, ok := h[n]; ok {
+						return fmt.Sprint(v)
+					}
+				}
+				return "-"
+			}
+			out = append(out, strings.Join([]string{"SFLOW_5", get("ip.src", "ipv6.src"), get("ip.dst", "ipv6.dst"),
+				get("tcp.srcport", "udp.srcport"), get("tcp.dstport", "udp.dstport"), get("ip.proto", "ipv6.nxt"),
+				fmt.Sprint(rm["sflow_245.header.frame_length"]), "1", get("icmp.type", "icmpv6.type")}, " "))
+		}
+	}
 	return out
 }
 

@@ -42,6 +42,9 @@ type JSONLines struct{}
 //
 //nfkit:hot
 func (JSONLines) AppendPacket(b []byte, e *Export) []byte {
+	if e.Packet.Version == decode.VersionSFlow5 {
+		return flowjson.AppendSFlow(b, e.Packet, e.Received)
+	}
 	return flowjson.AppendRecords(b, e.Packet.Records, e.Received)
 }
 
@@ -56,6 +59,9 @@ type PythonNetflow struct{}
 //
 //nfkit:hot
 func (PythonNetflow) AppendPacket(b []byte, e *Export) []byte {
+	if e.Packet.Version == decode.VersionSFlow5 {
+		return b // the Python collector has no sFlow
+	}
 	if pynetflow.FlowCount(e.Packet) == 0 && (!e.Complete || e.Before) {
 		return b
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 
+	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/flowjson"
 	"github.com/nfkit/nfkit/flowpb"
 )
@@ -67,12 +68,19 @@ type KafkaEncoder struct {
 // packet without records).
 func (e KafkaEncoder) AppendPacket(b []byte, ex *Export) []byte {
 	rs := ex.Packet.Records
-	if len(rs) == 0 {
+	n := len(rs)
+	// sFlow in JSON: the lines of the file schema, its counter samples
+	// included (one message each); FlowMessage has no counters.
+	sflow := e.Format == KafkaJSON && ex.Packet.Version == decode.VersionSFlow5
+	if sflow {
+		n += len(ex.Packet.Counters)
+	}
+	if n == 0 {
 		return b
 	}
-	a := rs[0].Exporter.Unmap()
-	if !a.IsValid() {
-		a = ex.Source.Addr().Unmap()
+	a := ex.Source.Addr().Unmap()
+	if len(rs) != 0 && rs[0].Exporter.IsValid() {
+		a = rs[0].Exporter.Unmap()
 	}
 	b = append(b, byte(e.Format))
 	if a.Is4() {
@@ -84,7 +92,10 @@ func (e KafkaEncoder) AppendPacket(b []byte, ex *Export) []byte {
 		b = append(b, 16)
 		b = append(b, k[:]...)
 	}
-	b = appendUvarint(b, uint64(len(rs)))
+	b = appendUvarint(b, uint64(n))
+	if sflow {
+		return flowjson.AppendSFlow(b, ex.Packet, ex.Received)
+	}
 	if e.Format == KafkaJSON {
 		return flowjson.AppendRecords(b, rs, ex.Received)
 	}
@@ -367,7 +378,7 @@ func (k *KafkaDeliverer) Deliver(ctx context.Context, batch []byte, records int)
 	if err != nil {
 		return err
 	}
-	if n != records {
+	if n < records { // more is fine: sFlow counter samples are messages too in JSON
 		return fmt.Errorf("%w: %w: %d records in the batch, %d expected", ErrRejected, errFrame, n, records)
 	}
 	if err := k.ensureTopic(ctx); err != nil {

@@ -99,7 +99,7 @@ type metrics struct {
 	named    int
 	folded   exporterStats
 
-	flowsByVersion    [11]atomic.Uint64
+	flowsByVersion    [12]atomic.Uint64         // by versionSlot
 	exporterEvictions atomic.Uint64             // exporters whose state a worker forgot for a new one
 	decoderEvictions  atomic.Uint64             // exporters whose templates the decoder forgot
 	templateEvictions [numBudgets]atomic.Uint64 // templates the decoder forgot for new ones, by full budget
@@ -312,8 +312,8 @@ func (c *Collector) AppendMetrics(b []byte) []byte {
 		p.sample("nfcollect_template_evictions_total", `budget="`+budgetNames[b]+`"`, m.templateEvictions[b].Load())
 	}
 	p.help("nfcollect_flows_decoded_total", "counter", "Flows decoded, by NetFlow version.")
-	for _, v := range []int{1, 5, 7, 9, 10} {
-		p.sample("nfcollect_flows_decoded_total", `type="`+flowjson.VersionName(uint16(v))+`"`, m.flowsByVersion[v].Load())
+	for _, v := range []uint16{1, 5, 7, 9, 10, decode.VersionSFlow5} {
+		p.sample("nfcollect_flows_decoded_total", `type="`+flowjson.VersionName(v)+`"`, m.flowsByVersion[versionSlot(v)].Load())
 	}
 	if c.cfg.TemplatesFile != "" {
 		p.one("nfcollect_template_saves_total", "counter", "Saves of the templates file.", m.templateSaves.Load())

@@ -1,5 +1,7 @@
 package collector
 
+import "github.com/nfkit/nfkit/decode"
+
 // seqState tracks the sequence numbers of one stream: an exporter's domain
 // of one version. What a sequence number counts differs: NetFlow v5/v7
 // count flows, v9 export packets, IPFIX data records (RFC 7011 §3.1).
@@ -75,8 +77,8 @@ func (s *seqState) expected(o *seqObs, n uint8) uint32 {
 //nfkit:hot
 func (s *seqState) observe(o seqObs) (lost uint32, reset bool) {
 	count := o.count
-	if o.version == 9 {
-		count = 1
+	if o.version == 9 || o.version == decode.VersionSFlow5 {
+		count = 1 // v9 and sFlow number datagrams
 	}
 	if !s.valid {
 		s.valid = true

@@ -35,7 +35,13 @@ func (u *UDPInput) Addr() netip.AddrPort {
 // ListenUDP binds Config.Workers UDP sockets on the configured address and
 // port. With no host it listens on all IPv4 and IPv6 addresses (a
 // dual-stack socket, or IPv4 only when the host has no IPv6).
-func (c *Collector) ListenUDP() (*UDPInput, error) {
+func (c *Collector) ListenUDP() (*UDPInput, error) { return c.ListenUDPPort(c.cfg.Port) }
+
+// ListenUDPPort is ListenUDP on another port, with the same host and
+// socket options: a second input (sFlow's 6343 beside NetFlow's 2055; any
+// input takes every protocol, told apart by its bytes), passed to Serve
+// with the first.
+func (c *Collector) ListenUDPPort(port int) (*UDPInput, error) {
 	var bufWarn sync.Once
 	lc := net.ListenConfig{Control: func(network, address string, rc syscall.RawConn) error {
 		var serr error
@@ -68,12 +74,12 @@ func (c *Collector) ListenUDP() (*UDPInput, error) {
 	// is first bound alone, which fails if anyone holds it, and the
 	// workers' sockets take it over.
 	network := "udp"
-	addr := net.JoinHostPort(host, strconv.Itoa(c.cfg.Port))
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	probe, err := net.ListenPacket(network, addr)
 	if err != nil && c.cfg.Host == "" {
 		// No IPv6 on this host: IPv4 only.
 		host, network = "0.0.0.0", "udp4"
-		addr = net.JoinHostPort(host, strconv.Itoa(c.cfg.Port))
+		addr = net.JoinHostPort(host, strconv.Itoa(port))
 		probe, err = net.ListenPacket(network, addr)
 	}
 	if err != nil {
@@ -90,7 +96,11 @@ func (c *Collector) ListenUDP() (*UDPInput, error) {
 		}
 		u.conns = append(u.conns, pc.(*net.UDPConn))
 	}
-	c.metrics.kernelDrops = kernelDropsFunc(u.port)
+	if prev, f := c.metrics.kernelDrops, kernelDropsFunc(u.port); prev != nil && f != nil {
+		c.metrics.kernelDrops = func() uint64 { return prev() + f() }
+	} else {
+		c.metrics.kernelDrops = f
+	}
 	return u, nil
 }
 

@@ -243,7 +243,7 @@ func (w *worker) emit(p packet, ex *exporterState, complete bool, before uint64)
 	if n > 0 {
 		ex.proven = true
 		ex.stats.flows.Add(uint64(n))
-		w.c.metrics.flowsByVersion[min(int(pk.Version), 10)].Add(uint64(n))
+		w.c.metrics.flowsByVersion[versionSlot(pk.Version)].Add(uint64(n))
 		if w.c.cfg.Renormalize {
 			for i := range pk.Records {
 				pk.Records[i].Renormalize()

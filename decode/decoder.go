@@ -100,6 +100,15 @@ type Packet struct {
 	// Templates counts the templates and options templates defined,
 	// redefined or withdrawn by this packet.
 	Templates int
+
+	// sFlow v5 (Version VersionSFlow5; see DecodeSFlow): the agent
+	// address of the datagram header, SFlow[i] the sample of Records[i],
+	// the counter samples, and the samples of formats not decoded.
+	Agent    netip.Addr
+	SFlow    []SFlowSample
+	Counters []SFlowCounters
+	Skipped  int
+	asns     []uint32 // AS paths and communities of SFlow
 }
 
 //nfkit:hot
@@ -110,6 +119,10 @@ func (p *Packet) reset(version uint16) {
 	p.ExportTime, p.Sequence, p.Domain, p.Templates = 0, 0, 0, 0
 	p.EngineType, p.EngineID, p.SamplingMode, p.SamplingInterval = 0, 0, 0, 0
 	p.Records, p.Options = p.Records[:0], p.Options[:0]
+	if len(p.SFlow)|len(p.Counters)|len(p.asns)|p.Skipped != 0 || p.Agent.IsValid() {
+		p.Agent, p.Skipped = netip.Addr{}, 0
+		p.SFlow, p.Counters, p.asns = p.SFlow[:0], p.Counters[:0], p.asns[:0]
+	}
 }
 
 // next appends a record slot to rs and returns it, reusing capacity.
@@ -220,6 +233,12 @@ func (d *Decoder) Decode(exporter netip.Addr, pkt []byte, out *Packet) error {
 		return decodeFixed(exporter, pkt, out)
 	case 9, 10:
 		return d.decodeSets(exporter, pkt, out, ^uint64(0), false)
+	case 0:
+		if isSFlow5(pkt) {
+			return DecodeSFlow(exporter, pkt, out)
+		}
+		out.reset(v)
+		return &DecodeError{Version: v, Exporter: exporter, Err: ErrVersion}
 	default:
 		out.reset(v)
 		return &DecodeError{Version: v, Exporter: exporter, Err: ErrVersion}

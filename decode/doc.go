@@ -1,6 +1,6 @@
 // Package decode decodes NetFlow v1, v5, v7, v9 (RFC 3954) and IPFIX
-// (RFC 7011) export packets into records without heap allocations in the
-// steady state.
+// (RFC 7011) export packets, and sFlow v5 datagrams ([DecodeSFlow]), into
+// records without heap allocations in the steady state.
 //
 // A [Decoder] keeps the templates, options templates and sampling state of
 // every exporter, keyed by (exporter address, source ID / observation

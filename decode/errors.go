@@ -13,7 +13,7 @@ var (
 	// ErrTruncated: the packet ends before a header, set or record that it
 	// announces, or a variable-length field runs past the end of its set.
 	ErrTruncated = errors.New("truncated")
-	// ErrVersion: the version field is not 1, 5, 7, 9 or 10.
+	// ErrVersion: the version field is not 1, 5, 7, 9 or 10 (or the 32-bit 5 of sFlow v5).
 	ErrVersion = errors.New("unsupported NetFlow/IPFIX version")
 	// ErrLength: a header or set length is impossible (shorter than its own
 	// header, past the end of the packet, or disagreeing with the packet).
@@ -29,6 +29,9 @@ var (
 	// (it is not learned), or a packet holds more records than
 	// Limits.MaxRecords (the rest are not decoded).
 	ErrLimit = errors.New("limit exceeded")
+	// ErrFormat: a field of an sFlow datagram has a value its format does
+	// not allow (an agent address type other than IPv4 or IPv6).
+	ErrFormat = errors.New("malformed datagram")
 	// ErrState: an entry of saved decoder state (ReadState) is malformed.
 	// Returned inside a *StateError.
 	ErrState = errors.New("malformed state entry")
@@ -43,6 +46,9 @@ type DecodeError struct {
 	TemplateID uint16     // template concerned, 0 when none
 	Offset     int        // byte offset in the packet
 	Err        error
+	// Detail names what is wrong, when Err alone does not say (sFlow:
+	// "sample length past the end of the datagram", …); "" otherwise.
+	Detail string
 }
 
 func (e *DecodeError) Error() string {
@@ -65,6 +71,11 @@ func (e *DecodeError) Error() string {
 	b = strconv.AppendInt(b, int64(e.Offset), 10)
 	b = append(b, ": "...)
 	b = append(b, e.Err.Error()...)
+	if e.Detail != "" {
+		b = append(b, " ("...)
+		b = append(b, e.Detail...)
+		b = append(b, ')')
+	}
 	return string(b)
 }
 
@@ -76,6 +87,8 @@ func appendVersion(b []byte, v uint16) []byte {
 		return append(b, "NetFlow v9"...)
 	case 10:
 		return append(b, "IPFIX"...)
+	case VersionSFlow5, VersionSFlow5Counters:
+		return append(b, "sFlow v5"...)
 	default:
 		b = append(b, "NetFlow v"...)
 		return strconv.AppendUint(b, uint64(v), 10)

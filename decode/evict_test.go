@@ -338,7 +338,12 @@ func TestPacketResetClearsEveryField(t *testing.T) {
 	v := reflect.ValueOf(&p).Elem()
 	for i := range v.NumField() {
 		f := v.Field(i)
+		if !f.CanSet() {
+			continue // asns, below
+		}
 		switch f.Kind() {
+		case reflect.Struct: // Agent
+			f.Set(reflect.ValueOf(netip.MustParseAddr("192.0.2.1")))
 		case reflect.Slice:
 			f.Set(reflect.MakeSlice(f.Type(), 1, 4))
 		case reflect.Int, reflect.Int64:
@@ -347,11 +352,15 @@ func TestPacketResetClearsEveryField(t *testing.T) {
 			f.SetUint(1)
 		}
 	}
+	p.asns = make([]uint32, 1, 4)
 	p.reset(10)
 	if p.Version != 10 || len(p.Records) != 0 || len(p.Options) != 0 || cap(p.Records) != 4 || cap(p.Options) != 4 {
 		t.Fatalf("reset: version %d, records %d/%d, options %d/%d", p.Version, len(p.Records), cap(p.Records), len(p.Options), cap(p.Options))
 	}
-	want := Packet{Version: 10, Records: p.Records, Options: p.Options}
+	want := Packet{Version: 10, Records: p.Records, Options: p.Options, SFlow: p.SFlow, Counters: p.Counters, asns: p.asns}
+	if len(p.SFlow)+len(p.Counters)+len(p.asns) != 0 {
+		t.Fatalf("reset: %d sFlow samples, %d counters, %d ASNs", len(p.SFlow), len(p.Counters), len(p.asns))
+	}
 	if !reflect.DeepEqual(p, want) {
 		t.Errorf("reset left fields set: %+v", p)
 	}

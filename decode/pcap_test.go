@@ -3,6 +3,7 @@ package decode
 import (
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nfkit/nfkit/internal/testvec"
@@ -27,7 +28,8 @@ func readCapture(tb testing.TB, name string) []payload {
 	return out
 }
 
-// captures lists the real-exporter captures in testdata.
+// captures lists the real-exporter NetFlow and IPFIX captures in
+// testdata (sflowCaptures the sFlow ones).
 func captures(tb testing.TB) []string {
 	tb.Helper()
 	names, err := filepath.Glob(filepath.Join("..", "testdata", "*.tshark.json"))
@@ -37,6 +39,9 @@ func captures(tb testing.TB) []string {
 	var out []string
 	for _, n := range names {
 		b := filepath.Base(n)
+		if strings.HasPrefix(b, "sfprobe-") {
+			continue // sFlow: sflow_test.go
+		}
 		out = append(out, b[:len(b)-len(".tshark.json")]+".pcap")
 	}
 	return out

@@ -81,4 +81,6 @@ var Versions = []Version{
 	{7, "NETFLOW_V7", "Cisco NetFlow v7 (Catalyst)"},
 	{9, "NETFLOW_V9", "NetFlow v9 (RFC 3954)"},
 	{10, "IPFIX", "IPFIX (RFC 7011)"},
+	{SFlowVersion, "SFLOW_5", "sFlow v5: one record per flow sample (see [sFlow v5](#sflow-v5))"},
+	{SFlowCountersVersion, "SFLOW_5_COUNTERS", "sFlow v5 counter sample: a record type of its own (see [sFlow v5](#sflow-v5))"},
 }

@@ -267,6 +267,10 @@ func VersionName(v uint16) string {
 		return "NETFLOW_V9"
 	case 10:
 		return "IPFIX"
+	case 105:
+		return "SFLOW_5"
+	case 106:
+		return "SFLOW_5_COUNTERS"
 	}
 	return "UNKNOWN"
 }

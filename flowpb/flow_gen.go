@@ -17,6 +17,8 @@ func flowType(v uint16) uint64 {
 		return 3
 	case 10:
 		return 4
+	case 105:
+		return 1
 	}
 	return 0
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/fields"
 	"github.com/nfkit/nfkit/flowjson"
 	"github.com/nfkit/nfkit/internal/benchpkt"
 	"github.com/nfkit/nfkit/internal/testvec"
@@ -139,8 +140,8 @@ func captureRecords(t *testing.T) (map[string][]decode.Record, map[string][]int6
 	return recs, times
 }
 
-var flowTypes = map[string]uint64{"NETFLOW_V5": 2, "NETFLOW_V9": 3, "IPFIX": 4}
-var versions = map[string]uint64{"NETFLOW_V1": 1, "NETFLOW_V5": 5, "NETFLOW_V7": 7, "NETFLOW_V9": 9, "IPFIX": 10}
+var flowTypes = map[string]uint64{"SFLOW_5": 1, "NETFLOW_V5": 2, "NETFLOW_V9": 3, "IPFIX": 4}
+var versions = map[string]uint64{"NETFLOW_V1": 1, "NETFLOW_V5": 5, "NETFLOW_V7": 7, "NETFLOW_V9": 9, "IPFIX": 10, "SFLOW_5": fields.SFlowVersion}
 
 // want returns the value the FlowMessage field f must have for the JSON
 // record j (0 when absent): what a consumer of the protobuf must see to

@@ -97,6 +97,33 @@ func genSchemaDoc() ([]byte, error) {
 	p("| key | type | meaning |\n|---|---|---|\n")
 	p("| `application_name` | string | the name the exporter announced for the flow's `applicationId` (absent while none is known) |\n\n")
 
+	p("## sFlow v5\n\n")
+	p("An sFlow v5 datagram (`nfcollect --sflow-port`, or any datagram whose first 4 bytes are\n")
+	p("`00000005`) gives one record per **flow sample**, `type` `SFLOW_5`, and one per **counter\n")
+	p("sample**, `type` `SFLOW_5_COUNTERS`, in the order flow samples first, then counter samples.\n")
+	p("Both have the per-packet envelope keys: `sampler_address` is the address the datagram came\n")
+	p("from, `sequence_num` the datagram's sequence number, `observation_domain_id` the agent's\n")
+	p("sub-agent id.\n\n")
+	p("A flow sample's record has `template_id` 0, the normalized keys its flow records give and\n")
+	p("`sampling_rate`: the raw packet header record (Ethernet, 802.1Q/QinQ, 802.11, MPLS, IPv4, IPv6 and\n")
+	p("its extension headers, TCP, UDP, ICMP) gives the MACs, `etype`, `src_vlan` (the outer tag),\n")
+	p("addresses, `proto`, `ip_tos`, `ip_ttl`, ports, `tcp_flags`, ICMP type and code, and `bytes`\n")
+	p("(the frame length) with `packets` 1 (× the sampling rate after `--renormalize`, as for\n")
+	p("NetFlow); the sampled IPv4/IPv6 and Ethernet records give the same keys when there is no\n")
+	p("header; the extended switch record `src_vlan`/`dst_vlan` (a VLAN of 0, which agents send\n")
+	p("when they do not know it, is no VLAN: the frame's own tag stays); the extended router\n")
+	p("record `next_hop`, `src_mask`, `dst_mask`; the extended gateway record `bgp_next_hop`,\n")
+	p("`src_as`, and `dst_as`, the last AS of the path (the router's own when the path is empty).\n")
+	p("`in_if` and `out_if` are written when the interface's format is 0 (an ifIndex; 1073741823,\n")
+	p("0x3FFFFFFF, is the agent itself). sFlow has no flow times: `time_flow_start_ns` and\n")
+	p("`time_flow_end_ns` are absent. Then come these keys:\n\n")
+	sflowKeyTable(&b, fields.SFlowFlowKeys)
+	p("\nA counter sample's record (`SFLOW_5_COUNTERS`) has no `template_id` and no normalized\n")
+	p("keys; after the envelope come:\n\n")
+	sflowKeyTable(&b, fields.SFlowCounterKeys)
+	p("\nKeys are written when the When column says; \"has generic/Ethernet/…\" means the sample\n")
+	p("carries that record.\n\n")
+
 	p("## Example\n\n```json\n")
 	p(`{"type":"NETFLOW_V9","time_received_ns":1700000000123456789,"sampler_address":"127.0.0.1","sequence_num":2,"observation_domain_id":0,"template_id":1024,"time_flow_start_ns":1553946007000000000,"time_flow_end_ns":1553946008000000000,"bytes":328,"packets":2,"src_addr":"127.0.0.1","dst_addr":"127.0.0.1","src_port":53,"dst_port":60034,"proto":17,"etype":2048,"ip_tos":0,"tcp_flags":0,"in_if":0,"out_if":0}`)
 	p("\n```\n")
@@ -107,6 +134,30 @@ func keyTable(b *bytes.Buffer, keys []fields.Key) {
 	fmt.Fprintf(b, "| key | type | meaning |\n|---|---|---|\n")
 	for _, k := range keys {
 		fmt.Fprintf(b, "| `%s` | %s | %s |\n", k.JSON, valueType(k.Kind), cell(k.Doc))
+	}
+}
+
+func sflowKeyTable(b *bytes.Buffer, keys []fields.SFlowKey) {
+	fmt.Fprintf(b, "| key | type | when | meaning |\n|---|---|---|---|\n")
+	for _, k := range keys {
+		typ := valueType(k.Kind)
+		if k.Kind == fields.ValueList {
+			typ = "array of integers"
+		}
+		when := "always"
+		switch {
+		case k.When == "nonzero":
+			when = "not 0"
+		case strings.HasPrefix(k.When, "nonzero:"):
+			for _, o := range keys {
+				if o.Field == strings.TrimPrefix(k.When, "nonzero:") {
+					when = "with `" + o.JSON + "`"
+				}
+			}
+		case strings.HasPrefix(k.When, "has:"):
+			when = "has " + strings.TrimPrefix(strings.TrimPrefix(k.When, "has:SFlowHas"), "has:")
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", k.JSON, typ, when, cell(k.Doc))
 	}
 }
 

@@ -88,7 +88,7 @@ var pbFields = []pbField{
 // pbFlowTypes maps export versions to goflow2's FlowMessage.FlowType;
 // versions goflow2 has no value for (v1, v7) are FLOWUNKNOWN (0), and
 // export_version says which they are.
-var pbFlowTypes = map[uint16]int{5: 2, 9: 3, 10: 4}
+var pbFlowTypes = map[uint16]int{fields.SFlowVersion: 1, 5: 2, 9: 3, 10: 4}
 
 // pbSource is how a schema key's value is read from a decode.Record.
 type pbSource struct {

@@ -61,7 +61,7 @@ if [ "${INTERLEAVE:-1}" = 1 ]; then
 	# work on the machine spreads over all benchmarks instead of spoiling
 	# every run of one of them.
 	for i in $(seq "$count"); do
-		echo "== round $i/$count: BenchmarkCompare, BenchmarkCaptures, BenchmarkTemplates (bench/goflow2), then ./decode" >&2
+		echo "== round $i/$count: BenchmarkCompare, BenchmarkCaptures, BenchmarkTemplates, BenchmarkSFlow (bench/goflow2), then ./decode" >&2
 		run "$root/bench/goflow2" "$bin/compare.test" 1
 		run "$root/decode" "$bin/decode.test" 1
 	done

@@ -365,6 +365,65 @@ fprobe_capture() {
 	finish_capture "$name" "$port"
 }
 
+# sfprobe NAME PORT PACE RATE AGENT: pmacctd + sfprobe reading the synthetic
+# pcap and exporting sFlow v5 (flow samples with the raw packet header and
+# extended switch, router and gateway records, from the networks file of
+# the wide captures; counter samples) as agent AGENT, sub-agent 7, sampling
+# 1 in RATE. sfprobe sends its generic interface counters every 20 s of
+# wall-clock time while packets come, so PACE=paced feeds the pcap through
+# a FIFO in 2 KiB chunks every 0.6 s (about 30 s); PACE=fast reads the file
+# at once (no counter samples). The tshark expectations come from its sflow
+# dissector (tsharkjson -sflow).
+sfprobe_capture() {
+	local name=$1 port=$2 pace=$3 rate=$4 agent=$5 conf traffic=$SYNTH pid
+	conf=$WORK/$name.conf
+	pmacct_wide_lines # writes networks.lst
+	if [[ $pace == paced ]]; then
+		traffic=$WORK/$name.fifo
+		mkfifo "$traffic"
+	fi
+	cat >"$conf" <<-EOF
+		daemonize: false
+		pcap_savefile: $traffic
+		pcap_savefile_wait: true
+		plugins: sfprobe
+		sfprobe_receiver: 127.0.0.1:$port
+		sfprobe_agentip: $agent
+		sfprobe_agentsubid: 7
+		sfprobe_ifspeed: 1000000000
+		sampling_rate: $rate
+		pmacctd_as: file
+		pmacctd_net: file
+		networks_file: $WORK/networks.lst
+	EOF
+	start_capture "$name" "$port"
+	log "$name: pmacctd -f $name.conf ($(grep -v -e '^daemonize' -e '^pcap_savefile:' "$conf" | paste -sd';')), $pace"
+	pmacctd -f "$conf" >"$WORK/$name.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	if [[ $pace == paced ]]; then
+		local size chunks i
+		size=$(stat -c %s "$SYNTH")
+		chunks=$(((size + 2047) / 2048))
+		for ((i = 0; i < chunks; i++)); do
+			dd if="$SYNTH" bs=2048 skip="$i" count=1 status=none
+			sleep 0.6
+		done >"$traffic"
+	fi
+	wait_for "$WORK/$name.log" "finished reading PCAP capture file" 90 || { cat "$WORK/$name.log" >&2; exit 1; }
+	sleep 1
+	stop "$pid" TERM
+	if grep -q -e "ERROR" "$WORK/$name.log"; then
+		cat "$WORK/$name.log" >&2
+		exit 1
+	fi
+	sleep 1
+	stop "$DUMP_PID" INT
+	stop "$SINK_PID" TERM
+	(cd "$ROOT" && "$WORK/tsharkjson" -sflow -port "$port" -o "$TD/$name.tshark.json" "$TD/$name.pcap")
+	log "$name: $(grep -o -e '"packets": [0-9]*' -e '"flow_samples": [0-9]*' -e '"counter_samples": [0-9]*' "$TD/$name.tshark.json" | head -3 | paste -sd' ')"
+}
+
 # ---- the captures -------------------------------------------------------------
 # name                               port   how
 CAPTURES=(
@@ -397,6 +456,8 @@ CAPTURES=(
 	"nfreplay-v9                     20401  nfreplay_capture 9 pmacct"
 	"nfreplay-v5                     20402  nfreplay_capture 5 pmacct"
 	"nfreplay-v9-softflowd           20403  nfreplay_capture 9 softflowd"
+	"sfprobe-sflow                   20501  sfprobe_capture paced 1 192.0.2.254"
+	"sfprobe-sflow-sampling          20502  sfprobe_capture fast 10 203.0.113.254"
 )
 
 want=("$@")

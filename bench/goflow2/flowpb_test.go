@@ -67,8 +67,8 @@ func capturedRecords(t *testing.T, path string) ([]decode.Record, []int64) {
 }
 
 var (
-	flowTypes = map[string]uint64{"NETFLOW_V5": 2, "NETFLOW_V9": 3, "IPFIX": 4}
-	versions  = map[string]uint64{"NETFLOW_V1": 1, "NETFLOW_V5": 5, "NETFLOW_V7": 7, "NETFLOW_V9": 9, "IPFIX": 10}
+	flowTypes = map[string]uint64{"SFLOW_5": 1, "NETFLOW_V5": 2, "NETFLOW_V9": 3, "IPFIX": 4}
+	versions  = map[string]uint64{"NETFLOW_V1": 1, "NETFLOW_V5": 5, "NETFLOW_V7": 7, "NETFLOW_V9": 9, "IPFIX": 10, "SFLOW_5": 105}
 )
 
 // jsonValue returns what the FlowMessage field f must hold for the JSON

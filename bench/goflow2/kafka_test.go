@@ -147,10 +147,21 @@ func TestNfcollectKafka(t *testing.T) {
 			}
 		}
 
+		// FlowMessage has no counters: sFlow counter samples are not
+		// published in protobuf.
+		flows, nflows := map[string][]string{}, 0
+		for k, ls := range lines {
+			for _, l := range ls {
+				if !strings.Contains(l, `"type":"SFLOW_5_COUNTERS"`) {
+					flows[k] = append(flows[k], l)
+					nflows++
+				}
+			}
+		}
 		runNfcollect(t, bin, "-r", path, "--kafka", strings.Join(brokers, ","), "--kafka-topic", "pb-"+name,
 			"--kafka-create-topic", "3")
-		got = consumeTopic(t, brokers, "pb-"+name, n)
-		for k, want := range lines {
+		got = consumeTopic(t, brokers, "pb-"+name, nflows)
+		for k, want := range flows {
 			if len(got[k]) != len(want) {
 				t.Fatalf("%s protobuf: exporter %s: %d records, want %d", name, k, len(got[k]), len(want))
 			}

@@ -63,6 +63,7 @@ type options struct {
 	tcpPort   int
 	tcp       bool
 	tcpCfg    collector.TCPConfig
+	sflowPort int
 	ch        chOptions
 	kafka     kafkaOptions
 	set       map[string]bool // flags given on the command line
@@ -80,6 +81,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	c := &o.cfg
 	fs.IntVar(&c.Port, "p", 2055, "UDP `port` to listen on")
 	fs.IntVar(&c.Port, "port", 2055, "UDP `port` to listen on")
+	fs.IntVar(&o.sflowPort, "sflow-port", 0, "also listen on this UDP `port` (sFlow's is 6343); every port takes sFlow v5, NetFlow and IPFIX (default: off)")
 	fs.StringVar(&c.Host, "host", "", "listen `address` (default: all IPv4 and IPv6 addresses)")
 	fs.IntVar(&o.tcpPort, "tcp-port", 0, "also accept IPFIX over TCP (RFC 7011) on this `port` (e.g. 4739)")
 	fs.BoolVar(&o.tcp, "tcp", false, "also accept IPFIX over TCP on the UDP port's number")
@@ -157,6 +159,10 @@ func (o *options) check() error {
 		return usagef("--tcp-max-conns %d: must be at least 1", o.tcpCfg.MaxConns)
 	case o.tcpCfg.IdleTimeout <= 0:
 		return usagef("--tcp-idle %v: must be positive", o.tcpCfg.IdleTimeout)
+	case o.sflowPort < 0 || o.sflowPort > 65535:
+		return usagef("--sflow-port %d: not a port", o.sflowPort)
+	case o.sflowPort != 0 && o.sflowPort == c.Port:
+		return usagef("--sflow-port %d: the same as --port (which takes sFlow too)", o.sflowPort)
 	case c.Workers < 0:
 		return usagef("--workers %d: must be 0 (one per CPU) or more", c.Workers)
 	case c.RcvBuf < 0:
@@ -342,6 +348,16 @@ func (o *options) collect(stdout, stderr *os.File) error {
 		}
 		inputs = append(inputs, u)
 		log.Info("listening", "addr", u.Addr(), "workers", c.Workers(), "output", o.outputNames(), "format", o.format)
+		if o.sflowPort != 0 {
+			s, err := c.ListenUDPPort(o.sflowPort)
+			if err != nil {
+				closeInputs()
+				c.Close()
+				return fmt.Errorf("--sflow-port: %w", err)
+			}
+			log.Info("listening for sFlow", "addr", s.Addr())
+			inputs = append(inputs, s)
+		}
 		if port := o.tcpPort; port != 0 || o.tcp {
 			if port == 0 {
 				port = cfg.Port

@@ -498,6 +498,7 @@ func main() {
 	port := flag.Int("port", 0, "UDP port of the exports (decoded as cflow)")
 	outPath := flag.String("o", "", "output file (default: <pcap without .pcap>.tshark.json)")
 	tsharkBin := flag.String("tshark", "tshark", "tshark binary")
+	sflow := flag.Bool("sflow", false, "the exports are sFlow v5 (tshark's sflow dissector instead of cflow)")
 	flag.Parse()
 	if flag.NArg() != 1 || *port == 0 {
 		fmt.Fprintln(os.Stderr, "usage: tsharkjson -port N [-o out.json] capture.pcap")
@@ -506,6 +507,10 @@ func main() {
 	pcap := flag.Arg(0)
 	if *outPath == "" {
 		*outPath = strings.TrimSuffix(pcap, ".pcap") + ".tshark.json"
+	}
+	run := run
+	if *sflow {
+		run = runSFlow
 	}
 	if err := run(*tsharkBin, pcap, *port, *outPath); err != nil {
 		fmt.Fprintln(os.Stderr, "tsharkjson:", err)

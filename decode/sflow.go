@@ -1,0 +1,733 @@
+package decode
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// sFlow version 5 (https://sflow.org/sflow_version_5.txt): a datagram is a
+// header (agent address, sub-agent, sequence number, uptime) and samples,
+// each tagged with its format and length (XDR, big-endian, 4-byte aligned).
+// Flow samples become Records (one per sample, with the normalized fields
+// filled from the sample's flow records) and an SFlowSample beside each;
+// counter samples become SFlowCounters. Samples and records of formats
+// not decoded here are skipped by their length and counted.
+
+// The Version of sFlow v5 packets and records. The datagram's version field
+// is 5, as NetFlow v5's; records say VersionSFlow5 so that the two are told
+// apart (the output "type" is SFLOW_5, and SFLOW_5_COUNTERS for counters).
+const (
+	VersionSFlow5         uint16 = 105
+	VersionSFlow5Counters uint16 = 106
+)
+
+// sFlow sample and record formats (enterprise 0).
+const (
+	sflowFlowSample             = 1
+	sflowCountersSample         = 2
+	sflowFlowSampleExpanded     = 3
+	sflowCountersSampleExpanded = 4
+
+	sflowRawHeader      = 1
+	sflowEthernet       = 2
+	sflowIPv4           = 3
+	sflowIPv6           = 4
+	sflowExtSwitch      = 1001
+	sflowExtRouter      = 1002
+	sflowExtGateway     = 1003
+	sflowGenericIfCount = 1
+	sflowEthernetCount  = 2
+
+	sflowHeaderProtoEthernet = 1
+	sflowHeaderProtoIPv4     = 11
+	sflowHeaderProtoIPv6     = 12
+	sflowHeaderProtoMPLS     = 13
+	sflowHeaderProto80211    = 15
+
+	sflowMinHeaderLen   = 28 // with an IPv4 agent address
+	sflowFlowLen        = 32 // compact flow sample, up to its record count
+	sflowFlowExpLen     = 44 // expanded flow sample
+	sflowCountersLen    = 12
+	sflowCountersExpLen = 16
+	sflowGenericIfLen   = 88
+	sflowEthernetLen    = 52
+)
+
+// SFlowHas says which parts an SFlowSample or SFlowCounters carries.
+type SFlowHas uint16
+
+// The parts of a flow or counter sample.
+const (
+	SFlowExpanded            SFlowHas = 1 << iota // an expanded sample (32-bit source id and interface formats)
+	SFlowHasHeader                                // raw packet header record
+	SFlowHasEthernet                              // sampled Ethernet frame record
+	SFlowHasIPv4                                  // sampled IPv4 record
+	SFlowHasIPv6                                  // sampled IPv6 record
+	SFlowHasSwitch                                // extended switch record
+	SFlowHasRouter                                // extended router record
+	SFlowHasGateway                               // extended gateway record
+	SFlowHasGenericIf                             // generic interface counters
+	SFlowHasEthernetCounters                      // Ethernet interface counters
+)
+
+// Interface formats of a flow sample's input and output (the top 2 bits of
+// a compact sample's interface, a word of its own in an expanded sample).
+const (
+	SFlowIfIndex     = 0 // the value is an ifIndex; 0x3FFFFFFF: the agent itself
+	SFlowIfDiscarded = 1 // the packet was dropped; the value is the reason
+	SFlowIfMultiple  = 2 // several output interfaces; the value is their number (0: unknown)
+)
+
+// SFlowSample is what an sFlow flow sample carries beyond the normalized
+// fields of its Record: the sample's header and the fields of its records
+// that have no normalized key.
+type SFlowSample struct {
+	// ASPath is the gateway record's destination AS path, every segment's
+	// ASes in order; Communities its BGP communities. They share a buffer
+	// of the Packet and are valid until the Packet's next decode.
+	ASPath      []uint32
+	Communities []uint32
+	Has         SFlowHas
+	// Unknown counts the flow records of formats not decoded.
+	Unknown      uint16
+	SampleSeq    uint32 // the sample's sequence number (per source)
+	SourceIDType uint32 // 0 ifIndex, 1 smonVlanDataSource, 2 entPhysicalEntry
+	SourceIndex  uint32
+	SamplePool   uint32 // packets that could have been sampled
+	Drops        uint32 // packets dropped for lack of resources
+	// Input and output interfaces as sent: a format (SFlowIfIndex, …) and
+	// a value. The Record's InIf and OutIf are set when the format is
+	// SFlowIfIndex.
+	InFormat, InValue   uint32
+	OutFormat, OutValue uint32
+	// Raw packet header record.
+	HeaderProtocol uint32 // 1 Ethernet, 11 IPv4, 12 IPv6, … (SFlowHasHeader)
+	FrameLength    uint32 // the sampled frame's length
+	Stripped       uint32 // bytes removed from the frame's end (FCS) before FrameLength
+	// Extended switch record.
+	SrcPriority, DstPriority uint32
+	// Extended gateway record.
+	RouterAS, SrcPeerAS, LocalPref uint32
+}
+
+// SFlowCounters is one sFlow counter sample.
+type SFlowCounters struct {
+	Exporter     netip.Addr
+	Generic      SFlowIfCounters
+	Ethernet     SFlowEthernetCounters
+	Offset       int // the sample's byte offset in the datagram
+	Has          SFlowHas
+	Unknown      uint16 // counter records of formats not decoded
+	SampleSeq    uint32
+	SourceIDType uint32
+	SourceIndex  uint32
+}
+
+// SFlowIfCounters is the generic interface counters record (format 1),
+// as in the IF-MIB.
+type SFlowIfCounters struct {
+	Speed            uint64
+	InOctets         uint64
+	OutOctets        uint64
+	Index            uint32
+	Type             uint32
+	Direction        uint32 // 0 unknown, 1 full-duplex, 2 half-duplex, 3 in, 4 out
+	Status           uint32 // bit 0 ifAdminStatus up, bit 1 ifOperStatus up
+	InUcastPkts      uint32
+	InMulticastPkts  uint32
+	InBroadcastPkts  uint32
+	InDiscards       uint32
+	InErrors         uint32
+	InUnknownProtos  uint32
+	OutUcastPkts     uint32
+	OutMulticastPkts uint32
+	OutBroadcastPkts uint32
+	OutDiscards      uint32
+	OutErrors        uint32
+	PromiscuousMode  uint32
+}
+
+// SFlowEthernetCounters is the Ethernet interface counters record
+// (format 2), as in the EtherLike-MIB.
+type SFlowEthernetCounters struct {
+	AlignmentErrors           uint32
+	FCSErrors                 uint32
+	SingleCollisionFrames     uint32
+	MultipleCollisionFrames   uint32
+	SQETestErrors             uint32
+	DeferredTransmissions     uint32
+	LateCollisions            uint32
+	ExcessiveCollisions       uint32
+	InternalMacTransmitErrors uint32
+	CarrierSenseErrors        uint32
+	FrameTooLongs             uint32
+	InternalMacReceiveErrors  uint32
+	SymbolErrors              uint32
+}
+
+// isSFlow5 reports whether pkt starts like an sFlow v5 datagram: its
+// first 4 bytes are the version, 5.
+//
+//nfkit:hot
+func isSFlow5(pkt []byte) bool {
+	return len(pkt) >= 4 && binary.BigEndian.Uint32(pkt) == 5
+}
+
+// DecodeSFlow decodes an sFlow v5 datagram received from exporter into
+// out: one Record per flow sample (Version VersionSFlow5) with
+// out.SFlow[i] beside out.Records[i], and one SFlowCounters per counter
+// sample. It needs no state; Decoder.Decode calls it for datagrams whose
+// first 4 bytes are 0x00000005.
+//
+// Packet.Sequence is the datagram's sequence number, Domain its sub-agent
+// id, SysUptime the agent's uptime (ms), Agent the agent address, Count
+// the number of samples announced (at most 65535). Records alias nothing
+// of pkt; ASPath and Communities live in out.
+//
+// On error (a *DecodeError naming the exporter and offset), out holds
+// every sample decoded before and after the problem that could be framed.
+//
+//nfkit:hot
+func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
+	out.reset(VersionSFlow5)
+	//nfkit:allow closure inlined and does not escape
+	derr := func(off int, err error, detail string) *DecodeError {
+		return &DecodeError{Version: VersionSFlow5, Exporter: exporter, Offset: off, Err: err, Detail: detail}
+	}
+	if len(pkt) < sflowMinHeaderLen {
+		return derr(0, ErrTruncated, "datagram header")
+	}
+	if v := binary.BigEndian.Uint32(pkt); v != 5 {
+		return derr(0, ErrVersion, "sFlow datagram version is not 5")
+	}
+	off := 8
+	switch binary.BigEndian.Uint32(pkt[4:]) {
+	case 1:
+		out.Agent = netip.AddrFrom4([4]byte(pkt[8:12]))
+		off = 12
+	case 2:
+		if len(pkt) < sflowMinHeaderLen+12 {
+			return derr(0, ErrTruncated, "datagram header")
+		}
+		out.Agent = netip.AddrFrom16([16]byte(pkt[8:24]))
+		off = 24
+	default:
+		return derr(4, ErrFormat, "agent address type is neither 1 (IPv4) nor 2 (IPv6)")
+	}
+	out.Domain = binary.BigEndian.Uint32(pkt[off:])
+	out.Sequence = binary.BigEndian.Uint32(pkt[off+4:])
+	out.SysUptime = binary.BigEndian.Uint32(pkt[off+8:])
+	n := binary.BigEndian.Uint32(pkt[off+12:])
+	out.Count = uint16(min(n, 0xFFFF))
+	off += 16
+
+	var first *DecodeError
+	var i uint32
+	for ; i < n && off < len(pkt); i++ {
+		if len(pkt)-off < 8 {
+			first = keep(first, derr(off, ErrTruncated, "sample header"))
+			break
+		}
+		format := binary.BigEndian.Uint32(pkt[off:])
+		l := binary.BigEndian.Uint32(pkt[off+4:])
+		body := off + 8
+		if uint64(l) > uint64(len(pkt)-body) {
+			first = keep(first, derr(off, ErrTruncated, "sample length past the end of the datagram"))
+			break
+		}
+		b := pkt[body : body+int(l)]
+		var err *DecodeError
+		switch format {
+		case sflowFlowSample, sflowFlowSampleExpanded:
+			err = decodeFlowSample(exporter, off, b, format == sflowFlowSampleExpanded, out)
+		case sflowCountersSample, sflowCountersSampleExpanded:
+			err = decodeCounterSample(exporter, off, b, format == sflowCountersSampleExpanded, out)
+		default:
+			out.Skipped++ // another enterprise's or a newer format
+		}
+		first = keep(first, err)
+		off = body + int(l)
+	}
+	if i < n && first == nil {
+		first = derr(off, ErrTruncated, "fewer samples than the datagram header announces")
+	}
+	if first != nil {
+		return first
+	}
+	return nil
+}
+
+// keep returns the first non-nil error.
+//
+//nfkit:hot
+func keep(first, err *DecodeError) *DecodeError {
+	if first != nil {
+		return first
+	}
+	return err
+}
+
+// decodeFlowSample decodes the flow sample at offset off of the datagram,
+// whose body is b.
+//
+//nfkit:hot
+func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out *Packet) *DecodeError {
+	r := next(&out.Records)
+	// A reused slot: an sFlow record sets most fields, so clearing the
+	// whole Flow costs less than clearing field by field.
+	if r.Has != 0 {
+		r.Flow = Flow{}
+	}
+	if r.tmpl != nil || r.raw != nil {
+		r.tmpl, r.raw = nil, nil
+	}
+	r.Version, r.TemplateID, r.Exporter, r.Sequence, r.Domain, r.Offset = VersionSFlow5, 0, exporter, out.Sequence, out.Domain, off
+	r.SamplingRate, r.OriginalSamplingRate = 0, 0
+	s := nextSFlow(&out.SFlow)
+	*s = SFlowSample{}
+	base := off + 8 // b's offset in pkt
+	var nrec uint32
+	var p int
+	if expanded {
+		if len(b) < sflowFlowExpLen {
+			out.dropLastFlow()
+			return sflowErr(exporter, off, ErrLength, "expanded flow sample shorter than its 44-byte header")
+		}
+		s.Has = SFlowExpanded
+		s.SampleSeq = binary.BigEndian.Uint32(b)
+		s.SourceIDType = binary.BigEndian.Uint32(b[4:])
+		s.SourceIndex = binary.BigEndian.Uint32(b[8:])
+		r.SamplingRate = uint64(binary.BigEndian.Uint32(b[12:]))
+		s.SamplePool = binary.BigEndian.Uint32(b[12:])
+		s.Drops = binary.BigEndian.Uint32(b[20:])
+		s.InFormat, s.InValue = binary.BigEndian.Uint32(b[24:]), binary.BigEndian.Uint32(b[28:])
+		s.OutFormat, s.OutValue = binary.BigEndian.Uint32(b[32:]), binary.BigEndian.Uint32(b[36:])
+		nrec = binary.BigEndian.Uint32(b[40:])
+		p = sflowFlowExpLen
+	} else {
+		if len(b) < sflowFlowLen {
+			out.dropLastFlow()
+			return sflowErr(exporter, off, ErrLength, "flow sample shorter than its 32-byte header")
+		}
+		s.SampleSeq = binary.BigEndian.Uint32(b)
+		src := binary.BigEndian.Uint32(b[4:])
+		s.SourceIDType, s.SourceIndex = src>>24, src&0x00FFFFFF
+		r.SamplingRate = uint64(binary.BigEndian.Uint32(b[8:]))
+		s.SamplePool = binary.BigEndian.Uint32(b[12:])
+		s.Drops = binary.BigEndian.Uint32(b[16:])
+		in, o := binary.BigEndian.Uint32(b[20:]), binary.BigEndian.Uint32(b[24:])
+		s.InFormat, s.InValue = in>>30, in&0x3FFFFFFF
+		s.OutFormat, s.OutValue = o>>30, o&0x3FFFFFFF
+		nrec = binary.BigEndian.Uint32(b[28:])
+		p = sflowFlowLen
+	}
+	if s.InFormat == SFlowIfIndex {
+		r.InIf = s.InValue
+		r.Has |= HasInIf
+	}
+	if s.OutFormat == SFlowIfIndex {
+		r.OutIf = s.OutValue
+		r.Has |= HasOutIf
+	}
+	var err *DecodeError
+	var k uint32
+	for ; k < nrec && p < len(b); k++ {
+		if len(b)-p < 8 {
+			err = sflowErr(exporter, base+p, ErrTruncated, "flow record header")
+			break
+		}
+		format := binary.BigEndian.Uint32(b[p:])
+		l := binary.BigEndian.Uint32(b[p+4:])
+		if uint64(l) > uint64(len(b)-p-8) {
+			err = sflowErr(exporter, base+p, ErrLength, "flow record length past the end of its sample")
+			break
+		}
+		rec := b[p+8 : p+8+int(l)]
+		if e := flowRecord(format, rec, r, s, out); e != "" {
+			err = keep(err, sflowErr(exporter, base+p, ErrLength, e))
+		}
+		p += 8 + int(l)
+	}
+	if k < nrec && err == nil {
+		err = sflowErr(exporter, base+p, ErrTruncated, "fewer flow records than the sample announces")
+	}
+	// A flow sample is one sampled packet (×SamplingRate with
+	// Renormalize), whatever records describe it.
+	r.Packets = 1
+	r.Has |= HasPackets
+	return err
+}
+
+// flowRecord decodes one flow record into r and s; it returns what is
+// wrong with it, or "".
+//
+//nfkit:hot
+func flowRecord(format uint32, b []byte, r *Record, s *SFlowSample, out *Packet) string {
+	switch format {
+	case sflowRawHeader:
+		if len(b) < 16 {
+			return "raw packet header record shorter than 16 bytes"
+		}
+		proto := binary.BigEndian.Uint32(b)
+		hl := binary.BigEndian.Uint32(b[12:])
+		if uint64(hl) > uint64(len(b)-16) {
+			return "sampled header longer than its record"
+		}
+		s.Has |= SFlowHasHeader
+		s.HeaderProtocol = proto
+		s.FrameLength = binary.BigEndian.Uint32(b[4:])
+		s.Stripped = binary.BigEndian.Uint32(b[8:])
+		if r.Has&HasBytes == 0 {
+			r.Bytes = uint64(s.FrameLength)
+			r.Has |= HasBytes
+		}
+		h := b[16 : 16+int(hl)]
+		switch proto {
+		case sflowHeaderProtoEthernet:
+			parseEthernetHeader(h, &r.Flow)
+		case sflowHeaderProtoIPv4, sflowHeaderProtoIPv6:
+			parseIPHeader(h, &r.Flow)
+		case sflowHeaderProtoMPLS:
+			parseMPLS(h, &r.Flow)
+		case sflowHeaderProto80211:
+			parse80211Header(h, &r.Flow)
+		}
+	case sflowEthernet:
+		if len(b) < 24 {
+			return "sampled Ethernet record shorter than 24 bytes"
+		}
+		s.Has |= SFlowHasEthernet
+		if r.Has&HasBytes == 0 {
+			r.Bytes = uint64(binary.BigEndian.Uint32(b))
+			r.Has |= HasBytes
+		}
+		if r.Has&HasSrcMAC == 0 {
+			r.SrcMAC = MAC(b[4:10])
+			r.Has |= HasSrcMAC
+		}
+		if r.Has&HasDstMAC == 0 {
+			r.DstMAC = MAC(b[12:18])
+			r.Has |= HasDstMAC
+		}
+		if r.Has&HasEtherType == 0 {
+			r.EtherType = uint16(binary.BigEndian.Uint32(b[20:]))
+			r.Has |= HasEtherType
+		}
+	case sflowIPv4:
+		if len(b) < 32 {
+			return "sampled IPv4 record shorter than 32 bytes"
+		}
+		s.Has |= SFlowHasIPv4
+		sampledIP(b, 4, r)
+	case sflowIPv6:
+		if len(b) < 56 {
+			return "sampled IPv6 record shorter than 56 bytes"
+		}
+		s.Has |= SFlowHasIPv6
+		sampledIP(b, 16, r)
+	case sflowExtSwitch:
+		if len(b) < 16 {
+			return "extended switch record shorter than 16 bytes"
+		}
+		s.Has |= SFlowHasSwitch
+		// VLAN 0 is no VLAN (agents that do not know send it): the
+		// frame's own tag, if any, stays.
+		if v := binary.BigEndian.Uint32(b); v != 0 {
+			r.SrcVLAN = uint16(v)
+			r.Has |= HasSrcVLAN
+		}
+		if v := binary.BigEndian.Uint32(b[8:]); v != 0 {
+			r.DstVLAN = uint16(v)
+			r.Has |= HasDstVLAN
+		}
+		s.SrcPriority = binary.BigEndian.Uint32(b[4:])
+		s.DstPriority = binary.BigEndian.Uint32(b[12:])
+	case sflowExtRouter:
+		a, n, ok := sflowAddr(b)
+		if !ok || len(b) < n+8 {
+			return "malformed extended router record"
+		}
+		s.Has |= SFlowHasRouter
+		r.NextHop = a
+		r.SrcMask = uint8(min(binary.BigEndian.Uint32(b[n:]), 128))
+		r.DstMask = uint8(min(binary.BigEndian.Uint32(b[n+4:]), 128))
+		r.Has |= HasNextHop | HasSrcMask | HasDstMask
+	case sflowExtGateway:
+		return gatewayRecord(b, r, s, out)
+	default:
+		s.Unknown++
+	}
+	return ""
+}
+
+// sampledIP decodes a sampled IPv4 (alen 4) or IPv6 (alen 16) record.
+//
+//nfkit:hot
+func sampledIP(b []byte, alen int, r *Record) {
+	f := &r.Flow
+	if f.Has&HasBytes == 0 {
+		f.Bytes = uint64(binary.BigEndian.Uint32(b))
+	}
+	if f.Has&HasProto == 0 {
+		f.Proto = uint8(binary.BigEndian.Uint32(b[4:]))
+	}
+	var src, dst netip.Addr
+	var et uint16
+	var v uint8
+	o := 8 + 2*alen
+	if alen == 4 {
+		src, dst, et, v = netip.AddrFrom4([4]byte(b[8:12])), netip.AddrFrom4([4]byte(b[12:16])), etherTypeIPv4, 4
+	} else {
+		src, dst, et, v = netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40])), etherTypeIPv6, 6
+	}
+	if f.Has&HasSrcAddr == 0 {
+		f.SrcAddr = src
+	}
+	if f.Has&HasDstAddr == 0 {
+		f.DstAddr = dst
+	}
+	if f.Has&HasIPVersion == 0 {
+		f.IPVersion = v
+	}
+	if f.Has&HasEtherType == 0 {
+		f.EtherType = et
+	}
+	if f.Has&HasSrcPort == 0 {
+		f.SrcPort = uint16(binary.BigEndian.Uint32(b[o:]))
+	}
+	if f.Has&HasDstPort == 0 {
+		f.DstPort = uint16(binary.BigEndian.Uint32(b[o+4:]))
+	}
+	if f.Has&HasTCPFlags == 0 {
+		f.TCPFlags = uint16(binary.BigEndian.Uint32(b[o+8:]))
+	}
+	if f.Has&HasTOS == 0 {
+		f.TOS = uint8(binary.BigEndian.Uint32(b[o+12:])) // IPv6: priority
+	}
+	f.Has |= HasBytes | HasProto | HasSrcAddr | HasDstAddr | HasIPVersion | HasEtherType | HasSrcPort | HasDstPort | HasTCPFlags | HasTOS
+}
+
+// sflowAddr reads an sFlow address (type 1 IPv4, 2 IPv6) and returns it
+// and the bytes it took.
+//
+//nfkit:hot
+func sflowAddr(b []byte) (netip.Addr, int, bool) {
+	if len(b) < 8 {
+		return netip.Addr{}, 0, false
+	}
+	switch binary.BigEndian.Uint32(b) {
+	case 1:
+		return netip.AddrFrom4([4]byte(b[4:8])), 8, true
+	case 2:
+		if len(b) < 20 {
+			return netip.Addr{}, 0, false
+		}
+		return netip.AddrFrom16([16]byte(b[4:20])), 20, true
+	case 0: // unknown: no address follows
+		return netip.Addr{}, 4, true
+	}
+	return netip.Addr{}, 0, false
+}
+
+// gatewayRecord decodes an extended gateway record: BGP next hop, the
+// router's, source and source peer AS, the destination AS path and the
+// communities. dst_as is the path's last AS, or the router's own when the
+// path is empty (the destination is in its AS).
+//
+//nfkit:hot
+func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
+	a, p, ok := sflowAddr(b)
+	if !ok || len(b) < p+16 {
+		return "malformed extended gateway record"
+	}
+	s.RouterAS = binary.BigEndian.Uint32(b[p:])
+	src := binary.BigEndian.Uint32(b[p+4:])
+	s.SrcPeerAS = binary.BigEndian.Uint32(b[p+8:])
+	segs := binary.BigEndian.Uint32(b[p+12:])
+	p += 16
+	// The ASNs go to out.asns through a local slice; on a malformed
+	// record nothing is kept.
+	asns := out.asns
+	start := len(asns)
+	for ; segs > 0; segs-- {
+		if len(b)-p < 8 {
+			return "extended gateway AS path past the end of its record"
+		}
+		n := binary.BigEndian.Uint32(b[p+4:])
+		p += 8
+		if uint64(n)*4 > uint64(len(b)-p) {
+			return "extended gateway AS path past the end of its record"
+		}
+		for range n {
+			asns = append(asns, binary.BigEndian.Uint32(b[p:]))
+			p += 4
+		}
+	}
+	path := len(asns)
+	if len(b)-p < 4 {
+		return "extended gateway communities past the end of its record"
+	}
+	nc := binary.BigEndian.Uint32(b[p:])
+	p += 4
+	if uint64(nc)*4+4 > uint64(len(b)-p) {
+		return "extended gateway communities past the end of its record"
+	}
+	for range nc {
+		asns = append(asns, binary.BigEndian.Uint32(b[p:]))
+		p += 4
+	}
+	out.asns = asns
+	s.LocalPref = binary.BigEndian.Uint32(b[p:])
+	s.Has |= SFlowHasGateway
+	s.ASPath = asns[start:path:path]
+	s.Communities = asns[path:len(asns):len(asns)]
+	if a.IsValid() {
+		r.BGPNextHop = a
+		r.Has |= HasBGPNextHop
+	}
+	r.SrcAS = src
+	r.DstAS = s.RouterAS
+	if len(s.ASPath) > 0 {
+		r.DstAS = s.ASPath[len(s.ASPath)-1]
+	}
+	r.Has |= HasSrcAS | HasDstAS
+	return ""
+}
+
+// decodeCounterSample decodes the counter sample at offset off of the
+// datagram, whose body is b.
+//
+//nfkit:hot
+func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, out *Packet) *DecodeError {
+	var c *SFlowCounters
+	if len(out.Counters) < cap(out.Counters) {
+		out.Counters = out.Counters[:len(out.Counters)+1]
+	} else {
+		out.Counters = append(out.Counters, SFlowCounters{})
+	}
+	c = &out.Counters[len(out.Counters)-1]
+	*c = SFlowCounters{Exporter: exporter, Offset: off}
+	base := off + 8
+	var nrec uint32
+	var p int
+	if expanded {
+		if len(b) < sflowCountersExpLen {
+			out.Counters = out.Counters[:len(out.Counters)-1]
+			return sflowErr(exporter, off, ErrLength, "expanded counter sample shorter than its 16-byte header")
+		}
+		c.Has = SFlowExpanded
+		c.SampleSeq = binary.BigEndian.Uint32(b)
+		c.SourceIDType = binary.BigEndian.Uint32(b[4:])
+		c.SourceIndex = binary.BigEndian.Uint32(b[8:])
+		nrec = binary.BigEndian.Uint32(b[12:])
+		p = sflowCountersExpLen
+	} else {
+		if len(b) < sflowCountersLen {
+			out.Counters = out.Counters[:len(out.Counters)-1]
+			return sflowErr(exporter, off, ErrLength, "counter sample shorter than its 12-byte header")
+		}
+		c.SampleSeq = binary.BigEndian.Uint32(b)
+		src := binary.BigEndian.Uint32(b[4:])
+		c.SourceIDType, c.SourceIndex = src>>24, src&0x00FFFFFF
+		nrec = binary.BigEndian.Uint32(b[8:])
+		p = sflowCountersLen
+	}
+	var err *DecodeError
+	var k uint32
+	for ; k < nrec && p < len(b); k++ {
+		if len(b)-p < 8 {
+			err = sflowErr(exporter, base+p, ErrTruncated, "counter record header")
+			break
+		}
+		format := binary.BigEndian.Uint32(b[p:])
+		l := binary.BigEndian.Uint32(b[p+4:])
+		if uint64(l) > uint64(len(b)-p-8) {
+			err = sflowErr(exporter, base+p, ErrLength, "counter record length past the end of its sample")
+			break
+		}
+		rec := b[p+8 : p+8+int(l)]
+		switch format {
+		case sflowGenericIfCount:
+			if len(rec) < sflowGenericIfLen {
+				err = keep(err, sflowErr(exporter, base+p, ErrLength, "generic interface counters shorter than 88 bytes"))
+				break
+			}
+			c.Has |= SFlowHasGenericIf
+			g := &c.Generic
+			g.Index = binary.BigEndian.Uint32(rec)
+			g.Type = binary.BigEndian.Uint32(rec[4:])
+			g.Speed = binary.BigEndian.Uint64(rec[8:])
+			g.Direction = binary.BigEndian.Uint32(rec[16:])
+			g.Status = binary.BigEndian.Uint32(rec[20:])
+			g.InOctets = binary.BigEndian.Uint64(rec[24:])
+			g.InUcastPkts = binary.BigEndian.Uint32(rec[32:])
+			g.InMulticastPkts = binary.BigEndian.Uint32(rec[36:])
+			g.InBroadcastPkts = binary.BigEndian.Uint32(rec[40:])
+			g.InDiscards = binary.BigEndian.Uint32(rec[44:])
+			g.InErrors = binary.BigEndian.Uint32(rec[48:])
+			g.InUnknownProtos = binary.BigEndian.Uint32(rec[52:])
+			g.OutOctets = binary.BigEndian.Uint64(rec[56:])
+			g.OutUcastPkts = binary.BigEndian.Uint32(rec[64:])
+			g.OutMulticastPkts = binary.BigEndian.Uint32(rec[68:])
+			g.OutBroadcastPkts = binary.BigEndian.Uint32(rec[72:])
+			g.OutDiscards = binary.BigEndian.Uint32(rec[76:])
+			g.OutErrors = binary.BigEndian.Uint32(rec[80:])
+			g.PromiscuousMode = binary.BigEndian.Uint32(rec[84:])
+		case sflowEthernetCount:
+			if len(rec) < sflowEthernetLen {
+				err = keep(err, sflowErr(exporter, base+p, ErrLength, "Ethernet interface counters shorter than 52 bytes"))
+				break
+			}
+			c.Has |= SFlowHasEthernetCounters
+			e := &c.Ethernet
+			e.AlignmentErrors = binary.BigEndian.Uint32(rec)
+			e.FCSErrors = binary.BigEndian.Uint32(rec[4:])
+			e.SingleCollisionFrames = binary.BigEndian.Uint32(rec[8:])
+			e.MultipleCollisionFrames = binary.BigEndian.Uint32(rec[12:])
+			e.SQETestErrors = binary.BigEndian.Uint32(rec[16:])
+			e.DeferredTransmissions = binary.BigEndian.Uint32(rec[20:])
+			e.LateCollisions = binary.BigEndian.Uint32(rec[24:])
+			e.ExcessiveCollisions = binary.BigEndian.Uint32(rec[28:])
+			e.InternalMacTransmitErrors = binary.BigEndian.Uint32(rec[32:])
+			e.CarrierSenseErrors = binary.BigEndian.Uint32(rec[36:])
+			e.FrameTooLongs = binary.BigEndian.Uint32(rec[40:])
+			e.InternalMacReceiveErrors = binary.BigEndian.Uint32(rec[44:])
+			e.SymbolErrors = binary.BigEndian.Uint32(rec[48:])
+		default:
+			c.Unknown++
+		}
+		p += 8 + int(l)
+	}
+	if k < nrec && err == nil {
+		err = sflowErr(exporter, base+p, ErrTruncated, "fewer counter records than the sample announces")
+	}
+	return err
+}
+
+//nfkit:hot
+func sflowErr(exporter netip.Addr, off int, err error, detail string) *DecodeError {
+	return &DecodeError{Version: VersionSFlow5, Exporter: exporter, Offset: off, Err: err, Detail: detail}
+}
+
+// nextSFlow appends an SFlowSample slot to s and returns it, reusing
+// capacity.
+//
+//nfkit:hot
+func nextSFlow(s *[]SFlowSample) *SFlowSample {
+	v := *s
+	if len(v) < cap(v) {
+		v = v[:len(v)+1]
+	} else {
+		v = append(v, SFlowSample{})
+	}
+	*s = v
+	return &v[len(v)-1]
+}
+
+// dropLastFlow removes the flow sample just begun.
+//
+//nfkit:hot
+func (p *Packet) dropLastFlow() {
+	p.Records = p.Records[:len(p.Records)-1]
+	p.SFlow = p.SFlow[:len(p.SFlow)-1]
+}
