@@ -43,7 +43,7 @@ func (o *chOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.flush, "clickhouse-flush", time.Second, "… or is this old")
 	fs.StringVar(&o.compress, "clickhouse-compress", "gzip", "compression of inserts on the wire: gzip or none")
 	fs.StringVar(&o.retention, "clickhouse-retention", "", "keep this long in ClickHouse (e.g. 30d): a TTL on servers that have one, else old daily partitions are dropped hourly")
-	fs.IntVar(&o.memoryMiB, "clickhouse-memory-mib", 256, "memory, in `MiB`, of the batches waiting for ClickHouse; past it they go to --spool, or are dropped (counted)")
+	fs.IntVar(&o.memoryMiB, "clickhouse-memory-mib", 256, "memory, in `MiB`, of the batches waiting for ClickHouse; past it they go to --spool, or are dropped (counted); 0 with --spool: every batch goes through the spool")
 	fs.StringVar(&o.spool, "spool", "", "`directory` where batches wait on disk while ClickHouse is slow or down (replayed in order, kept across restarts)")
 	fs.IntVar(&o.spoolMiB, "spool-max-mib", 10240, "bound, in `MiB`, of --spool; past it batches are dropped (counted)")
 }
@@ -83,8 +83,8 @@ func (o *chOptions) check(set map[string]bool) error {
 		return usagef("--clickhouse-flush %v: must be positive", o.flush)
 	case o.compress != "gzip" && o.compress != "none":
 		return usagef("--clickhouse-compress %q: want gzip or none", o.compress)
-	case o.memoryMiB < 1:
-		return usagef("--clickhouse-memory-mib %d: must be at least 1", o.memoryMiB)
+	case o.memoryMiB < 0 || o.memoryMiB == 0 && o.spool == "":
+		return usagef("--clickhouse-memory-mib %d: must be at least 1 (0 with --spool)", o.memoryMiB)
 	case o.spoolMiB < 1:
 		return usagef("--spool-max-mib %d: must be at least 1", o.spoolMiB)
 	}
@@ -126,12 +126,16 @@ func (o *chOptions) output(shutdown time.Duration, log *slog.Logger) (*collector
 	if err != nil {
 		return nil, fmt.Errorf("--clickhouse: %w", err)
 	}
+	memory := int64(o.memoryMiB) << 20
+	if memory == 0 {
+		memory = 1 // no batch fits: all go through the spool
+	}
 	s, err := collector.NewClickHouseSink(ch, collector.DeliveryConfig{
 		Name:         "clickhouse",
 		BatchRecords: o.batch,
 		BatchBytes:   64 << 20,
 		Flush:        o.flush,
-		MemoryBytes:  int64(o.memoryMiB) << 20,
+		MemoryBytes:  memory,
 		SpoolDir:     o.spool,
 		SpoolBytes:   int64(o.spoolMiB) << 20,
 		CloseTimeout: shutdown / 2,
@@ -166,7 +170,7 @@ func (o *chOptions) start(ctx context.Context, log *slog.Logger) {
 					return
 				case <-time.After(backoff):
 				}
-				backoff = min(2*backoff, time.Minute)
+				backoff = min(2*backoff, 10*time.Second)
 			}
 		}
 		if o.retain > 0 {
