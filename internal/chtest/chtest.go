@@ -14,6 +14,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -306,6 +307,9 @@ func (s *Server) URLWith(kv ...string) string {
 // (nil when ClickHouse is missing and not required, after a loud message
 // on stderr), runs the tests and stops the cluster.
 func Main(m *testing.M, c **Cluster) int {
+	if NoTests() {
+		return m.Run() // benchmarks only (make test's -run '^$' pass)
+	}
 	cl, err := Start(2)
 	switch {
 	case errors.Is(err, ErrMissing) && !Required():
@@ -318,6 +322,16 @@ func Main(m *testing.M, c **Cluster) int {
 		defer cl.Stop()
 	}
 	return m.Run()
+}
+
+// NoTests reports whether the command line runs no test (-run '^$'), so
+// that TestMain need not start a cluster.
+func NoTests() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	f := flag.Lookup("test.run")
+	return f != nil && f.Value.String() == "^$"
 }
 
 // Skip skips the test when c is nil (ClickHouse missing, not required).
