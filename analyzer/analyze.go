@@ -47,6 +47,9 @@ type Config struct {
 	Tolerance   time.Duration // slack when matching the two directions in time (0: 2s)
 	MaxBuffered int           // hard cap of flows held per stage (0: default)
 
+	// ClickHouse, when set, is read instead of Inputs (see ClickHouse).
+	ClickHouse *ClickHouse
+
 	Verbose   bool
 	MaxErrors int           // messages per file about bad lines (0: 10; negative: none)
 	Progress  io.Writer     // progress bar destination (a terminal), or nil
@@ -125,9 +128,20 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 			return a.sum, err
 		}
 	}
-	a.readOnlyUsed(connMode)
-	a.readAll()
 	var err error
+	if a.cfg.ClickHouse != nil {
+		err = a.readClickHouse(connMode)
+	} else {
+		a.readOnlyUsed(connMode)
+		a.readAll()
+	}
+	if err != nil {
+		if connMode {
+			a.endConnections()
+		}
+		w.Flush()
+		return a.sum, err
+	}
 	if connMode {
 		a.endConnections()
 	} else {

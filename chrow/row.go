@@ -164,6 +164,14 @@ func appendValue(b []byte, f decode.Field) []byte {
 
 const binaryMaxVarint = 10
 
+// PresentBit returns the mask of a normalized column in the present
+// column (false for other columns): a row holds the column's value when
+// present&mask != 0, else the exporter did not send it (and it is 0).
+func PresentBit(column string) (uint64, bool) {
+	b, ok := presentBits[column]
+	return uint64(b), ok
+}
+
 // MACNum returns a MAC address as MACNumToString reads it.
 func MACNum(m decode.MAC) uint64 { return macNum(m) }
 

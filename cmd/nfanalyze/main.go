@@ -59,6 +59,7 @@ type options struct {
 	dnsWorkers, maxErrors              int
 	progress                           string
 	version                            bool
+	clickhouse, chTable, chPassword    string
 }
 
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
@@ -96,6 +97,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxErrors, "max-errors", 10, "problems shown per input file (all are counted)")
 	fs.StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (on a terminal), always or never")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.clickhouse, "clickhouse", "", "read the flows from ClickHouse at `URL` (nfcollect --clickhouse; e.g. http://127.0.0.1:8123/?database=netflow) instead of files: statistics and the timeline run as SQL on the server")
+	fs.StringVar(&o.chTable, "clickhouse-table", "flows", "ClickHouse `table` of flows (the Distributed table of a cluster)")
+	fs.StringVar(&o.chPassword, "clickhouse-password-file", "", "read the ClickHouse password from `file` (first line)")
 	fs.Usage = func() {} // run prints the usage for --help, and points to it after a flag error
 	return fs
 }
@@ -164,6 +168,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 		return code
 	}
 	cfg.Stdin = stdin
+	if o.clickhouse != "" {
+		return runClickHouse(&o, cfg, stdout, stderr)
+	}
+	if set["clickhouse-table"] || set["clickhouse-password-file"] {
+		fmt.Fprintf(stderr, "nfanalyze: --clickhouse-table and --clickhouse-password-file need --clickhouse\n")
+		return exitUsage
+	}
 	files, skipped, errs := analyzer.ExpandInputs(o.files)
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
@@ -375,4 +386,28 @@ func parseTime(s string, loc *time.Location, now time.Time) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("cannot read %q as a time (use 2006-01-02 15:04:05, RFC 3339, Unix seconds or -1h30m)", s)
+}
+
+// runClickHouse analyzes the flows of a ClickHouse table.
+func runClickHouse(o *options, cfg analyzer.Config, stdout, stderr io.Writer) int {
+	if len(o.files) > 0 {
+		fmt.Fprintf(stderr, "nfanalyze: --clickhouse reads no files (%s given)\n", strings.Join(o.files, ", "))
+		return exitUsage
+	}
+	ch := &analyzer.ClickHouse{URL: o.clickhouse, Table: o.chTable}
+	if o.chPassword != "" {
+		b, err := os.ReadFile(o.chPassword)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfanalyze: --clickhouse-password-file: %v\n", err)
+			return exitFatal
+		}
+		pw, _, _ := strings.Cut(string(b), "\n")
+		ch.Password = strings.TrimSuffix(pw, "\r")
+	}
+	cfg.ClickHouse = ch
+	if _, err := analyzer.Run(cfg, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
+		return exitFatal
+	}
+	return exitOK
 }

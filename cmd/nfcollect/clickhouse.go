@@ -147,14 +147,27 @@ func (o *chOptions) output(shutdown time.Duration, log *slog.Logger) (*collector
 	return &collector.Output{Name: "clickhouse", Encoder: collector.ClickHouseRows{}, Sink: s}, nil
 }
 
-// start creates the tables (retrying while the server is down) and runs
-// the retention, until ctx is done.
+// start creates the tables (at once, or retrying in the background while
+// the server is down) and runs the retention, until ctx is done.
 func (o *chOptions) start(ctx context.Context, log *slog.Logger) {
 	if o.ch == nil {
 		return
 	}
+	created := false
+	if o.create {
+		// Once now, so that a capture read in a moment finds the tables
+		// on every node; in the background while that fails.
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := o.ch.Create(cctx, log)
+		cancel()
+		if err == nil {
+			created = true
+		} else {
+			log.Error("clickhouse: creating the tables failed; retrying in the background (inserts wait meanwhile)", "err", err)
+		}
+	}
 	go func() {
-		if o.create {
+		if o.create && !created {
 			backoff := time.Second
 			for {
 				err := o.ch.Create(ctx, log)
