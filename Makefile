@@ -39,7 +39,7 @@ check-generated:
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
-	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson; do \
+	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson ./internal/spool; do \
 		for t in $$($(GO) test $$p -list '^Fuzz' | grep ^Fuzz); do \
 			echo "== $$p $$t"; $(GO) test $$p -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
 		done; \
