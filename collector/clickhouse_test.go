@@ -178,3 +178,32 @@ func TestClickHouseRetain(t *testing.T) {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+// With a cluster and every node's URL, batches go into the nodes' local
+// tables in turn, skipping a node that could not be reached.
+func TestClickHouseSpread(t *testing.T) {
+	a, srvA := newFakeCH(t)
+	b, srvB := newFakeCH(t)
+	ch, _ := NewClickHouse(ClickHouseConfig{URLs: []string{srvA.URL, srvB.URL}, Table: chrow.Table{Name: "flows", Cluster: "c"}})
+	for range 4 {
+		if err := ch.Deliver(context.Background(), []byte("x"), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(a.requests) != 2 || len(b.requests) != 2 {
+		t.Fatalf("%d and %d inserts, want 2 and 2", len(a.requests), len(b.requests))
+	}
+	if q := a.requests[0].URL.Query().Get("query"); !strings.HasPrefix(q, "INSERT INTO `flows_local` (") {
+		t.Errorf("query %q", q)
+	}
+	srvA.Close()
+	errs := 0
+	for range 6 {
+		if ch.Deliver(context.Background(), []byte("x"), 1) != nil {
+			errs++
+		}
+	}
+	if errs != 1 || len(b.requests) != 2+5 {
+		t.Errorf("with a node down: %d errors, %d inserts on the other", errs, len(b.requests)-2)
+	}
+}

@@ -222,6 +222,16 @@ func tail(b []byte) string {
 	return string(b)
 }
 
+// Pid returns the server's process id (0 when stopped).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
 // Kill kills the server (SIGKILL: a crash) and waits for it to exit.
 func (s *Server) Kill() {
 	s.stop(syscall.SIGKILL)
