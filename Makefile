@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 COUNT    ?= 10
 
-.PHONY: all build test vet fmt-check generate check-generated fuzz bench bench-e2e stress testdata clean
+.PHONY: all build test vet fmt-check generate check-generated fuzz bench bench-e2e bench-clickhouse stress testdata clean
 
 all: build
 
@@ -56,6 +56,16 @@ bench:
 # e2e.txt. RATES, DURATION, COLLECTORS, ATTEMPTS, PROFILE_RATE: see the script.
 bench-e2e:
 	./scripts/bench-e2e.sh
+
+# nfcollect into a two-shard ClickHouse cluster (internal/chtest) at
+# increasing offered rates over loopback: the share of the flows sent that
+# reach the cluster, and the CPU time of nfcollect and of the servers;
+# writes bench/results/clickhouse.md and clickhouse.txt. Needs
+# clickhouse-server (scripts/install-clickhouse.sh). CH_FLAGS adds flags
+# (e.g. -rates 1M -duration 10s -compress none -via distributed).
+bench-clickhouse:
+	./scripts/install-clickhouse.sh
+	$(GO) run ./bench/clickhouse $(CH_FLAGS)
 
 # Floods against nfcollect (bench/stress): peak RSS of the collector and
 # the share of a legitimate exporter's flows written, for each scenario of

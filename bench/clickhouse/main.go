@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nfkit/nfkit/chrow"
 	"github.com/nfkit/nfkit/internal/chtest"
 	"github.com/nfkit/nfkit/internal/rate"
 )
@@ -34,6 +35,7 @@ import (
 type result struct {
 	Rate          string  `json:"rate"`
 	Compress      string  `json:"compress"`
+	Via           string  `json:"via"`
 	Sent          uint64  `json:"flows_sent"`
 	SendSeconds   float64 `json:"send_seconds"`
 	Decoded       uint64  `json:"flows_decoded"`
@@ -55,15 +57,16 @@ func main() {
 	dur := flag.Duration("duration", 4*time.Second, "sending time per rate")
 	sources := flag.Int("sources", 4, "exporters (nfreplay --source-addrs)")
 	compress := flag.String("compress", "gzip", "nfcollect --clickhouse-compress: gzip or none (comma-separated for both)")
+	via := flag.String("via", "local", "local: every node's URL, batches into the shards' tables in turn; distributed: one node's URL, its Distributed table spreads the rows (comma-separated for both)")
 	out := flag.String("out", "bench/results", "directory of clickhouse.md and clickhouse.txt")
 	flag.Parse()
-	if err := run(*rates, *dur, *sources, *compress, *out); err != nil {
+	if err := run(*rates, *dur, *sources, *compress, *via, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench-clickhouse:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rates string, dur time.Duration, sources int, compress, out string) error {
+func run(rates string, dur time.Duration, sources int, compress, via, out string) error {
 	if dur <= 0 || dur > time.Minute {
 		return fmt.Errorf("--duration %v: want (0, 1m]", dur)
 	}
@@ -93,20 +96,31 @@ func run(rates string, dur time.Duration, sources int, compress, out string) err
 	defer txt.Close()
 	load0 := loadavg()
 	var results []result
-	for _, comp := range strings.Split(compress, ",") {
-		for i, r := range strings.Split(rates, ",") {
-			v, err := rate.Parse(r)
-			if err != nil {
-				return err
+	for _, v := range strings.Split(via, ",") {
+		for _, comp := range strings.Split(compress, ",") {
+			for i, r := range strings.Split(rates, ",") {
+				flows, err := rate.Parse(r)
+				if err != nil {
+					return err
+				}
+				table := fmt.Sprintf("t_%s_%s_%d", v, comp, i)
+				tb := chrow.Table{Database: "bench", Name: table, Cluster: chtest.ClusterName}
+				for _, sh := range cl.Shards {
+					for _, st := range tb.Create(chrow.Server{Major: 18, Minor: 16}) {
+						if _, err := sh.Query(st); err != nil {
+							return err
+						}
+					}
+				}
+				res, err := point(cl, bin, table, r, flows, dur, sources, comp, v)
+				if err != nil {
+					return fmt.Errorf("%s: %w", r, err)
+				}
+				b, _ := json.Marshal(res)
+				fmt.Fprintf(txt, "%s\n", b)
+				fmt.Fprintf(os.Stderr, "%s\n", b)
+				results = append(results, res)
 			}
-			res, err := point(cl, bin, fmt.Sprintf("t_%s_%d", comp, i), r, v, dur, sources, comp)
-			if err != nil {
-				return fmt.Errorf("%s: %w", r, err)
-			}
-			b, _ := json.Marshal(res)
-			fmt.Fprintf(txt, "%s\n", b)
-			fmt.Fprintf(os.Stderr, "%s\n", b)
-			results = append(results, res)
 		}
 	}
 	md := markdown(results, dur, sources, load0, loadavg())
@@ -199,8 +213,8 @@ func metrics(addr string) (map[string]float64, error) {
 	return m, sc.Err()
 }
 
-func point(cl *chtest.Cluster, bin, table, name string, flows float64, dur time.Duration, sources int, comp string) (result, error) {
-	res := result{Rate: name, Compress: comp}
+func point(cl *chtest.Cluster, bin, table, name string, flows float64, dur time.Duration, sources int, comp, via string) (result, error) {
+	res := result{Rate: name, Compress: comp, Via: via}
 	port, err := freePort("udp")
 	if err != nil {
 		return res, err
@@ -210,10 +224,13 @@ func point(cl *chtest.Cluster, bin, table, name string, flows float64, dur time.
 		return res, err
 	}
 	maddr := "127.0.0.1:" + strconv.Itoa(mport)
-	urls := cl.Shards[0].URLWith("database", "bench") + "," + cl.Shards[1].URLWith("database", "bench")
+	urls := cl.Shards[0].URLWith("database", "bench")
+	if via == "local" {
+		urls += "," + cl.Shards[1].URLWith("database", "bench")
+	}
 	var logb bytes.Buffer
 	nfc := exec.Command(filepath.Join(bin, "nfcollect"), "--host", "127.0.0.1", "-p", strconv.Itoa(port), "--metrics", maddr,
-		"--stats-interval", "-1s", "--clickhouse", urls, "--clickhouse-cluster", chtest.ClusterName, "--clickhouse-create",
+		"--stats-interval", "-1s", "--clickhouse", urls, "--clickhouse-cluster", chtest.ClusterName,
 		"--clickhouse-table", table, "--clickhouse-batch", "200000", "--clickhouse-compress", comp, "--clickhouse-memory-mib", "1024")
 	nfc.Stdout, nfc.Stderr = &logb, &logb
 	nfc.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -261,7 +278,8 @@ func point(cl *chtest.Cluster, bin, table, name string, flows float64, dur time.
 			return res, err
 		}
 		if m["nfcollect_delivery_memory_flows"]+m["nfcollect_delivery_spool_flows"] == 0 && m["nfcollect_output_queue_bytes"] == 0 &&
-			m["nfcollect_delivery_flows_total"]+m["nfcollect_delivery_dropped_flows_total"]+m["nfcollect_delivery_rejected_flows_total"] >= m["nfcollect_flows_decoded_total"]-pendingFlows(m) {
+			m["nfcollect_delivery_flows_total"]+m["nfcollect_delivery_dropped_flows_total"]+m["nfcollect_delivery_rejected_flows_total"]+
+				m["nfcollect_output_queue_dropped_flows_total"] >= m["nfcollect_flows_decoded_total"]-pendingFlows(m) {
 			break
 		}
 	}
@@ -271,7 +289,7 @@ func point(cl *chtest.Cluster, bin, table, name string, flows float64, dur time.
 	res.KernelDrops = uint64(m["nfcollect_kernel_receive_drops_total"])
 	res.QueueDrops = uint64(m["nfcollect_queue_drops_total"])
 	res.Delivered = uint64(m["nfcollect_delivery_flows_total"])
-	res.Dropped = uint64(m["nfcollect_delivery_dropped_flows_total"])
+	res.Dropped = uint64(m["nfcollect_delivery_dropped_flows_total"] + m["nfcollect_output_queue_dropped_flows_total"])
 	res.Batches = uint64(m["nfcollect_delivery_batches_total"])
 	res.InsertSeconds = m["nfcollect_delivery_duration_seconds_total"]
 	res.WireBytes = uint64(m["nfcollect_delivery_bytes_total"])
@@ -304,8 +322,8 @@ func pendingFlows(map[string]float64) float64 { return 0 }
 
 func markdown(rs []result, dur time.Duration, sources int, load0, load1 string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| offered flows/s | wire | flows sent | in the cluster | share | nfcollect CPU s | ClickHouse CPU s (2 shards) | batches | mean insert | drained after |\n")
-	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| offered flows/s | inserts | wire | flows sent | in the cluster | share | nfcollect CPU s | ClickHouse CPU s (2 shards) | batches | mean insert | drained after |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rs {
 		share := 0.0
 		if r.Sent > 0 {
@@ -315,7 +333,7 @@ func markdown(rs []result, dur time.Duration, sources int, load0, load1 string) 
 		if r.Batches > 0 {
 			mean = r.InsertSeconds / float64(r.Batches)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.1f%% | %.1f | %.1f | %d | %.0f ms | %.1f s |\n", r.Rate, r.Compress, r.Sent, r.Rows, share,
+		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d | %.1f%% | %.1f | %.1f | %d | %.0f ms | %.1f s |\n", r.Rate, r.Via, r.Compress, r.Sent, r.Rows, share,
 			r.CPUCollector, r.CPUServers, r.Batches, mean*1000, r.DrainSeconds)
 	}
 	fmt.Fprintf(&b, "\n%v of sending per rate, %d exporters, 25-flow NetFlow v9 packets; load average before %s, after %s.\n", dur, sources, load0, load1)
