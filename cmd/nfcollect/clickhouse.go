@@ -14,6 +14,11 @@ import (
 	"github.com/nfkit/nfkit/collector"
 )
 
+// maxBatch bounds --clickhouse-batch below ClickHouse's default
+// max_insert_block_size (1048576 rows), with room for the chunk that
+// completes a batch: an insert of one block is stored whole or not at all.
+const maxBatch = 1000000
+
 // chOptions are the flags of the ClickHouse output.
 type chOptions struct {
 	url          string
@@ -77,8 +82,8 @@ func (o *chOptions) check(set map[string]bool) error {
 	switch {
 	case o.table == "":
 		return usagef("--clickhouse-table: empty")
-	case o.batch < 1:
-		return usagef("--clickhouse-batch %d: must be at least 1", o.batch)
+	case o.batch < 1 || o.batch > maxBatch:
+		return usagef("--clickhouse-batch %d: must be from 1 to %d (ClickHouse's max_insert_block_size: a larger insert that fails may be stored in part)", o.batch, maxBatch)
 	case o.flush <= 0:
 		return usagef("--clickhouse-flush %v: must be positive", o.flush)
 	case o.compress != "gzip" && o.compress != "none":

@@ -17,6 +17,7 @@ func TestClickHouseBadFlags(t *testing.T) {
 		{[]string{"--clickhouse", "http://h/", "--clickhouse-retention", "thirty"}, "--clickhouse-retention"},
 		{[]string{"--clickhouse", "http://h/", "--clickhouse-retention", "-3d"}, "--clickhouse-retention"},
 		{[]string{"--clickhouse", "http://h/", "--clickhouse-batch", "0"}, "--clickhouse-batch"},
+		{[]string{"--clickhouse", "http://h/", "--clickhouse-batch", "2000000"}, "max_insert_block_size"},
 		{[]string{"--clickhouse", "http://h/", "--clickhouse-compress", "lz4"}, "--clickhouse-compress"},
 		{[]string{"--clickhouse", "http://h/", "--clickhouse-memory-mib", "0"}, "0 with --spool"},
 		{[]string{"--clickhouse", "http://h/", "--clickhouse-flush", "0s"}, "--clickhouse-flush"},
