@@ -36,6 +36,7 @@ type chOptions struct {
 
 	retain time.Duration
 	ch     *collector.ClickHouse
+	sink   *collector.ClickHouseSink
 }
 
 func (o *chOptions) flags(fs *flag.FlagSet) {
@@ -108,8 +109,14 @@ func (o *chOptions) output(shutdown time.Duration, log *slog.Logger) (*collector
 	if o.url == "" {
 		return nil, nil
 	}
+	var urls []string
+	for _, u := range strings.Split(o.url, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, u)
+		}
+	}
 	cfg := collector.ClickHouseConfig{
-		URLs:     strings.Split(o.url, ","),
+		URLs:     urls,
 		Table:    chrow.Table{Name: o.table, Cluster: o.cluster, Retention: o.retain},
 		Compress: collector.Gzip,
 	}
@@ -148,7 +155,7 @@ func (o *chOptions) output(shutdown time.Duration, log *slog.Logger) (*collector
 	if err != nil {
 		return nil, fmt.Errorf("--spool: %w", err)
 	}
-	o.ch = ch
+	o.ch, o.sink = ch, s
 	return &collector.Output{Name: "clickhouse", Encoder: collector.ClickHouseRows{}, Sink: s}, nil
 }
 
@@ -195,4 +202,19 @@ func (o *chOptions) start(ctx context.Context, log *slog.Logger) {
 			o.ch.RunRetention(ctx, time.Hour, log)
 		}
 	}()
+}
+
+// report logs what the ClickHouse output did, and returns an error when
+// flows were lost (dropped or rejected).
+func (o *chOptions) report(log *slog.Logger) error {
+	if o.sink == nil {
+		return nil
+	}
+	st := o.sink.Stats()
+	log.Info("clickhouse", "flows_inserted", st.Records, "batches", st.Batches, "retries", st.Retries,
+		"flows_rejected", st.Rejected, "flows_dropped", st.Dropped, "flows_spooled", st.Spool.Records)
+	if st.Dropped+st.Rejected > 0 {
+		return fmt.Errorf("clickhouse: %d flows dropped, %d rejected", st.Dropped, st.Rejected)
+	}
+	return nil
 }

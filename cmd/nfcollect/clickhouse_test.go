@@ -60,3 +60,14 @@ func TestParseRetention(t *testing.T) {
 		}
 	}
 }
+
+// Reading a capture while ClickHouse cannot be reached and without a
+// spool: the flows are dropped at exit, counted, and the exit status says
+// so.
+func TestClickHouseLostIsAnError(t *testing.T) {
+	stdout, stderr := tempFile(t), tempFile(t)
+	code := run([]string{"--clickhouse", "http://127.0.0.1:1/", "--shutdown-timeout", "1s", "-r", "../../testdata/softflowd-v5.pcap"}, stdout, stderr)
+	if msg := readAll(t, stderr); code != 1 || !strings.Contains(msg, "flows dropped") {
+		t.Errorf("exit %d: %s", code, msg)
+	}
+}

@@ -333,6 +333,9 @@ func (o *options) collect(stdout, stderr *os.File) error {
 		// failed writes, worth an exit status.
 		err = fmt.Errorf("%d write errors; flows were lost", s.WriteErrors)
 	}
+	if cherr := o.ch.report(log); err == nil && capture != nil {
+		err = cherr // so are flows ClickHouse never got
+	}
 	return err
 }
 
