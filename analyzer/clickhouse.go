@@ -487,44 +487,51 @@ func (a *run) streamClickHouse(cn *chConn) error {
 		", rev_bytes, rev_packets, flows, hex(src_addr), hex(dst_addr), hex(sampler_address), src_as, dst_as, src_port, " + sqlDstPort +
 		", proto, CAST(type AS Int8), " + sqlHasStart + ", " + sqlHasEnd + ", " + sqlBiflow + " FROM " + cn.table + " WHERE " + sqlHasAddrs + " ORDER BY time_received_ns, sampler_address, observation_domain_id, sequence_num, record_offset"
 	return cn.query(sql, func(r []string) error {
-		if len(r) != 20 {
-			return fmt.Errorf("clickhouse: unexpected row %q", r)
+		if err := parseFlowRow(r, &a.flow); err != nil {
+			return err
 		}
-		var num [17]uint64
-		for _, i := range []int{0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 15, 16} {
-			v, err := strconv.ParseInt(r[i], 10, 64)
-			if err != nil {
-				u, uerr := strconv.ParseUint(r[i], 10, 64)
-				if uerr != nil {
-					return fmt.Errorf("clickhouse: bad number %q", r[i])
-				}
-				num[i] = u
-				continue
-			}
-			num[i] = uint64(v)
-		}
-		f := &a.flow
-		*f = Flow{Start: int64(num[0]), End: int64(num[1]), Received: int64(num[2]), Bytes: num[3], Packets: num[4],
-			RevBytes: num[5], RevPackets: num[6], Flows: num[7], SrcAS: uint32(num[11]), DstAS: uint32(num[12]),
-			SrcPort: uint16(num[13]), DstPort: uint16(num[14]), Proto: uint8(num[15]), Version: uint8(num[16])}
-		var err [3]error
-		f.Src, err[0] = parseAddr16(r[8])
-		f.Dst, err[1] = parseAddr16(r[9])
-		f.Exporter, err[2] = parseAddr16(r[10])
-		if e := errors.Join(err[:]...); e != nil {
-			return fmt.Errorf("clickhouse: %v", e)
-		}
-		if r[17] == "1" {
-			f.Flags |= flowHasStart
-		}
-		if r[18] == "1" {
-			f.Flags |= flowHasEnd
-		}
-		if r[19] == "1" {
-			f.Flags |= flowBiflow
-		}
-		f.fixTimes()
-		a.handle(f)
+		a.handle(&a.flow)
 		return a.outErr
 	})
+}
+
+// parseFlowRow makes a Flow from a row of streamClickHouse's query.
+func parseFlowRow(r []string, f *Flow) error {
+	if len(r) != 20 {
+		return fmt.Errorf("clickhouse: unexpected row %q", r)
+	}
+	var num [17]uint64
+	for _, i := range []int{0, 1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 14, 15, 16} {
+		v, err := strconv.ParseInt(r[i], 10, 64)
+		if err != nil {
+			u, uerr := strconv.ParseUint(r[i], 10, 64)
+			if uerr != nil {
+				return fmt.Errorf("clickhouse: bad number %q", r[i])
+			}
+			num[i] = u
+			continue
+		}
+		num[i] = uint64(v)
+	}
+	*f = Flow{Start: int64(num[0]), End: int64(num[1]), Received: int64(num[2]), Bytes: num[3], Packets: num[4],
+		RevBytes: num[5], RevPackets: num[6], Flows: num[7], SrcAS: uint32(num[11]), DstAS: uint32(num[12]),
+		SrcPort: uint16(num[13]), DstPort: uint16(num[14]), Proto: uint8(num[15]), Version: uint8(num[16])}
+	var err [3]error
+	f.Src, err[0] = parseAddr16(r[8])
+	f.Dst, err[1] = parseAddr16(r[9])
+	f.Exporter, err[2] = parseAddr16(r[10])
+	if e := errors.Join(err[:]...); e != nil {
+		return fmt.Errorf("clickhouse: %v", e)
+	}
+	if r[17] == "1" {
+		f.Flags |= flowHasStart
+	}
+	if r[18] == "1" {
+		f.Flags |= flowHasEnd
+	}
+	if r[19] == "1" {
+		f.Flags |= flowBiflow
+	}
+	f.fixTimes()
+	return nil
 }
