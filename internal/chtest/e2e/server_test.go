@@ -128,3 +128,24 @@ func TestPasswordFile(t *testing.T) {
 		t.Errorf("the password is in the log:\n%s", log)
 	}
 }
+
+// The DDL without a database (the server's default) is valid on 18.16
+// too, and the Distributed table finds the local ones.
+func TestCreateDefaultDatabase(t *testing.T) {
+	chtest.Skip(t, cluster)
+	tb := chrow.Table{Name: "nodb", Cluster: chtest.ClusterName}
+	for _, s := range cluster.Shards {
+		for _, st := range tb.Create(chrow.Server{Major: 18, Minor: 16}) {
+			s.MustQuery(t, st)
+		}
+	}
+	rows, n := v5Rows(t)
+	ch, err := collector.NewClickHouse(collector.ClickHouseConfig{URLs: []string{cluster.Shards[0].URL()}, Table: tb, Compress: collector.Plain})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Deliver(context.Background(), rows, n); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the rows", 30*time.Second, func() bool { return query(t, "SELECT count() FROM nodb") == strconv.Itoa(n) })
+}
