@@ -1,7 +1,8 @@
 // Package chtest runs a ClickHouse test cluster: two clickhouse-server
 // processes on free loopback ports, in a temporary directory, as the two
-// shards of a cluster named "nfkit" (so a Distributed table over them can
-// be created), for a test binary's TestMain.
+// shards of a cluster named "nfkit", for a test binary's TestMain;
+// CreateFlows makes nfcollect's table on both and a Distributed table
+// over them.
 //
 // Without clickhouse-server on the PATH (or in /usr/sbin, /usr/bin) Start
 // returns ErrMissing and the tests that need the cluster skip with a loud
@@ -29,6 +30,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/nfkit/nfkit/chrow"
 )
 
 // ErrMissing is returned by Start when clickhouse-server is not installed.
@@ -311,6 +314,30 @@ func (s *Server) URLWith(kv ...string) string {
 		q.Set(kv[i], kv[i+1])
 	}
 	return s.URL() + "?" + q.Encode()
+}
+
+// CreateFlows creates nfcollect's flows table on every shard: the
+// database, the MergeTree table name_local and the Distributed table name
+// over the cluster (what nfcollect --clickhouse-create makes). Query
+// shard 0's name for every row of the cluster.
+func (c *Cluster) CreateFlows(database, name string) error {
+	t := chrow.Table{Database: database, Name: name, Cluster: ClusterName}
+	for _, s := range c.Shards {
+		v, err := s.Query("SELECT version()")
+		if err != nil {
+			return err
+		}
+		srv, err := chrow.ParseVersion(v)
+		if err != nil {
+			return err
+		}
+		for _, st := range t.Create(srv) {
+			if _, err := s.Query(st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Main is a TestMain helper: it starts a cluster of two shards into *c

@@ -3,7 +3,6 @@ package e2e
 import (
 	"path/filepath"
 
-	"github.com/nfkit/nfkit/chrow"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,11 +34,8 @@ func checkV5(t *testing.T, table string, first, n int) int {
 // createTable makes table on both shards, as --clickhouse-create does.
 func createTable(t *testing.T, table string) {
 	t.Helper()
-	tb := chrow.Table{Database: "nfkit", Name: table, Cluster: chtest.ClusterName}
-	for _, s := range cluster.Shards {
-		for _, st := range tb.Create(chrow.Server{Major: 18, Minor: 16}) {
-			s.MustQuery(t, st)
-		}
+	if err := cluster.CreateFlows("nfkit", table); err != nil {
+		t.Fatal(err)
 	}
 }
 
