@@ -369,8 +369,12 @@ func (a *run) report() {
 		fmt.Fprintf(a.stderr, "name resolution stopped after %d lookups timed out in a row; the remaining addresses are shown unresolved (use -n to skip it)\n", maxTimeoutsInRow)
 	}
 	if a.cfg.Verbose {
-		fmt.Fprintf(a.stderr, "read %d files (%d failed), %d lines, %d flows, %d matched the filter\n",
-			s.Files, s.FilesFailed, s.Lines, s.Flows, s.Matched)
+		if a.cfg.ClickHouse != nil {
+			fmt.Fprintf(a.stderr, "ClickHouse: %d flows with both addresses in the table, %d matched the filter\n", s.Flows, s.Matched)
+		} else {
+			fmt.Fprintf(a.stderr, "read %d files (%d failed), %d lines, %d flows, %d matched the filter\n",
+				s.Files, s.FilesFailed, s.Lines, s.Flows, s.Matched)
+		}
 		if a.pairer != nil {
 			fmt.Fprintf(a.stderr, "%d connections shown: %d pairs and biflows, %d one-way flows before filtering; %d connections out of time order\n",
 				s.Connections, s.Pairs, s.OneWay, s.Late)

@@ -391,7 +391,7 @@ func (a *run) readClickHouse(connMode bool) error {
 		return a.streamClickHouse(cn)
 	}
 	where := sqlHasAddrs + " AND " + sqlFilter(a.cfg.Filter.n)
-	if err := cn.query("SELECT count(), countIf("+where+") FROM "+cn.table, func(f []string) error {
+	if err := cn.query("SELECT countIf("+sqlHasAddrs+"), countIf("+where+") FROM "+cn.table, func(f []string) error {
 		a.sum.Flows, _ = strconv.ParseInt(f[0], 10, 64)
 		a.sum.Matched, _ = strconv.ParseInt(f[1], 10, 64)
 		return nil
