@@ -260,7 +260,24 @@ func sqlFilter(n node) string {
 		}
 		return "(" + strings.Join(c, " AND ") + ")"
 	}
-	panic(fmt.Sprintf("analyzer: filter node %T has no SQL", n))
+	// A primitive added to the filter language without SQL: refused by
+	// checkSQL before any query.
+	return "unknown"
+}
+
+// checkSQL reports a filter that cannot run on ClickHouse.
+func checkSQL(n node) error {
+	switch n := n.(type) {
+	case andNode:
+		return errors.Join(checkSQL(n.a), checkSQL(n.b))
+	case orNode:
+		return errors.Join(checkSQL(n.a), checkSQL(n.b))
+	case notNode:
+		return checkSQL(n.a)
+	case nil, anyNode, hostNode, netNode, portNode, asNode, protoNode, exporterNode, ipVersionNode, counterNode, timeNode:
+		return nil
+	}
+	return fmt.Errorf("--clickhouse: the filter primitive %T has no SQL", n)
 }
 
 // chStat is how a statistic is computed on the server: the expressions it
@@ -385,6 +402,9 @@ func byColumn(by string) string {
 func (a *run) readClickHouse(connMode bool) error {
 	cn, err := a.cfg.ClickHouse.open()
 	if err != nil {
+		return err
+	}
+	if err := checkSQL(a.cfg.Filter.n); err != nil {
 		return err
 	}
 	if connMode {

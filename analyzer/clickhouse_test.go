@@ -52,3 +52,21 @@ func FuzzClickHouseRow(f *testing.F) {
 		}
 	})
 }
+
+type fakeNode struct{}
+
+func (fakeNode) match(*Flow) bool { return true }
+
+// A filter primitive without SQL is refused, not turned into a wrong query.
+func TestCheckSQL(t *testing.T) {
+	f, err := ParseFilter("src net 10.0.0.0/8 and not (port 53 or proto udp) and bytes > 1k and inet6 and exporter 192.0.2.1 and src as 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkSQL(f.And(TimeFilter(1, 2)).n); err != nil {
+		t.Error(err)
+	}
+	if err := checkSQL(andNode{f.n, notNode{fakeNode{}}}); err == nil {
+		t.Error("unknown primitive accepted")
+	}
+}

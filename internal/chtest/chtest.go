@@ -114,11 +114,17 @@ func Start(shards int) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	c := &Cluster{Dir: dir}
+	ok := false
+	defer func() {
+		if !ok {
+			c.Stop()
+		}
+	}()
 	ports, err := freePorts(3 * shards)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir}
 	var tcp []int
 	for i := range shards {
 		s := &Server{Dir: filepath.Join(dir, fmt.Sprintf("s%d", i+1)), HTTPPort: ports[3*i], TCPPort: ports[3*i+1], InterSrv: ports[3*i+2]}
@@ -148,16 +154,15 @@ func Start(shards int) (*Cluster, error) {
 	}
 	for _, s := range c.Shards {
 		if err := s.Start(); err != nil {
-			c.Stop()
 			return nil, err
 		}
 	}
 	for _, s := range c.Shards {
 		if err := s.Wait(60 * time.Second); err != nil {
-			c.Stop()
 			return nil, err
 		}
 	}
+	ok = true
 	return c, nil
 }
 
