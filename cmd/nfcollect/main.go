@@ -77,7 +77,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&c.Port, "p", 2055, "UDP `port` to listen on")
 	fs.IntVar(&c.Port, "port", 2055, "UDP `port` to listen on")
 	fs.StringVar(&c.Host, "host", "", "listen `address` (default: all IPv4 and IPv6 addresses)")
-	fs.StringVar(&o.output, "o", "", "output `file`, appended to (.gz gzip, .zst zstd, else plain; - = JSON lines on stdout; default <unix-time>.gz unless --rotate)")
+	fs.StringVar(&o.output, "o", "", "output `file`, appended to (.gz gzip, .zst zstd, else plain; - = JSON lines on stdout; default <unix-time>.gz unless --rotate or --clickhouse)")
 	fs.StringVar(&o.output, "file", "", "output `file` (same as -o)")
 	fs.BoolVar(&c.Debug, "D", false, "debug: log every packet")
 	fs.BoolVar(&c.Debug, "debug", false, "debug: log every packet")
