@@ -66,8 +66,13 @@ func TestParseRetention(t *testing.T) {
 // so.
 func TestClickHouseLostIsAnError(t *testing.T) {
 	stdout, stderr := tempFile(t), tempFile(t)
+	before, _ := filepath.Glob("*.gz")
 	code := run([]string{"--clickhouse", "http://127.0.0.1:1/", "--shutdown-timeout", "1s", "-r", "../../testdata/softflowd-v5.pcap"}, stdout, stderr)
 	if msg := readAll(t, stderr); code != 1 || !strings.Contains(msg, "flows dropped") {
 		t.Errorf("exit %d: %s", code, msg)
+	}
+	// --clickhouse alone writes no default <unix-time>.gz file.
+	if after, _ := filepath.Glob("*.gz"); len(after) != len(before) {
+		t.Errorf("files made: %v", after)
 	}
 }

@@ -380,8 +380,8 @@ func onHangup(c *collector.Collector, log *slog.Logger) func() {
 }
 
 // outputs builds the outputs the flags ask for: -o (default
-// <unix-time>.gz unless --rotate is given) and --rotate, each with the
-// encoder of --format.
+// <unix-time>.gz unless --rotate or --clickhouse is given) and --rotate,
+// each with the encoder of --format, and --clickhouse.
 func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Output, error) {
 	var enc collector.Encoder = collector.JSONLines{}
 	if o.format == "python-netflow" {
