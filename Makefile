@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 COUNT    ?= 10
 
-.PHONY: all build test vet guards fmt-check generate check-generated fuzz bench bench-e2e stress testdata clean
+.PHONY: all build test vet guards fmt-check generate check-generated fuzz bench bench-e2e bench-clickhouse stress testdata clean
 
 all: build
 
@@ -14,8 +14,13 @@ build:
 # every benchmark for one iteration (so the harness cannot rot), and the
 # goflow2 comparison module (with the Kafka tests that read nfcollect's
 # messages with goflow2's own FlowMessage code).
+# The ClickHouse tests run against two local clickhouse-server shards;
+# scripts/install-clickhouse.sh installs Debian's package when missing (as
+# root with apt-get), and once it is there the tests must not skip.
 test: fmt-check vet check-generated guards
-	$(GO) test -count=1 ./...
+	./scripts/install-clickhouse.sh
+	NFKIT_REQUIRE_CLICKHOUSE=$$(if command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ]; then echo 1; else echo 0; fi) \
+		$(GO) test -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 	cd bench/goflow2 && $(GO) vet ./... && $(GO) test -count=1 -run . -bench . -benchtime 1x ./...
 
@@ -44,7 +49,7 @@ check-generated:
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
-	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson ./flowpb ./collector; do \
+	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson ./flowpb ./collector ./internal/spool; do \
 		for t in $$($(GO) test $$p -list '^Fuzz' | grep ^Fuzz); do \
 			echo "== $$p $$t"; $(GO) test $$p -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
 		done; \
@@ -61,6 +66,16 @@ bench:
 # e2e.txt. RATES, DURATION, COLLECTORS, ATTEMPTS, PROFILE_RATE: see the script.
 bench-e2e:
 	./scripts/bench-e2e.sh
+
+# nfcollect into a two-shard ClickHouse cluster (internal/chtest) at
+# increasing offered rates over loopback: the share of the flows sent that
+# reach the cluster, and the CPU time of nfcollect and of the servers;
+# writes bench/results/clickhouse.md and clickhouse.txt. Needs
+# clickhouse-server (scripts/install-clickhouse.sh). CH_FLAGS adds flags
+# (e.g. -rates 1M -duration 10s -compress none -via distributed).
+bench-clickhouse:
+	./scripts/install-clickhouse.sh
+	$(GO) run ./bench/clickhouse $(CH_FLAGS)
 
 # Floods against nfcollect (bench/stress): peak RSS of the collector and
 # the share of a legitimate exporter's flows written, for each scenario of

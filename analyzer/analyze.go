@@ -67,6 +67,9 @@ type Config struct {
 	// connections waiting for start order), in bytes (0: DefaultMemoryBudget).
 	MemoryBudget int64
 
+	// ClickHouse, when set, is read instead of Inputs (see ClickHouse).
+	ClickHouse *ClickHouse
+
 	Verbose   bool
 	MaxErrors int           // messages per file about bad lines (0: 10; negative: none)
 	Progress  io.Writer     // progress bar destination (a terminal), or nil
@@ -167,16 +170,27 @@ func (a *run) run(stdout io.Writer) (Summary, error) {
 			return a.sum, err
 		}
 	}
-	a.readOnlyUsed(connMode)
-	a.cfg.Inputs, a.sum.FilesPruned = pruneByTime(a.cfg.Inputs, a.cfg.Since, a.cfg.Until, a.cfg.Window, a.cfg.Tolerance)
-	if a.cfg.Until != 0 {
-		// A rotated file holds its flows in the order received: once flows
-		// come that were received two windows after --until, no flow that
-		// starts before it follows.
-		a.recvEnd = a.cfg.Until + 2*int64(a.cfg.Window)
-	}
-	a.readAll()
 	var err error
+	if a.cfg.ClickHouse != nil {
+		err = a.readClickHouse(connMode)
+	} else {
+		a.readOnlyUsed(connMode)
+		a.cfg.Inputs, a.sum.FilesPruned = pruneByTime(a.cfg.Inputs, a.cfg.Since, a.cfg.Until, a.cfg.Window, a.cfg.Tolerance)
+		if a.cfg.Until != 0 {
+			// A rotated file holds its flows in the order received: once
+			// flows come that were received two windows after --until, no
+			// flow that starts before it follows.
+			a.recvEnd = a.cfg.Until + 2*int64(a.cfg.Window)
+		}
+		a.readAll()
+	}
+	if err != nil {
+		if connMode {
+			a.endConnections()
+		}
+		w.Flush()
+		return a.sum, err
+	}
 	switch {
 	case connMode:
 		a.endConnections()
@@ -429,8 +443,12 @@ func (a *run) report() {
 		fmt.Fprintf(a.stderr, "name resolution stopped after %d lookups timed out in a row; the remaining addresses are shown unresolved (use -n to skip it)\n", maxTimeoutsInRow)
 	}
 	if a.cfg.Verbose {
-		fmt.Fprintf(a.stderr, "read %d files (%d failed), %d lines, %d flows, %d matched the filter\n",
-			s.Files, s.FilesFailed, s.Lines, s.Flows, s.Matched)
+		if a.cfg.ClickHouse != nil {
+			fmt.Fprintf(a.stderr, "ClickHouse: %d flows with both addresses in the table, %d matched the filter\n", s.Flows, s.Matched)
+		} else {
+			fmt.Fprintf(a.stderr, "read %d files (%d failed), %d lines, %d flows, %d matched the filter\n",
+				s.Files, s.FilesFailed, s.Lines, s.Flows, s.Matched)
+		}
 		if s.FilesPruned > 0 {
 			fmt.Fprintf(a.stderr, "%d files not opened: the times in their names lie outside --since/--until\n", s.FilesPruned)
 		}

@@ -26,6 +26,13 @@ func (a *statAgg) add(f *Flow) {
 	a.bytes += f.Bytes + f.RevBytes
 }
 
+// addAgg adds the sums of other flows.
+func (a *statAgg) addAgg(o statAgg) {
+	a.flows += o.flows
+	a.packets += o.packets
+	a.bytes += o.bytes
+}
+
 func (a *statAgg) measure(by string) uint64 {
 	switch by {
 	case "packets":
@@ -44,6 +51,7 @@ type statKey struct {
 }
 
 type statTable struct {
+	agg   *statAgg // set by addAgg: what bump adds
 	key   string
 	idx   map[statKey]int32
 	keys  []statKey
@@ -63,11 +71,29 @@ func (t *statTable) bump(k statKey, f *Flow) {
 		t.keys = append(t.keys, k)
 		t.aggs = append(t.aggs, statAgg{})
 	}
+	if t.agg != nil {
+		t.aggs[i].addAgg(*t.agg)
+		return
+	}
 	t.aggs[i].add(f)
 }
 
 func (t *statTable) add(f *Flow) {
 	t.total.add(f)
+	t.keysOf(f)
+}
+
+// addAgg counts the sums of flows grouped elsewhere (on a ClickHouse
+// server) under the keys of f, which has the grouped fields; the total is
+// the caller's.
+func (t *statTable) addAgg(f *Flow, agg statAgg) {
+	t.agg = &agg
+	t.keysOf(f)
+	t.agg = nil
+}
+
+// keysOf bumps the keys of f.
+func (t *statTable) keysOf(f *Flow) {
 	switch t.key {
 	case "src":
 		t.bump(statKey{a: f.Src}, f)

@@ -23,6 +23,15 @@ func newTimeline(interval time.Duration) *timeline {
 // add counts f in the bucket of its start time.
 func (t *timeline) add(f *Flow) {
 	b := f.Start - ((f.Start%t.interval)+t.interval)%t.interval
+	t.bucket(b).add(f)
+}
+
+// addAgg counts the sums of flows grouped elsewhere (a ClickHouse server)
+// in bucket b.
+func (t *timeline) addAgg(b int64, agg statAgg) { t.bucket(b).addAgg(agg) }
+
+// bucket returns the sums of bucket b, made if new.
+func (t *timeline) bucket(b int64) *statAgg {
 	a := t.buckets[b]
 	if a == nil {
 		a = &statAgg{}
@@ -34,7 +43,7 @@ func (t *timeline) add(f *Flow) {
 			t.hi = b
 		}
 	}
-	a.add(f)
+	return a
 }
 
 func (t *timeline) write(w *bufio.Writer, format, by string, loc *time.Location, unicode bool, cols int) error {

@@ -83,6 +83,12 @@ func (t Table) Insert() string {
 	return "INSERT INTO " + t.Target() + " (" + ColumnList() + ") FORMAT RowBinary"
 }
 
+// InsertLocal returns the INSERT statement into the local MergeTree table
+// (a node of a cluster), whose data is RowBinary rows.
+func (t Table) InsertLocal() string {
+	return "INSERT INTO " + t.Local() + " (" + ColumnList() + ") FORMAT RowBinary"
+}
+
 // OrderBy is the sorting key of the MergeTree table: the hour first, so
 // that time ranges read only their granules across exporters, then the
 // exporter and the receive time, so that an exporter's flows of an hour

@@ -46,15 +46,73 @@ func Columns() []Column {
 // AppendRecords appends the rows of the records of one export packet.
 // received is the time the packet arrived, Unix ns.
 func AppendRecords(b []byte, rs []decode.Record, received int64) []byte {
+	// Records of one template have the same other fields: their names are
+	// written once and copied for the next records.
+	var tmpl *decode.Template
+	var ns, ne int
 	for i := range rs {
-		b = AppendRow(b, &rs[i], received)
+		r := &rs[i]
+		if t := r.Template(); t != nil && t == tmpl && t.Has()&^r.Has == 0 {
+			b = appendFixed(b, r, received)
+			b = append(b, b[ns:ne]...)
+			b = appendValues(b, r, t.OtherFields())
+			continue
+		}
+		b = appendFixed(b, r, received)
+		tmpl, ns, ne = nil, 0, 0
+		start := len(b)
+		b = appendOther(b, r)
+		if t := r.Template(); t != nil && t.Has()&^r.Has == 0 {
+			tmpl, ns, ne = t, start, start+namesLen(b[start:])
+		}
 	}
 	return b
 }
 
+// namesLen returns the length of the names array at the start of b.
+func namesLen(b []byte) int {
+	n, k := uvarint(b)
+	off := k
+	for range n {
+		l, k := uvarint(b[off:])
+		off += k + int(l)
+	}
+	return off
+}
+
+// uvarint reads a varint this package wrote (so well formed).
+func uvarint(b []byte) (uint64, int) {
+	var v uint64
+	for i, c := range b {
+		v |= uint64(c&0x7f) << (7 * i)
+		if c < 0x80 {
+			return v, i + 1
+		}
+	}
+	return v, len(b)
+}
+
 // AppendRow appends r's row.
 func AppendRow(b []byte, r *decode.Record, received int64) []byte {
-	b = appendFixed(b, r, received)
+	return appendOther(appendFixed(b, r, received), r)
+}
+
+// appendValues appends the values array of the usual case.
+func appendValues(b []byte, r *decode.Record, other []int) []byte {
+	at := len(b)
+	b = append(b, 0)
+	n := 0
+	for _, i := range other {
+		if f, ok := r.FieldAt(i); ok {
+			b = appendValue(b, f)
+			n++
+		}
+	}
+	return patchCount(b, at, n)
+}
+
+// appendOther appends the names and values arrays of r's other fields.
+func appendOther(b []byte, r *decode.Record) []byte {
 	t := r.Template()
 	if t == nil {
 		return append(b, 0, 0) // two empty arrays
@@ -73,13 +131,7 @@ func AppendRow(b []byte, r *decode.Record, received int64) []byte {
 			}
 		}
 		b = patchCount(b, at, n)
-		b = appendUvarint(b, uint64(n))
-		for _, i := range other {
-			if f, ok := r.FieldAt(i); ok {
-				b = appendValue(b, f)
-			}
-		}
-		return b
+		return appendValues(b, r, other)
 	}
 	// Some normalized value was dropped (a time that could not be made
 	// absolute): every field whose value is not in a column.
@@ -163,6 +215,14 @@ func appendValue(b []byte, f decode.Field) []byte {
 }
 
 const binaryMaxVarint = 10
+
+// PresentBit returns the mask of a normalized column in the present
+// column (false for other columns): a row holds the column's value when
+// present&mask != 0, else the exporter did not send it (and it is 0).
+func PresentBit(column string) (uint64, bool) {
+	b, ok := presentBits[column]
+	return uint64(b), ok
+}
 
 // MACNum returns a MAC address as MACNumToString reads it.
 func MACNum(m decode.MAC) uint64 { return macNum(m) }

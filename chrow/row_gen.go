@@ -9,7 +9,7 @@ import (
 )
 
 // fixedSize is the RowBinary size of a row's fixed-width columns.
-const fixedSize = 242
+const fixedSize = 254
 
 // fixedColumns are the fixed-width columns, in row order; the row ends with
 // the template's other fields (otherColumns).
@@ -229,6 +229,55 @@ var fixedColumns = [...]Column{
 		Name: "original_sampling_rate",
 		Type: "UInt64",
 	},
+	{
+		Doc:  "which normalized columns the exporter sent (absent ones hold 0): the bit of each is PresentBit's",
+		Name: "present",
+		Type: "UInt64",
+	},
+	{
+		Doc:  "the record's byte offset in its export packet: with the exporter, domain, sequence number and receive time it identifies the record (a duplicate has the same), and it orders the records of a packet",
+		Name: "record_offset",
+		Type: "UInt32",
+	},
+}
+
+// presentBits are the bits of the present column: the normalized columns, by
+// name, and their decode.FieldSet bit.
+var presentBits = map[string]decode.FieldSet{
+	"time_flow_start_ns": decode.HasStart,
+	"time_flow_end_ns":   decode.HasEnd,
+	"bytes":              decode.HasBytes,
+	"packets":            decode.HasPackets,
+	"out_bytes":          decode.HasOutBytes,
+	"out_packets":        decode.HasOutPackets,
+	"rev_bytes":          decode.HasRevBytes,
+	"rev_packets":        decode.HasRevPackets,
+	"flows":              decode.HasFlows,
+	"src_addr":           decode.HasSrcAddr,
+	"dst_addr":           decode.HasDstAddr,
+	"next_hop":           decode.HasNextHop,
+	"bgp_next_hop":       decode.HasBGPNextHop,
+	"src_port":           decode.HasSrcPort,
+	"dst_port":           decode.HasDstPort,
+	"proto":              decode.HasProto,
+	"etype":              decode.HasEtherType,
+	"ip_tos":             decode.HasTOS,
+	"ip_ttl":             decode.HasTTL,
+	"tcp_flags":          decode.HasTCPFlags,
+	"icmp_type":          decode.HasICMPType,
+	"icmp_code":          decode.HasICMPCode,
+	"in_if":              decode.HasInIf,
+	"out_if":             decode.HasOutIf,
+	"src_as":             decode.HasSrcAS,
+	"dst_as":             decode.HasDstAS,
+	"src_net":            decode.HasSrcMask,
+	"dst_net":            decode.HasDstMask,
+	"src_vlan":           decode.HasSrcVLAN,
+	"dst_vlan":           decode.HasDstVLAN,
+	"src_mac":            decode.HasSrcMAC,
+	"dst_mac":            decode.HasDstMAC,
+	"direction":          decode.HasDirection,
+	"flow_end_reason":    decode.HasFlowEndReason,
 }
 
 // versionCode returns the "type" Enum8 value of an export version (0: UNKNOWN).
@@ -291,5 +340,7 @@ func appendFixed(b []byte, r *decode.Record, received int64) []byte {
 	p[225] = byte(r.FlowEndReason)                                               // flow_end_reason
 	binary.LittleEndian.PutUint64(p[226:], uint64(r.SamplingRate))               // sampling_rate
 	binary.LittleEndian.PutUint64(p[234:], uint64(r.OriginalSamplingRate))       // original_sampling_rate
+	binary.LittleEndian.PutUint64(p[242:], uint64(r.Has&decode.KeyedFields))     // present
+	binary.LittleEndian.PutUint32(p[250:], uint32(r.Offset))                     // record_offset
 	return b
 }

@@ -181,8 +181,17 @@ func checkSame(t *testing.T, rs []decode.Record, received int64) int {
 				t.Errorf("row %d: %s = %q (present %v), JSON has %q\n%s", i, k, got, ok, want, line)
 			}
 		}
+		present, _ := strconv.ParseUint(vals["present"], 10, 64)
+		for k, bit := range presentBits {
+			if _, inJSON := obj[k]; (present&uint64(bit) != 0) != inJSON {
+				t.Errorf("row %d: present says %s is %v, JSON %v", i, k, present&uint64(bit) != 0, inJSON)
+			}
+		}
+		if want := strconv.Itoa(rs[i].Offset); vals["record_offset"] != want {
+			t.Errorf("row %d: record_offset %s, want %s", i, vals["record_offset"], want)
+		}
 		for k := range vals {
-			if _, ok := obj[k]; !ok && k != "date" && !zero[k] {
+			if _, ok := obj[k]; !ok && k != "date" && k != "record_offset" && k != "present" && !zero[k] {
 				t.Errorf("row %d: column %s = %s, absent from JSON", i, k, vals[k])
 			}
 		}

@@ -34,8 +34,14 @@ type ClickHouseConfig struct {
 	// (http://host:8123/?database=netflow). The user, password and
 	// database may be in a URL (userinfo, or user=, password=,
 	// database= parameters); other parameters are passed as settings.
-	// Inserts go to the first node and move to the next when one cannot
-	// be reached; DDL (Create) and retention run on every node.
+	// With one URL, or without a cluster, inserts go to the first node
+	// (the Distributed table, with a cluster) and move to the next when
+	// one cannot be reached. With a cluster and several URLs (every
+	// node), each batch goes straight into one node's local table, the
+	// nodes taken in turn (a node that could not be reached is skipped
+	// for a while): the rows are spread as the Distributed table's
+	// rand() would, but each is parsed once, by its shard. DDL (Create)
+	// and retention run on every node.
 	URLs     []string
 	Password string      // overrides the URLs' password (--clickhouse-password-file)
 	Table    chrow.Table // Database from the URL when empty
@@ -61,9 +67,15 @@ type ClickHouse struct {
 	cfg    ClickHouseConfig
 	nodes  []chNode
 	cur    atomic.Int32 // node that takes inserts
+	spread bool         // inserts into the nodes' local tables, in turn
+	next   atomic.Uint32
+	down   []atomic.Int64 // Unix ns until which a node that failed is skipped
 	client *http.Client
 	insert string
 }
+
+// downFor is how long a node that could not be reached is skipped.
+const downFor = 10 * time.Second
 
 // NewClickHouse checks the configuration; it does not connect.
 func NewClickHouse(cfg ClickHouseConfig) (*ClickHouse, error) {
@@ -123,6 +135,11 @@ func NewClickHouse(cfg ClickHouseConfig) (*ClickHouse, error) {
 		c.cfg.Table.Database = db
 	}
 	c.insert = c.cfg.Table.Insert()
+	c.down = make([]atomic.Int64, len(c.nodes))
+	if c.cfg.Table.Cluster != "" && len(c.nodes) > 1 {
+		c.spread = true
+		c.insert = c.cfg.Table.InsertLocal()
+	}
 	return c, nil
 }
 
@@ -231,7 +248,7 @@ func (c *ClickHouse) do(ctx context.Context, i int, query string, body []byte, g
 // is Gzip). A batch the server cannot parse is rejected (ErrRejected).
 // When a node cannot be reached, the next insert goes to the next node.
 func (c *ClickHouse) Deliver(ctx context.Context, batch []byte, records int) error {
-	i := int(c.cur.Load()) % len(c.nodes)
+	i := c.pick()
 	_, err := c.do(ctx, i, c.insert, batch, c.cfg.Compress == Gzip)
 	if err == nil {
 		return nil
@@ -244,9 +261,28 @@ func (c *ClickHouse) Deliver(ctx context.Context, batch []byte, records int) err
 		return err
 	}
 	if len(c.nodes) > 1 && ctx.Err() == nil {
+		c.down[i].Store(time.Now().Add(downFor).UnixNano())
 		c.cur.CompareAndSwap(int32(i), int32((i+1)%len(c.nodes)))
 	}
 	return err
+}
+
+// pick returns the node of the next insert: the current one, or with
+// spread inserts the next in turn that has not failed lately.
+func (c *ClickHouse) pick() int {
+	n := len(c.nodes)
+	if !c.spread {
+		return int(c.cur.Load()) % n
+	}
+	now := time.Now().UnixNano()
+	first := int(c.next.Add(1)-1) % n
+	for k := range n {
+		i := (first + k) % n
+		if c.down[i].Load() <= now {
+			return i
+		}
+	}
+	return first // all failed lately: try anyway
 }
 
 // Close releases idle connections.
@@ -276,6 +312,10 @@ func (c *ClickHouse) Version(ctx context.Context, i int) (chrow.Server, error) {
 // on an existing table too.
 func (c *ClickHouse) Create(ctx context.Context, log *slog.Logger) error {
 	t := c.cfg.Table
+	if t.Cluster != "" && len(c.nodes) == 1 {
+		log.Warn("clickhouse: creating the tables on the one node given; the other shards of the cluster need their local table too (give every node's URL)",
+			"cluster", t.Cluster, "local", t.Local())
+	}
 	for i := range c.nodes {
 		srv, err := c.Version(ctx, i)
 		if err != nil {

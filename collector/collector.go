@@ -1,8 +1,10 @@
 // Package collector receives NetFlow v1/v5/v7/v9 and IPFIX export packets
 // (over UDP, from captures, from any Input), decodes them with package
 // decode and hands the records to one or more outputs: an Encoder (JSON
-// lines, the python-netflow format) and a Sink (a file, rotated files,
-// standard output) each.
+// lines, the python-netflow format, ClickHouse rows) and a Sink (a file,
+// rotated files, standard output, or a DeliverySink that batches for a
+// remote receiver such as ClickHouse, with a memory queue and an on-disk
+// spool) each.
 //
 // Inputs hand each packet to the decode worker that owns its exporter (by
 // address hash) through a queue bounded in packets and bytes, whose

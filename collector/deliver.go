@@ -363,7 +363,7 @@ func (s *DeliverySink) deliver(data []byte, records int) bool {
 // directory, if there is a spool.
 func (s *DeliverySink) reject(data []byte, records int, why error) {
 	s.rejected.Add(uint64(records))
-	s.log.Error("batch rejected by the receiver; moved aside, not retried", "sink", s.cfg.Name, "records", records,
+	s.warn("batch rejected by the receiver; moved aside, not retried", "records", records,
 		"bytes", len(data), "err", why, "rejected_records_total", s.rejected.Load())
 	if s.spool != nil {
 		if err := s.spool.PutAside(data, records, why.Error()); err != nil {

@@ -44,9 +44,9 @@
 //  2. to normalize it into Flow, add it to a row of fields.Flow
 //     (fields/normalized.go) or add a row;
 //  3. run go generate ./... and commit the generated files (decode/*_gen.go,
-//     flowjson/flow_gen.go, flowpb/flow_gen.go, analyzer/schema_gen.go,
-//     docs/output-schema.md); a new keyed field also needs its FlowMessage
-//     field in gen/flowpb.go (gen says so);
+//     flowjson/flow_gen.go, flowpb/flow_gen.go, chrow/row_gen.go,
+//     analyzer/schema_gen.go, docs/output-schema.md); a new keyed field
+//     also needs its FlowMessage field in gen/flowpb.go (gen says so);
 //  4. add a hand-built test packet with the field to handbuilt_test.go
 //     (builders in builder_test.go) and check its value.
 package decode

@@ -112,6 +112,16 @@ func chColumns() ([]chColumn, error) {
 			return nil, err
 		}
 	}
+	cols = append(cols, chColumn{
+		name: "present", typ: "UInt64", width: 8,
+		doc: "which normalized columns the exporter sent (absent ones hold 0): the bit of each is PresentBit's",
+		put: chPut(8, Id("r").Dot("Has").Op("&").Qual(decodePkg, "KeyedFields")),
+	})
+	cols = append(cols, chColumn{
+		name: "record_offset", typ: "UInt32", width: 4,
+		doc: "the record's byte offset in its export packet: with the exporter, domain, sequence number and receive time it identifies the record (a duplicate has the same), and it orders the records of a packet",
+		put: chPut(4, Id("r").Dot("Offset")),
+	})
 	seen := map[string]bool{}
 	for _, c := range cols {
 		if seen[c.name] {
@@ -154,6 +164,16 @@ func genClickHouse(f *File) error {
 	f.Var().Id("fixedColumns").Op("=").Index(Op("...")).Id("Column").ValuesFunc(func(g *Group) {
 		for _, c := range cols {
 			g.Line().Values(Dict{Id("Name"): Lit(c.name), Id("Type"): Lit(c.typ), Id("Doc"): Lit(c.doc)})
+		}
+		g.Line()
+	})
+	f.Comment("presentBits are the bits of the present column: the normalized columns, by")
+	f.Comment("name, and their decode.FieldSet bit.")
+	f.Var().Id("presentBits").Op("=").Map(String()).Qual(decodePkg, "FieldSet").ValuesFunc(func(g *Group) {
+		for _, n := range flowBits() {
+			if n.JSON != "" {
+				g.Line().Lit(n.JSON).Op(":").Qual(decodePkg, "Has"+n.Name)
+			}
 		}
 		g.Line()
 	})

@@ -23,6 +23,9 @@
 #                 spoiled it (default 2)
 #   PROFILE_RATE  offered rate of the perf profile of nfcollect (default 1M; 0: none)
 #   RESULTS       output directory (default bench/results)
+#   CLICKHOUSE    1 (default): then nfcollect into the two-shard ClickHouse cluster
+#                 of internal/chtest at the same RATES, 2M at most (bench/clickhouse;
+#                 installs clickhouse-server as root); appended to e2e.md; 0: skip
 #
 # Installs what is missing: nfdump (nfcapd), linux-perf (apt, as root) and
 # goflow2 (go install into a temporary GOBIN). Writes $RESULTS/e2e.md
@@ -79,4 +82,16 @@ if [ -n "${COLLECTORS:-}" ]; then
 	args+=(-collectors "$COLLECTORS")
 fi
 "$bin/e2e" "${args[@]}"
+if [ "${CLICKHOUSE:-1}" != 0 ]; then
+	./scripts/install-clickhouse.sh
+	chrates=$(echo "$rates" | tr ',' '\n' | grep -vx '4M' | paste -sd, -)
+	echo "== nfcollect into ClickHouse at $chrates" >&2
+	go run ./bench/clickhouse -rates "$chrates" -duration "$duration" -sources "$sources" -out "$results"
+	{
+		echo
+		echo "### Into a two-shard ClickHouse cluster (bench/clickhouse)"
+		echo
+		cat "$results/clickhouse.md"
+	} >>"$results/e2e.md"
+fi
 echo "== bench-e2e done in $(($(date +%s) - start)) s: $results/e2e.md, $results/e2e.txt" >&2

@@ -83,6 +83,7 @@ type options struct {
 	memory, expire, keep, html         string
 	columns, sort, aggregate           string
 	limit                              int
+	clickhouse, chTable, chPassword    string
 }
 
 func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
@@ -132,6 +133,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.expire, "expire", "", "remove nfcollect's rotated files in `dir` whose flows are older than --keep (like nfexpire), and exit")
 	fs.StringVar(&o.keep, "keep", "", "with --expire: the `age` of flows to keep, e.g. 30d, 2w, 36h")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "with --expire: list what would be removed, remove nothing")
+	fs.StringVar(&o.clickhouse, "clickhouse", "", "read the flows from ClickHouse at `URL` (nfcollect --clickhouse; e.g. http://127.0.0.1:8123/?database=netflow) instead of files: statistics and the timeline run as SQL on the server")
+	fs.StringVar(&o.chTable, "clickhouse-table", "flows", "ClickHouse `table` of flows (the Distributed table of a cluster)")
+	fs.StringVar(&o.chPassword, "clickhouse-password-file", "", "read the ClickHouse password from `file` (first line)")
 	fs.Usage = func() {} // run prints the usage for --help, and points to it after a flag error
 	return fs
 }
@@ -203,6 +207,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, tty terminals
 		return code
 	}
 	cfg.Stdin = stdin
+	if o.clickhouse != "" {
+		return runClickHouse(&o, cfg, stdout, stderr)
+	}
+	if set["clickhouse-table"] || set["clickhouse-password-file"] {
+		fmt.Fprintf(stderr, "nfanalyze: --clickhouse-table and --clickhouse-password-file need --clickhouse\n")
+		return exitUsage
+	}
 	files, skipped, errs := analyzer.ExpandInputs(o.files)
 	for _, err := range errs {
 		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
@@ -332,6 +343,8 @@ func checkFlags(o *options, set map[string]bool) error {
 		return errors.New("--html cannot be combined with --flows, --aggregate or --stat (it has its own tables; --top sets their length, --timeline the chart's interval)")
 	case !o.flows && o.aggregate == "" && (o.columns != "" || o.sort != "" || set["limit"] || set["c"]):
 		return errors.New("--columns, --sort and --limit go with --flows or --aggregate")
+	case o.clickhouse != "" && (o.flows || o.aggregate != "" || o.html != "" || o.expire != ""):
+		return errors.New("--clickhouse answers the connections, --stat/--top and --timeline; --flows, --aggregate, --html and --expire read files")
 	}
 	return nil
 }
@@ -531,4 +544,28 @@ func parseTime(s string, loc *time.Location, now time.Time) (int64, error) {
 		}
 	}
 	return 0, fmt.Errorf("cannot read %q as a time (use 2006-01-02 15:04:05, RFC 3339, Unix seconds or -1h30m)", s)
+}
+
+// runClickHouse analyzes the flows of a ClickHouse table.
+func runClickHouse(o *options, cfg analyzer.Config, stdout, stderr io.Writer) int {
+	if len(o.files) > 0 {
+		fmt.Fprintf(stderr, "nfanalyze: --clickhouse reads no files (%s given)\n", strings.Join(o.files, ", "))
+		return exitUsage
+	}
+	ch := &analyzer.ClickHouse{URL: o.clickhouse, Table: o.chTable}
+	if o.chPassword != "" {
+		b, err := os.ReadFile(o.chPassword)
+		if err != nil {
+			fmt.Fprintf(stderr, "nfanalyze: --clickhouse-password-file: %v\n", err)
+			return exitFatal
+		}
+		pw, _, _ := strings.Cut(string(b), "\n")
+		ch.Password = strings.TrimSuffix(pw, "\r")
+	}
+	cfg.ClickHouse = ch
+	if _, err := analyzer.Run(cfg, stdout, stderr); err != nil {
+		fmt.Fprintf(stderr, "nfanalyze: %v\n", err)
+		return exitFatal
+	}
+	return exitOK
 }

@@ -14,6 +14,11 @@ import (
 	"github.com/nfkit/nfkit/collector"
 )
 
+// maxBatch bounds --clickhouse-batch below ClickHouse's default
+// max_insert_block_size (1048576 rows), with room for the chunk that
+// completes a batch: an insert of one block is stored whole or not at all.
+const maxBatch = 1000000
+
 // chOptions are the flags of the ClickHouse output.
 type chOptions struct {
 	url          string
@@ -31,6 +36,7 @@ type chOptions struct {
 
 	retain time.Duration
 	ch     *collector.ClickHouse
+	sink   *collector.ClickHouseSink
 }
 
 func (o *chOptions) flags(fs *flag.FlagSet) {
@@ -43,7 +49,7 @@ func (o *chOptions) flags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.flush, "clickhouse-flush", time.Second, "… or is this old")
 	fs.StringVar(&o.compress, "clickhouse-compress", "gzip", "compression of inserts on the wire: gzip or none")
 	fs.StringVar(&o.retention, "clickhouse-retention", "", "keep this long in ClickHouse (e.g. 30d): a TTL on servers that have one, else old daily partitions are dropped hourly")
-	fs.IntVar(&o.memoryMiB, "clickhouse-memory-mib", 256, "memory, in `MiB`, of the batches waiting for ClickHouse; past it they go to --spool, or are dropped (counted)")
+	fs.IntVar(&o.memoryMiB, "clickhouse-memory-mib", 256, "memory, in `MiB`, of the batches waiting for ClickHouse; past it they go to --spool, or are dropped (counted); 0 with --spool: every batch goes through the spool")
 	fs.StringVar(&o.spool, "spool", "", "`directory` where batches wait on disk while ClickHouse is slow or down (replayed in order, kept across restarts)")
 	fs.IntVar(&o.spoolMiB, "spool-max-mib", 10240, "bound, in `MiB`, of --spool; past it batches are dropped (counted)")
 }
@@ -77,14 +83,14 @@ func (o *chOptions) check(set map[string]bool) error {
 	switch {
 	case o.table == "":
 		return usagef("--clickhouse-table: empty")
-	case o.batch < 1:
-		return usagef("--clickhouse-batch %d: must be at least 1", o.batch)
+	case o.batch < 1 || o.batch > maxBatch:
+		return usagef("--clickhouse-batch %d: must be from 1 to %d (ClickHouse's max_insert_block_size: a larger insert that fails may be stored in part)", o.batch, maxBatch)
 	case o.flush <= 0:
 		return usagef("--clickhouse-flush %v: must be positive", o.flush)
 	case o.compress != "gzip" && o.compress != "none":
 		return usagef("--clickhouse-compress %q: want gzip or none", o.compress)
-	case o.memoryMiB < 1:
-		return usagef("--clickhouse-memory-mib %d: must be at least 1", o.memoryMiB)
+	case o.memoryMiB < 0 || o.memoryMiB == 0 && o.spool == "":
+		return usagef("--clickhouse-memory-mib %d: must be at least 1 (0 with --spool)", o.memoryMiB)
 	case o.spoolMiB < 1:
 		return usagef("--spool-max-mib %d: must be at least 1", o.spoolMiB)
 	}
@@ -103,8 +109,14 @@ func (o *chOptions) output(shutdown time.Duration, log *slog.Logger) (*collector
 	if o.url == "" {
 		return nil, nil
 	}
+	var urls []string
+	for _, u := range strings.Split(o.url, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			urls = append(urls, u)
+		}
+	}
 	cfg := collector.ClickHouseConfig{
-		URLs:     strings.Split(o.url, ","),
+		URLs:     urls,
 		Table:    chrow.Table{Name: o.table, Cluster: o.cluster, Retention: o.retain},
 		Compress: collector.Gzip,
 	}
@@ -126,12 +138,16 @@ func (o *chOptions) output(shutdown time.Duration, log *slog.Logger) (*collector
 	if err != nil {
 		return nil, fmt.Errorf("--clickhouse: %w", err)
 	}
+	memory := int64(o.memoryMiB) << 20
+	if memory == 0 {
+		memory = 1 // no batch fits: all go through the spool
+	}
 	s, err := collector.NewClickHouseSink(ch, collector.DeliveryConfig{
 		Name:         "clickhouse",
 		BatchRecords: o.batch,
 		BatchBytes:   64 << 20,
 		Flush:        o.flush,
-		MemoryBytes:  int64(o.memoryMiB) << 20,
+		MemoryBytes:  memory,
 		SpoolDir:     o.spool,
 		SpoolBytes:   int64(o.spoolMiB) << 20,
 		CloseTimeout: shutdown / 2,
@@ -139,18 +155,31 @@ func (o *chOptions) output(shutdown time.Duration, log *slog.Logger) (*collector
 	if err != nil {
 		return nil, fmt.Errorf("--spool: %w", err)
 	}
-	o.ch = ch
+	o.ch, o.sink = ch, s
 	return &collector.Output{Name: "clickhouse", Encoder: collector.ClickHouseRows{}, Sink: s}, nil
 }
 
-// start creates the tables (retrying while the server is down) and runs
-// the retention, until ctx is done.
+// start creates the tables (at once, or retrying in the background while
+// the server is down) and runs the retention, until ctx is done.
 func (o *chOptions) start(ctx context.Context, log *slog.Logger) {
 	if o.ch == nil {
 		return
 	}
+	created := false
+	if o.create {
+		// Once now, so that a capture read in a moment finds the tables
+		// on every node; in the background while that fails.
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := o.ch.Create(cctx, log)
+		cancel()
+		if err == nil {
+			created = true
+		} else {
+			log.Error("clickhouse: creating the tables failed; retrying in the background (inserts wait meanwhile)", "err", err)
+		}
+	}
 	go func() {
-		if o.create {
+		if o.create && !created {
 			backoff := time.Second
 			for {
 				err := o.ch.Create(ctx, log)
@@ -166,11 +195,26 @@ func (o *chOptions) start(ctx context.Context, log *slog.Logger) {
 					return
 				case <-time.After(backoff):
 				}
-				backoff = min(2*backoff, time.Minute)
+				backoff = min(2*backoff, 10*time.Second)
 			}
 		}
 		if o.retain > 0 {
 			o.ch.RunRetention(ctx, time.Hour, log)
 		}
 	}()
+}
+
+// report logs what the ClickHouse output did, and returns an error when
+// flows were lost (dropped or rejected).
+func (o *chOptions) report(log *slog.Logger) error {
+	if o.sink == nil {
+		return nil
+	}
+	st := o.sink.Stats()
+	log.Info("clickhouse", "flows_inserted", st.Records, "batches", st.Batches, "retries", st.Retries,
+		"flows_rejected", st.Rejected, "flows_dropped", st.Dropped, "flows_spooled", st.Spool.Records)
+	if st.Dropped+st.Rejected > 0 {
+		return fmt.Errorf("clickhouse: %d flows dropped, %d rejected", st.Dropped, st.Rejected)
+	}
+	return nil
 }

@@ -87,7 +87,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.tcp, "tcp", false, "also accept IPFIX over TCP on the UDP port's number")
 	fs.IntVar(&o.tcpCfg.MaxConns, "tcp-max-conns", 1024, "IPFIX over TCP: concurrent exporter `connections` (more are closed at once)")
 	fs.DurationVar(&o.tcpCfg.IdleTimeout, "tcp-idle", 30*time.Minute, "IPFIX over TCP: close a connection silent this long")
-	fs.StringVar(&o.output, "o", "", "output `file`, appended to (.gz gzip, .zst zstd, else plain; - = JSON lines on stdout; default <unix-time>.gz unless --rotate)")
+	fs.StringVar(&o.output, "o", "", "output `file`, appended to (.gz gzip, .zst zstd, else plain; - = JSON lines on stdout; default <unix-time>.gz unless --rotate or --clickhouse)")
 	fs.StringVar(&o.output, "file", "", "output `file` (same as -o)")
 	fs.BoolVar(&c.Debug, "D", false, "debug: log every packet")
 	fs.BoolVar(&c.Debug, "debug", false, "debug: log every packet")
@@ -389,6 +389,9 @@ func (o *options) collect(stdout, stderr *os.File) error {
 		// failed writes, worth an exit status.
 		err = fmt.Errorf("%d write errors; flows were lost", s.WriteErrors)
 	}
+	if cherr := o.ch.report(log); err == nil && capture != nil {
+		err = cherr // so are flows ClickHouse never got
+	}
 	return err
 }
 
@@ -433,8 +436,8 @@ func onHangup(c *collector.Collector, log *slog.Logger) func() {
 }
 
 // outputs builds the outputs the flags ask for: -o (default
-// <unix-time>.gz unless --rotate is given) and --rotate, each with the
-// encoder of --format.
+// <unix-time>.gz unless --rotate or --clickhouse is given) and --rotate,
+// each with the encoder of --format, and --clickhouse.
 func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Output, error) {
 	var enc collector.Encoder = collector.JSONLines{}
 	if o.format == "python-netflow" {

@@ -1,7 +1,8 @@
 // Package chtest runs a ClickHouse test cluster: two clickhouse-server
 // processes on free loopback ports, in a temporary directory, as the two
-// shards of a cluster named "nfkit" (so a Distributed table over them can
-// be created), for a test binary's TestMain.
+// shards of a cluster named "nfkit", for a test binary's TestMain;
+// CreateFlows makes nfcollect's table on both and a Distributed table
+// over them.
 //
 // Without clickhouse-server on the PATH (or in /usr/sbin, /usr/bin) Start
 // returns ErrMissing and the tests that need the cluster skip with a loud
@@ -14,6 +15,7 @@ import (
 	"context"
 	_ "embed"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -28,6 +30,8 @@ import (
 	"testing"
 	"text/template"
 	"time"
+
+	"github.com/nfkit/nfkit/chrow"
 )
 
 // ErrMissing is returned by Start when clickhouse-server is not installed.
@@ -110,11 +114,17 @@ func Start(shards int) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
+	c := &Cluster{Dir: dir}
+	ok := false
+	defer func() {
+		if !ok {
+			c.Stop()
+		}
+	}()
 	ports, err := freePorts(3 * shards)
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: dir}
 	var tcp []int
 	for i := range shards {
 		s := &Server{Dir: filepath.Join(dir, fmt.Sprintf("s%d", i+1)), HTTPPort: ports[3*i], TCPPort: ports[3*i+1], InterSrv: ports[3*i+2]}
@@ -144,16 +154,15 @@ func Start(shards int) (*Cluster, error) {
 	}
 	for _, s := range c.Shards {
 		if err := s.Start(); err != nil {
-			c.Stop()
 			return nil, err
 		}
 	}
 	for _, s := range c.Shards {
 		if err := s.Wait(60 * time.Second); err != nil {
-			c.Stop()
 			return nil, err
 		}
 	}
+	ok = true
 	return c, nil
 }
 
@@ -219,6 +228,16 @@ func tail(b []byte) string {
 		b = b[len(b)-4000:]
 	}
 	return string(b)
+}
+
+// Pid returns the server's process id (0 when stopped).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
 }
 
 // Kill kills the server (SIGKILL: a crash) and waits for it to exit.
@@ -302,10 +321,37 @@ func (s *Server) URLWith(kv ...string) string {
 	return s.URL() + "?" + q.Encode()
 }
 
+// CreateFlows creates nfcollect's flows table on every shard: the
+// database, the MergeTree table name_local and the Distributed table name
+// over the cluster (what nfcollect --clickhouse-create makes). Query
+// shard 0's name for every row of the cluster.
+func (c *Cluster) CreateFlows(database, name string) error {
+	t := chrow.Table{Database: database, Name: name, Cluster: ClusterName}
+	for _, s := range c.Shards {
+		v, err := s.Query("SELECT version()")
+		if err != nil {
+			return err
+		}
+		srv, err := chrow.ParseVersion(v)
+		if err != nil {
+			return err
+		}
+		for _, st := range t.Create(srv) {
+			if _, err := s.Query(st); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // Main is a TestMain helper: it starts a cluster of two shards into *c
 // (nil when ClickHouse is missing and not required, after a loud message
 // on stderr), runs the tests and stops the cluster.
 func Main(m *testing.M, c **Cluster) int {
+	if NoTests() {
+		return m.Run() // benchmarks only (make test's -run '^$' pass)
+	}
 	cl, err := Start(2)
 	switch {
 	case errors.Is(err, ErrMissing) && !Required():
@@ -318,6 +364,16 @@ func Main(m *testing.M, c **Cluster) int {
 		defer cl.Stop()
 	}
 	return m.Run()
+}
+
+// NoTests reports whether the command line runs no test (-run '^$'), so
+// that TestMain need not start a cluster.
+func NoTests() bool {
+	if !flag.Parsed() {
+		flag.Parse()
+	}
+	f := flag.Lookup("test.run")
+	return f != nil && f.Value.String() == "^$"
 }
 
 // Skip skips the test when c is nil (ClickHouse missing, not required).
