@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"testing"
@@ -55,3 +56,5 @@ func FuzzSegment(f *testing.F) {
 		}
 	})
 }
+
+func crcOf(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }

@@ -78,8 +78,6 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-func crcOf(b []byte) uint32 { return crc32.Checksum(b, castagnoli) }
-
 type entry struct {
 	seq     uint64
 	size    int64 // file size
