@@ -143,6 +143,22 @@ func tsharkKeys(t *testing.T, capture string) []string {
 			} else if v := get("cflow.icmp_ipv6_type"); v != "-" {
 				icmp = v
 			}
+			if sec, ok := r["section"].(map[string]any); ok && get("cflow.srcaddr", "cflow.srcaddrv6") == "-" {
+				// A sampled packet section: tshark's dissection of its
+				// headers gives what the record does not carry.
+				sget := func(names ...string) string {
+					for _, n := range names {
+						if v, ok := sec[n]; ok {
+							return fmt.Sprint(v)
+						}
+					}
+					return "-"
+				}
+				out = append(out, strings.Join([]string{types[p.Version], sget("ip.src", "ipv6.src"), sget("ip.dst", "ipv6.dst"),
+					sget("tcp.srcport", "udp.srcport"), sget("tcp.dstport", "udp.dstport"), sget("ip.proto", "ipv6.nxt"),
+					get("cflow.octets"), get("cflow.packets"), sget("icmp.type", "icmpv6.type")}, " "))
+				continue
+			}
 			out = append(out, strings.Join([]string{types[p.Version], get("cflow.srcaddr", "cflow.srcaddrv6"),
 				get("cflow.dstaddr", "cflow.dstaddrv6"), get("cflow.srcport"), get("cflow.dstport"),
 				get("cflow.protocol"), get("cflow.octets"), get("cflow.packets"), icmp}, " "))

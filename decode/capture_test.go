@@ -227,6 +227,10 @@ func compareRecord(t *testing.T, at, capture string, p *Packet, r *Record, want 
 	// reverse returns the RFC 5103 reverse raw value of IANA id.
 	reverse := func(id uint16) uint64 { return fieldUint(t, r, 29305, id) }
 	for k, v := range want {
+		if sec, ok := v.(map[string]any); ok && k == "section" {
+			compareSection(t, at, r, sec)
+			continue
+		}
 		vs := tsharkValues(v)
 		switch k {
 		case "cflow.srcaddr", "cflow.srcaddrv6":
@@ -454,5 +458,44 @@ func TestCaptureSamplingRates(t *testing.T) {
 		if n == 0 {
 			t.Errorf("%s: no records", capture)
 		}
+	}
+}
+
+// compareSection checks the fields a record took from the headers of its
+// sampled packet section against tshark's dissection of the section.
+func compareSection(t *testing.T, at string, r *Record, sec map[string]any) {
+	t.Helper()
+	f := &r.Flow
+	for k, v := range sec {
+		s := fmt.Sprint(v)
+		var got string
+		var bit FieldSet
+		switch k {
+		case "ip.src", "ipv6.src":
+			got, bit = f.SrcAddr.String(), HasSrcAddr
+		case "ip.dst", "ipv6.dst":
+			got, bit = f.DstAddr.String(), HasDstAddr
+		case "tcp.srcport", "udp.srcport":
+			got, bit = strconv.Itoa(int(f.SrcPort)), HasSrcPort
+		case "tcp.dstport", "udp.dstport":
+			got, bit = strconv.Itoa(int(f.DstPort)), HasDstPort
+		case "ip.proto", "ipv6.nxt":
+			got, bit = strconv.Itoa(int(f.Proto)), HasProto
+		case "ip.ttl", "ipv6.hlim":
+			got, bit = strconv.Itoa(int(f.TTL)), HasTTL
+		case "eth.src":
+			got, bit = f.SrcMAC.String(), HasSrcMAC
+		case "eth.dst":
+			got, bit = f.DstMAC.String(), HasDstMAC
+		case "vlan.id":
+			got, bit = strconv.Itoa(int(f.SrcVLAN)), HasSrcVLAN
+		default:
+			continue // type and length fields, flags in tshark's notation
+		}
+		if f.Has&bit == 0 {
+			t.Errorf("%s: section %s = %s, record lacks it", at, k, s)
+			continue
+		}
+		check(t, at+" section "+k, got, s)
 	}
 }

@@ -486,7 +486,7 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 				return base, ErrLimit
 			}
 			r, rb := next(rs), b[:n:n]
-			if r.tmpl != t {
+			if r.tmpl != t || t.section >= 0 || t.frameSize >= 0 {
 				if s := r.Has &^ t.has; s != 0 {
 					r.Flow.clear(s)
 				}
@@ -517,7 +517,7 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	for i := range recs {
 		r, rb := &recs[i], b[:l:l]
 		b = b[l:]
-		if r.tmpl != t {
+		if r.tmpl != t || t.section >= 0 || t.frameSize >= 0 { // headers add to a record's fields
 			if s := r.Has &^ t.has; s != 0 {
 				r.Flow.clear(s)
 			}

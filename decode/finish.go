@@ -159,6 +159,12 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 			finishTimes(f, t, p, init)
 		}
 	}
+	// The sampled packet's headers, for what the record lacks.
+	if t.section >= 0 || t.frameSize >= 0 {
+		for i := range rs {
+			headers(t, &rs[i])
+		}
+	}
 	// EtherType.
 	if t.etherType != 0 {
 		for i := range rs {
@@ -314,4 +320,34 @@ func deriveEtherType(f *Flow) {
 		return
 	}
 	f.Has |= HasEtherType
+}
+
+// headers fills the normalized fields a record with a sampled packet
+// section lacks from the headers in it (addresses, ports, protocol, TOS,
+// TTL, TCP flags, VLANs, MACs, EtherType), and takes the frame's size as
+// its bytes (one packet) when it has no counters: the sampling rate then
+// scales them with Renormalize as any sampled flow's.
+//
+//nfkit:hot
+func headers(t *Template, r *Record) {
+	f := &r.Flow
+	if t.section >= 0 {
+		if v, ok := r.FieldAt(int(t.section)); ok {
+			if t.sectionIP {
+				parseIPHeader(v.Value, f)
+			} else {
+				parseEthernetHeader(v.Value, f)
+			}
+		}
+	}
+	if t.frameSize >= 0 && f.Has&HasBytes == 0 {
+		if v, ok := r.FieldAt(int(t.frameSize)); ok {
+			if n, ok := v.Uint(); ok {
+				f.Bytes, f.Has = n, f.Has|HasBytes
+				if f.Has&HasPackets == 0 {
+					f.Packets, f.Has = 1, f.Has|HasPackets
+				}
+			}
+		}
+	}
 }

@@ -401,3 +401,104 @@ func FuzzParseHeader(f *testing.F) {
 		}
 	})
 }
+
+// IPFIX records with a dataLinkFrameSection (softflowd's PSAMP export: one
+// sampled frame per record, no other flow fields) get their addresses,
+// ports, protocol and the rest from the frame's headers, as gopacket reads
+// them, and their bytes from dataLinkFrameSize when they carry no counter.
+func TestSectionHeaders(t *testing.T) {
+	var d Decoder
+	var p Packet
+	n := 0
+	for _, pk := range readCapture(t, "softflowd-psamp.pcap") {
+		if err := d.Decode(pk.src, pk.data, &p); err != nil {
+			t.Fatal(err)
+		}
+		for i := range p.Records {
+			r := &p.Records[i]
+			tm := r.Template()
+			if tm.section < 0 {
+				t.Fatalf("record %d: template %d has no section field", i, tm.ID)
+			}
+			sec, ok := r.FieldAt(int(tm.section))
+			if !ok {
+				t.Fatal("no section value")
+			}
+			want := gopacketFlow(sec.Value)
+			if want.Has&HasSrcAddr == 0 {
+				continue
+			}
+			for _, c := range []struct {
+				bit       FieldSet
+				got, want any
+			}{
+				{HasSrcAddr, r.SrcAddr, want.SrcAddr}, {HasDstAddr, r.DstAddr, want.DstAddr},
+				{HasProto, r.Proto, want.Proto}, {HasSrcPort, r.SrcPort, want.SrcPort},
+				{HasDstPort, r.DstPort, want.DstPort}, {HasSrcMAC, r.SrcMAC, want.SrcMAC},
+				{HasTTL, r.TTL, want.TTL}, {HasEtherType, r.EtherType, want.EtherType},
+			} {
+				if want.Has&c.bit != 0 && (r.Has&c.bit == 0 || c.got != c.want) {
+					t.Errorf("record %d: field %#x: %v (has %v), gopacket %v", n, uint64(c.bit), c.got, r.Has&c.bit != 0, c.want)
+				}
+			}
+			if tm.frameSize >= 0 && (r.Has&HasBytes == 0 || r.Bytes == 0 || r.Packets != 1) {
+				t.Errorf("record %d: bytes %d packets %d from dataLinkFrameSize", n, r.Bytes, r.Packets)
+			}
+			n++
+		}
+	}
+	if n < 20 {
+		t.Fatalf("%d records checked", n)
+	}
+}
+
+// NetFlow v9 layer2packetSectionData (104; Cisco's and Juniper's datalink
+// export) and IPFIX ipHeaderPacketSection (313, from the IP header on) with
+// dataLinkFrameSize (312): the headers fill what the record lacks, and a
+// field the record carries itself wins.
+func TestSectionHeadersV9AndIP(t *testing.T) {
+	frames := synthFrames(t)
+	var frame []byte
+	for _, f := range frames {
+		if w := gopacketFlow(f); w.Has&HasSrcPort != 0 && w.SrcAddr.Is4() && len(f) >= 64 {
+			frame = f[:64]
+			break
+		}
+	}
+	if frame == nil {
+		t.Fatal("no IPv4 TCP/UDP frame in the synthetic traffic")
+	}
+	want := gopacketFlow(frame)
+	// v9: the 64-byte section and the protocol field, which must win.
+	v9 := v9Packet(1000, 1600000000, 1, 0, 2,
+		set(0, v9Template(300, fs{id: 104, length: 64}, fs{id: 4, length: 1})),
+		set(300, frame, u8(99)))
+	// IPFIX: the section from the IP header on, and the frame's size.
+	ip := frame[14:]
+	ipfix := ipfixPacket(1600000000, 1, 0,
+		set(2, ipfixTemplate(301, 0, fs{id: 313, length: uint16(len(ip))}, fs{id: 312, length: 2})),
+		set(301, ip, u16(1514)))
+	for _, c := range []struct {
+		name  string
+		pkt   []byte
+		proto uint8
+		bytes uint64
+	}{{"v9", v9, 99, 0}, {"ipfix", ipfix, want.Proto, 1514}} {
+		var d Decoder
+		var p Packet
+		if err := d.Decode(loopback, c.pkt, &p); err != nil || len(p.Records) != 1 {
+			t.Fatalf("%s: %d records: %v", c.name, len(p.Records), err)
+		}
+		r := &p.Records[0]
+		if r.SrcAddr != want.SrcAddr || r.DstAddr != want.DstAddr || r.SrcPort != want.SrcPort || r.DstPort != want.DstPort {
+			t.Errorf("%s: %v:%d → %v:%d, want %v:%d → %v:%d", c.name, r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort,
+				want.SrcAddr, want.SrcPort, want.DstAddr, want.DstPort)
+		}
+		if r.Proto != c.proto {
+			t.Errorf("%s: proto %d, want %d (the record's own field wins)", c.name, r.Proto, c.proto)
+		}
+		if r.Bytes != c.bytes || (c.bytes != 0) != (r.Has&HasBytes != 0) {
+			t.Errorf("%s: bytes %d (has %v), want %d", c.name, r.Bytes, r.Has&HasBytes != 0, c.bytes)
+		}
+	}
+}

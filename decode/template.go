@@ -72,10 +72,16 @@ type Template struct {
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
 	etherType uint16
-	start     timeConv
-	end       timeConv
-	varLen    bool // some field is variable-length
-	options   bool
+	// section is the field holding the first bytes of the sampled packet
+	// (IPFIX dataLinkFrameSection or ipHeaderPacketSection, v9
+	// layer2packetSectionData), -1 if none, and sectionIP says it starts at
+	// the IP header; frameSize is the dataLinkFrameSize field, or -1.
+	section, frameSize int16
+	sectionIP          bool
+	start              timeConv
+	end                timeConv
+	varLen             bool // some field is variable-length
+	options            bool
 }
 
 // Fields returns the template's fields in wire order. The slice must not be
@@ -330,6 +336,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		}
 	}
 	t.linkRepeats()
+	t.findSection()
 	t.app = linkApp(t)
 	if !t.varLen && !options && !noSpecialize {
 		t.shape = shapeOf(specs)
@@ -370,6 +377,44 @@ func (t *Template) layoutVars() {
 		rel += int(t.fields[i].Length)
 	}
 	t.tail = rel
+}
+
+// Sampled packet sections (RFC 7133) and their v9 counterpart.
+const (
+	ieDataLinkFrameSize       = 312
+	ieIPHeaderPacketSection   = 313
+	ieDataLinkFrameSection    = 315
+	v9Layer2PacketSectionData = 104
+)
+
+// findSection notes the field that carries a sampled packet's first bytes,
+// whose headers fill the normalized fields the record does not carry
+// itself (finishCtx.headers).
+func (t *Template) findSection() {
+	t.section, t.frameSize = -1, -1
+	if len(t.fields) > 1<<15 {
+		return
+	}
+	for i := range t.fields {
+		f := &t.fields[i]
+		if f.PEN != 0 || f.Scope {
+			continue
+		}
+		switch {
+		case t.Version == 10 && f.ID == ieDataLinkFrameSection, t.Version == 9 && f.ID == v9Layer2PacketSectionData:
+			if t.section < 0 {
+				t.section, t.sectionIP = int16(i), false
+			}
+		case t.Version == 10 && f.ID == ieIPHeaderPacketSection:
+			if t.section < 0 {
+				t.section, t.sectionIP = int16(i), true
+			}
+		case t.Version == 10 && f.ID == ieDataLinkFrameSize:
+			if t.frameSize < 0 {
+				t.frameSize = int16(i)
+			}
+		}
+	}
 }
 
 // classDef is a generated class reader and the fields it reads.

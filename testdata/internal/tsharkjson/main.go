@@ -238,7 +238,13 @@ func flattenValue(k string, v any, r *out) {
 		if strings.HasSuffix(k, "_section_tree") {
 			// tshark's dissection of the packet bytes in a PSAMP
 			// section field (dataLinkFrameSection 315, ...): eth,
-			// ip, tcp layers, not fields of the record.
+			// ip, tcp layers, not fields of the record; kept apart as
+			// "section", as a sampled sFlow header's.
+			if r.get("section") == nil {
+				h := &out{}
+				keepHeader(v, h)
+				r.set("section", h)
+			}
 			return
 		}
 		flatten(v, r)
