@@ -43,6 +43,7 @@ func Generate() (map[string][]byte, error) {
 		{"decode/ops_gen.go", "fields/normalized.go", func(f *File) error { return genOps(f, ops) }},
 		{"decode/shapes_gen.go", "fields/shapes.go", func(f *File) error { return genShapes(f, ops) }},
 		{"flowjson/flow_gen.go", "fields/schema.go, fields/normalized.go", genFlowJSON},
+		{"flowparquet/columns_gen.go", "fields/schema.go, fields/normalized.go", genFlowParquet},
 		{"analyzer/schema_gen.go", "fields/schema.go, fields/normalized.go", genAnalyzerKeys},
 		{"pynetflow/names_gen.go", "fields/data/v9_field_types.tsv, fields/data/ipfix_field_types.tsv", genPyNames},
 	} {
