@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 COUNT    ?= 10
 
-.PHONY: all build test vet guards fmt-check generate check-generated fuzz bench bench-e2e stress testdata clean
+.PHONY: all build test vet guards fmt-check generate check-generated fuzz bench bench-e2e stress testdata clean duckdb
 
 all: build
 
@@ -13,7 +13,7 @@ build:
 # The CI entry point: formatting, vet, generated code up to date, all tests,
 # every benchmark for one iteration (so the harness cannot rot), and the
 # goflow2 comparison module.
-test: fmt-check vet check-generated guards
+test: fmt-check vet check-generated guards duckdb
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x ./...
 	cd bench/goflow2 && $(GO) vet ./... && $(GO) test -count=1 -run . -bench . -benchtime 1x ./...
@@ -34,6 +34,15 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# DuckDB's Node package, for the tests that open nfcollect's Parquet files
+# (scripts/duckdb/query.mjs); without npm those tests skip, loudly.
+duckdb:
+	@if [ ! -d scripts/duckdb/node_modules/@duckdb/node-api ]; then \
+		if command -v npm >/dev/null 2>&1; then \
+			(cd scripts/duckdb && npm install --no-audit --no-fund) || echo "!!! npm install failed: the DuckDB checks of the Parquet files will be SKIPPED"; \
+		else echo "!!! npm not found: the DuckDB checks of the Parquet files will be SKIPPED"; fi; \
+	fi
+
 generate:
 	$(GO) generate ./...
 
@@ -43,7 +52,7 @@ check-generated:
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
-	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson; do \
+	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson ./flowparquet; do \
 		for t in $$($(GO) test $$p -list '^Fuzz' | grep ^Fuzz); do \
 			echo "== $$p $$t"; $(GO) test $$p -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
 		done; \

@@ -368,3 +368,40 @@ func isZero(v parquet.Value) bool {
 	}
 	return true
 }
+
+// FuzzWrite feeds Write arbitrary bytes: it refuses what is not whole rows
+// (writing nothing), and what it takes reads back as that many rows.
+func FuzzWrite(f *testing.F) {
+	e := captureRecords(f, "softflowd-ipfix-mpls.pcap", "softflowd-v5.pcap")
+	f.Add(e.rows)
+	f.Add(e.rows[:rowFixed+3])
+	f.Add(AppendRecords(nil, benchPacket(f).Records, 7))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, Options{RowGroupRows: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, cerr := Check(data)
+		n, err := w.Write(data)
+		if cerr != nil {
+			if !errors.Is(err, ErrCorrupt) || n != 0 {
+				t.Fatalf("Write = %d, %v; Check said %v", n, err, cerr)
+			}
+			return
+		}
+		if err != nil || n != want {
+			t.Fatalf("Write = %d, %v; want %d rows", n, err, want)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		pf, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pf.NumRows() != int64(n) {
+			t.Fatalf("%d rows read, %d written", pf.NumRows(), n)
+		}
+	})
+}
