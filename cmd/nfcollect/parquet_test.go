@@ -14,7 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -300,5 +302,102 @@ func TestParquetCapturesRows(t *testing.T) {
 			}
 		}
 		f.Close()
+	}
+}
+
+// The Parquet flags: what makes no sense is a usage error naming the flag.
+func TestParquetFlagValidation(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--format", "parquet", "-o", "-"}, "-o"},
+		{[]string{"--format", "parquet", "--row-group", "0"}, "row-group"},
+		{[]string{"--row-group", "1000", "-o", "x.gz"}, "row-group"},
+		{[]string{"--format", "parquet", "--compress", "brotli"}, "compress"},
+		{[]string{"-o", "x.parquet", "--compress", "xz"}, "compress"},
+		{[]string{"--format", "csv"}, "format"},
+	} {
+		stdout, stderr := tempFile(t), tempFile(t)
+		if code := run(c.args, stdout, stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", c.args, code, readAll(t, stderr))
+		}
+		if !strings.Contains(readAll(t, stderr), c.flag) {
+			t.Errorf("%v: message does not name %s: %s", c.args, c.flag, readAll(t, stderr))
+		}
+	}
+	// The shapes that are accepted, and what they mean.
+	for _, c := range []struct {
+		args           []string
+		format, output string
+		rotate         time.Duration
+		compress       string
+	}{
+		{[]string{"-o", "flows.parquet"}, "parquet", "flows.parquet", 0, "zstd"},
+		{[]string{"--format", "parquet"}, "parquet", "", time.Minute, "zstd"},
+		{[]string{"--format", "parquet", "--rotate", "5m", "--compress", "lz4"}, "parquet", "", 5 * time.Minute, "lz4"},
+		{[]string{"-o", "flows.parquet", "--compress", "snappy"}, "parquet", "flows.parquet", 0, "snappy"},
+		{[]string{"-o", "flows.gz"}, "json", "flows.gz", 0, "gz"},
+	} {
+		o, err := parse(c.args, os.Stdout)
+		if err != nil {
+			t.Errorf("%v: %v", c.args, err)
+			continue
+		}
+		if o.format != c.format || o.output != c.output || o.rotate != c.rotate || o.compress != c.compress {
+			t.Errorf("%v: format %q output %q rotate %v compress %q", c.args, o.format, o.output, o.rotate, o.compress)
+		}
+	}
+}
+
+// Live Parquet collection: rotated files appear complete at SIGTERM; a
+// SIGKILL leaves the file being written unfinished (unreadable: no
+// footer), and the next start reports it and keeps it.
+func TestParquetLiveAndKill(t *testing.T) {
+	dir := t.TempDir()
+	port := freePort(t)
+	cmd, stderr := startChild(t, "-p", port, "--host", "127.0.0.1", "--format", "parquet", "--dir", dir, "--stats-interval", "-1s")
+	send(t, port, vector(t, "v9_template_2templates_8flows.hex")...)
+	send(t, port, vector(t, "v9_data_only_3pkts_12flows_each.hex")...)
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "nfcollect.*.parquet"))
+	var rows int64
+	for _, name := range files {
+		f, _ := os.Open(name)
+		fi, _ := f.Stat()
+		pf, err := parquet.OpenFile(f, fi.Size())
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rows += pf.NumRows()
+		f.Close()
+	}
+	if rows != 44 {
+		t.Errorf("%d rows in %v, want 44", rows, files)
+	}
+
+	cmd, _ = startChild(t, "-p", port, "--host", "127.0.0.1", "--format", "parquet", "--rotate", "1h", "--dir", dir, "--stats-interval", "-1s")
+	send(t, port, vector(t, "v9_template_2templates_8flows.hex")...)
+	time.Sleep(1500 * time.Millisecond) // flushed to the sink (every second)
+	cmd.Process.Kill()
+	cmd.Wait()
+	left, _ := filepath.Glob(filepath.Join(dir, ".nfcollect.*.parquet.*.incomplete"))
+	if len(left) != 1 {
+		t.Fatalf("unfinished files after SIGKILL: %v", left)
+	}
+	cmd, stderr = startChild(t, "-p", freePort(t), "--host", "127.0.0.1", "--format", "parquet", "--dir", dir, "--stats-interval", "-1s")
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "unfinished") || !strings.Contains(stderr.String(), left[0]) {
+		t.Errorf("the unfinished file is not reported:\n%s", stderr)
+	}
+	if _, err := os.Stat(left[0]); err != nil {
+		t.Errorf("the unfinished file is gone: %v", err)
 	}
 }
