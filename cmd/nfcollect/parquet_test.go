@@ -266,6 +266,69 @@ func TestParquetCapturesDuckDB(t *testing.T) {
 		checked++
 	}
 	t.Logf("%d captures compared, DuckDB against JSON lines", checked)
+	readmeQuery(t, node, script, filepath.Dir(parquetFiles[names[0]]), names, jsonFiles)
+}
+
+// readmeQuery runs the README's DuckDB query over the files of dir and
+// checks its top sources against the JSON lines.
+func readmeQuery(t *testing.T, node, script, dir string, names []string, jsonFiles map[string]string) {
+	readme, err := os.ReadFile(filepath.Join(testvec.Root(), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "Querying with DuckDB")
+	if ok {
+		_, rest, ok = strings.Cut(rest, "```sql\n")
+	}
+	sql, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("no DuckDB query in the README")
+	}
+	sql = strings.ReplaceAll(sql, "/var/lib/nfcollect/nfcollect.*.parquet", filepath.Join(dir, "*.parquet"))
+	sql = strings.ReplaceAll(sql, "2026-12-02 07:00:00+00", "1970-01-01 00:00:00+00")
+	bySrc := map[netip.Addr]*big.Int{}
+	for _, name := range names {
+		f, err := os.Open(jsonFiles[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(nil, 1<<24)
+		for sc.Scan() {
+			var m struct {
+				Src   string          `json:"src_addr"`
+				Bytes json.RawMessage `json:"bytes"`
+			}
+			json.Unmarshal(sc.Bytes(), &m)
+			a, err := netip.ParseAddr(m.Src)
+			if err != nil {
+				continue // no source address: not a row of the query's addresses
+			}
+			v, _ := new(big.Int).SetString(string(m.Bytes), 10)
+			if v == nil {
+				v = new(big.Int)
+			}
+			if bySrc[a] == nil {
+				bySrc[a] = new(big.Int)
+			}
+			bySrc[a].Add(bySrc[a], v)
+		}
+		f.Close()
+	}
+	rows := duckdb(t, node, script, sql)
+	if len(rows) != 10 {
+		t.Fatalf("README query: %d rows, want 10", len(rows))
+	}
+	for _, r := range rows {
+		a, err := netip.ParseAddr(fmt.Sprint(r["src"]))
+		if err != nil {
+			t.Errorf("README query: src %v: %v", r["src"], err)
+			continue
+		}
+		if want := bySrc[a]; want == nil || want.String() != fmt.Sprint(r["bytes"]) {
+			t.Errorf("README query: %v has %v bytes, the JSON lines %v", a, r["bytes"], want)
+		}
+	}
 }
 
 // Without DuckDB too: the Parquet file of every capture holds as many rows
