@@ -162,6 +162,17 @@ func NewWriter(w io.Writer, o Options) (*Writer, error) {
 		parquet.PageBufferSize(256 << 10),
 		parquet.WriteBufferSize(1 << 20),
 	}
+	// Min/max bounds (in the column index and the column chunk's
+	// statistics) where readers filter by range; none for the JSON text,
+	// the MACs, the families and the presence bits, whose comparisons cost
+	// more than they save. Page headers repeat no statistics: the column
+	// index has them.
+	opts = append(opts, parquet.DataPageStatistics(false))
+	for _, c := range columns {
+		if c.Type == typeJSON || c.Type == typeMAC || c.Name == "present" || strings.HasSuffix(c.Name, "_family") {
+			opts = append(opts, parquet.SkipPageBounds(c.Name))
+		}
+	}
 	for k, v := range o.Metadata {
 		opts = append(opts, parquet.KeyValueMetadata(k, v))
 	}
