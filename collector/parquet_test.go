@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -244,35 +245,63 @@ func TestParquetEncodeAllocs(t *testing.T) {
 	}
 }
 
-// BenchmarkEncodeParquet measures the per-flow cost of the Parquet output
-// beside BenchmarkEncode's JSON+gzip and JSON+zstd (run both with -bench
-// Encode): rows appended by a worker in 1 MiB chunks (parallel across
-// workers), then written as columns by the sink's goroutine (serial).
-func BenchmarkEncodeParquet(b *testing.B) {
+// BenchmarkEncodeFormats measures the per-flow cost of each output format
+// on the same records, in 1 MiB chunks as the workers make them: JSON
+// lines compressed by a worker's framer, and Parquet rows appended by a
+// worker (in parallel across workers) then written as columns by the
+// output's goroutine (serial). Besides ns/flow it reports cpu-ns/flow, the
+// process's CPU time (getrusage) per flow, which a machine busy with other
+// work inflates less than the elapsed time.
+func BenchmarkEncodeFormats(b *testing.B) {
 	e := &Export{Packet: benchPacket(b), Received: 1700000000123456789}
 	n := len(e.Packet.Records)
+	type format struct {
+		name  string
+		enc   Encoder
+		write func([]byte) error
+	}
+	var formats []format
+	for _, c := range []Codec{Gzip, Zstd} {
+		z, err := newFramer(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		formats = append(formats, format{"json+" + strings.TrimPrefix(c.Ext(), "."), JSONLines{}, func(buf []byte) error { z.Frame(buf); return nil }})
+	}
 	for _, c := range []flowparquet.Compression{"zstd", "lz4", "snappy"} {
-		b.Run("parquet+"+string(c), func(b *testing.B) {
-			w, err := flowparquet.NewWriter(io.Discard, flowparquet.Options{Compression: c})
-			if err != nil {
-				b.Fatal(err)
-			}
+		w, err := flowparquet.NewWriter(io.Discard, flowparquet.Options{Compression: c})
+		if err != nil {
+			b.Fatal(err)
+		}
+		formats = append(formats, format{"parquet+" + string(c), ParquetRows{}, func(buf []byte) error { _, err := w.Write(buf); return err }})
+	}
+	for _, f := range formats {
+		b.Run(f.name, func(b *testing.B) {
 			var buf []byte
 			flows := 0
+			cpu0 := cpuTime()
 			b.ReportAllocs()
 			for b.Loop() {
-				buf = ParquetRows{}.AppendPacket(buf, e)
+				buf = f.enc.AppendPacket(buf, e)
 				flows += n
 				if len(buf) >= 1<<20 {
-					if _, err := w.Write(buf); err != nil {
+					if err := f.write(buf); err != nil {
 						b.Fatal(err)
 					}
 					buf = buf[:0]
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(flows), "ns/flow")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(flows), "cpu-ns/flow")
 		})
 	}
+}
+
+// cpuTime returns the process's user and system CPU time, in ns.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // newTestLogger logs as text to w.

@@ -182,6 +182,8 @@ func (o *options) check() error {
 		return usagef("--shutdown-timeout %v: must be positive", c.ShutdownTimeout)
 	case c.MetricsExporters < 0:
 		return usagef("--metrics-exporters %d: must not be negative", c.MetricsExporters)
+	case o.format != "parquet" && strings.HasSuffix(o.output, ".parquet"):
+		return usagef("-o %s: a .parquet file is written with --format parquet, not %s", o.output, o.format)
 	case o.format == "parquet" && o.output == "-":
 		return usagef("-o -: Parquet is written to files (-o NAME.parquet or --rotate)")
 	case o.set["row-group"] && (o.format != "parquet" || o.rowGroup < 1):

@@ -380,6 +380,7 @@ func TestParquetFlagValidation(t *testing.T) {
 		{[]string{"--format", "parquet", "--compress", "brotli"}, "compress"},
 		{[]string{"-o", "x.parquet", "--compress", "xz"}, "compress"},
 		{[]string{"--format", "csv"}, "format"},
+		{[]string{"--format", "json", "-o", "x.parquet"}, "format"},
 	} {
 		stdout, stderr := tempFile(t), tempFile(t)
 		if code := run(c.args, stdout, stderr); code != 2 {
