@@ -76,16 +76,19 @@ func AppendRecord(b []byte, r *decode.Record, received int64) []byte {
 	return b
 }
 
-// putAddr stores a in 16 bytes (IPv4 mapped into IPv6) and returns its
-// family, 4 or 6.
+// putAddr stores a in 16 zeroed bytes (IPv4 mapped into IPv6) and returns
+// its family, 4 or 6.
 //
 //nfkit:hot
 func putAddr(p []byte, a netip.Addr) byte {
-	b := a.As16()
-	copy(p, b[:])
+	_ = p[15]
 	if a.Is4() {
+		b := a.As4() // the first 10 bytes are zero already
+		p[10], p[11], p[12], p[13], p[14], p[15] = 0xff, 0xff, b[0], b[1], b[2], b[3]
 		return 4
 	}
+	b := a.As16()
+	copy(p, b[:])
 	return 6
 }
 
