@@ -11,7 +11,7 @@
 // the schema tables in package fields (columns_gen.go); neither uses
 // reflection nor allocates per record once its buffers have grown.
 //
-// The columns:
+// The columns (docs/output-schema.md lists them all):
 //   - times (time_received_ns, time_flow_start_ns, time_flow_end_ns) are
 //     INT64 TIMESTAMP(NANOS, UTC);
 //   - addresses are 16-byte FIXED_LEN_BYTE_ARRAY, IPv4 as IPv4-mapped IPv6
@@ -20,11 +20,14 @@
 //   - integers are INT(bits, unsigned) of their schema width (counters
 //     UINT64, ports UINT16, protocol UINT8);
 //   - type is a dictionary-encoded STRING (NETFLOW_V5, IPFIX, …);
+//   - present has bit k set when the record had column k;
 //   - other_fields is a JSON object of the template's other fields.
 //
-// The keys a JSON line has only when the exporter sent them are OPTIONAL
-// columns, null when absent. Every column has min/max statistics per row
-// group and per page.
+// Every column is REQUIRED (parquet-go writes optional columns an order
+// of magnitude slower): a key the record did not have holds 0 and its bit
+// of present is clear. The time and address columns, and the other
+// integers, have min/max statistics per row group and per page (column
+// index), so that readers skip row groups by range.
 package flowparquet
 
 import (
