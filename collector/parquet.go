@@ -3,6 +3,7 @@ package collector
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -192,6 +193,15 @@ func (s *ParquetSink) complete() error {
 	if err == nil {
 		err = f.Sync()
 	}
+	if err != nil {
+		f.Close()
+		s.log.Error("Parquet file could not be completed; its rows are lost", "file", f.Name(), "rows", w.Rows(), "err", err)
+		return err
+	}
+	if w.Rows() == 0 {
+		return os.Remove(f.Name())
+	}
+	tmp, err := s.restore(f)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -199,10 +209,7 @@ func (s *ParquetSink) complete() error {
 		s.log.Error("Parquet file could not be completed; its rows are lost", "file", f.Name(), "rows", w.Rows(), "err", err)
 		return err
 	}
-	if w.Rows() == 0 {
-		return os.Remove(f.Name())
-	}
-	name, err := placeParquet(f.Name(), s.final)
+	name, err := placeParquet(tmp, s.final)
 	if err != nil {
 		return err
 	}
@@ -210,6 +217,41 @@ func (s *ParquetSink) complete() error {
 		s.log.Warn("Parquet file name taken; wrote under another", "want", s.final, "file", name)
 	}
 	return syncDir(filepath.Dir(name))
+}
+
+// restore returns the temporary name of the complete file f. When that
+// name no longer holds f (the file or its directory was deleted while it
+// was written), the content is copied from the open file into a new
+// temporary file in the recreated directory, so that nothing is lost.
+func (s *ParquetSink) restore(f *os.File) (string, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return "", err
+	}
+	if pi, err := os.Stat(f.Name()); err == nil && os.SameFile(fi, pi) {
+		return f.Name(), nil
+	}
+	dir := filepath.Dir(f.Name())
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("the output directory was removed and cannot be recreated: %w", err)
+	}
+	nf, err := createTemp(dir, "."+filepath.Base(s.final)+".", parquetTmpSuffix)
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(nf, io.NewSectionReader(f, 0, fi.Size()))
+	if err == nil {
+		err = nf.Sync()
+	}
+	if cerr := nf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(nf.Name())
+		return "", fmt.Errorf("restoring the deleted Parquet file %s: %w", f.Name(), err)
+	}
+	s.log.Warn("Parquet file (or its directory) was deleted while written; restored it", "file", s.final, "bytes", fi.Size())
+	return nf.Name(), nil
 }
 
 // placeParquet renames tmp to final, or to final with a number before

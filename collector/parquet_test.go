@@ -306,3 +306,33 @@ func cpuTime() int64 {
 
 // newTestLogger logs as text to w.
 func newTestLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// A file whose directory is removed while it is written is put back,
+// complete, when it is completed: no rows are lost.
+func TestParquetSinkDirRemoved(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "flows")
+	s, err := NewParquetSink(ParquetConfig{Dir: dir, Interval: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	if err := s.Write(Chunk{Data: parquetRows(t), Records: 25, Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(Chunk{Data: parquetRows(t), Records: 25, Time: t0.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := parquetCount(t, filepath.Join(dir, "nfcollect.202612020700.parquet")); got != 50 {
+		t.Errorf("%d rows, want 50", got)
+	}
+	if names := dirNames(t, dir); len(names) != 1 {
+		t.Errorf("files %v, want the one file", names)
+	}
+}
