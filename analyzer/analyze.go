@@ -417,6 +417,11 @@ func (a *run) readInput(name string, prog *progressBar) {
 			return
 		}
 		raw = f
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && isParquet(f) {
+			a.readParquet(in, f, st.Size())
+			a.account(in)
+			return
+		}
 		if mem := mapRegular(f); mem != nil {
 			defer unmapFile(mem)
 			var counter *atomic.Int64

@@ -66,6 +66,58 @@ const (
 	rowFixed = 254
 )
 
+// The bits of Row.Present (the present column): Has<Field> is set when the
+// record had the column's key.
+const (
+	HasType                 uint64 = 1 << colType
+	HasTimeReceived         uint64 = 1 << colTimeReceived
+	HasSamplerAddress       uint64 = 1 << colSamplerAddress
+	HasSamplerAddressFamily uint64 = 1 << colSamplerAddressFamily
+	HasSequenceNum          uint64 = 1 << colSequenceNum
+	HasObservationDomainID  uint64 = 1 << colObservationDomainID
+	HasTemplateID           uint64 = 1 << colTemplateID
+	HasStart                uint64 = 1 << colStart
+	HasEnd                  uint64 = 1 << colEnd
+	HasBytes                uint64 = 1 << colBytes
+	HasPackets              uint64 = 1 << colPackets
+	HasOutBytes             uint64 = 1 << colOutBytes
+	HasOutPackets           uint64 = 1 << colOutPackets
+	HasRevBytes             uint64 = 1 << colRevBytes
+	HasRevPackets           uint64 = 1 << colRevPackets
+	HasFlows                uint64 = 1 << colFlows
+	HasSrcAddr              uint64 = 1 << colSrcAddr
+	HasSrcAddrFamily        uint64 = 1 << colSrcAddrFamily
+	HasDstAddr              uint64 = 1 << colDstAddr
+	HasDstAddrFamily        uint64 = 1 << colDstAddrFamily
+	HasNextHop              uint64 = 1 << colNextHop
+	HasNextHopFamily        uint64 = 1 << colNextHopFamily
+	HasBGPNextHop           uint64 = 1 << colBGPNextHop
+	HasBGPNextHopFamily     uint64 = 1 << colBGPNextHopFamily
+	HasSrcPort              uint64 = 1 << colSrcPort
+	HasDstPort              uint64 = 1 << colDstPort
+	HasProto                uint64 = 1 << colProto
+	HasEtherType            uint64 = 1 << colEtherType
+	HasTOS                  uint64 = 1 << colTOS
+	HasTTL                  uint64 = 1 << colTTL
+	HasTCPFlags             uint64 = 1 << colTCPFlags
+	HasICMPType             uint64 = 1 << colICMPType
+	HasICMPCode             uint64 = 1 << colICMPCode
+	HasInIf                 uint64 = 1 << colInIf
+	HasOutIf                uint64 = 1 << colOutIf
+	HasSrcAS                uint64 = 1 << colSrcAS
+	HasDstAS                uint64 = 1 << colDstAS
+	HasSrcMask              uint64 = 1 << colSrcMask
+	HasDstMask              uint64 = 1 << colDstMask
+	HasSrcVLAN              uint64 = 1 << colSrcVLAN
+	HasDstVLAN              uint64 = 1 << colDstVLAN
+	HasSrcMAC               uint64 = 1 << colSrcMAC
+	HasDstMAC               uint64 = 1 << colDstMAC
+	HasDirection            uint64 = 1 << colDirection
+	HasFlowEndReason        uint64 = 1 << colFlowEndReason
+	HasSamplingRate         uint64 = 1 << colSamplingRate
+	HasOriginalSamplingRate uint64 = 1 << colOriginalSamplingRate
+)
+
 // columns describes the columns, in file order.
 var columns = [numColumns]columnSpec{{
 	Doc:  "the export protocol and version (see the version names)",

@@ -138,6 +138,13 @@ func genFlowParquet(f *File) error {
 		g.Comment("the other fields' text, then each column's value at its offset.")
 		g.Id("rowFixed").Op("=").Lit(rowFixed)
 	})
+	f.Comment("The bits of Row.Present (the present column): Has<Field> is set when the")
+	f.Comment("record had the column's key.")
+	f.Const().DefsFunc(func(g *Group) {
+		for _, c := range cols {
+			g.Id("Has" + c.ident).Uint64().Op("=").Lit(1).Op("<<").Id("col" + c.ident)
+		}
+	})
 	f.Comment("columns describes the columns, in file order.")
 	f.Var().Id("columns").Op("=").Index(Id("numColumns")).Id("columnSpec").ValuesFunc(func(g *Group) {
 		for _, c := range cols {
