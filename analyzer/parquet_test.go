@@ -17,7 +17,7 @@ import (
 // bothFormats writes the records of the testdata captures as JSON lines
 // and as one Parquet file, as nfcollect would (capture time as the receive
 // time), and returns the two files.
-func bothFormats(t *testing.T) (jsonFile, parquetFile string) {
+func bothFormats(t testing.TB) (jsonFile, parquetFile string) {
 	t.Helper()
 	pcaps, _ := filepath.Glob(filepath.Join(testvec.Root(), "testdata", "*.pcap"))
 	var lines, rows []byte
@@ -133,4 +133,35 @@ func TestParquetUnfinished(t *testing.T) {
 	if !strings.Contains(stderr.String(), "not a readable Parquet file") {
 		t.Errorf("stderr: %s", stderr.String())
 	}
+}
+
+// FuzzParquet reads arbitrary bytes that start like a Parquet file: a
+// message and a count, never a panic or a hang.
+func FuzzParquet(f *testing.F) {
+	_, parquetFile := bothFormats(f)
+	b, err := os.ReadFile(parquetFile)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(b[:len(b)/2])
+	f.Add([]byte("PAR1PAR1"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<20 {
+			return
+		}
+		name := filepath.Join(dir, "f.parquet")
+		if err := os.WriteFile(name, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		s, err := Run(Config{Inputs: []string{name}, StatKeys: []string{"src"}}, &stdout, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Flows > s.Lines {
+			t.Fatalf("%d flows of %d rows", s.Flows, s.Lines)
+		}
+	})
 }
