@@ -99,9 +99,12 @@ type run struct {
 	outErr    error        // output error seen by the reading goroutine
 	printErr  error        // output error of the printing goroutine
 	flowsSeen atomic.Int64 // Summary.Flows, published for the progress bar
-	names     *Names
-	conns     chan Conn
-	printed   chan struct{}
+	// parquetSkipped counts the rows of Parquet row groups skipped by
+	// their time statistics.
+	parquetSkipped int64
+	names          *Names
+	conns          chan Conn
+	printed        chan struct{}
 }
 
 func (a *run) run(stdout io.Writer) (Summary, error) {

@@ -61,7 +61,27 @@ func (a *run) readParquet(in *inputState, f *os.File, size int64) {
 		}
 	}()
 	var row parquetRow
+	since, until := a.cfg.Filter.timeRange()
 	for _, rg := range pf.RowGroups() {
+		if a.pairer == nil && outsideTime(rg, cols, since, until) {
+			// No flow of the row group can match: statistics and
+			// timelines count only matching flows (connections pair
+			// with the others, so they read everything).
+			// Counted as reading them would: rows without addresses
+			// as skipped lines, the others as flows.
+			bad, err := cols.unaddressed(rg)
+			if err != nil {
+				in.broken = true
+				in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
+				return
+			}
+			a.sum.Lines += rg.NumRows()
+			a.sum.SkippedLines += bad
+			a.sum.Flows += rg.NumRows() - bad
+			in.lr.line += rg.NumRows()
+			a.parquetSkipped += rg.NumRows()
+			continue
+		}
 		cols.begin(rg)
 		for left := rg.NumRows(); left > 0; {
 			n := int(min(left, parquetBatch))
@@ -84,6 +104,38 @@ func (a *run) readParquet(in *inputState, f *os.File, size int64) {
 			left -= int64(n)
 		}
 	}
+}
+
+// outsideTime reports whether the row group's statistics show that no
+// flow of it starts in [since, until). A flow's start is its start time,
+// else its end, else its receive time (fixTimes), so all three columns'
+// bounds count; an absent start is stored as 0, which keeps the group for
+// an until bound.
+func outsideTime(rg parquet.RowGroup, cols *parquetColumns, since, until int64) bool {
+	if since == 0 && until == 0 {
+		return false
+	}
+	chunks := rg.ColumnChunks()
+	lo, hi := int64(0), int64(0)
+	for i, p := range []*pqColumn{cols.start, cols.end, cols.received} {
+		cc, ok := chunks[p.leaf].(interface {
+			Bounds() (min, max parquet.Value, ok bool)
+		})
+		if !ok {
+			return false
+		}
+		min, max, ok := cc.Bounds()
+		if !ok || min.IsNull() || max.IsNull() {
+			return false
+		}
+		if i == 0 || min.Int64() < lo {
+			lo = min.Int64()
+		}
+		if i == 0 || max.Int64() > hi {
+			hi = max.Int64()
+		}
+	}
+	return since != 0 && hi < since || until != 0 && lo >= until
 }
 
 // pqColumn reads one column chunk page by page.
@@ -276,6 +328,29 @@ func (c *parquetColumns) begin(rg parquet.RowGroup) {
 		p.close()
 		p.pages = chunks[p.leaf].Pages()
 	}
+}
+
+// unaddressed returns the number of rows of the row group that lack a
+// source or destination address, reading only the presence bits.
+func (c *parquetColumns) unaddressed(rg parquet.RowGroup) (int64, error) {
+	p := c.present
+	p.close()
+	p.pages = rg.ColumnChunks()[p.leaf].Pages()
+	buf := c.u64[7]
+	var bad int64
+	for left := rg.NumRows(); left > 0; {
+		n := int(min(left, parquetBatch))
+		if err := p.uint64s(buf[:n]); err != nil {
+			return 0, err
+		}
+		for _, bits := range buf[:n] {
+			if bits&flowparquet.HasSrcAddr == 0 || bits&flowparquet.HasDstAddr == 0 {
+				bad++
+			}
+		}
+		left -= int64(n)
+	}
+	return bad, nil
 }
 
 // read reads the next n rows of every column.

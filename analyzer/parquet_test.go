@@ -110,6 +110,50 @@ func TestParquetEqualsJSON(t *testing.T) {
 	}
 }
 
+// Statistics and timelines over a time range skip the row groups whose
+// time statistics lie outside it, and give what the JSON lines give.
+func TestParquetSkipsRowGroups(t *testing.T) {
+	jsonFile, parquetFile := bothFormats(t)
+	t0 := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano()
+	var total int64
+	for _, cfg := range []Config{
+		{StatKeys: []string{"src", "dst"}, Filter: TimeFilter(t0, t0+int64(24*time.Hour))},
+		{Timeline: 24 * time.Hour, Filter: TimeFilter(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano(), 0)},
+		{StatKeys: []string{"proto"}, Filter: TimeFilter(0, t0).And(mustFilter(t, "proto udp"))},
+	} {
+		var outs [2]string
+		var sums [2]Summary
+		var skipped int64
+		for i, in := range []string{jsonFile, parquetFile} {
+			cfg.Inputs, cfg.Loc = []string{in}, time.UTC
+			var stdout, stderr bytes.Buffer
+			a := &run{cfg: cfg, stderr: &stderr}
+			s, err := a.run(&stdout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs[i], sums[i] = stdout.String(), s
+			if i == 1 {
+				skipped = a.parquetSkipped
+			}
+		}
+		if outs[0] != outs[1] {
+			t.Errorf("JSON lines:\n%s\nParquet:\n%s", outs[0], outs[1])
+		}
+		if sums[0] != sums[1] {
+			t.Errorf("summaries differ:\nJSON    %+v\nParquet %+v", sums[0], sums[1])
+		}
+		if skipped >= sums[1].Lines {
+			t.Errorf("all %d rows skipped by the row groups' statistics", skipped)
+		}
+		total += skipped
+		t.Logf("%d of %d rows skipped", skipped, sums[1].Lines)
+	}
+	if total == 0 {
+		t.Error("no row group skipped by its statistics")
+	}
+}
+
 // A Parquet file without its footer (nfcollect was still writing it) is
 // reported and counted as failed, not read as text.
 func TestParquetUnfinished(t *testing.T) {
