@@ -3,7 +3,7 @@ GO       ?= go
 FUZZTIME ?= 30s
 COUNT    ?= 10
 
-.PHONY: all build test vet guards fmt-check generate check-generated fuzz bench bench-e2e bench-clickhouse stress testdata clean
+.PHONY: all build test vet guards fmt-check generate check-generated fuzz bench bench-e2e bench-clickhouse stress testdata clean duckdb
 
 all: build
 
@@ -17,7 +17,7 @@ build:
 # The ClickHouse tests run against two local clickhouse-server shards;
 # scripts/install-clickhouse.sh installs Debian's package when missing (as
 # root with apt-get), and once it is there the tests must not skip.
-test: fmt-check vet check-generated guards
+test: fmt-check vet check-generated guards duckdb
 	./scripts/install-clickhouse.sh
 	NFKIT_REQUIRE_CLICKHOUSE=$$(if command -v clickhouse-server >/dev/null || [ -x /usr/sbin/clickhouse-server ]; then echo 1; else echo 0; fi) \
 		$(GO) test -count=1 ./...
@@ -40,6 +40,15 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+# DuckDB's Node package, for the tests that open nfcollect's Parquet files
+# (scripts/duckdb/query.mjs); without npm those tests skip, loudly.
+duckdb:
+	@if [ ! -d scripts/duckdb/node_modules/@duckdb/node-api ]; then \
+		if command -v npm >/dev/null 2>&1; then \
+			(cd scripts/duckdb && npm install --no-audit --no-fund) || echo "!!! npm install failed: the DuckDB checks of the Parquet files will be SKIPPED"; \
+		else echo "!!! npm not found: the DuckDB checks of the Parquet files will be SKIPPED"; fi; \
+	fi
+
 generate:
 	$(GO) generate ./...
 
@@ -49,7 +58,7 @@ check-generated:
 
 # Runs every fuzz target for FUZZTIME each.
 fuzz:
-	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson ./flowpb ./collector ./internal/spool; do \
+	@for p in ./decode ./capture ./analyzer ./pynetflow ./flowjson ./flowpb ./flowparquet ./collector ./internal/spool; do \
 		for t in $$($(GO) test $$p -list '^Fuzz' | grep ^Fuzz); do \
 			echo "== $$p $$t"; $(GO) test $$p -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) || exit 1; \
 		done; \

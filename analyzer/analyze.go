@@ -135,9 +135,12 @@ type run struct {
 	stopFile  bool         // nothing more is wanted from this file (received after --until): its reading ends
 	recvEnd   int64        // with --until: flows received after this end a rotated file's reading
 	inRotated bool         // the file being read is a rotated file (its name has a time)
-	names     *Names
-	conns     chan Conn
-	printed   chan struct{}
+	// parquetSkipped counts the rows of Parquet row groups skipped by
+	// their time statistics.
+	parquetSkipped int64
+	names          *Names
+	conns          chan Conn
+	printed        chan struct{}
 }
 
 func (a *run) run(stdout io.Writer) (Summary, error) {
@@ -513,6 +516,11 @@ func (a *run) readInput(name string, prog *progressBar) {
 			return
 		}
 		raw = f
+		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() && isParquet(f) {
+			a.readParquet(in, f, st.Size())
+			a.account(in)
+			return
+		}
 		if mem := mapRegular(f); mem != nil {
 			defer unmapFile(mem)
 			var counter *atomic.Int64

@@ -52,6 +52,28 @@ func (fl *Filter) needs() uint64 {
 	return acts
 }
 
+// timeRange returns the [since, until) range of flow starts that every
+// matching flow lies in (0: open), from the time filters the filter ANDs.
+func (fl *Filter) timeRange() (since, until int64) {
+	var walk func(node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case andNode:
+			walk(n.a)
+			walk(n.b)
+		case timeNode:
+			if n.since != 0 && (since == 0 || n.since > since) {
+				since = n.since
+			}
+			if n.until != 0 && (until == 0 || n.until < until) {
+				until = n.until
+			}
+		}
+	}
+	walk(fl.n)
+	return since, until
+}
+
 // And returns a filter matching flows that pass both fl and g.
 func (fl Filter) And(g Filter) Filter {
 	switch {

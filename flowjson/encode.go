@@ -59,10 +59,21 @@ func appendBody(b []byte, r *decode.Record) []byte {
 		b = append(b, `,"application_name":`...)
 		b = appendString(b, name)
 	}
+	b = AppendOther(b, r)
+	return append(b, '}', '\n')
+}
+
+// AppendOther appends `,"name":value` for every field of the record's
+// template whose value is not in a key of the schema (a repeated element
+// as one array), as a record's line has them after its keys. Records not
+// from a template have none.
+//
+//nfkit:hot
+func AppendOther(b []byte, r *decode.Record) []byte {
 	t := r.Template()
 	if t == nil {
 		// Not from a template: the normalized fields are all there is.
-		return append(b, '}', '\n')
+		return b
 	}
 	if t.Has()&^r.Has == 0 {
 		// The usual case: the fields to add are known per template.
@@ -78,7 +89,7 @@ func appendBody(b []byte, r *decode.Record) []byte {
 				b = AppendField(b, f)
 			}
 		}
-		return append(b, '}', '\n')
+		return b
 	}
 	// Some normalized value was dropped (a time that could not be made
 	// absolute): write every field whose value is not in a key.
@@ -95,7 +106,7 @@ func appendBody(b []byte, r *decode.Record) []byte {
 		}
 		b = AppendField(b, f)
 	}
-	return append(b, '}', '\n')
+	return b
 }
 
 // appendRepeated appends `,"name":[v1,v2,…]`: an element the template

@@ -134,7 +134,44 @@ func genSchemaDoc() ([]byte, error) {
 	p("## Example\n\n```json\n")
 	p(`{"type":"NETFLOW_V9","time_received_ns":1700000000123456789,"sampler_address":"127.0.0.1","sequence_num":2,"observation_domain_id":0,"template_id":1024,"time_flow_start_ns":1553946007000000000,"time_flow_end_ns":1553946008000000000,"bytes":328,"packets":2,"src_addr":"127.0.0.1","dst_addr":"127.0.0.1","src_port":53,"dst_port":60034,"proto":17,"etype":2048,"ip_tos":0,"tcp_flags":0,"in_if":0,"out_if":0}`)
 	p("\n```\n")
+	if err := pqDoc(&b); err != nil {
+		return nil, err
+	}
 	return b.Bytes(), nil
+}
+
+// pqTypes are the Parquet types of the column types.
+var pqTypes = map[string]string{
+	"typeVersion": "BYTE_ARRAY STRING (dictionary)",
+	"typeTime":    "INT64 TIMESTAMP(NANOS, UTC)",
+	"typeUint8":   "INT32 INT(8, unsigned)",
+	"typeUint16":  "INT32 INT(16, unsigned)",
+	"typeUint32":  "INT32 INT(32, unsigned)",
+	"typeUint64":  "INT64 INT(64, unsigned)",
+	"typeAddr":    "FIXED_LEN_BYTE_ARRAY(16), IPv4 mapped (::ffff:a.b.c.d)",
+	"typeMAC":     "FIXED_LEN_BYTE_ARRAY(6)",
+}
+
+// pqDoc appends the Parquet columns (package flowparquet).
+func pqDoc(b *bytes.Buffer) error {
+	cols, err := pqColumns()
+	if err != nil {
+		return err
+	}
+	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
+	p("\n## Parquet files (`--format parquet`)\n\n")
+	p("The same records as Parquet rows (package `flowparquet`): one column per key above, in\n")
+	p("the same order, each address followed by its family, then `present` and `other_fields`.\n")
+	p("Every column is REQUIRED: a key the record did not have holds 0 (an address 16 zero\n")
+	p("bytes and family 0), and bit k of `present` (`present & (1 << k) != 0`, k counted from 0\n")
+	p("in the order below) tells a value that was sent from one that was not.\n\n")
+	p("| k | column | Parquet type | meaning |\n|---|---|---|---|\n")
+	for i, c := range cols {
+		p("| %d | `%s` | %s | %s |\n", i, c.name, pqTypes[c.typ], cell(c.doc))
+	}
+	p("| %d | `present` | INT64 INT(64, unsigned) | which keys the record had: bit k for column k |\n", len(cols))
+	p("| %d | `other_fields` | BYTE_ARRAY JSON | every other field of the template, as the JSON object the line would have them in (`{}` when none) |\n", len(cols)+1)
+	return nil
 }
 
 func keyTable(b *bytes.Buffer, keys []fields.Key) {

@@ -46,6 +46,7 @@ func Generate() (map[string][]byte, error) {
 		{"flowpb/flow_gen.go", "fields/schema.go, fields/normalized.go, gen/flowpb.go", genFlowPB},
 		{"chrow/row_gen.go", "fields/schema.go, fields/normalized.go", genClickHouse},
 		{"flowjson/sflow_gen.go", "fields/sflow.go", genSFlowJSON},
+		{"flowparquet/columns_gen.go", "fields/schema.go, fields/normalized.go", genFlowParquet},
 		{"analyzer/schema_gen.go", "fields/schema.go, fields/normalized.go", genAnalyzerKeys},
 		{"pynetflow/names_gen.go", "fields/data/v9_field_types.tsv, fields/data/ipfix_field_types.tsv", genPyNames},
 	} {

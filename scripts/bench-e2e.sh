@@ -11,9 +11,9 @@
 #   RATES         offered flows/s, comma-separated (default 100k,500k,1M,2M,4M)
 #   DURATION      sending time per point (default 4s)
 #   COLLECTORS    setups (default: nfcollect-gz,nfcollect-zst,nfcollect-gz-2core,
-#                 nfcollect-zst-2core,nfcapd,nfcapd-lz4,goflow2-json,goflow2-bin,
-#                 goflow2-json-2core,goflow2-bin-2core,nfcollect-kafka,goflow2-kafka;
-#                 also nfcollect-kafka-spool)
+#                 nfcollect-zst-2core,nfcollect-parquet,nfcollect-parquet-2core,
+#                 nfcapd,nfcapd-lz4,goflow2-json,goflow2-bin,goflow2-json-2core,
+#                 goflow2-bin-2core,nfcollect-kafka,goflow2-kafka; also nfcollect-kafka-spool)
 #   BURSTS        short bursts RATE:DURATION for nfcollect and nfcapd
 #                 (default 4M:250ms,4M:500ms,4M:1s; empty: none)
 #   SUSTAINED     longer runs RATE:DURATION for nfcollect and nfcapd

@@ -1,5 +1,6 @@
 // Package analyzerbench measures nfanalyze end to end on a generated file of flows
-// in nfcollect's JSON-lines format.
+// in nfcollect's JSON-lines format, and on the same flows as a Parquet file
+// (nfcollect --format parquet; the *Parquet benchmarks).
 //
 //	go test ./bench/analyzer -run x -bench . -benchtime 1x                         # 200k flows
 //	NFANALYZE_BENCH_FLOWS=10000000 go test ./bench/analyzer -run x -bench . -benchtime 1x -timeout 30m
@@ -15,11 +16,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -27,6 +30,8 @@ import (
 	"time"
 
 	"github.com/nfkit/nfkit/analyzer"
+	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/flowparquet"
 )
 
 var (
@@ -35,6 +40,8 @@ var (
 	fileN    int
 	fileSize int64
 	fileErr  error
+	pqName   string // the same flows as Parquet
+	pqSize   int64
 	dir      string
 )
 
@@ -64,7 +71,8 @@ func benchFile(b *testing.B) string {
 		}
 		fileN = flowsWanted()
 		fileName = filepath.Join(dir, "flows.jsonl")
-		fileSize, fileErr = generate(fileName, fileN, 1)
+		pqName = filepath.Join(dir, "flows.parquet")
+		fileSize, pqSize, fileErr = generate(fileName, pqName, fileN, 1)
 	})
 	if fileErr != nil {
 		b.Fatal(fileErr)
@@ -74,21 +82,50 @@ func benchFile(b *testing.B) string {
 
 // generate writes n flows like nfcollect's: connections of two flows (20% one-way),
 // written in export order (by flow end) at 200 flows per second of flow time, so
-// the number of flows alive at once does not depend on n.
-func generate(name string, n int, seed uint64) (int64, error) {
+// the number of flows alive at once does not depend on n. The same flows go to
+// pqName as Parquet (without the two non-schema fields of the JSON lines).
+func generate(name, pqName string, n int, seed uint64) (int64, int64, error) {
 	f, err := os.Create(name)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
+	pf, err := os.Create(pqName)
+	if err != nil {
+		return 0, 0, err
+	}
+	pw, err := flowparquet.NewWriter(pf, flowparquet.Options{})
+	if err != nil {
+		return 0, 0, err
+	}
+	var rows []byte
+	rec := decode.Record{Version: 10, Exporter: netip.MustParseAddr("192.0.2.1"), TemplateID: 256}
+	rec.Has = decode.HasStart | decode.HasEnd | decode.HasBytes | decode.HasPackets | decode.HasSrcAddr | decode.HasDstAddr |
+		decode.HasSrcPort | decode.HasDstPort | decode.HasProto | decode.HasEtherType | decode.HasTOS | decode.HasTCPFlags |
+		decode.HasInIf | decode.HasOutIf | decode.HasSrcAS | decode.HasDstAS | decode.HasSrcMask | decode.HasDstMask |
+		decode.HasNextHop | decode.HasFlowEndReason
+	rec.EtherType, rec.TCPFlags, rec.InIf, rec.OutIf, rec.SrcAS, rec.DstAS = 2048, 27, 3, 7, 64500, 15169
+	rec.SrcMask, rec.DstMask, rec.NextHop, rec.FlowEndReason = 24, 16, netip.MustParseAddr("192.0.2.254"), 3
 	r := rand.New(rand.NewPCG(seed, seed))
 	services := []uint16{443, 443, 443, 80, 80, 53, 22, 25, 123, 3389, 8443, 993}
 	const base = 1_700_000_000 * int64(time.Second)
 	var buf []byte
 	line := func(t, start, end int64, src, dst uint32, sp, dp uint16, proto uint8, bytes, pkts uint64) {
 		b := buf[:0]
+		received := end + int64(r.IntN(1e9))
+		rec.Sequence, rec.Start, rec.End, rec.Bytes, rec.Packets = uint32(t), start, end, bytes, pkts
+		rec.SrcAddr, rec.DstAddr = netip.AddrFrom4([4]byte{byte(src >> 24), byte(src >> 16), byte(src >> 8), byte(src)}),
+			netip.AddrFrom4([4]byte{byte(dst >> 24), byte(dst >> 16), byte(dst >> 8), byte(dst)})
+		rec.SrcPort, rec.DstPort, rec.Proto = sp, dp, proto
+		rows = flowparquet.AppendRecord(rows, &rec, received)
+		if len(rows) >= 1<<20 {
+			if _, err := pw.Write(rows); err != nil {
+				panic(err)
+			}
+			rows = rows[:0]
+		}
 		b = append(b, `{"type":"IPFIX","time_received_ns":`...)
-		b = strconv.AppendInt(b, end+int64(r.IntN(1e9)), 10)
+		b = strconv.AppendInt(b, received, 10)
 		b = append(b, `,"sampler_address":"192.0.2.1","sequence_num":`...)
 		b = strconv.AppendInt(b, t, 10)
 		b = append(b, `,"observation_domain_id":0,"template_id":256,"time_flow_start_ns":`...)
@@ -141,13 +178,26 @@ func generate(name string, n int, seed uint64) (int64, error) {
 		}
 	}
 	if err := w.Flush(); err != nil {
-		return 0, err
+		return 0, 0, err
+	}
+	if _, err := pw.Write(rows); err != nil {
+		return 0, 0, err
+	}
+	if err := pw.Close(); err != nil {
+		return 0, 0, err
 	}
 	st, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return st.Size(), f.Close()
+	pst, err := pf.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := pf.Close(); err != nil {
+		return 0, 0, err
+	}
+	return st.Size(), pst.Size(), f.Close()
 }
 
 func appendV4(b []byte, a uint32) []byte {
@@ -201,9 +251,13 @@ func maxRSS() int64 {
 
 func benchRun(b *testing.B, cfg analyzer.Config) {
 	name := benchFile(b)
+	size := fileSize
+	if strings.HasSuffix(b.Name(), "Parquet") {
+		name, size = pqName, pqSize
+	}
 	cfg.Inputs = []string{name}
 	cfg.Loc = time.UTC
-	b.SetBytes(fileSize)
+	b.SetBytes(size)
 	b.ReportAllocs()
 	runtime.GC()
 	stop := make(chan struct{})
@@ -250,6 +304,13 @@ func BenchmarkConnectionsJSON(b *testing.B) {
 // BenchmarkTopSrc is --top 10 --stat src.
 func BenchmarkTopSrc(b *testing.B) {
 	benchRun(b, analyzer.Config{StatKeys: []string{"src"}, Top: 10})
+}
+
+// The same views on the same flows as a Parquet file.
+func BenchmarkConnectionsParquet(b *testing.B) { BenchmarkConnections(b) }
+func BenchmarkTopSrcParquet(b *testing.B)      { BenchmarkTopSrc(b) }
+func BenchmarkFilteredTimelineParquet(b *testing.B) {
+	BenchmarkFilteredTimeline(b)
 }
 
 // BenchmarkFilteredTimeline is a selective filter with a timeline: mostly reading.

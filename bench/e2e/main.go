@@ -43,6 +43,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/nfkit/nfkit/internal/rate"
 )
@@ -197,6 +198,29 @@ func nfcollectSetup(name, ext, codec string, pinned bool) *setup {
 	}
 }
 
+// parquetSetup makes an nfcollect setup write one Parquet file (-o
+// flows.parquet, complete at exit) and count its rows.
+func parquetSetup(s *setup) *setup {
+	s.output = "Parquet, zstd"
+	s.count = func(o *options, dir string) (uint64, error) {
+		f, err := os.Open(filepath.Join(dir, "flows.parquet"))
+		if err != nil {
+			return 0, err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return 0, err
+		}
+		pf, err := parquet.OpenFile(f, fi.Size())
+		if err != nil {
+			return 0, err
+		}
+		return uint64(pf.NumRows()), nil
+	}
+	return s
+}
+
 func nfcapdSetup(name string, lz4 bool) *setup {
 	s := &setup{
 		name: name, label: "nfcapd (nfdump " + "%NFDUMP%" + ")", output: "nfcapd binary", pinned: true,
@@ -221,6 +245,8 @@ var setups = []*setup{
 	nfcollectSetup("nfcollect-zst", ".zst", "zstd", true),
 	nfcollectSetup("nfcollect-gz-2core", ".gz", "gzip", false),
 	nfcollectSetup("nfcollect-zst-2core", ".zst", "zstd", false),
+	parquetSetup(nfcollectSetup("nfcollect-parquet", ".parquet", "zstd", true)),
+	parquetSetup(nfcollectSetup("nfcollect-parquet-2core", ".parquet", "zstd", false)),
 	nfcapdSetup("nfcapd", false),
 	nfcapdSetup("nfcapd-lz4", true),
 	goflow2Setup("goflow2-json", "json", true),
@@ -232,7 +258,7 @@ var setups = []*setup{
 // defaultSetups are run unless -collectors says otherwise.
 var defaultSetups = []string{
 	"nfcollect-gz", "nfcollect-zst", "nfcollect-gz-2core", "nfcollect-zst-2core",
-	"nfcapd", "nfcapd-lz4", "goflow2-json", "goflow2-bin", "goflow2-json-2core", "goflow2-bin-2core",
+	"nfcollect-parquet", "nfcollect-parquet-2core", "nfcapd", "nfcapd-lz4", "goflow2-json", "goflow2-bin", "goflow2-json-2core", "goflow2-bin-2core",
 }
 
 func allSetups() []string {

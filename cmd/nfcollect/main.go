@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/nfkit/nfkit/collector"
+	"github.com/nfkit/nfkit/flowparquet"
 )
 
 type listFlag []string
@@ -51,6 +52,7 @@ type options struct {
 	rotate    time.Duration
 	dir       string
 	compress  string
+	rowGroup  int
 	reads     listFlag
 	allow     string
 	metrics   string
@@ -92,10 +94,11 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&c.Debug, "D", false, "debug: log every packet")
 	fs.BoolVar(&c.Debug, "debug", false, "debug: log every packet")
 	fs.Var(&o.reads, "r", "read export packets from a pcap or pcapng `capture` instead of the network (repeatable; further arguments are captures too)")
-	fs.StringVar(&o.format, "format", "json", "output `format`: json (one object per flow) or python-netflow (the Python collector's per-packet lines)")
+	fs.StringVar(&o.format, "format", "json", "output `format`: json (one object per flow), python-netflow (the Python collector's per-packet lines) or parquet (Apache Parquet files; implied by -o NAME.parquet; --rotate 1m by default)")
 	fs.DurationVar(&o.rotate, "rotate", 0, "start a new file every `interval` (e.g. 5m) in --dir, named nfcollect.YYYYMMDDhhmm.json.gz")
 	fs.StringVar(&o.dir, "dir", ".", "`directory` of rotated files (created if missing)")
-	fs.StringVar(&o.compress, "compress", "gz", "compression of rotated files: gz, zst or none (-o takes it from the file name)")
+	fs.StringVar(&o.compress, "compress", "gz", "compression of rotated files: gz, zst or none (-o takes it from the file name); Parquet: zstd (default), lz4, snappy, gzip or none")
+	fs.IntVar(&o.rowGroup, "row-group", 0, "Parquet: `rows` per row group (default 1048576)")
 	fs.IntVar(&c.Workers, "workers", 0, "receive sockets (SO_REUSEPORT) and decode workers (0: number of CPUs)")
 	fs.IntVar(&c.RcvBuf, "rcvbuf", 32<<20, "socket receive buffer in `bytes`")
 	fs.IntVar(&c.QueueLen, "queue", 65536, "`packets` each decode worker may have waiting (bursts)")
@@ -142,6 +145,12 @@ func parse(args []string, stdout io.Writer) (*options, error) {
 		args = fs.Args()[1:]
 	}
 	fs.Visit(func(f *flag.Flag) { o.set[f.Name] = true })
+	if !o.set["format"] && strings.HasSuffix(o.output, ".parquet") {
+		o.format = "parquet"
+	}
+	if o.format == "parquet" && !o.set["rotate"] && o.output == "" {
+		o.rotate = time.Minute // a file is readable once complete: bound what a crash loses
+	}
 	return o, o.check()
 }
 
@@ -183,14 +192,20 @@ func (o *options) check() error {
 		return usagef("--shutdown-timeout %v: must be positive", c.ShutdownTimeout)
 	case c.MetricsExporters < 0:
 		return usagef("--metrics-exporters %d: must not be negative", c.MetricsExporters)
-	case o.set["compress"] && o.rotate == 0:
+	case o.format != "parquet" && strings.HasSuffix(o.output, ".parquet"):
+		return usagef("-o %s: a .parquet file is written with --format parquet, not %s", o.output, o.format)
+	case o.format == "parquet" && o.output == "-":
+		return usagef("-o -: Parquet is written to files (-o NAME.parquet or --rotate)")
+	case o.set["row-group"] && (o.format != "parquet" || o.rowGroup < 1):
+		return usagef("--row-group applies to --format parquet and must be at least 1")
+	case o.set["compress"] && o.rotate == 0 && o.format != "parquet":
 		return usagef("--compress applies to --rotate; -o takes the compression from the file name (.gz, .zst)")
 	case o.set["dir"] && o.rotate == 0:
 		return usagef("--dir applies to --rotate")
 	case o.pprof && o.metrics == "":
 		return usagef("--pprof needs --metrics")
-	case o.format != "json" && o.format != "python-netflow":
-		return usagef("--format %q: want json or python-netflow", o.format)
+	case o.format != "json" && o.format != "python-netflow" && o.format != "parquet":
+		return usagef("--format %q: want json, python-netflow or parquet", o.format)
 	case o.logFormat != "text" && o.logFormat != "json":
 		return usagef("--log-format %q: want text or json", o.logFormat)
 	}
@@ -204,7 +219,14 @@ func (o *options) check() error {
 	if c.MetricsExporters == 0 {
 		c.MetricsExporters = -1 // none named
 	}
-	if o.rotate > 0 {
+	if o.format == "parquet" {
+		if !o.set["compress"] {
+			o.compress = "zstd"
+		}
+		if _, err := flowparquet.ParseCompression(o.compress); err != nil {
+			return usagef("--compress: %v", err)
+		}
+	} else if o.rotate > 0 {
 		if _, err := collector.ParseCodec(o.compress); err != nil {
 			return usagef("--compress: %v", err)
 		}
@@ -443,6 +465,9 @@ func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Outpu
 	if o.format == "python-netflow" {
 		enc = collector.PythonNetflow{}
 	}
+	if o.format == "parquet" {
+		return o.parquetOutputs(log)
+	}
 	var outs []collector.Output
 	if o.output == "" && o.rotate == 0 && o.ch.url == "" && o.kafka.brokers == "" {
 		o.output = strconv.FormatInt(time.Now().Unix(), 10) + ".gz"
@@ -482,6 +507,35 @@ func (o *options) outputs(stdout io.Writer, log *slog.Logger) ([]collector.Outpu
 			return nil, err
 		}
 		outs = append(outs, out)
+	}
+	return outs, nil
+}
+
+// parquetOutputs builds the Parquet outputs: -o NAME.parquet (one file,
+// complete at exit) and --rotate (one file per interval in --dir).
+func (o *options) parquetOutputs(log *slog.Logger) ([]collector.Output, error) {
+	var outs []collector.Output
+	cfg := collector.ParquetConfig{Compression: flowparquet.Compression(o.compress), RowGroupRows: o.rowGroup}
+	if o.output != "" {
+		c := cfg
+		c.Path = o.output
+		s, err := collector.NewParquetSink(c, log)
+		if err != nil {
+			return nil, fmt.Errorf("output file: %w", err)
+		}
+		if len(o.reads) == 0 {
+			log.Warn("a Parquet file is readable only once complete (at exit or SIGHUP): a crash loses all of it; --rotate bounds the loss", "file", o.output)
+		}
+		outs = append(outs, collector.Output{Name: "file", Encoder: collector.ParquetRows{}, Sink: s})
+	}
+	if o.rotate > 0 {
+		c := cfg
+		c.Dir, c.Interval = o.dir, o.rotate
+		s, err := collector.NewParquetSink(c, log)
+		if err != nil {
+			return nil, fmt.Errorf("--dir: %w", err)
+		}
+		outs = append(outs, collector.Output{Name: "rotate", Encoder: collector.ParquetRows{}, Sink: s})
 	}
 	return outs, nil
 }

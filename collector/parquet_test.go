@@ -1,0 +1,338 @@
+package collector
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/nfkit/nfkit/flowparquet"
+)
+
+// parquetRows returns the rows of the benchmark packet's 25 flows.
+func parquetRows(t testing.TB) []byte {
+	e := &Export{Packet: benchPacket(t), Received: 1700000000123456789}
+	return ParquetRows{}.AppendPacket(nil, e)
+}
+
+// parquetCount opens a complete file and returns its number of rows.
+func parquetCount(t *testing.T, name string) int64 {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, fi.Size())
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return pf.NumRows()
+}
+
+// dirNames returns the names in dir, sorted.
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range ents {
+		out = append(out, e.Name())
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Rotated files are written under a hidden temporary name and appear under
+// the name of their interval only once complete (readable).
+func TestParquetSinkRotates(t *testing.T) {
+	dir := t.TempDir()
+	s, err := NewParquetSink(ParquetConfig{Dir: dir, Interval: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := parquetRows(t)
+	t0 := time.Date(2026, 12, 2, 7, 0, 10, 0, time.UTC)
+	for _, at := range []time.Duration{0, 30 * time.Second} {
+		if err := s.Write(Chunk{Data: rows, Records: 25, Time: t0.Add(at)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := dirNames(t, dir)
+	if len(names) != 1 || !strings.HasPrefix(names[0], ".nfcollect.202612020700.parquet.") || !strings.HasSuffix(names[0], ".incomplete") {
+		t.Fatalf("while writing: %v, want one hidden .incomplete file", names)
+	}
+	if err := s.Write(Chunk{Data: rows, Records: 25, Time: t0.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := parquetCount(t, filepath.Join(dir, "nfcollect.202612020700.parquet")); got != 50 {
+		t.Errorf("first file: %d rows, want 50", got)
+	}
+	if err := s.Tick(t0.Add(90 * time.Second)); err != nil { // 07:01:40: the second interval goes on
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "nfcollect.202612020701.parquet")); err == nil {
+		t.Fatal("second file completed before its interval ended")
+	}
+	if err := s.Tick(t0.Add(2 * time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := parquetCount(t, filepath.Join(dir, "nfcollect.202612020701.parquet")); got != 25 {
+		t.Errorf("second file: %d rows, want 25", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := dirNames(t, dir); !slices.Equal(got, []string{"nfcollect.202612020700.parquet", "nfcollect.202612020701.parquet"}) {
+		t.Errorf("files %v", got)
+	}
+}
+
+// One file (-o) is complete at Close; a second run, or a rotation, never
+// replaces a complete file but writes beside it.
+func TestParquetSinkSingleFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "flows.parquet")
+	rows := parquetRows(t)
+	for run := range 2 {
+		s, err := NewParquetSink(ParquetConfig{Path: path, Compression: "lz4"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range run + 1 {
+			if err := s.Write(Chunk{Data: rows, Records: 25, Time: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if run == 1 {
+			if err := s.Rotate(time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.Write(Chunk{Data: rows, Records: 25, Time: time.Now()}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string]int64{"flows.parquet": 25, "flows.1.parquet": 50, "flows.2.parquet": 25}
+	if got := dirNames(t, dir); len(got) != len(want) {
+		t.Fatalf("files %v", got)
+	}
+	for name, n := range want {
+		if got := parquetCount(t, filepath.Join(dir, name)); got != n {
+			t.Errorf("%s: %d rows, want %d", name, got, n)
+		}
+	}
+}
+
+// Files a crash left unfinished are counted and reported at start and
+// kept; a JSON RotateSink in the same directory leaves them alone too.
+func TestParquetSinkUnfinished(t *testing.T) {
+	dir := t.TempDir()
+	left := filepath.Join(dir, ".nfcollect.202612020700.parquet.0123456789abcdef.incomplete")
+	content := []byte("PAR1 row groups without a footer")
+	if err := os.WriteFile(left, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	s, err := NewParquetSink(ParquetConfig{Dir: dir, Interval: time.Minute}, newTestLogger(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Unfinished(); !slices.Equal(got, []string{left}) {
+		t.Errorf("Unfinished() = %v", got)
+	}
+	if !strings.Contains(logs.String(), "unfinished") || !strings.Contains(logs.String(), left) {
+		t.Errorf("not reported: %s", logs.String())
+	}
+	if _, err := NewRotateSink(RotateConfig{Dir: dir, Interval: time.Minute, Codec: Gzip}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(left); err != nil || string(b) != string(content) {
+		t.Errorf("unfinished file changed: %q, %v", b, err)
+	}
+	s.Close()
+}
+
+// A chunk that is not whole rows is refused; the file stays whole and
+// keeps the other chunks.
+func TestParquetSinkRefusesCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.parquet")
+	s, err := NewParquetSink(ParquetConfig{Path: path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := parquetRows(t)
+	if err := s.Write(Chunk{Data: rows, Records: 25}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(Chunk{Data: rows[:len(rows)-3], Records: 25}); !errors.Is(err, flowparquet.ErrCorrupt) {
+		t.Errorf("truncated chunk: %v, want ErrCorrupt", err)
+	}
+	if err := s.Write(Chunk{Data: rows, Records: 25}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := parquetCount(t, path); got != 50 {
+		t.Errorf("%d rows, want 50", got)
+	}
+}
+
+// A file that cannot be completed (its descriptor failing) is reported,
+// left under its temporary name, and the next run counts it.
+func TestParquetSinkFailedFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.parquet")
+	s, err := NewParquetSink(ParquetConfig{Path: path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(Chunk{Data: parquetRows(t), Records: 25}); err != nil {
+		t.Fatal(err)
+	}
+	s.f.Close() // the disk goes away
+	if err := s.Close(); err == nil {
+		t.Fatal("Close succeeded on a failed file")
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("an unreadable file was put in place")
+	}
+	s2, err := NewParquetSink(ParquetConfig{Path: path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(s2.Unfinished()); n != 1 {
+		t.Errorf("%d unfinished files, want 1", n)
+	}
+	s2.Close()
+}
+
+func TestParquetSinkConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []ParquetConfig{
+		{},
+		{Path: filepath.Join(dir, "a.parquet"), Dir: dir, Interval: time.Minute},
+		{Path: filepath.Join(dir, "a.parquet"), Compression: "brotli"},
+	} {
+		if _, err := NewParquetSink(c, nil); err == nil {
+			t.Errorf("%+v: no error", c)
+		}
+	}
+}
+
+// Encoding a packet's rows allocates nothing.
+func TestParquetEncodeAllocs(t *testing.T) {
+	e := &Export{Packet: benchPacket(t), Received: 1700000000123456789}
+	buf := ParquetRows{}.AppendPacket(nil, e)
+	if n := testing.AllocsPerRun(100, func() { buf = ParquetRows{}.AppendPacket(buf[:0], e) }); n != 0 {
+		t.Errorf("%v allocations per packet, want 0", n)
+	}
+}
+
+// BenchmarkEncodeFormats measures the per-flow cost of each output format
+// on the same records, in 1 MiB chunks as the workers make them: JSON
+// lines compressed by a worker's framer, and Parquet rows appended by a
+// worker (in parallel across workers) then written as columns by the
+// output's goroutine (serial). Besides ns/flow it reports cpu-ns/flow, the
+// process's CPU time (getrusage) per flow, which a machine busy with other
+// work inflates less than the elapsed time.
+func BenchmarkEncodeFormats(b *testing.B) {
+	e := &Export{Packet: benchPacket(b), Received: 1700000000123456789}
+	n := len(e.Packet.Records)
+	type format struct {
+		name  string
+		enc   Encoder
+		write func([]byte) error
+	}
+	var formats []format
+	for _, c := range []Codec{Gzip, Zstd} {
+		z, err := newFramer(c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		formats = append(formats, format{"json+" + strings.TrimPrefix(c.Ext(), "."), JSONLines{}, func(buf []byte) error { z.Frame(buf); return nil }})
+	}
+	for _, c := range []flowparquet.Compression{"zstd", "lz4", "snappy"} {
+		w, err := flowparquet.NewWriter(io.Discard, flowparquet.Options{Compression: c})
+		if err != nil {
+			b.Fatal(err)
+		}
+		formats = append(formats, format{"parquet+" + string(c), ParquetRows{}, func(buf []byte) error { _, err := w.Write(buf); return err }})
+	}
+	for _, f := range formats {
+		b.Run(f.name, func(b *testing.B) {
+			var buf []byte
+			flows := 0
+			cpu0 := cpuTime()
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = f.enc.AppendPacket(buf, e)
+				flows += n
+				if len(buf) >= 1<<20 {
+					if err := f.write(buf); err != nil {
+						b.Fatal(err)
+					}
+					buf = buf[:0]
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(flows), "ns/flow")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(flows), "cpu-ns/flow")
+		})
+	}
+}
+
+// cpuTime returns the process's user and system CPU time, in ns.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// newTestLogger logs as text to w.
+func newTestLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// A file whose directory is removed while it is written is put back,
+// complete, when it is completed: no rows are lost.
+func TestParquetSinkDirRemoved(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "flows")
+	s, err := NewParquetSink(ParquetConfig{Dir: dir, Interval: time.Minute}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 12, 2, 7, 0, 0, 0, time.UTC)
+	if err := s.Write(Chunk{Data: parquetRows(t), Records: 25, Time: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(Chunk{Data: parquetRows(t), Records: 25, Time: t0.Add(time.Second)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := parquetCount(t, filepath.Join(dir, "nfcollect.202612020700.parquet")); got != 50 {
+		t.Errorf("%d rows, want 50", got)
+	}
+	if names := dirNames(t, dir); len(names) != 1 {
+		t.Errorf("files %v, want the one file", names)
+	}
+}
