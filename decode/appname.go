@@ -131,23 +131,23 @@ type appLink struct {
 // linkApp returns the appLink of a compiled template, nil when it has
 // neither element. (v9 options scope fields have their own number space.)
 func linkApp(t *Template) *appLink {
-	a := appLink{id: -1, name: -1}
+	id, name := -1, -1
 	for i := range t.fields {
 		f := &t.fields[i]
 		if f.PEN != 0 || (f.Scope && t.Version != 10) {
 			continue
 		}
 		switch {
-		case f.ID == ieApplicationID && a.id < 0:
-			a.id = i
-		case f.ID == ieApplicationName && a.name < 0:
-			a.name = i
+		case f.ID == ieApplicationID && id < 0:
+			id = i
+		case f.ID == ieApplicationName && name < 0:
+			name = i
 		}
 	}
-	if a.id < 0 && a.name < 0 {
-		return nil
+	if id < 0 && name < 0 {
+		return nil // no allocation for the templates without either
 	}
-	return &a
+	return &appLink{id: id, name: name}
 }
 
 // ApplicationName returns the name the exporter announced (in options
