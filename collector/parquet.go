@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/flowparquet"
 )
 
@@ -23,6 +24,9 @@ type ParquetRows struct{}
 //
 //nfkit:hot
 func (ParquetRows) AppendPacket(b []byte, e *Export) []byte {
+	if e.Packet.Version == decode.VersionSFlow5 {
+		return flowparquet.AppendSFlow(b, e.Packet, e.Received)
+	}
 	return flowparquet.AppendRecords(b, e.Packet.Records, e.Received)
 }
 

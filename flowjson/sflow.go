@@ -42,6 +42,18 @@ func AppendSFlow(b []byte, p *decode.Packet, received int64) []byte {
 	return b
 }
 
+// AppendSFlowSample appends `,"key":value` for the sFlow keys of flow
+// sample i of p (a decode.VersionSFlow5 packet), as AppendSFlow writes them
+// after the record's other keys: for encoders that keep them apart.
+//
+//nfkit:hot
+func AppendSFlowSample(b []byte, p *decode.Packet, i int) []byte {
+	if i < 0 || i >= len(p.SFlow) {
+		return b
+	}
+	return appendSFlowSample(b, p, &p.SFlow[i])
+}
+
 // appendUintList appends v as a JSON array of numbers.
 //
 //nfkit:hot

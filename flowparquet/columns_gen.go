@@ -603,7 +603,7 @@ func (w *Row) set(p, o []byte) {
 }
 
 // versionNames are the "type" values, by versionName.
-var versionNames = [...]string{"NETFLOW_V1", "NETFLOW_V5", "NETFLOW_V7", "NETFLOW_V9", "IPFIX", "UNKNOWN"}
+var versionNames = [...]string{"NETFLOW_V1", "NETFLOW_V5", "NETFLOW_V7", "NETFLOW_V9", "IPFIX", "SFLOW_5", "SFLOW_5_COUNTERS", "UNKNOWN"}
 
 // versionName returns the "type" value of an export version, as flowjson
 // writes it.
@@ -621,6 +621,10 @@ func versionName(v uint16) string {
 		return versionNames[3]
 	case 10:
 		return versionNames[4]
+	case 105:
+		return versionNames[5]
+	case 106:
+		return versionNames[6]
 	}
-	return versionNames[5]
+	return versionNames[7]
 }

@@ -69,6 +69,31 @@ func AppendRecord(b []byte, r *decode.Record, received int64) []byte {
 	b = appendFixed(b, r, received)
 	o := len(b)
 	b = flowjson.AppendOther(b, r)
+	return endOther(b, start, o)
+}
+
+// AppendSFlow appends one row per flow sample of a decoded sFlow v5
+// datagram (p.Version decode.VersionSFlow5): as AppendRecord, with the
+// sample's sFlow keys among the other fields. Counter samples are not
+// flows and have no row.
+//
+//nfkit:hot
+func AppendSFlow(b []byte, p *decode.Packet, received int64) []byte {
+	for i := range p.Records {
+		start := len(b)
+		b = appendFixed(b, &p.Records[i], received)
+		o := len(b)
+		b = flowjson.AppendSFlowSample(b, p, i)
+		b = endOther(b, start, o)
+	}
+	return b
+}
+
+// endOther completes a row whose other fields were appended from o on as
+// `,"name":value` pairs: an object, and its length in the row's header.
+//
+//nfkit:hot
+func endOther(b []byte, start, o int) []byte {
 	if len(b) == o {
 		return b
 	}
