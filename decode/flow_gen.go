@@ -74,36 +74,36 @@ type Flow struct {
 	DstAddr                netip.Addr // destination address
 	NextHop                netip.Addr // IP next hop
 	BGPNextHop             netip.Addr // BGP next hop
+	SrcPort                uint16     // source transport port
+	DstPort                uint16     // destination transport port
+	Proto                  uint8      // IP protocol
+	IPVersion              uint8      // IP version (4 or 6)
+	EtherType              uint16     // Ethernet type; derived from IPVersion or the address family when not sent
+	TOS                    uint8      // IP type of service
+	TTL                    uint8      // IP TTL
+	TCPFlags               uint16     // union of TCP flags
+	ICMPType               uint8      // ICMP type
+	ICMPCode               uint8      // ICMP code
+	InIf                   uint32     // input interface (SNMP ifIndex)
+	OutIf                  uint32     // output interface (SNMP ifIndex)
+	SrcAS                  uint32     // source BGP AS
+	DstAS                  uint32     // destination BGP AS
+	SrcMask                uint8      // source prefix length
+	DstMask                uint8      // destination prefix length
+	SrcVLAN                uint16     // source (ingress) VLAN
+	DstVLAN                uint16     // destination (egress) VLAN
+	SrcMAC                 MAC        // source MAC
+	DstMAC                 MAC        // destination MAC
+	Direction              uint8      // flow direction: 0 ingress, 1 egress
+	FlowEndReason          uint8      // flow end reason
 	SamplerID              uint64     // sampler / selector id (v9 FLOW_SAMPLER_ID, IPFIX selectorId)
 	SamplingInterval       uint64     // 1-in-N sampling interval (samplingInterval 34, v9 FLOW_SAMPLER_RANDOM_INTERVAL 50)
 	SamplingPacketInterval uint64     // samplingPacketInterval (305): packets selected in a row
 	SamplingSpace          uint64     // samplingPacketSpace (306): packets skipped between selections
 	SamplingSize           uint64     // samplingSize (309)
 	SamplingPopulation     uint64     // samplingPopulation (310)
-	SystemInitMs           uint64     // systemInitTimeMilliseconds (160): Unix ms at which sysUptime was 0
-	InIf                   uint32     // input interface (SNMP ifIndex)
-	OutIf                  uint32     // output interface (SNMP ifIndex)
-	SrcAS                  uint32     // source BGP AS
-	DstAS                  uint32     // destination BGP AS
-	SrcPort                uint16     // source transport port
-	DstPort                uint16     // destination transport port
-	EtherType              uint16     // Ethernet type; derived from IPVersion or the address family when not sent
-	TCPFlags               uint16     // union of TCP flags
-	SrcVLAN                uint16     // source (ingress) VLAN
-	DstVLAN                uint16     // destination (egress) VLAN
 	SamplingAlgorithm      uint16     // sampling algorithm / mode (35, v9 49, IPFIX 304)
-	Proto                  uint8      // IP protocol
-	IPVersion              uint8      // IP version (4 or 6)
-	TOS                    uint8      // IP type of service
-	TTL                    uint8      // IP TTL
-	ICMPType               uint8      // ICMP type
-	ICMPCode               uint8      // ICMP code
-	SrcMask                uint8      // source prefix length
-	DstMask                uint8      // destination prefix length
-	SrcMAC                 MAC        // source MAC
-	DstMAC                 MAC        // destination MAC
-	Direction              uint8      // flow direction: 0 ingress, 1 egress
-	FlowEndReason          uint8      // flow end reason
+	SystemInitMs           uint64     // systemInitTimeMilliseconds (160): Unix ms at which sysUptime was 0
 }
 
 // clear zeroes the fields in s: when a record slot is reused for another

@@ -30,6 +30,7 @@ purpose is listed in alignAllow, with the reason.`,
 var alignAllow = map[string]string{
 	// The decoder's structs that fieldalignment could shorten only within
 	// their allocation size class.
+	"decode.Flow":        "generated in the table's order, which keeps the fields written together close; by alignment (8 bytes shorter) decoding softflowd's IPFIX captures measured up to 4.8% slower (benchstat, n=6)",
 	"decode.Packet":      "packed or not, the same size class",
 	"decode.Element":     "packed or not, the same size class",
 	"decode.DecodeError": "exported error type, allocated only on errors; packed or not, the same size class",
