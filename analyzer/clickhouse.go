@@ -295,9 +295,24 @@ func checkSQL(n node) error {
 		if _, ok := sqlFieldCol(n); ok {
 			return nil
 		}
-		return fmt.Errorf("--clickhouse: this comparison of a flow field has no SQL yet (bytes and packets do)")
+		return fmt.Errorf("--clickhouse: this comparison (tos, vlan, in/out if, mask, flowdir, flows, bps/pps/bpp, duration, out bytes/packets) has no SQL yet; bytes and packets do")
 	}
-	return fmt.Errorf("--clickhouse: the filter primitive %T has no SQL", n)
+	name := "this filter primitive"
+	switch n.(type) {
+	case flagsNode:
+		name = "flags"
+	case macNode:
+		name = "mac"
+	case icmpNode:
+		name = "icmp-type/icmp-code"
+	case portListNode:
+		name = "port in [...]"
+	case asListNode:
+		name = "as in [...]"
+	case ipListNode:
+		name = "ip/net in [...]"
+	}
+	return fmt.Errorf("--clickhouse: %s has no SQL yet; filter files for it", name)
 }
 
 // chStat is how a statistic is computed on the server: the expressions it
