@@ -70,3 +70,28 @@ func TestCheckSQL(t *testing.T) {
 		t.Error("unknown primitive accepted")
 	}
 }
+
+// nfdump primitives without SQL are refused by name; bytes and packets
+// comparisons run.
+func TestCheckSQLNames(t *testing.T) {
+	for expr, want := range map[string]string{
+		"flags S":                    "flags",
+		"port in [80 443]":           "port in",
+		"mac 02:00:5e:10:00:01":      "mac",
+		"tos 16":                     "comparison",
+		"bytes > 1000":               "",
+		"packets < 10 and proto tcp": "",
+	} {
+		f, err := ParseFilter(expr)
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		err = checkSQL(f.n)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("%s: %v", expr, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: %v, want an error naming %q", expr, err, want)
+		}
+	}
+}
