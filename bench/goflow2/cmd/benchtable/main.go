@@ -512,7 +512,10 @@ func renderCaptures(b *strings.Builder, rep *report, cmpRows []*series) {
 				minName, minRatio = name, ratio
 			}
 		} else if r.goflow2 == nil {
-			cell = "— (goflow2 has no decoder for it)"
+			cell = "— (goflow2 has no v1/v7 decoder; sFlow: see BenchmarkSFlow)"
+			if strings.Contains(name, "sflow") {
+				cell = "— (sFlow: BenchmarkSFlow below)"
+			}
 		}
 		fmt.Fprintf(b, "| %s | %s | %s %s | %s | %s | %s | %s |\n",
 			name, perPacket, num(nf.median), nf.confidenceInterval, num(np.median), gf, gp, cell)
