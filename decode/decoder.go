@@ -611,7 +611,8 @@ func resent(ex *exporter, version uint16, domain uint32, setID, tid uint16, b []
 }
 
 // learnRecord parses and learns the template record (not a withdrawal) at
-// the start of b, and returns its length.
+// the start of b, and returns its length. (learnSet has already skipped a
+// template re-sent byte for byte; learn skips one that parses the same.)
 func (d *Decoder) learnRecord(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte) (int, error) {
 	tid := binary.BigEndian.Uint16(b)
 	count := int(binary.BigEndian.Uint16(b[2:]))
@@ -621,10 +622,6 @@ func (d *Decoder) learnRecord(ex **exporter, addr netip.Addr, version uint16, do
 		err   error
 	)
 	options := setID == 1 || setID == 3
-	if old := resent(*ex, version, domain, setID, tid, b); old != nil {
-		(*ex).useTemplate(old)
-		return len(old.def), nil
-	}
 	switch {
 	case version == 9 && setID == 1:
 		n, scope, err = d.parseV9Options(b)

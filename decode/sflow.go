@@ -332,21 +332,15 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 	var err *DecodeError
 	var k uint32
 	for ; k < nrec && p < len(b); k++ {
-		if len(b)-p < 8 {
-			err = sflowErr(exporter, base+p, ErrTruncated, "flow record header")
+		format, rec, ferr := sflowRecord(b, p, exporter, base, &flowFraming)
+		if ferr != nil {
+			err = ferr
 			break
 		}
-		format := binary.BigEndian.Uint32(b[p:])
-		l := binary.BigEndian.Uint32(b[p+4:])
-		if uint64(l) > uint64(len(b)-p-8) {
-			err = sflowErr(exporter, base+p, ErrLength, "flow record length past the end of its sample")
-			break
-		}
-		rec := b[p+8 : p+8+int(l)]
 		if e := flowRecord(format, rec, r, s, out); e != "" {
 			err = keep(err, sflowErr(exporter, base+p, ErrLength, e))
 		}
-		p += 8 + int(l)
+		p += 8 + len(rec)
 	}
 	if k < nrec && err == nil {
 		err = sflowErr(exporter, base+p, ErrTruncated, "fewer flow records than the sample announces")
@@ -635,17 +629,11 @@ func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, 
 	var err *DecodeError
 	var k uint32
 	for ; k < nrec && p < len(b); k++ {
-		if len(b)-p < 8 {
-			err = sflowErr(exporter, base+p, ErrTruncated, "counter record header")
+		format, rec, ferr := sflowRecord(b, p, exporter, base, &counterFraming)
+		if ferr != nil {
+			err = ferr
 			break
 		}
-		format := binary.BigEndian.Uint32(b[p:])
-		l := binary.BigEndian.Uint32(b[p+4:])
-		if uint64(l) > uint64(len(b)-p-8) {
-			err = sflowErr(exporter, base+p, ErrLength, "counter record length past the end of its sample")
-			break
-		}
-		rec := b[p+8 : p+8+int(l)]
 		switch format {
 		case sflowGenericIfCount:
 			if len(rec) < sflowGenericIfLen {
@@ -696,12 +684,36 @@ func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, 
 		default:
 			c.Unknown++
 		}
-		p += 8 + int(l)
+		p += 8 + len(rec)
 	}
 	if k < nrec && err == nil {
 		err = sflowErr(exporter, base+p, ErrTruncated, "fewer counter records than the sample announces")
 	}
 	return err
+}
+
+// recordFraming names the problems of a sample's record framing.
+type recordFraming struct{ header, length string }
+
+var (
+	flowFraming    = recordFraming{"flow record header", "flow record length past the end of its sample"}
+	counterFraming = recordFraming{"counter record header", "counter record length past the end of its sample"}
+)
+
+// sflowRecord returns the format and body of the record (of a flow or
+// counter sample) at b[p:], or the error that ends the sample's records.
+//
+//nfkit:hot
+func sflowRecord(b []byte, p int, exporter netip.Addr, base int, fr *recordFraming) (uint32, []byte, *DecodeError) {
+	if len(b)-p < 8 {
+		return 0, nil, sflowErr(exporter, base+p, ErrTruncated, fr.header)
+	}
+	format := binary.BigEndian.Uint32(b[p:])
+	l := binary.BigEndian.Uint32(b[p+4:])
+	if uint64(l) > uint64(len(b)-p-8) {
+		return 0, nil, sflowErr(exporter, base+p, ErrLength, fr.length)
+	}
+	return format, b[p+8 : p+8+int(l)], nil
 }
 
 //nfkit:hot
