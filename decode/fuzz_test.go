@@ -303,10 +303,11 @@ func TestClassCombinationsAgreeWithSteps(t *testing.T) {
 }
 
 // Records of templates with variable-length fields in random places: the
-// steps rebased on the ends of the variable-length fields read what the
-// field-by-field walk finds.
+// class readers and steps rebased on the ends of the variable-length
+// fields read what the field-by-field walk of the plain steps finds.
 func TestVarLenStepsAgreeWithWalk(t *testing.T) {
 	r := rand.New(rand.NewPCG(4, 4))
+	withClasses := 0
 	normal := []fieldSpec{{id: 8, length: 4}, {id: 12, length: 4}, {id: 7, length: 2}, {id: 11, length: 2}, {id: 4, length: 1},
 		{id: 1, length: 8}, {id: 2, length: 4}, {id: 152, length: 8}, {id: 153, length: 8}, {id: 10, length: 4}, {id: 56, length: 6}}
 	for range 300 {
@@ -351,11 +352,21 @@ func TestVarLenStepsAgreeWithWalk(t *testing.T) {
 		var got, want Flow
 		var scratch []step
 		tm.readRecord(rec, &got, &scratch)
-		// The walk: each step's field offset found field by field.
+		if len(tm.classes) != 0 {
+			withClasses++
+		}
+		// The walk: each step's field offset found field by field, for
+		// every step of the template compiled without class readers.
+		noSpecialize = true
+		plain, err := compile(10, 0, 256, specs, 0, false, nil)
+		noSpecialize = false
+		if err != nil {
+			t.Fatal(err)
+		}
 		want.Has = tm.has
 		var walked []step
 		fi, off := 0, 0
-		for _, st := range tm.steps {
+		for _, st := range plain.steps {
 			for ; fi < int(st.field); fi++ {
 				off += fieldLen(rec, off, tm.fields[fi].Length)
 			}
@@ -364,7 +375,10 @@ func TestVarLenStepsAgreeWithWalk(t *testing.T) {
 		}
 		readSteps(rec, walked, &want)
 		if got != want {
-			t.Fatalf("template %v:\n got %+v\nwant %+v", specs, got, want)
+			t.Fatalf("template %v (%d class readers):\n got %+v\nwant %+v", specs, len(tm.classes), got, want)
 		}
+	}
+	if withClasses < 10 {
+		t.Fatalf("only %d of 300 templates used class readers", withClasses)
 	}
 }

@@ -1517,6 +1517,123 @@ func readClassAddrsProtoV6(b []byte, o *classOffsets, f *Flow) {
 	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[2]) : int(o[2])+16]))
 }
 
+// readClassIfsMetaEnd reads the IfsMetaEnd field set (interfaces, ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX with 8-byte counters, nProbe)) from per-template offsets.
+//
+//nfkit:hot
+func readClassIfsMetaEnd(b []byte, o *classOffsets, f *Flow) {
+	f.TOS = uint8(b[int(o[0])])
+	f.TCPFlags = uint16(b[int(o[1])])
+	f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+	f.IPVersion = uint8(b[int(o[4])])
+	f.Direction = uint8(b[int(o[5])])
+	f.FlowEndReason = uint8(b[int(o[6])])
+}
+
+// readClassIfsMeta reads the IfsMeta field set (interfaces, ToS, TCP flags, IP version and direction beside a 5-tuple with 8-byte counters (pmacct, nProbe)) from per-template offsets.
+//
+//nfkit:hot
+func readClassIfsMeta(b []byte, o *classOffsets, f *Flow) {
+	f.TOS = uint8(b[int(o[0])])
+	f.TCPFlags = uint16(b[int(o[1])])
+	f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+	f.IPVersion = uint8(b[int(o[4])])
+	f.Direction = uint8(b[int(o[5])])
+}
+
+// readClassMetaEnd reads the MetaEnd field set (ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX, Junos)) from per-template offsets.
+//
+//nfkit:hot
+func readClassMetaEnd(b []byte, o *classOffsets, f *Flow) {
+	f.TOS = uint8(b[int(o[0])])
+	f.TCPFlags = uint16(b[int(o[1])])
+	f.IPVersion = uint8(b[int(o[2])])
+	f.Direction = uint8(b[int(o[3])])
+	f.FlowEndReason = uint8(b[int(o[4])])
+}
+
+// readClassMeta reads the Meta field set (ToS, TCP flags, IP version and direction) from per-template offsets.
+//
+//nfkit:hot
+func readClassMeta(b []byte, o *classOffsets, f *Flow) {
+	f.TOS = uint8(b[int(o[0])])
+	f.TCPFlags = uint16(b[int(o[1])])
+	f.IPVersion = uint8(b[int(o[2])])
+	f.Direction = uint8(b[int(o[3])])
+}
+
+// readClassMACsVLAN reads the MACsVLAN field set (source and destination MAC and VLAN (pmacct, Cisco L2 templates)) from per-template offsets.
+//
+//nfkit:hot
+func readClassMACsVLAN(b []byte, o *classOffsets, f *Flow) {
+	f.SrcMAC = MAC(b[int(o[0]) : int(o[0])+6])
+	f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
+	f.DstMAC = MAC(b[int(o[2]) : int(o[2])+6])
+}
+
+// readClassMACsVLANsPost reads the MACsVLANsPost field set (source and post-destination MAC, VLAN and post-VLAN (softflowd -T ether)) from per-template offsets.
+//
+//nfkit:hot
+func readClassMACsVLANsPost(b []byte, o *classOffsets, f *Flow) {
+	f.SrcMAC = MAC(b[int(o[0]) : int(o[0])+6])
+	f.DstMAC = MAC(b[int(o[1]) : int(o[1])+6])
+	f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[int(o[2]) : int(o[2])+2]))
+	f.DstVLAN = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+}
+
+// readClassRouteV4 reads the RouteV4 field set (source/destination AS and IPv4 prefix lengths (routers' BGP-aware templates, pmacct with BGP)) from per-template offsets.
+//
+//nfkit:hot
+func readClassRouteV4(b []byte, o *classOffsets, f *Flow) {
+	f.SrcMask = uint8(b[int(o[0])])
+	f.DstMask = uint8(b[int(o[1])])
+	f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+	f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+}
+
+// readClassRouteV6 reads the RouteV6 field set (source/destination AS and IPv6 prefix lengths) from per-template offsets.
+//
+//nfkit:hot
+func readClassRouteV6(b []byte, o *classOffsets, f *Flow) {
+	f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+	f.SrcMask = uint8(b[int(o[2])])
+	f.DstMask = uint8(b[int(o[3])])
+}
+
+// readClassTimesUptime reads the TimesUptime field set (flow start/end in sysUptime milliseconds (v9 and IPFIX 22/21, the most common time pair)) from per-template offsets.
+//
+//nfkit:hot
+func readClassTimesUptime(b []byte, o *classOffsets, f *Flow) {
+	f.End = int64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.Start = int64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+}
+
+// readClassTimesMs reads the TimesMs field set (absolute flow start/end in milliseconds (IPFIX 152/153)) from per-template offsets.
+//
+//nfkit:hot
+func readClassTimesMs(b []byte, o *classOffsets, f *Flow) {
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+}
+
+// readClassTimesMicros reads the TimesMicros field set (absolute flow start/end in NTP microseconds (IPFIX 154/155)) from per-template offsets.
+//
+//nfkit:hot
+func readClassTimesMicros(b []byte, o *classOffsets, f *Flow) {
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+}
+
+// readClassTimesNanos reads the TimesNanos field set (absolute flow start/end in NTP nanoseconds (IPFIX 156/157)) from per-template offsets.
+//
+//nfkit:hot
+func readClassTimesNanos(b []byte, o *classOffsets, f *Flow) {
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+}
+
 // maxClassFields is the size of the largest class.
 const maxClassFields = 18
 
@@ -1913,6 +2030,66 @@ var classes = []classDef{
 	},
 	{
 		fields: []fieldSpec{{
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     6,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     10,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     14,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     60,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     61,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     136,
+			length: 1,
+			pen:    0,
+		}},
+		read: readClassIfsMetaEnd,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     6,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     10,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     14,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     60,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     61,
+			length: 1,
+			pen:    0,
+		}},
+		read: readClassIfsMeta,
+	},
+	{
+		fields: []fieldSpec{{
 			id:     4,
 			length: 1,
 			pen:    0,
@@ -1961,6 +2138,30 @@ var classes = []classDef{
 	},
 	{
 		fields: []fieldSpec{{
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     6,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     60,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     61,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     136,
+			length: 1,
+			pen:    0,
+		}},
+		read: readClassMetaEnd,
+	},
+	{
+		fields: []fieldSpec{{
 			id:     1,
 			length: 4,
 			pen:    0,
@@ -2001,6 +2202,86 @@ var classes = []classDef{
 	},
 	{
 		fields: []fieldSpec{{
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     6,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     60,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     61,
+			length: 1,
+			pen:    0,
+		}},
+		read: readClassMeta,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     56,
+			length: 6,
+			pen:    0,
+		}, {
+			id:     57,
+			length: 6,
+			pen:    0,
+		}, {
+			id:     58,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     59,
+			length: 2,
+			pen:    0,
+		}},
+		read: readClassMACsVLANsPost,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     9,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     13,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     16,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     17,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassRouteV4,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     16,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     17,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     29,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     30,
+			length: 1,
+			pen:    0,
+		}},
+		read: readClassRouteV6,
+	},
+	{
+		fields: []fieldSpec{{
 			id:     4,
 			length: 1,
 			pen:    0,
@@ -2030,6 +2311,70 @@ var classes = []classDef{
 			pen:    0,
 		}},
 		read: readClassAddrsProtoV6,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     56,
+			length: 6,
+			pen:    0,
+		}, {
+			id:     58,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     80,
+			length: 6,
+			pen:    0,
+		}},
+		read: readClassMACsVLAN,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     21,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     22,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassTimesUptime,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     152,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     153,
+			length: 8,
+			pen:    0,
+		}},
+		read: readClassTimesMs,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     154,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     155,
+			length: 8,
+			pen:    0,
+		}},
+		read: readClassTimesMicros,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     156,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     157,
+			length: 8,
+			pen:    0,
+		}},
+		read: readClassTimesNanos,
 	},
 }
 

@@ -341,7 +341,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	if !t.varLen && !options && !noSpecialize {
 		t.shape = shapeOf(specs)
 	}
-	if !t.varLen && t.shape == nil && !noSpecialize {
+	if t.shape == nil && !noSpecialize {
 		t.useClass(specs)
 	}
 	return t, nil
@@ -430,6 +430,7 @@ type classOffsets [maxClassFields]uint16
 type classUse struct {
 	read func([]byte, *classOffsets, *Flow)
 	offs classOffsets
+	seg  uint8 // in a varLen template, the segment (stepSeg) of every field: offs are relative to its base
 }
 
 // maxClassUses bounds the classes one template uses.
@@ -461,6 +462,9 @@ func (t *Template) useClass(specs []fieldSpec) {
 	for si, st := range t.steps {
 		stepOf[opTarget[st.op]] = int8(si) + 1
 	}
+	if t.varLen && len(t.vars) > maxVarSegs {
+		return // readVar rebases every step by walking the fields
+	}
 	var used uint64 // steps taken by classes; len(t.steps) <= numTargets <= 64
 	var uses [maxClassUses]classUse
 	n, left := 0, len(t.steps)
@@ -471,12 +475,22 @@ func (t *Template) useClass(specs []fieldSpec) {
 		}
 		var offs classOffsets
 		var take uint64
-		ok := true
+		ok, seg := true, -1
 		for i, cf := range c.fields {
 			si := int(stepOf[classTargets[ci][i]]) - 1
 			if si < 0 || used&(1<<si) != 0 {
 				ok = false
 				break
+			}
+			if t.varLen {
+				// A class reads at offsets from one base: its fields must lie
+				// between the same two variable-length fields.
+				if seg < 0 {
+					seg = int(t.stepSeg[si])
+				} else if int(t.stepSeg[si]) != seg {
+					ok = false
+					break
+				}
 			}
 			st := t.steps[si]
 			if sp := specs[st.field]; sp.pen != cf.pen || sp.id != cf.id || sp.length != cf.length {
@@ -491,7 +505,7 @@ func (t *Template) useClass(specs []fieldSpec) {
 		}
 		used |= take
 		left -= len(c.fields)
-		uses[n] = classUse{c.read, offs}
+		uses[n] = classUse{c.read, offs, uint8(max(seg, 0))}
 		if n++; n == maxClassUses || left == 0 {
 			break
 		}
@@ -501,12 +515,22 @@ func (t *Template) useClass(specs []fieldSpec) {
 	}
 	t.classes = append(make([]classUse, 0, n), uses[:n]...)
 	rest := t.steps[:0]
+	var restSeg []uint8
+	if t.varLen {
+		restSeg = t.stepSeg[:0]
+	}
 	for si, st := range t.steps {
 		if used&(1<<si) == 0 {
+			if t.varLen {
+				restSeg = append(restSeg, t.stepSeg[si])
+			}
 			rest = append(rest, st)
 		}
 	}
 	t.steps = rest
+	if t.varLen {
+		t.stepSeg = restSeg
+	}
 }
 
 // parseLayoutKey parses a key of shapeReaders ("pen.id.len," per field);
@@ -590,6 +614,8 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 	switch {
 	case t.shape != nil:
 		t.shape(b, f)
+	case t.varLen:
+		t.readVar(b, f, scratch)
 	case len(t.classes) != 0:
 		for i := range t.classes {
 			c := &t.classes[i]
@@ -598,10 +624,8 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 		if len(t.steps) != 0 {
 			readSteps(b, t.steps, f)
 		}
-	case !t.varLen:
-		readSteps(b, t.steps, f)
 	default:
-		t.readVar(b, f, scratch)
+		readSteps(b, t.steps, f)
 	}
 }
 
@@ -631,6 +655,10 @@ func (t *Template) readVar(b []byte, f *Flow, scratch *[]step) {
 		off += v.fixed
 		off += fieldLen(b, off, VariableLength)
 		base[k+1] = off
+	}
+	for i := range t.classes {
+		c := &t.classes[i]
+		c.read(b[base[c.seg]:], &c.offs, f)
 	}
 	readStepsVar(b, t.steps, t.stepSeg, &base, f)
 }

@@ -128,4 +128,28 @@ var Classes = []Class{
 		8, 4, 12, 4, 4, 1)},
 	{Name: "AddrsProtoV6", Source: "IPv6 addresses and protocol", Fields: spec(
 		27, 16, 28, 16, 4, 1)},
+	{Name: "IfsMetaEnd", Source: "interfaces, ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX with 8-byte counters, nProbe)", Fields: spec(
+		10, 4, 14, 4, 5, 1, 6, 1, 60, 1, 61, 1, 136, 1)},
+	{Name: "IfsMeta", Source: "interfaces, ToS, TCP flags, IP version and direction beside a 5-tuple with 8-byte counters (pmacct, nProbe)", Fields: spec(
+		10, 4, 14, 4, 5, 1, 6, 1, 60, 1, 61, 1)},
+	{Name: "MetaEnd", Source: "ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX, Junos)", Fields: spec(
+		5, 1, 6, 1, 60, 1, 61, 1, 136, 1)},
+	{Name: "Meta", Source: "ToS, TCP flags, IP version and direction", Fields: spec(
+		5, 1, 6, 1, 60, 1, 61, 1)},
+	{Name: "MACsVLAN", Source: "source and destination MAC and VLAN (pmacct, Cisco L2 templates)", Fields: spec(
+		56, 6, 80, 6, 58, 2)},
+	{Name: "MACsVLANsPost", Source: "source and post-destination MAC, VLAN and post-VLAN (softflowd -T ether)", Fields: spec(
+		56, 6, 57, 6, 58, 2, 59, 2)},
+	{Name: "RouteV4", Source: "source/destination AS and IPv4 prefix lengths (routers' BGP-aware templates, pmacct with BGP)", Fields: spec(
+		16, 4, 17, 4, 9, 1, 13, 1)},
+	{Name: "RouteV6", Source: "source/destination AS and IPv6 prefix lengths", Fields: spec(
+		16, 4, 17, 4, 29, 1, 30, 1)},
+	{Name: "TimesUptime", Source: "flow start/end in sysUptime milliseconds (v9 and IPFIX 22/21, the most common time pair)", Fields: spec(
+		22, 4, 21, 4)},
+	{Name: "TimesMs", Source: "absolute flow start/end in milliseconds (IPFIX 152/153)", Fields: spec(
+		152, 8, 153, 8)},
+	{Name: "TimesMicros", Source: "absolute flow start/end in NTP microseconds (IPFIX 154/155)", Fields: spec(
+		154, 8, 155, 8)},
+	{Name: "TimesNanos", Source: "absolute flow start/end in NTP nanoseconds (IPFIX 156/157)", Fields: spec(
+		156, 8, 157, 8)},
 }
