@@ -253,8 +253,21 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	targets = targets[:len(specs)]
 	clear(targets)
 	off, picks := 0, 0
+	// One pass over the fields notes what the later, rarer passes need:
+	// a field findSection or linkApp looks for, and the layout's hash.
+	sections, apps := false, false
+	h := layoutSeed
 	for i, s := range specs {
 		f := &t.fields[i]
+		h = layoutStep(h, s)
+		if s.pen == 0 {
+			switch s.id {
+			case ieDataLinkFrameSection, ieIPHeaderPacketSection, ieDataLinkFrameSize, v9Layer2PacketSectionData:
+				sections = true
+			case ieApplicationID, ieApplicationName:
+				apps = true
+			}
+		}
 		f.Element = element(version, s.pen, s.id, s.scope)
 		f.PEN, f.ID, f.Length, f.Scope = s.pen, s.id, s.length, s.scope
 		f.Offset = -1
@@ -336,10 +349,15 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		}
 	}
 	t.linkRepeats()
-	t.findSection()
-	t.app = linkApp(t)
+	t.section, t.frameSize = -1, -1
+	if sections {
+		t.findSection()
+	}
+	if apps {
+		t.app = linkApp(t)
+	}
 	if !t.varLen && !options && !noSpecialize {
-		t.shape = shapeOf(specs)
+		t.shape = shapeOf(specs, h)
 	}
 	if t.shape == nil && !noSpecialize {
 		t.useClass(specs)
@@ -467,10 +485,11 @@ func (t *Template) useClass(specs []fieldSpec) {
 	}
 	var used uint64 // steps taken by classes; len(t.steps) <= numTargets <= 64
 	var uses [maxClassUses]classUse
+	free := t.has // normalized fields no class has taken
 	n, left := 0, len(t.steps)
 	for ci := range classes {
 		c := &classes[ci]
-		if len(c.fields) > left || classHas[ci]&^t.has != 0 {
+		if len(c.fields) > left || classHas[ci]&^free != 0 {
 			continue
 		}
 		var offs classOffsets
@@ -504,6 +523,7 @@ func (t *Template) useClass(specs []fieldSpec) {
 			continue
 		}
 		used |= take
+		free &^= classHas[ci]
 		left -= len(c.fields)
 		uses[n] = classUse{c.read, offs, uint8(max(seg, 0))}
 		if n++; n == maxClassUses || left == 0 {
@@ -578,17 +598,24 @@ func indexShapes() map[uint64][]shapeEntry {
 
 // layoutHash is an FNV-1a style hash of a layout, one word per field.
 func layoutHash(specs []fieldSpec) uint64 {
-	h := uint64(14695981039346656037)
+	h := layoutSeed
 	for _, s := range specs {
-		h ^= uint64(s.pen)<<32 | uint64(s.id)<<16 | uint64(s.length)
-		h *= 1099511628211
+		h = layoutStep(h, s)
 	}
 	return h
 }
 
-// shapeOf returns the generated reader of the exact layout specs, or nil.
-func shapeOf(specs []fieldSpec) func([]byte, *Flow) {
-	for _, e := range shapeIndex[layoutHash(specs)] {
+// layoutSeed and layoutStep compute layoutHash a field at a time.
+const layoutSeed = uint64(14695981039346656037)
+
+func layoutStep(h uint64, s fieldSpec) uint64 {
+	return (h ^ (uint64(s.pen)<<32 | uint64(s.id)<<16 | uint64(s.length))) * 1099511628211
+}
+
+// shapeOf returns the generated reader of the exact layout specs, whose
+// layoutHash is h, or nil.
+func shapeOf(specs []fieldSpec, h uint64) func([]byte, *Flow) {
+	for _, e := range shapeIndex[h] {
 		if len(e.specs) == len(specs) && sameLayout(e.specs, specs) {
 			return e.read
 		}
