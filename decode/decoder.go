@@ -561,8 +561,12 @@ type setEnv struct {
 //nfkit:hot
 func (s *setEnv) stamp(r *Record, off int, b []byte) {
 	r.SamplingRate, r.OriginalSamplingRate = 0, 0
-	r.Version, r.Exporter, r.Sequence, r.Domain, r.TemplateID = s.version, s.addr, s.seq, s.domain, s.t.ID
-	r.Offset, r.tmpl, r.raw = off, s.t, b
+	if r.tmpl != s.t {
+		// A template belongs to one exporter, version and domain: a slot
+		// that last held a record of it keeps them.
+		r.Version, r.Exporter, r.Domain, r.TemplateID, r.tmpl = s.version, s.addr, s.domain, s.t.ID, s.t
+	}
+	r.Sequence, r.Offset, r.raw = s.seq, off, b
 }
 
 // learnSet learns the templates of one template or options template set

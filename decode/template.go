@@ -644,15 +644,31 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 	case t.varLen:
 		t.readVar(b, f, scratch)
 	case len(t.classes) != 0:
-		for i := range t.classes {
-			c := &t.classes[i]
-			c.read(b, &c.offs, f)
-		}
+		readClasses(b, t.classes, f)
 		if len(t.steps) != 0 {
 			readSteps(b, t.steps, f)
 		}
 	default:
 		readSteps(b, t.steps, f)
+	}
+}
+
+// readClasses runs the class readers cs (at most maxClassUses) on b,
+// unrolled: the classes read disjoint fields, so their order is free.
+//
+//nfkit:hot
+func readClasses(b []byte, cs []classUse, f *Flow) {
+	if len(cs) > 3 {
+		cs[3].read(b, &cs[3].offs, f)
+	}
+	if len(cs) > 2 {
+		cs[2].read(b, &cs[2].offs, f)
+	}
+	if len(cs) > 1 {
+		cs[1].read(b, &cs[1].offs, f)
+	}
+	if len(cs) > 0 {
+		cs[0].read(b, &cs[0].offs, f)
 	}
 }
 
