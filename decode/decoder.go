@@ -311,7 +311,12 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 		}
 	}
 
-	// Pass 0: find the sets.
+	ex := d.exporterOf(addr)
+	if ex != nil {
+		d.touch(ex)
+	}
+	// Pass 1: find the sets, and learn the templates, so that data before
+	// its template in the same packet decodes.
 	var walkErr error
 	d.sets = d.sets[:0]
 	off := hdr
@@ -330,39 +335,30 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			walkErr = derr(off, id, 0, ErrLength)
 			break
 		}
+		var cut error
 		if off+l > end {
 			// Keep the complete records of a truncated set.
-			walkErr = derr(off, id, 0, ErrTruncated)
+			cut = derr(off, id, 0, ErrTruncated)
 			l = end - off
 		}
 		d.sets = append(d.sets, setRef{id: id, length: uint16(l), off: off})
+		if !retry && isTemplateSet(version, id) {
+			if tid, at, err := d.learnSet(&ex, addr, version, out.Domain, id, pkt[off+setHeaderLen:off+l], out); err != nil && walkErr == nil {
+				// A bad template ends this set only; the rest of the
+				// packet is still decoded.
+				walkErr = derr(off+setHeaderLen+at, id, tid, err)
+			}
+		}
+		if cut != nil {
+			if walkErr == nil {
+				walkErr = cut
+			}
+			break
+		}
 		off += l
 	}
 	if version == 10 && len(pkt) < int(out.Length) && walkErr == nil {
 		walkErr = derr(len(pkt), 0, 0, ErrTruncated)
-	}
-
-	ex := d.exporterOf(addr)
-	if ex != nil {
-		d.touch(ex)
-	}
-	// Pass 1: templates, so that data before its template in the same
-	// packet decodes.
-	if !retry {
-		for i := range d.sets {
-			s := &d.sets[i]
-			if !isTemplateSet(version, s.id) {
-				continue
-			}
-			body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
-			if tid, at, err := d.learnSet(&ex, addr, version, out.Domain, s.id, body, out); err != nil {
-				// A bad template ends this set only; the rest of the
-				// packet is still decoded.
-				if walkErr == nil {
-					walkErr = derr(s.off+setHeaderLen+at, s.id, tid, err)
-				}
-			}
-		}
 	}
 
 	// Pass 2: data and options data.
