@@ -510,6 +510,18 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	start := len(*rs)
 	*rs = slices.Grow(*rs, n)[:start+n]
 	recs := (*rs)[start:]
+	if !t.options && t.section < 0 && t.frameSize < 0 {
+		// Flow records that nothing but the template's readers fill (the
+		// bulk of every export): readRecord's dispatch decided once per
+		// set, each loop in a function of its own (the compiler keeps a
+		// small loop in registers).
+		if t.shape != nil {
+			readShaped(t, recs, b, &set, base)
+		} else {
+			readClassed(t, recs, b, &set, base)
+		}
+		return base + n*l, err
+	}
 	options := t.options
 	for i := range recs {
 		r, rb := &recs[i], b[:l:l]
@@ -528,11 +540,53 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	return base + n*l, err
 }
 
+// readShaped reads len(recs) records of t, which has a generated
+// whole-template reader, from b.
+//
+//nfkit:hot
+func readShaped(t *Template, recs []Record, b []byte, set *setEnv, base int) {
+	l, shape := t.minLen, t.shape
+	for i := range recs {
+		r, rb := &recs[i], b[:l:l]
+		b = b[l:]
+		if r.tmpl != t && r.Has&^t.has != 0 {
+			r.Flow.reset(r.Has &^ t.has) // fields its last record had that t does not set
+		}
+		r.Has = t.has
+		shape(rb, &r.Flow)
+		set.stamp(r, base+i*l, rb)
+	}
+}
+
+// readClassed reads len(recs) records of t with its class readers and
+// steps from b.
+//
+//nfkit:hot
+func readClassed(t *Template, recs []Record, b []byte, set *setEnv, base int) {
+	l, cs, steps := t.minLen, t.classes, t.steps
+	for i := range recs {
+		r, rb := &recs[i], b[:l:l]
+		b = b[l:]
+		if r.tmpl != t && r.Has&^t.has != 0 {
+			r.Flow.reset(r.Has &^ t.has) // fields its last record had that t does not set
+		}
+		r.Has = t.has
+		readClasses(rb, cs, &r.Flow)
+		if len(steps) != 0 {
+			readSteps(rb, steps, &r.Flow)
+		}
+		set.stamp(r, base+i*l, rb)
+	}
+}
+
 // reset clears the fields in s of a record slot about to be read again
 // (readRecord sets Has and the fields it reads): field by field for a few,
 // beyond that one block clear of the whole Flow, which is cheaper than a
 // switch per field (sampled packet sections add many fields to a record).
 //
+// Not inlined, so that its callers in the per-record loops are.
+//
+//go:noinline
 //nfkit:hot
 func (f *Flow) reset(s FieldSet) {
 	if bits.OnesCount64(uint64(s)) > 4 {
