@@ -736,13 +736,17 @@ func (d *Decoder) parseFields(b []byte, count int, ipfix bool) (int, error) {
 	if count > d.lim.MaxFields {
 		return 0, ErrLimit
 	}
-	d.specs = d.specs[:0]
+	if count*4 > len(b) {
+		return 0, ErrTemplate
+	}
+	specs := slices.Grow(d.specs[:0], count)[:count]
 	off := 0
-	for range count {
+	for i := range specs {
 		if off+4 > len(b) {
 			return 0, ErrTemplate
 		}
-		s := fieldSpec{id: binary.BigEndian.Uint16(b[off:]), length: binary.BigEndian.Uint16(b[off+2:])}
+		s := &specs[i]
+		*s = fieldSpec{id: binary.BigEndian.Uint16(b[off:]), length: binary.BigEndian.Uint16(b[off+2:])}
 		off += 4
 		if ipfix && s.id&0x8000 != 0 {
 			if off+4 > len(b) {
@@ -755,8 +759,8 @@ func (d *Decoder) parseFields(b []byte, count int, ipfix bool) (int, error) {
 		if !ipfix && s.length == VariableLength {
 			return 0, ErrTemplate // v9 has no variable-length fields
 		}
-		d.specs = append(d.specs, s)
 	}
+	d.specs = specs
 	return off, nil
 }
 
