@@ -201,6 +201,9 @@ func TestFlowpbReadByGoflow2(t *testing.T) {
 					if f.Extension && o&flowpb.Extensions == 0 {
 						continue
 					}
+					if f.SFlow {
+						continue // AppendPacket's: TestSFlowProtobufMatchesGoflow2
+					}
 					got, err := goflow2Value(f, &m)
 					if err != nil {
 						t.Fatalf("%s: %v", path, err)
