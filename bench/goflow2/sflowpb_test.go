@@ -97,8 +97,12 @@ var sflowPBDifferences = map[string]struct {
 	"fragment_id":     {why: "not in nfkit's schema", ok: func(o, _ protoreflect.Value, _ *decode.SFlowSample, _ *decode.Packet) bool { return o.Uint() == 0 }},
 	"fragment_offset": {why: "not in nfkit's schema", ok: func(o, _ protoreflect.Value, _ *decode.SFlowSample, _ *decode.Packet) bool { return o.Uint() == 0 }},
 	"ipv6_flow_label": {why: "not in nfkit's schema", ok: func(o, _ protoreflect.Value, _ *decode.SFlowSample, _ *decode.Packet) bool { return o.Uint() == 0 }},
-	"layer_stack":     {why: "not in nfkit's schema", ok: func(o, _ protoreflect.Value, _ *decode.SFlowSample, _ *decode.Packet) bool { return o.List().Len() == 0 }},
-	"layer_size":      {why: "not in nfkit's schema", ok: func(o, _ protoreflect.Value, _ *decode.SFlowSample, _ *decode.Packet) bool { return o.List().Len() == 0 }},
+	"layer_stack": {why: "not in nfkit's schema", ok: func(o, _ protoreflect.Value, _ *decode.SFlowSample, _ *decode.Packet) bool {
+		return o.List().Len() == 0
+	}},
+	"layer_size": {why: "not in nfkit's schema", ok: func(o, _ protoreflect.Value, _ *decode.SFlowSample, _ *decode.Packet) bool {
+		return o.List().Len() == 0
+	}},
 }
 
 // TestSFlowProtobufMatchesGoflow2 encodes every flow sample of the sFlow
