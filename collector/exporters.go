@@ -59,6 +59,8 @@ func (e *exporterState) seq(version uint16, domain uint32, session uint64) *seqS
 
 // endSession forgets the sequence streams of a transport session that
 // ended.
+//
+//nfkit:cold once per transport session, at its end
 func (e *exporterState) endSession(session uint64) {
 	e.streams = slices.DeleteFunc(e.streams, func(s seqStream) bool { return s.session == session })
 }
