@@ -297,11 +297,11 @@ func (r *Reader) tcpData(c *tcpConn, seq uint32, data []byte, d *Datagram) {
 	}
 	if seq != c.next {
 		r.tcpHold(c, seq, data)
-		return
+	} else {
+		r.tcpAppend(c, data)
+		r.tcpDrain(c)
+		r.tcpFrame(c, d, false)
 	}
-	r.tcpAppend(c, data)
-	r.tcpDrain(c)
-	r.tcpFrame(c, d, false)
 	for t.bytes > MaxTCPBytes {
 		o := r.tcpOldest(c)
 		if o == nil {
