@@ -55,12 +55,15 @@ func fuzzRead(t *testing.T, src io.Reader) ([]dg, Stats, error) {
 	for {
 		d, err := r.Next()
 		st := r.Stats()
-		if st.Packets != st.Datagrams-st.Reassembled+st.NotUDP+st.Malformed+st.UnsupportedLink+st.Fragments ||
+		if st.Packets != st.Datagrams-st.Reassembled-st.TCPMessages+st.NotUDP+st.Malformed+st.UnsupportedLink+st.Fragments+st.TCPSegments ||
 			st.FragmentsDropped > st.Fragments || st.Truncated > st.Datagrams || st.Datagrams != len(out)+map[bool]int{true: 1}[err == nil] {
 			t.Fatalf("stats do not add up: %+v after %d datagrams", st, len(out))
 		}
 		if len(r.defrag.m) > MaxFragmented || r.defrag.bytes > MaxFragmentedBytes || cap(r.buf) > 2*MaxRecordLen {
 			t.Fatalf("memory: %d datagrams, %d bytes in reassembly, %d buffered", len(r.defrag.m), r.defrag.bytes, cap(r.buf))
+		}
+		if len(r.tcp.conns) > MaxTCPConns || r.tcp.bytes > MaxTCPBytes+MaxRecordLen || r.tcp.bytes < 0 {
+			t.Fatalf("memory: %d TCP connections, %d bytes", len(r.tcp.conns), r.tcp.bytes)
 		}
 		if err != nil {
 			checkErr(t, err)
@@ -69,7 +72,7 @@ func fuzzRead(t *testing.T, src io.Reader) ([]dg, Stats, error) {
 			}
 			return out, st, err
 		}
-		if len(d.Payload) > maxDatagramLen || d.Packet != st.Packets || !d.Src.IsValid() || !d.Dst.IsValid() {
+		if len(d.Payload) > maxDatagramLen || (d.Packet != st.Packets && (d.Session == 0 || d.Packet > st.Packets)) || !d.Src.IsValid() || !d.Dst.IsValid() {
 			t.Fatalf("datagram %+v after %d packets", d, st.Packets)
 		}
 		out = append(out, copyDatagram(d))

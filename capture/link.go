@@ -177,11 +177,14 @@ func (r *Reader) parseIPv4(b []byte, d *Datagram) bool {
 	if ihl < ipv4MinLen || total < ihl || ihl > len(b) {
 		return r.malformed(0)
 	}
+	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
+	payload := b[ihl:min(total, len(b))]
+	if b[9] == protoTCP && be.Uint16(b[6:])&0x3fff == 0 {
+		return r.parseTCP(src, dst, payload, total-ihl-len(payload), d)
+	}
 	if b[9] != protoUDP {
 		return r.notUDP(0)
 	}
-	src, dst := netip.AddrFrom4([4]byte(b[12:16])), netip.AddrFrom4([4]byte(b[16:20]))
-	payload := b[ihl:min(total, len(b))]
 	if ff := be.Uint16(b[6:]); ff&0x3fff != 0 { // more fragments, or an offset
 		r.stats.Fragments++
 		if total > len(b) {
@@ -219,6 +222,11 @@ func (r *Reader) parseIPv6(b []byte, d *Datagram) bool {
 		switch nh {
 		case protoUDP:
 			return r.parseUDP(src, dst, p, declared, true, frags, d)
+		case protoTCP:
+			if frags > 0 {
+				return r.notUDP(frags) // TCP is not reassembled from IP fragments
+			}
+			return r.parseTCP(src, dst, p, max(declared-len(p), 0), d)
 		case ipv6HopByHop, ipv6Routing, ipv6DestOpts, ipv6AH:
 			if len(p) < 2 {
 				return r.malformed(frags)

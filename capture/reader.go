@@ -13,14 +13,20 @@
 // are skipped) and reassembles IPv4 and IPv6 fragments, within fixed
 // memory bounds.
 //
-// Packets that are not UDP are skipped; packets whose headers are
-// malformed are skipped too, and both are counted in Stats. A capture
+// IPFIX carried over TCP (RFC 7011 §10.4) is read too: each connection's
+// stream is reassembled within fixed bounds and cut into messages by the
+// length in their headers, each returned as a Datagram with the
+// connection's Session (see tcp.go, TCPGap and MaxTCPConns).
+//
+// Other packets are skipped; packets whose headers are malformed are
+// skipped too, and both are counted in Stats. A capture
 // that ends in the middle of a record (common after a crash) yields every
 // complete datagram, then an error matching ErrTruncated that names the
 // packet number and file offset where the capture is cut.
 //
 // Reading allocates nothing per packet, except for IP fragments waiting
-// for reassembly.
+// for reassembly and TCP streams (a buffer per connection, copies of
+// segments held out of order).
 package capture
 
 import (
@@ -98,14 +104,21 @@ type Datagram struct {
 	// length.
 	Truncated bool
 	// Packet is the number of the packet record that holds the datagram
-	// (its last fragment, for a reassembled one), counted from 1 as
+	// (its last fragment, for a reassembled one; for an IPFIX message
+	// over TCP, the segment that completed it), counted from 1 as
 	// Wireshark numbers frames.
 	Packet int
+	// Session is 0 for a UDP datagram. An IPFIX message read from a TCP
+	// stream has its connection's Session, a number of its own (from 1,
+	// in the order connections begin in the capture): templates are
+	// scoped to it (RFC 7011 §8), as a collector scopes them to its
+	// connection.
+	Session uint64
 }
 
 // Stats counts what a Reader has read. Every packet record is counted in
-// exactly one of Datagrams-Reassembled, NotUDP, Malformed,
-// UnsupportedLink and Fragments.
+// exactly one of Datagrams-Reassembled-TCPMessages, NotUDP, Malformed,
+// UnsupportedLink, Fragments and TCPSegments.
 type Stats struct {
 	Packets         int // packet records read
 	Datagrams       int // UDP datagrams returned by Next
@@ -120,6 +133,18 @@ type Stats struct {
 	// than 30 s of capture time, over the reassembly memory bound, or
 	// still incomplete at the end of the capture.
 	FragmentsDropped int
+
+	// IPFIX over TCP (see TCPGap and the limits MaxTCPConns, …).
+	TCPSegments      int   // TCP packets read (counted here, not in NotUDP), acknowledgements included
+	TCPMalformed     int   // of those, with an invalid TCP header
+	TCPConnections   int   // connection directions followed
+	TCPMessages      int   // IPFIX messages cut from the streams (counted in Datagrams too)
+	TCPRetransmitted int   // segments whose data, or part of it, had been read already
+	TCPOutOfOrder    int   // segments held until the hole before them was filled
+	TCPGaps          int   // TCPGaps found
+	TCPBytesLost     int64 // bytes of the streams missing from the capture or of messages left unfinished
+	TCPBytesSkipped  int64 // bytes skipped to find the framing, or of streams that are not IPFIX
+	TCPNotIPFIX      int   // connections whose bytes were found not to be IPFIX
 }
 
 // LinkType is a pcap/pcapng link-layer header type (LINKTYPE_* of
@@ -204,6 +229,7 @@ type Reader struct {
 
 	stats  Stats
 	defrag defrag
+	tcp    tcpState
 }
 
 // NewReader reads the file header of a pcap or pcapng capture from r and
@@ -245,12 +271,21 @@ func (r *Reader) Stats() Stats { return r.stats }
 // damage. Datagram.Payload is valid until the next call to Next.
 func (r *Reader) Next() (Datagram, error) {
 	r.defrag.release()
+	if d, ok := r.nextTCP(); ok {
+		return d, nil
+	}
+	r.tcp.release()
 	var d Datagram
 	for {
 		link, data, ts, err := r.nextPacket()
 		if err != nil {
 			if err == io.EOF {
 				r.stats.FragmentsDropped += r.defrag.flush()
+				// The messages of TCP streams complete at their end.
+				r.tcpFlush()
+				if d, ok := r.nextTCP(); ok {
+					return d, nil
+				}
 			}
 			return Datagram{}, err
 		}
@@ -268,7 +303,20 @@ func (r *Reader) Next() (Datagram, error) {
 			}
 			return d, nil
 		}
+		if d, ok := r.nextTCP(); ok {
+			return d, nil
+		}
 	}
+}
+
+// nextTCP returns the next IPFIX message of the TCP streams, if one is
+// ready.
+func (r *Reader) nextTCP() (Datagram, bool) {
+	d, ok := r.tcp.pop()
+	if ok {
+		r.stats.Datagrams++
+	}
+	return d, ok
 }
 
 // File is a Reader of a capture file opened by Open.

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,6 +89,13 @@ func referenceRead(tb testing.TB, b []byte) []dg {
 	}
 	defrag := ip4defrag.NewIPv4Defragmenter()
 	var out []dg
+	// IPFIX over TCP: each direction's payloads in sequence order (the
+	// reference takes only in-order segments), cut by the message length.
+	type stream struct {
+		next uint32
+		data []byte
+	}
+	streams := map[[2]netip.AddrPort]*stream{}
 	for n := 1; ; n++ {
 		data, ci, err := src.ReadPacketData()
 		if err != nil {
@@ -111,6 +119,33 @@ func referenceRead(tb testing.TB, b []byte) []dg {
 			from, _ = netip.AddrFromSlice(ip.SrcIP)
 			to, _ = netip.AddrFromSlice(ip.DstIP)
 		default:
+			continue
+		}
+		if tcp, ok := p.Layer(layers.LayerTypeTCP).(*layers.TCP); ok {
+			k := [2]netip.AddrPort{netip.AddrPortFrom(from, uint16(tcp.SrcPort)), netip.AddrPortFrom(to, uint16(tcp.DstPort))}
+			if tcp.SYN {
+				streams[k] = &stream{next: tcp.Seq + 1}
+				continue
+			}
+			s := streams[k]
+			if s == nil || tcp.Seq != s.next {
+				continue
+			}
+			s.next += uint32(len(tcp.Payload))
+			s.data = append(s.data, tcp.Payload...)
+			if len(s.data) >= 2 && binary.BigEndian.Uint16(s.data) != 10 {
+				delete(streams, k) // not IPFIX
+				continue
+			}
+			for len(s.data) >= 4 && int(binary.BigEndian.Uint16(s.data[2:])) <= len(s.data) {
+				m := int(binary.BigEndian.Uint16(s.data[2:]))
+				if m < 16 {
+					delete(streams, k)
+					break
+				}
+				out = append(out, dg{Time: ci.Timestamp, Src: k[0], Dst: k[1], Payload: string(s.data[:m]), Packet: n})
+				s.data = s.data[m:]
+			}
 			continue
 		}
 		if udp == nil {
@@ -164,7 +199,7 @@ func TestTestdataAgainstGopacketAndTshark(t *testing.T) {
 			}
 			equalDatagrams(t, name, got, want)
 			if st.Datagrams != len(got) || st.Malformed != 0 || st.Fragments != 0 ||
-				st.Packets != st.Datagrams+st.NotUDP {
+				st.Packets != st.Datagrams-st.TCPMessages+st.NotUDP+st.TCPSegments || st.TCPGaps != 0 {
 				t.Errorf("stats %+v", st)
 			}
 			raw, err := os.ReadFile(strings.TrimSuffix(path, ".pcap") + ".tshark.json")
@@ -396,7 +431,7 @@ func TestEncapsulations(t *testing.T) {
 			for _, b := range [][]byte{pc, ng.b} {
 				got, st := mustReadAll(t, b)
 				equalDatagrams(t, c.name, got, []dg{want})
-				if st.Packets != 2 || st.Datagrams != 1 || st.NotUDP+st.Malformed != 1 {
+				if st.Packets != 2 || st.Datagrams != 1 || st.NotUDP+st.Malformed+st.TCPSegments != 1 {
 					t.Errorf("stats %+v", st)
 				}
 			}
@@ -862,7 +897,7 @@ func TestMalformedPackets(t *testing.T) {
 	if len(got) != 2 || got[0].Src != exp4 || got[1].Src != exp6 {
 		t.Errorf("datagrams %v", got)
 	}
-	if st.Malformed != len(bad) || st.NotUDP != len(notUDP) || st.Packets != len(recs) {
+	if st.Malformed != len(bad) || st.NotUDP+st.TCPSegments != len(notUDP) || st.TCPSegments != 1 || st.Packets != len(recs) {
 		t.Errorf("stats %+v; want %d malformed, %d not UDP", st, len(bad), len(notUDP))
 	}
 	// One at a time, to name the one that is not counted as it should.

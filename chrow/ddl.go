@@ -205,3 +205,42 @@ func (t Table) DropPartition(p string) (string, error) {
 	}
 	return "ALTER TABLE " + t.Local() + " DROP PARTITION " + p, nil
 }
+
+// Tables returns the names of the tables Create makes on a node: the
+// MergeTree table and, with a cluster, the Distributed table.
+func (t Table) Tables() []string {
+	if t.Cluster != "" {
+		return []string{t.LocalName(), t.name()}
+	}
+	return []string{t.LocalName()}
+}
+
+// ListColumns returns the query of the names of table's columns (a name
+// as LocalName returns, or Name), one a line.
+func (t Table) ListColumns(table string) string {
+	db := "currentDatabase()"
+	if t.Database != "" {
+		db = Quote(t.Database)
+	}
+	return fmt.Sprintf("SELECT name FROM system.columns WHERE database = %s AND table = %s FORMAT TabSeparated", db, Quote(table))
+}
+
+// AddMissing returns the statements that add to table the columns of
+// Columns that are not in have (its columns, as ListColumns lists them):
+// how a table created by an earlier nfcollect gets the columns added
+// since (the sFlow columns). Existing rows read 0, zeros or an empty list
+// there, as the rows of records without them. Columns are added at the
+// end; inserts name their columns, so the order does not matter.
+func (t Table) AddMissing(table string, have []string) []string {
+	got := map[string]bool{}
+	for _, h := range have {
+		got[h] = true
+	}
+	var out []string
+	for _, c := range Columns() {
+		if !got[c.Name] {
+			out = append(out, "ALTER TABLE "+t.qualified(table)+" ADD COLUMN "+Ident(c.Name)+" "+c.Type)
+		}
+	}
+	return out
+}

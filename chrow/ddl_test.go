@@ -1,6 +1,7 @@
 package chrow
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -84,5 +85,42 @@ func TestQuote(t *testing.T) {
 	}
 	if got := Ident("a`b"); got != "`a\\`b`" {
 		t.Errorf("Ident %s", got)
+	}
+}
+
+// A table made before the sFlow columns gets them, and only them, added.
+func TestAddMissing(t *testing.T) {
+	tb := Table{Database: "netflow", Name: "flows", Cluster: "c1"}
+	if got := tb.Tables(); len(got) != 2 || got[0] != "flows_local" || got[1] != "flows" {
+		t.Errorf("Tables() = %q", got)
+	}
+	if got := (Table{}).Tables(); len(got) != 1 || got[0] != "flows" {
+		t.Errorf("Tables() without a cluster = %q", got)
+	}
+	var have []string
+	for _, c := range Columns() {
+		have = append(have, c.Name)
+	}
+	if st := tb.AddMissing("flows_local", have); len(st) != 0 {
+		t.Errorf("complete table: %q", st)
+	}
+	var old []string
+	for _, c := range Columns() {
+		if !slices.ContainsFunc(sflowColumns[:], func(s Column) bool { return s.Name == c.Name }) {
+			old = append(old, c.Name)
+		}
+	}
+	st := tb.AddMissing("flows_local", old)
+	if len(st) != len(sflowColumns) {
+		t.Fatalf("%d statements for %d sFlow columns: %q", len(st), len(sflowColumns), st)
+	}
+	if want := "ALTER TABLE `netflow`.`flows_local` ADD COLUMN `agent_address` FixedString(16)"; st[0] != want {
+		t.Errorf("first statement %q, want %q", st[0], want)
+	}
+	if !slices.Contains(st, "ALTER TABLE `netflow`.`flows_local` ADD COLUMN `as_path` Array(UInt32)") {
+		t.Errorf("no as_path in %q", st)
+	}
+	if q := tb.ListColumns("flows"); q != "SELECT name FROM system.columns WHERE database = 'netflow' AND table = 'flows' FORMAT TabSeparated" {
+		t.Errorf("ListColumns = %q", q)
 	}
 }

@@ -40,7 +40,40 @@ var otherColumns = [...]Column{
 
 // Columns returns the table's columns, in row order.
 func Columns() []Column {
-	return append(append([]Column(nil), fixedColumns[:]...), otherColumns[:]...)
+	cols := append([]Column(nil), fixedColumns[:]...)
+	cols = append(cols, sflowColumns[:]...)
+	return append(cols, otherColumns[:]...)
+}
+
+// AppendPacket appends the rows of the records of a decoded export packet,
+// as AppendRecords; the rows of an sFlow v5 datagram's flow samples
+// (p.Version decode.VersionSFlow5) also have the sample's sFlow columns
+// (the other records have 0 and empty lists there). Counter samples have
+// no row.
+func AppendPacket(b []byte, p *decode.Packet, received int64) []byte {
+	if p.Version != decode.VersionSFlow5 {
+		return AppendRecords(b, p.Records, received)
+	}
+	for i := range p.Records {
+		r := &p.Records[i]
+		var s *decode.SFlowSample
+		if i < len(p.SFlow) {
+			s = &p.SFlow[i]
+		}
+		b = appendFixed(b, r, received)
+		b = appendSFlow(b, p, s)
+		b = appendOther(b, r)
+	}
+	return b
+}
+
+// appendUint32s appends v as an Array(UInt32).
+func appendUint32s(b []byte, v []uint32) []byte {
+	b = appendUvarint(b, uint64(len(v)))
+	for _, x := range v {
+		b = binary.LittleEndian.AppendUint32(b, x)
+	}
+	return b
 }
 
 // AppendRecords appends the rows of the records of one export packet.
@@ -54,11 +87,13 @@ func AppendRecords(b []byte, rs []decode.Record, received int64) []byte {
 		r := &rs[i]
 		if t := r.Template(); t != nil && t == tmpl && t.Has()&^r.Has == 0 {
 			b = appendFixed(b, r, received)
+			b = appendSFlow(b, nil, nil)
 			b = append(b, b[ns:ne]...)
 			b = appendValues(b, r, t.OtherFields())
 			continue
 		}
 		b = appendFixed(b, r, received)
+		b = appendSFlow(b, nil, nil)
 		tmpl, ns, ne = nil, 0, 0
 		start := len(b)
 		b = appendOther(b, r)
@@ -94,7 +129,7 @@ func uvarint(b []byte) (uint64, int) {
 
 // AppendRow appends r's row.
 func AppendRow(b []byte, r *decode.Record, received int64) []byte {
-	return appendOther(appendFixed(b, r, received), r)
+	return appendOther(appendSFlow(appendFixed(b, r, received), nil, nil), r)
 }
 
 // appendValues appends the values array of the usual case.

@@ -344,3 +344,184 @@ func appendFixed(b []byte, r *decode.Record, received int64) []byte {
 	binary.LittleEndian.PutUint32(p[250:], uint32(r.Offset))                     // record_offset
 	return b
 }
+
+// sflowFixedSize is the RowBinary size of the fixed-width sFlow columns.
+const sflowFixedSize = 92
+
+// sflowColumns are the columns of an sFlow flow sample's keys, in row order,
+// after fixedColumns: the fixed-width ones, then the lists.
+var sflowColumns = [...]Column{
+	{
+		Doc:  "sFlow: the sFlow agent address of the datagram header (sampler_address is the address the datagram came from)",
+		Name: "agent_address",
+		Type: "FixedString(16)",
+	},
+	{
+		Doc:  "sFlow: the agent's uptime when it sent the datagram, ms",
+		Name: "agent_uptime_ms",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: the sample's sequence number, per agent, sub-agent and source",
+		Name: "sample_sequence_num",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: the data source's type: 0 ifIndex, 1 smonVlanDataSource, 2 entPhysicalEntry",
+		Name: "source_id_type",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: the data source's index (an ifIndex for type 0)",
+		Name: "source_id_index",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: packets that could have been sampled (seen by the data source)",
+		Name: "sample_pool",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: packets the agent dropped for lack of resources",
+		Name: "drops",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: the input interface's format when not 0 (an ifIndex, then in_if): 1 the packet was discarded, 2 several interfaces",
+		Name: "in_if_format",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: with in_if_format: the input's value",
+		Name: "in_if_value",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: the output interface's format when not 0 (an ifIndex, then out_if): 1 discarded (out_if_value is the reason: 0–255 an ICMP unreachable code, 256 unknown, 257 TTL exceeded, 258 ACL, …), 2 sent to several interfaces (out_if_value is their number, 0 unknown)",
+		Name: "out_if_format",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: with out_if_format: the discard reason or the number of output interfaces",
+		Name: "out_if_value",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: raw packet header record: the header's protocol (1 Ethernet, 11 IPv4, 12 IPv6, …); its fields fill the normalized keys",
+		Name: "header_protocol",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: raw packet header record: the sampled frame's length (bytes is this length; × sampling_rate after --renormalize)",
+		Name: "frame_length",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: raw packet header record: bytes removed from the end of the frame (its FCS) before it was sampled",
+		Name: "stripped",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: extended switch record: 802.1p priority in",
+		Name: "src_priority",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: extended switch record: 802.1p priority out",
+		Name: "dst_priority",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: extended gateway record: the router's own AS (dst_as when as_path is empty)",
+		Name: "router_as",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: extended gateway record: the AS of the source's peer",
+		Name: "src_peer_as",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: extended gateway record: the route's local preference",
+		Name: "local_pref",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: flow records of formats not decoded (other enterprises', newer formats)",
+		Name: "unknown_records",
+		Type: "UInt32",
+	},
+	{
+		Doc:  "sFlow: extended gateway record: the AS path to the destination, every segment's ASes in order (dst_as is the last)",
+		Name: "as_path",
+		Type: "Array(UInt32)",
+	},
+	{
+		Doc:  "sFlow: extended gateway record: the route's BGP communities",
+		Name: "bgp_communities",
+		Type: "Array(UInt32)",
+	},
+}
+
+// appendSFlow appends the sFlow columns of a row: the keys of the flow sample s
+// of datagram p, or zeros and empty lists when s is nil (other records).
+func appendSFlow(b []byte, p *decode.Packet, s *decode.SFlowSample) []byte {
+	b = slices.Grow(b, sflowFixedSize+2)
+	n := len(b)
+	b = b[:n+sflowFixedSize]
+	q := (*[sflowFixedSize]byte)(b[n:])
+	*q = [sflowFixedSize]byte{}
+	if s == nil {
+		b = append(b, 0)
+		b = append(b, 0)
+		return b
+	}
+	putSFlow(q, p, s)
+	b = appendUint32s(b, s.ASPath)
+	b = appendUint32s(b, s.Communities)
+	return b
+}
+
+// putSFlow writes the fixed-width sFlow columns of s into the cleared q.
+func putSFlow(q *[sflowFixedSize]byte, p *decode.Packet, s *decode.SFlowSample) {
+	putAddr((*[16]byte)(q[0:]), p.Agent)                          // agent_address
+	binary.LittleEndian.PutUint32(q[16:], uint32(p.SysUptime))    // agent_uptime_ms
+	binary.LittleEndian.PutUint32(q[20:], uint32(s.SampleSeq))    // sample_sequence_num
+	binary.LittleEndian.PutUint32(q[24:], uint32(s.SourceIDType)) // source_id_type
+	binary.LittleEndian.PutUint32(q[28:], uint32(s.SourceIndex))  // source_id_index
+	binary.LittleEndian.PutUint32(q[32:], uint32(s.SamplePool))   // sample_pool
+	binary.LittleEndian.PutUint32(q[36:], uint32(s.Drops))        // drops
+	binary.LittleEndian.PutUint32(q[40:], uint32(s.InFormat))     // in_if_format
+	if s.InFormat != 0 {
+		binary.LittleEndian.PutUint32(q[44:], uint32(s.InValue))
+	} // in_if_value
+	binary.LittleEndian.PutUint32(q[48:], uint32(s.OutFormat)) // out_if_format
+	if s.OutFormat != 0 {
+		binary.LittleEndian.PutUint32(q[52:], uint32(s.OutValue))
+	} // out_if_value
+	if s.Has&decode.SFlowHasHeader != 0 {
+		binary.LittleEndian.PutUint32(q[56:], uint32(s.HeaderProtocol))
+	} // header_protocol
+	if s.Has&decode.SFlowHasHeader != 0 {
+		binary.LittleEndian.PutUint32(q[60:], uint32(s.FrameLength))
+	} // frame_length
+	if s.Has&decode.SFlowHasHeader != 0 {
+		binary.LittleEndian.PutUint32(q[64:], uint32(s.Stripped))
+	} // stripped
+	if s.Has&decode.SFlowHasSwitch != 0 {
+		binary.LittleEndian.PutUint32(q[68:], uint32(s.SrcPriority))
+	} // src_priority
+	if s.Has&decode.SFlowHasSwitch != 0 {
+		binary.LittleEndian.PutUint32(q[72:], uint32(s.DstPriority))
+	} // dst_priority
+	if s.Has&decode.SFlowHasGateway != 0 {
+		binary.LittleEndian.PutUint32(q[76:], uint32(s.RouterAS))
+	} // router_as
+	if s.Has&decode.SFlowHasGateway != 0 {
+		binary.LittleEndian.PutUint32(q[80:], uint32(s.SrcPeerAS))
+	} // src_peer_as
+	if s.Has&decode.SFlowHasGateway != 0 {
+		binary.LittleEndian.PutUint32(q[84:], uint32(s.LocalPref))
+	} // local_pref
+	binary.LittleEndian.PutUint32(q[88:], uint32(s.Unknown)) // unknown_records
+}

@@ -64,6 +64,10 @@ func (r *rowReader) uvarint() int {
 
 func (r *rowReader) strs() []string {
 	n := r.uvarint()
+	if n > len(r.b) {
+		r.err = errors.New("array longer than the row")
+		return nil
+	}
 	var out []string
 	for range n {
 		out = append(out, string(r.take(r.uvarint())))
@@ -97,6 +101,17 @@ func (r *rowReader) value(typ string) (text string, zero bool) {
 	case typ == "FixedString(16)":
 		a := netip.AddrFrom16([16]byte(r.take(16)))
 		return a.Unmap().String(), a.IsUnspecified() && !a.Is4In6()
+	case typ == "Array(UInt32)":
+		n := r.uvarint()
+		if n > len(r.b)/4 {
+			r.err = errors.New("array longer than the row")
+			return "", true
+		}
+		var parts []string
+		for range n {
+			parts = append(parts, strconv.FormatUint(uint64(binary.LittleEndian.Uint32(r.take(4))), 10))
+		}
+		return "[" + strings.Join(parts, ",") + "]", n == 0
 	}
 	r.err = fmt.Errorf("type %s unknown to the test", typ)
 	return "", true
@@ -106,7 +121,7 @@ func (r *rowReader) value(typ string) (text string, zero bool) {
 // included under their names, and the zero columns apart.
 func readRow(r *rowReader) (vals map[string]string, zero map[string]bool, names, values []string) {
 	vals, zero = map[string]string{}, map[string]bool{}
-	for _, c := range fixedColumns {
+	for _, c := range append(fixedColumns[:], sflowColumns[:]...) {
 		v, z := r.value(c.Type)
 		vals[c.Name] = v
 		zero[c.Name] = z
@@ -124,6 +139,12 @@ func jsonText(v any) string {
 		return v.String()
 	case bool:
 		return strconv.FormatBool(v)
+	case []any:
+		var parts []string
+		for _, x := range v {
+			parts = append(parts, jsonText(x))
+		}
+		return "[" + strings.Join(parts, ",") + "]"
 	}
 	return fmt.Sprint(v)
 }
@@ -139,6 +160,30 @@ func checkSame(t *testing.T, rs []decode.Record, received int64) int {
 	}
 	rows := AppendRecords(nil, rs, received)
 	lines := strings.Split(strings.TrimSuffix(string(flowjson.AppendRecords(nil, rs, received)), "\n"), "\n")
+	return compareRows(t, rs, rows, lines, received)
+}
+
+// checkPacket compares the rows of AppendPacket with the JSON lines of
+// the packet's records (for sFlow, AppendSFlow's lines of its flow
+// samples).
+func checkPacket(t *testing.T, p *decode.Packet, received int64) int {
+	t.Helper()
+	if p.Version != decode.VersionSFlow5 {
+		return checkSame(t, p.Records, received)
+	}
+	rows := AppendPacket(nil, p, received)
+	lines := strings.Split(string(flowjson.AppendSFlow(nil, p, received)), "\n")[:len(p.Records)]
+	if len(lines) == 0 {
+		if len(rows) != 0 {
+			t.Fatalf("%d bytes for no records", len(rows))
+		}
+		return 0
+	}
+	return compareRows(t, p.Records, rows, lines, received)
+}
+
+func compareRows(t *testing.T, rs []decode.Record, rows []byte, lines []string, received int64) int {
+	t.Helper()
 	rd := &rowReader{b: rows}
 	macCols := map[string]bool{}
 	for _, c := range fixedColumns {
@@ -230,7 +275,7 @@ func TestRowsMatchJSON(t *testing.T) {
 			if err := d.Decode(dg.Src.Addr(), dg.Payload, &p); err != nil {
 				continue
 			}
-			n += checkSame(t, p.Records, dg.Time.UnixNano())
+			n += checkPacket(t, &p, dg.Time.UnixNano())
 		}
 		if n == 0 && !strings.Contains(name, "synthetic") {
 			t.Errorf("%s: no records", name)
@@ -313,5 +358,21 @@ func TestPatchCount(t *testing.T) {
 		if int(v) != n || string(b[:2]) != "ab" || string(b[2+k:]) != "tail" {
 			t.Errorf("%d: % x", n, b)
 		}
+	}
+}
+
+func TestAppendPacketSFlowAllocs(t *testing.T) {
+	var d decode.Decoder
+	var p decode.Packet
+	dg := testvec.Capture(t, "sfprobe-sflow.pcap")[0]
+	if err := d.Decode(dg.Src.Addr(), dg.Payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Records) == 0 {
+		t.Fatal("no flow samples")
+	}
+	buf := AppendPacket(nil, &p, 1)
+	if n := testing.AllocsPerRun(100, func() { buf = AppendPacket(buf[:0], &p, 1) }); n != 0 {
+		t.Errorf("%v allocations per packet, want 0", n)
 	}
 }

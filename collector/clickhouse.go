@@ -25,7 +25,7 @@ type ClickHouseRows struct{}
 
 // AppendPacket appends a row per data record.
 func (ClickHouseRows) AppendPacket(b []byte, e *Export) []byte {
-	return chrow.AppendRecords(b, e.Packet.Records, e.Received)
+	return chrow.AppendPacket(b, e.Packet, e.Received)
 }
 
 // ClickHouseConfig configures the connection to ClickHouse.
@@ -180,6 +180,7 @@ var codeRE = regexp.MustCompile(`Code: (\d+)`)
 var rejectCodes = map[int]bool{
 	6:   true, // CANNOT_PARSE_TEXT
 	27:  true, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+	32:  true, // ATTEMPT_TO_READ_AFTER_EOF (a batch cut in a length or array count)
 	33:  true, // CANNOT_READ_ALL_DATA
 	38:  true, // CANNOT_PARSE_DATE
 	41:  true, // CANNOT_PARSE_DATETIME
@@ -326,6 +327,9 @@ func (c *ClickHouse) Create(ctx context.Context, log *slog.Logger) error {
 				return err
 			}
 		}
+		if err := c.addMissing(ctx, i, log); err != nil {
+			return err
+		}
 		if t.RetentionDays() > 0 && srv.TTL() {
 			if _, err := c.Exec(ctx, i, t.ModifyTTL()); err != nil {
 				return err
@@ -333,6 +337,26 @@ func (c *ClickHouse) Create(ctx context.Context, log *slog.Logger) error {
 		}
 		log.Info("clickhouse: table ready", "node", c.nodes[i].base, "version", fmt.Sprintf("%d.%d", srv.Major, srv.Minor),
 			"table", t.Target(), "local", t.Local(), "cluster", t.Cluster)
+	}
+	return nil
+}
+
+// addMissing adds to the tables of node i (the local table and, with a
+// cluster, the Distributed table) the columns an earlier nfcollect did not
+// create: a table of flows made before the sFlow columns gets them.
+func (c *ClickHouse) addMissing(ctx context.Context, i int, log *slog.Logger) error {
+	t := c.cfg.Table
+	for _, table := range t.Tables() {
+		out, err := c.Exec(ctx, i, t.ListColumns(table))
+		if err != nil {
+			return err
+		}
+		for _, st := range t.AddMissing(table, strings.Fields(out)) {
+			if _, err := c.Exec(ctx, i, st); err != nil {
+				return err
+			}
+			log.Info("clickhouse: column added", "node", c.nodes[i].base, "statement", st)
+		}
 	}
 	return nil
 }

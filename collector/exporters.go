@@ -3,6 +3,7 @@ package collector
 import (
 	"container/list"
 	"net/netip"
+	"slices"
 )
 
 // exporterState is what a worker keeps of one exporter besides its
@@ -25,10 +26,13 @@ type exporterState struct {
 	inProven bool
 }
 
-// seqStream is the sequence state of one (version, domain) of an exporter.
+// seqStream is the sequence state of one (version, domain) of an exporter,
+// per transport session (IPFIX over TCP numbers each connection's messages
+// on its own, RFC 7011 §3.1; 0 for datagrams).
 type seqStream struct {
 	version uint16
 	domain  uint32
+	session uint64
 	state   seqState
 }
 
@@ -39,9 +43,9 @@ const maxStreams = 64
 // seq returns the sequence state of the exporter's (version, domain).
 //
 //nfkit:hot
-func (e *exporterState) seq(version uint16, domain uint32) *seqState {
+func (e *exporterState) seq(version uint16, domain uint32, session uint64) *seqState {
 	for i := range e.streams {
-		if s := &e.streams[i]; s.version == version && s.domain == domain {
+		if s := &e.streams[i]; s.version == version && s.domain == domain && s.session == session {
 			return &s.state
 		}
 	}
@@ -49,8 +53,16 @@ func (e *exporterState) seq(version uint16, domain uint32) *seqState {
 		copy(e.streams, e.streams[1:])
 		e.streams = e.streams[:len(e.streams)-1]
 	}
-	e.streams = append(e.streams, seqStream{version: version, domain: domain})
+	e.streams = append(e.streams, seqStream{version: version, domain: domain, session: session})
 	return &e.streams[len(e.streams)-1].state
+}
+
+// endSession forgets the sequence streams of a transport session that
+// ended.
+//
+//nfkit:cold once per transport session, at its end
+func (e *exporterState) endSession(session uint64) {
+	e.streams = slices.DeleteFunc(e.streams, func(s seqStream) bool { return s.session == session })
 }
 
 // exporterTable holds a worker's exporters, bounded: past the bound, a new

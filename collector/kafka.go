@@ -70,7 +70,8 @@ func (e KafkaEncoder) AppendPacket(b []byte, ex *Export) []byte {
 	rs := ex.Packet.Records
 	n := len(rs)
 	// sFlow in JSON: the lines of the file schema, its counter samples
-	// included (one message each); FlowMessage has no counters.
+	// included (one message each); FlowMessage has no counters, and a
+	// flow sample's FlowMessage carries its sFlow keys (flowpb.AppendPacket).
 	sflow := e.Format == KafkaJSON && ex.Packet.Version == decode.VersionSFlow5
 	if sflow {
 		n += len(ex.Packet.Counters)
@@ -99,7 +100,7 @@ func (e KafkaEncoder) AppendPacket(b []byte, ex *Export) []byte {
 	if e.Format == KafkaJSON {
 		return flowjson.AppendRecords(b, rs, ex.Received)
 	}
-	return flowpb.AppendRecords(b, rs, ex.Received, e.Options)
+	return flowpb.AppendPacket(b, ex.Packet, ex.Received, e.Options)
 }
 
 func appendUvarint(b []byte, v uint64) []byte {

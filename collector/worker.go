@@ -164,6 +164,7 @@ func (w *worker) handle(p packet) {
 		delete(w.sessions, sessionKey{addr, p.session})
 		if ex := w.exporters.byAddr[addr]; ex != nil {
 			w.pending.dropSession(w, ex, p.session)
+			ex.endSession(p.session)
 		}
 		w.c.release(p)
 		return
@@ -178,7 +179,7 @@ func (w *worker) handle(p packet) {
 	var missing *decode.MissingTemplateError
 	isMissing := errors.As(err, &missing)
 	if err == nil || isMissing || len(w.pkt.Records) > 0 {
-		w.trackSequence(ex, isMissing)
+		w.trackSequence(ex, isMissing, p.session)
 	}
 	emitted := w.emit(p, ex, err == nil, 0)
 	if w.pkt.Templates > 0 || err != nil {
@@ -276,7 +277,7 @@ func (w *worker) emit(p packet, ex *exporterState, complete bool, before uint64)
 // retried after their template came were tracked when they arrived.
 //
 //nfkit:hot
-func (w *worker) trackSequence(ex *exporterState, unknown bool) {
+func (w *worker) trackSequence(ex *exporterState, unknown bool, session uint64) {
 	pk := &w.pkt
 	if pk.Version == 0 {
 		return
@@ -285,7 +286,7 @@ func (w *worker) trackSequence(ex *exporterState, unknown bool) {
 	if pk.Version == 10 {
 		o.count, o.opts, o.unknown = uint32(len(pk.Records)), uint32(len(pk.Options)), unknown
 	}
-	lost, reset := ex.seq(pk.Version, pk.Domain).observe(o)
+	lost, reset := ex.seq(pk.Version, pk.Domain, session).observe(o)
 	if lost > 0 {
 		ex.stats.seqLost.Add(uint64(lost))
 	}

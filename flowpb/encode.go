@@ -26,6 +26,13 @@
 // fields they do not know, so goflow2 consumers read messages with
 // extensions unchanged. The template's other fields (the JSON output's
 // keys named by element) are not written.
+//
+// sFlow v5 flow samples (AppendPacket) get the fields goflow2's sFlow
+// producer writes: sampler_address is the agent address, next_hop_as the
+// AS path's first AS, as_path and bgp_communities packed; the sample's
+// other keys are extensions from 1009 (exporter_address, the datagram's
+// source, then the keys of fields.SFlowFlowKeys). Counter samples have no
+// FlowMessage.
 package flowpb
 
 import (
@@ -50,33 +57,23 @@ type Field struct {
 	Type      string // .proto type: uint32, uint64, bytes or FlowType (the enum)
 	Key       string // the output schema key whose value it carries
 	Extension bool   // not in goflow2's FlowMessage: written with Extensions
+	SFlow     bool   // written only for sFlow flow samples (AppendPacket); Key may then be an sFlow key
 }
 
 // Fields returns the fields AppendRecord writes, in the order it writes
 // them: goflow2's by number, then the extensions by number.
 func Fields() []Field { return slices.Clone(fieldTable) }
 
-// MaxLen bounds the bytes AppendRecord appends for one record.
-const MaxLen = messageMax + 2
+// MaxLen bounds the bytes AppendRecord appends for one record (an sFlow
+// sample's AS path and communities take up to 5 bytes each beyond it).
+const MaxLen = messageMax + 3
 
 // AppendRecord appends r as one length-delimited FlowMessage: the length of
 // the message as a varint, then the message. received is the time the
-// export packet arrived, Unix ns.
+// export packet arrived, Unix ns. The keys of an sFlow sample that are not
+// in its Record are written by AppendPacket.
 func AppendRecord(b []byte, r *decode.Record, received int64, o Options) []byte {
-	b = slices.Grow(b, MaxLen)
-	start := len(b)
-	b = b[:cap(b)]
-	n := appendMessage(b, start+1, r, received, o&Extensions != 0)
-	size := n - start - 1
-	if size < 0x80 {
-		b[start] = byte(size)
-		return b[:n]
-	}
-	// messageMax < 1<<14: two bytes of length at most.
-	copy(b[start+2:n+1], b[start+1:n])
-	b[start] = byte(size) | 0x80
-	b[start+1] = byte(size >> 7)
-	return b[:n+1]
+	return appendRecord(b, r, received, o, nil, nil)
 }
 
 // AppendRecords appends the records of one export packet, one
@@ -86,6 +83,90 @@ func AppendRecords(b []byte, rs []decode.Record, received int64, o Options) []by
 		b = AppendRecord(b, &rs[i], received, o)
 	}
 	return b
+}
+
+// AppendPacket appends the records of a decoded export packet, one
+// length-delimited FlowMessage each, as AppendRecords; for an sFlow v5
+// datagram (p.Version decode.VersionSFlow5) each flow sample's message
+// also has what goflow2's sFlow producer writes (sampler_address is the
+// agent address, next_hop_as, as_path, bgp_communities) and, with
+// Extensions, the sample's other keys (fields 1009 and up). Counter
+// samples have no FlowMessage and are not written.
+func AppendPacket(b []byte, p *decode.Packet, received int64, o Options) []byte {
+	if p.Version != decode.VersionSFlow5 {
+		return AppendRecords(b, p.Records, received, o)
+	}
+	for i := range p.Records {
+		var s *decode.SFlowSample
+		if i < len(p.SFlow) {
+			s = &p.SFlow[i]
+		}
+		b = appendRecord(b, &p.Records[i], received, o, p, s)
+	}
+	return b
+}
+
+func appendRecord(b []byte, r *decode.Record, received int64, o Options, p *decode.Packet, s *decode.SFlowSample) []byte {
+	need := MaxLen + sizeHint(s)
+	b = slices.Grow(b, need)
+	// The body goes 1 byte in, behind room for its length, and moves on
+	// when the length takes more (a body of 128 bytes or more).
+	start := len(b)
+	b = b[:cap(b)]
+	n := appendMessage(b, start+1, r, received, o&Extensions != 0, p, s)
+	size := n - start - 1
+	if size < 0x80 {
+		b[start] = byte(size)
+		return b[:n]
+	}
+	var pre [3]byte
+	k := putVarint(pre[:], 0, uint64(size))
+	copy(b[start+k:], b[start+1:n])
+	copy(b[start:], pre[:k])
+	return b[:start+k+size]
+}
+
+// sizeHint returns the bytes the packed lists of s may take beyond
+// messageMax.
+func sizeHint(s *decode.SFlowSample) int {
+	if s == nil {
+		return 0
+	}
+	// next_hop_as repeats an element of as_path.
+	return 5 * (len(s.ASPath) + len(s.Communities))
+}
+
+// samplerAddress returns the address written as sampler_address: the
+// exporter's, or for an sFlow sample the agent address of the datagram
+// header, as goflow2's sFlow producer writes it.
+func samplerAddress(r *decode.Record, p *decode.Packet, s *decode.SFlowSample) netip.Addr {
+	if s != nil && p.Agent.IsValid() {
+		return p.Agent
+	}
+	return r.Exporter
+}
+
+// putPacked writes v as a packed repeated uint32: the byte length, then
+// the varints.
+func putPacked(b []byte, n int, v []uint32) int {
+	size := 0
+	for _, x := range v {
+		size += varintLen(uint64(x))
+	}
+	n = putVarint(b, n, uint64(size))
+	for _, x := range v {
+		n = putVarint(b, n, uint64(x))
+	}
+	return n
+}
+
+func varintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 // putVarint writes v as a protobuf varint at b[n:] and returns the new end.

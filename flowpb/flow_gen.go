@@ -5,7 +5,7 @@ package flowpb
 import decode "github.com/nfkit/nfkit/decode"
 
 // messageMax bounds the bytes of one FlowMessage body appendMessage writes.
-const messageMax = 552
+const messageMax = 820
 
 // flowType returns goflow2's FlowMessage.FlowType of an export version
 // (FLOWUNKNOWN, 0, for versions it has no value for).
@@ -27,8 +27,10 @@ func flowType(v uint16) uint64 {
 // messageMax bytes, and returns the new end: goflow2's fields in number order,
 // then, with ext, nfkit's extension fields. A field is written only when the
 // record carries it and its value is not zero (proto3's default), as
-// protobuf-go would marshal it.
-func appendMessage(b []byte, n int, r *decode.Record, received int64, ext bool) int {
+// protobuf-go would marshal it. s is the sFlow flow sample of r (nil for
+// other records) and p its datagram; the packed lists of s need
+// sizeHint(s) bytes more.
+func appendMessage(b []byte, n int, r *decode.Record, received int64, ext bool, p *decode.Packet, s *decode.SFlowSample) int {
 	h := r.Has
 	if t := flowType(r.Version); t != 0 {
 		b[n] = 8 // 1 type
@@ -65,15 +67,20 @@ func appendMessage(b []byte, n int, r *decode.Record, received int64, ext bool) 
 		n += 1
 		n = putVarint(b, n, uint64(r.Packets))
 	}
-	if r.Exporter.IsValid() {
+	if a := samplerAddress(r, p, s); a.IsValid() {
 		b[n] = 90 // 11 sampler_address
 		n += 1
-		n = putAddr(b, n, r.Exporter.Unmap())
+		n = putAddr(b, n, a.Unmap())
 	}
 	if h&decode.HasNextHop != 0 {
 		b[n] = 98 // 12 next_hop
 		n += 1
 		n = putAddr(b, n, r.NextHop)
+	}
+	if s != nil && len(s.ASPath) > 0 && s.ASPath[0] != 0 {
+		b[n] = 104 // 13 next_hop_as
+		n += 1
+		n = putVarint(b, n, uint64(s.ASPath[0]))
 	}
 	if h&decode.HasSrcAS != 0 && r.SrcAS != 0 {
 		b[n] = 112 // 14 src_as
@@ -205,6 +212,18 @@ func appendMessage(b []byte, n int, r *decode.Record, received int64, ext bool) 
 		n += 2
 		n = putAddr(b, n, r.BGPNextHop)
 	}
+	if s != nil && len(s.Communities) > 0 {
+		b[n] = 170 // 101 bgp_communities
+		b[n+1] = 6
+		n += 2
+		n = putPacked(b, n, s.Communities)
+	}
+	if s != nil && len(s.ASPath) > 0 {
+		b[n] = 178 // 102 as_path
+		b[n+1] = 6
+		n += 2
+		n = putPacked(b, n, s.ASPath)
+	}
 	if received > 0 {
 		b[n] = 240 // 110 time_received_ns
 		b[n+1] = 6
@@ -286,6 +305,126 @@ func appendMessage(b []byte, n int, r *decode.Record, received int64, ext bool) 
 		n += 2
 		n = putVarint(b, n, uint64(r.OriginalSamplingRate))
 	}
+	if s != nil && r.Exporter.IsValid() {
+		b[n] = 138 // 1009 exporter_address
+		b[n+1] = 63
+		n += 2
+		n = putAddr(b, n, r.Exporter.Unmap())
+	}
+	if s != nil && p.SysUptime != 0 {
+		b[n] = 144 // 1010 agent_uptime_ms
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(p.SysUptime))
+	}
+	if s != nil && s.SampleSeq != 0 {
+		b[n] = 152 // 1011 sample_sequence_num
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.SampleSeq))
+	}
+	if s != nil && s.SourceIDType != 0 {
+		b[n] = 160 // 1012 source_id_type
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.SourceIDType))
+	}
+	if s != nil && s.SourceIndex != 0 {
+		b[n] = 168 // 1013 source_id_index
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.SourceIndex))
+	}
+	if s != nil && s.SamplePool != 0 {
+		b[n] = 176 // 1014 sample_pool
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.SamplePool))
+	}
+	if s != nil && s.Drops != 0 {
+		b[n] = 184 // 1015 drops
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.Drops))
+	}
+	if s != nil && s.InFormat != 0 {
+		b[n] = 192 // 1016 in_if_format
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.InFormat))
+	}
+	if s != nil && s.InFormat != 0 && s.InValue != 0 {
+		b[n] = 200 // 1017 in_if_value
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.InValue))
+	}
+	if s != nil && s.OutFormat != 0 {
+		b[n] = 208 // 1018 out_if_format
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.OutFormat))
+	}
+	if s != nil && s.OutFormat != 0 && s.OutValue != 0 {
+		b[n] = 216 // 1019 out_if_value
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.OutValue))
+	}
+	if s != nil && s.Has&decode.SFlowHasHeader != 0 && s.HeaderProtocol != 0 {
+		b[n] = 224 // 1020 header_protocol
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.HeaderProtocol))
+	}
+	if s != nil && s.Has&decode.SFlowHasHeader != 0 && s.FrameLength != 0 {
+		b[n] = 232 // 1021 frame_length
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.FrameLength))
+	}
+	if s != nil && s.Has&decode.SFlowHasHeader != 0 && s.Stripped != 0 {
+		b[n] = 240 // 1022 stripped
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.Stripped))
+	}
+	if s != nil && s.Has&decode.SFlowHasSwitch != 0 && s.SrcPriority != 0 {
+		b[n] = 248 // 1023 src_priority
+		b[n+1] = 63
+		n += 2
+		n = putVarint(b, n, uint64(s.SrcPriority))
+	}
+	if s != nil && s.Has&decode.SFlowHasSwitch != 0 && s.DstPriority != 0 {
+		b[n] = 128 // 1024 dst_priority
+		b[n+1] = 64
+		n += 2
+		n = putVarint(b, n, uint64(s.DstPriority))
+	}
+	if s != nil && s.Has&decode.SFlowHasGateway != 0 && s.RouterAS != 0 {
+		b[n] = 136 // 1025 router_as
+		b[n+1] = 64
+		n += 2
+		n = putVarint(b, n, uint64(s.RouterAS))
+	}
+	if s != nil && s.Has&decode.SFlowHasGateway != 0 && s.SrcPeerAS != 0 {
+		b[n] = 144 // 1026 src_peer_as
+		b[n+1] = 64
+		n += 2
+		n = putVarint(b, n, uint64(s.SrcPeerAS))
+	}
+	if s != nil && s.Has&decode.SFlowHasGateway != 0 && s.LocalPref != 0 {
+		b[n] = 152 // 1027 local_pref
+		b[n+1] = 64
+		n += 2
+		n = putVarint(b, n, uint64(s.LocalPref))
+	}
+	if s != nil && s.Unknown != 0 {
+		b[n] = 160 // 1028 unknown_records
+		b[n+1] = 64
+		n += 2
+		n = putVarint(b, n, uint64(s.Unknown))
+	}
 	return n
 }
 
@@ -297,6 +436,7 @@ var fieldTable = []Field{
 		Key:       "type",
 		Name:      "type",
 		Number:    1,
+		SFlow:     false,
 		Type:      "FlowType",
 	},
 	{
@@ -304,6 +444,7 @@ var fieldTable = []Field{
 		Key:       "sampling_rate",
 		Name:      "sampling_rate",
 		Number:    3,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -311,6 +452,7 @@ var fieldTable = []Field{
 		Key:       "sequence_num",
 		Name:      "sequence_num",
 		Number:    4,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -318,6 +460,7 @@ var fieldTable = []Field{
 		Key:       "src_addr",
 		Name:      "src_addr",
 		Number:    6,
+		SFlow:     false,
 		Type:      "bytes",
 	},
 	{
@@ -325,6 +468,7 @@ var fieldTable = []Field{
 		Key:       "dst_addr",
 		Name:      "dst_addr",
 		Number:    7,
+		SFlow:     false,
 		Type:      "bytes",
 	},
 	{
@@ -332,6 +476,7 @@ var fieldTable = []Field{
 		Key:       "bytes",
 		Name:      "bytes",
 		Number:    9,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -339,6 +484,7 @@ var fieldTable = []Field{
 		Key:       "packets",
 		Name:      "packets",
 		Number:    10,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -346,6 +492,7 @@ var fieldTable = []Field{
 		Key:       "sampler_address",
 		Name:      "sampler_address",
 		Number:    11,
+		SFlow:     false,
 		Type:      "bytes",
 	},
 	{
@@ -353,13 +500,23 @@ var fieldTable = []Field{
 		Key:       "next_hop",
 		Name:      "next_hop",
 		Number:    12,
+		SFlow:     false,
 		Type:      "bytes",
+	},
+	{
+		Extension: false,
+		Key:       "as_path",
+		Name:      "next_hop_as",
+		Number:    13,
+		SFlow:     true,
+		Type:      "uint32",
 	},
 	{
 		Extension: false,
 		Key:       "src_as",
 		Name:      "src_as",
 		Number:    14,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -367,6 +524,7 @@ var fieldTable = []Field{
 		Key:       "dst_as",
 		Name:      "dst_as",
 		Number:    15,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -374,6 +532,7 @@ var fieldTable = []Field{
 		Key:       "src_net",
 		Name:      "src_net",
 		Number:    16,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -381,6 +540,7 @@ var fieldTable = []Field{
 		Key:       "dst_net",
 		Name:      "dst_net",
 		Number:    17,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -388,6 +548,7 @@ var fieldTable = []Field{
 		Key:       "in_if",
 		Name:      "in_if",
 		Number:    18,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -395,6 +556,7 @@ var fieldTable = []Field{
 		Key:       "out_if",
 		Name:      "out_if",
 		Number:    19,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -402,6 +564,7 @@ var fieldTable = []Field{
 		Key:       "proto",
 		Name:      "proto",
 		Number:    20,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -409,6 +572,7 @@ var fieldTable = []Field{
 		Key:       "src_port",
 		Name:      "src_port",
 		Number:    21,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -416,6 +580,7 @@ var fieldTable = []Field{
 		Key:       "dst_port",
 		Name:      "dst_port",
 		Number:    22,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -423,6 +588,7 @@ var fieldTable = []Field{
 		Key:       "ip_tos",
 		Name:      "ip_tos",
 		Number:    23,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -430,6 +596,7 @@ var fieldTable = []Field{
 		Key:       "ip_ttl",
 		Name:      "ip_ttl",
 		Number:    25,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -437,6 +604,7 @@ var fieldTable = []Field{
 		Key:       "tcp_flags",
 		Name:      "tcp_flags",
 		Number:    26,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -444,6 +612,7 @@ var fieldTable = []Field{
 		Key:       "src_mac",
 		Name:      "src_mac",
 		Number:    27,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -451,6 +620,7 @@ var fieldTable = []Field{
 		Key:       "dst_mac",
 		Name:      "dst_mac",
 		Number:    28,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -458,6 +628,7 @@ var fieldTable = []Field{
 		Key:       "src_vlan",
 		Name:      "vlan_id",
 		Number:    29,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -465,6 +636,7 @@ var fieldTable = []Field{
 		Key:       "etype",
 		Name:      "etype",
 		Number:    30,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -472,6 +644,7 @@ var fieldTable = []Field{
 		Key:       "icmp_type",
 		Name:      "icmp_type",
 		Number:    31,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -479,6 +652,7 @@ var fieldTable = []Field{
 		Key:       "icmp_code",
 		Name:      "icmp_code",
 		Number:    32,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -486,6 +660,7 @@ var fieldTable = []Field{
 		Key:       "src_vlan",
 		Name:      "src_vlan",
 		Number:    33,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -493,6 +668,7 @@ var fieldTable = []Field{
 		Key:       "dst_vlan",
 		Name:      "dst_vlan",
 		Number:    34,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -500,6 +676,7 @@ var fieldTable = []Field{
 		Key:       "observation_domain_id",
 		Name:      "observation_domain_id",
 		Number:    70,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -507,13 +684,31 @@ var fieldTable = []Field{
 		Key:       "bgp_next_hop",
 		Name:      "bgp_next_hop",
 		Number:    100,
+		SFlow:     false,
 		Type:      "bytes",
+	},
+	{
+		Extension: false,
+		Key:       "bgp_communities",
+		Name:      "bgp_communities",
+		Number:    101,
+		SFlow:     true,
+		Type:      "repeated uint32",
+	},
+	{
+		Extension: false,
+		Key:       "as_path",
+		Name:      "as_path",
+		Number:    102,
+		SFlow:     true,
+		Type:      "repeated uint32",
 	},
 	{
 		Extension: false,
 		Key:       "time_received_ns",
 		Name:      "time_received_ns",
 		Number:    110,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -521,6 +716,7 @@ var fieldTable = []Field{
 		Key:       "time_flow_start_ns",
 		Name:      "time_flow_start_ns",
 		Number:    111,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -528,6 +724,7 @@ var fieldTable = []Field{
 		Key:       "time_flow_end_ns",
 		Name:      "time_flow_end_ns",
 		Number:    112,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -535,6 +732,7 @@ var fieldTable = []Field{
 		Key:       "direction",
 		Name:      "flow_direction",
 		Number:    42,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -542,6 +740,7 @@ var fieldTable = []Field{
 		Key:       "type",
 		Name:      "export_version",
 		Number:    1000,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -549,6 +748,7 @@ var fieldTable = []Field{
 		Key:       "template_id",
 		Name:      "template_id",
 		Number:    1001,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -556,6 +756,7 @@ var fieldTable = []Field{
 		Key:       "out_bytes",
 		Name:      "out_bytes",
 		Number:    1002,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -563,6 +764,7 @@ var fieldTable = []Field{
 		Key:       "out_packets",
 		Name:      "out_packets",
 		Number:    1003,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -570,6 +772,7 @@ var fieldTable = []Field{
 		Key:       "rev_bytes",
 		Name:      "rev_bytes",
 		Number:    1004,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -577,6 +780,7 @@ var fieldTable = []Field{
 		Key:       "rev_packets",
 		Name:      "rev_packets",
 		Number:    1005,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -584,6 +788,7 @@ var fieldTable = []Field{
 		Key:       "flows",
 		Name:      "flows",
 		Number:    1006,
+		SFlow:     false,
 		Type:      "uint64",
 	},
 	{
@@ -591,6 +796,7 @@ var fieldTable = []Field{
 		Key:       "flow_end_reason",
 		Name:      "flow_end_reason",
 		Number:    1007,
+		SFlow:     false,
 		Type:      "uint32",
 	},
 	{
@@ -598,6 +804,167 @@ var fieldTable = []Field{
 		Key:       "original_sampling_rate",
 		Name:      "original_sampling_rate",
 		Number:    1008,
+		SFlow:     false,
 		Type:      "uint64",
+	},
+	{
+		Extension: true,
+		Key:       "sampler_address",
+		Name:      "exporter_address",
+		Number:    1009,
+		SFlow:     true,
+		Type:      "bytes",
+	},
+	{
+		Extension: true,
+		Key:       "agent_uptime_ms",
+		Name:      "agent_uptime_ms",
+		Number:    1010,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "sample_sequence_num",
+		Name:      "sample_sequence_num",
+		Number:    1011,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "source_id_type",
+		Name:      "source_id_type",
+		Number:    1012,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "source_id_index",
+		Name:      "source_id_index",
+		Number:    1013,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "sample_pool",
+		Name:      "sample_pool",
+		Number:    1014,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "drops",
+		Name:      "drops",
+		Number:    1015,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "in_if_format",
+		Name:      "in_if_format",
+		Number:    1016,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "in_if_value",
+		Name:      "in_if_value",
+		Number:    1017,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "out_if_format",
+		Name:      "out_if_format",
+		Number:    1018,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "out_if_value",
+		Name:      "out_if_value",
+		Number:    1019,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "header_protocol",
+		Name:      "header_protocol",
+		Number:    1020,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "frame_length",
+		Name:      "frame_length",
+		Number:    1021,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "stripped",
+		Name:      "stripped",
+		Number:    1022,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "src_priority",
+		Name:      "src_priority",
+		Number:    1023,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "dst_priority",
+		Name:      "dst_priority",
+		Number:    1024,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "router_as",
+		Name:      "router_as",
+		Number:    1025,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "src_peer_as",
+		Name:      "src_peer_as",
+		Number:    1026,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "local_pref",
+		Name:      "local_pref",
+		Number:    1027,
+		SFlow:     true,
+		Type:      "uint32",
+	},
+	{
+		Extension: true,
+		Key:       "unknown_records",
+		Name:      "unknown_records",
+		Number:    1028,
+		SFlow:     true,
+		Type:      "uint32",
 	},
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,15 +147,41 @@ var versions = map[string]uint64{"NETFLOW_V1": 1, "NETFLOW_V5": 5, "NETFLOW_V7":
 // want returns the value the FlowMessage field f must have for the JSON
 // record j (0 when absent): what a consumer of the protobuf must see to
 // agree with the JSON output.
-func want(t *testing.T, f Field, j map[string]any) any {
-	v, ok := j[f.Key]
+func want(t *testing.T, f Field, j map[string]any, sflow bool) any {
+	key := f.Key
+	switch {
+	case f.SFlow && !sflow:
+		key = "" // written only for sFlow samples
+	case sflow && f.Name == "sampler_address":
+		key = "agent_address" // goflow2's sFlow producer writes the agent's
+	}
+	v, ok := j[key]
 	if !ok {
-		if f.Type == "bytes" {
+		switch f.Type {
+		case "bytes":
 			return []byte(nil)
+		case "repeated uint32":
+			return []uint64(nil)
 		}
 		return uint64(0)
 	}
 	switch {
+	case f.Type == "repeated uint32" || f.Name == "next_hop_as":
+		var l []uint64
+		for _, x := range v.([]any) {
+			u, err := strconv.ParseUint(string(x.(json.Number)), 10, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", f.Key, err)
+			}
+			l = append(l, u)
+		}
+		if f.Name == "next_hop_as" {
+			if len(l) == 0 {
+				return uint64(0)
+			}
+			return l[0]
+		}
+		return l
 	case f.Name == "type":
 		return flowTypes[v.(string)]
 	case f.Name == "export_version":
@@ -187,6 +214,19 @@ func want(t *testing.T, f Field, j map[string]any) any {
 }
 
 func equal(a, b any) bool {
+	if x, ok := b.([]uint64); ok {
+		y, _ := a.([]byte) // packed varints
+		var l []uint64
+		for len(y) > 0 {
+			v, n := uvarint(y)
+			if n == 0 {
+				return false
+			}
+			l = append(l, v)
+			y = y[n:]
+		}
+		return slices.Equal(l, x)
+	}
 	if x, ok := a.([]byte); ok {
 		y, _ := b.([]byte)
 		return bytes.Equal(x, y)
@@ -235,7 +275,7 @@ func TestCapturesAgreeWithJSON(t *testing.T) {
 				t.Fatalf("%s: %d messages, want %d", name, len(msgs), len(rs))
 			}
 			for i, m := range msgs {
-				agree(t, name+" record "+strconv.Itoa(i), &rs[i], times[name][i], o, m)
+				agree(t, name+" record "+strconv.Itoa(i), flowjson.AppendRecord(nil, &rs[i], times[name][i]), false, o, m)
 			}
 			total += len(msgs)
 		}
@@ -243,15 +283,15 @@ func TestCapturesAgreeWithJSON(t *testing.T) {
 	t.Logf("%d messages checked", total)
 }
 
-// agree checks that the parsed message m of r says what the JSON of r
-// says, field by field, and has no other field.
-func agree(t *testing.T, what string, r *decode.Record, received int64, o Options, m message) {
+// agree checks that the parsed message m says what line, the JSON of its
+// record, says, field by field, and has no other field. sflow says m was
+// written by AppendPacket for an sFlow sample (line has its sFlow keys).
+func agree(t *testing.T, what string, line []byte, sflow bool, o Options, m message) {
 	t.Helper()
 	byNum := map[int]Field{}
 	for _, f := range Fields() {
 		byNum[f.Number] = f
 	}
-	line := flowjson.AppendRecord(nil, r, received)
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.UseNumber()
 	var j map[string]any
@@ -260,7 +300,7 @@ func agree(t *testing.T, what string, r *decode.Record, received int64, o Option
 	}
 	for num := range m {
 		f, ok := byNum[num]
-		if !ok || (f.Extension && o&Extensions == 0) {
+		if !ok || (f.Extension && o&Extensions == 0) || (f.SFlow && !sflow) {
 			t.Errorf("%s: field %d written", what, num)
 		}
 	}
@@ -270,9 +310,12 @@ func agree(t *testing.T, what string, r *decode.Record, received int64, o Option
 		}
 		got, ok := m[f.Number]
 		if !ok {
-			got = want(t, f, map[string]any{})
+			got = want(t, f, map[string]any{}, sflow)
+			if f.Type == "repeated uint32" {
+				got = []byte(nil)
+			}
 		}
-		if w := want(t, f, j); !equal(got, w) {
+		if w := want(t, f, j, sflow); !equal(got, w) {
 			t.Errorf("%s: %s (%d) = %v, JSON says %v (%s)", what, f.Name, f.Number, got, w, line)
 		}
 	}
@@ -291,6 +334,11 @@ func FuzzAppendRecords(f *testing.F) {
 		pkts := testvec.Payloads(f, name)
 		f.Add(bytes.Join(pkts[:min(2, len(pkts))], nil))
 	}
+	for _, name := range []string{"sfprobe-sflow.pcap", "sfprobe-sflow-sampling.pcap"} {
+		for _, pkt := range testvec.Payloads(f, name)[:4] {
+			f.Add(pkt)
+		}
+	}
 	v9t, v9d := benchpkt.V9()
 	f.Add(benchpkt.V5())
 	f.Add(append(append([]byte(nil), v9t...), v9d[20:]...))
@@ -306,8 +354,9 @@ func FuzzAppendRecords(f *testing.F) {
 					t.Fatalf("%d records: %d messages, %v", len(p.Records), len(msgs), err)
 				}
 				for i := range msgs {
-					agree(t, "record "+strconv.Itoa(i), &p.Records[i], 1700000000123456789, o, msgs[i])
+					agree(t, "record "+strconv.Itoa(i), flowjson.AppendRecord(nil, &p.Records[i], 1700000000123456789), false, o, msgs[i])
 				}
+				checkPacket(t, &p, 1700000000123456789, o)
 			}
 		}
 	})

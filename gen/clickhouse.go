@@ -21,12 +21,15 @@ type chColumn struct {
 // chPut returns a statement that stores v (an expression of the given
 // width in bytes) little endian at p[off:], p being the row's fixed part
 // as an array pointer: constant indexes, no bounds checks.
-func chPut(width int, v *Statement) func(off int) Code {
+func chPut(width int, v *Statement) func(off int) Code { return chPutIn("p", width, v) }
+
+// chPutIn is chPut into the array pointer named arr.
+func chPutIn(arr string, width int, v *Statement) func(off int) Code {
 	return func(off int) Code {
-		at := Id("p").Index(Lit(off), Empty())
+		at := Id(arr).Index(Lit(off), Empty())
 		switch width {
 		case 1:
-			return Id("p").Index(Lit(off)).Op("=").Byte().Call(v)
+			return Id(arr).Index(Lit(off)).Op("=").Byte().Call(v)
 		case 2:
 			return Qual(binPkg, "LittleEndian").Dot("PutUint16").Call(at, Uint16().Call(v))
 		case 4:
@@ -202,6 +205,111 @@ func genClickHouse(f *File) error {
 			off += c.width
 		}
 		g.Return(Id("b"))
+	})
+	return genClickHouseSFlow(f, cols)
+}
+
+// chSFlowColumns returns the columns of an sFlow flow sample's keys
+// (fields.SFlowFlowKeys), in row order: the fixed-width ones (an address
+// as FixedString(16), a number as UInt32), then the lists as
+// Array(UInt32). A key written only under a condition (its When) is 0
+// when the JSON line leaves it out.
+func chSFlowColumns() (fixed []chColumn, lists []fields.SFlowKey, err error) {
+	for _, k := range fields.SFlowFlowKeys {
+		v := sflowValue(k.Field)
+		c := chColumn{name: k.JSON, doc: "sFlow: " + k.Doc}
+		switch k.Kind {
+		case fields.ValueUint:
+			c.typ, c.width = "UInt32", 4
+		case fields.ValueAddr:
+			c.typ, c.width = "FixedString(16)", 16
+		case fields.ValueList:
+			lists = append(lists, k)
+			continue
+		default:
+			return nil, nil, fmt.Errorf("sFlow key %s: kind %d has no column type", k.JSON, k.Kind)
+		}
+		var cond *Statement
+		switch {
+		case k.When == "" || k.When == "nonzero":
+		case strings.HasPrefix(k.When, "nonzero:"):
+			cond = Add(sflowValue(strings.TrimPrefix(k.When, "nonzero:"))).Op("!=").Lit(0)
+		case strings.HasPrefix(k.When, "has:"):
+			cond = Id("s").Dot("Has").Op("&").Qual(decodePkg, strings.TrimPrefix(k.When, "has:")).Op("!=").Lit(0)
+		default:
+			return nil, nil, fmt.Errorf("sFlow key %s: condition %q", k.JSON, k.When)
+		}
+		put := chPutIn("q", c.width, v)
+		c.put = func(off int) Code {
+			if cond == nil {
+				return put(off)
+			}
+			// The fixed part is cleared first: nothing to store otherwise.
+			return If(cond).Block(put(off))
+		}
+		fixed = append(fixed, c)
+	}
+	return fixed, lists, nil
+}
+
+// genClickHouseSFlow emits the sFlow half of the row writer: the columns
+// of an sFlow flow sample's keys and appendSFlow.
+func genClickHouseSFlow(f *File, fixedCols []chColumn) error {
+	cols, lists, err := chSFlowColumns()
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, c := range fixedCols {
+		seen[c.name] = true
+	}
+	size := 0
+	for _, c := range cols {
+		if seen[c.name] {
+			return fmt.Errorf("sFlow column %s is a column already", c.name)
+		}
+		size += c.width
+	}
+	f.Comment("sflowFixedSize is the RowBinary size of the fixed-width sFlow columns.")
+	f.Const().Id("sflowFixedSize").Op("=").Lit(size)
+	f.Comment("sflowColumns are the columns of an sFlow flow sample's keys, in row order,")
+	f.Comment("after fixedColumns: the fixed-width ones, then the lists.")
+	f.Var().Id("sflowColumns").Op("=").Index(Op("...")).Id("Column").ValuesFunc(func(g *Group) {
+		for _, c := range cols {
+			g.Line().Values(Dict{Id("Name"): Lit(c.name), Id("Type"): Lit(c.typ), Id("Doc"): Lit(c.doc)})
+		}
+		for _, k := range lists {
+			g.Line().Values(Dict{Id("Name"): Lit(k.JSON), Id("Type"): Lit("Array(UInt32)"), Id("Doc"): Lit("sFlow: " + k.Doc)})
+		}
+		g.Line()
+	})
+	f.Comment("appendSFlow appends the sFlow columns of a row: the keys of the flow sample s")
+	f.Comment("of datagram p, or zeros and empty lists when s is nil (other records).")
+	f.Func().Id("appendSFlow").Params(Id("b").Index().Byte(), Id("p").Op("*").Qual(decodePkg, "Packet"), Id("s").Op("*").Qual(decodePkg, "SFlowSample")).Index().Byte().BlockFunc(func(g *Group) {
+		g.Id("b").Op("=").Qual("slices", "Grow").Call(Id("b"), Id("sflowFixedSize").Op("+").Lit(len(lists)))
+		g.Id("n").Op(":=").Len(Id("b"))
+		g.Id("b").Op("=").Id("b").Index(Empty(), Id("n").Op("+").Id("sflowFixedSize"))
+		g.Id("q").Op(":=").Parens(Op("*").Index(Id("sflowFixedSize")).Byte()).Parens(Id("b").Index(Id("n"), Empty()))
+		g.Op("*").Id("q").Op("=").Index(Id("sflowFixedSize")).Byte().Values()
+		g.If(Id("s").Op("==").Nil()).BlockFunc(func(g *Group) {
+			for range lists {
+				g.Id("b").Op("=").Append(Id("b"), Lit(0))
+			}
+			g.Return(Id("b"))
+		})
+		g.Id("putSFlow").Call(Id("q"), Id("p"), Id("s"))
+		for _, k := range lists {
+			g.Id("b").Op("=").Id("appendUint32s").Call(Id("b"), sflowValue(k.Field))
+		}
+		g.Return(Id("b"))
+	})
+	f.Comment("putSFlow writes the fixed-width sFlow columns of s into the cleared q.")
+	f.Func().Id("putSFlow").Params(Id("q").Op("*").Index(Id("sflowFixedSize")).Byte(), Id("p").Op("*").Qual(decodePkg, "Packet"), Id("s").Op("*").Qual(decodePkg, "SFlowSample")).BlockFunc(func(g *Group) {
+		off := 0
+		for _, c := range cols {
+			g.Add(c.put(off)).Comment(c.name)
+			off += c.width
+		}
 	})
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	. "github.com/dave/jennifer/jen"
 
@@ -15,6 +16,7 @@ type pbWire uint8
 const (
 	pbVarint pbWire = iota // wire type 0: uint32, uint64, enum
 	pbBytes                // wire type 2: bytes (addresses)
+	pbPacked               // wire type 2: packed repeated uint32 (AS paths, communities)
 )
 
 // pbField is one field of goflow2's FlowMessage (pb/flow.proto of goflow2
@@ -27,6 +29,9 @@ type pbField struct {
 	Wire  pbWire
 	Ext   bool // not in goflow2's FlowMessage: written only with flowpb.Extensions
 	Proto string
+	// SFlow marks a field written only for sFlow flow samples; its Key is
+	// then a key of fields.SFlowFlowKeys (or a schema key).
+	SFlow bool
 }
 
 // pbFields maps the output schema onto goflow2's FlowMessage. Every key of
@@ -83,6 +88,38 @@ var pbFields = []pbField{
 	{Num: 1006, Name: "flows", Key: "flows", Wire: pbVarint, Ext: true, Proto: "uint64"},
 	{Num: 1007, Name: "flow_end_reason", Key: "flow_end_reason", Wire: pbVarint, Ext: true, Proto: "uint32"},
 	{Num: 1008, Name: "original_sampling_rate", Key: "original_sampling_rate", Wire: pbVarint, Ext: true, Proto: "uint64"},
+
+	// sFlow v5 flow samples. goflow2's sFlow producer fills
+	// sampler_address with the agent address of the datagram header (see
+	// samplerAddress in flowpb), next_hop_as with the AS path's first AS,
+	// as_path and bgp_communities from the extended gateway record.
+	{Num: 13, Name: "next_hop_as", Key: "as_path", Wire: pbVarint, Proto: "uint32", SFlow: true},
+	{Num: 101, Name: "bgp_communities", Key: "bgp_communities", Wire: pbPacked, Proto: "repeated uint32", SFlow: true},
+	{Num: 102, Name: "as_path", Key: "as_path", Wire: pbPacked, Proto: "repeated uint32", SFlow: true},
+	// The rest of an sFlow sample's keys have no slot in goflow2's
+	// FlowMessage: extensions from 1009. exporter_address is the address
+	// the datagram came from (the JSON's sampler_address), since
+	// sampler_address carries the agent's.
+	{Num: 1009, Name: "exporter_address", Key: "sampler_address", Wire: pbBytes, Ext: true, Proto: "bytes", SFlow: true},
+	{Num: 1010, Name: "agent_uptime_ms", Key: "agent_uptime_ms", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1011, Name: "sample_sequence_num", Key: "sample_sequence_num", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1012, Name: "source_id_type", Key: "source_id_type", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1013, Name: "source_id_index", Key: "source_id_index", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1014, Name: "sample_pool", Key: "sample_pool", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1015, Name: "drops", Key: "drops", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1016, Name: "in_if_format", Key: "in_if_format", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1017, Name: "in_if_value", Key: "in_if_value", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1018, Name: "out_if_format", Key: "out_if_format", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1019, Name: "out_if_value", Key: "out_if_value", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1020, Name: "header_protocol", Key: "header_protocol", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1021, Name: "frame_length", Key: "frame_length", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1022, Name: "stripped", Key: "stripped", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1023, Name: "src_priority", Key: "src_priority", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1024, Name: "dst_priority", Key: "dst_priority", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1025, Name: "router_as", Key: "router_as", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1026, Name: "src_peer_as", Key: "src_peer_as", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1027, Name: "local_pref", Key: "local_pref", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
+	{Num: 1028, Name: "unknown_records", Key: "unknown_records", Wire: pbVarint, Ext: true, Proto: "uint32", SFlow: true},
 }
 
 // pbFlowTypes maps export versions to goflow2's FlowMessage.FlowType;
@@ -97,6 +134,7 @@ type pbSource struct {
 	kind fields.Kind
 	bits int
 	env  *fields.Key
+	sf   *fields.SFlowKey // a key of an sFlow flow sample
 }
 
 // pbSources indexes the schema's keys by JSON name.
@@ -118,13 +156,19 @@ func pbSources() map[string]pbSource {
 		}
 		src[n.JSON] = pbSource{expr: Id("r").Dot(n.Name), has: "Has" + n.Name, kind: n.Kind, bits: n.Bits}
 	}
+	for i := range fields.SFlowFlowKeys {
+		k := &fields.SFlowFlowKeys[i]
+		if _, ok := src[k.JSON]; !ok {
+			src[k.JSON] = pbSource{expr: sflowValue(k.Field), sf: k}
+		}
+	}
 	return src
 }
 
 // pbTag returns the varint bytes of a field's tag.
 func pbTag(f pbField) []byte {
 	wt := 0
-	if f.Wire == pbBytes {
+	if f.Wire == pbBytes || f.Wire == pbPacked {
 		wt = 2
 	}
 	return appendUvarint(nil, uint64(f.Num)<<3|uint64(wt))
@@ -166,10 +210,19 @@ func checkPBFields(pbFields []pbField, src map[string]pbSource) error {
 		if f.Num <= 0 || f.Num >= 1<<29 || (f.Num >= 19000 && f.Num <= 19999) {
 			return fmt.Errorf("FlowMessage field %s: number %d is not a valid field number", f.Name, f.Num)
 		}
-		if _, ok := src[f.Key]; !ok {
+		s, ok := src[f.Key]
+		if !ok {
 			return fmt.Errorf("FlowMessage field %s: no schema key %q", f.Name, f.Key)
 		}
+		if s.sf != nil && !f.SFlow {
+			return fmt.Errorf("FlowMessage field %s: sFlow key %q in a field not marked SFlow", f.Name, f.Key)
+		}
 		used[f.Key] = true
+		if f.Name == "sampler_address" {
+			// For sFlow samples it carries the agent address (flowpb's
+			// samplerAddress).
+			used["agent_address"] = true
+		}
 	}
 	var missing []string
 	for k := range src {
@@ -193,13 +246,19 @@ func genFlowPB(f *File) error {
 		return err
 	}
 	fs := sortedPBFields()
-	// The largest body: every field present with its largest value.
+	// The largest body: every field present with its largest value; the
+	// packed lists add 5 bytes per element (sizeHint), and their length
+	// prefix is counted here at its largest (3 bytes: a list is within one
+	// datagram, under 64 KiB).
 	maxLen := 0
 	for _, pf := range fs {
 		maxLen += len(pbTag(pf))
-		if pf.Wire == pbBytes {
+		switch pf.Wire {
+		case pbBytes:
 			maxLen += 1 + 16
-		} else {
+		case pbPacked:
+			maxLen += 3
+		default:
 			maxLen += 10
 		}
 	}
@@ -229,11 +288,14 @@ func genFlowPB(f *File) error {
 	f.Comment("messageMax bytes, and returns the new end: goflow2's fields in number order,")
 	f.Comment("then, with ext, nfkit's extension fields. A field is written only when the")
 	f.Comment("record carries it and its value is not zero (proto3's default), as")
-	f.Comment("protobuf-go would marshal it.")
+	f.Comment("protobuf-go would marshal it. s is the sFlow flow sample of r (nil for")
+	f.Comment("other records) and p its datagram; the packed lists of s need")
+	f.Comment("sizeHint(s) bytes more.")
 	var err error
 	f.Func().Id("appendMessage").Params(
 		Id("b").Index().Byte(), Id("n").Int(), Id("r").Op("*").Qual(decodePkg, "Record"),
 		Id("received").Int64(), Id("ext").Bool(),
+		Id("p").Op("*").Qual(decodePkg, "Packet"), Id("s").Op("*").Qual(decodePkg, "SFlowSample"),
 	).Int().BlockFunc(func(g *Group) {
 		g.Id("h").Op(":=").Id("r").Dot("Has")
 		extOpen := false
@@ -260,6 +322,17 @@ func genFlowPB(f *File) error {
 			var cond *Statement
 			val := s.expr
 			switch {
+			case pf.SFlow:
+				c, p, e := pbSFlowPut(pf, s)
+				if e != nil {
+					err = e
+					return
+				}
+				cond, put = c, append(put, p...)
+			case pf.Name == "sampler_address":
+				// sFlow: the agent address, as goflow2 writes it.
+				cond = Id("a").Op(":=").Id("samplerAddress").Call(Id("r"), Id("p"), Id("s")).Op(";").Id("a").Dot("IsValid").Call()
+				put = append(put, Id("n").Op("=").Id("putAddr").Call(Id("b"), Id("n"), Id("a").Dot("Unmap").Call()))
 			case pf.Name == "type":
 				cond = Id("t").Op(":=").Id("flowType").Call(Id("r").Dot("Version")).Op(";").Id("t").Op("!=").Lit(0)
 				put = append(put, Id("n").Op("=").Id("putVarint").Call(Id("b"), Id("n"), Id("t")))
@@ -313,9 +386,44 @@ func genFlowPB(f *File) error {
 				Id("Type"):      Lit(pf.Proto),
 				Id("Key"):       Lit(pf.Key),
 				Id("Extension"): Lit(pf.Ext),
+				Id("SFlow"):     Lit(pf.SFlow),
 			})
 		}
 		g.Line()
 	})
 	return nil
+}
+
+// pbSFlowPut returns the condition and the value statements of a field
+// written only for sFlow flow samples (s not nil).
+func pbSFlowPut(pf pbField, s pbSource) (*Statement, []Code, error) {
+	isSFlow := Id("s").Op("!=").Nil()
+	put := func(v Code) []Code {
+		return []Code{Id("n").Op("=").Id("putVarint").Call(Id("b"), Id("n"), Uint64().Call(v))}
+	}
+	switch {
+	case pf.Name == "next_hop_as":
+		// goflow2: the first AS of the path.
+		first := Id("s").Dot("ASPath").Index(Lit(0))
+		return isSFlow.Op("&&").Len(Id("s").Dot("ASPath")).Op(">").Lit(0).Op("&&").Add(first).Op("!=").Lit(0), put(first), nil
+	case pf.Wire == pbPacked:
+		if s.sf == nil || s.sf.Kind != fields.ValueList {
+			return nil, nil, fmt.Errorf("FlowMessage field %s: key %s is not a list", pf.Name, pf.Key)
+		}
+		return isSFlow.Op("&&").Len(s.expr).Op(">").Lit(0),
+			[]Code{Id("n").Op("=").Id("putPacked").Call(Id("b"), Id("n"), s.expr)}, nil
+	case pf.Wire == pbBytes && s.env != nil && s.env.Kind == fields.ValueAddr:
+		return isSFlow.Op("&&").Add(s.expr).Dot("IsValid").Call(),
+			[]Code{Id("n").Op("=").Id("putAddr").Call(Id("b"), Id("n"), Add(s.expr).Dot("Unmap").Call())}, nil
+	case s.sf != nil && s.sf.Kind == fields.ValueUint && pf.Wire == pbVarint:
+		cond := isSFlow
+		if b, ok := strings.CutPrefix(s.sf.When, "has:"); ok {
+			cond = cond.Op("&&").Id("s").Dot("Has").Op("&").Qual(decodePkg, b).Op("!=").Lit(0)
+		}
+		if f, ok := strings.CutPrefix(s.sf.When, "nonzero:"); ok {
+			cond = cond.Op("&&").Add(sflowValue(f)).Op("!=").Lit(0)
+		}
+		return cond.Op("&&").Add(s.expr).Op("!=").Lit(0), put(s.expr), nil
+	}
+	return nil, nil, fmt.Errorf("FlowMessage field %s: key %s cannot be written", pf.Name, pf.Key)
 }

@@ -7,7 +7,7 @@
 #
 # What it does (see testdata/README.md):
 #   1. installs the Debian packages it needs (softflowd pmacct fprobe nfdump
-#      tshark tcpdump socat) if they are missing;
+#      tshark tcpdump socat ethtool) if they are missing;
 #   2. writes testdata/synthetic-traffic.pcap with testdata/internal/synth
 #      (deterministic: fixed seed and start time), and the longer traffic of
 #      the *-long captures (synth -long) and the MPLS-labelled traffic of the
@@ -43,7 +43,7 @@ log() { printf '==> %s\n' "$*" >&2; }
 
 # ---- packages ---------------------------------------------------------------
 need=()
-for pair in softflowd:softflowd pmacctd:pmacct fprobe:fprobe nfcapd:nfdump nfreplay:nfdump tshark:tshark tcpdump:tcpdump socat:socat; do
+for pair in softflowd:softflowd pmacctd:pmacct fprobe:fprobe nfcapd:nfdump nfreplay:nfdump tshark:tshark tcpdump:tcpdump socat:socat ethtool:ethtool; do
 	command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 if ((${#need[@]})); then
@@ -169,6 +169,47 @@ softflowd_run() { # NAME PORT TRAFFIC ARGS...
 	finish_capture "$name" "$port"
 }
 softflowd_capture() { softflowd_run "$1" "$2" "$SYNTH" "${@:3}"; }
+
+# softflowd_tcp_capture NAME PORT: IPFIX over TCP (-P tcp), two connections
+# (softflowd -v 10 -6 run twice: a transport session each, each with its
+# templates and its sequence numbers from 0), recorded in a network
+# namespace of its own whose loopback has an MTU of 600 and no segmentation
+# offload, into a receiver that waits before reading: messages are cut
+# into several segments and segments carry the end of one message and the
+# start of the next, as on a real network. tshark dissects the stream
+# (tsharkjson -tcp: -d tcp.port==PORT,cflow).
+softflowd_tcp_capture() {
+	local name=$1 port=$2
+	rm -f "$TD/$name.pcap" "$TD/$name.tshark.json"
+	log "$name: softflowd -v 10 -6 -P tcp -n 127.0.0.1:$port, twice, in a network namespace"
+	cat >"$WORK/$name.sh" <<-EOF
+		set -e
+		ip link set lo mtu 600
+		ip link set lo up
+		ethtool -K lo tso off gso off gro off >/dev/null 2>&1 || true
+		tcpdump -i lo -n -U -Z root -w "$TD/$name.pcap" "tcp and host 127.0.0.1 and port $port" >"$WORK/$name.tcpdump.log" 2>&1 &
+		TP=\$!
+		for i in 1 2 3 4 5 6 7 8 9 10; do grep -q "listening on" "$WORK/$name.tcpdump.log" && break; sleep 0.5; done
+		sleep 0.5
+		for run in 1 2; do
+			socat -u TCP-LISTEN:$port,bind=127.0.0.1,reuseaddr,rcvbuf=1024 SYSTEM:"sleep 1; cat >/dev/null" &
+			SP=\$!
+			sleep 0.5
+			(cd "$(dirname "$SYNTH")" && timeout 60 softflowd -r "$(basename "$SYNTH")" -d -c none -a -v 10 -6 -P tcp -n 127.0.0.1:$port) >>"$WORK/$name.log" 2>&1
+			sleep 2
+			kill \$SP 2>/dev/null || true
+			wait \$SP 2>/dev/null || true
+		done
+		kill -INT \$TP
+		wait \$TP || true
+	EOF
+	timeout 120 unshare --net --pid --fork --kill-child bash "$WORK/$name.sh" || {
+		cat "$WORK/$name.log" "$WORK/$name.tcpdump.log" >&2
+		exit 1
+	}
+	(cd "$ROOT" && "$WORK/tsharkjson" -tcp -port "$port" -o "$TD/$name.tshark.json" "$TD/$name.pcap")
+	log "$name: $(grep -o -e '"packets": [0-9]*' -e '"data_records": [0-9]*' "$TD/$name.tshark.json" | head -2 | paste -sd' ')"
+}
 softflowd_mpls_capture() { softflowd_run "$1" "$2" "$SYNTH_MPLS" "${@:3}"; }
 # The long captures: with a flow table of 3 (-m 3) softflowd evicts the
 # oldest flows as new ones come (it expires nothing on time when it reads a
@@ -442,6 +483,7 @@ CAPTURES=(
 	"softflowd-ipfix-mpls            20113  softflowd_mpls_capture -v 10 -6 -x 3"
 	"softflowd-ipfix-sampling        20114  softflowd_capture -v 10 -6 -s 10"
 	"softflowd-psamp                 20115  softflowd_capture -v psamp -6 -s 10"
+	"softflowd-ipfix-tcp             20116  softflowd_tcp_capture"
 	"pmacct-v9                       20201  pmacct_capture 9"
 	"pmacct-ipfix                    20202  pmacct_capture 10"
 	"pmacct-v9-sampling              20203  pmacct_capture 9 sampling_rate:~10"

@@ -80,12 +80,19 @@ func TestRejectedBatch(t *testing.T) {
 	if !errors.Is(err, collector.ErrRejected) {
 		t.Fatalf("garbage: %v, want ErrRejected", err)
 	}
+	// A batch cut anywhere in its last row: in a value (Cannot read all
+	// data) or in an array's count (Attempt to read after eof).
+	good, n := v5Rows(t)
+	for cut := 1; cut <= 8; cut++ {
+		if err := ch.Deliver(context.Background(), good[:len(good)-cut], n); !errors.Is(err, collector.ErrRejected) {
+			t.Errorf("cut by %d bytes: %v, want ErrRejected", cut, err)
+		}
+	}
 	dir := t.TempDir()
 	sink, err := collector.NewClickHouseSink(ch, collector.DeliveryConfig{BatchRecords: 1, SpoolDir: dir, RetryMin: time.Millisecond}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	good, n := v5Rows(t)
 	sink.Write(collector.Chunk{Data: good, Records: n})
 	sink.Write(collector.Chunk{Data: good[:len(good)-3], Records: n}) // cut short
 	sink.Write(collector.Chunk{Data: good, Records: n})

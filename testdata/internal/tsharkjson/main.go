@@ -10,6 +10,10 @@
 //
 //	TZ=UTC tshark -n -r X.pcap -d udp.port==PORT,cflow -T json -J "frame ip ipv6 cflow"
 //
+// (with -tcp, IPFIX over TCP: -d tcp.port==PORT,cflow; tshark reassembles
+// the streams and shows each message in the frame that completes it,
+// several in one frame as an array; frames without one are left out)
+//
 // without --no-duplicate-keys: the JSON is parsed here token by token, so
 // that repeated keys (a field shown twice in one record, e.g. RFC 5103
 // reverse elements, which tshark names like the forward element) are kept
@@ -442,6 +446,39 @@ func (rd *reducer) flowset(frame, version int, label string, fs *obj) *out {
 	return res
 }
 
+// packets reduces one frame. Over UDP a frame is one export packet; over
+// TCP (tcp) a frame may complete no message (acknowledgements, segments
+// of a message completed later) or several, which tshark shows as an
+// array of cflow layers: one packet each, all with the frame's number.
+func (rd *reducer) packets(layers *obj, tcp bool) ([]*out, error) {
+	cv, ok := layers.get("cflow")
+	if !ok && tcp {
+		return nil, nil
+	}
+	if a, isArr := cv.([]any); isArr && tcp {
+		var ps []*out
+		for _, c := range a {
+			l := &obj{keys: append([]string(nil), layers.keys...), vals: append([]any(nil), layers.vals...)}
+			for i, k := range l.keys {
+				if k == "cflow" {
+					l.vals[i] = c
+				}
+			}
+			p, err := rd.packet(l)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
+		}
+		return ps, nil
+	}
+	p, err := rd.packet(layers)
+	if err != nil {
+		return nil, err
+	}
+	return []*out{p}, nil
+}
+
 func (rd *reducer) packet(layers *obj) (*out, error) {
 	p := &out{}
 	fr, _ := layers.get("frame")
@@ -505,6 +542,7 @@ func main() {
 	outPath := flag.String("o", "", "output file (default: <pcap without .pcap>.tshark.json)")
 	tsharkBin := flag.String("tshark", "tshark", "tshark binary")
 	sflow := flag.Bool("sflow", false, "the exports are sFlow v5 (tshark's sflow dissector instead of cflow)")
+	tcp := flag.Bool("tcp", false, "the exports are IPFIX over TCP to the port (tcp.port==PORT,cflow; tshark reassembles the stream)")
 	flag.Parse()
 	if flag.NArg() != 1 || *port == 0 {
 		fmt.Fprintln(os.Stderr, "usage: tsharkjson -port N [-o out.json] capture.pcap")
@@ -514,7 +552,9 @@ func main() {
 	if *outPath == "" {
 		*outPath = strings.TrimSuffix(pcap, ".pcap") + ".tshark.json"
 	}
-	run := run
+	run := func(tsharkBin, pcap string, port int, outPath string) error {
+		return runCflow(tsharkBin, pcap, port, outPath, *tcp)
+	}
 	if *sflow {
 		run = runSFlow
 	}
@@ -613,7 +653,7 @@ func udpPayload(pkt []byte, port int) []byte {
 	return pkt[o+8 : end]
 }
 
-func run(tsharkBin, pcap string, port int, outPath string) error {
+func runCflow(tsharkBin, pcap string, port int, outPath string, tcp bool) error {
 	env := append(os.Environ(), "TZ=UTC", "LC_ALL=C")
 	ver, err := exec.Command(tsharkBin, "-v").Output()
 	if err != nil {
@@ -625,9 +665,13 @@ func run(tsharkBin, pcap string, port int, outPath string) error {
 	if err != nil {
 		return err
 	}
-	patched, v9counts, err := v9CountPatch(raw, port)
-	if err != nil {
-		return fmt.Errorf("%s: %w", pcap, err)
+	var patched []byte
+	var v9counts map[int][2]int
+	if !tcp {
+		patched, v9counts, err = v9CountPatch(raw, port)
+		if err != nil {
+			return fmt.Errorf("%s: %w", pcap, err)
+		}
 	}
 	input := pcap
 	if patched != nil {
@@ -646,7 +690,11 @@ func run(tsharkBin, pcap string, port int, outPath string) error {
 		input = f.Name()
 	}
 
-	cmd := exec.Command(tsharkBin, "-n", "-r", input, "-d", fmt.Sprintf("udp.port==%d,cflow", port),
+	proto := "udp"
+	if tcp {
+		proto = "tcp"
+	}
+	cmd := exec.Command(tsharkBin, "-n", "-r", input, "-d", fmt.Sprintf("%s.port==%d,cflow", proto, port),
 		"-T", "json", "-J", "frame ip ipv6 cflow")
 	cmd.Env = env
 	var stderr bytes.Buffer
@@ -677,16 +725,18 @@ func run(tsharkBin, pcap string, port int, outPath string) error {
 	for _, e := range arr {
 		src, _ := e.(*obj).get("_source")
 		layers, _ := src.(*obj).get("layers")
-		p, err := rd.packet(layers.(*obj))
+		ps, err := rd.packets(layers.(*obj), tcp)
 		if err != nil {
 			return err
 		}
-		frame, _ := p.get("frame").(int)
-		if c, ok := v9counts[frame]; ok {
-			p.get("header").(*out).set("cflow.count", strconv.Itoa(c[0]))
-			p.set("dissected_with_count", c[1])
+		for _, p := range ps {
+			frame, _ := p.get("frame").(int)
+			if c, ok := v9counts[frame]; ok {
+				p.get("header").(*out).set("cflow.count", strconv.Itoa(c[0]))
+				p.set("dissected_with_count", c[1])
+			}
+			packets = append(packets, p)
 		}
-		packets = append(packets, p)
 	}
 	if packets == nil {
 		packets = []*out{}
@@ -695,6 +745,9 @@ func run(tsharkBin, pcap string, port int, outPath string) error {
 	res.set("capture", filepath.Base(pcap))
 	res.set("tshark", verLine)
 	res.set("port", port)
+	if tcp {
+		res.set("transport", "tcp")
+	}
 	counts := &out{}
 	counts.set("packets", rd.stats.packets)
 	counts.set("templates", rd.stats.templates)
