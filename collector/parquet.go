@@ -15,9 +15,10 @@ import (
 	"github.com/nfkit/nfkit/flowparquet"
 )
 
-// ParquetRows encodes records as the rows a ParquetSink writes
-// (flowparquet.AppendRecords): the costly half of the Parquet encoding,
-// run by the decode workers in parallel.
+// ParquetRows encodes records as rows of flowparquet.AppendRecords. A
+// ParquetSink does not use it: it encodes in the decode workers itself
+// (Batching); it is the Output's Encoder for the interface's sake, and
+// for programs that feed rows to a flowparquet.Writer.
 type ParquetRows struct{}
 
 // AppendPacket appends one row per data record.
@@ -28,6 +29,75 @@ func (ParquetRows) AppendPacket(b []byte, e *Export) []byte {
 		return flowparquet.AppendSFlow(b, e.Packet, e.Received)
 	}
 	return flowparquet.AppendRecords(b, e.Packet.Records, e.Received)
+}
+
+// A Batcher is a decode worker's own encoder for a sink that encodes
+// whole batches of records (Batching): the Parquet sink's row groups. The
+// worker calls Append for every export packet, Flush when Full says so
+// (and on its flush interval and at shutdown), and hands what Flush
+// returns to the sink as a chunk. A Batcher is used by one worker only.
+type Batcher interface {
+	// Append adds the records of an export packet and reports whether
+	// there were any.
+	Append(e *Export) bool
+	// Full reports that the batch should be flushed now.
+	Full() bool
+	// Flush returns the encoded batch (valid until the next call) and
+	// starts a new one. Nil means the batch could not be encoded: the
+	// sink refuses the chunk and its records are counted as lost.
+	Flush() []byte
+}
+
+// Batching is implemented by sinks whose chunks are encoded by a Batcher
+// of each worker, in place of the Output's Encoder and of a Framer.
+type Batching interface {
+	NewBatcher() (Batcher, error)
+}
+
+// parquetBatcher encodes a worker's records as Parquet row groups.
+type parquetBatcher struct {
+	enc *flowparquet.RowGroupEncoder
+	out []byte
+	log *slog.Logger
+}
+
+// NewBatcher returns a worker's row group encoder (Batching).
+func (s *ParquetSink) NewBatcher() (Batcher, error) {
+	enc, err := flowparquet.NewRowGroupEncoder(flowparquet.Options{Compression: s.cfg.Compression, RowGroupRows: s.cfg.RowGroupRows})
+	if err != nil {
+		return nil, err
+	}
+	return &parquetBatcher{enc: enc, log: s.log}, nil
+}
+
+// Append adds the packet's records to the row group.
+//
+//nfkit:hot
+func (b *parquetBatcher) Append(e *Export) bool {
+	if e.Packet.Version == decode.VersionSFlow5 {
+		return b.enc.AppendSFlow(e.Packet, e.Received) > 0
+	}
+	return b.enc.AppendRecords(e.Packet.Records, e.Received) > 0
+}
+
+// Full reports that the row group has its rows.
+//
+//nfkit:hot
+func (b *parquetBatcher) Full() bool { return b.enc.Full() }
+
+// Flush completes the row group.
+func (b *parquetBatcher) Flush() []byte {
+	out, err := b.enc.Finish(b.out[:0])
+	if cap(out) <= 16<<20 {
+		b.out = out
+	} else {
+		b.out = nil // a very large row group: not kept for the next
+	}
+	if err != nil {
+		b.log.Error("encoding a Parquet row group failed; its rows are lost", "err", err)
+		return nil
+	}
+	return out
 }
 
 // ParquetConfig configures a ParquetSink: one file (Path), or one file per
@@ -116,14 +186,22 @@ func NewParquetSink(cfg ParquetConfig, log *slog.Logger) (*ParquetSink, error) {
 // start.
 func (s *ParquetSink) Unfinished() []string { return s.unfinished }
 
-// Write writes a chunk of rows to the file of the chunk's interval,
-// completing the current file first when that interval has ended.
+// errEmptyChunk is a chunk of records without data: its row group could
+// not be encoded.
+var errEmptyChunk = errors.New("parquet: a chunk of records without its row group (encoding failed)")
+
+// Write writes a chunk of row groups (of a worker's Batcher) to the file
+// of the chunk's interval, completing the current file first when that
+// interval has ended.
 func (s *ParquetSink) Write(c Chunk) error {
 	if s.closed {
 		return errors.New("parquet output closed")
 	}
-	if _, err := flowparquet.Check(c.Data); err != nil {
-		return err
+	if len(c.Data) == 0 {
+		if c.Records > 0 {
+			return errEmptyChunk
+		}
+		return nil
 	}
 	if s.f != nil && s.cfg.Interval > 0 && !c.Time.Before(s.slot.Add(s.cfg.Interval)) {
 		if err := s.complete(); err != nil {
@@ -135,7 +213,10 @@ func (s *ParquetSink) Write(c Chunk) error {
 			return err
 		}
 	}
-	if _, err := s.w.Write(c.Data); err != nil {
+	if _, err := s.w.WriteRowGroups(c.Data); err != nil {
+		if errors.Is(err, flowparquet.ErrRowGroup) {
+			return err // refused before anything was written
+		}
 		s.abandon(err)
 		return err
 	}

@@ -1,0 +1,132 @@
+package flowparquet
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// maxDict bounds the entries of an address column's dictionary in a row
+// group; past it the column's pages are PLAIN.
+const maxDict = 1 << 14
+
+// An addrDict is the dictionary of an address column in a row group.
+// Addresses are dictionary-encoded because flows repeat them, and because
+// PLAIN 16-byte IPv4-mapped addresses, which share their first 13 bytes
+// or so row after row, make zstd's fast matcher take a short match per
+// row (several times slower than on the other columns).
+type addrDict struct {
+	vals  [][16]byte // the entries, in order of appearance
+	slots []uint32   // hash table: index+1 of an entry, 0 for none
+	full  bool       // the dictionary overflowed: PLAIN pages from then on
+}
+
+func (d *addrDict) reset() {
+	if d.slots == nil {
+		d.slots = make([]uint32, 2*maxDict)
+	}
+	clear(d.slots)
+	d.vals = d.vals[:0]
+	d.full = false
+}
+
+// indexes sets (*idx)[i] to the index of the i-th 16-byte value of b,
+// adding the values that are new, and reports false if the dictionary
+// overflowed. constant says that the values are all equal.
+//
+//nfkit:hot
+func (d *addrDict) indexes(b []byte, constant bool, idx *[]uint32) bool {
+	n := len(b) / 16
+	if cap(*idx) < n {
+		*idx = make([]uint32, n, blockRows)
+	}
+	x := (*idx)[:n]
+	if constant {
+		i, ok := d.index(b[:16])
+		if !ok {
+			return false
+		}
+		for j := range x {
+			x[j] = i
+		}
+		return true
+	}
+	for j := range x {
+		i, ok := d.index(b[16*j : 16*j+16])
+		if !ok {
+			return false
+		}
+		x[j] = i
+	}
+	return true
+}
+
+// index returns the index of the value v (16 bytes), adding it if it is
+// new, or false if the dictionary is full.
+//
+//nfkit:hot
+func (d *addrDict) index(v []byte) (uint32, bool) {
+	hi, lo := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[8:])
+	h := (hi*0x9e3779b97f4a7c15 ^ lo) * 0xff51afd7ed558ccd
+	mask := uint64(len(d.slots) - 1)
+	for p := h >> 40 & mask; ; p = (p + 1) & mask {
+		s := d.slots[p]
+		if s == 0 {
+			if len(d.vals) == maxDict {
+				return 0, false
+			}
+			d.vals = append(d.vals, [16]byte(v))
+			d.slots[p] = uint32(len(d.vals))
+			return uint32(len(d.vals) - 1), true
+		}
+		e := &d.vals[s-1]
+		if binary.LittleEndian.Uint64(e[:8]) == hi && binary.LittleEndian.Uint64(e[8:]) == lo {
+			return s - 1, true
+		}
+	}
+}
+
+// appendIndexes appends the RLE_DICTIONARY data of the indexes x: their
+// bit width, then one RLE run (constant) or one bit-packed run.
+//
+//nfkit:hot
+func appendIndexes(b []byte, x []uint32, constant bool) []byte {
+	var m uint32
+	for _, v := range x {
+		m |= v
+	}
+	w := max(1, bits.Len32(m))
+	b = append(b, byte(w))
+	if constant {
+		b = binary.AppendUvarint(b, uint64(len(x))<<1)
+		for k := 0; k < (w+7)/8; k++ {
+			b = append(b, byte(x[0]>>(8*k)))
+		}
+		return b
+	}
+	groups := (len(x) + 7) / 8
+	b = binary.AppendUvarint(b, uint64(groups)<<1|1)
+	var acc uint64
+	nb := 0
+	for _, v := range x {
+		acc |= uint64(v) << nb
+		nb += w
+		for nb >= 8 {
+			b = append(b, byte(acc))
+			acc >>= 8
+			nb -= 8
+		}
+	}
+	// Pad the last group of 8 values with zeros.
+	for pad := groups*8 - len(x); pad > 0; pad-- {
+		nb += w
+		for nb >= 8 {
+			b = append(b, byte(acc))
+			acc >>= 8
+			nb -= 8
+		}
+	}
+	if nb > 0 {
+		b = append(b, byte(acc))
+	}
+	return b
+}
