@@ -9,6 +9,9 @@ import (
 // group; past it the column's pages are PLAIN.
 const maxDict = 1 << 14
 
+// dictBits is log2 of the size of a dictionary's hash table (2*maxDict).
+const dictBits = 15
+
 // An addrDict is the dictionary of an address column in a row group.
 // Addresses are dictionary-encoded because flows repeat them, and because
 // PLAIN 16-byte IPv4-mapped addresses, which share their first 13 bytes
@@ -29,17 +32,12 @@ func (d *addrDict) reset() {
 	d.full = false
 }
 
-// indexes sets (*idx)[i] to the index of the i-th 16-byte value of b,
-// adding the values that are new, and reports false if the dictionary
-// overflowed. constant says that the values are all equal.
+// indexes sets x[i] to the index of the i-th 16-byte value of b (len(x)
+// of them), adding the values that are new, and reports false if the
+// dictionary overflowed. constant says that the values are all equal.
 //
 //nfkit:hot
-func (d *addrDict) indexes(b []byte, constant bool, idx *[]uint32) bool {
-	n := len(b) / 16
-	if cap(*idx) < n {
-		*idx = make([]uint32, n, blockRows)
-	}
-	x := (*idx)[:n]
+func (d *addrDict) indexes(b []byte, constant bool, x []uint32) bool {
 	if constant {
 		i, ok := d.index(b[:16])
 		if !ok {
@@ -66,9 +64,12 @@ func (d *addrDict) indexes(b []byte, constant bool, idx *[]uint32) bool {
 //nfkit:hot
 func (d *addrDict) index(v []byte) (uint32, bool) {
 	hi, lo := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[8:])
+	// Multiplicative hashing: the top bits of the product depend on
+	// every bit of the key (an IPv4-mapped address varies in its last
+	// bytes, the top of lo).
 	h := (hi*0x9e3779b97f4a7c15 ^ lo) * 0xff51afd7ed558ccd
 	mask := uint64(len(d.slots) - 1)
-	for p := h >> 40 & mask; ; p = (p + 1) & mask {
+	for p := h >> (64 - dictBits); ; p = (p + 1) & mask {
 		s := d.slots[p]
 		if s == 0 {
 			if len(d.vals) == maxDict {

@@ -37,13 +37,11 @@ import (
 // per record once its buffers have grown.
 type RowGroupEncoder struct {
 	codec     compress.Codec
-	cc        format.CompressionCodec
 	maxRows   int
 	blockRows int
 
 	blk     *block   // the block's values
 	other   []byte   // the block's other fields, PLAIN BYTE_ARRAY values
-	empty   bool     // no row of the block has other fields
 	n       int      // rows in the block
 	rows    int      // rows in the completed blocks
 	size    int      // compressed bytes of the completed blocks
@@ -59,6 +57,9 @@ type RowGroupEncoder struct {
 	hdr  bytes.Buffer
 	te   *thrift.Encoder
 	rg   format.RowGroup
+
+	cc    format.CompressionCodec
+	empty bool // no row of the block has other fields
 }
 
 // chunkState is what a RowGroupEncoder keeps of a column chunk between
@@ -122,6 +123,7 @@ func NewRowGroupEncoder(o Options) (*RowGroupEncoder, error) {
 	e := &RowGroupEncoder{codec: codec, cc: codec.CompressionCodec(), maxRows: o.RowGroupRows}
 	e.blockRows = min(blockRows, o.RowGroupRows)
 	e.blk = new(block)
+	e.idx = make([]uint32, blockRows)
 	e.te = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&e.hdr))
 	e.rg.Columns = make([]format.ColumnChunk, numColumns)
 	e.reset()
@@ -165,6 +167,8 @@ func (e *RowGroupEncoder) Rows() int { return e.rows + e.n }
 
 // Full reports whether the row group has its RowGroupRows rows (or 64 MiB
 // compressed): time to Finish it.
+//
+//nfkit:hot
 func (e *RowGroupEncoder) Full() bool { return e.rows+e.n >= e.maxRows || e.size >= maxGroupBytes }
 
 // AppendRecords adds a row per record of an export packet to the row
@@ -253,6 +257,8 @@ var emptyOther = []byte{2, 0, 0, 0, '{', '}'}
 
 // flushBlock turns the block into a page per column (or extends the runs
 // of the constant columns and of the versions).
+//
+//nfkit:cold once per block of 4096 rows
 func (e *RowGroupEncoder) flushBlock() {
 	n := e.n
 	if n == 0 {
@@ -275,7 +281,7 @@ func (e *RowGroupEncoder) flushBlock() {
 			constant = bytes.Equal(b[w:], b[:len(b)-w])
 			cs.addStats(columns[k].Type, b, w, constant)
 			if cs.dict != nil && !cs.dict.full {
-				if cs.dict.indexes(b, constant, &e.idx) {
+				if cs.dict.indexes(b, constant, e.idx[:n]) {
 					e.page = appendIndexes(e.page[:0], e.idx[:n], constant)
 					e.dataPage(cs, e.page, n, format.RLEDictionary)
 					continue
