@@ -159,7 +159,7 @@ func (c Compression) codec() (compress.Codec, error) {
 	case "", "zstd", "zst":
 		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
 	case "lz4":
-		return &lz4.Codec{}, nil
+		return &lz4.Codec{Level: lz4.Fastest}, nil
 	case "snappy":
 		return &snappy.Codec{}, nil
 	case "gzip", "gz":

@@ -543,6 +543,11 @@ func (e *RowGroupEncoder) page1(dst []byte, unc *int64, typ format.PageType, bod
 	if err != nil {
 		return dst, err
 	}
+	if len(comp) == 0 && len(body) > 0 && e.cc == format.Lz4Raw {
+		// The LZ4 compressor gives up on incompressible data (it returns
+		// nothing); the page is then one run of literals.
+		comp = lz4Literals(comp, body)
+	}
 	e.comp = comp
 	if len(body) > math.MaxInt32 || len(comp) > math.MaxInt32 {
 		return dst, errors.New("page too large")
@@ -692,4 +697,19 @@ func (e *RowGroupEncoder) reset() {
 		v.index[i] = -1
 	}
 	v.dict, v.nd, v.runs, v.run = v.dict[:0], 0, v.runs[:0], 0
+}
+
+// lz4Literals appends src as an LZ4 block of one sequence of literals:
+// its token, its length beyond 15 in bytes of 255 and a remainder, then
+// src.
+func lz4Literals(dst, src []byte) []byte {
+	n := len(src)
+	if n < 15 {
+		return append(append(dst, byte(n<<4)), src...)
+	}
+	dst = append(dst, 15<<4)
+	for n -= 15; n >= 255; n -= 255 {
+		dst = append(dst, 255)
+	}
+	return append(append(dst, byte(n)), src...)
 }
