@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nfkit/nfkit/decode"
@@ -136,6 +137,11 @@ type ParquetSink struct {
 	closed bool
 
 	unfinished []string
+	// Counters for SinkMetrics, read by the metrics handler.
+	unfinishedBytes atomic.Int64
+	files           atomic.Int64 // completed
+	abandoned       atomic.Int64 // given up (a write error) or not completed
+	rowGroups       atomic.Int64
 }
 
 // NewParquetSink checks the configuration, creates the directory, reports
@@ -172,6 +178,7 @@ func NewParquetSink(cfg ParquetConfig, log *slog.Logger) (*ParquetSink, error) {
 		}
 		log.Warn("Parquet files left unfinished by a previous run (a crash before their footer): unreadable, kept as they are",
 			"files", n, "bytes", size, "names", strings.Join(s.unfinished, ", "))
+		s.unfinishedBytes.Store(size)
 	}
 	probe, err := createTemp(dir, ".nfcollect.probe.", parquetTmpSuffix+"-probe")
 	if err != nil {
@@ -213,7 +220,10 @@ func (s *ParquetSink) Write(c Chunk) error {
 			return err
 		}
 	}
-	if _, err := s.w.WriteRowGroups(c.Data); err != nil {
+	before := s.w.RowGroups()
+	_, err := s.w.WriteRowGroups(c.Data)
+	s.rowGroups.Add(int64(s.w.RowGroups() - before))
+	if err != nil {
 		if errors.Is(err, flowparquet.ErrRowGroup) {
 			return err // refused before anything was written
 		}
@@ -221,6 +231,23 @@ func (s *ParquetSink) Write(c Chunk) error {
 		return err
 	}
 	return nil
+}
+
+// SinkMetrics reports the files of a previous run found unfinished, and
+// this run's files and row groups (MetricsSink).
+func (s *ParquetSink) SinkMetrics() []SinkMetric {
+	return []SinkMetric{
+		{Name: "nfcollect_parquet_unfinished_files", Type: "gauge", Value: float64(len(s.unfinished)),
+			Help: "Parquet files a previous run left unfinished (no footer: unreadable), found at start and kept."},
+		{Name: "nfcollect_parquet_unfinished_bytes", Type: "gauge", Value: float64(s.unfinishedBytes.Load()),
+			Help: "Size of the unfinished Parquet files found at start."},
+		{Name: "nfcollect_parquet_files_total", Type: "counter", Value: float64(s.files.Load()),
+			Help: "Parquet files completed (footer written, renamed into place)."},
+		{Name: "nfcollect_parquet_abandoned_files_total", Type: "counter", Value: float64(s.abandoned.Load()),
+			Help: "Parquet files given up after a write error or a failed completion, left under their temporary name."},
+		{Name: "nfcollect_parquet_row_groups_total", Type: "counter", Value: float64(s.rowGroups.Load()),
+			Help: "Row groups written to Parquet files."},
+	}
 }
 
 // open starts the file of t's interval (or the single file).
@@ -265,6 +292,7 @@ func (s *ParquetSink) abandon(err error) {
 		"rows", s.w.Rows(), "err", err)
 	s.f.Close()
 	s.f, s.w = nil, nil
+	s.abandoned.Add(1)
 }
 
 // complete writes the current file's footer and renames it into place.
@@ -280,6 +308,7 @@ func (s *ParquetSink) complete() error {
 	}
 	if err != nil {
 		f.Close()
+		s.abandoned.Add(1)
 		s.log.Error("Parquet file could not be completed; its rows are lost", "file", f.Name(), "rows", w.Rows(), "err", err)
 		return err
 	}
@@ -291,13 +320,16 @@ func (s *ParquetSink) complete() error {
 		err = cerr
 	}
 	if err != nil {
+		s.abandoned.Add(1)
 		s.log.Error("Parquet file could not be completed; its rows are lost", "file", f.Name(), "rows", w.Rows(), "err", err)
 		return err
 	}
 	name, err := placeParquet(tmp, s.final)
 	if err != nil {
+		s.abandoned.Add(1)
 		return err
 	}
+	s.files.Add(1)
 	if name != s.final {
 		s.log.Warn("Parquet file name taken; wrote under another", "want", s.final, "file", name)
 	}

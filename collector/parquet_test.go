@@ -109,6 +109,22 @@ func TestParquetSinkRotates(t *testing.T) {
 	if got := dirNames(t, dir); !slices.Equal(got, []string{"nfcollect.202612020700.parquet", "nfcollect.202612020701.parquet"}) {
 		t.Errorf("files %v", got)
 	}
+	for name, want := range map[string]float64{"nfcollect_parquet_files_total": 2, "nfcollect_parquet_row_groups_total": 3,
+		"nfcollect_parquet_unfinished_files": 0, "nfcollect_parquet_abandoned_files_total": 0} {
+		if got := sinkMetric(s, name); got != want {
+			t.Errorf("%s %v, want %v", name, got, want)
+		}
+	}
+}
+
+// sinkMetric returns the value of a sink's metric, or -1.
+func sinkMetric(s MetricsSink, name string) float64 {
+	for _, m := range s.SinkMetrics() {
+		if m.Name == name {
+			return m.Value
+		}
+	}
+	return -1
 }
 
 // One file (-o) is complete at Close; a second run, or a rotation, never
@@ -170,6 +186,12 @@ func TestParquetSinkUnfinished(t *testing.T) {
 	if !strings.Contains(logs.String(), "unfinished") || !strings.Contains(logs.String(), left) {
 		t.Errorf("not reported: %s", logs.String())
 	}
+	if got := sinkMetric(s, "nfcollect_parquet_unfinished_files"); got != 1 {
+		t.Errorf("nfcollect_parquet_unfinished_files %v, want 1", got)
+	}
+	if got := sinkMetric(s, "nfcollect_parquet_unfinished_bytes"); got != float64(len(content)) {
+		t.Errorf("nfcollect_parquet_unfinished_bytes %v, want %d", got, len(content))
+	}
 	if _, err := NewRotateSink(RotateConfig{Dir: dir, Interval: time.Minute, Codec: Gzip}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -224,6 +246,9 @@ func TestParquetSinkFailedFile(t *testing.T) {
 	s.f.Close() // the disk goes away
 	if err := s.Close(); err == nil {
 		t.Fatal("Close succeeded on a failed file")
+	}
+	if got := sinkMetric(s, "nfcollect_parquet_abandoned_files_total"); got != 1 {
+		t.Errorf("nfcollect_parquet_abandoned_files_total %v, want 1", got)
 	}
 	if _, err := os.Stat(path); err == nil {
 		t.Fatal("an unreadable file was put in place")

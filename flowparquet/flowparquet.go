@@ -3,13 +3,16 @@
 // output schema (docs/output-schema.md), and the template's other fields as
 // one JSON text column, so that nothing the JSON lines carry is lost.
 //
-// Writing is split in two, so that the costly half runs in parallel:
-// AppendRecords, run by the collector's decode workers concurrently,
-// encodes records into rows (a fixed binary layout and the other fields'
-// JSON text); a Writer, run by one goroutine, turns chunks of such rows
-// into column values, row groups and a file. Both halves are generated from
-// the schema tables in package fields (columns_gen.go); neither uses
-// reflection nor allocates per record once its buffers have grown.
+// Writing is split in two, so that the costly half runs in parallel: a
+// RowGroupEncoder, one per collector decode worker, puts records straight
+// into typed column blocks and turns them into compressed pages and
+// finished row groups (metadata and statistics included); a Writer, run
+// by one goroutine, appends the finished row groups to a file and writes
+// the footer. A Writer also takes rows of AppendRecords (a fixed binary
+// layout and the other fields' JSON text) and encodes them itself. The
+// per-column code is generated from the schema tables in package fields
+// (columns_gen.go); nothing uses reflection or allocates per record once
+// the buffers have grown.
 //
 // The columns (docs/output-schema.md lists them all):
 //   - times (time_received_ns, time_flow_start_ns, time_flow_end_ns) are
@@ -23,11 +26,14 @@
 //   - present has bit k set when the record had column k;
 //   - other_fields is a JSON object of the template's other fields.
 //
-// Every column is REQUIRED (parquet-go writes optional columns an order
-// of magnitude slower): a key the record did not have holds 0 and its bit
-// of present is clear. The time and address columns, and the other
-// integers, have min/max statistics per row group and per page (column
-// index), so that readers skip row groups by range.
+// Every column is REQUIRED: a key the record did not have holds 0 and its
+// bit of present is clear. The files are standard Parquet (the schema is
+// parquet-go's for Row): data pages v1; PLAIN, or RLE_DICTIONARY with a
+// PLAIN dictionary page for the type column, for the columns constant in
+// a row group and for the addresses (whose pages turn PLAIN when a row
+// group has more than 16384 distinct ones); the time, address and integer
+// columns have min/max statistics per row group, in the order of their
+// logical types, so that readers skip row groups by range.
 package flowparquet
 
 import (
@@ -393,6 +399,9 @@ func (w *Writer) write(b []byte) error {
 	}
 	return err
 }
+
+// RowGroups returns the number of row groups written.
+func (w *Writer) RowGroups() int { return len(w.groups) }
 
 // Rows returns the number of rows written, those of the row group being
 // encoded by Write included.
