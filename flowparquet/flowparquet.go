@@ -195,6 +195,8 @@ type Options struct {
 	RowGroupRows int // default DefaultRowGroupRows
 	// Metadata is added to the file's key/value metadata.
 	Metadata map[string]string
+
+	blockRows int // rows of a block, if fewer than blockRows (tests)
 }
 
 // A Writer writes one Parquet file: rows of AppendRecords (Write), which it

@@ -450,6 +450,10 @@ func BenchmarkEncodeRowGroups(b *testing.B) {
 	}
 }
 
+// testBlock is the rows of a block in the tests that encode many blocks:
+// fewer than blockRows, to keep them quick.
+const testBlock = 4096
+
 // synthetic returns n records made from the captures' records, varied so
 // that the encoder takes each of its paths: blocks of a column that are
 // constant, then another constant, then vary (constant runs written out
@@ -475,13 +479,13 @@ func synthetic(tb testing.TB, n int) []decode.Record {
 	out := make([]decode.Record, n)
 	for i := range out {
 		r := base[0] // one template (no other fields) for the first blocks
-		if i >= 3*blockRows {
+		if i >= 3*testBlock {
 			r = base[i%len(base)]
 		}
 		switch {
-		case i < blockRows: // bytes constant
+		case i < testBlock: // bytes constant
 			r.Bytes = 7
-		case i < 2*blockRows: // another constant
+		case i < 2*testBlock: // another constant
 			r.Bytes = 9
 		default:
 			r.Bytes = uint64(i) * 1000003
@@ -496,7 +500,7 @@ func synthetic(tb testing.TB, n int) []decode.Record {
 			r.Bytes = 1<<64 - 1 - uint64(i) // above the int64 range
 			r.InIf = 0xffffff00             // above the int32 range
 		}
-		if i == 5*blockRows+3 {
+		if i == 5*testBlock+3 {
 			r.Has |= decode.HasStart
 			r.Start = -1_000_000_000 // before 1970: a signed minimum
 		}
@@ -525,6 +529,9 @@ func jsonLines(tb testing.TB, rs []decode.Record, received int64) []map[string]a
 // row groups of about rowGroup rows, 25 records a packet) and writes the
 // row groups as a file.
 func encodeFile(tb testing.TB, rs []decode.Record, received int64, o Options) []byte {
+	if o.blockRows == 0 {
+		o.blockRows = testBlock
+	}
 	enc, err := NewRowGroupEncoder(o)
 	if err != nil {
 		tb.Fatal(err)
@@ -563,13 +570,13 @@ func encodeFile(tb testing.TB, rs []decode.Record, received int64, o Options) []
 // row groups, constant and dictionary columns that fall back to PLAIN,
 // with every codec.
 func TestRowGroupEncoderRoundTrip(t *testing.T) {
-	rs := synthetic(t, 6*blockRows+17)
+	rs := synthetic(t, 6*testBlock+17)
 	const received = 1700000000123456789
 	want := jsonLines(t, rs, received)
 	// Not lz4: parquet-go v0.32 reads LZ4 pages that compress less than
 	// 3× into a buffer it then drops (compress/lz4 Decode reallocates,
 	// Column.decompress keeps its own); TestLZ4Pages checks those files.
-	for _, o := range []Options{{RowGroupRows: 10 * blockRows}, {Compression: "snappy", RowGroupRows: 3 * blockRows}, {Compression: "gzip", RowGroupRows: 1000}, {Compression: "none"}} {
+	for _, o := range []Options{{RowGroupRows: 10 * testBlock}, {Compression: "snappy", RowGroupRows: 3 * testBlock}, {Compression: "gzip", RowGroupRows: 1000}, {Compression: "none"}} {
 		t.Run(string(o.Compression), func(t *testing.T) {
 			file := encodeFile(t, rs, received, o)
 			got := readLines(t, file)
@@ -592,7 +599,7 @@ func TestRowGroupEncoderRoundTrip(t *testing.T) {
 			}
 			// The address dictionary overflowed: PLAIN pages follow the
 			// dictionary's.
-			if o.RowGroupRows == 10*blockRows {
+			if o.RowGroupRows == 10*testBlock {
 				md := groups[0].Columns[colSrcAddr].MetaData
 				if !slices.Contains(md.Encoding, format.RLEDictionary) || md.DictionaryPageOffset == 0 {
 					t.Errorf("src_addr encodings %v, want a dictionary", md.Encoding)
@@ -609,9 +616,9 @@ func TestRowGroupEncoderRoundTrip(t *testing.T) {
 // The same records read with parquet-go's GenericReader into Row, the
 // struct its schema is taken from, match the records field by field.
 func TestGenericReaderRows(t *testing.T) {
-	rs := synthetic(t, 4*blockRows+5)
+	rs := synthetic(t, 4*testBlock+5)
 	const received = 1700000000123456789
-	file := encodeFile(t, rs, received, Options{RowGroupRows: 3 * blockRows})
+	file := encodeFile(t, rs, received, Options{RowGroupRows: 3 * testBlock})
 	r := parquet.NewGenericReader[Row](bytes.NewReader(file), parquet.SchemaOf(Row{}))
 	defer r.Close()
 	got := make([]Row, len(rs)+1)
@@ -699,8 +706,8 @@ func TestGenericReaderRows(t *testing.T) {
 // the order of the column's logical type (unsigned integers and bytes,
 // signed times), and the footer declares that order.
 func TestRowGroupStatistics(t *testing.T) {
-	rs := synthetic(t, 7*blockRows+11)
-	file := encodeFile(t, rs, 1700000000123456789, Options{RowGroupRows: 2 * blockRows})
+	rs := synthetic(t, 7*testBlock+11)
+	file := encodeFile(t, rs, 1700000000123456789, Options{RowGroupRows: 2 * testBlock})
 	f, err := parquet.OpenFile(bytes.NewReader(file), int64(len(file)))
 	if err != nil {
 		t.Fatal(err)
@@ -818,9 +825,9 @@ func filePages(tb testing.TB, file []byte) []pageOf {
 // same bytes, incompressible ones (which the LZ4 compressor gives up on:
 // they are stored as one run of literals) included.
 func TestLZ4Pages(t *testing.T) {
-	rs := synthetic(t, 4*blockRows+9)
-	plain := filePages(t, encodeFile(t, rs, 1, Options{Compression: "none", RowGroupRows: 3 * blockRows}))
-	lz := filePages(t, encodeFile(t, rs, 1, Options{Compression: "lz4", RowGroupRows: 3 * blockRows}))
+	rs := synthetic(t, 4*testBlock+9)
+	plain := filePages(t, encodeFile(t, rs, 1, Options{Compression: "none", RowGroupRows: 3 * testBlock}))
+	lz := filePages(t, encodeFile(t, rs, 1, Options{Compression: "lz4", RowGroupRows: 3 * testBlock}))
 	if len(lz) != len(plain) || len(plain) < numColumns {
 		t.Fatalf("%d pages, %d uncompressed", len(lz), len(plain))
 	}
