@@ -58,8 +58,9 @@ type RowGroupEncoder struct {
 	te   *thrift.Encoder
 	rg   format.RowGroup
 
-	cc    format.CompressionCodec
-	empty bool // no row of the block has other fields
+	cc     format.CompressionCodec
+	empty  bool // no row of the block has other fields
+	rowsIn bool // the block has rows of AppendRecords (appendRow)
 }
 
 // chunkState is what a RowGroupEncoder keeps of a column chunk between
@@ -223,6 +224,7 @@ func (e *RowGroupEncoder) appendRow(row []byte) {
 		e.flushBlock()
 	}
 	putRow(e.blk, e.n, row[:rowFixed])
+	e.rowsIn = true
 	if len(row) == rowFixed {
 		e.other = append(e.other, emptyOther...)
 	} else {
@@ -270,6 +272,16 @@ func (e *RowGroupEncoder) flushBlock() {
 		return
 	}
 	e.addVersions(e.blk.cType[:n])
+	// The keys no record of the block had: their columns hold zeros
+	// (putRecord stores 0 for an absent key), no need to look. Rows of
+	// AppendRecords taken by Write are not trusted to.
+	var had uint64 = math.MaxUint64
+	if !e.rowsIn {
+		had = 0
+		for _, p := range e.blk.cPresent[:n] {
+			had |= p
+		}
+	}
 	for k := range columns {
 		if k == colType {
 			continue
@@ -283,7 +295,7 @@ func (e *RowGroupEncoder) flushBlock() {
 		} else {
 			w = columns[k].Type.width()
 			b = e.blk.plain(k, n, &e.scratch)
-			constant = bytes.Equal(b[w:], b[:len(b)-w])
+			constant = k < colPresent && had&(1<<k) == 0 || bytes.Equal(b[w:], b[:len(b)-w])
 			cs.addStats(columns[k].Type, b, w, constant)
 			if cs.dict != nil && !cs.dict.full {
 				if cs.dict.indexes(b, constant, e.idx[:n]) {
@@ -311,7 +323,7 @@ func (e *RowGroupEncoder) flushBlock() {
 	e.rows += n
 	e.n = 0
 	e.other = e.other[:0]
-	e.empty = true
+	e.empty, e.rowsIn = true, false
 }
 
 // plainRun writes the constant values a chunk held (constRun times
@@ -685,7 +697,7 @@ func (e *RowGroupEncoder) Finish(dst []byte) ([]byte, error) {
 // reset starts a new row group.
 func (e *RowGroupEncoder) reset() {
 	e.n, e.rows, e.size, e.err = 0, 0, 0, nil
-	e.other, e.empty = e.other[:0], true
+	e.other, e.empty, e.rowsIn = e.other[:0], true, false
 	for k := range e.chunks {
 		cs := &e.chunks[k]
 		d := cs.dict
