@@ -6,11 +6,13 @@ import (
 )
 
 // maxDict bounds the entries of an address column's dictionary in a row
-// group; past it the column's pages are PLAIN.
-const maxDict = 1 << 14
+// group (a 2 MiB dictionary page); past it the column's pages are PLAIN.
+const maxDict = 1 << 17
 
-// dictBits is log2 of the size of a dictionary's hash table (2*maxDict).
-const dictBits = 15
+// minSlots is the size of a dictionary's hash table at the start of a
+// row group; it doubles as the dictionary grows, keeping at most half of
+// its slots used.
+const minSlots = 1 << 10
 
 // An addrDict is the dictionary of an address column in a row group.
 // Addresses are dictionary-encoded because flows repeat them, and because
@@ -20,16 +22,53 @@ const dictBits = 15
 type addrDict struct {
 	vals  [][16]byte // the entries, in order of appearance
 	slots []uint32   // hash table: index+1 of an entry, 0 for none
+	shift uint       // 64 - log2(len(slots))
+	max   int        // entries at most
 	full  bool       // the dictionary overflowed: PLAIN pages from then on
 }
 
-func (d *addrDict) reset() {
-	if d.slots == nil {
-		d.slots = make([]uint32, 2*maxDict)
+// reset empties the dictionary for a row group of at most max entries.
+func (d *addrDict) reset(max int) {
+	if cap(d.slots) < minSlots {
+		d.slots = make([]uint32, minSlots)
 	}
+	d.slots = d.slots[:minSlots]
 	clear(d.slots)
+	d.shift = uint(64 - bits.Len(minSlots-1))
 	d.vals = d.vals[:0]
+	d.max = max
 	d.full = false
+}
+
+// grow doubles the hash table and puts the entries back in it.
+//
+//nfkit:cold once per doubling of a dictionary
+func (d *addrDict) grow() {
+	n := 2 * len(d.slots)
+	if cap(d.slots) < n {
+		d.slots = make([]uint32, n)
+	}
+	d.slots = d.slots[:n]
+	clear(d.slots)
+	d.shift--
+	mask := uint64(n - 1)
+	for i := range d.vals {
+		p := addrHash(d.vals[i][:]) >> d.shift
+		for d.slots[p] != 0 {
+			p = (p + 1) & mask
+		}
+		d.slots[p] = uint32(i + 1)
+	}
+}
+
+// addrHash hashes a 16-byte value: multiplicatively, so that the top
+// bits of the product, which index the table, depend on every bit of the
+// value (an IPv4-mapped address varies in its last bytes, the top of lo).
+//
+//nfkit:hot
+func addrHash(v []byte) uint64 {
+	hi, lo := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[8:])
+	return (hi*0x9e3779b97f4a7c15 ^ lo) * 0xff51afd7ed558ccd
 }
 
 // indexes sets x[i] to the index of the i-th 16-byte value of b (len(x)
@@ -64,19 +103,18 @@ func (d *addrDict) indexes(b []byte, constant bool, x []uint32) bool {
 //nfkit:hot
 func (d *addrDict) index(v []byte) (uint32, bool) {
 	hi, lo := binary.LittleEndian.Uint64(v), binary.LittleEndian.Uint64(v[8:])
-	// Multiplicative hashing: the top bits of the product depend on
-	// every bit of the key (an IPv4-mapped address varies in its last
-	// bytes, the top of lo).
-	h := (hi*0x9e3779b97f4a7c15 ^ lo) * 0xff51afd7ed558ccd
 	mask := uint64(len(d.slots) - 1)
-	for p := h >> (64 - dictBits); ; p = (p + 1) & mask {
+	for p := addrHash(v) >> d.shift; ; p = (p + 1) & mask {
 		s := d.slots[p]
 		if s == 0 {
-			if len(d.vals) == maxDict {
+			if len(d.vals) == d.max {
 				return 0, false
 			}
 			d.vals = append(d.vals, [16]byte(v))
 			d.slots[p] = uint32(len(d.vals))
+			if 2*len(d.vals) > len(d.slots) {
+				d.grow()
+			}
 			return uint32(len(d.vals) - 1), true
 		}
 		e := &d.vals[s-1]

@@ -31,7 +31,7 @@
 // parquet-go's for Row): data pages v1; PLAIN, or RLE_DICTIONARY with a
 // PLAIN dictionary page for the type column, for the columns constant in
 // a row group and for the addresses (whose pages turn PLAIN when a row
-// group has more than 16384 distinct ones); the time, address and integer
+// group has more than 131072 distinct ones); the time, address and integer
 // columns have min/max statistics per row group, in the order of their
 // logical types, so that readers skip row groups by range.
 package flowparquet
@@ -197,6 +197,7 @@ type Options struct {
 	Metadata map[string]string
 
 	blockRows int // rows of a block, if fewer than blockRows (tests)
+	maxDict   int // entries of an address dictionary, if fewer than maxDict (tests)
 }
 
 // A Writer writes one Parquet file: rows of AppendRecords (Write), which it

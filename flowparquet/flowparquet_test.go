@@ -454,6 +454,10 @@ func BenchmarkEncodeRowGroups(b *testing.B) {
 // fewer than blockRows, to keep them quick.
 const testBlock = 4096
 
+// testMaxDict is the entries of an address dictionary in those tests:
+// fewer than maxDict, so that a few blocks overflow it.
+const testMaxDict = 1 << 14
+
 // synthetic returns n records made from the captures' records, varied so
 // that the encoder takes each of its paths: blocks of a column that are
 // constant, then another constant, then vary (constant runs written out
@@ -531,6 +535,9 @@ func jsonLines(tb testing.TB, rs []decode.Record, received int64) []map[string]a
 func encodeFile(tb testing.TB, rs []decode.Record, received int64, o Options) []byte {
 	if o.blockRows == 0 {
 		o.blockRows = testBlock
+	}
+	if o.maxDict == 0 {
+		o.maxDict = testMaxDict
 	}
 	enc, err := NewRowGroupEncoder(o)
 	if err != nil {

@@ -39,6 +39,7 @@ type RowGroupEncoder struct {
 	codec     compress.Codec
 	maxRows   int
 	blockRows int
+	maxDict   int // entries of an address dictionary at most
 
 	blk     *block   // the block's values
 	other   []byte   // the block's other fields, PLAIN BYTE_ARRAY values
@@ -127,6 +128,10 @@ func NewRowGroupEncoder(o Options) (*RowGroupEncoder, error) {
 	e.blockRows = min(blockRows, o.RowGroupRows)
 	if o.blockRows > 0 {
 		e.blockRows = min(e.blockRows, o.blockRows)
+	}
+	e.maxDict = maxDict
+	if o.maxDict > 0 {
+		e.maxDict = min(maxDict, o.maxDict)
 	}
 	e.blk = new(block)
 	e.idx = make([]uint32, blockRows)
@@ -705,7 +710,7 @@ func (e *RowGroupEncoder) reset() {
 			d = new(addrDict)
 		}
 		if d != nil {
-			d.reset()
+			d.reset(e.maxDict)
 		}
 		*cs = chunkState{data: cs.data[:0], constVal: cs.constVal[:0], dict: d}
 	}
