@@ -203,14 +203,12 @@ func (c *pqColumn) close() {
 	c.page, c.vals, c.pages = nil, nil, nil
 }
 
-var errColumnType = errors.New("unexpected column type")
-
 func (c *pqColumn) int64s(dst []int64) error {
 	return c.fill(len(dst), func(r parquet.ValueReader, off, n int) (int, error) {
 		if ir, ok := r.(parquet.Int64Reader); ok {
 			return ir.ReadInt64s(dst[off : off+n])
 		}
-		return 0, errColumnType
+		return readValuesAs(r, n, func(i int, v parquet.Value) { dst[off+i] = v.Int64() })
 	})
 }
 
@@ -222,7 +220,7 @@ func (c *pqColumn) uint64s(dst []uint64) error {
 		case parquet.Int64Reader:
 			return ur.ReadInt64s(unsafeInt64s(dst[off : off+n]))
 		}
-		return 0, errColumnType
+		return readValuesAs(r, n, func(i int, v parquet.Value) { dst[off+i] = v.Uint64() })
 	})
 }
 
@@ -234,7 +232,7 @@ func (c *pqColumn) uint32s(dst []uint32) error {
 		case parquet.Int32Reader:
 			return ur.ReadInt32s(unsafeInt32s(dst[off : off+n]))
 		}
-		return 0, errColumnType
+		return readValuesAs(r, n, func(i int, v parquet.Value) { dst[off+i] = v.Uint32() })
 	})
 }
 
@@ -246,7 +244,7 @@ func (c *pqColumn) addrs(dst [][16]byte) error {
 		case parquet.FixedLenByteArrayReader:
 			return ar.ReadFixedLenByteArrays(unsafeBytes(dst[off : off+n]))
 		}
-		return 0, errColumnType
+		return readValuesAs(r, n, func(i int, v parquet.Value) { copy(dst[off+i][:], v.ByteArray()) })
 	})
 }
 

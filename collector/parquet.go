@@ -9,15 +9,17 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/flowparquet"
 )
 
-// ParquetRows encodes records as the rows a ParquetSink writes
-// (flowparquet.AppendRecords): the costly half of the Parquet encoding,
-// run by the decode workers in parallel.
+// ParquetRows encodes records as rows of flowparquet.AppendRecords. A
+// ParquetSink does not use it: it encodes in the decode workers itself
+// (Batching); it is the Output's Encoder for the interface's sake, and
+// for programs that feed rows to a flowparquet.Writer.
 type ParquetRows struct{}
 
 // AppendPacket appends one row per data record.
@@ -28,6 +30,75 @@ func (ParquetRows) AppendPacket(b []byte, e *Export) []byte {
 		return flowparquet.AppendSFlow(b, e.Packet, e.Received)
 	}
 	return flowparquet.AppendRecords(b, e.Packet.Records, e.Received)
+}
+
+// A Batcher is a decode worker's own encoder for a sink that encodes
+// whole batches of records (Batching): the Parquet sink's row groups. The
+// worker calls Append for every export packet, Flush when Full says so
+// (and on its flush interval and at shutdown), and hands what Flush
+// returns to the sink as a chunk. A Batcher is used by one worker only.
+type Batcher interface {
+	// Append adds the records of an export packet and reports whether
+	// there were any.
+	Append(e *Export) bool
+	// Full reports that the batch should be flushed now.
+	Full() bool
+	// Flush returns the encoded batch (valid until the next call) and
+	// starts a new one. Nil means the batch could not be encoded: the
+	// sink refuses the chunk and its records are counted as lost.
+	Flush() []byte
+}
+
+// Batching is implemented by sinks whose chunks are encoded by a Batcher
+// of each worker, in place of the Output's Encoder and of a Framer.
+type Batching interface {
+	NewBatcher() (Batcher, error)
+}
+
+// parquetBatcher encodes a worker's records as Parquet row groups.
+type parquetBatcher struct {
+	enc *flowparquet.RowGroupEncoder
+	out []byte
+	log *slog.Logger
+}
+
+// NewBatcher returns a worker's row group encoder (Batching).
+func (s *ParquetSink) NewBatcher() (Batcher, error) {
+	enc, err := flowparquet.NewRowGroupEncoder(flowparquet.Options{Compression: s.cfg.Compression, RowGroupRows: s.cfg.RowGroupRows})
+	if err != nil {
+		return nil, err
+	}
+	return &parquetBatcher{enc: enc, log: s.log}, nil
+}
+
+// Append adds the packet's records to the row group.
+//
+//nfkit:hot
+func (b *parquetBatcher) Append(e *Export) bool {
+	if e.Packet.Version == decode.VersionSFlow5 {
+		return b.enc.AppendSFlow(e.Packet, e.Received) > 0
+	}
+	return b.enc.AppendRecords(e.Packet.Records, e.Received) > 0
+}
+
+// Full reports that the row group has its rows.
+//
+//nfkit:hot
+func (b *parquetBatcher) Full() bool { return b.enc.Full() }
+
+// Flush completes the row group.
+func (b *parquetBatcher) Flush() []byte {
+	out, err := b.enc.Finish(b.out[:0])
+	if cap(out) <= 16<<20 {
+		b.out = out
+	} else {
+		b.out = nil // a very large row group: not kept for the next
+	}
+	if err != nil {
+		b.log.Error("encoding a Parquet row group failed; its rows are lost", "err", err)
+		return nil
+	}
+	return out
 }
 
 // ParquetConfig configures a ParquetSink: one file (Path), or one file per
@@ -66,6 +137,11 @@ type ParquetSink struct {
 	closed bool
 
 	unfinished []string
+	// Counters for SinkMetrics, read by the metrics handler.
+	unfinishedBytes atomic.Int64
+	files           atomic.Int64 // completed
+	abandoned       atomic.Int64 // given up (a write error) or not completed
+	rowGroups       atomic.Int64
 }
 
 // NewParquetSink checks the configuration, creates the directory, reports
@@ -102,6 +178,7 @@ func NewParquetSink(cfg ParquetConfig, log *slog.Logger) (*ParquetSink, error) {
 		}
 		log.Warn("Parquet files left unfinished by a previous run (a crash before their footer): unreadable, kept as they are",
 			"files", n, "bytes", size, "names", strings.Join(s.unfinished, ", "))
+		s.unfinishedBytes.Store(size)
 	}
 	probe, err := createTemp(dir, ".nfcollect.probe.", parquetTmpSuffix+"-probe")
 	if err != nil {
@@ -116,14 +193,22 @@ func NewParquetSink(cfg ParquetConfig, log *slog.Logger) (*ParquetSink, error) {
 // start.
 func (s *ParquetSink) Unfinished() []string { return s.unfinished }
 
-// Write writes a chunk of rows to the file of the chunk's interval,
-// completing the current file first when that interval has ended.
+// errEmptyChunk is a chunk of records without data: its row group could
+// not be encoded.
+var errEmptyChunk = errors.New("parquet: a chunk of records without its row group (encoding failed)")
+
+// Write writes a chunk of row groups (of a worker's Batcher) to the file
+// of the chunk's interval, completing the current file first when that
+// interval has ended.
 func (s *ParquetSink) Write(c Chunk) error {
 	if s.closed {
 		return errors.New("parquet output closed")
 	}
-	if _, err := flowparquet.Check(c.Data); err != nil {
-		return err
+	if len(c.Data) == 0 {
+		if c.Records > 0 {
+			return errEmptyChunk
+		}
+		return nil
 	}
 	if s.f != nil && s.cfg.Interval > 0 && !c.Time.Before(s.slot.Add(s.cfg.Interval)) {
 		if err := s.complete(); err != nil {
@@ -135,11 +220,34 @@ func (s *ParquetSink) Write(c Chunk) error {
 			return err
 		}
 	}
-	if _, err := s.w.Write(c.Data); err != nil {
+	before := s.w.RowGroups()
+	_, err := s.w.WriteRowGroups(c.Data)
+	s.rowGroups.Add(int64(s.w.RowGroups() - before))
+	if err != nil {
+		if errors.Is(err, flowparquet.ErrRowGroup) {
+			return err // refused before anything was written
+		}
 		s.abandon(err)
 		return err
 	}
 	return nil
+}
+
+// SinkMetrics reports the files of a previous run found unfinished, and
+// this run's files and row groups (MetricsSink).
+func (s *ParquetSink) SinkMetrics() []SinkMetric {
+	return []SinkMetric{
+		{Name: "nfcollect_parquet_unfinished_files", Type: "gauge", Value: float64(len(s.unfinished)),
+			Help: "Parquet files a previous run left unfinished (no footer: unreadable), found at start and kept."},
+		{Name: "nfcollect_parquet_unfinished_bytes", Type: "gauge", Value: float64(s.unfinishedBytes.Load()),
+			Help: "Size of the unfinished Parquet files found at start."},
+		{Name: "nfcollect_parquet_files_total", Type: "counter", Value: float64(s.files.Load()),
+			Help: "Parquet files completed (footer written, renamed into place)."},
+		{Name: "nfcollect_parquet_abandoned_files_total", Type: "counter", Value: float64(s.abandoned.Load()),
+			Help: "Parquet files given up after a write error or a failed completion, left under their temporary name."},
+		{Name: "nfcollect_parquet_row_groups_total", Type: "counter", Value: float64(s.rowGroups.Load()),
+			Help: "Row groups written to Parquet files."},
+	}
 }
 
 // open starts the file of t's interval (or the single file).
@@ -184,6 +292,7 @@ func (s *ParquetSink) abandon(err error) {
 		"rows", s.w.Rows(), "err", err)
 	s.f.Close()
 	s.f, s.w = nil, nil
+	s.abandoned.Add(1)
 }
 
 // complete writes the current file's footer and renames it into place.
@@ -199,6 +308,7 @@ func (s *ParquetSink) complete() error {
 	}
 	if err != nil {
 		f.Close()
+		s.abandoned.Add(1)
 		s.log.Error("Parquet file could not be completed; its rows are lost", "file", f.Name(), "rows", w.Rows(), "err", err)
 		return err
 	}
@@ -210,13 +320,16 @@ func (s *ParquetSink) complete() error {
 		err = cerr
 	}
 	if err != nil {
+		s.abandoned.Add(1)
 		s.log.Error("Parquet file could not be completed; its rows are lost", "file", f.Name(), "rows", w.Rows(), "err", err)
 		return err
 	}
 	name, err := placeParquet(tmp, s.final)
 	if err != nil {
+		s.abandoned.Add(1)
 		return err
 	}
+	s.files.Add(1)
 	if name != s.final {
 		s.log.Warn("Parquet file name taken; wrote under another", "want", s.final, "file", name)
 	}

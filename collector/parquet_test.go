@@ -17,10 +17,22 @@ import (
 	"github.com/nfkit/nfkit/flowparquet"
 )
 
-// parquetRows returns the rows of the benchmark packet's 25 flows.
+// parquetRows returns a row group of the benchmark packet's 25 flows, as a
+// worker's Batcher encodes it.
 func parquetRows(t testing.TB) []byte {
-	e := &Export{Packet: benchPacket(t), Received: 1700000000123456789}
-	return ParquetRows{}.AppendPacket(nil, e)
+	s := &ParquetSink{log: slog.New(slog.DiscardHandler)}
+	b, err := s.NewBatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Append(&Export{Packet: benchPacket(t), Received: 1700000000123456789}) {
+		t.Fatal("no records appended")
+	}
+	out := b.Flush()
+	if out == nil {
+		t.Fatal("no row group")
+	}
+	return append([]byte(nil), out...)
 }
 
 // parquetCount opens a complete file and returns its number of rows.
@@ -97,6 +109,22 @@ func TestParquetSinkRotates(t *testing.T) {
 	if got := dirNames(t, dir); !slices.Equal(got, []string{"nfcollect.202612020700.parquet", "nfcollect.202612020701.parquet"}) {
 		t.Errorf("files %v", got)
 	}
+	for name, want := range map[string]float64{"nfcollect_parquet_files_total": 2, "nfcollect_parquet_row_groups_total": 3,
+		"nfcollect_parquet_unfinished_files": 0, "nfcollect_parquet_abandoned_files_total": 0} {
+		if got := sinkMetric(s, name); got != want {
+			t.Errorf("%s %v, want %v", name, got, want)
+		}
+	}
+}
+
+// sinkMetric returns the value of a sink's metric, or -1.
+func sinkMetric(s MetricsSink, name string) float64 {
+	for _, m := range s.SinkMetrics() {
+		if m.Name == name {
+			return m.Value
+		}
+	}
+	return -1
 }
 
 // One file (-o) is complete at Close; a second run, or a rotation, never
@@ -158,6 +186,12 @@ func TestParquetSinkUnfinished(t *testing.T) {
 	if !strings.Contains(logs.String(), "unfinished") || !strings.Contains(logs.String(), left) {
 		t.Errorf("not reported: %s", logs.String())
 	}
+	if got := sinkMetric(s, "nfcollect_parquet_unfinished_files"); got != 1 {
+		t.Errorf("nfcollect_parquet_unfinished_files %v, want 1", got)
+	}
+	if got := sinkMetric(s, "nfcollect_parquet_unfinished_bytes"); got != float64(len(content)) {
+		t.Errorf("nfcollect_parquet_unfinished_bytes %v, want %d", got, len(content))
+	}
 	if _, err := NewRotateSink(RotateConfig{Dir: dir, Interval: time.Minute, Codec: Gzip}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +201,7 @@ func TestParquetSinkUnfinished(t *testing.T) {
 	s.Close()
 }
 
-// A chunk that is not whole rows is refused; the file stays whole and
+// A chunk that is not whole row groups is refused; the file stays whole and
 // keeps the other chunks.
 func TestParquetSinkRefusesCorrupt(t *testing.T) {
 	dir := t.TempDir()
@@ -180,8 +214,11 @@ func TestParquetSinkRefusesCorrupt(t *testing.T) {
 	if err := s.Write(Chunk{Data: rows, Records: 25}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Write(Chunk{Data: rows[:len(rows)-3], Records: 25}); !errors.Is(err, flowparquet.ErrCorrupt) {
-		t.Errorf("truncated chunk: %v, want ErrCorrupt", err)
+	if err := s.Write(Chunk{Data: rows[:len(rows)-3], Records: 25}); !errors.Is(err, flowparquet.ErrRowGroup) {
+		t.Errorf("truncated chunk: %v, want ErrRowGroup", err)
+	}
+	if err := s.Write(Chunk{Records: 25}); err == nil {
+		t.Error("a chunk of records without data was taken")
 	}
 	if err := s.Write(Chunk{Data: rows, Records: 25}); err != nil {
 		t.Fatal(err)
@@ -209,6 +246,9 @@ func TestParquetSinkFailedFile(t *testing.T) {
 	s.f.Close() // the disk goes away
 	if err := s.Close(); err == nil {
 		t.Fatal("Close succeeded on a failed file")
+	}
+	if got := sinkMetric(s, "nfcollect_parquet_abandoned_files_total"); got != 1 {
+		t.Errorf("nfcollect_parquet_abandoned_files_total %v, want 1", got)
 	}
 	if _, err := os.Stat(path); err == nil {
 		t.Fatal("an unreadable file was put in place")
@@ -245,11 +285,47 @@ func TestParquetEncodeAllocs(t *testing.T) {
 	}
 }
 
+// A worker's Batcher allocates nothing per packet within a block of rows,
+// and (almost) nothing per row over many blocks and row groups, once its
+// buffers have grown: what allocates is per page (a few per 8192 rows of
+// a column) and per row group.
+func TestParquetBatcherAllocs(t *testing.T) {
+	s := &ParquetSink{cfg: ParquetConfig{RowGroupRows: 100000}, log: slog.New(slog.DiscardHandler)}
+	b, err := s.NewBatcher()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &Export{Packet: benchPacket(t), Received: 1700000000123456789}
+	for range 2 { // grow every buffer: two row groups
+		for !b.Full() {
+			b.Append(e)
+		}
+		b.Flush()
+	}
+	if n := testing.AllocsPerRun(100, func() { b.Append(e) }); n != 0 {
+		t.Errorf("%v allocations per packet, want 0", n)
+	}
+	b.Flush()
+	const packets = 8000 // 200000 rows: 2 row groups
+	n := testing.AllocsPerRun(1, func() {
+		for range packets {
+			b.Append(e)
+			if b.Full() {
+				b.Flush()
+			}
+		}
+	})
+	if perRow := n / (packets * 25); perRow > 0.01 {
+		t.Errorf("%v allocations for %d rows, want (almost) none per row", n, packets*25)
+	}
+	t.Logf("%v allocations per %d rows", n, packets*25)
+}
+
 // BenchmarkEncodeFormats measures the per-flow cost of each output format
-// on the same records, in 1 MiB chunks as the workers make them: JSON
-// lines compressed by a worker's framer, and Parquet rows appended by a
-// worker (in parallel across workers) then written as columns by the
-// output's goroutine (serial). Besides ns/flow it reports cpu-ns/flow, the
+// on the same records, as the workers and the output make them: JSON
+// lines in 1 MiB chunks compressed by a worker's framer; Parquet row
+// groups encoded by a worker's Batcher (in parallel across workers), then
+// appended to a file by the output's goroutine (serial, included here). Besides ns/flow it reports cpu-ns/flow, the
 // process's CPU time (getrusage) per flow, which a machine busy with other
 // work inflates less than the elapsed time.
 func BenchmarkEncodeFormats(b *testing.B) {
@@ -268,12 +344,23 @@ func BenchmarkEncodeFormats(b *testing.B) {
 		}
 		formats = append(formats, format{"json+" + strings.TrimPrefix(c.Ext(), "."), JSONLines{}, func(buf []byte) error { z.Frame(buf); return nil }})
 	}
+	type batchFormat struct {
+		name string
+		b    Batcher
+		w    *flowparquet.Writer
+	}
+	var batchers []batchFormat
 	for _, c := range []flowparquet.Compression{"zstd", "lz4", "snappy"} {
+		s := &ParquetSink{cfg: ParquetConfig{Compression: c}, log: slog.New(slog.DiscardHandler)}
+		bt, err := s.NewBatcher()
+		if err != nil {
+			b.Fatal(err)
+		}
 		w, err := flowparquet.NewWriter(io.Discard, flowparquet.Options{Compression: c})
 		if err != nil {
 			b.Fatal(err)
 		}
-		formats = append(formats, format{"parquet+" + string(c), ParquetRows{}, func(buf []byte) error { _, err := w.Write(buf); return err }})
+		batchers = append(batchers, batchFormat{"parquet+" + string(c), bt, w})
 	}
 	for _, f := range formats {
 		b.Run(f.name, func(b *testing.B) {
@@ -289,6 +376,24 @@ func BenchmarkEncodeFormats(b *testing.B) {
 						b.Fatal(err)
 					}
 					buf = buf[:0]
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(flows), "ns/flow")
+			b.ReportMetric(float64(cpuTime()-cpu0)/float64(flows), "cpu-ns/flow")
+		})
+	}
+	for _, f := range batchers {
+		b.Run(f.name, func(b *testing.B) {
+			flows := 0
+			cpu0 := cpuTime()
+			b.ReportAllocs()
+			for b.Loop() {
+				f.b.Append(e)
+				flows += n
+				if f.b.Full() {
+					if _, err := f.w.WriteRowGroups(f.b.Flush()); err != nil {
+						b.Fatal(err)
+					}
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(flows), "ns/flow")

@@ -40,7 +40,8 @@ type worker struct {
 // workerOut is a worker's buffer of encoded records for one output.
 type workerOut struct {
 	o       *output
-	framer  Framer // nil: chunks as encoded
+	framer  Framer  // nil: chunks as encoded
+	batcher Batcher // non-nil: the sink's own encoding, in place of buf
 	buf     []byte
 	records int
 }
@@ -71,6 +72,13 @@ func newWorker(c *Collector) (*worker, error) {
 				return nil, err
 			}
 			wo.framer = fr
+		}
+		if b, ok := o.Sink.(Batching); ok {
+			bt, err := b.NewBatcher()
+			if err != nil {
+				return nil, err
+			}
+			wo.batcher = bt
 		}
 		w.outs = append(w.outs, wo)
 	}
@@ -256,6 +264,16 @@ func (w *worker) emit(p packet, ex *exporterState, complete bool, before uint64)
 	for i := range w.outs {
 		o := &w.outs[i]
 		w.export.Before = before&(1<<i) != 0
+		if o.batcher != nil {
+			if o.batcher.Append(&w.export) {
+				o.records += n
+				emitted |= 1 << i
+			}
+			if o.batcher.Full() {
+				w.flushOut(o, false)
+			}
+			continue
+		}
 		start := len(o.buf)
 		o.buf = o.o.Encoder.AppendPacket(o.buf, &w.export)
 		if len(o.buf) != start {
@@ -340,11 +358,13 @@ func (w *worker) flush(final bool) {
 
 //nfkit:cold once per chunk of output (ChunkSize, about 1 MiB)
 func (w *worker) flushOut(o *workerOut, wait bool) {
-	if len(o.buf) == 0 {
+	if len(o.buf) == 0 && o.records == 0 {
 		return
 	}
 	data := o.buf
-	if o.framer != nil {
+	if o.batcher != nil {
+		data = o.batcher.Flush()
+	} else if o.framer != nil {
 		data = o.framer.Frame(o.buf)
 	}
 	o.o.enqueue(data, o.records, w.c.now(), wait || w.c.replaying.Load())

@@ -490,9 +490,9 @@ func appendFixed(b []byte, r *decode.Record, received int64) []byte {
 	return b
 }
 
-// Row is one row of the files, as the column writer reads it: every
-// column is REQUIRED, 0 when the record did not have the key; Present
-// says which keys it had.
+// Row is one row of the files, as parquet-go's GenericReader reads it
+// (and the source of the files' schema): every column is REQUIRED, 0
+// when the record did not have the key; Present says which keys it had.
 type Row struct {
 	Type                 string   `parquet:"type,dict"`                                // the export protocol and version (see the version names)
 	TimeReceived         int64    `parquet:"time_received_ns,timestamp(nanosecond)"`   // when the collector received the export packet (the capture time when read from a capture), Unix ns
@@ -545,61 +545,523 @@ type Row struct {
 	Other                []byte   `parquet:"other_fields,json"`                        // the template's other fields, a JSON object
 }
 
-// set sets the row from a row's fixed part p and its other fields' JSON
-// text o ("{}" when there are none).
+// block holds the values of up to blockRows rows, a typed array per
+// column: its memory is the column's PLAIN encoding on little-endian
+// machines (INT32 for the integers up to 32 bits, INT64 for the others
+// and the times, the bytes of the fixed-size arrays). The type column
+// holds the versions, which the encoder maps to its dictionary.
+// Each array is followed by a cache line of padding: the arrays' sizes
+// are multiples of 4 KiB, and without it the values of a row would all
+// map to the same set of the L1 cache, which holds a handful of lines
+// per set (putRecord ran 10 times slower).
+type block struct {
+	cType                 [blockRows]uint16 // type
+	_                     [64]byte
+	cTimeReceived         [blockRows]uint64 // time_received_ns
+	_                     [64]byte
+	cSamplerAddress       [blockRows][16]byte // sampler_address
+	_                     [64]byte
+	cSamplerAddressFamily [blockRows]uint32 // sampler_address_family
+	_                     [64]byte
+	cSequenceNum          [blockRows]uint32 // sequence_num
+	_                     [64]byte
+	cObservationDomainID  [blockRows]uint32 // observation_domain_id
+	_                     [64]byte
+	cTemplateID           [blockRows]uint32 // template_id
+	_                     [64]byte
+	cStart                [blockRows]uint64 // time_flow_start_ns
+	_                     [64]byte
+	cEnd                  [blockRows]uint64 // time_flow_end_ns
+	_                     [64]byte
+	cBytes                [blockRows]uint64 // bytes
+	_                     [64]byte
+	cPackets              [blockRows]uint64 // packets
+	_                     [64]byte
+	cOutBytes             [blockRows]uint64 // out_bytes
+	_                     [64]byte
+	cOutPackets           [blockRows]uint64 // out_packets
+	_                     [64]byte
+	cRevBytes             [blockRows]uint64 // rev_bytes
+	_                     [64]byte
+	cRevPackets           [blockRows]uint64 // rev_packets
+	_                     [64]byte
+	cFlows                [blockRows]uint64 // flows
+	_                     [64]byte
+	cSrcAddr              [blockRows][16]byte // src_addr
+	_                     [64]byte
+	cSrcAddrFamily        [blockRows]uint32 // src_addr_family
+	_                     [64]byte
+	cDstAddr              [blockRows][16]byte // dst_addr
+	_                     [64]byte
+	cDstAddrFamily        [blockRows]uint32 // dst_addr_family
+	_                     [64]byte
+	cNextHop              [blockRows][16]byte // next_hop
+	_                     [64]byte
+	cNextHopFamily        [blockRows]uint32 // next_hop_family
+	_                     [64]byte
+	cBGPNextHop           [blockRows][16]byte // bgp_next_hop
+	_                     [64]byte
+	cBGPNextHopFamily     [blockRows]uint32 // bgp_next_hop_family
+	_                     [64]byte
+	cSrcPort              [blockRows]uint32 // src_port
+	_                     [64]byte
+	cDstPort              [blockRows]uint32 // dst_port
+	_                     [64]byte
+	cProto                [blockRows]uint32 // proto
+	_                     [64]byte
+	cEtherType            [blockRows]uint32 // etype
+	_                     [64]byte
+	cTOS                  [blockRows]uint32 // ip_tos
+	_                     [64]byte
+	cTTL                  [blockRows]uint32 // ip_ttl
+	_                     [64]byte
+	cTCPFlags             [blockRows]uint32 // tcp_flags
+	_                     [64]byte
+	cICMPType             [blockRows]uint32 // icmp_type
+	_                     [64]byte
+	cICMPCode             [blockRows]uint32 // icmp_code
+	_                     [64]byte
+	cInIf                 [blockRows]uint32 // in_if
+	_                     [64]byte
+	cOutIf                [blockRows]uint32 // out_if
+	_                     [64]byte
+	cSrcAS                [blockRows]uint32 // src_as
+	_                     [64]byte
+	cDstAS                [blockRows]uint32 // dst_as
+	_                     [64]byte
+	cSrcMask              [blockRows]uint32 // src_net
+	_                     [64]byte
+	cDstMask              [blockRows]uint32 // dst_net
+	_                     [64]byte
+	cSrcVLAN              [blockRows]uint32 // src_vlan
+	_                     [64]byte
+	cDstVLAN              [blockRows]uint32 // dst_vlan
+	_                     [64]byte
+	cSrcMAC               [blockRows][6]byte // src_mac
+	_                     [64]byte
+	cDstMAC               [blockRows][6]byte // dst_mac
+	_                     [64]byte
+	cDirection            [blockRows]uint32 // direction
+	_                     [64]byte
+	cFlowEndReason        [blockRows]uint32 // flow_end_reason
+	_                     [64]byte
+	cSamplingRate         [blockRows]uint64 // sampling_rate
+	_                     [64]byte
+	cOriginalSamplingRate [blockRows]uint64 // original_sampling_rate
+	_                     [64]byte
+	cPresent              [blockRows]uint64 // present
+}
+
+// plain returns the PLAIN encoding of the first n values of column k
+// (not the type and other-fields columns): the block's memory, or a copy
+// in scratch on big-endian machines.
+func (b *block) plain(k, n int, scratch *[]byte) []byte {
+	switch k {
+	case colTimeReceived:
+		return bytes64(b.cTimeReceived[:n], scratch)
+	case colSamplerAddress:
+		return bytes16(b.cSamplerAddress[:n], scratch)
+	case colSamplerAddressFamily:
+		return bytes32(b.cSamplerAddressFamily[:n], scratch)
+	case colSequenceNum:
+		return bytes32(b.cSequenceNum[:n], scratch)
+	case colObservationDomainID:
+		return bytes32(b.cObservationDomainID[:n], scratch)
+	case colTemplateID:
+		return bytes32(b.cTemplateID[:n], scratch)
+	case colStart:
+		return bytes64(b.cStart[:n], scratch)
+	case colEnd:
+		return bytes64(b.cEnd[:n], scratch)
+	case colBytes:
+		return bytes64(b.cBytes[:n], scratch)
+	case colPackets:
+		return bytes64(b.cPackets[:n], scratch)
+	case colOutBytes:
+		return bytes64(b.cOutBytes[:n], scratch)
+	case colOutPackets:
+		return bytes64(b.cOutPackets[:n], scratch)
+	case colRevBytes:
+		return bytes64(b.cRevBytes[:n], scratch)
+	case colRevPackets:
+		return bytes64(b.cRevPackets[:n], scratch)
+	case colFlows:
+		return bytes64(b.cFlows[:n], scratch)
+	case colSrcAddr:
+		return bytes16(b.cSrcAddr[:n], scratch)
+	case colSrcAddrFamily:
+		return bytes32(b.cSrcAddrFamily[:n], scratch)
+	case colDstAddr:
+		return bytes16(b.cDstAddr[:n], scratch)
+	case colDstAddrFamily:
+		return bytes32(b.cDstAddrFamily[:n], scratch)
+	case colNextHop:
+		return bytes16(b.cNextHop[:n], scratch)
+	case colNextHopFamily:
+		return bytes32(b.cNextHopFamily[:n], scratch)
+	case colBGPNextHop:
+		return bytes16(b.cBGPNextHop[:n], scratch)
+	case colBGPNextHopFamily:
+		return bytes32(b.cBGPNextHopFamily[:n], scratch)
+	case colSrcPort:
+		return bytes32(b.cSrcPort[:n], scratch)
+	case colDstPort:
+		return bytes32(b.cDstPort[:n], scratch)
+	case colProto:
+		return bytes32(b.cProto[:n], scratch)
+	case colEtherType:
+		return bytes32(b.cEtherType[:n], scratch)
+	case colTOS:
+		return bytes32(b.cTOS[:n], scratch)
+	case colTTL:
+		return bytes32(b.cTTL[:n], scratch)
+	case colTCPFlags:
+		return bytes32(b.cTCPFlags[:n], scratch)
+	case colICMPType:
+		return bytes32(b.cICMPType[:n], scratch)
+	case colICMPCode:
+		return bytes32(b.cICMPCode[:n], scratch)
+	case colInIf:
+		return bytes32(b.cInIf[:n], scratch)
+	case colOutIf:
+		return bytes32(b.cOutIf[:n], scratch)
+	case colSrcAS:
+		return bytes32(b.cSrcAS[:n], scratch)
+	case colDstAS:
+		return bytes32(b.cDstAS[:n], scratch)
+	case colSrcMask:
+		return bytes32(b.cSrcMask[:n], scratch)
+	case colDstMask:
+		return bytes32(b.cDstMask[:n], scratch)
+	case colSrcVLAN:
+		return bytes32(b.cSrcVLAN[:n], scratch)
+	case colDstVLAN:
+		return bytes32(b.cDstVLAN[:n], scratch)
+	case colSrcMAC:
+		return bytes6(b.cSrcMAC[:n], scratch)
+	case colDstMAC:
+		return bytes6(b.cDstMAC[:n], scratch)
+	case colDirection:
+		return bytes32(b.cDirection[:n], scratch)
+	case colFlowEndReason:
+		return bytes32(b.cFlowEndReason[:n], scratch)
+	case colSamplingRate:
+		return bytes64(b.cSamplingRate[:n], scratch)
+	case colOriginalSamplingRate:
+		return bytes64(b.cOriginalSamplingRate[:n], scratch)
+	case colPresent:
+		return bytes64(b.cPresent[:n], scratch)
+	}
+	return nil
+}
+
+// putRow stores row i's values, from its fixed part p (rowFixed bytes),
+// in the block.
 //
 //nfkit:hot
-func (w *Row) set(p, o []byte) {
+func putRow(b *block, i int, p []byte) {
+	if uint(i) >= blockRows {
+		panic("flowparquet: row outside the block")
+	}
 	_ = p[rowFixed-1]
-	w.Present = binary.LittleEndian.Uint64(p)
-	w.Type = versionName(binary.LittleEndian.Uint16(p[12:]))
-	w.TimeReceived = int64(binary.LittleEndian.Uint64(p[14:]))
-	w.SamplerAddress = [16]byte(p[22:38])
-	w.SamplerAddressFamily = p[38]
-	w.SequenceNum = binary.LittleEndian.Uint32(p[39:])
-	w.ObservationDomainID = binary.LittleEndian.Uint32(p[43:])
-	w.TemplateID = binary.LittleEndian.Uint16(p[47:])
-	w.Start = int64(binary.LittleEndian.Uint64(p[49:]))
-	w.End = int64(binary.LittleEndian.Uint64(p[57:]))
-	w.Bytes = binary.LittleEndian.Uint64(p[65:])
-	w.Packets = binary.LittleEndian.Uint64(p[73:])
-	w.OutBytes = binary.LittleEndian.Uint64(p[81:])
-	w.OutPackets = binary.LittleEndian.Uint64(p[89:])
-	w.RevBytes = binary.LittleEndian.Uint64(p[97:])
-	w.RevPackets = binary.LittleEndian.Uint64(p[105:])
-	w.Flows = binary.LittleEndian.Uint64(p[113:])
-	w.SrcAddr = [16]byte(p[121:137])
-	w.SrcAddrFamily = p[137]
-	w.DstAddr = [16]byte(p[138:154])
-	w.DstAddrFamily = p[154]
-	w.NextHop = [16]byte(p[155:171])
-	w.NextHopFamily = p[171]
-	w.BGPNextHop = [16]byte(p[172:188])
-	w.BGPNextHopFamily = p[188]
-	w.SrcPort = binary.LittleEndian.Uint16(p[189:])
-	w.DstPort = binary.LittleEndian.Uint16(p[191:])
-	w.Proto = p[193]
-	w.EtherType = binary.LittleEndian.Uint16(p[194:])
-	w.TOS = p[196]
-	w.TTL = p[197]
-	w.TCPFlags = binary.LittleEndian.Uint16(p[198:])
-	w.ICMPType = p[200]
-	w.ICMPCode = p[201]
-	w.InIf = binary.LittleEndian.Uint32(p[202:])
-	w.OutIf = binary.LittleEndian.Uint32(p[206:])
-	w.SrcAS = binary.LittleEndian.Uint32(p[210:])
-	w.DstAS = binary.LittleEndian.Uint32(p[214:])
-	w.SrcMask = p[218]
-	w.DstMask = p[219]
-	w.SrcVLAN = binary.LittleEndian.Uint16(p[220:])
-	w.DstVLAN = binary.LittleEndian.Uint16(p[222:])
-	w.SrcMAC = [6]byte(p[224:230])
-	w.DstMAC = [6]byte(p[230:236])
-	w.Direction = p[236]
-	w.FlowEndReason = p[237]
-	w.SamplingRate = binary.LittleEndian.Uint64(p[238:])
-	w.OriginalSamplingRate = binary.LittleEndian.Uint64(p[246:])
-	w.Other = o
+	b.cType[i] = binary.LittleEndian.Uint16(p[12:])
+	b.cTimeReceived[i] = binary.LittleEndian.Uint64(p[14:])
+	b.cSamplerAddress[i] = [16]byte(p[22:38])
+	b.cSamplerAddressFamily[i] = uint32(p[38])
+	b.cSequenceNum[i] = binary.LittleEndian.Uint32(p[39:])
+	b.cObservationDomainID[i] = binary.LittleEndian.Uint32(p[43:])
+	b.cTemplateID[i] = uint32(binary.LittleEndian.Uint16(p[47:]))
+	b.cStart[i] = binary.LittleEndian.Uint64(p[49:])
+	b.cEnd[i] = binary.LittleEndian.Uint64(p[57:])
+	b.cBytes[i] = binary.LittleEndian.Uint64(p[65:])
+	b.cPackets[i] = binary.LittleEndian.Uint64(p[73:])
+	b.cOutBytes[i] = binary.LittleEndian.Uint64(p[81:])
+	b.cOutPackets[i] = binary.LittleEndian.Uint64(p[89:])
+	b.cRevBytes[i] = binary.LittleEndian.Uint64(p[97:])
+	b.cRevPackets[i] = binary.LittleEndian.Uint64(p[105:])
+	b.cFlows[i] = binary.LittleEndian.Uint64(p[113:])
+	b.cSrcAddr[i] = [16]byte(p[121:137])
+	b.cSrcAddrFamily[i] = uint32(p[137])
+	b.cDstAddr[i] = [16]byte(p[138:154])
+	b.cDstAddrFamily[i] = uint32(p[154])
+	b.cNextHop[i] = [16]byte(p[155:171])
+	b.cNextHopFamily[i] = uint32(p[171])
+	b.cBGPNextHop[i] = [16]byte(p[172:188])
+	b.cBGPNextHopFamily[i] = uint32(p[188])
+	b.cSrcPort[i] = uint32(binary.LittleEndian.Uint16(p[189:]))
+	b.cDstPort[i] = uint32(binary.LittleEndian.Uint16(p[191:]))
+	b.cProto[i] = uint32(p[193])
+	b.cEtherType[i] = uint32(binary.LittleEndian.Uint16(p[194:]))
+	b.cTOS[i] = uint32(p[196])
+	b.cTTL[i] = uint32(p[197])
+	b.cTCPFlags[i] = uint32(binary.LittleEndian.Uint16(p[198:]))
+	b.cICMPType[i] = uint32(p[200])
+	b.cICMPCode[i] = uint32(p[201])
+	b.cInIf[i] = binary.LittleEndian.Uint32(p[202:])
+	b.cOutIf[i] = binary.LittleEndian.Uint32(p[206:])
+	b.cSrcAS[i] = binary.LittleEndian.Uint32(p[210:])
+	b.cDstAS[i] = binary.LittleEndian.Uint32(p[214:])
+	b.cSrcMask[i] = uint32(p[218])
+	b.cDstMask[i] = uint32(p[219])
+	b.cSrcVLAN[i] = uint32(binary.LittleEndian.Uint16(p[220:]))
+	b.cDstVLAN[i] = uint32(binary.LittleEndian.Uint16(p[222:]))
+	b.cSrcMAC[i] = [6]byte(p[224:230])
+	b.cDstMAC[i] = [6]byte(p[230:236])
+	b.cDirection[i] = uint32(p[236])
+	b.cFlowEndReason[i] = uint32(p[237])
+	b.cSamplingRate[i] = binary.LittleEndian.Uint64(p[238:])
+	b.cOriginalSamplingRate[i] = binary.LittleEndian.Uint64(p[246:])
+	b.cPresent[i] = binary.LittleEndian.Uint64(p)
+}
+
+// putRecord stores r's values in the block at row i, as putRow does from
+// r's row; absent keys store 0.
+//
+//nfkit:hot
+func putRecord(b *block, i int, r *decode.Record, received int64) {
+	if uint(i) >= blockRows {
+		panic("flowparquet: row outside the block")
+	}
+	h := r.Has
+	var has uint64
+	has |= 1 << colType // type
+	b.cType[i] = r.Version
+	has |= 1 << colTimeReceived // time_received_ns
+	b.cTimeReceived[i] = uint64(received)
+	if r.Exporter.IsValid() {
+		has |= 1<<colSamplerAddress | 1<<colSamplerAddressFamily // sampler_address
+		b.cSamplerAddressFamily[i] = putAddr16(&b.cSamplerAddress[i], r.Exporter)
+	} else {
+		b.cSamplerAddress[i] = [16]byte{}
+		b.cSamplerAddressFamily[i] = 0
+	}
+	has |= 1 << colSequenceNum // sequence_num
+	b.cSequenceNum[i] = uint32(r.Sequence)
+	has |= 1 << colObservationDomainID // observation_domain_id
+	b.cObservationDomainID[i] = uint32(r.Domain)
+	has |= 1 << colTemplateID // template_id
+	b.cTemplateID[i] = uint32(r.TemplateID)
+	if h&decode.HasStart != 0 {
+		has |= 1 << colStart // time_flow_start_ns
+		b.cStart[i] = uint64(r.Start)
+	} else {
+		b.cStart[i] = 0
+	}
+	if h&decode.HasEnd != 0 {
+		has |= 1 << colEnd // time_flow_end_ns
+		b.cEnd[i] = uint64(r.End)
+	} else {
+		b.cEnd[i] = 0
+	}
+	if h&decode.HasBytes != 0 {
+		has |= 1 << colBytes // bytes
+		b.cBytes[i] = uint64(r.Bytes)
+	} else {
+		b.cBytes[i] = 0
+	}
+	if h&decode.HasPackets != 0 {
+		has |= 1 << colPackets // packets
+		b.cPackets[i] = uint64(r.Packets)
+	} else {
+		b.cPackets[i] = 0
+	}
+	if h&decode.HasOutBytes != 0 {
+		has |= 1 << colOutBytes // out_bytes
+		b.cOutBytes[i] = uint64(r.OutBytes)
+	} else {
+		b.cOutBytes[i] = 0
+	}
+	if h&decode.HasOutPackets != 0 {
+		has |= 1 << colOutPackets // out_packets
+		b.cOutPackets[i] = uint64(r.OutPackets)
+	} else {
+		b.cOutPackets[i] = 0
+	}
+	if h&decode.HasRevBytes != 0 {
+		has |= 1 << colRevBytes // rev_bytes
+		b.cRevBytes[i] = uint64(r.RevBytes)
+	} else {
+		b.cRevBytes[i] = 0
+	}
+	if h&decode.HasRevPackets != 0 {
+		has |= 1 << colRevPackets // rev_packets
+		b.cRevPackets[i] = uint64(r.RevPackets)
+	} else {
+		b.cRevPackets[i] = 0
+	}
+	if h&decode.HasFlows != 0 {
+		has |= 1 << colFlows // flows
+		b.cFlows[i] = uint64(r.Flows)
+	} else {
+		b.cFlows[i] = 0
+	}
+	if h&decode.HasSrcAddr != 0 && r.SrcAddr.IsValid() {
+		has |= 1<<colSrcAddr | 1<<colSrcAddrFamily // src_addr
+		b.cSrcAddrFamily[i] = putAddr16(&b.cSrcAddr[i], r.SrcAddr)
+	} else {
+		b.cSrcAddr[i] = [16]byte{}
+		b.cSrcAddrFamily[i] = 0
+	}
+	if h&decode.HasDstAddr != 0 && r.DstAddr.IsValid() {
+		has |= 1<<colDstAddr | 1<<colDstAddrFamily // dst_addr
+		b.cDstAddrFamily[i] = putAddr16(&b.cDstAddr[i], r.DstAddr)
+	} else {
+		b.cDstAddr[i] = [16]byte{}
+		b.cDstAddrFamily[i] = 0
+	}
+	if h&decode.HasNextHop != 0 && r.NextHop.IsValid() {
+		has |= 1<<colNextHop | 1<<colNextHopFamily // next_hop
+		b.cNextHopFamily[i] = putAddr16(&b.cNextHop[i], r.NextHop)
+	} else {
+		b.cNextHop[i] = [16]byte{}
+		b.cNextHopFamily[i] = 0
+	}
+	if h&decode.HasBGPNextHop != 0 && r.BGPNextHop.IsValid() {
+		has |= 1<<colBGPNextHop | 1<<colBGPNextHopFamily // bgp_next_hop
+		b.cBGPNextHopFamily[i] = putAddr16(&b.cBGPNextHop[i], r.BGPNextHop)
+	} else {
+		b.cBGPNextHop[i] = [16]byte{}
+		b.cBGPNextHopFamily[i] = 0
+	}
+	if h&decode.HasSrcPort != 0 {
+		has |= 1 << colSrcPort // src_port
+		b.cSrcPort[i] = uint32(r.SrcPort)
+	} else {
+		b.cSrcPort[i] = 0
+	}
+	if h&decode.HasDstPort != 0 {
+		has |= 1 << colDstPort // dst_port
+		b.cDstPort[i] = uint32(r.DstPort)
+	} else {
+		b.cDstPort[i] = 0
+	}
+	if h&decode.HasProto != 0 {
+		has |= 1 << colProto // proto
+		b.cProto[i] = uint32(r.Proto)
+	} else {
+		b.cProto[i] = 0
+	}
+	if h&decode.HasEtherType != 0 {
+		has |= 1 << colEtherType // etype
+		b.cEtherType[i] = uint32(r.EtherType)
+	} else {
+		b.cEtherType[i] = 0
+	}
+	if h&decode.HasTOS != 0 {
+		has |= 1 << colTOS // ip_tos
+		b.cTOS[i] = uint32(r.TOS)
+	} else {
+		b.cTOS[i] = 0
+	}
+	if h&decode.HasTTL != 0 {
+		has |= 1 << colTTL // ip_ttl
+		b.cTTL[i] = uint32(r.TTL)
+	} else {
+		b.cTTL[i] = 0
+	}
+	if h&decode.HasTCPFlags != 0 {
+		has |= 1 << colTCPFlags // tcp_flags
+		b.cTCPFlags[i] = uint32(r.TCPFlags)
+	} else {
+		b.cTCPFlags[i] = 0
+	}
+	if h&decode.HasICMPType != 0 {
+		has |= 1 << colICMPType // icmp_type
+		b.cICMPType[i] = uint32(r.ICMPType)
+	} else {
+		b.cICMPType[i] = 0
+	}
+	if h&decode.HasICMPCode != 0 {
+		has |= 1 << colICMPCode // icmp_code
+		b.cICMPCode[i] = uint32(r.ICMPCode)
+	} else {
+		b.cICMPCode[i] = 0
+	}
+	if h&decode.HasInIf != 0 {
+		has |= 1 << colInIf // in_if
+		b.cInIf[i] = uint32(r.InIf)
+	} else {
+		b.cInIf[i] = 0
+	}
+	if h&decode.HasOutIf != 0 {
+		has |= 1 << colOutIf // out_if
+		b.cOutIf[i] = uint32(r.OutIf)
+	} else {
+		b.cOutIf[i] = 0
+	}
+	if h&decode.HasSrcAS != 0 {
+		has |= 1 << colSrcAS // src_as
+		b.cSrcAS[i] = uint32(r.SrcAS)
+	} else {
+		b.cSrcAS[i] = 0
+	}
+	if h&decode.HasDstAS != 0 {
+		has |= 1 << colDstAS // dst_as
+		b.cDstAS[i] = uint32(r.DstAS)
+	} else {
+		b.cDstAS[i] = 0
+	}
+	if h&decode.HasSrcMask != 0 {
+		has |= 1 << colSrcMask // src_net
+		b.cSrcMask[i] = uint32(r.SrcMask)
+	} else {
+		b.cSrcMask[i] = 0
+	}
+	if h&decode.HasDstMask != 0 {
+		has |= 1 << colDstMask // dst_net
+		b.cDstMask[i] = uint32(r.DstMask)
+	} else {
+		b.cDstMask[i] = 0
+	}
+	if h&decode.HasSrcVLAN != 0 {
+		has |= 1 << colSrcVLAN // src_vlan
+		b.cSrcVLAN[i] = uint32(r.SrcVLAN)
+	} else {
+		b.cSrcVLAN[i] = 0
+	}
+	if h&decode.HasDstVLAN != 0 {
+		has |= 1 << colDstVLAN // dst_vlan
+		b.cDstVLAN[i] = uint32(r.DstVLAN)
+	} else {
+		b.cDstVLAN[i] = 0
+	}
+	if h&decode.HasSrcMAC != 0 {
+		has |= 1 << colSrcMAC // src_mac
+		b.cSrcMAC[i] = [6]byte(r.SrcMAC)
+	} else {
+		b.cSrcMAC[i] = [6]byte{}
+	}
+	if h&decode.HasDstMAC != 0 {
+		has |= 1 << colDstMAC // dst_mac
+		b.cDstMAC[i] = [6]byte(r.DstMAC)
+	} else {
+		b.cDstMAC[i] = [6]byte{}
+	}
+	if h&decode.HasDirection != 0 {
+		has |= 1 << colDirection // direction
+		b.cDirection[i] = uint32(r.Direction)
+	} else {
+		b.cDirection[i] = 0
+	}
+	if h&decode.HasFlowEndReason != 0 {
+		has |= 1 << colFlowEndReason // flow_end_reason
+		b.cFlowEndReason[i] = uint32(r.FlowEndReason)
+	} else {
+		b.cFlowEndReason[i] = 0
+	}
+	if r.SamplingRate != 0 {
+		has |= 1 << colSamplingRate // sampling_rate
+		b.cSamplingRate[i] = uint64(r.SamplingRate)
+	} else {
+		b.cSamplingRate[i] = 0
+	}
+	if r.OriginalSamplingRate != 0 {
+		has |= 1 << colOriginalSamplingRate // original_sampling_rate
+		b.cOriginalSamplingRate[i] = uint64(r.OriginalSamplingRate)
+	} else {
+		b.cOriginalSamplingRate[i] = 0
+	}
+	b.cPresent[i] = has
 }
 
 // versionNames are the "type" values, by versionName.

@@ -3,13 +3,16 @@
 // output schema (docs/output-schema.md), and the template's other fields as
 // one JSON text column, so that nothing the JSON lines carry is lost.
 //
-// Writing is split in two, so that the costly half runs in parallel:
-// AppendRecords, run by the collector's decode workers concurrently,
-// encodes records into rows (a fixed binary layout and the other fields'
-// JSON text); a Writer, run by one goroutine, turns chunks of such rows
-// into column values, row groups and a file. Both halves are generated from
-// the schema tables in package fields (columns_gen.go); neither uses
-// reflection nor allocates per record once its buffers have grown.
+// Writing is split in two, so that the costly half runs in parallel: a
+// RowGroupEncoder, one per collector decode worker, puts records straight
+// into typed column blocks and turns them into compressed pages and
+// finished row groups (metadata and statistics included); a Writer, run
+// by one goroutine, appends the finished row groups to a file and writes
+// the footer. A Writer also takes rows of AppendRecords (a fixed binary
+// layout and the other fields' JSON text) and encodes them itself. The
+// per-column code is generated from the schema tables in package fields
+// (columns_gen.go); nothing uses reflection or allocates per record once
+// the buffers have grown.
 //
 // The columns (docs/output-schema.md lists them all):
 //   - times (time_received_ns, time_flow_start_ns, time_flow_end_ns) are
@@ -23,19 +26,27 @@
 //   - present has bit k set when the record had column k;
 //   - other_fields is a JSON object of the template's other fields.
 //
-// Every column is REQUIRED (parquet-go writes optional columns an order
-// of magnitude slower): a key the record did not have holds 0 and its bit
-// of present is clear. The time and address columns, and the other
-// integers, have min/max statistics per row group and per page (column
-// index), so that readers skip row groups by range.
+// Every column is REQUIRED: a key the record did not have holds 0 and its
+// bit of present is clear. The files are standard Parquet (the schema is
+// parquet-go's for Row): data pages v1; PLAIN, or RLE_DICTIONARY with a
+// PLAIN dictionary page for the type column, for the columns constant in
+// a row group and for the addresses (whose pages turn PLAIN when a row
+// group has more than 131072 distinct ones); the time, address and integer
+// columns have min/max statistics per row group, in the order of their
+// logical types, so that readers skip row groups by range.
 package flowparquet
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
@@ -44,6 +55,8 @@ import (
 	"github.com/parquet-go/parquet-go/compress/snappy"
 	"github.com/parquet-go/parquet-go/compress/uncompressed"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/flowjson"
@@ -120,6 +133,24 @@ func putAddr(p []byte, a netip.Addr) byte {
 	return 6
 }
 
+// putAddr16 stores a in p (IPv4 mapped into IPv6) and returns its family,
+// 4 or 6.
+//
+//nfkit:hot
+func putAddr16(p *[16]byte, a netip.Addr) uint32 {
+	if a.Is4() {
+		// Not As16, whose array goes through memory in two halves and is
+		// read back whole (a stalled store forward, the costliest part of
+		// a record's columns).
+		b := a.As4()
+		binary.LittleEndian.PutUint64(p[:8], 0)
+		binary.BigEndian.PutUint64(p[8:], 0xffff<<32|uint64(binary.BigEndian.Uint32(b[:])))
+		return 4
+	}
+	*p = a.As16()
+	return 6
+}
+
 // ErrCorrupt is returned by Writer.Write for bytes that are not whole rows
 // of AppendRecords.
 var ErrCorrupt = errors.New("flowparquet: not a whole row")
@@ -134,7 +165,7 @@ func (c Compression) codec() (compress.Codec, error) {
 	case "", "zstd", "zst":
 		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
 	case "lz4":
-		return &lz4.Codec{}, nil
+		return &lz4.Codec{Level: lz4.Fastest}, nil
 	case "snappy":
 		return &snappy.Codec{}, nil
 	case "gzip", "gz":
@@ -158,56 +189,46 @@ func ParseCompression(s string) (Compression, error) {
 // address ranges and that the writer's memory stays bounded.
 const DefaultRowGroupRows = 1 << 20
 
-// batchRows is the number of rows handed to the column writer at once.
-const batchRows = 256
-
-// Options configure a Writer.
+// Options configure a Writer or a RowGroupEncoder.
 type Options struct {
 	Compression  Compression
 	RowGroupRows int // default DefaultRowGroupRows
 	// Metadata is added to the file's key/value metadata.
 	Metadata map[string]string
+
+	blockRows int // rows of a block, if fewer than blockRows (tests)
+	maxDict   int // entries of an address dictionary, if fewer than maxDict (tests)
 }
 
-// A Writer writes rows of AppendRecords as one Parquet file. It is not
-// safe for concurrent use.
+// A Writer writes one Parquet file: rows of AppendRecords (Write), which it
+// encodes into row groups itself, or row groups encoded elsewhere by
+// RowGroupEncoders (WriteRowGroups), which it appends as they are. It
+// keeps the row groups' metadata and writes the footer on Close. It is
+// not safe for concurrent use.
 type Writer struct {
-	pw    *parquet.GenericWriter[Row]
-	batch []Row
-	rows  int64
+	w      io.Writer
+	o      Options
+	off    int64 // bytes written
+	err    error // the first write error: the file is unusable
+	enc    *RowGroupEncoder
+	buf    []byte // a row group encoded by Write
+	rows   int64
+	groups []format.RowGroup
+	meta   []format.RowGroup // WriteRowGroups' decoded metadata, before it is kept
 }
 
 // NewWriter starts a file on w.
 func NewWriter(w io.Writer, o Options) (*Writer, error) {
-	codec, err := o.Compression.codec()
-	if err != nil {
+	if _, err := o.Compression.codec(); err != nil {
 		return nil, err
 	}
 	if o.RowGroupRows <= 0 {
 		o.RowGroupRows = DefaultRowGroupRows
 	}
-	opts := []parquet.WriterOption{
-		parquet.Compression(codec),
-		parquet.CreatedBy("nfkit", "", ""),
-		parquet.MaxRowsPerRowGroup(int64(o.RowGroupRows)),
-		parquet.PageBufferSize(256 << 10),
-		parquet.WriteBufferSize(1 << 20),
+	if _, err := fileSchema(); err != nil {
+		return nil, err
 	}
-	// Min/max bounds (in the column index and the column chunk's
-	// statistics) where readers filter by range; none for the JSON text,
-	// the MACs, the families and the presence bits, whose comparisons cost
-	// more than they save. Page headers repeat no statistics: the column
-	// index has them.
-	opts = append(opts, parquet.DataPageStatistics(false))
-	for _, c := range columns {
-		if c.Type == typeJSON || c.Type == typeMAC || c.Name == "present" || strings.HasSuffix(c.Name, "_family") {
-			opts = append(opts, parquet.SkipPageBounds(c.Name))
-		}
-	}
-	for k, v := range o.Metadata {
-		opts = append(opts, parquet.KeyValueMetadata(k, v))
-	}
-	return &Writer{pw: parquet.NewGenericWriter[Row](w, opts...), batch: make([]Row, batchRows)}, nil
+	return &Writer{w: w, o: o}, nil
 }
 
 // Schema returns the schema of the files.
@@ -231,48 +252,248 @@ func Check(data []byte) (int, error) {
 	return n, nil
 }
 
-// Write writes the rows in data (whole rows of AppendRecords) and returns
+// Write encodes the rows in data (whole rows of AppendRecords) and returns
 // their number. Data that is not whole rows is refused (ErrCorrupt)
-// before anything is written. A row group is completed every RowGroupRows
-// rows. An error from the file leaves the Writer unusable.
+// before anything is written. A row group is written every RowGroupRows
+// rows; Close writes the last one. An error from the file leaves the
+// Writer unusable.
 func (w *Writer) Write(data []byte) (int, error) {
-	if _, err := Check(data); err != nil {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n, err := Check(data)
+	if err != nil {
 		return 0, err
 	}
-	total := 0
-	for len(data) > 0 {
-		n := 0
-		for n < len(w.batch) && len(data) > 0 {
-			o := int(uint32(data[8]) | uint32(data[9])<<8 | uint32(data[10])<<16 | uint32(data[11])<<24)
-			other := data[rowFixed : rowFixed+o]
-			if o == 0 {
-				other = emptyObject
-			}
-			w.batch[n].set(data[:rowFixed], other)
-			data = data[rowFixed+o:]
-			n++
+	if w.enc == nil {
+		if w.enc, err = NewRowGroupEncoder(w.o); err != nil {
+			return 0, err
 		}
-		_, err := w.pw.Write(w.batch[:n])
-		for i := range w.batch[:n] {
-			w.batch[i].Other = nil // no reference into the caller's data
-		}
-		if err != nil {
-			return total, err
-		}
-		w.rows += int64(n)
-		total += n
 	}
-	return total, nil
+	for len(data) > 0 {
+		end := rowFixed + int(binary.LittleEndian.Uint32(data[8:]))
+		w.enc.appendRow(data[:end])
+		data = data[end:]
+		if w.enc.Rows() >= w.o.RowGroupRows {
+			if err := w.flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return n, nil
 }
 
-// emptyObject is the other fields of a record that has none.
-var emptyObject = []byte("{}")
+// flush writes the row group Write encoded.
+func (w *Writer) flush() error {
+	if w.enc == nil || w.enc.Rows() == 0 {
+		return nil
+	}
+	var err error
+	if w.buf, err = w.enc.Finish(w.buf[:0]); err != nil {
+		w.err = err
+		return err
+	}
+	_, err = w.WriteRowGroups(w.buf)
+	return err
+}
 
-// Rows returns the number of rows written.
-func (w *Writer) Rows() int64 { return w.rows }
+// ErrRowGroup is returned by WriteRowGroups for bytes that are not row
+// groups of a RowGroupEncoder.
+var ErrRowGroup = errors.New("flowparquet: not an encoded row group")
 
-// Close completes the row group and writes the file's footer. It does not
-// close the underlying writer.
+// WriteRowGroups appends the row groups in data (of RowGroupEncoder.Encode)
+// to the file and returns their number of rows. Data that is not whole
+// row groups is refused (ErrRowGroup) before anything is written. An error
+// from the file leaves the Writer unusable.
+func (w *Writer) WriteRowGroups(data []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	w.meta = w.meta[:0]
+	rows := 0
+	for b := data; len(b) > 0; {
+		rg, n, err := parseRowGroup(b)
+		if err != nil {
+			return 0, err
+		}
+		w.meta = append(w.meta, rg)
+		rows += int(rg.NumRows)
+		b = b[n:]
+	}
+	if w.off == 0 {
+		if err := w.write([]byte("PAR1")); err != nil {
+			return 0, err
+		}
+	}
+	for i, b := 0, data; len(b) > 0; i++ {
+		dl := int(binary.LittleEndian.Uint32(b[4:]))
+		ml := int(binary.LittleEndian.Uint32(b[8:]))
+		rg := w.meta[i]
+		base := w.off
+		for k := range rg.Columns {
+			c := &rg.Columns[k]
+			c.FileOffset += base
+			c.MetaData.DataPageOffset += base
+			if c.MetaData.DictionaryPageOffset != 0 || len(c.MetaData.Encoding) > 1 {
+				c.MetaData.DictionaryPageOffset += base
+			}
+		}
+		rg.FileOffset = base
+		if len(w.groups) < math.MaxInt16 {
+			rg.Ordinal = int16(len(w.groups))
+		}
+		if err := w.write(b[rowGroupHeader : rowGroupHeader+dl]); err != nil {
+			return 0, err
+		}
+		w.groups = append(w.groups, rg)
+		w.rows += rg.NumRows
+		b = b[rowGroupHeader+dl+ml:]
+	}
+	return rows, nil
+}
+
+// parseRowGroup decodes the metadata of the encoded row group at the start
+// of b, checks it, and returns it with the row group's size.
+func parseRowGroup(b []byte) (format.RowGroup, int, error) {
+	var rg format.RowGroup
+	if len(b) < rowGroupHeader || [4]byte(b[:4]) != rowGroupMagic {
+		return rg, 0, ErrRowGroup
+	}
+	dl := int64(binary.LittleEndian.Uint32(b[4:]))
+	ml := int64(binary.LittleEndian.Uint32(b[8:]))
+	if dl+ml > int64(len(b)-rowGroupHeader) {
+		return rg, 0, fmt.Errorf("%w: %d bytes, %d announced", ErrRowGroup, len(b), rowGroupHeader+dl+ml)
+	}
+	if err := thrift.Unmarshal(new(thrift.CompactProtocol), b[rowGroupHeader+dl:rowGroupHeader+dl+ml], &rg); err != nil {
+		return rg, 0, fmt.Errorf("%w: %w", ErrRowGroup, err)
+	}
+	if len(rg.Columns) != numColumns || rg.NumRows <= 0 || rg.TotalCompressedSize != dl {
+		return rg, 0, fmt.Errorf("%w: %d columns, %d rows, %d of %d bytes", ErrRowGroup, len(rg.Columns), rg.NumRows, rg.TotalCompressedSize, dl)
+	}
+	var end int64
+	for k := range rg.Columns {
+		md := &rg.Columns[k].MetaData
+		first := md.DataPageOffset
+		if len(md.Encoding) > 1 {
+			first = md.DictionaryPageOffset
+		}
+		if md.Type != columns[k].Type.physical() || len(md.PathInSchema) != 1 || md.PathInSchema[0] != columns[k].Name ||
+			md.NumValues != rg.NumRows || first != end || md.TotalCompressedSize <= 0 || md.DataPageOffset < first ||
+			md.DataPageOffset >= first+md.TotalCompressedSize || rg.Columns[k].FileOffset != first {
+			return rg, 0, fmt.Errorf("%w: column %d (%s) does not fit", ErrRowGroup, k, columns[k].Name)
+		}
+		end = first + md.TotalCompressedSize
+	}
+	if end != dl {
+		return rg, 0, fmt.Errorf("%w: columns end at %d of %d bytes", ErrRowGroup, end, dl)
+	}
+	return rg, int(rowGroupHeader + dl + ml), nil
+}
+
+// write writes b to the file.
+func (w *Writer) write(b []byte) error {
+	n, err := w.w.Write(b)
+	w.off += int64(n)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		w.err = err
+	}
+	return err
+}
+
+// RowGroups returns the number of row groups written.
+func (w *Writer) RowGroups() int { return len(w.groups) }
+
+// Rows returns the number of rows written, those of the row group being
+// encoded by Write included.
+func (w *Writer) Rows() int64 {
+	if w.enc != nil {
+		return w.rows + int64(w.enc.Rows())
+	}
+	return w.rows
+}
+
+// Close writes the rows held and the file's footer. It does not close the
+// underlying writer.
 func (w *Writer) Close() error {
-	return w.pw.Close()
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if w.off == 0 {
+		if err := w.write([]byte("PAR1")); err != nil {
+			return err
+		}
+	}
+	fs, err := fileSchema()
+	if err != nil {
+		return err
+	}
+	md := format.FileMetaData{
+		Version:      1,
+		Schema:       fs.schema,
+		NumRows:      w.rows,
+		RowGroups:    w.groups,
+		CreatedBy:    "nfkit",
+		ColumnOrders: fs.orders,
+	}
+	keys := make([]string, 0, len(w.o.Metadata))
+	for k := range w.o.Metadata {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		md.KeyValueMetadata = append(md.KeyValueMetadata, format.KeyValue{Key: k, Value: w.o.Metadata[k]})
+	}
+	footer, err := thrift.Marshal(new(thrift.CompactProtocol), &md)
+	if err != nil {
+		w.err = err
+		return err
+	}
+	footer = binary.LittleEndian.AppendUint32(footer, uint32(len(footer)))
+	footer = append(footer, "PAR1"...)
+	return w.write(footer)
 }
+
+// schemaInfo is the schema part of the files' footer.
+type schemaInfo struct {
+	schema []format.SchemaElement
+	orders []format.ColumnOrder
+}
+
+// fileSchema returns the footer's schema: parquet-go's for Row, taken from
+// an empty file it writes, so that the files have exactly the schema of
+// parquet-go's writer of the same columns (and readers that map the
+// columns to Row agree with it).
+var fileSchema = sync.OnceValues(func() (schemaInfo, error) {
+	var buf bytes.Buffer
+	pw := parquet.NewGenericWriter[Row](&buf, parquet.CreatedBy("nfkit", "", ""))
+	if err := pw.Close(); err != nil {
+		return schemaInfo{}, err
+	}
+	f, err := parquet.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return schemaInfo{}, err
+	}
+	md := f.Metadata()
+	if len(md.Schema) != numColumns+1 {
+		return schemaInfo{}, fmt.Errorf("flowparquet: parquet-go's schema has %d elements, want %d", len(md.Schema), numColumns+1)
+	}
+	for k, c := range columns {
+		if md.Schema[k+1].Name != c.Name {
+			return schemaInfo{}, fmt.Errorf("flowparquet: parquet-go's column %d is %s, want %s", k, md.Schema[k+1].Name, c.Name)
+		}
+	}
+	orders := md.ColumnOrders
+	if len(orders) != numColumns {
+		orders = make([]format.ColumnOrder, numColumns)
+		for k := range orders {
+			orders[k].Value = &format.TypeDefinedOrder{}
+		}
+	}
+	return schemaInfo{schema: md.Schema, orders: orders}, nil
+})
