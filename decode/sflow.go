@@ -238,10 +238,10 @@ func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
 		b := pkt[body : body+int(l)]
 		var err *DecodeError
 		switch format {
-		case sflowFlowSample, sflowFlowSampleExpanded:
-			err = decodeFlowSample(exporter, off, b, format == sflowFlowSampleExpanded, out)
 		case sflowCountersSample, sflowCountersSampleExpanded:
 			err = decodeCounterSample(exporter, off, b, format == sflowCountersSampleExpanded, out)
+		case sflowFlowSample, sflowFlowSampleExpanded:
+			err = decodeFlowSample(exporter, off, b, format == sflowFlowSampleExpanded, out)
 		default:
 			out.Skipped++ // another enterprise's or a newer format
 		}
@@ -268,10 +268,22 @@ func keep(first, err *DecodeError) *DecodeError {
 }
 
 // decodeFlowSample decodes the flow sample at offset off of the datagram,
-// whose body is b.
+// whose body is b: the sample's header, then its records in one loop, the
+// usual ones (an Ethernet header, switch data, an IPv4 next hop) read in
+// place, the rest and the malformed ones by their functions.
 //
 //nfkit:hot
 func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out *Packet) *DecodeError {
+	p := sflowFlowLen
+	if expanded {
+		p = sflowFlowExpLen
+	}
+	if len(b) < p {
+		if expanded {
+			return sflowErr(exporter, off, ErrLength, "expanded flow sample shorter than its 44-byte header")
+		}
+		return sflowErr(exporter, off, ErrLength, "flow sample shorter than its 32-byte header")
+	}
 	r := next(&out.Records)
 	// A reused slot: an sFlow record sets most fields, so clearing the
 	// whole Flow costs less than clearing field by field.
@@ -282,110 +294,202 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 		r.tmpl, r.raw = nil, nil
 	}
 	r.Version, r.TemplateID, r.Exporter, r.Sequence, r.Domain, r.Offset = VersionSFlow5, 0, exporter, out.Sequence, out.Domain, off
-	r.SamplingRate, r.OriginalSamplingRate = 0, 0
+	r.OriginalSamplingRate = 0
 	s := nextSFlow(&out.SFlow)
+	// Zeroed, then written field by field: a composite literal would be
+	// built on the stack and copied, and the copy's wide loads stall on the
+	// narrow stores just made.
 	*s = SFlowSample{}
-	base := off + 8 // b's offset in pkt
+	// Fixed-size fields are read through array pointers: one length
+	// check each, none per field.
 	var nrec uint32
-	var p int
 	if expanded {
-		if len(b) < sflowFlowExpLen {
-			out.dropLastFlow()
-			return sflowErr(exporter, off, ErrLength, "expanded flow sample shorter than its 44-byte header")
-		}
+		h := (*[sflowFlowExpLen]byte)(b)
 		s.Has = SFlowExpanded
-		s.SampleSeq = binary.BigEndian.Uint32(b)
-		s.SourceIDType = binary.BigEndian.Uint32(b[4:])
-		s.SourceIndex = binary.BigEndian.Uint32(b[8:])
-		r.SamplingRate = uint64(binary.BigEndian.Uint32(b[12:]))
-		s.SamplePool = binary.BigEndian.Uint32(b[12:])
-		s.Drops = binary.BigEndian.Uint32(b[20:])
-		s.InFormat, s.InValue = binary.BigEndian.Uint32(b[24:]), binary.BigEndian.Uint32(b[28:])
-		s.OutFormat, s.OutValue = binary.BigEndian.Uint32(b[32:]), binary.BigEndian.Uint32(b[36:])
-		nrec = binary.BigEndian.Uint32(b[40:])
-		p = sflowFlowExpLen
+		s.SampleSeq = binary.BigEndian.Uint32(h[0:])
+		s.SourceIDType = binary.BigEndian.Uint32(h[4:])
+		s.SourceIndex = binary.BigEndian.Uint32(h[8:])
+		r.SamplingRate = uint64(binary.BigEndian.Uint32(h[12:]))
+		s.SamplePool = binary.BigEndian.Uint32(h[12:])
+		s.Drops = binary.BigEndian.Uint32(h[20:])
+		s.InFormat, s.InValue = binary.BigEndian.Uint32(h[24:]), binary.BigEndian.Uint32(h[28:])
+		s.OutFormat, s.OutValue = binary.BigEndian.Uint32(h[32:]), binary.BigEndian.Uint32(h[36:])
+		nrec = binary.BigEndian.Uint32(h[40:])
 	} else {
-		if len(b) < sflowFlowLen {
-			out.dropLastFlow()
-			return sflowErr(exporter, off, ErrLength, "flow sample shorter than its 32-byte header")
-		}
-		s.SampleSeq = binary.BigEndian.Uint32(b)
-		src := binary.BigEndian.Uint32(b[4:])
+		h := (*[sflowFlowLen]byte)(b)
+		s.SampleSeq = binary.BigEndian.Uint32(h[0:])
+		src := binary.BigEndian.Uint32(h[4:])
 		s.SourceIDType, s.SourceIndex = src>>24, src&0x00FFFFFF
-		r.SamplingRate = uint64(binary.BigEndian.Uint32(b[8:]))
-		s.SamplePool = binary.BigEndian.Uint32(b[12:])
-		s.Drops = binary.BigEndian.Uint32(b[16:])
-		in, o := binary.BigEndian.Uint32(b[20:]), binary.BigEndian.Uint32(b[24:])
+		r.SamplingRate = uint64(binary.BigEndian.Uint32(h[8:]))
+		s.SamplePool = binary.BigEndian.Uint32(h[12:])
+		s.Drops = binary.BigEndian.Uint32(h[16:])
+		in, o := binary.BigEndian.Uint32(h[20:]), binary.BigEndian.Uint32(h[24:])
 		s.InFormat, s.InValue = in>>30, in&0x3FFFFFFF
 		s.OutFormat, s.OutValue = o>>30, o&0x3FFFFFFF
-		nrec = binary.BigEndian.Uint32(b[28:])
-		p = sflowFlowLen
-	}
-	if s.InFormat == SFlowIfIndex {
-		r.InIf = s.InValue
-		r.Has |= HasInIf
-	}
-	if s.OutFormat == SFlowIfIndex {
-		r.OutIf = s.OutValue
-		r.Has |= HasOutIf
-	}
-	var err *DecodeError
-	var k uint32
-	for ; k < nrec && p < len(b); k++ {
-		format, rec, ferr := sflowRecord(b, p, exporter, base, &flowFraming)
-		if ferr != nil {
-			err = ferr
-			break
-		}
-		if e := flowRecord(format, rec, r, s, out); e != "" {
-			err = keep(err, sflowErr(exporter, base+p, ErrLength, e))
-		}
-		p += 8 + len(rec)
-	}
-	if k < nrec && err == nil {
-		err = sflowErr(exporter, base+p, ErrTruncated, "fewer flow records than the sample announces")
+		nrec = binary.BigEndian.Uint32(h[28:])
 	}
 	// A flow sample is one sampled packet (×SamplingRate with
 	// Renormalize), whatever records describe it.
 	r.Packets = 1
-	r.Has |= HasPackets
+	has := HasPackets
+	if s.InFormat == SFlowIfIndex {
+		r.InIf = s.InValue
+		has |= HasInIf
+	}
+	if s.OutFormat == SFlowIfIndex {
+		r.OutIf = s.OutValue
+		has |= HasOutIf
+	}
+	r.Has = has
+	// rest is what follows the records decoded so far; its offset in pkt
+	// is end-len(rest).
+	end := off + 8 + len(b)
+	rest := b[p:]
+	var err *DecodeError
+	var k uint32
+	for ; k < nrec && len(rest) > 0; k++ {
+		if len(rest) < 8 {
+			err = sflowErr(exporter, end-len(rest), ErrTruncated, "flow record header")
+			break
+		}
+		rh := (*[8]byte)(rest)
+		rformat := binary.BigEndian.Uint32(rh[0:])
+		rl := uint64(binary.BigEndian.Uint32(rh[4:]))
+		if rl > uint64(len(rest)-8) {
+			err = sflowErr(exporter, end-len(rest), ErrLength, "flow record length past the end of its sample")
+			break
+		}
+		rec := rest[8 : 8+rl]
+		var e string
+		switch rformat {
+		case sflowRawHeader:
+			if len(rec) < 16 {
+				e = rawHeaderRecord(rec, r, s)
+				break
+			}
+			h := (*[16]byte)(rec)
+			hl := binary.BigEndian.Uint32(h[12:])
+			if binary.BigEndian.Uint32(h[0:]) != sflowHeaderProtoEthernet || uint64(hl) > uint64(len(rec)-16) {
+				e = rawHeaderRecord(rec, r, s)
+				break
+			}
+			s.Has |= SFlowHasHeader
+			s.HeaderProtocol = sflowHeaderProtoEthernet
+			s.FrameLength = binary.BigEndian.Uint32(h[4:])
+			s.Stripped = binary.BigEndian.Uint32(h[8:])
+			if r.Has&HasBytes == 0 {
+				r.Bytes = uint64(s.FrameLength)
+				r.Has |= HasBytes
+			}
+			parseFrame(rec[16:16+hl], &r.Flow)
+		case sflowExtSwitch:
+			if len(rec) < 16 {
+				e = "extended switch record shorter than 16 bytes"
+				break
+			}
+			h := (*[16]byte)(rec)
+			s.Has |= SFlowHasSwitch
+			// VLAN 0 is no VLAN (agents that do not know send it): the
+			// frame's own tag, if any, stays.
+			if v := binary.BigEndian.Uint32(h[0:]); v != 0 {
+				r.SrcVLAN = uint16(v)
+				r.Has |= HasSrcVLAN
+			}
+			if v := binary.BigEndian.Uint32(h[8:]); v != 0 {
+				r.DstVLAN = uint16(v)
+				r.Has |= HasDstVLAN
+			}
+			s.SrcPriority = binary.BigEndian.Uint32(h[4:])
+			s.DstPriority = binary.BigEndian.Uint32(h[12:])
+		case sflowExtRouter:
+			if len(rec) < 16 {
+				e = routerRecord(rec, r, s)
+				break
+			}
+			h := (*[16]byte)(rec)
+			if binary.BigEndian.Uint32(h[0:]) != 1 {
+				e = routerRecord(rec, r, s)
+				break
+			}
+			s.Has |= SFlowHasRouter
+			r.NextHop = netip.AddrFrom4([4]byte(h[4:8]))
+			r.SrcMask = uint8(min(binary.BigEndian.Uint32(h[8:]), 128))
+			r.DstMask = uint8(min(binary.BigEndian.Uint32(h[12:]), 128))
+			r.Has |= HasNextHop | HasSrcMask | HasDstMask
+		case sflowExtGateway:
+			e = gatewayRecord(rec, r, s, out)
+		default:
+			e = flowRecord(rformat, rec, r, s)
+		}
+		if e != "" {
+			err = keep(err, sflowErr(exporter, end-len(rest), ErrLength, e))
+		}
+		rest = rest[8+rl:]
+	}
+	if k < nrec && err == nil {
+		err = sflowErr(exporter, end-len(rest), ErrTruncated, "fewer flow records than the sample announces")
+	}
 	return err
 }
 
-// flowRecord decodes one flow record into r and s; it returns what is
-// wrong with it, or "".
+// rawHeaderRecord decodes a raw packet header record into r and s; it
+// returns what is wrong with it, or "".
 //
 //nfkit:hot
-func flowRecord(format uint32, b []byte, r *Record, s *SFlowSample, out *Packet) string {
+func rawHeaderRecord(b []byte, r *Record, s *SFlowSample) string {
+	if len(b) < 16 {
+		return "raw packet header record shorter than 16 bytes"
+	}
+	proto := binary.BigEndian.Uint32(b)
+	hl := binary.BigEndian.Uint32(b[12:])
+	if uint64(hl) > uint64(len(b)-16) {
+		return "sampled header longer than its record"
+	}
+	s.Has |= SFlowHasHeader
+	s.HeaderProtocol = proto
+	s.FrameLength = binary.BigEndian.Uint32(b[4:])
+	s.Stripped = binary.BigEndian.Uint32(b[8:])
+	if r.Has&HasBytes == 0 {
+		r.Bytes = uint64(s.FrameLength)
+		r.Has |= HasBytes
+	}
+	h := b[16 : 16+int(hl)]
+	switch proto {
+	case sflowHeaderProtoEthernet:
+		parseFrame(h, &r.Flow)
+	case sflowHeaderProtoIPv4, sflowHeaderProtoIPv6:
+		parseIPHeader(h, &r.Flow)
+	case sflowHeaderProtoMPLS:
+		parseMPLS(h, &r.Flow)
+	case sflowHeaderProto80211:
+		parse80211Header(h, &r.Flow)
+	}
+	return ""
+}
+
+// routerRecord decodes an extended router record: next hop and masks.
+//
+//nfkit:hot
+func routerRecord(b []byte, r *Record, s *SFlowSample) string {
+	a, n, ok := sflowAddr(b)
+	if !ok || len(b) < n+8 {
+		return "malformed extended router record"
+	}
+	s.Has |= SFlowHasRouter
+	r.NextHop = a
+	r.SrcMask = uint8(min(binary.BigEndian.Uint32(b[n:]), 128))
+	r.DstMask = uint8(min(binary.BigEndian.Uint32(b[n+4:]), 128))
+	r.Has |= HasNextHop | HasSrcMask | HasDstMask
+	return ""
+}
+
+// flowRecord decodes a flow record of the formats decodeFlowSample leaves
+// to it (sampled Ethernet, IPv4 and IPv6, and the unknown ones) into r
+// and s; it returns what is wrong with it, or "".
+//
+//nfkit:hot
+func flowRecord(format uint32, b []byte, r *Record, s *SFlowSample) string {
 	switch format {
-	case sflowRawHeader:
-		if len(b) < 16 {
-			return "raw packet header record shorter than 16 bytes"
-		}
-		proto := binary.BigEndian.Uint32(b)
-		hl := binary.BigEndian.Uint32(b[12:])
-		if uint64(hl) > uint64(len(b)-16) {
-			return "sampled header longer than its record"
-		}
-		s.Has |= SFlowHasHeader
-		s.HeaderProtocol = proto
-		s.FrameLength = binary.BigEndian.Uint32(b[4:])
-		s.Stripped = binary.BigEndian.Uint32(b[8:])
-		if r.Has&HasBytes == 0 {
-			r.Bytes = uint64(s.FrameLength)
-			r.Has |= HasBytes
-		}
-		h := b[16 : 16+int(hl)]
-		switch proto {
-		case sflowHeaderProtoEthernet:
-			parseEthernetHeader(h, &r.Flow)
-		case sflowHeaderProtoIPv4, sflowHeaderProtoIPv6:
-			parseIPHeader(h, &r.Flow)
-		case sflowHeaderProtoMPLS:
-			parseMPLS(h, &r.Flow)
-		case sflowHeaderProto80211:
-			parse80211Header(h, &r.Flow)
-		}
 	case sflowEthernet:
 		if len(b) < 24 {
 			return "sampled Ethernet record shorter than 24 bytes"
@@ -419,35 +523,6 @@ func flowRecord(format uint32, b []byte, r *Record, s *SFlowSample, out *Packet)
 		}
 		s.Has |= SFlowHasIPv6
 		sampledIP(b, 16, r)
-	case sflowExtSwitch:
-		if len(b) < 16 {
-			return "extended switch record shorter than 16 bytes"
-		}
-		s.Has |= SFlowHasSwitch
-		// VLAN 0 is no VLAN (agents that do not know send it): the
-		// frame's own tag, if any, stays.
-		if v := binary.BigEndian.Uint32(b); v != 0 {
-			r.SrcVLAN = uint16(v)
-			r.Has |= HasSrcVLAN
-		}
-		if v := binary.BigEndian.Uint32(b[8:]); v != 0 {
-			r.DstVLAN = uint16(v)
-			r.Has |= HasDstVLAN
-		}
-		s.SrcPriority = binary.BigEndian.Uint32(b[4:])
-		s.DstPriority = binary.BigEndian.Uint32(b[12:])
-	case sflowExtRouter:
-		a, n, ok := sflowAddr(b)
-		if !ok || len(b) < n+8 {
-			return "malformed extended router record"
-		}
-		s.Has |= SFlowHasRouter
-		r.NextHop = a
-		r.SrcMask = uint8(min(binary.BigEndian.Uint32(b[n:]), 128))
-		r.DstMask = uint8(min(binary.BigEndian.Uint32(b[n+4:]), 128))
-		r.Has |= HasNextHop | HasSrcMask | HasDstMask
-	case sflowExtGateway:
-		return gatewayRecord(b, r, s, out)
 	default:
 		s.Unknown++
 	}
@@ -530,48 +605,58 @@ func sflowAddr(b []byte) (netip.Addr, int, bool) {
 //
 //nfkit:hot
 func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
-	a, p, ok := sflowAddr(b)
-	if !ok || len(b) < p+16 {
-		return "malformed extended gateway record"
+	var a netip.Addr
+	if len(b) >= 24 && binary.BigEndian.Uint32(b) == 1 { // an IPv4 next hop, as most are
+		a, b = netip.AddrFrom4([4]byte(b[4:8])), b[8:]
+	} else {
+		var n int
+		var ok bool
+		a, n, ok = sflowAddr(b)
+		if !ok || len(b) < n+16 {
+			return "malformed extended gateway record"
+		}
+		b = b[n:]
 	}
-	s.RouterAS = binary.BigEndian.Uint32(b[p:])
-	src := binary.BigEndian.Uint32(b[p+4:])
-	s.SrcPeerAS = binary.BigEndian.Uint32(b[p+8:])
-	segs := binary.BigEndian.Uint32(b[p+12:])
-	p += 16
+	h := (*[16]byte)(b)
+	routerAS := binary.BigEndian.Uint32(h[0:])
+	src := binary.BigEndian.Uint32(h[4:])
+	s.RouterAS = routerAS
+	s.SrcPeerAS = binary.BigEndian.Uint32(h[8:])
+	segs := binary.BigEndian.Uint32(h[12:])
+	b = b[16:]
 	// The ASNs go to out.asns through a local slice; on a malformed
 	// record nothing is kept.
 	asns := out.asns
 	start := len(asns)
 	for ; segs > 0; segs-- {
-		if len(b)-p < 8 {
+		if len(b) < 8 {
 			return "extended gateway AS path past the end of its record"
 		}
-		n := binary.BigEndian.Uint32(b[p+4:])
-		p += 8
-		if uint64(n)*4 > uint64(len(b)-p) {
+		n := uint64(binary.BigEndian.Uint32((*[8]byte)(b)[4:]))
+		b = b[8:]
+		if n*4 > uint64(len(b)) {
 			return "extended gateway AS path past the end of its record"
 		}
-		for range n {
-			asns = append(asns, binary.BigEndian.Uint32(b[p:]))
-			p += 4
+		for ; n > 0; n-- {
+			asns = append(asns, binary.BigEndian.Uint32((*[4]byte)(b)[:]))
+			b = b[4:]
 		}
 	}
 	path := len(asns)
-	if len(b)-p < 4 {
+	if len(b) < 4 {
 		return "extended gateway communities past the end of its record"
 	}
-	nc := binary.BigEndian.Uint32(b[p:])
-	p += 4
-	if uint64(nc)*4+4 > uint64(len(b)-p) {
+	nc := uint64(binary.BigEndian.Uint32(b))
+	b = b[4:]
+	if nc*4+4 > uint64(len(b)) {
 		return "extended gateway communities past the end of its record"
 	}
-	for range nc {
-		asns = append(asns, binary.BigEndian.Uint32(b[p:]))
-		p += 4
+	for ; nc > 0; nc-- {
+		asns = append(asns, binary.BigEndian.Uint32(b))
+		b = b[4:]
 	}
 	out.asns = asns
-	s.LocalPref = binary.BigEndian.Uint32(b[p:])
+	s.LocalPref = binary.BigEndian.Uint32(b)
 	s.Has |= SFlowHasGateway
 	s.ASPath = asns[start:path:path]
 	s.Communities = asns[path:len(asns):len(asns)]
@@ -580,9 +665,9 @@ func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
 		r.Has |= HasBGPNextHop
 	}
 	r.SrcAS = src
-	r.DstAS = s.RouterAS
-	if len(s.ASPath) > 0 {
-		r.DstAS = s.ASPath[len(s.ASPath)-1]
+	r.DstAS = routerAS
+	if path > start {
+		r.DstAS = asns[path-1]
 	}
 	r.Has |= HasSrcAS | HasDstAS
 	return ""
@@ -629,11 +714,17 @@ func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, 
 	var err *DecodeError
 	var k uint32
 	for ; k < nrec && p < len(b); k++ {
-		format, rec, ferr := sflowRecord(b, p, exporter, base, &counterFraming)
-		if ferr != nil {
-			err = ferr
+		if len(b)-p < 8 {
+			err = sflowErr(exporter, base+p, ErrTruncated, "counter record header")
 			break
 		}
+		format := binary.BigEndian.Uint32(b[p:])
+		l := binary.BigEndian.Uint32(b[p+4:])
+		if uint64(l) > uint64(len(b)-p-8) {
+			err = sflowErr(exporter, base+p, ErrLength, "counter record length past the end of its sample")
+			break
+		}
+		rec := b[p+8 : p+8+int(l)]
 		switch format {
 		case sflowGenericIfCount:
 			if len(rec) < sflowGenericIfLen {
@@ -692,30 +783,8 @@ func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, 
 	return err
 }
 
-// recordFraming names the problems of a sample's record framing.
-type recordFraming struct{ header, length string }
-
-var (
-	flowFraming    = recordFraming{"flow record header", "flow record length past the end of its sample"}
-	counterFraming = recordFraming{"counter record header", "counter record length past the end of its sample"}
-)
-
-// sflowRecord returns the format and body of the record (of a flow or
-// counter sample) at b[p:], or the error that ends the sample's records.
+// sflowErr is the error of the sample or record at offset off.
 //
-//nfkit:hot
-func sflowRecord(b []byte, p int, exporter netip.Addr, base int, fr *recordFraming) (uint32, []byte, *DecodeError) {
-	if len(b)-p < 8 {
-		return 0, nil, sflowErr(exporter, base+p, ErrTruncated, fr.header)
-	}
-	format := binary.BigEndian.Uint32(b[p:])
-	l := binary.BigEndian.Uint32(b[p+4:])
-	if uint64(l) > uint64(len(b)-p-8) {
-		return 0, nil, sflowErr(exporter, base+p, ErrLength, fr.length)
-	}
-	return format, b[p+8 : p+8+int(l)], nil
-}
-
 //nfkit:hot
 func sflowErr(exporter netip.Addr, off int, err error, detail string) *DecodeError {
 	return &DecodeError{Version: VersionSFlow5, Exporter: exporter, Offset: off, Err: err, Detail: detail}
