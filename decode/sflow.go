@@ -214,42 +214,46 @@ func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
 	default:
 		return derr(4, ErrFormat, "agent address type is neither 1 (IPv4) nor 2 (IPv6)")
 	}
-	out.Domain = binary.BigEndian.Uint32(pkt[off:])
-	out.Sequence = binary.BigEndian.Uint32(pkt[off+4:])
-	out.SysUptime = binary.BigEndian.Uint32(pkt[off+8:])
-	n := binary.BigEndian.Uint32(pkt[off+12:])
+	h := (*[16]byte)(pkt[off:])
+	out.Domain = binary.BigEndian.Uint32(h[0:])
+	out.Sequence = binary.BigEndian.Uint32(h[4:])
+	out.SysUptime = binary.BigEndian.Uint32(h[8:])
+	n := binary.BigEndian.Uint32(h[12:])
 	out.Count = uint16(min(n, 0xFFFF))
-	off += 16
 
+	// rest is what follows the samples decoded so far; its offset in pkt
+	// is len(pkt)-len(rest).
+	rest := pkt[off+16:]
 	var first *DecodeError
 	var i uint32
-	for ; i < n && off < len(pkt); i++ {
-		if len(pkt)-off < 8 {
+	for ; i < n && len(rest) > 0; i++ {
+		off := len(pkt) - len(rest)
+		if len(rest) < 8 {
 			first = keep(first, derr(off, ErrTruncated, "sample header"))
 			break
 		}
-		format := binary.BigEndian.Uint32(pkt[off:])
-		l := binary.BigEndian.Uint32(pkt[off+4:])
-		body := off + 8
-		if uint64(l) > uint64(len(pkt)-body) {
+		sh := (*[8]byte)(rest)
+		format := binary.BigEndian.Uint32(sh[0:])
+		l := uint64(binary.BigEndian.Uint32(sh[4:]))
+		if l > uint64(len(rest)-8) {
 			first = keep(first, derr(off, ErrTruncated, "sample length past the end of the datagram"))
 			break
 		}
-		b := pkt[body : body+int(l)]
+		b := rest[8 : 8+l]
 		var err *DecodeError
 		switch format {
-		case sflowCountersSample, sflowCountersSampleExpanded:
-			err = decodeCounterSample(exporter, off, b, format == sflowCountersSampleExpanded, out)
 		case sflowFlowSample, sflowFlowSampleExpanded:
 			err = decodeFlowSample(exporter, off, b, format == sflowFlowSampleExpanded, out)
+		case sflowCountersSample, sflowCountersSampleExpanded:
+			err = decodeCounterSample(exporter, off, b, format == sflowCountersSampleExpanded, out)
 		default:
 			out.Skipped++ // another enterprise's or a newer format
 		}
 		first = keep(first, err)
-		off = body + int(l)
+		rest = rest[8+l:]
 	}
 	if i < n && first == nil {
-		first = derr(off, ErrTruncated, "fewer samples than the datagram header announces")
+		first = derr(len(pkt)-len(rest), ErrTruncated, "fewer samples than the datagram header announces")
 	}
 	if first != nil {
 		return first
@@ -285,10 +289,16 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 		return sflowErr(exporter, off, ErrLength, "flow sample shorter than its 32-byte header")
 	}
 	r := next(&out.Records)
-	// A reused slot: an sFlow record sets most fields, so clearing the
-	// whole Flow costs less than clearing field by field.
-	if r.Has != 0 {
+	// A reused slot. Fields outside Has are zero (as everywhere in this
+	// package), and the records below read no field, only Has: the slot
+	// is cleared after them, of the fields the old record had and this
+	// one has not, which for a slot that held a sample like this one is
+	// none. A slot that held a record with other fields (NetFlow, IPFIX)
+	// is cleared whole now, which costs less.
+	old := r.Has
+	if old&^sflowFields != 0 {
 		r.Flow = Flow{}
+		old = 0
 	}
 	if r.tmpl != nil || r.raw != nil {
 		r.tmpl, r.raw = nil, nil
@@ -429,8 +439,15 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 	if k < nrec && err == nil {
 		err = sflowErr(exporter, end-len(rest), ErrTruncated, "fewer flow records than the sample announces")
 	}
+	if stale := old &^ r.Has; stale != 0 {
+		r.Flow.clear(stale)
+	}
 	return err
 }
+
+// sflowFields are the fields a flow sample can set.
+const sflowFields = HasPackets | HasBytes | HasInIf | HasOutIf | HasSrcVLAN | HasDstVLAN |
+	HasNextHop | HasSrcMask | HasDstMask | HasBGPNextHop | HasSrcAS | HasDstAS | frameFields
 
 // rawHeaderRecord decodes a raw packet header record into r and s; it
 // returns what is wrong with it, or "".
