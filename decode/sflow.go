@@ -356,8 +356,7 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 	end := off + 8 + len(b)
 	rest := b[p:]
 	var err *DecodeError
-	var k uint32
-	for ; k < nrec && len(rest) > 0; k++ {
+	for ; nrec > 0 && len(rest) > 0; nrec-- {
 		if len(rest) < 8 {
 			err = sflowErr(exporter, end-len(rest), ErrTruncated, "flow record header")
 			break
@@ -436,7 +435,7 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 		}
 		rest = rest[8+rl:]
 	}
-	if k < nrec && err == nil {
+	if nrec > 0 && err == nil {
 		err = sflowErr(exporter, end-len(rest), ErrTruncated, "fewer flow records than the sample announces")
 	}
 	if stale := old &^ r.Has; stale != 0 {
