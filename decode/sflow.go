@@ -368,67 +368,64 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 			err = sflowErr(exporter, end-len(rest), ErrLength, "flow record length past the end of its sample")
 			break
 		}
-		rec := rest[8 : 8+rl]
+		// The usual records are read through one array pointer over
+		// their framing and first 16 bytes (rl >= 16: len(rest) >= 24);
+		// the others, and these when short or of another kind, by their
+		// functions.
 		var e string
-		switch rformat {
-		case sflowRawHeader:
-			if len(rec) < 16 {
-				e = rawHeaderRecord(rec, r, s)
-				break
-			}
-			h := (*[16]byte)(rec)
-			hl := binary.BigEndian.Uint32(h[12:])
-			if binary.BigEndian.Uint32(h[0:]) != sflowHeaderProtoEthernet || uint64(hl) > uint64(len(rec)-16) {
-				e = rawHeaderRecord(rec, r, s)
+		switch {
+		case rformat == sflowRawHeader && rl >= 16:
+			h := (*[24]byte)(rest)
+			hl := binary.BigEndian.Uint32(h[20:])
+			if binary.BigEndian.Uint32(h[8:]) != sflowHeaderProtoEthernet || uint64(hl) > rl-16 {
+				e = rawHeaderRecord(rest[8:8+rl], r, s)
 				break
 			}
 			s.Has |= SFlowHasHeader
 			s.HeaderProtocol = sflowHeaderProtoEthernet
-			s.FrameLength = binary.BigEndian.Uint32(h[4:])
-			s.Stripped = binary.BigEndian.Uint32(h[8:])
+			s.FrameLength = binary.BigEndian.Uint32(h[12:])
+			s.Stripped = binary.BigEndian.Uint32(h[16:])
 			if r.Has&HasBytes == 0 {
 				r.Bytes = uint64(s.FrameLength)
 				r.Has |= HasBytes
 			}
-			parseFrame(rec[16:16+hl], &r.Flow)
-		case sflowExtSwitch:
-			if len(rec) < 16 {
-				e = "extended switch record shorter than 16 bytes"
-				break
-			}
-			h := (*[16]byte)(rec)
+			parseFrame(rest[24:24+hl], &r.Flow)
+		case rformat == sflowExtSwitch && rl >= 16:
+			h := (*[24]byte)(rest)
 			s.Has |= SFlowHasSwitch
 			// VLAN 0 is no VLAN (agents that do not know send it): the
 			// frame's own tag, if any, stays.
-			if v := binary.BigEndian.Uint32(h[0:]); v != 0 {
+			if v := binary.BigEndian.Uint32(h[8:]); v != 0 {
 				r.SrcVLAN = uint16(v)
 				r.Has |= HasSrcVLAN
 			}
-			if v := binary.BigEndian.Uint32(h[8:]); v != 0 {
+			if v := binary.BigEndian.Uint32(h[16:]); v != 0 {
 				r.DstVLAN = uint16(v)
 				r.Has |= HasDstVLAN
 			}
-			s.SrcPriority = binary.BigEndian.Uint32(h[4:])
-			s.DstPriority = binary.BigEndian.Uint32(h[12:])
-		case sflowExtRouter:
-			if len(rec) < 16 {
-				e = routerRecord(rec, r, s)
-				break
-			}
-			h := (*[16]byte)(rec)
-			if binary.BigEndian.Uint32(h[0:]) != 1 {
-				e = routerRecord(rec, r, s)
-				break
-			}
+			s.SrcPriority = binary.BigEndian.Uint32(h[12:])
+			s.DstPriority = binary.BigEndian.Uint32(h[20:])
+		case rformat == sflowExtRouter && rl >= 16 && binary.BigEndian.Uint32((*[24]byte)(rest)[8:]) == 1:
+			h := (*[24]byte)(rest)
 			s.Has |= SFlowHasRouter
-			r.NextHop = netip.AddrFrom4([4]byte(h[4:8]))
-			r.SrcMask = uint8(min(binary.BigEndian.Uint32(h[8:]), 128))
-			r.DstMask = uint8(min(binary.BigEndian.Uint32(h[12:]), 128))
+			r.NextHop = netip.AddrFrom4([4]byte(h[12:16]))
+			r.SrcMask = uint8(min(binary.BigEndian.Uint32(h[16:]), 128))
+			r.DstMask = uint8(min(binary.BigEndian.Uint32(h[20:]), 128))
 			r.Has |= HasNextHop | HasSrcMask | HasDstMask
-		case sflowExtGateway:
-			e = gatewayRecord(rec, r, s, out)
+		case rformat == sflowExtGateway:
+			e = gatewayRecord(rest[8:8+rl], r, s, out)
 		default:
-			e = flowRecord(rformat, rec, r, s)
+			rec := rest[8 : 8+rl]
+			switch rformat {
+			case sflowRawHeader:
+				e = rawHeaderRecord(rec, r, s)
+			case sflowExtSwitch:
+				e = "extended switch record shorter than 16 bytes"
+			case sflowExtRouter:
+				e = routerRecord(rec, r, s)
+			default:
+				e = flowRecord(rformat, rec, r, s)
+			}
 		}
 		if e != "" {
 			err = keep(err, sflowErr(exporter, end-len(rest), ErrLength, e))
