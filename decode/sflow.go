@@ -288,7 +288,14 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 		}
 		return sflowErr(exporter, off, ErrLength, "flow sample shorter than its 32-byte header")
 	}
-	r := next(&out.Records)
+	// The record and sample slots: a length stored back, unless the
+	// slices grow.
+	nr := len(out.Records)
+	if nr == cap(out.Records) {
+		out.Records = append(out.Records, Record{})
+	}
+	out.Records = out.Records[:nr+1]
+	r := &out.Records[nr]
 	// A reused slot. Fields outside Has are zero (as everywhere in this
 	// package), and the records below read no field, only Has: the slot
 	// is cleared after them, of the fields the old record had and this
@@ -305,7 +312,12 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 	}
 	r.Version, r.TemplateID, r.Exporter, r.Sequence, r.Domain, r.Offset = VersionSFlow5, 0, exporter, out.Sequence, out.Domain, off
 	r.OriginalSamplingRate = 0
-	s := nextSFlow(&out.SFlow)
+	ns := len(out.SFlow)
+	if ns == cap(out.SFlow) {
+		out.SFlow = append(out.SFlow, SFlowSample{})
+	}
+	out.SFlow = out.SFlow[:ns+1]
+	s := &out.SFlow[ns]
 	// Zeroed, then written field by field: a composite literal would be
 	// built on the stack and copied, and the copy's wide loads stall on the
 	// narrow stores just made.
@@ -801,27 +813,4 @@ func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, 
 //nfkit:hot
 func sflowErr(exporter netip.Addr, off int, err error, detail string) *DecodeError {
 	return &DecodeError{Version: VersionSFlow5, Exporter: exporter, Offset: off, Err: err, Detail: detail}
-}
-
-// nextSFlow appends an SFlowSample slot to s and returns it, reusing
-// capacity.
-//
-//nfkit:hot
-func nextSFlow(s *[]SFlowSample) *SFlowSample {
-	v := *s
-	if len(v) < cap(v) {
-		v = v[:len(v)+1]
-	} else {
-		v = append(v, SFlowSample{})
-	}
-	*s = v
-	return &v[len(v)-1]
-}
-
-// dropLastFlow removes the flow sample just begun.
-//
-//nfkit:hot
-func (p *Packet) dropLastFlow() {
-	p.Records = p.Records[:len(p.Records)-1]
-	p.SFlow = p.SFlow[:len(p.SFlow)-1]
 }
