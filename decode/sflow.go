@@ -234,8 +234,8 @@ func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
 		}
 		sh := (*[8]byte)(rest)
 		format := binary.BigEndian.Uint32(sh[0:])
-		l := uint64(binary.BigEndian.Uint32(sh[4:]))
-		if l > uint64(len(rest)-8) {
+		l := int64(binary.BigEndian.Uint32(sh[4:]))
+		if l > int64(len(rest)-8) {
 			first = keep(first, derr(off, ErrTruncated, "sample length past the end of the datagram"))
 			break
 		}
@@ -375,8 +375,8 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 		}
 		rh := (*[8]byte)(rest)
 		rformat := binary.BigEndian.Uint32(rh[0:])
-		rl := uint64(binary.BigEndian.Uint32(rh[4:]))
-		if rl > uint64(len(rest)-8) {
+		rl := int64(binary.BigEndian.Uint32(rh[4:]))
+		if rl > int64(len(rest)-8) {
 			err = sflowErr(exporter, end-len(rest), ErrLength, "flow record length past the end of its sample")
 			break
 		}
@@ -389,7 +389,7 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 		case rformat == sflowRawHeader && rl >= 16:
 			h := (*[24]byte)(rest)
 			hl := binary.BigEndian.Uint32(h[20:])
-			if binary.BigEndian.Uint32(h[8:]) != sflowHeaderProtoEthernet || uint64(hl) > rl-16 {
+			if binary.BigEndian.Uint32(h[8:]) != sflowHeaderProtoEthernet || uint64(hl) > uint64(rl-16) {
 				e = rawHeaderRecord(rest[8:8+rl], r, s)
 				break
 			}
