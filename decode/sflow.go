@@ -388,8 +388,8 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 		switch {
 		case rformat == sflowRawHeader && rl >= 16:
 			h := (*[24]byte)(rest)
-			hl := binary.BigEndian.Uint32(h[20:])
-			if binary.BigEndian.Uint32(h[8:]) != sflowHeaderProtoEthernet || uint64(hl) > uint64(rl-16) {
+			hl := int64(binary.BigEndian.Uint32(h[20:]))
+			if binary.BigEndian.Uint32(h[8:]) != sflowHeaderProtoEthernet || hl > rl-16 {
 				e = rawHeaderRecord(rest[8:8+rl], r, s)
 				break
 			}
