@@ -631,24 +631,22 @@ func sflowAddr(b []byte) (netip.Addr, int, bool) {
 //nfkit:hot
 func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
 	var a netip.Addr
+	var h *[16]byte // router AS, source AS, source peer AS, AS path segments
 	if len(b) >= 24 && binary.BigEndian.Uint32(b) == 1 { // an IPv4 next hop, as most are
-		a, b = netip.AddrFrom4([4]byte(b[4:8])), b[8:]
+		g := (*[24]byte)(b)
+		a, h, b = netip.AddrFrom4([4]byte(g[4:8])), (*[16]byte)(g[8:]), b[24:]
 	} else {
-		var n int
-		var ok bool
-		a, n, ok = sflowAddr(b)
+		na, n, ok := sflowAddr(b)
 		if !ok || len(b) < n+16 {
 			return "malformed extended gateway record"
 		}
-		b = b[n:]
+		a, h, b = na, (*[16]byte)(b[n:]), b[n+16:]
 	}
-	h := (*[16]byte)(b)
 	routerAS := binary.BigEndian.Uint32(h[0:])
 	src := binary.BigEndian.Uint32(h[4:])
 	s.RouterAS = routerAS
 	s.SrcPeerAS = binary.BigEndian.Uint32(h[8:])
 	segs := binary.BigEndian.Uint32(h[12:])
-	b = b[16:]
 	// The ASNs go to out.asns through a local slice; on a malformed
 	// record nothing is kept.
 	asns := out.asns
