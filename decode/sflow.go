@@ -367,7 +367,73 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 	// is end-len(rest).
 	end := off + 8 + len(b)
 	rest := b[p:]
+
+	// The records agents usually send (one raw Ethernet header, switch
+	// data, an IPv4 next hop, one gateway record) are read by a loop
+	// that calls nothing, through one array pointer over their framing
+	// and first 16 bytes (rl >= 16: len(rest) >= 24); the header is
+	// parsed and the gateway record decoded after it. Their fields are
+	// none of the switch and router records', and the header's Bytes is
+	// set in place, so that the fields come out as in record order. Any
+	// other record, and any problem, ends this loop, and the general one
+	// goes on from there, after them. (later holds them in memory rather
+	// than in registers the loop would have to spill.)
+	var later struct {
+		frame, gw []byte
+		gwOff     int
+		frameSeen bool
+		gwSeen    bool
+	}
+fast:
+	for ; nrec > 0 && len(rest) >= 8; nrec-- {
+		rh := (*[8]byte)(rest)
+		rformat := binary.BigEndian.Uint32(rh[0:])
+		rl := int64(binary.BigEndian.Uint32(rh[4:]))
+		if rl > int64(len(rest)-8) {
+			break
+		}
+		switch {
+		case rformat == sflowRawHeader && rl >= 16:
+			h := (*[24]byte)(rest)
+			hl := int64(binary.BigEndian.Uint32(h[20:]))
+			if later.frameSeen || binary.BigEndian.Uint32(h[8:]) != sflowHeaderProtoEthernet || hl > rl-16 {
+				break fast
+			}
+			s.Has |= SFlowHasHeader
+			s.HeaderProtocol = sflowHeaderProtoEthernet
+			s.FrameLength = binary.BigEndian.Uint32(h[12:])
+			s.Stripped = binary.BigEndian.Uint32(h[16:])
+			if r.Has&HasBytes == 0 {
+				r.Bytes = uint64(s.FrameLength)
+				r.Has |= HasBytes
+			}
+			later.frame, later.frameSeen = rest[24:24+hl], true
+		case rformat == sflowExtSwitch && rl >= 16:
+			switchRecord((*[24]byte)(rest), r, s)
+		case rformat == sflowExtRouter && rl >= 16 && binary.BigEndian.Uint32((*[24]byte)(rest)[8:]) == 1:
+			h := (*[24]byte)(rest)
+			s.Has |= SFlowHasRouter
+			r.NextHop = netip.AddrFrom4([4]byte(h[12:16]))
+			r.SrcMask = uint8(min(binary.BigEndian.Uint32(h[16:]), 128))
+			r.DstMask = uint8(min(binary.BigEndian.Uint32(h[20:]), 128))
+			r.Has |= HasNextHop | HasSrcMask | HasDstMask
+		case rformat == sflowExtGateway && !later.gwSeen:
+			later.gw, later.gwOff, later.gwSeen = rest[8:8+rl], end-len(rest), true
+		default:
+			break fast
+		}
+		rest = rest[8+rl:]
+	}
+	if later.frameSeen {
+		parseFrame(later.frame, &r.Flow)
+	}
 	var err *DecodeError
+	if later.gwSeen {
+		if e := gatewayRecord(later.gw, r, s, out); e != "" {
+			err = sflowErr(exporter, later.gwOff, ErrLength, e)
+		}
+	}
+
 	for ; nrec > 0 && len(rest) > 0; nrec-- {
 		if len(rest) < 8 {
 			err = sflowErr(exporter, end-len(rest), ErrTruncated, "flow record header")
@@ -380,64 +446,23 @@ func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out
 			err = sflowErr(exporter, end-len(rest), ErrLength, "flow record length past the end of its sample")
 			break
 		}
-		// The usual records are read through one array pointer over
-		// their framing and first 16 bytes (rl >= 16: len(rest) >= 24);
-		// the others, and these when short or of another kind, by their
-		// functions.
+		rec := rest[8 : 8+rl]
 		var e string
-		switch {
-		case rformat == sflowRawHeader && rl >= 16:
-			h := (*[24]byte)(rest)
-			hl := int64(binary.BigEndian.Uint32(h[20:]))
-			if binary.BigEndian.Uint32(h[8:]) != sflowHeaderProtoEthernet || hl > rl-16 {
-				e = rawHeaderRecord(rest[8:8+rl], r, s)
-				break
-			}
-			s.Has |= SFlowHasHeader
-			s.HeaderProtocol = sflowHeaderProtoEthernet
-			s.FrameLength = binary.BigEndian.Uint32(h[12:])
-			s.Stripped = binary.BigEndian.Uint32(h[16:])
-			if r.Has&HasBytes == 0 {
-				r.Bytes = uint64(s.FrameLength)
-				r.Has |= HasBytes
-			}
-			parseFrame(rest[24:24+hl], &r.Flow)
-		case rformat == sflowExtSwitch && rl >= 16:
-			h := (*[24]byte)(rest)
-			s.Has |= SFlowHasSwitch
-			// VLAN 0 is no VLAN (agents that do not know send it): the
-			// frame's own tag, if any, stays.
-			if v := binary.BigEndian.Uint32(h[8:]); v != 0 {
-				r.SrcVLAN = uint16(v)
-				r.Has |= HasSrcVLAN
-			}
-			if v := binary.BigEndian.Uint32(h[16:]); v != 0 {
-				r.DstVLAN = uint16(v)
-				r.Has |= HasDstVLAN
-			}
-			s.SrcPriority = binary.BigEndian.Uint32(h[12:])
-			s.DstPriority = binary.BigEndian.Uint32(h[20:])
-		case rformat == sflowExtRouter && rl >= 16 && binary.BigEndian.Uint32((*[24]byte)(rest)[8:]) == 1:
-			h := (*[24]byte)(rest)
-			s.Has |= SFlowHasRouter
-			r.NextHop = netip.AddrFrom4([4]byte(h[12:16]))
-			r.SrcMask = uint8(min(binary.BigEndian.Uint32(h[16:]), 128))
-			r.DstMask = uint8(min(binary.BigEndian.Uint32(h[20:]), 128))
-			r.Has |= HasNextHop | HasSrcMask | HasDstMask
-		case rformat == sflowExtGateway:
-			e = gatewayRecord(rest[8:8+rl], r, s, out)
-		default:
-			rec := rest[8 : 8+rl]
-			switch rformat {
-			case sflowRawHeader:
-				e = rawHeaderRecord(rec, r, s)
-			case sflowExtSwitch:
+		switch rformat {
+		case sflowRawHeader:
+			e = rawHeaderRecord(rec, r, s)
+		case sflowExtSwitch:
+			if len(rec) < 16 {
 				e = "extended switch record shorter than 16 bytes"
-			case sflowExtRouter:
-				e = routerRecord(rec, r, s)
-			default:
-				e = flowRecord(rformat, rec, r, s)
+			} else {
+				switchRecord((*[24]byte)(rest), r, s)
 			}
+		case sflowExtRouter:
+			e = routerRecord(rec, r, s)
+		case sflowExtGateway:
+			e = gatewayRecord(rec, r, s, out)
+		default:
+			e = flowRecord(rformat, rec, r, s)
 		}
 		if e != "" {
 			err = keep(err, sflowErr(exporter, end-len(rest), ErrLength, e))
@@ -490,6 +515,26 @@ func rawHeaderRecord(b []byte, r *Record, s *SFlowSample) string {
 		parse80211Header(h, &r.Flow)
 	}
 	return ""
+}
+
+// switchRecord decodes the extended switch record framed by h (its
+// header, then its 16 bytes).
+//
+//nfkit:hot
+func switchRecord(h *[24]byte, r *Record, s *SFlowSample) {
+	s.Has |= SFlowHasSwitch
+	// VLAN 0 is no VLAN (agents that do not know send it): the frame's
+	// own tag, if any, stays.
+	if v := binary.BigEndian.Uint32(h[8:]); v != 0 {
+		r.SrcVLAN = uint16(v)
+		r.Has |= HasSrcVLAN
+	}
+	if v := binary.BigEndian.Uint32(h[16:]); v != 0 {
+		r.DstVLAN = uint16(v)
+		r.Has |= HasDstVLAN
+	}
+	s.SrcPriority = binary.BigEndian.Uint32(h[12:])
+	s.DstPriority = binary.BigEndian.Uint32(h[20:])
 }
 
 // routerRecord decodes an extended router record: next hop and masks.
@@ -631,7 +676,7 @@ func sflowAddr(b []byte) (netip.Addr, int, bool) {
 //nfkit:hot
 func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
 	var a netip.Addr
-	var h *[16]byte // router AS, source AS, source peer AS, AS path segments
+	var h *[16]byte                                      // router AS, source AS, source peer AS, AS path segments
 	if len(b) >= 24 && binary.BigEndian.Uint32(b) == 1 { // an IPv4 next hop, as most are
 		g := (*[24]byte)(b)
 		a, h, b = netip.AddrFrom4([4]byte(g[4:8])), (*[16]byte)(g[8:]), b[24:]
