@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -12,7 +13,7 @@ import (
 // records), an 802.1Q-tagged frame, 802.11, MPLS and bare IPv4 headers,
 // sampled IPv6 and IPv4 records without a header, and a sample without
 // records.
-func sflowShapes(t *testing.T) [][]byte {
+func sflowShapes(t testing.TB) [][]byte {
 	t.Helper()
 	out := sflowPayloads(t)
 	frames := handFrames(t)
@@ -88,5 +89,52 @@ func TestSFlowSlotReuse(t *testing.T) {
 	}
 	if compared < 10000 {
 		t.Fatalf("compared %d records", compared)
+	}
+}
+
+// TestSFlowRecordOrder: a flow sample's records give the fields and the
+// error of their order, whichever loop reads them (the header and the
+// gateway record of the usual records are decoded after the others): the
+// first of two headers or sampled records gives the packet's fields, the
+// last of two gateway records its ASes, a switch VLAN wins over the
+// frame's tag either side of it, and the first malformed record is the
+// error unless a framing problem ends the sample.
+func TestSFlowRecordOrder(t *testing.T) {
+	frames := handFrames(t)
+	v4, v6 := frames[1], frames[4] // IPv4 UDP; IPv6 ICMPv6
+	tagged := append(append(append([]byte{}, v4[:12]...), 0x81, 0x00, 0x00, 0x2a), v4[12:]...)
+	sampled4 := sfTagged(3, sfw(nil, 100, 6, 0xC0000201, 0xC6336402, 80, 443, 0x12, 0x28)) // 192.0.2.1 → 198.51.100.2 TCP
+	gw := func(router uint32) []byte { return sfGateway(router, 64496, 1, [][]uint32{{router + 1}}, nil, 0) }
+	badGW := sfTagged(1003, sfw(nil, 1, 0, 1, 2, 3, 1, 2, 0x40000000, 5))                   // AS path past the end
+	badSwitch := sfTagged(1001, sfw(nil, 1))                                                // shorter than 16 bytes
+	cut := func(rec []byte) []byte { b := append([]byte{}, rec...); b[7] += 100; return b } // record length past the sample
+	src := func(p *Packet) string { return p.Records[0].SrcAddr.String() }
+	cases := []struct {
+		name    string
+		records [][]byte
+		want    string // the record's source address, VLAN and destination AS
+		err     string
+	}{
+		{"header then sampled IPv4", [][]byte{sfHeader(64, v6), sampled4}, "2001:db8::1 0 0", ""},
+		{"sampled IPv4 then header", [][]byte{sampled4, sfHeader(64, v6)}, "192.0.2.1 0 0", ""},
+		{"two headers", [][]byte{sfHeader(64, v4), sfHeader(64, v6)}, "192.0.2.1 0 0", ""},
+		{"two gateways", [][]byte{gw(100), sfHeader(64, v4), gw(200)}, "192.0.2.1 0 201", ""},
+		{"switch after tagged frame", [][]byte{sfHeader(64, tagged), sfTagged(1001, sfw(nil, 7, 0, 8, 0))}, "192.0.2.1 7 0", ""},
+		{"switch before tagged frame", [][]byte{sfTagged(1001, sfw(nil, 7, 0, 8, 0)), sfHeader(64, tagged)}, "192.0.2.1 7 0", ""},
+		{"switch VLAN 0 and tagged frame", [][]byte{sfTagged(1001, sfw(nil, 0, 0, 8, 0)), sfHeader(64, tagged)}, "192.0.2.1 42 0", ""},
+		{"bad gateway, then bad switch", [][]byte{sfHeader(64, v4), badGW, badSwitch}, "192.0.2.1 0 0", "AS path past the end"},
+		{"bad switch, then bad gateway", [][]byte{badSwitch, sfHeader(64, v4), badGW}, "192.0.2.1 0 0", "extended switch record shorter"},
+		{"bad gateway, then cut record", [][]byte{badGW, sfHeader(64, v4), cut(gw(100))}, "192.0.2.1 0 0", "flow record length past"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var p Packet
+			err := DecodeSFlow(loopback, sfDatagram(1, sfFlow(1, 1, 1, 2, c.records...)), &p)
+			if (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+				t.Fatalf("error %v, want %q", err, c.err)
+			}
+			r := &p.Records[0]
+			check(t, "fields", fmt.Sprint(src(&p), " ", r.SrcVLAN, " ", r.DstAS), c.want)
+		})
 	}
 }
