@@ -83,8 +83,9 @@ const (
 // that have no normalized key.
 type SFlowSample struct {
 	// ASPath is the gateway record's destination AS path, every segment's
-	// ASes in order; Communities its BGP communities. They share a buffer
-	// of the Packet and are valid until the Packet's next decode.
+	// ASes in order; Communities its BGP communities (nil when empty).
+	// They share a buffer of the Packet and are valid until the Packet's
+	// next decode.
 	ASPath      []uint32
 	Communities []uint32
 	Has         SFlowHas
@@ -726,8 +727,12 @@ func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
 	out.asns = asns
 	s.LocalPref = binary.BigEndian.Uint32(b)
 	s.Has |= SFlowHasGateway
-	s.ASPath = asns[start:path:path]
-	s.Communities = asns[path:len(asns):len(asns)]
+	if path > start {
+		s.ASPath = asns[start:path:path]
+	}
+	if len(asns) > path {
+		s.Communities = asns[path:len(asns):len(asns)]
+	}
 	if a.IsValid() {
 		r.BGPNextHop = a
 		r.Has |= HasBGPNextHop
