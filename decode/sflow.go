@@ -226,8 +226,7 @@ func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
 	// is len(pkt)-len(rest).
 	rest := pkt[off+16:]
 	var first *DecodeError
-	var i uint32
-	for ; i < n && len(rest) > 0; i++ {
+	for ; n > 0 && len(rest) > 0; n-- {
 		off := len(pkt) - len(rest)
 		if len(rest) < 8 {
 			first = keep(first, derr(off, ErrTruncated, "sample header"))
@@ -253,7 +252,7 @@ func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
 		first = keep(first, err)
 		rest = rest[8+l:]
 	}
-	if i < n && first == nil {
+	if n > 0 && first == nil {
 		first = derr(len(pkt)-len(rest), ErrTruncated, "fewer samples than the datagram header announces")
 	}
 	if first != nil {
