@@ -30,6 +30,42 @@ func parseFrame(b []byte, f *Flow) {
 		return
 	}
 	et := binary.BigEndian.Uint16(b[12:])
+	if et == etherTypeIPv4 && len(b) >= 54 && b[14] == 0x45 {
+		// The most common frame of all, untagged IPv4 without options,
+		// read through one array pointer over the Ethernet and IPv4
+		// headers and the 20 bytes after them (a TCP header without
+		// options, or a UDP header).
+		e := (*[54]byte)(b)
+		proto := e[23]
+		f.IPVersion = 4
+		f.TOS = e[15]
+		f.TTL = e[22]
+		f.Proto = proto
+		f.SrcAddr = netip.AddrFrom4([4]byte(e[26:30]))
+		f.DstAddr = netip.AddrFrom4([4]byte(e[30:34]))
+		has := HasDstMAC | HasSrcMAC | HasEtherType | HasIPVersion | HasTOS | HasTTL | HasProto | HasSrcAddr | HasDstAddr
+		if binary.BigEndian.Uint16(e[20:])&0x1FFF == 0 { // a later fragment has no transport header
+			switch proto {
+			case protoTCP:
+				f.TCPFlags = binary.BigEndian.Uint16(e[46:]) & 0x01FF
+				has |= HasTCPFlags
+				fallthrough
+			case protoUDP, protoSCTP, protoUDPLite:
+				f.SrcPort = binary.BigEndian.Uint16(e[34:])
+				f.DstPort = binary.BigEndian.Uint16(e[36:])
+				has |= HasSrcPort | HasDstPort
+			case protoICMP, protoICMPv6:
+				f.ICMPType = e[34]
+				f.ICMPCode = e[35]
+				has |= HasICMPType | HasICMPCode
+			}
+		}
+		f.DstMAC = MAC(e[0:6])
+		f.SrcMAC = MAC(e[6:12])
+		f.EtherType = etherTypeIPv4
+		f.Has |= has
+		return
+	}
 	ip := b[14:]
 	var tag uint16
 	tagged := et == etherType8021Q
