@@ -680,6 +680,9 @@ func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
 	if len(b) >= 24 && binary.BigEndian.Uint32(b) == 1 { // an IPv4 next hop, as most are
 		g := (*[24]byte)(b)
 		a, h, b = netip.AddrFrom4([4]byte(g[4:8])), (*[16]byte)(g[8:]), b[24:]
+	} else if len(b) >= 36 && binary.BigEndian.Uint32(b) == 2 { // IPv6
+		g := (*[36]byte)(b)
+		a, h, b = netip.AddrFrom16([16]byte(g[4:20])), (*[16]byte)(g[20:]), b[36:]
 	} else {
 		na, n, ok := sflowAddr(b)
 		if !ok || len(b) < n+16 {
