@@ -272,9 +272,9 @@ func keep(first, err *DecodeError) *DecodeError {
 }
 
 // decodeFlowSample decodes the flow sample at offset off of the datagram,
-// whose body is b: the sample's header, then its records in one loop, the
-// usual ones (an Ethernet header, switch data, an IPv4 next hop) read in
-// place, the rest and the malformed ones by their functions.
+// whose body is b: the sample's header, then its records, the usual ones
+// by a loop that calls nothing, the rest and the malformed ones by a
+// general loop that goes on from where the first stopped.
 //
 //nfkit:hot
 func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out *Packet) *DecodeError {

@@ -11,9 +11,10 @@ import (
 // extension headers, and the flow sample's other records (switch, router,
 // gateway) fill none of the fields such a frame gives: the fields are then
 // written without the per-field "already set?" tests of the general
-// parser, and the FieldSet once. Any other frame, or a Flow that already
-// has one of these fields, goes to parseEthernetHeader; both give the same
-// Flow (TestParseFrameAgrees, FuzzParseFrame).
+// parser, and the FieldSet once; untagged IPv4 without options, the most
+// common of all, is read through one array pointer. Any other frame, or a
+// Flow that already has one of these fields, goes to parseEthernetHeader;
+// both give the same Flow (TestParseFrameAgrees, FuzzParseFrame).
 
 // frameFields are the fields parseFrame writes without testing; the VLAN
 // is tested as in parseEthernetHeader (an extended switch record may have
