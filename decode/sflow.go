@@ -675,6 +675,34 @@ func sflowAddr(b []byte) (netip.Addr, int, bool) {
 //
 //nfkit:hot
 func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
+	// The usual record, an IPv4 next hop, one AS path segment and no
+	// communities, read in place; the others below.
+	if len(b) >= 40 && binary.BigEndian.Uint32(b) == 1 && binary.BigEndian.Uint32(b[20:24]) == 1 {
+		g := (*[32]byte)(b)
+		n := int64(binary.BigEndian.Uint32(g[28:]))
+		if n <= int64(len(b)-40)/4 && binary.BigEndian.Uint32(b[32+4*n:36+4*n]) == 0 {
+			routerAS := binary.BigEndian.Uint32(g[8:])
+			s.RouterAS = routerAS
+			s.SrcPeerAS = binary.BigEndian.Uint32(g[16:])
+			s.LocalPref = binary.BigEndian.Uint32(b[36+4*n : 40+4*n])
+			s.Has |= SFlowHasGateway
+			r.BGPNextHop = netip.AddrFrom4([4]byte(g[4:8]))
+			r.SrcAS = binary.BigEndian.Uint32(g[12:])
+			r.DstAS = routerAS
+			if n > 0 {
+				asns := out.asns
+				start := len(asns)
+				for p := int64(32); p < 32+4*n; p += 4 {
+					asns = append(asns, binary.BigEndian.Uint32(b[p:p+4]))
+				}
+				out.asns = asns
+				s.ASPath = asns[start:len(asns):len(asns)]
+				r.DstAS = asns[len(asns)-1]
+			}
+			r.Has |= HasBGPNextHop | HasSrcAS | HasDstAS
+			return ""
+		}
+	}
 	var a netip.Addr
 	var h *[16]byte                                      // router AS, source AS, source peer AS, AS path segments
 	if len(b) >= 24 && binary.BigEndian.Uint32(b) == 1 { // an IPv4 next hop, as most are

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"reflect"
@@ -135,6 +136,59 @@ func TestSFlowRecordOrder(t *testing.T) {
 			}
 			r := &p.Records[0]
 			check(t, "fields", fmt.Sprint(src(&p), " ", r.SrcVLAN, " ", r.DstAS), c.want)
+		})
+	}
+}
+
+// TestSFlowGatewayShapes: extended gateway records of the usual shape (an
+// IPv4 next hop, one AS path segment, no communities), read in place, and
+// of the others, give the same fields; cut records are errors either way.
+func TestSFlowGatewayShapes(t *testing.T) {
+	v6 := func(rec []byte) []byte { // the same record with the IPv6 next hop 2001:db8::1
+		body := append(sfw(nil, 2, 0x20010db8, 0, 0, 1), rec[8+8:]...)
+		return sfTagged(1003, body)
+	}
+	trim := func(rec []byte, n int) []byte { // the record n bytes shorter, its length too
+		b := append([]byte{}, rec[:len(rec)-n]...)
+		binary.BigEndian.PutUint32(b[4:], uint32(len(b)-8))
+		return b
+	}
+	pad := func(rec []byte) []byte { // the record with 4 bytes more at its end
+		b := append(append([]byte{}, rec...), 0, 0, 0, 0)
+		binary.BigEndian.PutUint32(b[4:], uint32(len(b)-8))
+		return b
+	}
+	cases := []struct {
+		name string
+		rec  []byte
+		want string // AS path, communities, destination AS, local pref
+		err  string
+	}{
+		{"one segment", sfGateway(64500, 1, 2, [][]uint32{{64510, 64511}}, nil, 7), "64510,64511  64511 7", ""},
+		{"empty segment", sfGateway(64500, 1, 2, [][]uint32{{}}, nil, 7), "  64500 7", ""},
+		{"no segment", sfGateway(64500, 1, 2, nil, nil, 7), "  64500 7", ""},
+		{"two segments", sfGateway(64500, 1, 2, [][]uint32{{64510}, {64511}}, nil, 7), "64510,64511  64511 7", ""},
+		{"communities", sfGateway(64500, 1, 2, [][]uint32{{64510}}, []uint32{9, 10}, 7), "64510 9,10 64510 7", ""},
+		{"IPv6 next hop", v6(sfGateway(64500, 1, 2, [][]uint32{{64510}}, nil, 7)), "64510  64510 7", ""},
+		{"trailing bytes", pad(sfGateway(64500, 1, 2, [][]uint32{{64510}}, nil, 7)), "64510  64510 7", ""},
+		{"no local pref", trim(sfGateway(64500, 1, 2, [][]uint32{{64510}}, nil, 7), 4), "", "communities past the end"},
+		{"cut AS path", trim(sfGateway(64500, 1, 2, [][]uint32{{64510, 64511}}, nil, 7), 12), "", "AS path past the end"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var p Packet
+			err := DecodeSFlow(loopback, sfDatagram(1, sfFlow(1, 1, 1, 2, c.rec)), &p)
+			if (err == nil) != (c.err == "") || err != nil && !strings.Contains(err.Error(), c.err) {
+				t.Fatalf("error %v, want %q", err, c.err)
+			}
+			r, s := &p.Records[0], &p.SFlow[0]
+			if c.err != "" {
+				check(t, "no gateway", s.Has&SFlowHasGateway, SFlowHas(0))
+				return
+			}
+			check(t, "gateway", fmt.Sprint(joinU32(s.ASPath), " ", joinU32(s.Communities), " ", r.DstAS, " ", s.LocalPref), c.want)
+			check(t, "source AS, peer, router", [3]uint32{r.SrcAS, s.SrcPeerAS, s.RouterAS}, [3]uint32{1, 2, 64500})
+			check(t, "has", r.Has&(HasBGPNextHop|HasSrcAS|HasDstAS), HasBGPNextHop|HasSrcAS|HasDstAS)
 		})
 	}
 }
