@@ -83,8 +83,9 @@ const (
 // that have no normalized key.
 type SFlowSample struct {
 	// ASPath is the gateway record's destination AS path, every segment's
-	// ASes in order; Communities its BGP communities. They share a buffer
-	// of the Packet and are valid until the Packet's next decode.
+	// ASes in order; Communities its BGP communities (nil when empty).
+	// They share a buffer of the Packet and are valid until the Packet's
+	// next decode.
 	ASPath      []uint32
 	Communities []uint32
 	Has         SFlowHas
@@ -214,28 +215,31 @@ func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
 	default:
 		return derr(4, ErrFormat, "agent address type is neither 1 (IPv4) nor 2 (IPv6)")
 	}
-	out.Domain = binary.BigEndian.Uint32(pkt[off:])
-	out.Sequence = binary.BigEndian.Uint32(pkt[off+4:])
-	out.SysUptime = binary.BigEndian.Uint32(pkt[off+8:])
-	n := binary.BigEndian.Uint32(pkt[off+12:])
+	h := (*[16]byte)(pkt[off:])
+	out.Domain = binary.BigEndian.Uint32(h[0:])
+	out.Sequence = binary.BigEndian.Uint32(h[4:])
+	out.SysUptime = binary.BigEndian.Uint32(h[8:])
+	n := binary.BigEndian.Uint32(h[12:])
 	out.Count = uint16(min(n, 0xFFFF))
-	off += 16
 
+	// rest is what follows the samples decoded so far; its offset in pkt
+	// is len(pkt)-len(rest).
+	rest := pkt[off+16:]
 	var first *DecodeError
-	var i uint32
-	for ; i < n && off < len(pkt); i++ {
-		if len(pkt)-off < 8 {
+	for ; n > 0 && len(rest) > 0; n-- {
+		off := len(pkt) - len(rest)
+		if len(rest) < 8 {
 			first = keep(first, derr(off, ErrTruncated, "sample header"))
 			break
 		}
-		format := binary.BigEndian.Uint32(pkt[off:])
-		l := binary.BigEndian.Uint32(pkt[off+4:])
-		body := off + 8
-		if uint64(l) > uint64(len(pkt)-body) {
+		sh := (*[8]byte)(rest)
+		format := binary.BigEndian.Uint32(sh[0:])
+		l := int64(binary.BigEndian.Uint32(sh[4:]))
+		if l > int64(len(rest)-8) {
 			first = keep(first, derr(off, ErrTruncated, "sample length past the end of the datagram"))
 			break
 		}
-		b := pkt[body : body+int(l)]
+		b := rest[8 : 8+l]
 		var err *DecodeError
 		switch format {
 		case sflowFlowSample, sflowFlowSampleExpanded:
@@ -246,10 +250,10 @@ func DecodeSFlow(exporter netip.Addr, pkt []byte, out *Packet) error {
 			out.Skipped++ // another enterprise's or a newer format
 		}
 		first = keep(first, err)
-		off = body + int(l)
+		rest = rest[8+l:]
 	}
-	if i < n && first == nil {
-		first = derr(off, ErrTruncated, "fewer samples than the datagram header announces")
+	if n > 0 && first == nil {
+		first = derr(len(pkt)-len(rest), ErrTruncated, "fewer samples than the datagram header announces")
 	}
 	if first != nil {
 		return first
@@ -268,124 +272,294 @@ func keep(first, err *DecodeError) *DecodeError {
 }
 
 // decodeFlowSample decodes the flow sample at offset off of the datagram,
-// whose body is b.
+// whose body is b: the sample's header, then its records, the usual ones
+// by a loop that calls nothing, the rest and the malformed ones by a
+// general loop that goes on from where the first stopped.
 //
 //nfkit:hot
 func decodeFlowSample(exporter netip.Addr, off int, b []byte, expanded bool, out *Packet) *DecodeError {
-	r := next(&out.Records)
-	// A reused slot: an sFlow record sets most fields, so clearing the
-	// whole Flow costs less than clearing field by field.
-	if r.Has != 0 {
+	p := sflowFlowLen
+	if expanded {
+		p = sflowFlowExpLen
+	}
+	if len(b) < p {
+		if expanded {
+			return sflowErr(exporter, off, ErrLength, "expanded flow sample shorter than its 44-byte header")
+		}
+		return sflowErr(exporter, off, ErrLength, "flow sample shorter than its 32-byte header")
+	}
+	// The record and sample slots: a length stored back, unless the
+	// slices grow.
+	nr := len(out.Records)
+	if nr == cap(out.Records) {
+		out.Records = append(out.Records, Record{})
+	}
+	out.Records = out.Records[:nr+1]
+	r := &out.Records[nr]
+	// A reused slot. Fields outside Has are zero (as everywhere in this
+	// package), and the records below read no field, only Has: the slot
+	// is cleared after them, of the fields the old record had and this
+	// one has not, which for a slot that held a sample like this one is
+	// none. A slot that held a record with other fields (NetFlow, IPFIX)
+	// is cleared whole now, which costs less.
+	old := r.Has
+	if old&^sflowFields != 0 {
 		r.Flow = Flow{}
+		old = 0
 	}
 	if r.tmpl != nil || r.raw != nil {
 		r.tmpl, r.raw = nil, nil
 	}
 	r.Version, r.TemplateID, r.Exporter, r.Sequence, r.Domain, r.Offset = VersionSFlow5, 0, exporter, out.Sequence, out.Domain, off
-	r.SamplingRate, r.OriginalSamplingRate = 0, 0
-	s := nextSFlow(&out.SFlow)
+	r.OriginalSamplingRate = 0
+	ns := len(out.SFlow)
+	if ns == cap(out.SFlow) {
+		out.SFlow = append(out.SFlow, SFlowSample{})
+	}
+	out.SFlow = out.SFlow[:ns+1]
+	s := &out.SFlow[ns]
+	// Zeroed, then written field by field: a composite literal would be
+	// built on the stack and copied, and the copy's wide loads stall on the
+	// narrow stores just made.
 	*s = SFlowSample{}
-	base := off + 8 // b's offset in pkt
+	// Fixed-size fields are read through array pointers: one length
+	// check each, none per field.
 	var nrec uint32
-	var p int
 	if expanded {
-		if len(b) < sflowFlowExpLen {
-			out.dropLastFlow()
-			return sflowErr(exporter, off, ErrLength, "expanded flow sample shorter than its 44-byte header")
-		}
+		h := (*[sflowFlowExpLen]byte)(b)
 		s.Has = SFlowExpanded
-		s.SampleSeq = binary.BigEndian.Uint32(b)
-		s.SourceIDType = binary.BigEndian.Uint32(b[4:])
-		s.SourceIndex = binary.BigEndian.Uint32(b[8:])
-		r.SamplingRate = uint64(binary.BigEndian.Uint32(b[12:]))
-		s.SamplePool = binary.BigEndian.Uint32(b[12:])
-		s.Drops = binary.BigEndian.Uint32(b[20:])
-		s.InFormat, s.InValue = binary.BigEndian.Uint32(b[24:]), binary.BigEndian.Uint32(b[28:])
-		s.OutFormat, s.OutValue = binary.BigEndian.Uint32(b[32:]), binary.BigEndian.Uint32(b[36:])
-		nrec = binary.BigEndian.Uint32(b[40:])
-		p = sflowFlowExpLen
+		s.SampleSeq = binary.BigEndian.Uint32(h[0:])
+		s.SourceIDType = binary.BigEndian.Uint32(h[4:])
+		s.SourceIndex = binary.BigEndian.Uint32(h[8:])
+		r.SamplingRate = uint64(binary.BigEndian.Uint32(h[12:]))
+		s.SamplePool = binary.BigEndian.Uint32(h[12:])
+		s.Drops = binary.BigEndian.Uint32(h[20:])
+		s.InFormat, s.InValue = binary.BigEndian.Uint32(h[24:]), binary.BigEndian.Uint32(h[28:])
+		s.OutFormat, s.OutValue = binary.BigEndian.Uint32(h[32:]), binary.BigEndian.Uint32(h[36:])
+		nrec = binary.BigEndian.Uint32(h[40:])
 	} else {
-		if len(b) < sflowFlowLen {
-			out.dropLastFlow()
-			return sflowErr(exporter, off, ErrLength, "flow sample shorter than its 32-byte header")
-		}
-		s.SampleSeq = binary.BigEndian.Uint32(b)
-		src := binary.BigEndian.Uint32(b[4:])
+		h := (*[sflowFlowLen]byte)(b)
+		s.SampleSeq = binary.BigEndian.Uint32(h[0:])
+		src := binary.BigEndian.Uint32(h[4:])
 		s.SourceIDType, s.SourceIndex = src>>24, src&0x00FFFFFF
-		r.SamplingRate = uint64(binary.BigEndian.Uint32(b[8:]))
-		s.SamplePool = binary.BigEndian.Uint32(b[12:])
-		s.Drops = binary.BigEndian.Uint32(b[16:])
-		in, o := binary.BigEndian.Uint32(b[20:]), binary.BigEndian.Uint32(b[24:])
+		r.SamplingRate = uint64(binary.BigEndian.Uint32(h[8:]))
+		s.SamplePool = binary.BigEndian.Uint32(h[12:])
+		s.Drops = binary.BigEndian.Uint32(h[16:])
+		in, o := binary.BigEndian.Uint32(h[20:]), binary.BigEndian.Uint32(h[24:])
 		s.InFormat, s.InValue = in>>30, in&0x3FFFFFFF
 		s.OutFormat, s.OutValue = o>>30, o&0x3FFFFFFF
-		nrec = binary.BigEndian.Uint32(b[28:])
-		p = sflowFlowLen
-	}
-	if s.InFormat == SFlowIfIndex {
-		r.InIf = s.InValue
-		r.Has |= HasInIf
-	}
-	if s.OutFormat == SFlowIfIndex {
-		r.OutIf = s.OutValue
-		r.Has |= HasOutIf
-	}
-	var err *DecodeError
-	var k uint32
-	for ; k < nrec && p < len(b); k++ {
-		format, rec, ferr := sflowRecord(b, p, exporter, base, &flowFraming)
-		if ferr != nil {
-			err = ferr
-			break
-		}
-		if e := flowRecord(format, rec, r, s, out); e != "" {
-			err = keep(err, sflowErr(exporter, base+p, ErrLength, e))
-		}
-		p += 8 + len(rec)
-	}
-	if k < nrec && err == nil {
-		err = sflowErr(exporter, base+p, ErrTruncated, "fewer flow records than the sample announces")
+		nrec = binary.BigEndian.Uint32(h[28:])
 	}
 	// A flow sample is one sampled packet (×SamplingRate with
 	// Renormalize), whatever records describe it.
 	r.Packets = 1
-	r.Has |= HasPackets
+	has := HasPackets
+	if s.InFormat == SFlowIfIndex {
+		r.InIf = s.InValue
+		has |= HasInIf
+	}
+	if s.OutFormat == SFlowIfIndex {
+		r.OutIf = s.OutValue
+		has |= HasOutIf
+	}
+	r.Has = has
+	// rest is what follows the records decoded so far; its offset in pkt
+	// is end-len(rest).
+	end := off + 8 + len(b)
+	rest := b[p:]
+
+	// The records agents usually send (one raw Ethernet header, switch
+	// data, an IPv4 next hop, one gateway record) are read by a loop
+	// that calls nothing, through one array pointer over their framing
+	// and first 16 bytes (rl >= 16: len(rest) >= 24); the header is
+	// parsed and the gateway record decoded after it. Their fields are
+	// none of the switch and router records', and the header's Bytes is
+	// set in place, so that the fields come out as in record order. Any
+	// other record, and any problem, ends this loop, and the general one
+	// goes on from there, after them. (later holds them in memory rather
+	// than in registers the loop would have to spill.)
+	var later struct {
+		frame, gw []byte
+		gwOff     int
+		frameSeen bool
+		gwSeen    bool
+	}
+fast:
+	for ; nrec > 0 && len(rest) >= 8; nrec-- {
+		rh := (*[8]byte)(rest)
+		rformat := binary.BigEndian.Uint32(rh[0:])
+		rl := int64(binary.BigEndian.Uint32(rh[4:]))
+		if rl > int64(len(rest)-8) {
+			break
+		}
+		switch {
+		case rformat == sflowRawHeader && rl >= 16:
+			h := (*[24]byte)(rest)
+			hl := int64(binary.BigEndian.Uint32(h[20:]))
+			if later.frameSeen || binary.BigEndian.Uint32(h[8:]) != sflowHeaderProtoEthernet || hl > rl-16 {
+				break fast
+			}
+			s.Has |= SFlowHasHeader
+			s.HeaderProtocol = sflowHeaderProtoEthernet
+			s.FrameLength = binary.BigEndian.Uint32(h[12:])
+			s.Stripped = binary.BigEndian.Uint32(h[16:])
+			if r.Has&HasBytes == 0 {
+				r.Bytes = uint64(s.FrameLength)
+				r.Has |= HasBytes
+			}
+			later.frame, later.frameSeen = rest[24:24+hl], true
+		case rformat == sflowExtSwitch && rl >= 16:
+			switchRecord((*[24]byte)(rest), r, s)
+		case rformat == sflowExtRouter && rl >= 16 && binary.BigEndian.Uint32((*[24]byte)(rest)[8:]) == 1:
+			h := (*[24]byte)(rest)
+			s.Has |= SFlowHasRouter
+			r.NextHop = netip.AddrFrom4([4]byte(h[12:16]))
+			r.SrcMask = uint8(min(binary.BigEndian.Uint32(h[16:]), 128))
+			r.DstMask = uint8(min(binary.BigEndian.Uint32(h[20:]), 128))
+			r.Has |= HasNextHop | HasSrcMask | HasDstMask
+		case rformat == sflowExtGateway && !later.gwSeen:
+			later.gw, later.gwOff, later.gwSeen = rest[8:8+rl], end-len(rest), true
+		default:
+			break fast
+		}
+		rest = rest[8+rl:]
+	}
+	if later.frameSeen {
+		parseFrame(later.frame, &r.Flow)
+	}
+	var err *DecodeError
+	if later.gwSeen {
+		if e := gatewayRecord(later.gw, r, s, out); e != "" {
+			err = sflowErr(exporter, later.gwOff, ErrLength, e)
+		}
+	}
+
+	for ; nrec > 0 && len(rest) > 0; nrec-- {
+		if len(rest) < 8 {
+			err = sflowErr(exporter, end-len(rest), ErrTruncated, "flow record header")
+			break
+		}
+		rh := (*[8]byte)(rest)
+		rformat := binary.BigEndian.Uint32(rh[0:])
+		rl := int64(binary.BigEndian.Uint32(rh[4:]))
+		if rl > int64(len(rest)-8) {
+			err = sflowErr(exporter, end-len(rest), ErrLength, "flow record length past the end of its sample")
+			break
+		}
+		rec := rest[8 : 8+rl]
+		var e string
+		switch rformat {
+		case sflowRawHeader:
+			e = rawHeaderRecord(rec, r, s)
+		case sflowExtSwitch:
+			if len(rec) < 16 {
+				e = "extended switch record shorter than 16 bytes"
+			} else {
+				switchRecord((*[24]byte)(rest), r, s)
+			}
+		case sflowExtRouter:
+			e = routerRecord(rec, r, s)
+		case sflowExtGateway:
+			e = gatewayRecord(rec, r, s, out)
+		default:
+			e = flowRecord(rformat, rec, r, s)
+		}
+		if e != "" {
+			err = keep(err, sflowErr(exporter, end-len(rest), ErrLength, e))
+		}
+		rest = rest[8+rl:]
+	}
+	if nrec > 0 && err == nil {
+		err = sflowErr(exporter, end-len(rest), ErrTruncated, "fewer flow records than the sample announces")
+	}
+	if stale := old &^ r.Has; stale != 0 {
+		r.Flow.clear(stale)
+	}
 	return err
 }
 
-// flowRecord decodes one flow record into r and s; it returns what is
-// wrong with it, or "".
+// sflowFields are the fields a flow sample can set.
+const sflowFields = HasPackets | HasBytes | HasInIf | HasOutIf | HasSrcVLAN | HasDstVLAN |
+	HasNextHop | HasSrcMask | HasDstMask | HasBGPNextHop | HasSrcAS | HasDstAS | frameFields
+
+// rawHeaderRecord decodes a raw packet header record into r and s; it
+// returns what is wrong with it, or "".
 //
 //nfkit:hot
-func flowRecord(format uint32, b []byte, r *Record, s *SFlowSample, out *Packet) string {
+func rawHeaderRecord(b []byte, r *Record, s *SFlowSample) string {
+	if len(b) < 16 {
+		return "raw packet header record shorter than 16 bytes"
+	}
+	proto := binary.BigEndian.Uint32(b)
+	hl := binary.BigEndian.Uint32(b[12:])
+	if uint64(hl) > uint64(len(b)-16) {
+		return "sampled header longer than its record"
+	}
+	s.Has |= SFlowHasHeader
+	s.HeaderProtocol = proto
+	s.FrameLength = binary.BigEndian.Uint32(b[4:])
+	s.Stripped = binary.BigEndian.Uint32(b[8:])
+	if r.Has&HasBytes == 0 {
+		r.Bytes = uint64(s.FrameLength)
+		r.Has |= HasBytes
+	}
+	h := b[16 : 16+int(hl)]
+	switch proto {
+	case sflowHeaderProtoEthernet:
+		parseFrame(h, &r.Flow)
+	case sflowHeaderProtoIPv4, sflowHeaderProtoIPv6:
+		parseIPHeader(h, &r.Flow)
+	case sflowHeaderProtoMPLS:
+		parseMPLS(h, &r.Flow)
+	case sflowHeaderProto80211:
+		parse80211Header(h, &r.Flow)
+	}
+	return ""
+}
+
+// switchRecord decodes the extended switch record framed by h (its
+// header, then its 16 bytes).
+//
+//nfkit:hot
+func switchRecord(h *[24]byte, r *Record, s *SFlowSample) {
+	s.Has |= SFlowHasSwitch
+	// VLAN 0 is no VLAN (agents that do not know send it): the frame's
+	// own tag, if any, stays.
+	if v := binary.BigEndian.Uint32(h[8:]); v != 0 {
+		r.SrcVLAN = uint16(v)
+		r.Has |= HasSrcVLAN
+	}
+	if v := binary.BigEndian.Uint32(h[16:]); v != 0 {
+		r.DstVLAN = uint16(v)
+		r.Has |= HasDstVLAN
+	}
+	s.SrcPriority = binary.BigEndian.Uint32(h[12:])
+	s.DstPriority = binary.BigEndian.Uint32(h[20:])
+}
+
+// routerRecord decodes an extended router record: next hop and masks.
+//
+//nfkit:hot
+func routerRecord(b []byte, r *Record, s *SFlowSample) string {
+	a, n, ok := sflowAddr(b)
+	if !ok || len(b) < n+8 {
+		return "malformed extended router record"
+	}
+	s.Has |= SFlowHasRouter
+	r.NextHop = a
+	r.SrcMask = uint8(min(binary.BigEndian.Uint32(b[n:]), 128))
+	r.DstMask = uint8(min(binary.BigEndian.Uint32(b[n+4:]), 128))
+	r.Has |= HasNextHop | HasSrcMask | HasDstMask
+	return ""
+}
+
+// flowRecord decodes a flow record of the formats decodeFlowSample leaves
+// to it (sampled Ethernet, IPv4 and IPv6, and the unknown ones) into r
+// and s; it returns what is wrong with it, or "".
+//
+//nfkit:hot
+func flowRecord(format uint32, b []byte, r *Record, s *SFlowSample) string {
 	switch format {
-	case sflowRawHeader:
-		if len(b) < 16 {
-			return "raw packet header record shorter than 16 bytes"
-		}
-		proto := binary.BigEndian.Uint32(b)
-		hl := binary.BigEndian.Uint32(b[12:])
-		if uint64(hl) > uint64(len(b)-16) {
-			return "sampled header longer than its record"
-		}
-		s.Has |= SFlowHasHeader
-		s.HeaderProtocol = proto
-		s.FrameLength = binary.BigEndian.Uint32(b[4:])
-		s.Stripped = binary.BigEndian.Uint32(b[8:])
-		if r.Has&HasBytes == 0 {
-			r.Bytes = uint64(s.FrameLength)
-			r.Has |= HasBytes
-		}
-		h := b[16 : 16+int(hl)]
-		switch proto {
-		case sflowHeaderProtoEthernet:
-			parseEthernetHeader(h, &r.Flow)
-		case sflowHeaderProtoIPv4, sflowHeaderProtoIPv6:
-			parseIPHeader(h, &r.Flow)
-		case sflowHeaderProtoMPLS:
-			parseMPLS(h, &r.Flow)
-		case sflowHeaderProto80211:
-			parse80211Header(h, &r.Flow)
-		}
 	case sflowEthernet:
 		if len(b) < 24 {
 			return "sampled Ethernet record shorter than 24 bytes"
@@ -419,35 +593,6 @@ func flowRecord(format uint32, b []byte, r *Record, s *SFlowSample, out *Packet)
 		}
 		s.Has |= SFlowHasIPv6
 		sampledIP(b, 16, r)
-	case sflowExtSwitch:
-		if len(b) < 16 {
-			return "extended switch record shorter than 16 bytes"
-		}
-		s.Has |= SFlowHasSwitch
-		// VLAN 0 is no VLAN (agents that do not know send it): the
-		// frame's own tag, if any, stays.
-		if v := binary.BigEndian.Uint32(b); v != 0 {
-			r.SrcVLAN = uint16(v)
-			r.Has |= HasSrcVLAN
-		}
-		if v := binary.BigEndian.Uint32(b[8:]); v != 0 {
-			r.DstVLAN = uint16(v)
-			r.Has |= HasDstVLAN
-		}
-		s.SrcPriority = binary.BigEndian.Uint32(b[4:])
-		s.DstPriority = binary.BigEndian.Uint32(b[12:])
-	case sflowExtRouter:
-		a, n, ok := sflowAddr(b)
-		if !ok || len(b) < n+8 {
-			return "malformed extended router record"
-		}
-		s.Has |= SFlowHasRouter
-		r.NextHop = a
-		r.SrcMask = uint8(min(binary.BigEndian.Uint32(b[n:]), 128))
-		r.DstMask = uint8(min(binary.BigEndian.Uint32(b[n+4:]), 128))
-		r.Has |= HasNextHop | HasSrcMask | HasDstMask
-	case sflowExtGateway:
-		return gatewayRecord(b, r, s, out)
 	default:
 		s.Unknown++
 	}
@@ -530,59 +675,102 @@ func sflowAddr(b []byte) (netip.Addr, int, bool) {
 //
 //nfkit:hot
 func gatewayRecord(b []byte, r *Record, s *SFlowSample, out *Packet) string {
-	a, p, ok := sflowAddr(b)
-	if !ok || len(b) < p+16 {
-		return "malformed extended gateway record"
+	// The usual record, an IPv4 next hop, one AS path segment and no
+	// communities, read in place; the others below.
+	if len(b) >= 40 && binary.BigEndian.Uint32(b) == 1 && binary.BigEndian.Uint32(b[20:24]) == 1 {
+		g := (*[32]byte)(b)
+		n := int64(binary.BigEndian.Uint32(g[28:]))
+		if n <= int64(len(b)-40)/4 && binary.BigEndian.Uint32(b[32+4*n:36+4*n]) == 0 {
+			routerAS := binary.BigEndian.Uint32(g[8:])
+			s.RouterAS = routerAS
+			s.SrcPeerAS = binary.BigEndian.Uint32(g[16:])
+			s.LocalPref = binary.BigEndian.Uint32(b[36+4*n : 40+4*n])
+			s.Has |= SFlowHasGateway
+			r.BGPNextHop = netip.AddrFrom4([4]byte(g[4:8]))
+			r.SrcAS = binary.BigEndian.Uint32(g[12:])
+			r.DstAS = routerAS
+			if n > 0 {
+				asns := out.asns
+				start := len(asns)
+				for p := int64(32); p < 32+4*n; p += 4 {
+					asns = append(asns, binary.BigEndian.Uint32(b[p:p+4]))
+				}
+				out.asns = asns
+				s.ASPath = asns[start:len(asns):len(asns)]
+				r.DstAS = asns[len(asns)-1]
+			}
+			r.Has |= HasBGPNextHop | HasSrcAS | HasDstAS
+			return ""
+		}
 	}
-	s.RouterAS = binary.BigEndian.Uint32(b[p:])
-	src := binary.BigEndian.Uint32(b[p+4:])
-	s.SrcPeerAS = binary.BigEndian.Uint32(b[p+8:])
-	segs := binary.BigEndian.Uint32(b[p+12:])
-	p += 16
+	var a netip.Addr
+	var h *[16]byte                                      // router AS, source AS, source peer AS, AS path segments
+	if len(b) >= 24 && binary.BigEndian.Uint32(b) == 1 { // an IPv4 next hop, as most are
+		g := (*[24]byte)(b)
+		a, h, b = netip.AddrFrom4([4]byte(g[4:8])), (*[16]byte)(g[8:]), b[24:]
+	} else if len(b) >= 36 && binary.BigEndian.Uint32(b) == 2 { // IPv6
+		g := (*[36]byte)(b)
+		a, h, b = netip.AddrFrom16([16]byte(g[4:20])), (*[16]byte)(g[20:]), b[36:]
+	} else {
+		na, n, ok := sflowAddr(b)
+		if !ok || len(b) < n+16 {
+			return "malformed extended gateway record"
+		}
+		a, h, b = na, (*[16]byte)(b[n:]), b[n+16:]
+	}
+	routerAS := binary.BigEndian.Uint32(h[0:])
+	src := binary.BigEndian.Uint32(h[4:])
+	s.RouterAS = routerAS
+	s.SrcPeerAS = binary.BigEndian.Uint32(h[8:])
+	segs := binary.BigEndian.Uint32(h[12:])
 	// The ASNs go to out.asns through a local slice; on a malformed
 	// record nothing is kept.
 	asns := out.asns
 	start := len(asns)
 	for ; segs > 0; segs-- {
-		if len(b)-p < 8 {
+		if len(b) < 8 {
 			return "extended gateway AS path past the end of its record"
 		}
-		n := binary.BigEndian.Uint32(b[p+4:])
-		p += 8
-		if uint64(n)*4 > uint64(len(b)-p) {
+		n := uint64(binary.BigEndian.Uint32((*[8]byte)(b)[4:]))
+		b = b[8:]
+		if n*4 > uint64(len(b)) {
 			return "extended gateway AS path past the end of its record"
 		}
-		for range n {
-			asns = append(asns, binary.BigEndian.Uint32(b[p:]))
-			p += 4
+		for ; n > 0; n-- {
+			asns = append(asns, binary.BigEndian.Uint32((*[4]byte)(b)[:]))
+			b = b[4:]
 		}
 	}
 	path := len(asns)
-	if len(b)-p < 4 {
+	if len(b) < 4 {
 		return "extended gateway communities past the end of its record"
 	}
-	nc := binary.BigEndian.Uint32(b[p:])
-	p += 4
-	if uint64(nc)*4+4 > uint64(len(b)-p) {
+	nc := uint64(binary.BigEndian.Uint32(b))
+	b = b[4:]
+	if nc*4+4 > uint64(len(b)) {
 		return "extended gateway communities past the end of its record"
 	}
-	for range nc {
-		asns = append(asns, binary.BigEndian.Uint32(b[p:]))
-		p += 4
+	for ; nc > 0; nc-- {
+		asns = append(asns, binary.BigEndian.Uint32(b))
+		b = b[4:]
 	}
 	out.asns = asns
-	s.LocalPref = binary.BigEndian.Uint32(b[p:])
+	s.LocalPref = binary.BigEndian.Uint32(b)
 	s.Has |= SFlowHasGateway
-	s.ASPath = asns[start:path:path]
-	s.Communities = asns[path:len(asns):len(asns)]
+	if path > start {
+		s.ASPath = asns[start:path:path]
+	}
+	if len(asns) > path {
+		s.Communities = asns[path:len(asns):len(asns)]
+	}
 	if a.IsValid() {
 		r.BGPNextHop = a
 		r.Has |= HasBGPNextHop
 	}
 	r.SrcAS = src
-	r.DstAS = s.RouterAS
-	if len(s.ASPath) > 0 {
-		r.DstAS = s.ASPath[len(s.ASPath)-1]
+	r.DstAS = routerAS
+	if path > start {
+		r.DstAS = asns[path-1]
 	}
 	r.Has |= HasSrcAS | HasDstAS
 	return ""
@@ -629,11 +817,17 @@ func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, 
 	var err *DecodeError
 	var k uint32
 	for ; k < nrec && p < len(b); k++ {
-		format, rec, ferr := sflowRecord(b, p, exporter, base, &counterFraming)
-		if ferr != nil {
-			err = ferr
+		if len(b)-p < 8 {
+			err = sflowErr(exporter, base+p, ErrTruncated, "counter record header")
 			break
 		}
+		format := binary.BigEndian.Uint32(b[p:])
+		l := binary.BigEndian.Uint32(b[p+4:])
+		if uint64(l) > uint64(len(b)-p-8) {
+			err = sflowErr(exporter, base+p, ErrLength, "counter record length past the end of its sample")
+			break
+		}
+		rec := b[p+8 : p+8+int(l)]
 		switch format {
 		case sflowGenericIfCount:
 			if len(rec) < sflowGenericIfLen {
@@ -692,54 +886,9 @@ func decodeCounterSample(exporter netip.Addr, off int, b []byte, expanded bool, 
 	return err
 }
 
-// recordFraming names the problems of a sample's record framing.
-type recordFraming struct{ header, length string }
-
-var (
-	flowFraming    = recordFraming{"flow record header", "flow record length past the end of its sample"}
-	counterFraming = recordFraming{"counter record header", "counter record length past the end of its sample"}
-)
-
-// sflowRecord returns the format and body of the record (of a flow or
-// counter sample) at b[p:], or the error that ends the sample's records.
+// sflowErr is the error of the sample or record at offset off.
 //
-//nfkit:hot
-func sflowRecord(b []byte, p int, exporter netip.Addr, base int, fr *recordFraming) (uint32, []byte, *DecodeError) {
-	if len(b)-p < 8 {
-		return 0, nil, sflowErr(exporter, base+p, ErrTruncated, fr.header)
-	}
-	format := binary.BigEndian.Uint32(b[p:])
-	l := binary.BigEndian.Uint32(b[p+4:])
-	if uint64(l) > uint64(len(b)-p-8) {
-		return 0, nil, sflowErr(exporter, base+p, ErrLength, fr.length)
-	}
-	return format, b[p+8 : p+8+int(l)], nil
-}
-
 //nfkit:hot
 func sflowErr(exporter netip.Addr, off int, err error, detail string) *DecodeError {
 	return &DecodeError{Version: VersionSFlow5, Exporter: exporter, Offset: off, Err: err, Detail: detail}
-}
-
-// nextSFlow appends an SFlowSample slot to s and returns it, reusing
-// capacity.
-//
-//nfkit:hot
-func nextSFlow(s *[]SFlowSample) *SFlowSample {
-	v := *s
-	if len(v) < cap(v) {
-		v = v[:len(v)+1]
-	} else {
-		v = append(v, SFlowSample{})
-	}
-	*s = v
-	return &v[len(v)-1]
-}
-
-// dropLastFlow removes the flow sample just begun.
-//
-//nfkit:hot
-func (p *Packet) dropLastFlow() {
-	p.Records = p.Records[:len(p.Records)-1]
-	p.SFlow = p.SFlow[:len(p.SFlow)-1]
 }

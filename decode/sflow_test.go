@@ -558,7 +558,7 @@ func TestDecodeSFlowAllocs(t *testing.T) {
 }
 
 func FuzzDecodeSFlow(f *testing.F) {
-	for _, s := range sflowPayloads(f) {
+	for _, s := range sflowShapes(f) { // the captures' datagrams and hand-built ones
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
