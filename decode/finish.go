@@ -336,7 +336,7 @@ func headers(t *Template, r *Record) {
 			if t.sectionIP {
 				parseIPHeader(v.Value, f)
 			} else {
-				parseEthernetHeader(v.Value, f)
+				parseFrame(v.Value, f) // parseEthernetHeader, with the fast path for the usual frames
 			}
 		}
 	}
