@@ -27,13 +27,17 @@ func isParquet(f *os.File) bool {
 // parquetBatch is the number of rows read at once.
 const parquetBatch = 4096
 
-// readParquet reads a Parquet file of nfcollect (--format parquet), row
-// by row into handle, as readLines does for JSON lines: the typed columns
-// give the Flow, the presence bits what the record had. Only the columns
-// the analyzer uses are read, column by column with parquet-go's typed page
-// readers (no reflection, no per-value conversion). Row numbers stand for
-// line numbers in messages.
+// readParquet reads a Parquet file of nfcollect (--format parquet), as
+// readLines does for JSON lines: the typed columns give the Flow, the
+// presence bits what the record had. Row numbers stand for line numbers in
+// messages. The fast reader (readParquetFast) reads the files it can; the
+// others (other writers' encodings, nested schemas) are read here, column
+// by column with parquet-go's typed page readers, once the fast reader has
+// checked their footer.
 func (a *run) readParquet(in *inputState, f *os.File, size int64) {
+	if a.readParquetFast(in, f, size) {
+		return
+	}
 	in.lr = &lineReader{}
 	defer func() {
 		// parquet-go is not hardened against hostile files: a file it

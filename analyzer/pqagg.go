@@ -1,0 +1,446 @@
+package analyzer
+
+import (
+	"encoding/binary"
+	"os"
+
+	"github.com/nfkit/nfkit/flowparquet"
+)
+
+// readParquetFast reads a Parquet file with the fast reader. It reports
+// false when the file is one for the general reader (nothing was counted
+// then).
+func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
+	if !littleEndian {
+		return false // the fast reader views little-endian values in place
+	}
+	p := a.pq
+	if p == nil {
+		p = &pqFile{}
+		a.pq = p
+	}
+	defer p.dec.close()
+	agg := a.aggMode()
+	var use [pcN]bool
+	rowCols := !agg || a.cfg.Filter.n != nil
+	for c := range pcN {
+		act := pqSpecs[c].act
+		switch {
+		case c == pcPresent:
+			use[c] = true
+		case rowCols && act == 0:
+			use[c] = true
+		case rowCols:
+			use[c] = a.scanner.skip&(1<<act) == 0
+		}
+	}
+	if agg {
+		for _, c := range []int{pcBytes, pcPackets, pcOutBytes, pcOutPackets, pcRevBytes, pcRevPackets, pcFlows} {
+			use[c] = true
+		}
+		for _, t := range a.stats {
+			use[pcSrc] = use[pcSrc] || t.key == "src"
+			use[pcDst] = use[pcDst] || t.key == "dst"
+		}
+		if a.timeline != nil {
+			use[pcStart], use[pcEnd], use[pcReceived] = true, true, true
+		}
+	}
+	p.flags = 0
+	for c := pcTOS; c < pcN; c++ {
+		if use[c] {
+			p.flags = 1
+		}
+	}
+	err := pqOpen(p, f, size, &use)
+	if _, ok := err.(*errPqGeneral); ok {
+		if a.cfg.Verbose {
+			in.msg(0, "read by the general Parquet reader: %v", err)
+		}
+		return false
+	}
+	in.lr = &lineReader{}
+	if err != nil {
+		in.broken = true
+		in.msg(0, "not a readable Parquet file (%v)", err)
+		return true
+	}
+	var ag *pqAggregator
+	if agg {
+		ag = a.pqAgg()
+		defer ag.flush(a)
+		if a.timeline != nil && !rowCols {
+			// A flow's start is its start time unless it has none.
+			p.lazy[pcEnd], p.lazy[pcReceived] = true, true
+		}
+	}
+	since, until := a.cfg.Filter.timeRange()
+	for g := range p.meta.groups {
+		if err := p.meta.parseGroup(g, &p.group, len(p.leaves)); err != nil {
+			in.broken = true
+			in.msg(in.lr.line, "reading the Parquet file: footer: %v; the rest of the file is skipped", err)
+			return true
+		}
+		rows := p.group.numRows
+		if a.pairer == nil && (p.outsideTime(since, until) || !a.cfg.Filter.mayMatchAddrs(p)) {
+			// No flow of the row group can match: statistics and
+			// timelines count only matching flows (connections pair
+			// with the others, so they read everything). Counted as
+			// reading them would: rows without addresses as skipped
+			// lines, the others as flows.
+			bad, err := p.unaddressed()
+			if err != nil {
+				in.broken = true
+				in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
+				return true
+			}
+			a.sum.Lines += rows
+			a.sum.SkippedLines += bad
+			a.sum.Flows += rows - bad
+			in.lr.line += rows
+			a.parquetSkipped += rows
+			continue
+		}
+		if err := p.beginGroup(g); err != nil {
+			in.broken = true
+			in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
+			return true
+		}
+		for left := rows; left > 0; {
+			n, err := p.read(int(min(left, pqBatch)))
+			if err != nil {
+				in.broken = true
+				in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
+				return true
+			}
+			if agg {
+				if err := ag.batch(a, in, p, n); err != nil {
+					in.broken = true
+					in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
+					return true
+				}
+			} else {
+				for i := range n {
+					in.lr.line++
+					a.sum.Lines++
+					if err := p.flow(i, &a.flow); err != nil {
+						a.sum.SkippedLines++
+						in.msg(in.lr.line, "%v, row skipped", err)
+						continue
+					}
+					a.handle(&a.flow)
+					if a.stop || a.stopFile {
+						a.stopFile = false
+						return true
+					}
+				}
+			}
+			a.flowsSeen.Store(a.sum.Flows)
+			left -= int64(n)
+		}
+	}
+	return true
+}
+
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// aggMode reports whether the run's views are counted by column batches:
+// statistics by source or destination address, and timelines.
+func (a *run) aggMode() bool {
+	if a.pairer != nil || a.flowView != nil || a.html != nil || a.recvEnd != 0 && a.inRotated {
+		return false
+	}
+	if len(a.stats) == 0 && a.timeline == nil {
+		return false
+	}
+	for _, t := range a.stats {
+		if t.key != "src" && t.key != "dst" {
+			return false
+		}
+	}
+	return true
+}
+
+// pqAggregator counts a file's flows for statistics by address and
+// timelines, by column batches.
+type pqAggregator struct {
+	tables []*addrTable // by stat table
+	keyCol []int
+	total  statAgg
+
+	mf, mp, mb []uint64 // the batch's flows, packets and bytes per row
+	starts     []int64
+
+	lastBucket int64
+	last       *statAgg
+}
+
+func (a *run) pqAgg() *pqAggregator {
+	if a.pqag == nil {
+		ag := &pqAggregator{mf: make([]uint64, pqBatch), mp: make([]uint64, pqBatch), mb: make([]uint64, pqBatch), starts: make([]int64, pqBatch)}
+		for _, t := range a.stats {
+			ag.tables = append(ag.tables, newAddrTable())
+			ag.keyCol = append(ag.keyCol, map[string]int{"src": pcSrc, "dst": pcDst}[t.key])
+		}
+		a.pqag = ag
+	}
+	a.pqag.last = nil
+	return a.pqag
+}
+
+// batch counts n rows of the batch.
+func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
+	pres := p.u64(pcPresent)[:n]
+	const both = flowparquet.HasSrcAddr | flowparquet.HasDstAddr
+	all := ^uint64(0)
+	for _, pr := range pres {
+		all &= pr
+	}
+	if all&both != both || a.cfg.Filter.n != nil {
+		return ag.rows(a, in, p, n)
+	}
+	in.lr.line += int64(n)
+	a.sum.Lines += int64(n)
+	a.sum.Flows += int64(n)
+	a.sum.Matched += int64(n)
+	mf, mp, mb := ag.mf[:n], ag.mp[:n], ag.mb[:n]
+	bytes, pkts := p.u64(pcBytes)[:n], p.u64(pcPackets)[:n]
+	var tf, tp, tb uint64
+	zero := func(c int) bool { return p.cols[c].konst && binary.LittleEndian.Uint64(p.cols[c].kval[:]) == 0 }
+	if zero(pcOutBytes) && zero(pcOutPackets) && zero(pcRevBytes) && zero(pcRevPackets) && p.cols[pcFlows].konst {
+		// No out_, rev_ counters and one flow count (the usual file):
+		// the counters as they are.
+		fl := binary.LittleEndian.Uint64(p.cols[pcFlows].kval[:])
+		if fl == 0 {
+			fl = 1
+		}
+		for i, pr := range pres {
+			by := bytes[i]
+			if pr&flowparquet.HasBytes == 0 {
+				by = 0
+			}
+			pk := pkts[i]
+			mf[i], mp[i], mb[i] = fl, pk, by
+			tp += pk
+			tb += by
+		}
+		tf = fl * uint64(n)
+	} else {
+		outB, revB := p.u64(pcOutBytes)[:n], p.u64(pcRevBytes)[:n]
+		outP, revP := p.u64(pcOutPackets)[:n], p.u64(pcRevPackets)[:n]
+		flows := p.u64(pcFlows)[:n]
+		for i, pr := range pres {
+			// As finish: bytes wins over out_bytes, and packets over
+			// out_packets unless packets is 0; no flow count means 1.
+			by := bytes[i]
+			if pr&flowparquet.HasBytes == 0 {
+				by = outB[i]
+			}
+			pk := pkts[i]
+			if pk == 0 && pr&flowparquet.HasOutPackets != 0 {
+				pk = outP[i]
+			}
+			fl := flows[i]
+			if fl == 0 {
+				fl = 1
+			}
+			by += revB[i]
+			pk += revP[i]
+			mf[i], mp[i], mb[i] = fl, pk, by
+			tf += fl
+			tp += pk
+			tb += by
+		}
+	}
+	ag.total.flows += tf
+	ag.total.packets += tp
+	ag.total.bytes += tb
+	for k, t := range ag.tables {
+		keys := p.addr(ag.keyCol[k])[:n]
+		for i := range keys {
+			t.add(&keys[i], mf[i], mp[i], mb[i])
+		}
+	}
+	if tl := a.timeline; tl != nil {
+		starts := ag.starts[:n]
+		copy(starts, p.i64(pcStart)[:n])
+		if all&flowparquet.HasStart == 0 {
+			// Some flows have no start: their end, else their receive
+			// time, as fixTimes makes it.
+			if err := p.load(pcEnd, n); err != nil {
+				return err
+			}
+			if err := p.load(pcReceived, n); err != nil {
+				return err
+			}
+			end, recv := p.i64(pcEnd)[:n], p.i64(pcReceived)[:n]
+			for i, pr := range pres {
+				switch {
+				case pr&flowparquet.HasStart != 0:
+				case pr&flowparquet.HasEnd != 0:
+					starts[i] = end[i]
+				default:
+					starts[i] = recv[i]
+				}
+			}
+		} else if err := ag.passLazy(p, n); err != nil {
+			return err
+		}
+		iv := tl.interval
+		for i, s := range starts {
+			b := s - ((s%iv)+iv)%iv
+			if ag.last == nil || b != ag.lastBucket {
+				ag.last, ag.lastBucket = tl.bucket(b), b
+			}
+			x := ag.last
+			x.flows += mf[i]
+			x.packets += mp[i]
+			x.bytes += mb[i]
+		}
+	}
+	return nil
+}
+
+// passLazy passes over the batch's values of the lazy columns.
+func (ag *pqAggregator) passLazy(p *pqFile, n int) error {
+	for c := range pcN {
+		if p.lazy[c] {
+			if err := p.pass(c, n); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rows counts the batch row by row: a Flow for the filter, and for the
+// messages about rows without addresses.
+func (ag *pqAggregator) rows(a *run, in *inputState, p *pqFile, n int) error {
+	for c := range pcN {
+		if p.lazy[c] {
+			if err := p.load(c, n); err != nil {
+				return err
+			}
+		}
+	}
+	for i := range n {
+		in.lr.line++
+		a.sum.Lines++
+		f := &a.flow
+		if err := p.flow(i, f); err != nil {
+			a.sum.SkippedLines++
+			in.msg(in.lr.line, "%v, row skipped", err)
+			continue
+		}
+		a.sum.Flows++
+		if !a.cfg.Filter.Match(f) {
+			continue
+		}
+		a.sum.Matched++
+		fl, pk, by := f.Flows, f.Packets+f.RevPackets, f.Bytes+f.RevBytes
+		ag.total.flows += fl
+		ag.total.packets += pk
+		ag.total.bytes += by
+		for k, t := range ag.tables {
+			t.add(&p.addr(ag.keyCol[k])[i], fl, pk, by)
+		}
+		if a.timeline != nil {
+			ag.bucket(a.timeline, f.Start).addAgg(statAgg{fl, pk, by})
+		}
+	}
+	return nil
+}
+
+// bucket returns the timeline's sums for flows starting at start.
+func (ag *pqAggregator) bucket(tl *timeline, start int64) *statAgg {
+	iv := tl.interval
+	b := start - ((start%iv)+iv)%iv
+	if ag.last == nil || b != ag.lastBucket {
+		ag.last, ag.lastBucket = tl.bucket(b), b
+	}
+	return ag.last
+}
+
+// flush adds what the file counted to the run's statistics.
+func (ag *pqAggregator) flush(a *run) {
+	for k, t := range a.stats {
+		t.total.addAgg(ag.total)
+		at := ag.tables[k]
+		var f Flow
+		for i := range at.slots {
+			if e := &at.slots[i]; e.used {
+				f.Src = pqAddr(&e.key)
+				f.Dst = f.Src
+				t.addAgg(&f, e.agg)
+			}
+		}
+		at.reset()
+	}
+	ag.total = statAgg{}
+	ag.last = nil
+}
+
+// addrTable sums flows by a 16-byte address: open addressing with linear
+// probing over entries that hold key and sums together (one cache line),
+// the table at most half full.
+type addrTable struct {
+	slots []addrEntry
+	n     int
+}
+
+type addrEntry struct {
+	key  [16]byte
+	agg  statAgg
+	used bool
+}
+
+func newAddrTable() *addrTable { return &addrTable{slots: make([]addrEntry, 1024)} }
+
+func (t *addrTable) reset() {
+	clear(t.slots)
+	t.n = 0
+}
+
+func addrHash(k *[16]byte) uint64 {
+	h := binary.LittleEndian.Uint64(k[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(k[8:])
+	h ^= h >> 32
+	h *= 0xff51afd7ed558ccd
+	return h ^ h>>29
+}
+
+func (t *addrTable) add(k *[16]byte, fl, pk, by uint64) {
+	mask := uint64(len(t.slots) - 1)
+	for i := addrHash(k) & mask; ; i = (i + 1) & mask {
+		e := &t.slots[i]
+		if !e.used {
+			*e = addrEntry{key: *k, agg: statAgg{fl, pk, by}, used: true}
+			t.n++
+			if 2*t.n > len(t.slots) {
+				t.grow()
+			}
+			return
+		}
+		if e.key == *k {
+			e.agg.flows += fl
+			e.agg.packets += pk
+			e.agg.bytes += by
+			return
+		}
+	}
+}
+
+func (t *addrTable) grow() {
+	old := t.slots
+	t.slots = make([]addrEntry, 2*len(old))
+	mask := uint64(len(t.slots) - 1)
+	for j := range old {
+		if !old[j].used {
+			continue
+		}
+		i := addrHash(&old[j].key) & mask
+		for t.slots[i].used {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = old[j]
+	}
+}
