@@ -26,7 +26,7 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 	for c := range pcN {
 		act := pqSpecs[c].act
 		switch {
-		case c == pcPresent:
+		case c == pcPresent || c == pcType:
 			use[c] = true
 		case rowCols && act == 0:
 			use[c] = true
@@ -46,18 +46,20 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			use[pcStart], use[pcEnd], use[pcReceived] = true, true, true
 		}
 	}
-	p.flags = 0
+	p.flags, p.version = 0, a.scanner.skip&(1<<actType) == 0
 	for c := pcTOS; c < pcN; c++ {
 		if use[c] {
 			p.flags = 1
 		}
 	}
 	err := pqOpen(p, f, size, &use)
-	if _, ok := err.(*errPqGeneral); ok {
-		if a.cfg.Verbose {
-			in.msg(0, "read by the general Parquet reader: %v", err)
+	if why, ok := err.(*errPqGeneral); ok {
+		if err = p.checkGeneral(); err == nil {
+			if a.cfg.Verbose {
+				in.msg(0, "read by the general Parquet reader: %v", why)
+			}
+			return false
 		}
-		return false
 	}
 	in.lr = &lineReader{}
 	if err != nil {
@@ -69,6 +71,10 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 	if agg {
 		ag = a.pqAgg()
 		defer ag.flush(a)
+		if !rowCols {
+			// The type only for rows without addresses.
+			p.lazy[pcType] = true
+		}
 		if a.timeline != nil && !rowCols {
 			// A flow's start is its start time unless it has none.
 			p.lazy[pcEnd], p.lazy[pcReceived] = true, true
@@ -88,7 +94,7 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			// with the others, so they read everything). Counted as
 			// reading them would: rows without addresses as skipped
 			// lines, the others as flows.
-			bad, err := p.unaddressed()
+			bad, notIP, err := p.unaddressed()
 			if err != nil {
 				in.broken = true
 				in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
@@ -96,7 +102,7 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			}
 			a.sum.Lines += rows
 			a.sum.SkippedLines += bad
-			a.sum.Flows += rows - bad
+			a.sum.Flows += rows - bad - notIP
 			in.lr.line += rows
 			a.parquetSkipped += rows
 			continue
@@ -124,8 +130,10 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 					in.lr.line++
 					a.sum.Lines++
 					if err := p.flow(i, &a.flow); err != nil {
-						a.sum.SkippedLines++
-						in.msg(in.lr.line, "%v, row skipped", err)
+						if !p.notIP(i) {
+							a.sum.SkippedLines++
+							in.msg(in.lr.line, "%v, row skipped", err)
+						}
 						continue
 					}
 					a.handle(&a.flow)
@@ -170,6 +178,7 @@ type pqAggregator struct {
 
 	mf, mp, mb []uint64 // the batch's flows, packets and bytes per row
 	starts     []int64
+	sel        []int32 // the rows with both addresses, when some lack one
 
 	lastBucket int64
 	last       *statAgg
@@ -177,7 +186,8 @@ type pqAggregator struct {
 
 func (a *run) pqAgg() *pqAggregator {
 	if a.pqag == nil {
-		ag := &pqAggregator{mf: make([]uint64, pqBatch), mp: make([]uint64, pqBatch), mb: make([]uint64, pqBatch), starts: make([]int64, pqBatch)}
+		ag := &pqAggregator{mf: make([]uint64, pqBatch), mp: make([]uint64, pqBatch), mb: make([]uint64, pqBatch),
+			starts: make([]int64, pqBatch), sel: make([]int32, 0, pqBatch)}
 		for _, t := range a.stats {
 			ag.tables = append(ag.tables, newAddrTable())
 			ag.keyCol = append(ag.keyCol, map[string]int{"src": pcSrc, "dst": pcDst}[t.key])
@@ -190,22 +200,50 @@ func (a *run) pqAgg() *pqAggregator {
 
 // batch counts n rows of the batch.
 func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
+	if a.cfg.Filter.n != nil {
+		return ag.rows(a, in, p, n)
+	}
 	pres := p.u64(pcPresent)[:n]
 	const both = flowparquet.HasSrcAddr | flowparquet.HasDstAddr
 	all := ^uint64(0)
 	for _, pr := range pres {
 		all &= pr
 	}
-	if all&both != both || a.cfg.Filter.n != nil {
-		return ag.rows(a, in, p, n)
+	// Rows without both addresses are bad lines, as in JSON; sel lists the
+	// others when there are such rows.
+	var sel []int32
+	if all&both != both {
+		if err := p.need(pcType, n); err != nil {
+			return err
+		}
+		sel = ag.sel[:0]
+		for i, pr := range pres {
+			switch {
+			case pr&both != both && p.notIP(i):
+			case pr&flowparquet.HasSrcAddr == 0:
+				a.sum.SkippedLines++
+				in.msg(in.lr.line+int64(i)+1, "%v, row skipped", &missingError{"src_addr"})
+			case pr&flowparquet.HasDstAddr == 0:
+				a.sum.SkippedLines++
+				in.msg(in.lr.line+int64(i)+1, "%v, row skipped", &missingError{"dst_addr"})
+			default:
+				sel = append(sel, int32(i))
+			}
+		}
+		ag.sel = sel
+	} else if err := p.passIfLazy(pcType, n); err != nil {
+		return err
+	}
+	good := int64(n)
+	if sel != nil {
+		good = int64(len(sel))
 	}
 	in.lr.line += int64(n)
 	a.sum.Lines += int64(n)
-	a.sum.Flows += int64(n)
-	a.sum.Matched += int64(n)
+	a.sum.Flows += good
+	a.sum.Matched += good
 	mf, mp, mb := ag.mf[:n], ag.mp[:n], ag.mb[:n]
 	bytes, pkts := p.u64(pcBytes)[:n], p.u64(pcPackets)[:n]
-	var tf, tp, tb uint64
 	zero := func(c int) bool { return p.cols[c].konst && binary.LittleEndian.Uint64(p.cols[c].kval[:]) == 0 }
 	if zero(pcOutBytes) && zero(pcOutPackets) && zero(pcRevBytes) && zero(pcRevPackets) && p.cols[pcFlows].konst {
 		// No out_, rev_ counters and one flow count (the usual file):
@@ -219,12 +257,8 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 			if pr&flowparquet.HasBytes == 0 {
 				by = 0
 			}
-			pk := pkts[i]
-			mf[i], mp[i], mb[i] = fl, pk, by
-			tp += pk
-			tb += by
+			mf[i], mp[i], mb[i] = fl, pkts[i], by
 		}
-		tf = fl * uint64(n)
 	} else {
 		outB, revB := p.u64(pcOutBytes)[:n], p.u64(pcRevBytes)[:n]
 		outP, revP := p.u64(pcOutPackets)[:n], p.u64(pcRevPackets)[:n]
@@ -244,12 +278,21 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 			if fl == 0 {
 				fl = 1
 			}
-			by += revB[i]
-			pk += revP[i]
-			mf[i], mp[i], mb[i] = fl, pk, by
-			tf += fl
-			tp += pk
-			tb += by
+			mf[i], mp[i], mb[i] = fl, pk+revP[i], by+revB[i]
+		}
+	}
+	var tf, tp, tb uint64
+	if sel == nil {
+		for i := range mf {
+			tf += mf[i]
+			tp += mp[i]
+			tb += mb[i]
+		}
+	} else {
+		for _, i := range sel {
+			tf += mf[i]
+			tp += mp[i]
+			tb += mb[i]
 		}
 	}
 	ag.total.flows += tf
@@ -257,8 +300,14 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 	ag.total.bytes += tb
 	for k, t := range ag.tables {
 		keys := p.addr(ag.keyCol[k])[:n]
-		for i := range keys {
-			t.add(&keys[i], mf[i], mp[i], mb[i])
+		if sel == nil {
+			for i := range keys {
+				t.add(&keys[i], mf[i], mp[i], mb[i])
+			}
+		} else {
+			for _, i := range sel {
+				t.add(&keys[i], mf[i], mp[i], mb[i])
+			}
 		}
 	}
 	if tl := a.timeline; tl != nil {
@@ -267,10 +316,10 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 		if all&flowparquet.HasStart == 0 {
 			// Some flows have no start: their end, else their receive
 			// time, as fixTimes makes it.
-			if err := p.load(pcEnd, n); err != nil {
+			if err := p.need(pcEnd, n); err != nil {
 				return err
 			}
-			if err := p.load(pcReceived, n); err != nil {
+			if err := p.need(pcReceived, n); err != nil {
 				return err
 			}
 			end, recv := p.i64(pcEnd)[:n], p.i64(pcReceived)[:n]
@@ -286,50 +335,47 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 		} else if err := ag.passLazy(p, n); err != nil {
 			return err
 		}
-		iv := tl.interval
-		for i, s := range starts {
-			b := s - ((s%iv)+iv)%iv
-			if ag.last == nil || b != ag.lastBucket {
-				ag.last, ag.lastBucket = tl.bucket(b), b
+		if sel == nil {
+			for i, s := range starts {
+				x := ag.bucket(tl, s)
+				x.flows += mf[i]
+				x.packets += mp[i]
+				x.bytes += mb[i]
 			}
-			x := ag.last
-			x.flows += mf[i]
-			x.packets += mp[i]
-			x.bytes += mb[i]
+		} else {
+			for _, i := range sel {
+				x := ag.bucket(tl, starts[i])
+				x.flows += mf[i]
+				x.packets += mp[i]
+				x.bytes += mb[i]
+			}
 		}
 	}
 	return nil
 }
 
-// passLazy passes over the batch's values of the lazy columns.
+// passLazy passes over the batch's values of the lazy time columns.
 func (ag *pqAggregator) passLazy(p *pqFile, n int) error {
-	for c := range pcN {
-		if p.lazy[c] {
-			if err := p.pass(c, n); err != nil {
-				return err
-			}
+	for _, c := range []int{pcEnd, pcReceived} {
+		if err := p.passIfLazy(c, n); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-// rows counts the batch row by row: a Flow for the filter, and for the
-// messages about rows without addresses.
+// rows counts the batch row by row, with a Flow for the filter (the run
+// reads the columns of a Flow then, and none lazily).
 func (ag *pqAggregator) rows(a *run, in *inputState, p *pqFile, n int) error {
-	for c := range pcN {
-		if p.lazy[c] {
-			if err := p.load(c, n); err != nil {
-				return err
-			}
-		}
-	}
 	for i := range n {
 		in.lr.line++
 		a.sum.Lines++
 		f := &a.flow
 		if err := p.flow(i, f); err != nil {
-			a.sum.SkippedLines++
-			in.msg(in.lr.line, "%v, row skipped", err)
+			if !p.notIP(i) {
+				a.sum.SkippedLines++
+				in.msg(in.lr.line, "%v, row skipped", err)
+			}
 			continue
 		}
 		a.sum.Flows++

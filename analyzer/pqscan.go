@@ -123,8 +123,9 @@ type pqFile struct {
 	meta   pqMeta
 	leafOf map[string]int // leaf column index by name
 	leaves []int          // schema element of each leaf
-	group  pqGroup
-	endOff int64 // where the footer starts
+	group   pqGroup
+	endOff  int64 // where the footer starts
+	nleaves int   // leaf columns of the schema
 
 	cols  [pcN]pqCol
 	use   [pcN]bool     // read by this run
@@ -134,6 +135,16 @@ type pqFile struct {
 	vers  []uint8       // the type column's versions
 	dec   pqDecoders
 	flags uint8
+	// version: the run uses the export version (else only rows without
+	// addresses look at it: sFlow's are passed over).
+	version bool
+}
+
+// notIP reports whether row i, which lacks an address, is an sFlow record
+// without addresses: passed over, not a bad line (isNotIP).
+func (p *pqFile) notIP(i int) bool {
+	v := p.vers[i]
+	return v == 105 || v == 106
 }
 
 // pqOpen reads the footer of f and checks that the fast reader can read
@@ -170,6 +181,12 @@ func pqOpen(p *pqFile, f *os.File, size int64, use *[pcN]bool) error {
 		return fmt.Errorf("footer: %w", err)
 	}
 	s := p.meta.schema
+	p.nleaves = 0
+	for i := 1; i < len(s); i++ {
+		if s[i].numChildren == 0 {
+			p.nleaves++
+		}
+	}
 	if len(s) == 0 || s[0].numChildren != int32(len(s)-1) {
 		return &errPqGeneral{"nested schema"}
 	}
@@ -264,6 +281,52 @@ func (p *pqFile) checkChunk(ch *pqChunk, c int) error {
 	return nil
 }
 
+// checkGeneral checks the row groups and page headers of a file for the
+// general reader, which is not hardened against hostile sizes: every
+// column chunk lies in the file, and every page header parses and says
+// sizes that fit its chunk and pqPageLimit.
+func (p *pqFile) checkGeneral() error {
+	var window []byte
+	for g := range p.meta.groups {
+		if err := p.meta.parseGroup(g, &p.group, p.nleaves); err != nil {
+			return fmt.Errorf("footer: %w", err)
+		}
+		for i := range p.group.chunks {
+			ch := &p.group.chunks[i]
+			if ch.external {
+				return errors.New("a column chunk in another file (not supported)")
+			}
+			start := ch.dataOff
+			if ch.dictOff > 0 && ch.dictOff < start {
+				start = ch.dictOff
+			}
+			if start < 4 || ch.compSize <= 0 || ch.compSize > p.endOff-start {
+				return fmt.Errorf("footer: column chunk at %d of %d bytes lies outside the file's %d bytes of pages", start, ch.compSize, p.endOff)
+			}
+			for pos, end := start, start+ch.compSize; pos < end; {
+				w := min(end-pos, 64<<10)
+				if int64(cap(window)) < w {
+					window = make([]byte, w)
+				}
+				window = window[:w]
+				if _, err := p.f.ReadAt(window, pos); err != nil {
+					return err
+				}
+				var h pqPageHeader
+				hl, err := parsePageHeader(window, &h)
+				if err != nil {
+					return fmt.Errorf("page header at %d: %w", pos, err)
+				}
+				if h.compSize < 0 || int64(h.compSize) > end-pos-int64(hl) || h.uncompSize < 0 || h.uncompSize > pqPageLimit {
+					return fmt.Errorf("page at %d of %d bytes (%d uncompressed) does not fit its column chunk", pos, h.compSize, h.uncompSize)
+				}
+				pos += int64(hl) + int64(h.compSize)
+			}
+		}
+	}
+	return nil
+}
+
 // beginGroup parses row group g and starts reading its chunks in use.
 func (p *pqFile) beginGroup(g int) error {
 	if err := p.meta.parseGroup(g, &p.group, len(p.leaves)); err != nil {
@@ -322,15 +385,33 @@ func (p *pqFile) read(max int) (int, error) {
 // load reads the batch's n values of lazy column c.
 func (p *pqFile) load(c, n int) error {
 	col := &p.cols[c]
-	p.view[c] = p.scratch(c)[:n*col.width]
-	if err := col.fill(p.view[c]); err != nil {
+	var err error
+	if col.width == 0 {
+		err = col.versions(p.vers[:n])
+	} else {
+		p.view[c] = p.scratch(c)[:n*col.width]
+		err = col.fill(p.view[c])
+	}
+	if err != nil {
 		return fmt.Errorf("column %s: %w", col.name, err)
 	}
 	return nil
 }
 
-// pass passes over the batch's n values of lazy column c.
-func (p *pqFile) pass(c, n int) error {
+// need makes the batch's n values of column c available: loaded if
+// lazy.
+func (p *pqFile) need(c, n int) error {
+	if p.lazy[c] {
+		return p.load(c, n)
+	}
+	return nil
+}
+
+// passIfLazy passes over the batch's n values of column c if lazy.
+func (p *pqFile) passIfLazy(c, n int) error {
+	if !p.lazy[c] {
+		return nil
+	}
 	if err := p.cols[c].skip(n); err != nil {
 		return fmt.Errorf("column %s: %w", p.cols[c].name, err)
 	}
@@ -419,38 +500,44 @@ func (p *pqFile) outsideTime(since, until int64) bool {
 }
 
 // unaddressed returns the number of rows of the current row group that
-// lack a source or destination address, reading only the presence bits.
-func (p *pqFile) unaddressed() (int64, error) {
-	col := &p.cols[pcPresent]
-	ch := &p.group.chunks[col.leaf]
-	if err := col.begin(ch, p.group.numRows, ch.stats.constant(8), func(buf []byte, off int64) error {
+// lack a source or destination address, and of those the sFlow records
+// (passed over, isNotIP), reading only the presence bits and the types.
+func (p *pqFile) unaddressed() (bad, notIP int64, err error) {
+	read := func(buf []byte, off int64) error {
 		_, err := p.f.ReadAt(buf, off)
 		return err
-	}); err != nil {
-		return 0, fmt.Errorf("column %s: %w", col.name, err)
+	}
+	for _, c := range []int{pcPresent, pcType} {
+		col := &p.cols[c]
+		ch := &p.group.chunks[col.leaf]
+		if err := col.begin(ch, p.group.numRows, c == pcPresent && ch.stats.constant(8), read); err != nil {
+			return 0, 0, fmt.Errorf("column %s: %w", col.name, err)
+		}
 	}
 	const both = flowparquet.HasSrcAddr | flowparquet.HasDstAddr
-	if col.konst {
-		if binary.LittleEndian.Uint64(col.kval[:])&both != both {
-			return p.group.numRows, nil
-		}
-		return 0, nil
+	if col := &p.cols[pcPresent]; col.konst && binary.LittleEndian.Uint64(col.kval[:])&both == both {
+		return 0, 0, nil
 	}
-	buf := p.data[pcPresent][:pqBatch]
-	var bad int64
 	for left := p.group.numRows; left > 0; {
 		n := int(min(left, pqBatch))
-		if err := col.fill(p.scratch(pcPresent)[:8*n]); err != nil {
-			return 0, fmt.Errorf("column %s: %w", col.name, err)
+		if err := p.load(pcPresent, n); err != nil {
+			return 0, 0, err
 		}
-		for _, bits := range buf[:n] {
+		if err := p.load(pcType, n); err != nil {
+			return 0, 0, err
+		}
+		for i, bits := range p.u64(pcPresent)[:n] {
 			if bits&both != both {
-				bad++
+				if p.notIP(i) {
+					notIP++
+				} else {
+					bad++
+				}
 			}
 		}
 		left -= int64(n)
 	}
-	return bad, nil
+	return bad, notIP, nil
 }
 
 // pqAddr returns the address of a 16-byte column, IPv4 unmapped (as
@@ -474,6 +561,9 @@ func (p *pqFile) flow(i int, f *Flow) error {
 	if pr&flowparquet.HasDstAddr == 0 {
 		return &missingError{"dst_addr"}
 	}
+	if p.version {
+		f.Version = p.vers[i]
+	}
 	f.Src = pqAddr(&p.addr(pcSrc)[i])
 	f.Dst = pqAddr(&p.addr(pcDst)[i])
 	if p.use[pcSampler] && pr&flowparquet.HasSamplerAddress != 0 {
@@ -481,9 +571,6 @@ func (p *pqFile) flow(i int, f *Flow) error {
 		if p.u32(pcSamplerFam)[i] == 4 {
 			f.Exporter = f.Exporter.Unmap()
 		}
-	}
-	if p.use[pcType] {
-		f.Version = p.vers[i]
 	}
 	f.Received = p.i64(pcReceived)[i]
 	f.Start, f.End = p.i64(pcStart)[i], p.i64(pcEnd)[i]
