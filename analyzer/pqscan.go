@@ -118,11 +118,11 @@ func (e *errPqGeneral) Error() string { return e.why }
 
 // pqFile is a file opened by the fast reader.
 type pqFile struct {
-	f      *os.File
-	size   int64
-	meta   pqMeta
-	leafOf map[string]int // leaf column index by name
-	leaves []int          // schema element of each leaf
+	f       *os.File
+	size    int64
+	meta    pqMeta
+	leafOf  map[string]int // leaf column index by name
+	leaves  []int          // schema element of each leaf
 	group   pqGroup
 	endOff  int64 // where the footer starts
 	nleaves int   // leaf columns of the schema
