@@ -2,7 +2,11 @@ package analyzer
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"os"
+	"runtime/debug"
+	"unsafe"
 
 	"github.com/nfkit/nfkit/flowparquet"
 )
@@ -72,20 +76,61 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 		ag = a.pqAgg()
 		defer ag.flush(a)
 		if !rowCols {
-			// The type only for rows without addresses.
+			// The type only for rows without addresses; addresses counted
+			// by their dictionary index where they have one.
 			p.lazy[pcType] = true
+			for _, c := range ag.keyCol {
+				p.keyed[c] = true
+			}
 		}
 		if a.timeline != nil && !rowCols {
 			// A flow's start is its start time unless it has none.
 			p.lazy[pcEnd], p.lazy[pcReceived] = true, true
 		}
 	}
+	if mem := mapFile(f, size); mem != nil {
+		p.mem = mem
+		defer func() {
+			p.mem = nil
+			for c := range p.cols {
+				p.cols[c].chunk, p.cols[c].plain, p.view[c] = nil, nil, nil
+			}
+			unmapFile(mem)
+		}()
+	}
+	err = a.pqGroups(in, p, ag)
+	if ag != nil {
+		ag.foldAll(p)
+	}
+	if err != nil {
+		in.broken = true
+		in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
+	}
+	return true
+}
+
+var errShrank = errors.New("the file shrank while it was read")
+
+// pqGroups reads the row groups of the file. A fault in the file's mapping
+// (the file shrank) is an error.
+func (a *run) pqGroups(in *inputState, p *pqFile, ag *pqAggregator) (err error) {
+	if mem := p.mem; mem != nil {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				e, ok := r.(interface{ Addr() uintptr })
+				base := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
+				if !ok || e.Addr() < base || e.Addr()-base >= uintptr(len(mem)) {
+					panic(r)
+				}
+				err = errShrank
+			}
+		}()
+	}
 	since, until := a.cfg.Filter.timeRange()
 	for g := range p.meta.groups {
 		if err := p.meta.parseGroup(g, &p.group, len(p.leaves)); err != nil {
-			in.broken = true
-			in.msg(in.lr.line, "reading the Parquet file: footer: %v; the rest of the file is skipped", err)
-			return true
+			return fmt.Errorf("footer: %w", err)
 		}
 		rows := p.group.numRows
 		if a.pairer == nil && (p.outsideTime(since, until) || !a.cfg.Filter.mayMatchAddrs(p)) {
@@ -96,9 +141,7 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			// lines, the others as flows.
 			bad, notIP, err := p.unaddressed()
 			if err != nil {
-				in.broken = true
-				in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
-				return true
+				return err
 			}
 			a.sum.Lines += rows
 			a.sum.SkippedLines += bad
@@ -107,23 +150,20 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			a.parquetSkipped += rows
 			continue
 		}
+		if ag != nil {
+			ag.foldAll(p) // before the dictionaries change
+		}
 		if err := p.beginGroup(g); err != nil {
-			in.broken = true
-			in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
-			return true
+			return err
 		}
 		for left := rows; left > 0; {
 			n, err := p.read(int(min(left, pqBatch)))
 			if err != nil {
-				in.broken = true
-				in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
-				return true
+				return err
 			}
-			if agg {
+			if ag != nil {
 				if err := ag.batch(a, in, p, n); err != nil {
-					in.broken = true
-					in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
-					return true
+					return err
 				}
 			} else {
 				for i := range n {
@@ -139,7 +179,7 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 					a.handle(&a.flow)
 					if a.stop || a.stopFile {
 						a.stopFile = false
-						return true
+						return nil
 					}
 				}
 			}
@@ -147,7 +187,7 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			left -= int64(n)
 		}
 	}
-	return true
+	return nil
 }
 
 var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
@@ -182,6 +222,9 @@ type pqAggregator struct {
 
 	lastBucket int64
 	last       *statAgg
+
+	dicts  [][]dictAgg // by table: sums by dictionary index of the current chunk
+	dictOf []*pqCol    // by table: the column whose dictionary dicts index, or nil
 }
 
 func (a *run) pqAgg() *pqAggregator {
@@ -189,6 +232,8 @@ func (a *run) pqAgg() *pqAggregator {
 		ag := &pqAggregator{mf: make([]uint64, pqBatch), mp: make([]uint64, pqBatch), mb: make([]uint64, pqBatch),
 			starts: make([]int64, pqBatch), sel: make([]int32, 0, pqBatch)}
 		for _, t := range a.stats {
+			ag.dicts = append(ag.dicts, nil)
+			ag.dictOf = append(ag.dictOf, nil)
 			ag.tables = append(ag.tables, newAddrTable())
 			ag.keyCol = append(ag.keyCol, map[string]int{"src": pcSrc, "dst": pcDst}[t.key])
 		}
@@ -299,6 +344,10 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 	ag.total.packets += tp
 	ag.total.bytes += tb
 	for k, t := range ag.tables {
+		if idx := p.idx[ag.keyCol[k]]; idx != nil {
+			ag.addIndexed(k, p, idx, sel)
+			continue
+		}
 		keys := p.addr(ag.keyCol[k])[:n]
 		if sel == nil {
 			for i := range keys {
@@ -352,6 +401,70 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 		}
 	}
 	return nil
+}
+
+// dictAgg is what the flows of a dictionary entry add up to in a chunk.
+type dictAgg struct {
+	statAgg
+	rows uint64
+}
+
+// addIndexed counts the batch by the dictionary indices of table k's key
+// column: an array by index instead of a hash table by address. fold adds
+// them to the table when the chunk (and its dictionary) ends.
+func (ag *pqAggregator) addIndexed(k int, p *pqFile, idx []uint32, sel []int32) {
+	col := &p.cols[ag.keyCol[k]]
+	d := ag.dicts[k]
+	if len(d) < col.dictN {
+		ag.fold(k, p)
+		d = make([]dictAgg, col.dictN)
+		ag.dicts[k] = d
+	}
+	d = d[:col.dictN]
+	ag.dictOf[k] = col
+	mf, mp, mb := ag.mf, ag.mp, ag.mb
+	if sel == nil {
+		for i, x := range idx {
+			e := &d[x]
+			e.flows += mf[i]
+			e.packets += mp[i]
+			e.bytes += mb[i]
+			e.rows++
+		}
+		return
+	}
+	for _, i := range sel {
+		e := &d[idx[i]]
+		e.flows += mf[i]
+		e.packets += mp[i]
+		e.bytes += mb[i]
+		e.rows++
+	}
+}
+
+// fold adds the sums by dictionary index to the tables, while the
+// dictionaries are those the indices refer to (before a new chunk).
+func (ag *pqAggregator) fold(k int, p *pqFile) {
+	col := ag.dictOf[k]
+	if col == nil {
+		return
+	}
+	d := ag.dicts[k][:col.dictN]
+	keys := unsafe.Slice((*[16]byte)(unsafe.Pointer(unsafe.SliceData(col.dict))), col.dictN)
+	for j := range d {
+		if e := &d[j]; e.rows > 0 {
+			ag.tables[k].add(&keys[j], e.flows, e.packets, e.bytes)
+			*e = dictAgg{}
+		}
+	}
+	ag.dictOf[k] = nil
+}
+
+// foldAll folds every table's sums by dictionary index.
+func (ag *pqAggregator) foldAll(p *pqFile) {
+	for k := range ag.tables {
+		ag.fold(k, p)
+	}
 }
 
 // passLazy passes over the batch's values of the lazy time columns.
@@ -454,9 +567,11 @@ func addrHash(k *[16]byte) uint64 {
 	return h ^ h>>29
 }
 
-func (t *addrTable) add(k *[16]byte, fl, pk, by uint64) {
+func (t *addrTable) add(k *[16]byte, fl, pk, by uint64) { t.addHashed(k, addrHash(k), fl, pk, by) }
+
+func (t *addrTable) addHashed(k *[16]byte, h, fl, pk, by uint64) {
 	mask := uint64(len(t.slots) - 1)
-	for i := addrHash(k) & mask; ; i = (i + 1) & mask {
+	for i := h & mask; ; i = (i + 1) & mask {
 		e := &t.slots[i]
 		if !e.used {
 			*e = addrEntry{key: *k, agg: statAgg{fl, pk, by}, used: true}

@@ -61,8 +61,9 @@ func (d *pqDecoders) decompress(codec int32, src, buf []byte, n int) ([]byte, er
 				return buf, err
 			}
 		}
-		if cap(buf) < n {
-			buf = make([]byte, 0, n)
+		// Slack past the page lets the decoder copy in whole words.
+		if cap(buf) < n+64 {
+			buf = make([]byte, 0, n+64)
 		}
 		out, err = d.zstd.DecodeAll(src, buf[:0])
 	case pqCodecSnappy:
@@ -124,6 +125,7 @@ type pqCol struct {
 	opt   bool  // OPTIONAL in the schema: definition levels, all 1
 
 	chunk    []byte // the chunk's bytes
+	own      []byte // the column's buffer for chunks read from the file (not mapped)
 	pos      int
 	codec    int32
 	valsLeft int64 // values the chunk's data pages still owe
@@ -148,32 +150,29 @@ type pqCol struct {
 	dec *pqDecoders
 }
 
-// begin starts reading chunk ch; read fills the buffer with the chunk's
-// bytes from the file.
-func (c *pqCol) begin(ch *pqChunk, numRows int64, konst bool, read func(buf []byte, off int64) error) error {
+// begin starts reading chunk ch, whose bytes are chunk (nil when konst:
+// constant by the statistics).
+func (c *pqCol) begin(ch *pqChunk, numRows int64, konst bool, chunk []byte) {
 	c.hasDict, c.dictN, c.left, c.plain, c.isDict, c.pos = false, 0, 0, nil, false, 0
 	c.codec, c.valsLeft = ch.codec, numRows
-	c.konst = konst
+	c.konst, c.chunk = konst, chunk
 	if konst {
 		copy(c.kval[:], ch.stats.min)
-		c.chunk = c.chunk[:0]
 		if len(c.konstRun) < pqBatch*c.width {
 			c.konstRun = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(make([]uint64, 2*pqBatch)))), pqBatch*c.width)
 		}
 		for i := 0; i < len(c.konstRun); i += c.width {
 			copy(c.konstRun[i:], c.kval[:c.width])
 		}
-		return nil
 	}
-	start := ch.dataOff
-	if ch.dictOff > 0 && ch.dictOff < start {
-		start = ch.dictOff
+}
+
+// chunkStart returns where chunk ch's pages start.
+func chunkStart(ch *pqChunk) int64 {
+	if ch.dictOff > 0 && ch.dictOff < ch.dataOff {
+		return ch.dictOff
 	}
-	if int64(cap(c.chunk)) < ch.compSize {
-		c.chunk = make([]byte, ch.compSize)
-	}
-	c.chunk = c.chunk[:ch.compSize]
-	return read(c.chunk, start)
+	return ch.dataOff
 }
 
 var errPqNulls = errors.New("null values (nfcollect writes none)")
@@ -376,6 +375,27 @@ func (c *pqCol) view(k int, scratch []byte) ([]byte, error) {
 	}
 	c.left -= k
 	return out, nil
+}
+
+// indices returns the next k values (k <= avail) of a dictionary-encoded
+// page as their indices, checked against the dictionary.
+func (c *pqCol) indices(k int) ([]uint32, error) {
+	if cap(c.idx) < k {
+		c.idx = make([]uint32, k)
+	}
+	idx := c.idx[:k]
+	if err := c.rle.read(idx); err != nil {
+		return nil, fmt.Errorf("dictionary indices: %w", err)
+	}
+	var hi uint32
+	for _, x := range idx {
+		hi = max(hi, x)
+	}
+	if k > 0 && hi >= uint32(c.dictN) {
+		return nil, errPqIndex
+	}
+	c.left -= k
+	return idx, nil
 }
 
 // pqAlign returns the alignment of values of w bytes.

@@ -381,7 +381,15 @@ func TestParquetDamaged(t *testing.T) {
 // grown: decompression, decoding and counting by column batches.
 func TestParquetReadAllocs(t *testing.T) {
 	_, parquetFile := bothFormats(t)
-	f, err := os.Open(parquetFile)
+	dict := filepath.Join(t.TempDir(), "dict.parquet")
+	writeLayout(t, dict, pqRows(t, parquetFile), layoutNamed(t, "rle_dictionary_v1"))
+	for _, name := range []string{parquetFile, dict} {
+		testReadAllocs(t, name)
+	}
+}
+
+func testReadAllocs(t *testing.T, name string) {
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,12 +414,16 @@ func TestParquetReadAllocs(t *testing.T) {
 		}
 		p.lazy[pcEnd], p.lazy[pcReceived] = cfg.Timeline > 0, cfg.Timeline > 0
 		ag := a.pqAgg()
+		for _, c := range ag.keyCol {
+			p.keyed[c] = true
+		}
 		in := &inputState{a: a, name: "x", lr: &lineReader{}}
 		readAll := func() {
 			for g := range p.meta.groups {
 				if err := p.beginGroup(g); err != nil {
 					t.Fatal(err)
 				}
+				ag.foldAll(p)
 				for left := p.group.numRows; left > 0; {
 					n, err := p.read(int(min(left, pqBatch)))
 					if err != nil {
@@ -426,7 +438,7 @@ func TestParquetReadAllocs(t *testing.T) {
 		}
 		readAll()
 		if n := testing.AllocsPerRun(5, readAll); n != 0 {
-			t.Errorf("%+v: %.1f allocations per reading of the file", cfg, n)
+			t.Errorf("%s %+v: %.1f allocations per reading of the file", filepath.Base(name), cfg, n)
 		}
 		p.dec.close()
 	}
@@ -492,7 +504,7 @@ func TestParquetRowsWithoutAddresses(t *testing.T) {
 		{"skip_by_time_proto", Config{StatKeys: []string{"proto"}, Filter: TimeFilter(0, t0).And(mustFilter(t, "proto udp"))}},
 		{"skip_by_address", Config{StatKeys: []string{"src"}, Filter: mustFilter(t, "not src net 0.0.0.0/0")}},
 	}...)
-	for _, l := range []pqLayout{{name: "default"}, pqLayouts()[len(pqLayouts())-5]} {
+	for _, l := range []pqLayout{{name: "default"}, layoutNamed(t, "delta")} {
 		writeLayout(t, parquetFile, rows, l)
 		for _, v := range views {
 			t.Run(l.name+"/"+v.name, func(t *testing.T) {
@@ -501,4 +513,60 @@ func TestParquetRowsWithoutAddresses(t *testing.T) {
 			})
 		}
 	}
+}
+
+// A mapped Parquet file that shrinks while it is read (a fault in the
+// mapping) is reported as such, not a crash; the same file read with
+// ReadAt reads the same flows.
+func TestParquetMappedShrinks(t *testing.T) {
+	jsonFile, parquetFile := bothFormats(t)
+	b, err := os.ReadFile(parquetFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(t.TempDir(), "shrinks.parquet")
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var stderr bytes.Buffer
+	a := &run{cfg: Config{StatKeys: []string{"src"}}, stderr: &stderr}
+	if err := a.cfg.check(); err != nil {
+		t.Fatal(err)
+	}
+	a.stats = []*statTable{newStatTable("src")}
+	p := &pqFile{}
+	use := [pcN]bool{pcPresent: true, pcType: true, pcBytes: true, pcPackets: true, pcOutBytes: true, pcOutPackets: true,
+		pcRevBytes: true, pcRevPackets: true, pcFlows: true, pcSrc: true}
+	if err := pqOpen(p, f, int64(len(b)), &use); err != nil {
+		t.Fatal(err)
+	}
+	p.mem = mapFile(f, int64(len(b)))
+	if p.mem == nil {
+		t.Skip("no mapping on this system")
+	}
+	defer unmapFile(p.mem)
+	if err := os.Truncate(name, 4096); err != nil {
+		t.Fatal(err)
+	}
+	in := &inputState{a: a, name: name, lr: &lineReader{}}
+	if err := a.pqGroups(in, p, a.pqAgg()); !errors.Is(err, errShrank) {
+		t.Errorf("got %v, want %v", err, errShrank)
+	}
+	// The whole file, mapped and unchanged: as the JSON lines.
+	runBoth(t, Config{StatKeys: []string{"src"}}, jsonFile, parquetFile)
+}
+
+func layoutNamed(t testing.TB, name string) pqLayout {
+	for _, l := range pqLayouts() {
+		if l.name == name {
+			return l
+		}
+	}
+	t.Fatalf("no layout %s", name)
+	return pqLayout{}
 }

@@ -124,12 +124,15 @@ type pqFile struct {
 	leafOf  map[string]int // leaf column index by name
 	leaves  []int          // schema element of each leaf
 	group   pqGroup
-	endOff  int64 // where the footer starts
+	mem     []byte // the file mapped, or nil: read with ReadAt
+	endOff  int64  // where the footer starts
 	nleaves int   // leaf columns of the schema
 
 	cols  [pcN]pqCol
 	use   [pcN]bool     // read by this run
 	lazy  [pcN]bool     // read (load) or passed over (pass) batch by batch as needed
+	keyed [pcN]bool     // dictionary pages are read as indices (idx), not values
+	idx   [pcN][]uint32 // the batch's dictionary indices of a keyed column, or nil: view
 	view  [pcN][]byte   // the batch's values
 	data  [pcN][]uint64 // scratch for values that are not viewed in place (aligned)
 	vers  []uint8       // the type column's versions
@@ -199,7 +202,7 @@ func pqOpen(p *pqFile, f *os.File, size int64, use *[pcN]bool) error {
 		p.leafOf[string(s[i].name)] = len(p.leaves)
 		p.leaves = append(p.leaves, i)
 	}
-	p.use, p.lazy = *use, [pcN]bool{}
+	p.use, p.lazy, p.keyed = *use, [pcN]bool{}, [pcN]bool{}
 	for c := range pcN {
 		if !p.use[c] {
 			continue
@@ -271,10 +274,7 @@ func (p *pqFile) checkChunk(ch *pqChunk, c int) error {
 	default:
 		return &errPqGeneral{"column " + name + " compressed with " + codecName(ch.codec)}
 	}
-	start := ch.dataOff
-	if ch.dictOff > 0 && ch.dictOff < start {
-		start = ch.dictOff
-	}
+	start := chunkStart(ch)
 	if start < 4 || ch.compSize <= 0 || ch.compSize > p.endOff-start {
 		return fmt.Errorf("footer: column chunk of %s at %d of %d bytes lies outside the file's %d bytes of pages", name, start, ch.compSize, p.endOff)
 	}
@@ -332,20 +332,39 @@ func (p *pqFile) beginGroup(g int) error {
 	if err := p.meta.parseGroup(g, &p.group, len(p.leaves)); err != nil {
 		return fmt.Errorf("footer: %w", err)
 	}
-	read := func(buf []byte, off int64) error {
-		_, err := p.f.ReadAt(buf, off)
-		return err
-	}
 	for c := range pcN {
-		if !p.use[c] {
-			continue
+		if p.use[c] {
+			if err := p.beginCol(c, p.cols[c].width > 0); err != nil {
+				return err
+			}
 		}
-		col := &p.cols[c]
-		ch := &p.group.chunks[col.leaf]
-		if err := col.begin(ch, p.group.numRows, col.width > 0 && ch.stats.constant(col.width), read); err != nil {
+	}
+	return nil
+}
+
+// beginCol starts reading column c of the current row group, by its
+// statistics if it is constant and konstOK.
+func (p *pqFile) beginCol(c int, konstOK bool) error {
+	col := &p.cols[c]
+	ch := &p.group.chunks[col.leaf]
+	if konstOK && ch.stats.constant(col.width) {
+		col.begin(ch, p.group.numRows, true, nil)
+		return nil
+	}
+	start, size := chunkStart(ch), ch.compSize // checked by checkChunk
+	var b []byte
+	if p.mem != nil {
+		b = p.mem[start : start+size]
+	} else {
+		if int64(cap(col.own)) < size {
+			col.own = make([]byte, size)
+		}
+		b = col.own[:size]
+		if _, err := p.f.ReadAt(b, start); err != nil {
 			return fmt.Errorf("column %s: %w", col.name, err)
 		}
 	}
+	col.begin(ch, p.group.numRows, false, b)
 	return nil
 }
 
@@ -370,9 +389,14 @@ func (p *pqFile) read(max int) (int, error) {
 		}
 		col := &p.cols[c]
 		var err error
-		if col.width == 0 {
+		switch {
+		case col.width == 0:
 			err = col.versions(p.vers[:n])
-		} else {
+		case p.keyed[c] && col.isDict && !col.konst:
+			p.view[c] = nil
+			p.idx[c], err = col.indices(n)
+		default:
+			p.idx[c] = nil
 			p.view[c], err = col.view(n, p.scratch(c))
 		}
 		if err != nil {
@@ -503,15 +527,9 @@ func (p *pqFile) outsideTime(since, until int64) bool {
 // lack a source or destination address, and of those the sFlow records
 // (passed over, isNotIP), reading only the presence bits and the types.
 func (p *pqFile) unaddressed() (bad, notIP int64, err error) {
-	read := func(buf []byte, off int64) error {
-		_, err := p.f.ReadAt(buf, off)
-		return err
-	}
 	for _, c := range []int{pcPresent, pcType} {
-		col := &p.cols[c]
-		ch := &p.group.chunks[col.leaf]
-		if err := col.begin(ch, p.group.numRows, c == pcPresent && ch.stats.constant(8), read); err != nil {
-			return 0, 0, fmt.Errorf("column %s: %w", col.name, err)
+		if err := p.beginCol(c, c == pcPresent); err != nil {
+			return 0, 0, err
 		}
 	}
 	const both = flowparquet.HasSrcAddr | flowparquet.HasDstAddr
