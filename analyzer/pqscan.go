@@ -126,7 +126,7 @@ type pqFile struct {
 	group   pqGroup
 	mem     []byte // the file mapped, or nil: read with ReadAt
 	endOff  int64  // where the footer starts
-	nleaves int   // leaf columns of the schema
+	nleaves int    // leaf columns of the schema
 
 	cols  [pcN]pqCol
 	use   [pcN]bool     // read by this run
