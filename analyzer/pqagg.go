@@ -140,6 +140,7 @@ func (a *run) pqGroups(in *inputState, p *pqFile, ag *pqAggregator) (err error) 
 			// reading them would: rows without addresses as skipped
 			// lines, the others as flows.
 			bad, notIP, err := p.unaddressed()
+			p.release()
 			if err != nil {
 				return err
 			}
@@ -149,9 +150,6 @@ func (a *run) pqGroups(in *inputState, p *pqFile, ag *pqAggregator) (err error) 
 			in.lr.line += rows
 			a.parquetSkipped += rows
 			continue
-		}
-		if ag != nil {
-			ag.foldAll(p) // before the dictionaries change
 		}
 		if err := p.beginGroup(g); err != nil {
 			return err
@@ -186,6 +184,10 @@ func (a *run) pqGroups(in *inputState, p *pqFile, ag *pqAggregator) (err error) 
 			a.flowsSeen.Store(a.sum.Flows)
 			left -= int64(n)
 		}
+		if ag != nil {
+			ag.foldAll(p) // while the dictionaries are there
+		}
+		p.release()
 	}
 	return nil
 }

@@ -342,6 +342,31 @@ func (p *pqFile) beginGroup(g int) error {
 	return nil
 }
 
+// release lets the pages of the mapping that the current row group's
+// chunks were read from leave the process's resident set (dropMapped), so
+// that it does not grow with the file.
+func (p *pqFile) release() {
+	if p.mem == nil {
+		return
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(p.mem)))
+	page := uintptr(os.Getpagesize())
+	for c := range p.cols {
+		col := &p.cols[c]
+		if len(col.chunk) == 0 {
+			continue
+		}
+		start := uintptr(unsafe.Pointer(unsafe.SliceData(col.chunk))) - base
+		end := start + uintptr(len(col.chunk))
+		start = (start + page - 1) &^ (page - 1)
+		end &^= page - 1
+		if start < end && end <= uintptr(len(p.mem)) {
+			dropMapped(p.mem[start:end])
+		}
+		col.chunk, col.plain = nil, nil
+	}
+}
+
 // beginCol starts reading column c of the current row group, by its
 // statistics if it is constant and konstOK.
 func (p *pqFile) beginCol(c int, konstOK bool) error {
