@@ -82,16 +82,6 @@ func (r *tcReader) varint() int64 {
 	return int64(u>>1) ^ -int64(u&1)
 }
 
-// i32 reads a 32-bit integer, an error if the value does not fit.
-func (r *tcReader) i32() int32 {
-	v := r.varint()
-	if int64(int32(v)) != v {
-		r.fail("i32 out of range")
-		return 0
-	}
-	return int32(v)
-}
-
 // binary reads a byte string: a slice of the input.
 func (r *tcReader) binary() []byte {
 	n := r.uvarint()
