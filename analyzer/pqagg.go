@@ -26,7 +26,16 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 	defer p.dec.close()
 	agg := a.aggMode()
 	var use [pcN]bool
-	rowCols := !agg || a.cfg.Filter.n != nil
+	rowCols := !agg
+	var fcols [pcN]bool
+	if agg && a.cfg.Filter.n != nil {
+		// The filter over the columns it looks at, where it looks at
+		// addresses, ports, protocols, AS numbers, exporters and times
+		// only; else over whole Flows.
+		var ok bool
+		fcols, ok = filterColumns(a.cfg.Filter.n)
+		rowCols = !ok
+	}
 	for c := range pcN {
 		act := pqSpecs[c].act
 		switch {
@@ -38,9 +47,13 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			use[c] = a.scanner.skip&(1<<act) == 0
 		}
 	}
+	p.filterCols = agg && a.cfg.Filter.n != nil && !rowCols
 	if agg {
 		for _, c := range []int{pcBytes, pcPackets, pcOutBytes, pcOutPackets, pcRevBytes, pcRevPackets, pcFlows} {
 			use[c] = true
+		}
+		for c := range pcN {
+			use[c] = use[c] || fcols[c]
 		}
 		for _, t := range a.stats {
 			use[pcSrc] = use[pcSrc] || t.key == "src"
@@ -77,13 +90,14 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 		defer ag.flush(a)
 		if !rowCols {
 			// The type only for rows without addresses; addresses counted
-			// by their dictionary index where they have one.
+			// by their dictionary index where they have one (and the
+			// filter does not look at them).
 			p.lazy[pcType] = true
 			for _, c := range ag.keyCol {
-				p.keyed[c] = true
+				p.keyed[c] = !fcols[c]
 			}
 		}
-		if a.timeline != nil && !rowCols {
+		if a.timeline != nil && !rowCols && !fcols[pcStart] {
 			// A flow's start is its start time unless it has none.
 			p.lazy[pcEnd], p.lazy[pcReceived] = true, true
 		}
@@ -221,6 +235,7 @@ type pqAggregator struct {
 	mf, mp, mb []uint64 // the batch's flows, packets and bytes per row
 	starts     []int64
 	sel        []int32 // the rows with both addresses, when some lack one
+	match      []int32 // the rows that pass the filter
 
 	lastBucket int64
 	last       *statAgg
@@ -232,7 +247,7 @@ type pqAggregator struct {
 func (a *run) pqAgg() *pqAggregator {
 	if a.pqag == nil {
 		ag := &pqAggregator{mf: make([]uint64, pqBatch), mp: make([]uint64, pqBatch), mb: make([]uint64, pqBatch),
-			starts: make([]int64, pqBatch), sel: make([]int32, 0, pqBatch)}
+			starts: make([]int64, pqBatch), sel: make([]int32, 0, pqBatch), match: make([]int32, 0, pqBatch)}
 		for _, t := range a.stats {
 			ag.dicts = append(ag.dicts, nil)
 			ag.dictOf = append(ag.dictOf, nil)
@@ -247,7 +262,7 @@ func (a *run) pqAgg() *pqAggregator {
 
 // batch counts n rows of the batch.
 func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
-	if a.cfg.Filter.n != nil {
+	if a.cfg.Filter.n != nil && !p.filterCols {
 		return ag.rows(a, in, p, n)
 	}
 	pres := p.u64(pcPresent)[:n]
@@ -288,6 +303,27 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 	in.lr.line += int64(n)
 	a.sum.Lines += int64(n)
 	a.sum.Flows += good
+	if fl := &a.cfg.Filter; fl.n != nil {
+		// The filter over Flows of the columns it looks at; sel becomes
+		// the matching rows.
+		m := ag.match[:0]
+		f := &a.flow
+		if sel == nil {
+			for i := range n {
+				if p.filterFlow(i, f); fl.Match(f) {
+					m = append(m, int32(i))
+				}
+			}
+		} else {
+			for _, i := range sel {
+				if p.filterFlow(int(i), f); fl.Match(f) {
+					m = append(m, i)
+				}
+			}
+		}
+		ag.match, sel = m, m
+		good = int64(len(m))
+	}
 	a.sum.Matched += good
 	mf, mp, mb := ag.mf[:n], ag.mp[:n], ag.mb[:n]
 	bytes, pkts := p.u64(pcBytes)[:n], p.u64(pcPackets)[:n]

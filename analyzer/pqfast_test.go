@@ -45,6 +45,8 @@ func pqViews(t *testing.T) []struct {
 		{"timeline_top_src", Config{Timeline: time.Hour, StatKeys: []string{"src"}, Output: "csv"}},
 		{"filter_timeline", Config{Filter: mustFilter(t, "dst port 443 or proto udp"), Timeline: 24 * time.Hour}},
 		{"filter_top_src", Config{Filter: mustFilter(t, "not src net 192.0.2.0/24"), StatKeys: []string{"src"}, Output: "csv"}},
+		{"filter_columns_top", Config{Filter: mustFilter(t, "(src port in [53 123] or dst port 443 or proto icmp or dst port 2048) and not router ip 127.0.0.9"), StatKeys: []string{"src", "dst"}}},
+		{"filter_columns_timeline", Config{Filter: mustFilter(t, "(src as 64497 or dst as 64501 or ip in [192.0.2.10 2001:db8::/48] or inet6) and not proto udp").And(TimeFilter(1, t0+int64(365*24*time.Hour))), Timeline: time.Hour}},
 		{"filter_optional", Config{Filter: mustFilter(t, "tos > 0 or in if 3 or flags S or src vlan 1 or src mask 24 or flowdir egress"), StatKeys: []string{"dst"}}},
 		{"filter_mac", Config{Filter: mustFilter(t, "not mac 00:00:00:00:00:00"), StatKeys: []string{"srcas"}}},
 		{"flows_columns", Config{Flows: true, Output: "csv", Columns: "start,end,srcaddr,dstaddr,srcport,dstport,proto,flows,packets,bytes,flags,tos,exporter,in,out,srcas,dstas,srcvlan,dstvlan,srcmac,dstmac,srcmask,dstmask,dir"}},

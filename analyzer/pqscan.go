@@ -141,6 +141,8 @@ type pqFile struct {
 	// version: the run uses the export version (else only rows without
 	// addresses look at it: sFlow's are passed over).
 	version bool
+	// filterCols: the filter looks only at the columns in use (filterFlow).
+	filterCols bool
 }
 
 // notIP reports whether row i, which lacks an address, is an sFlow record
@@ -688,5 +690,85 @@ func (p *pqFile) optional(i int, f *Flow) {
 	}
 	if p.use[pcDstMAC] {
 		f.DstMAC = p.mac(pcDstMAC, i)
+	}
+}
+
+// filterColumns returns the columns the filter looks at, and false if it
+// looks at fields other than addresses, ports, protocols, AS numbers,
+// exporters and times.
+func filterColumns(n node) (cols [pcN]bool, ok bool) {
+	ok = true
+	var walk func(node)
+	walk = func(n node) {
+		switch n := n.(type) {
+		case andNode:
+			walk(n.a)
+			walk(n.b)
+		case orNode:
+			walk(n.a)
+			walk(n.b)
+		case notNode:
+			walk(n.a)
+		case anyNode:
+		case hostNode, netNode, ipVersionNode, ipListNode:
+			cols[pcSrc], cols[pcDst] = true, true
+		case portNode, portListNode:
+			cols[pcSrcPort], cols[pcDstPort], cols[pcProto], cols[pcICMPType], cols[pcICMPCode] = true, true, true, true, true
+		case protoNode:
+			cols[pcProto] = true
+		case asNode, asListNode:
+			cols[pcSrcAS], cols[pcDstAS] = true, true
+		case exporterNode:
+			cols[pcSampler], cols[pcSamplerFam] = true, true
+		case timeNode:
+			cols[pcStart], cols[pcEnd], cols[pcReceived] = true, true, true
+		default:
+			ok = false
+		}
+	}
+	walk(n)
+	return cols, ok
+}
+
+// filterFlow makes f from row i (which has both addresses) with the fields
+// of the columns in use, as flow does, for a filter that looks at no
+// others (filterColumns).
+func (p *pqFile) filterFlow(i int, f *Flow) {
+	pr := p.u64(pcPresent)[i]
+	*f = Flow{}
+	if p.use[pcSrc] && p.view[pcSrc] != nil {
+		f.Src = pqAddr(&p.addr(pcSrc)[i])
+	}
+	if p.use[pcDst] && p.view[pcDst] != nil {
+		f.Dst = pqAddr(&p.addr(pcDst)[i])
+	}
+	if p.use[pcProto] {
+		f.Proto = uint8(p.u32(pcProto)[i])
+	}
+	if p.use[pcSrcPort] {
+		f.SrcPort, f.DstPort = uint16(p.u32(pcSrcPort)[i]), uint16(p.u32(pcDstPort)[i])
+		if pr&flowparquet.HasICMPType != 0 && f.SrcPort == 0 && f.DstPort == 0 {
+			f.DstPort = uint16(p.u32(pcICMPType)[i])<<8 | uint16(p.u32(pcICMPCode)[i]&0xff)
+		}
+	}
+	if p.use[pcSrcAS] {
+		f.SrcAS, f.DstAS = p.u32(pcSrcAS)[i], p.u32(pcDstAS)[i]
+	}
+	if p.use[pcSampler] && pr&flowparquet.HasSamplerAddress != 0 {
+		f.Exporter = netip.AddrFrom16(p.addr(pcSampler)[i])
+		if p.u32(pcSamplerFam)[i] == 4 {
+			f.Exporter = f.Exporter.Unmap()
+		}
+	}
+	if p.use[pcStart] && !p.lazy[pcEnd] {
+		f.Received = p.i64(pcReceived)[i]
+		f.Start, f.End = p.i64(pcStart)[i], p.i64(pcEnd)[i]
+		if pr&flowparquet.HasStart != 0 {
+			f.Flags |= flowHasStart
+		}
+		if pr&flowparquet.HasEnd != 0 {
+			f.Flags |= flowHasEnd
+		}
+		f.fixTimes()
 	}
 }
