@@ -72,6 +72,14 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 	err := pqOpen(p, f, size, &use)
 	if why, ok := err.(*errPqGeneral); ok {
 		if err = p.checkGeneral(); err == nil {
+			for _, c := range []int{pcReceived, pcStart, pcEnd} {
+				if p.timeUnit(c) > 1 && err == nil {
+					err = fmt.Errorf("%v, and the general reader takes times in nanoseconds only (column %s is in %s)",
+						why, pqSpecs[c].name, map[int64]string{1e3: "microseconds", 1e6: "milliseconds"}[p.timeUnit(c)])
+				}
+			}
+		}
+		if err == nil {
 			if a.cfg.Verbose {
 				in.msg(0, "read by the general Parquet reader: %v", why)
 			}

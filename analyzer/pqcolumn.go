@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"unsafe"
 
 	"github.com/klauspost/compress/gzip"
@@ -123,6 +124,8 @@ type pqCol struct {
 	phys  int32 // the physical type the reader wants
 	width int   // bytes per value; 0 for BYTE_ARRAY
 	opt   bool  // OPTIONAL in the schema: definition levels, all 1
+	ba    bool  // BYTE_ARRAY values that must be width bytes long (DuckDB's addresses)
+	scale int64 // times in units of scale nanoseconds (1: nanoseconds)
 
 	chunk    []byte // the chunk's bytes
 	own      []byte // the column's buffer for chunks read from the file (not mapped)
@@ -244,6 +247,19 @@ func (c *pqCol) readDict(h *pqPageHeader, body []byte) error {
 			c.dictVer = append(c.dictVer, versionOf(data[4:4+l]))
 			data = data[4+l:]
 		}
+	} else if c.ba {
+		// Byte strings of the value's size.
+		if n > len(data)/(4+c.width) {
+			return fmt.Errorf("%d values of %d bytes in %d bytes", n, c.width, len(data))
+		}
+		c.dict = c.dict[:0]
+		for range n {
+			if l := binary.LittleEndian.Uint32(data); l != uint32(c.width) {
+				return fmt.Errorf("value of %d bytes (want %d)", l, c.width)
+			}
+			c.dict = append(c.dict, data[4:4+c.width]...)
+			data = data[4+c.width:]
+		}
 	} else {
 		if n > len(data)/c.width {
 			return fmt.Errorf("%d values of %d bytes in %d bytes", n, c.width, len(data))
@@ -305,7 +321,7 @@ func (c *pqCol) readData(h *pqPageHeader, body []byte) error {
 	}
 	switch h.encoding {
 	case encPlain:
-		if c.width > 0 && int64(len(body)) < n*int64(c.width) {
+		if c.width > 0 && !c.ba && int64(len(body)) < n*int64(c.width) {
 			return fmt.Errorf("%d values of %d bytes in a page of %d", n, c.width, len(body))
 		}
 		c.plain, c.isDict = body, false
@@ -361,20 +377,66 @@ func (c *pqCol) view(k int, scratch []byte) ([]byte, error) {
 		return c.konstRun[:k*w], nil
 	}
 	var out []byte
-	if !c.isDict {
-		out = c.plain[:k*w]
-		c.plain = c.plain[k*w:]
-		if k > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(out)))%pqAlign(w) != 0 {
-			out = scratch[:copy(scratch, out)]
-		}
-	} else {
+	switch {
+	case c.isDict:
 		out = scratch[:k*w]
 		if err := c.gather(out, k); err != nil {
 			return nil, err
 		}
+	case c.ba:
+		out = scratch[:k*w]
+		if err := c.plainBytes(out, k); err != nil {
+			return nil, err
+		}
+	default:
+		out = c.plain[:k*w]
+		c.plain = c.plain[k*w:]
+		if k > 0 && (c.scale > 1 || uintptr(unsafe.Pointer(unsafe.SliceData(out)))%pqAlign(w) != 0) {
+			out = scratch[:copy(scratch, out)]
+		}
 	}
 	c.left -= k
+	if c.scale > 1 {
+		if err := scaleTimes(out, c.scale); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// plainBytes reads k PLAIN BYTE_ARRAY values that must be width bytes long
+// (addresses and MACs of other writers) into dst.
+func (c *pqCol) plainBytes(dst []byte, k int) error {
+	w := c.width
+	p := c.plain
+	for i := range k {
+		if len(p) < 4 {
+			return errors.New("truncated value")
+		}
+		if l := binary.LittleEndian.Uint32(p); l != uint32(w) || len(p)-4 < w {
+			return fmt.Errorf("value of %d bytes (want %d)", l, w)
+		}
+		copy(dst[i*w:i*w+w], p[4:4+w])
+		p = p[4+w:]
+	}
+	c.plain = p
+	return nil
+}
+
+var errPqTime = errors.New("time out of range in nanoseconds")
+
+// scaleTimes turns times of a coarser unit (scale nanoseconds) into
+// nanoseconds.
+func scaleTimes(b []byte, scale int64) error {
+	v := unsafe.Slice((*int64)(unsafe.Pointer(unsafe.SliceData(b))), len(b)/8)
+	lo, hi := math.MinInt64/scale, math.MaxInt64/scale
+	for i, x := range v {
+		if x < lo || x > hi {
+			return errPqTime
+		}
+		v[i] = x * scale
+	}
+	return nil
 }
 
 // indices returns the next k values (k <= avail) of a dictionary-encoded
@@ -426,11 +488,23 @@ func (c *pqCol) fill(dst []byte) error {
 			}
 		}
 		k := min(c.left, len(dst)/w)
-		if !c.isDict {
+		switch {
+		case c.isDict:
+			if err := c.gather(dst[:k*w], k); err != nil {
+				return err
+			}
+		case c.ba:
+			if err := c.plainBytes(dst[:k*w], k); err != nil {
+				return err
+			}
+		default:
 			copy(dst, c.plain[:k*w])
 			c.plain = c.plain[k*w:]
-		} else if err := c.gather(dst[:k*w], k); err != nil {
-			return err
+		}
+		if c.scale > 1 {
+			if err := scaleTimes(dst[:k*w], c.scale); err != nil {
+				return err
+			}
 		}
 		c.left -= k
 		dst = dst[k*w:]
@@ -468,7 +542,7 @@ func (c *pqCol) skip(n int) error {
 			if err := c.rle.read(c.idx[:k]); err != nil {
 				return fmt.Errorf("dictionary indices: %w", err)
 			}
-		case c.width > 0:
+		case c.width > 0 && !c.ba:
 			c.plain = c.plain[k*c.width:]
 		default:
 			for range k {

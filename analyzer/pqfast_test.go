@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -21,6 +23,7 @@ import (
 	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/nfkit/nfkit/flowparquet"
+	"github.com/nfkit/nfkit/internal/testvec"
 )
 
 // pqViews are the views every Parquet layout must answer as the JSON lines
@@ -571,4 +574,63 @@ func layoutNamed(t testing.TB, name string) pqLayout {
 	}
 	t.Fatalf("no layout %s", name)
 	return pqLayout{}
+}
+
+// DuckDB's copies of an nfcollect file (COPY … TO … (FORMAT parquet): its
+// own encodings, OPTIONAL columns, addresses as BLOBs, times in
+// microseconds) are read as the JSON lines are, or refused with a message
+// naming the file and the problem: never a different answer. DuckDB's
+// microsecond times drop the nanoseconds, so the views compared here do not
+// depend on them below a second (the connection view pairs flows by their
+// times to the nanosecond).
+func TestParquetDuckDB(t *testing.T) {
+	dir := filepath.Join(testvec.Root(), "scripts", "duckdb")
+	node, err := exec.LookPath("node")
+	if err == nil {
+		_, err = os.Stat(filepath.Join(dir, "node_modules", "@duckdb", "node-api"))
+	}
+	if err != nil {
+		msg := "DUCKDB CHECKS SKIPPED: DuckDB's Parquet files are NOT read (" + err.Error() + "); run `npm install` in scripts/duckdb (make duckdb does)"
+		fmt.Fprintln(os.Stderr, "!!!", msg)
+		t.Skip(msg)
+	}
+	jsonFile, parquetFile := bothFormats(t)
+	tmp := t.TempDir()
+	for _, opts := range []string{"", "COMPRESSION zstd", "COMPRESSION uncompressed, ROW_GROUP_SIZE 500", "PARQUET_VERSION v2", "COMPRESSION lz4"} {
+		name := filepath.Join(tmp, "duck.parquet")
+		sql := fmt.Sprintf("COPY (SELECT * FROM '%s') TO '%s' (FORMAT parquet", parquetFile, name)
+		if opts != "" {
+			sql += ", " + opts
+		}
+		cmd := exec.Command(node, filepath.Join(dir, "query.mjs"), sql+")")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v: %s", sql, err, out)
+		}
+		for _, cfg := range []Config{{StatKeys: []string{"src", "dst", "proto"}}, {Timeline: time.Hour, Filter: mustFilter(t, "proto tcp")},
+			{Flows: true, Output: "csv", Columns: "srcaddr,dstaddr,srcport,dstport,proto,packets,bytes,tos,srcmac"}} {
+			var outs [2]string
+			var sums [2]Summary
+			var stderr bytes.Buffer
+			for i, in := range []string{jsonFile, name} {
+				c := cfg
+				c.Inputs, c.Loc = []string{in}, time.UTC
+				var stdout bytes.Buffer
+				stderr.Reset()
+				s, err := Run(c, &stdout, &stderr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				outs[i], sums[i] = stdout.String(), s
+			}
+			switch {
+			case sums[1].Skipped():
+				if !strings.Contains(stderr.String(), "duck.parquet") {
+					t.Errorf("%s: refused without naming the file: %s", opts, stderr.String())
+				}
+				t.Logf("%s: refused: %s", opts, strings.TrimSpace(stderr.String()))
+			case outs[0] != outs[1] || sums[0] != sums[1]:
+				t.Errorf("%s %+v: JSON lines:\n%s\nDuckDB's Parquet:\n%s", opts, cfg, outs[0], outs[1])
+			}
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"unsafe"
@@ -215,14 +216,19 @@ func pqOpen(p *pqFile, f *os.File, size int64, use *[pcN]bool) error {
 			return &errPqGeneral{"no column " + spec.name}
 		}
 		e := &s[p.leaves[leaf]]
-		if e.typ != spec.phys || spec.phys == pqFixed && int(e.typeLen) != spec.width {
+		ba := spec.phys == pqFixed && e.typ == pqByteArray // DuckDB writes addresses as BLOBs
+		if !ba && (e.typ != spec.phys || spec.phys == pqFixed && int(e.typeLen) != spec.width) {
 			return &errPqGeneral{"column " + spec.name + " of another type"}
 		}
 		if e.rep != pqRequired && e.rep != pqOptional {
 			return &errPqGeneral{"repeated column " + spec.name}
 		}
 		col := &p.cols[c]
-		col.name, col.leaf, col.phys, col.width, col.opt, col.dec = spec.name, leaf, spec.phys, spec.width, e.rep == pqOptional, &p.dec
+		col.name, col.leaf, col.phys, col.width, col.opt, col.dec = spec.name, leaf, e.typ, spec.width, e.rep == pqOptional, &p.dec
+		col.ba, col.scale = ba, 1
+		if spec.phys == pqInt64 && e.timeUnit > 1 {
+			col.scale = e.timeUnit
+		}
 		if spec.width > 0 {
 			if w := (pqBatch*spec.width + 7) / 8; len(p.data[c]) < w {
 				p.data[c] = make([]uint64, w)
@@ -245,7 +251,7 @@ func pqOpen(p *pqFile, f *os.File, size int64, use *[pcN]bool) error {
 			if !p.use[c] {
 				continue
 			}
-			if err := p.checkChunk(&p.group.chunks[p.cols[c].leaf], c); err != nil {
+			if err := p.checkChunk(&p.group.chunks[p.cols[c].leaf], c, p.cols[c].phys); err != nil {
 				return err
 			}
 		}
@@ -259,14 +265,14 @@ func pqOpen(p *pqFile, f *os.File, size int64, use *[pcN]bool) error {
 // pqEncodings are the encodings the fast reader decodes.
 const pqEncodings = 1<<encPlain | 1<<encPlainDict | 1<<encRLE | 1<<encBitPacked | 1<<encRLEDict
 
-func (p *pqFile) checkChunk(ch *pqChunk, c int) error {
+func (p *pqFile) checkChunk(ch *pqChunk, c int, phys int32) error {
 	name := pqSpecs[c].name
 	switch {
 	case ch.external:
 		return &errPqGeneral{"column " + name + " in another file"}
 	case ch.pathLen != 1 || string(ch.path0) != name:
 		return fmt.Errorf("footer: column chunk of column %s names another", name)
-	case ch.typ != pqSpecs[c].phys:
+	case ch.typ != phys:
 		return fmt.Errorf("footer: column chunk of %s has another type", name)
 	case ch.encodings&^pqEncodings != 0:
 		return &errPqGeneral{"column " + name + " has encodings the fast reader does not decode"}
@@ -374,7 +380,7 @@ func (p *pqFile) release() {
 func (p *pqFile) beginCol(c int, konstOK bool) error {
 	col := &p.cols[c]
 	ch := &p.group.chunks[col.leaf]
-	if konstOK && ch.stats.constant(col.width) {
+	if konstOK && col.scale <= 1 && ch.stats.constant(col.width) {
 		col.begin(ch, p.group.numRows, true, nil)
 		return nil
 	}
@@ -495,6 +501,16 @@ func (p *pqFile) mac(c int, i int) uint64 {
 	return uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
 }
 
+// timeUnit returns the nanoseconds of the unit of column c if it is a
+// timestamp of milli- or microseconds, else 0.
+func (p *pqFile) timeUnit(c int) int64 {
+	leaf, ok := p.leafOf[pqSpecs[c].name]
+	if !ok {
+		return 0
+	}
+	return p.meta.schema[p.leaves[leaf]].timeUnit
+}
+
 // groupStats returns a column's statistics in the current row group, nil
 // if the column is not in the file.
 func (p *pqFile) groupStats(c int) *pqStats {
@@ -512,7 +528,14 @@ func (p *pqFile) int64Bounds(c int) (lo, hi int64, ok bool) {
 	if s == nil || !s.ok || len(s.min) != 8 || len(s.max) != 8 {
 		return 0, 0, false
 	}
-	return int64(binary.LittleEndian.Uint64(s.min)), int64(binary.LittleEndian.Uint64(s.max)), true
+	lo, hi = int64(binary.LittleEndian.Uint64(s.min)), int64(binary.LittleEndian.Uint64(s.max))
+	if k := p.timeUnit(c); k > 1 {
+		if lo < math.MinInt64/k || hi > math.MaxInt64/k {
+			return 0, 0, false
+		}
+		lo, hi = lo*k, hi*k
+	}
+	return lo, hi, true
 }
 
 // addrBounds returns the min and max of an address column in the current

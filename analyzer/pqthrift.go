@@ -313,6 +313,40 @@ type pqSchemaElem struct {
 	typeLen     int32
 	rep         int32
 	numChildren int32
+	// timeUnit is the nanoseconds of a TIMESTAMP's unit (0: not a
+	// timestamp of milli- or microseconds), from the logical type, else
+	// the converted type.
+	timeUnit, logicalUnit int64
+}
+
+// timestampUnit reads a LogicalType union and returns the nanoseconds of
+// its TIMESTAMP unit, 0 for another logical type.
+func (r *tcReader) timestampUnit() int64 {
+	var unit int64
+	r.structure(func(id int16, typ byte) bool {
+		if id != 8 || typ != tcStruct { // TimestampType
+			return false
+		}
+		r.structure(func(id int16, typ byte) bool {
+			if id != 2 || typ != tcStruct { // TimeUnit
+				return false
+			}
+			r.structure(func(id int16, typ byte) bool {
+				switch id {
+				case 1:
+					unit = 1e6
+				case 2:
+					unit = 1e3
+				case 3:
+					unit = 1
+				}
+				return false
+			})
+			return true
+		})
+		return true
+	})
+	return unit
 }
 
 // pqMaxColumns bounds the schema.
@@ -363,11 +397,28 @@ func (m *pqMeta) parse(b []byte) error {
 						e.name = r.binary()
 					case 5:
 						e.numChildren = int32(r.int(typ))
+					case 6:
+						switch r.int(typ) {
+						case 9: // TIMESTAMP_MILLIS
+							e.timeUnit = 1e6
+						case 10: // TIMESTAMP_MICROS
+							e.timeUnit = 1e3
+						}
+					case 10:
+						if typ != tcStruct {
+							return false
+						}
+						if u := r.timestampUnit(); u != 0 {
+							e.logicalUnit = u
+						}
 					default:
 						return false
 					}
 					return true
 				})
+				if e.logicalUnit != 0 {
+					e.timeUnit = e.logicalUnit
+				}
 				m.schema = append(m.schema, e)
 			}
 		case id == 3:
