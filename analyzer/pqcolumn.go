@@ -142,7 +142,8 @@ type pqCol struct {
 	dictN   int     //
 	dictVer []uint8 // BYTE_ARRAY (the type column): the versions of the dictionary's strings
 
-	buf    []byte // decompressed page
+	buf    []byte   // decompressed page
+	delta  []uint64 // a DELTA_BINARY_PACKED page decoded
 	plain  []byte // PLAIN values left in the current page
 	rle    rleDec // dictionary indices of the current page
 	isDict bool
@@ -334,6 +335,15 @@ func (c *pqCol) readData(h *pqPageHeader, body []byte) error {
 		}
 		c.rle.init(body[1:], uint(body[0]))
 		c.isDict = true
+	case encDelta:
+		if c.width != 4 && c.width != 8 || c.ba {
+			return fmt.Errorf("page encoding %s for a column of %d-byte values", encodingName(h.encoding), c.width)
+		}
+		var err error
+		if c.plain, c.delta, err = decodeDelta(body, int(n), c.width, c.delta); err != nil {
+			return err
+		}
+		c.isDict = false
 	default:
 		return fmt.Errorf("page encoding %s is not supported", encodingName(h.encoding))
 	}

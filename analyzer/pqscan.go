@@ -263,7 +263,7 @@ func pqOpen(p *pqFile, f *os.File, size int64, use *[pcN]bool) error {
 }
 
 // pqEncodings are the encodings the fast reader decodes.
-const pqEncodings = 1<<encPlain | 1<<encPlainDict | 1<<encRLE | 1<<encBitPacked | 1<<encRLEDict
+const pqEncodings = 1<<encPlain | 1<<encPlainDict | 1<<encRLE | 1<<encBitPacked | 1<<encRLEDict | 1<<encDelta
 
 func (p *pqFile) checkChunk(ch *pqChunk, c int, phys int32) error {
 	name := pqSpecs[c].name

@@ -273,6 +273,7 @@ const (
 	encPlainDict = 2
 	encRLE       = 3
 	encBitPacked = 4
+	encDelta     = 5 // DELTA_BINARY_PACKED
 	encRLEDict   = 8
 
 	pqCodecNone   = 0
