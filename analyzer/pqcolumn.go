@@ -144,8 +144,8 @@ type pqCol struct {
 
 	buf    []byte   // decompressed page
 	delta  []uint64 // a DELTA_BINARY_PACKED page decoded
-	plain  []byte // PLAIN values left in the current page
-	rle    rleDec // dictionary indices of the current page
+	plain  []byte   // PLAIN values left in the current page
+	rle    rleDec   // dictionary indices of the current page
 	isDict bool
 	left   int // values left in the current page
 	idx    []uint32
