@@ -63,10 +63,10 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			use[pcStart], use[pcEnd], use[pcReceived] = true, true, true
 		}
 	}
-	p.flags, p.version = 0, a.scanner.skip&(1<<actType) == 0
+	p.optional, p.version = false, a.scanner.skip&(1<<actType) == 0
 	for c := pcTOS; c < pcN; c++ {
 		if use[c] {
-			p.flags = 1
+			p.optional = true
 		}
 	}
 	err := pqOpen(p, f, size, &use)

@@ -129,16 +129,16 @@ type pqFile struct {
 	endOff  int64  // where the footer starts
 	nleaves int    // leaf columns of the schema
 
-	cols  [pcN]pqCol
-	use   [pcN]bool     // read by this run
-	lazy  [pcN]bool     // read (load) or passed over (pass) batch by batch as needed
-	keyed [pcN]bool     // dictionary pages are read as indices (idx), not values
-	idx   [pcN][]uint32 // the batch's dictionary indices of a keyed column, or nil: view
-	view  [pcN][]byte   // the batch's values
-	data  [pcN][]uint64 // scratch for values that are not viewed in place (aligned)
-	vers  []uint8       // the type column's versions
-	dec   pqDecoders
-	flags uint8
+	cols     [pcN]pqCol
+	use      [pcN]bool     // read by this run
+	lazy     [pcN]bool     // read (load) or passed over (pass) batch by batch as needed
+	keyed    [pcN]bool     // dictionary pages are read as indices (idx), not values
+	idx      [pcN][]uint32 // the batch's dictionary indices of a keyed column, or nil: view
+	view     [pcN][]byte   // the batch's values
+	data     [pcN][]uint64 // scratch for values that are not viewed in place (aligned)
+	vers     []uint8       // the type column's versions
+	dec      pqDecoders
+	optional bool // an optional field (tos, flags, VLANs, …) is in use
 	// version: the run uses the export version (else only rows without
 	// addresses look at it: sFlow's are passed over).
 	version bool
@@ -672,15 +672,15 @@ func (p *pqFile) flow(i int, f *Flow) error {
 	if pr&flowparquet.HasICMPType != 0 && f.SrcPort == 0 && f.DstPort == 0 {
 		f.DstPort = uint16(p.u32(pcICMPType)[i])<<8 | uint16(p.u32(pcICMPCode)[i]&0xff)
 	}
-	if p.flags != 0 {
-		p.optional(i, f)
+	if p.optional {
+		p.setOptional(i, f)
 	}
 	f.fixTimes()
 	return nil
 }
 
-// optional sets the optional fields the run uses.
-func (p *pqFile) optional(i int, f *Flow) {
+// setOptional sets the optional fields the run uses.
+func (p *pqFile) setOptional(i int, f *Flow) {
 	if p.use[pcTOS] {
 		f.TOS = uint8(p.u32(pcTOS)[i])
 	}
