@@ -217,7 +217,9 @@ func FuzzParquet(f *testing.F) {
 		cfg.Inputs = []string{name}
 		var stdout, stderr bytes.Buffer
 		s, err := Run(cfg, &stdout, &stderr)
-		if err != nil {
+		if err != nil && !(cfg.Timeline > 0 && strings.Contains(err.Error(), "buckets")) {
+			// (Flows far apart in time make too many buckets: refused, as
+			// for JSON lines.)
 			t.Fatal(err)
 		}
 		if s.Flows > s.Lines {
