@@ -393,6 +393,9 @@ func TestParquetDamaged(t *testing.T) {
 // Reading a row group's batches allocates nothing once the buffers have
 // grown: decompression, decoding and counting by column batches.
 func TestParquetReadAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	_, parquetFile := bothFormats(t)
 	dict := filepath.Join(t.TempDir(), "dict.parquet")
 	writeLayout(t, dict, pqRows(t, parquetFile), layoutNamed(t, "rle_dictionary_v1"))
