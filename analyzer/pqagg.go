@@ -56,8 +56,16 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			use[c] = use[c] || fcols[c]
 		}
 		for _, t := range a.stats {
-			use[pcSrc] = use[pcSrc] || t.key == "src"
-			use[pcDst] = use[pcDst] || t.key == "dst"
+			switch statKinds[t.key] {
+			case kindSrc:
+				use[pcSrc] = true
+			case kindDst:
+				use[pcDst] = true
+			case kindProto:
+				use[pcProto] = true
+			default: // ports, as finish makes them for ICMP
+				use[pcSrcPort], use[pcDstPort], use[pcICMPType], use[pcICMPCode] = true, true, true, true
+			}
 		}
 		if a.timeline != nil {
 			use[pcStart], use[pcEnd], use[pcReceived] = true, true, true
@@ -102,7 +110,9 @@ func (a *run) readParquetFast(in *inputState, f *os.File, size int64) bool {
 			// filter does not look at them).
 			p.lazy[pcType] = true
 			for _, c := range ag.keyCol {
-				p.keyed[c] = !fcols[c]
+				if c >= 0 {
+					p.keyed[c] = !fcols[c]
+				}
 			}
 		}
 		if a.timeline != nil && !rowCols && !fcols[pcStart] {
@@ -226,18 +236,36 @@ func (a *run) aggMode() bool {
 		return false
 	}
 	for _, t := range a.stats {
-		if t.key != "src" && t.key != "dst" {
+		if _, ok := statKinds[t.key]; !ok {
 			return false
 		}
 	}
 	return true
 }
 
+// statKind is how the column batches count a statistic: by address, or by
+// a small number in an array.
+type statKind uint8
+
+const (
+	kindSrc statKind = iota
+	kindDst
+	kindSrcPort
+	kindDstPort
+	kindPort
+	kindProto
+)
+
+// statKinds are the statistics counted by column batches.
+var statKinds = map[string]statKind{"src": kindSrc, "dst": kindDst, "srcport": kindSrcPort, "dstport": kindDstPort, "port": kindPort, "proto": kindProto}
+
 // pqAggregator counts a file's flows for statistics by address and
 // timelines, by column batches.
 type pqAggregator struct {
-	tables []*addrTable // by stat table
-	keyCol []int
+	tables []*addrTable // by stat table: the sums by address (src, dst)
+	keyCol []int        // by stat table: the address column, or -1
+	kinds  []statKind   // by stat table
+	small  [][]dictAgg  // by stat table: the sums by port or protocol
 	total  statAgg
 
 	mf, mp, mb []uint64 // the batch's flows, packets and bytes per row
@@ -257,10 +285,25 @@ func (a *run) pqAgg() *pqAggregator {
 		ag := &pqAggregator{mf: make([]uint64, pqBatch), mp: make([]uint64, pqBatch), mb: make([]uint64, pqBatch),
 			starts: make([]int64, pqBatch), sel: make([]int32, 0, pqBatch), match: make([]int32, 0, pqBatch)}
 		for _, t := range a.stats {
+			kind := statKinds[t.key]
+			ag.kinds = append(ag.kinds, kind)
 			ag.dicts = append(ag.dicts, nil)
 			ag.dictOf = append(ag.dictOf, nil)
 			ag.tables = append(ag.tables, newAddrTable())
-			ag.keyCol = append(ag.keyCol, map[string]int{"src": pcSrc, "dst": pcDst}[t.key])
+			col := -1
+			var small []dictAgg
+			switch kind {
+			case kindSrc:
+				col = pcSrc
+			case kindDst:
+				col = pcDst
+			case kindProto:
+				small = make([]dictAgg, 256)
+			default:
+				small = make([]dictAgg, 1<<16)
+			}
+			ag.keyCol = append(ag.keyCol, col)
+			ag.small = append(ag.small, small)
 		}
 		a.pqag = ag
 	}
@@ -390,6 +433,10 @@ func (ag *pqAggregator) batch(a *run, in *inputState, p *pqFile, n int) error {
 	ag.total.packets += tp
 	ag.total.bytes += tb
 	for k, t := range ag.tables {
+		if ag.keyCol[k] < 0 {
+			ag.addSmall(k, p, n, sel)
+			continue
+		}
 		if idx := p.idx[ag.keyCol[k]]; idx != nil {
 			ag.addIndexed(k, p, idx, sel)
 			continue
@@ -488,6 +535,63 @@ func (ag *pqAggregator) addIndexed(k int, p *pqFile, idx []uint32, sel []int32) 
 	}
 }
 
+func (e *dictAgg) add(fl, pk, by uint64) {
+	e.flows += fl
+	e.packets += pk
+	e.bytes += by
+	e.rows++
+}
+
+// addSmall counts the batch by port or protocol (table k), the ports as
+// finish makes them: an ICMP flow without ports has type<<8|code as its
+// destination port.
+func (ag *pqAggregator) addSmall(k int, p *pqFile, n int, sel []int32) {
+	d := ag.small[k]
+	mf, mp, mb := ag.mf, ag.mp, ag.mb
+	if ag.kinds[k] == kindProto {
+		proto := p.u32(pcProto)[:n]
+		if sel == nil {
+			for i, x := range proto {
+				d[uint8(x)].add(mf[i], mp[i], mb[i])
+			}
+		} else {
+			for _, i := range sel {
+				d[uint8(proto[i])].add(mf[i], mp[i], mb[i])
+			}
+		}
+		return
+	}
+	pres := p.u64(pcPresent)[:n]
+	sp, dp := p.u32(pcSrcPort)[:n], p.u32(pcDstPort)[:n]
+	it, ic := p.u32(pcICMPType)[:n], p.u32(pcICMPCode)[:n]
+	one := func(i int) {
+		s, t := uint16(sp[i]), uint16(dp[i])
+		if pres[i]&flowparquet.HasICMPType != 0 && s == 0 && t == 0 {
+			t = uint16(it[i])<<8 | uint16(ic[i]&0xff)
+		}
+		switch ag.kinds[k] {
+		case kindSrcPort:
+			d[s].add(mf[i], mp[i], mb[i])
+		case kindDstPort:
+			d[t].add(mf[i], mp[i], mb[i])
+		default:
+			d[s].add(mf[i], mp[i], mb[i])
+			if t != s {
+				d[t].add(mf[i], mp[i], mb[i])
+			}
+		}
+	}
+	if sel == nil {
+		for i := range n {
+			one(i)
+		}
+	} else {
+		for _, i := range sel {
+			one(int(i))
+		}
+	}
+}
+
 // fold adds the sums by dictionary index to the tables, while the
 // dictionaries are those the indices refer to (before a new chunk).
 func (ag *pqAggregator) fold(k int, p *pqFile) {
@@ -547,7 +651,21 @@ func (ag *pqAggregator) rows(a *run, in *inputState, p *pqFile, n int) error {
 		ag.total.packets += pk
 		ag.total.bytes += by
 		for k, t := range ag.tables {
-			t.add(&p.addr(ag.keyCol[k])[i], fl, pk, by)
+			switch ag.kinds[k] {
+			case kindSrc, kindDst:
+				t.add(&p.addr(ag.keyCol[k])[i], fl, pk, by)
+			case kindProto:
+				ag.small[k][f.Proto].add(fl, pk, by)
+			case kindSrcPort:
+				ag.small[k][f.SrcPort].add(fl, pk, by)
+			case kindDstPort:
+				ag.small[k][f.DstPort].add(fl, pk, by)
+			case kindPort:
+				ag.small[k][f.SrcPort].add(fl, pk, by)
+				if f.DstPort != f.SrcPort {
+					ag.small[k][f.DstPort].add(fl, pk, by)
+				}
+			}
 		}
 		if a.timeline != nil {
 			ag.bucket(a.timeline, f.Start).addAgg(statAgg{fl, pk, by})
@@ -580,6 +698,17 @@ func (ag *pqAggregator) flush(a *run) {
 			}
 		}
 		at.reset()
+		for j := range ag.small[k] {
+			e := &ag.small[k][j]
+			if e.rows == 0 {
+				continue
+			}
+			// A flow with the key in every field the statistic looks at:
+			// one key each (for "port" too, source and destination equal).
+			f := Flow{Proto: uint8(j), SrcPort: uint16(j), DstPort: uint16(j)}
+			t.addAgg(&f, e.statAgg)
+			*e = dictAgg{}
+		}
 	}
 	ag.total = statAgg{}
 	ag.last = nil

@@ -47,6 +47,9 @@ func pqViews(t *testing.T) []struct {
 		{"top_src", Config{StatKeys: []string{"src"}, Top: 10}},
 		{"top_src_dst_packets", Config{StatKeys: []string{"src", "dst"}, By: "packets", Output: "csv"}},
 		{"stats_all", Config{StatKeys: StatKeys, Top: 10}},
+		{"top_ports_proto", Config{StatKeys: []string{"srcport", "dstport", "port", "proto"}, Output: "csv"}},
+		{"ports_filter_timeline", Config{StatKeys: []string{"port", "dst"}, Filter: mustFilter(t, "proto udp or proto icmp or dst net 192.0.2.0/24"), Timeline: time.Hour}},
+		{"ports_filter_rows", Config{StatKeys: []string{"srcport", "proto", "dstport"}, Filter: mustFilter(t, "tos > 0 or flags S or proto icmp")}},
 		{"timeline", Config{Timeline: 24 * time.Hour}},
 		{"timeline_top_src", Config{Timeline: time.Hour, StatKeys: []string{"src"}, Output: "csv"}},
 		{"filter_timeline", Config{Filter: mustFilter(t, "dst port 443 or proto udp"), Timeline: 24 * time.Hour}},
@@ -411,7 +414,7 @@ func testReadAllocs(t *testing.T, name string) {
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	for _, cfg := range []Config{{StatKeys: []string{"src", "dst"}}, {Timeline: time.Hour}} {
+	for _, cfg := range []Config{{StatKeys: []string{"src", "dst"}}, {Timeline: time.Hour}, {StatKeys: []string{"port", "proto"}}} {
 		a := &run{cfg: cfg, stderr: &bytes.Buffer{}}
 		if err := a.cfg.check(); err != nil {
 			t.Fatal(err)
@@ -423,7 +426,8 @@ func testReadAllocs(t *testing.T, name string) {
 			a.timeline = newTimeline(cfg.Timeline)
 		}
 		use := [pcN]bool{pcPresent: true, pcBytes: true, pcPackets: true, pcOutBytes: true, pcOutPackets: true, pcRevBytes: true,
-			pcRevPackets: true, pcFlows: true, pcSrc: true, pcDst: true, pcStart: true, pcEnd: true, pcReceived: true}
+			pcRevPackets: true, pcFlows: true, pcSrc: true, pcDst: true, pcStart: true, pcEnd: true, pcReceived: true,
+			pcSrcPort: true, pcDstPort: true, pcICMPType: true, pcICMPCode: true, pcProto: true}
 		p := &pqFile{}
 		if err := pqOpen(p, f, st.Size(), &use); err != nil {
 			t.Fatal(err)
