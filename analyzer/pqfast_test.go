@@ -435,7 +435,9 @@ func testReadAllocs(t *testing.T, name string) {
 		p.lazy[pcEnd], p.lazy[pcReceived] = cfg.Timeline > 0, cfg.Timeline > 0
 		ag := a.pqAgg()
 		for _, c := range ag.keyCol {
-			p.keyed[c] = true
+			if c >= 0 {
+				p.keyed[c] = true
+			}
 		}
 		in := &inputState{a: a, name: "x", lr: &lineReader{}}
 		readAll := func() {
