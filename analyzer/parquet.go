@@ -73,7 +73,7 @@ func (a *run) readParquet(in *inputState, f *os.File, size int64) {
 			// with the others, so they read everything).
 			// Counted as reading them would: rows without addresses
 			// as skipped lines, the others as flows.
-			bad, notIP, err := cols.unaddressed(rg)
+			bad, notIP, err := cols.unaddressed(rg, in, in.lr.line)
 			if err != nil {
 				in.broken = true
 				in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
@@ -351,8 +351,9 @@ func (c *parquetColumns) begin(rg parquet.RowGroup) {
 
 // unaddressed returns the number of rows of the row group that lack a
 // source or destination address, and of those the sFlow records (passed
-// over, isNotIP), reading only the presence bits and the types.
-func (c *parquetColumns) unaddressed(rg parquet.RowGroup) (bad, notIP int64, err error) {
+// over, isNotIP), reading only the presence bits and the types; the others
+// are reported as bad lines would be (the group's first row is line+1).
+func (c *parquetColumns) unaddressed(rg parquet.RowGroup, in *inputState, line int64) (bad, notIP int64, err error) {
 	for _, p := range []*pqColumn{c.present, c.typ} {
 		p.close()
 		p.pages = rg.ColumnChunks()[p.leaf].Pages()
@@ -372,9 +373,15 @@ func (c *parquetColumns) unaddressed(rg parquet.RowGroup) (bad, notIP int64, err
 					notIP++
 				} else {
 					bad++
+					missing := "dst_addr"
+					if bits&flowparquet.HasSrcAddr == 0 {
+						missing = "src_addr"
+					}
+					in.msg(line+int64(i)+1, "%v, row skipped", &missingError{missing})
 				}
 			}
 		}
+		line += int64(n)
 		left -= int64(n)
 	}
 	return bad, notIP, nil

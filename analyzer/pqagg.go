@@ -171,7 +171,7 @@ func (a *run) pqGroups(in *inputState, p *pqFile, ag *pqAggregator) (err error) 
 			// with the others, so they read everything). Counted as
 			// reading them would: rows without addresses as skipped
 			// lines, the others as flows.
-			bad, notIP, err := p.unaddressed()
+			bad, notIP, err := p.unaddressed(in, in.lr.line)
 			p.release()
 			if err != nil {
 				return err

@@ -89,6 +89,15 @@ func runBoth(t *testing.T, cfg Config, jsonFile, parquetFile string) {
 	if sums[0] != sums[1] {
 		t.Errorf("summaries differ:\nJSON    %+v\nParquet %+v\n%s", sums[0], sums[1], errs[1])
 	}
+	// The same messages, rows for lines (and the general reader named).
+	e0 := strings.ReplaceAll(errs[0], jsonFile, "FILE")
+	e1 := strings.ReplaceAll(strings.ReplaceAll(errs[1], parquetFile, "FILE"), "row skipped", "line skipped")
+	if i := strings.Index(e1, "FILE: read by the general Parquet reader"); i >= 0 {
+		e1 = e1[:i] + e1[i+strings.IndexByte(e1[i:], '\n')+1:]
+	}
+	if e0 != e1 {
+		t.Errorf("messages differ:\nJSON:\n%s\nParquet:\n%s", e0, e1)
+	}
 }
 
 // pqRows reads back the rows of an nfcollect Parquet file.

@@ -575,8 +575,10 @@ func (p *pqFile) outsideTime(since, until int64) bool {
 
 // unaddressed returns the number of rows of the current row group that
 // lack a source or destination address, and of those the sFlow records
-// (passed over, isNotIP), reading only the presence bits and the types.
-func (p *pqFile) unaddressed() (bad, notIP int64, err error) {
+// (passed over, isNotIP), reading only the presence bits and the types;
+// the others are reported as bad lines would be (the group's first row is
+// line+1).
+func (p *pqFile) unaddressed(in *inputState, line int64) (bad, notIP int64, err error) {
 	for _, c := range []int{pcPresent, pcType} {
 		if err := p.beginCol(c, c == pcPresent); err != nil {
 			return 0, 0, err
@@ -595,14 +597,20 @@ func (p *pqFile) unaddressed() (bad, notIP int64, err error) {
 			return 0, 0, err
 		}
 		for i, bits := range p.u64(pcPresent)[:n] {
-			if bits&both != both {
-				if p.notIP(i) {
-					notIP++
-				} else {
-					bad++
+			switch {
+			case bits&both == both:
+			case p.notIP(i):
+				notIP++
+			default:
+				bad++
+				missing := "dst_addr"
+				if bits&flowparquet.HasSrcAddr == 0 {
+					missing = "src_addr"
 				}
+				in.msg(line+int64(i)+1, "%v, row skipped", &missingError{missing})
 			}
 		}
+		line += int64(n)
 		left -= int64(n)
 	}
 	return bad, notIP, nil
