@@ -66,8 +66,11 @@ fuzz:
 
 # Decoder benchmarks side by side with goflow2 (-count $(COUNT)); writes
 # bench/results/bench.txt and the README table bench/results/table.md.
+# Then nfanalyze (Parquet, zstd JSON) beside nfdump (nfcapd LZ4) on the
+# same flows: bench/results/nfdump.md (scripts/bench-nfdump.sh).
 bench:
 	COUNT=$(COUNT) ./scripts/bench.sh
+	./scripts/bench-nfdump.sh
 
 # End-to-end throughput: nfcollect beside nfcapd and goflow2 at increasing
 # offered rates over loopback (nfreplay; bounded runs, installs nfdump,

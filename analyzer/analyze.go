@@ -138,6 +138,8 @@ type run struct {
 	// parquetSkipped counts the rows of Parquet row groups skipped by
 	// their time statistics.
 	parquetSkipped int64
+	pq             *pqFile       // the fast Parquet reader's state, reused from file to file
+	pqag           *pqAggregator // its counts by column batches
 	names          *Names
 	conns          chan Conn
 	printed        chan struct{}

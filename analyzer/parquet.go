@@ -27,13 +27,17 @@ func isParquet(f *os.File) bool {
 // parquetBatch is the number of rows read at once.
 const parquetBatch = 4096
 
-// readParquet reads a Parquet file of nfcollect (--format parquet), row
-// by row into handle, as readLines does for JSON lines: the typed columns
-// give the Flow, the presence bits what the record had. Only the columns
-// the analyzer uses are read, column by column with parquet-go's typed page
-// readers (no reflection, no per-value conversion). Row numbers stand for
-// line numbers in messages.
+// readParquet reads a Parquet file of nfcollect (--format parquet), as
+// readLines does for JSON lines: the typed columns give the Flow, the
+// presence bits what the record had. Row numbers stand for line numbers in
+// messages. The fast reader (readParquetFast) reads the files it can; the
+// others (other writers' encodings, nested schemas) are read here, column
+// by column with parquet-go's typed page readers, once the fast reader has
+// checked their footer.
 func (a *run) readParquet(in *inputState, f *os.File, size int64) {
+	if a.readParquetFast(in, f, size) {
+		return
+	}
 	in.lr = &lineReader{}
 	defer func() {
 		// parquet-go is not hardened against hostile files: a file it
@@ -43,7 +47,7 @@ func (a *run) readParquet(in *inputState, f *os.File, size int64) {
 			in.msg(in.lr.line, "damaged Parquet file (%v); the rest of the file is skipped", r)
 		}
 	}()
-	pf, err := parquet.OpenFile(f, size)
+	pf, err := parquet.OpenFile(f, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		in.broken = true
 		in.msg(0, "not a readable Parquet file (%v); a file nfcollect was still writing has no footer", err)
@@ -69,7 +73,7 @@ func (a *run) readParquet(in *inputState, f *os.File, size int64) {
 			// with the others, so they read everything).
 			// Counted as reading them would: rows without addresses
 			// as skipped lines, the others as flows.
-			bad, err := cols.unaddressed(rg)
+			bad, notIP, err := cols.unaddressed(rg, in, in.lr.line)
 			if err != nil {
 				in.broken = true
 				in.msg(in.lr.line, "reading the Parquet file: %v; the rest of the file is skipped", err)
@@ -77,7 +81,7 @@ func (a *run) readParquet(in *inputState, f *os.File, size int64) {
 			}
 			a.sum.Lines += rg.NumRows()
 			a.sum.SkippedLines += bad
-			a.sum.Flows += rg.NumRows() - bad
+			a.sum.Flows += rg.NumRows() - bad - notIP
 			in.lr.line += rg.NumRows()
 			a.parquetSkipped += rg.NumRows()
 			continue
@@ -95,8 +99,10 @@ func (a *run) readParquet(in *inputState, f *os.File, size int64) {
 				a.sum.Lines++
 				cols.row(i, &row)
 				if err := parquetFlow(&row, &a.flow); err != nil {
-					a.sum.SkippedLines++
-					in.msg(in.lr.line, "%v, row skipped", err)
+					if row.Version != 105 && row.Version != 106 { // sFlow records without addresses are passed over (isNotIP)
+						a.sum.SkippedLines++
+						in.msg(in.lr.line, "%v, row skipped", err)
+					}
 					continue
 				}
 				a.handle(&a.flow)
@@ -263,6 +269,11 @@ type parquetColumns struct {
 	bytes, packets, outBytes, outPackets, revBytes, revPkts *pqColumn
 	flows, src, srcFam, dst, dstFam, srcPort, dstPort       *pqColumn
 	proto, icmpType, icmpCode, srcAS, dstAS, present        *pqColumn
+	// The optional fields (filters, flow columns), when the file has them.
+	opt    [9]*pqColumn // ip_tos, tcp_flags, src_vlan, dst_vlan, in_if, out_if, src_net, dst_net, direction
+	macs   [2]*pqColumn // src_mac, dst_mac
+	optU32 [9][]uint32
+	macV   [2][]parquet.Value
 
 	typV        []parquet.Value
 	typVersion  []uint8
@@ -293,6 +304,14 @@ func newParquetColumns(s *parquet.Schema) (*parquetColumns, error) {
 	c.srcPort, c.dstPort, c.proto = col("src_port"), col("dst_port"), col("proto")
 	c.icmpType, c.icmpCode, c.srcAS, c.dstAS = col("icmp_type"), col("icmp_code"), col("src_as"), col("dst_as")
 	c.present = col("present")
+	for i, name := range []string{"ip_tos", "tcp_flags", "src_vlan", "dst_vlan", "in_if", "out_if", "src_net", "dst_net", "direction"} {
+		c.opt[i] = col(name)
+		c.optU32[i] = make([]uint32, parquetBatch)
+	}
+	for i, name := range []string{"src_mac", "dst_mac"} {
+		c.macs[i] = col(name)
+		c.macV[i] = make([]parquet.Value, parquetBatch)
+	}
 	names := []string{"type", "time_received_ns", "sampler_address", "sampler_address_family", "time_flow_start_ns",
 		"time_flow_end_ns", "bytes", "packets", "out_bytes", "out_packets", "rev_bytes", "rev_packets", "flows",
 		"src_addr", "src_addr_family", "dst_addr", "dst_addr_family", "src_port", "dst_port", "proto",
@@ -329,26 +348,41 @@ func (c *parquetColumns) begin(rg parquet.RowGroup) {
 }
 
 // unaddressed returns the number of rows of the row group that lack a
-// source or destination address, reading only the presence bits.
-func (c *parquetColumns) unaddressed(rg parquet.RowGroup) (int64, error) {
-	p := c.present
-	p.close()
-	p.pages = rg.ColumnChunks()[p.leaf].Pages()
+// source or destination address, and of those the sFlow records (passed
+// over, isNotIP), reading only the presence bits and the types; the others
+// are reported as bad lines would be (the group's first row is line+1).
+func (c *parquetColumns) unaddressed(rg parquet.RowGroup, in *inputState, line int64) (bad, notIP int64, err error) {
+	for _, p := range []*pqColumn{c.present, c.typ} {
+		p.close()
+		p.pages = rg.ColumnChunks()[p.leaf].Pages()
+	}
 	buf := c.u64[7]
-	var bad int64
 	for left := rg.NumRows(); left > 0; {
 		n := int(min(left, parquetBatch))
-		if err := p.uint64s(buf[:n]); err != nil {
-			return 0, err
+		if err := c.present.uint64s(buf[:n]); err != nil {
+			return 0, 0, err
 		}
-		for _, bits := range buf[:n] {
+		if err := c.typ.values(c.typV[:n]); err != nil {
+			return 0, 0, err
+		}
+		for i, bits := range buf[:n] {
 			if bits&flowparquet.HasSrcAddr == 0 || bits&flowparquet.HasDstAddr == 0 {
-				bad++
+				if v := versionOf(c.typV[i].ByteArray()); v == 105 || v == 106 {
+					notIP++
+				} else {
+					bad++
+					missing := "dst_addr"
+					if bits&flowparquet.HasSrcAddr == 0 {
+						missing = "src_addr"
+					}
+					in.msg(line+int64(i)+1, "%v, row skipped", &missingError{missing})
+				}
 			}
 		}
+		line += int64(n)
 		left -= int64(n)
 	}
-	return bad, nil
+	return bad, notIP, nil
 }
 
 // read reads the next n rows of every column.
@@ -384,6 +418,20 @@ func (c *parquetColumns) read(n int) error {
 			return err
 		}
 	}
+	for i, p := range c.opt {
+		if p == nil {
+			clear(c.optU32[i][:n])
+		} else if err := p.uint32s(c.optU32[i][:n]); err != nil {
+			return err
+		}
+	}
+	for i, p := range c.macs {
+		if p == nil {
+			clear(c.macV[i][:n])
+		} else if err := p.values(c.macV[i][:n]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -397,6 +445,15 @@ func (c *parquetColumns) row(i int, r *parquetRow) {
 	r.SrcPort, r.DstPort, r.Proto = uint16(c.u32[3][i]), uint16(c.u32[4][i]), uint8(c.u32[5][i])
 	r.ICMPType, r.ICMPCode, r.SrcAS, r.DstAS = uint8(c.u32[6][i]), uint8(c.u32[7][i]), c.u32[8][i], c.u32[9][i]
 	r.SamplerAddress, r.SrcAddr, r.DstAddr = c.addr[0][i], c.addr[1][i], c.addr[2][i]
+	r.TOS, r.TCPFlags, r.SrcVLAN, r.DstVLAN = uint8(c.optU32[0][i]), uint16(c.optU32[1][i]), uint16(c.optU32[2][i]), uint16(c.optU32[3][i])
+	r.InIf, r.OutIf, r.SrcMask, r.DstMask, r.Direction = c.optU32[4][i], c.optU32[5][i], uint8(c.optU32[6][i]), uint8(c.optU32[7][i]), uint8(c.optU32[8][i])
+	for k, v := range c.macV {
+		var m uint64
+		if b := v[i].ByteArray(); len(b) == 6 {
+			m = uint64(b[0])<<40 | uint64(b[1])<<32 | uint64(b[2])<<24 | uint64(b[3])<<16 | uint64(b[4])<<8 | uint64(b[5])
+		}
+		r.MACs[k] = m
+	}
 }
 
 // parquetRow is one row of the columns the analyzer reads (the export
@@ -427,6 +484,14 @@ type parquetRow struct {
 	SrcAS                uint32   `parquet:"src_as"`
 	DstAS                uint32   `parquet:"dst_as"`
 	Present              uint64   `parquet:"present"`
+
+	TOS              uint8
+	TCPFlags         uint16
+	SrcVLAN, DstVLAN uint16
+	InIf, OutIf      uint32
+	SrcMask, DstMask uint8
+	Direction        uint8
+	MACs             [2]uint64
 }
 
 // parquetAddr returns the address of a 16-byte column and its family.
@@ -481,6 +546,9 @@ func parquetFlow(r *parquetRow, f *Flow) error {
 	if p&flowparquet.HasICMPType != 0 && f.SrcPort == 0 && f.DstPort == 0 {
 		f.DstPort = uint16(r.ICMPType)<<8 | uint16(r.ICMPCode)
 	}
+	f.TOS, f.TCPFlags, f.SrcVLAN, f.DstVLAN = r.TOS, r.TCPFlags, r.SrcVLAN, r.DstVLAN
+	f.InIf, f.OutIf, f.SrcMask, f.DstMask, f.Direction = r.InIf, r.OutIf, r.SrcMask, r.DstMask, r.Direction
+	f.SrcMAC, f.DstMAC = r.MACs[0], r.MACs[1]
 	f.fixTimes()
 	return nil
 }

@@ -6,7 +6,9 @@
 //	NFANALYZE_BENCH_FLOWS=10000000 go test ./bench/analyzer -run x -bench . -benchtime 1x -timeout 30m
 //
 // The file is written to a temporary directory at benchmark time and removed
-// afterwards; it is never committed. Each benchmark reports flows/s, the peak Go
+// afterwards, unless NFANALYZE_BENCH_DIR names a directory to keep it in
+// (flows-N.jsonl and flows-N.parquet, made once for each N and reused).
+// The files are never committed. Each benchmark reports flows/s, the peak Go
 // heap while analyzing (sampled) and the process's peak RSS.
 package analyzerbench
 
@@ -65,11 +67,31 @@ func flowsWanted() int {
 
 func benchFile(b *testing.B) string {
 	fileOnce.Do(func() {
+		fileN = flowsWanted()
+		if keep := os.Getenv("NFANALYZE_BENCH_DIR"); keep != "" {
+			// Kept for later runs (and scripts/bench-nfdump.sh): made
+			// once per flow count.
+			fileName = filepath.Join(keep, fmt.Sprintf("flows-%d.jsonl", fileN))
+			pqName = filepath.Join(keep, fmt.Sprintf("flows-%d.parquet", fileN))
+			st, err1 := os.Stat(fileName)
+			pst, err2 := os.Stat(pqName)
+			if err1 == nil && err2 == nil {
+				fileSize, pqSize = st.Size(), pst.Size()
+				return
+			}
+			if fileErr = os.MkdirAll(keep, 0o755); fileErr != nil {
+				return
+			}
+			tmp := pqName + ".tmp"
+			if fileSize, pqSize, fileErr = generate(fileName, tmp, fileN, 1); fileErr == nil {
+				fileErr = os.Rename(tmp, pqName)
+			}
+			return
+		}
 		dir, fileErr = os.MkdirTemp("", "nfanalyze-bench-")
 		if fileErr != nil {
 			return
 		}
-		fileN = flowsWanted()
 		fileName = filepath.Join(dir, "flows.jsonl")
 		pqName = filepath.Join(dir, "flows.parquet")
 		fileSize, pqSize, fileErr = generate(fileName, pqName, fileN, 1)
@@ -312,6 +334,13 @@ func BenchmarkTopSrcParquet(b *testing.B)      { BenchmarkTopSrc(b) }
 func BenchmarkFilteredTimelineParquet(b *testing.B) {
 	BenchmarkFilteredTimeline(b)
 }
+
+// BenchmarkTimeline is --timeline 1h over every flow.
+func BenchmarkTimeline(b *testing.B) {
+	benchRun(b, analyzer.Config{Timeline: time.Hour})
+}
+
+func BenchmarkTimelineParquet(b *testing.B) { BenchmarkTimeline(b) }
 
 // BenchmarkFilteredTimeline is a selective filter with a timeline: mostly reading.
 func BenchmarkFilteredTimeline(b *testing.B) {
