@@ -146,17 +146,42 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 			f.End = (init + f.End) * 1e6
 		}
 	default:
-		for i := range rs {
-			f := &rs[i].Flow
-			init := int64(-1)
-			if p.Version == 10 && (start == convUptime || end == convUptime) {
-				if f.Has&HasSystemInitMs != 0 {
-					init = int64(f.SystemInitMs)
-				} else {
-					init = fc.init()
-				}
+		// Every other pair whose conversions are a*raw+b with a and b
+		// known for the whole set (Unix seconds, ms, µs, µs before the
+		// export time, IPFIX sysUpTime with the domain's init time, an
+		// end as a duration after the start) is one loop of arithmetic.
+		as, bs, okStart := fc.affine(t, start)
+		ae, be, okEnd := fc.affine(t, end)
+		switch {
+		case okStart && okEnd:
+			for i := range rs {
+				f := &rs[i].Flow
+				f.Start = f.Start*as + bs
+				f.End = f.End*ae + be
 			}
-			finishTimes(f, t, p, init)
+		case okStart && start != convNone && (end == convDurationMillis || end == convDurationMicros):
+			unit := int64(1e6)
+			if end == convDurationMicros {
+				unit = 1e3
+			}
+			for i := range rs {
+				f := &rs[i].Flow
+				f.Start = f.Start*as + bs
+				f.End = f.Start + f.End*unit
+			}
+		default:
+			for i := range rs {
+				f := &rs[i].Flow
+				init := int64(-1)
+				if p.Version == 10 && (start == convUptime || end == convUptime) {
+					if f.Has&HasSystemInitMs != 0 {
+						init = int64(f.SystemInitMs)
+					} else {
+						init = fc.init()
+					}
+				}
+				finishTimes(f, t, p, init)
+			}
 		}
 	}
 	// The sampled packet's headers, for what the record lacks.
@@ -166,11 +191,32 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 		}
 	}
 	// EtherType.
-	if t.etherType != 0 {
+	switch {
+	case t.etherType != 0:
 		for i := range rs {
 			rs[i].EtherType = t.etherType
 		}
-	} else {
+	case t.section >= 0 || t.frameSize >= 0:
+		// The headers may have added the fields it derives from.
+		for i := range rs {
+			deriveEtherType(&rs[i].Flow)
+		}
+	case t.has&HasEtherType != 0:
+	case t.has&HasIPVersion != 0:
+		for i := range rs {
+			f := &rs[i].Flow
+			switch f.IPVersion {
+			case 4:
+				f.EtherType = etherTypeIPv4
+				f.Has |= HasEtherType
+			case 6:
+				f.EtherType = etherTypeIPv6
+				f.Has |= HasEtherType
+			default:
+				f.EtherType = 0
+			}
+		}
+	default:
 		for i := range rs {
 			deriveEtherType(&rs[i].Flow)
 		}
@@ -200,6 +246,34 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 			rs[i].SamplingRate = ex.samplerRate(p.Domain, rs[i].SamplerID)
 		}
 	}
+}
+
+// affine returns a and b such that a*raw+b is the Unix ns time of a raw
+// value of conversion c in every record of t in the packet (a = 1, b = 0
+// for convNone: the value stays), or ok false when the conversion is not
+// of that form or depends on the record.
+//
+//nfkit:hot
+func (fc *finishCtx) affine(t *Template, c timeConv) (a, b int64, ok bool) {
+	switch c {
+	case convNone:
+		return 1, 0, true
+	case convSeconds:
+		return 1e9, 0, true
+	case convMillis:
+		return 1e6, 0, true
+	case convTimeval:
+		return 1e3, 0, true
+	case convDeltaMicros:
+		return -1e3, fc.p.ExportTime, true
+	case convUptime:
+		if fc.p.Version == 10 && t.has&HasSystemInitMs == 0 {
+			if init := fc.init(); init >= 0 {
+				return 1e6, init * 1e6, true
+			}
+		}
+	}
+	return 0, 0, false
 }
 
 // samplerOf returns the record's sampler id, 0 if it has none.
