@@ -214,6 +214,7 @@ func (d *Decoder) init() {
 type setRef struct {
 	id, length uint16
 	off        int
+	bit        uint64 // the set's bit in Retry's mask
 }
 
 // Decode decodes one export packet received from exporter into out. The
@@ -315,12 +316,16 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 	if ex != nil {
 		d.touch(ex)
 	}
-	// Pass 1: find the sets, and learn the templates, so that data before
-	// its template in the same packet decodes.
+	// One walk over the sets: template sets are learned, and data sets
+	// decoded as they come, each with the template in force where it
+	// stands. A data set whose template is not known yet may be waiting for
+	// a template later in the packet: it is decoded after the walk, and
+	// the records are then put back in packet order.
 	var walkErr error
+	var missing *MissingTemplateError
 	d.sets = d.sets[:0]
 	off := hdr
-	for off < end {
+	for i := 0; off < end; i++ {
 		if end-off < setHeaderLen {
 			// v9 exporters may pad the packet; a partial set header in
 			// IPFIX means the message length lied.
@@ -341,13 +346,29 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			cut = derr(off, id, 0, ErrTruncated)
 			l = end - off
 		}
-		d.sets = append(d.sets, setRef{id: id, length: uint16(l), off: off})
-		if !retry && isTemplateSet(version, id) {
+		bit := uint64(1) << min(i, 63)
+		switch {
+		case isTemplateSet(version, id):
+			if retry {
+				break
+			}
 			if tid, at, err := d.learnSet(&ex, addr, version, out.Domain, id, pkt[off+setHeaderLen:off+l], out); err != nil && walkErr == nil {
 				// A bad template ends this set only; the rest of the
 				// packet is still decoded.
 				walkErr = derr(off+setHeaderLen+at, id, tid, err)
 			}
+		case id < 256 || want&bit == 0:
+		default:
+			s := setRef{id: id, length: uint16(l), off: off, bit: bit}
+			var t *Template
+			if ex != nil {
+				t = ex.template(out.Domain, id)
+			}
+			if t == nil {
+				d.sets = append(d.sets, s)
+				break
+			}
+			d.dataSet(ex, addr, t, pkt, s, out, &walkErr)
 		}
 		if cut != nil {
 			if walkErr == nil {
@@ -360,39 +381,8 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 	if version == 10 && len(pkt) < int(out.Length) && walkErr == nil {
 		walkErr = derr(len(pkt), 0, 0, ErrTruncated)
 	}
-
-	// Pass 2: data and options data.
-	var missing *MissingTemplateError
-	for i := range d.sets {
-		s := &d.sets[i]
-		bit := uint64(1) << min(i, 63)
-		if s.id < 256 || want&bit == 0 {
-			continue
-		}
-		var t *Template
-		if ex != nil {
-			t = ex.template(out.Domain, s.id)
-		}
-		if t == nil {
-			if missing == nil {
-				missing = &MissingTemplateError{Version: version, Exporter: addr, Domain: out.Domain, TemplateID: s.id}
-			}
-			missing.Count++
-			missing.Sets |= bit
-			continue
-		}
-		body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
-		n := len(out.Records) + len(out.Options)
-		at, err := d.decodeData(ex, addr, t, body, s.off+setHeaderLen, out)
-		if err != nil && walkErr == nil {
-			walkErr = derr(at, s.id, s.id, err)
-		}
-		if len(out.Records)+len(out.Options) > n {
-			ex.useTemplate(t)
-			if ex.class == unproven {
-				d.prove(ex)
-			}
-		}
+	if len(d.sets) != 0 {
+		missing = d.laterSets(ex, addr, pkt, out, &walkErr)
 	}
 	d.finish(ex, out)
 	if missing != nil {
@@ -405,6 +395,59 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 		return walkErr
 	}
 	return nil
+}
+
+// laterSets decodes the data sets of d.sets, which came before their
+// template in pkt, now that the whole packet is walked, and puts the
+// records back in packet order. It returns the sets whose template is
+// still missing, or nil.
+//
+//nfkit:cold only data that precedes its template's first definition in a packet (an exporter's first packets) comes here
+func (d *Decoder) laterSets(ex *exporter, addr netip.Addr, pkt []byte, out *Packet, walkErr *error) *MissingTemplateError {
+	var missing *MissingTemplateError
+	nr, no := len(out.Records), len(out.Options)
+	for _, s := range d.sets {
+		var t *Template
+		if ex != nil {
+			t = ex.template(out.Domain, s.id)
+		}
+		if t == nil {
+			if missing == nil {
+				missing = &MissingTemplateError{Version: out.Version, Exporter: addr, Domain: out.Domain, TemplateID: s.id}
+			}
+			missing.Count++
+			missing.Sets |= s.bit
+			continue
+		}
+		d.dataSet(ex, addr, t, pkt, s, out, walkErr)
+	}
+	byOffset := func(a, b Record) int { return a.Offset - b.Offset }
+	if len(out.Records) > nr && nr > 0 {
+		slices.SortStableFunc(out.Records, byOffset)
+	}
+	if len(out.Options) > no && no > 0 {
+		slices.SortStableFunc(out.Options, byOffset)
+	}
+	return missing
+}
+
+// dataSet decodes the data set s of pkt with its template t, and keeps
+// its error in *walkErr unless one is there already.
+//
+//nfkit:hot
+func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte, s setRef, out *Packet, walkErr *error) {
+	body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
+	n := len(out.Records) + len(out.Options)
+	at, err := d.decodeData(ex, addr, t, body, s.off+setHeaderLen, out)
+	if err != nil && *walkErr == nil {
+		*walkErr = &DecodeError{Version: out.Version, Exporter: addr, SetID: s.id, TemplateID: s.id, Offset: at, Err: err}
+	}
+	if len(out.Records)+len(out.Options) > n {
+		ex.useTemplate(t)
+		if ex.class == unproven {
+			d.prove(ex)
+		}
+	}
 }
 
 // exporterOf returns the state of the exporter at addr, or nil.

@@ -563,3 +563,39 @@ func TestRecordLimit(t *testing.T) {
 	}
 	check(t, "default limit", len(p.Records), 8192)
 }
+
+// A data set is read with the template in force where it stands in the
+// packet: a redefinition later in the same packet applies to the data sets
+// after it, and data before its template's first definition still decodes,
+// with every record in packet order.
+func TestTemplateInForceWhereDataStands(t *testing.T) {
+	ex := netip.MustParseAddr("192.0.2.1")
+	var d Decoder
+	var p Packet
+	old := set(2, ipfixTemplate(256, 0, fs{id: 2, length: 4}))   // packetDeltaCount
+	redef := set(2, ipfixTemplate(256, 0, fs{id: 1, length: 4})) // octetDeltaCount
+	late := set(2, ipfixTemplate(257, 0, fs{id: 1, length: 4}))  // defined after its data
+	pkt := ipfixPacket(1700000000, 1, 0,
+		set(257, u32(5)), // waits for its template below
+		old, set(256, u32(7)), redef, set(256, u32(9)), late)
+	if err := d.Decode(ex, pkt, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Records) != 3 {
+		t.Fatalf("%d records, want 3", len(p.Records))
+	}
+	// Packet order: the 257 record first, decoded once its template came.
+	r0, r1, r2 := &p.Records[0], &p.Records[1], &p.Records[2]
+	if r0.TemplateID != 257 || r0.Bytes != 5 {
+		t.Errorf("first record: template %d, bytes %d; want 257, 5", r0.TemplateID, r0.Bytes)
+	}
+	if r1.TemplateID != 256 || r1.Packets != 7 || r1.Has&HasBytes != 0 {
+		t.Errorf("second record: template %d, packets %d, has bytes %v; want 256, packets 7 (the first definition)", r1.TemplateID, r1.Packets, r1.Has&HasBytes != 0)
+	}
+	if r2.TemplateID != 256 || r2.Bytes != 9 || r2.Has&HasPackets != 0 {
+		t.Errorf("third record: template %d, bytes %d, has packets %v; want 256, bytes 9 (the redefinition)", r2.TemplateID, r2.Bytes, r2.Has&HasPackets != 0)
+	}
+	if !(r0.Offset < r1.Offset && r1.Offset < r2.Offset) {
+		t.Errorf("records out of packet order: offsets %d, %d, %d", r0.Offset, r1.Offset, r2.Offset)
+	}
+}
