@@ -34,9 +34,14 @@
 // stream of JSON lines.
 //
 // Errors are typed: errors.Is(err, ErrTruncated), ErrLength, ErrTemplate,
-// ErrVersion, ErrLimit, ErrUnknownTemplate. Data that arrives before its
-// template yields a *MissingTemplateError that names the exporter, domain
-// and template; [Decoder.Retry] decodes the same bytes once it has come.
+// ErrVersion, ErrLimit, ErrUnknownTemplate. Each data set is read with the
+// template in force where it stands in the packet (a redefinition later in
+// the packet applies to the sets after it); a data set before its
+// template's first definition in the same packet is read once the packet
+// is walked, and the records stay in packet order. Data that arrives before
+// its template yields a *MissingTemplateError that names the exporter,
+// domain and template; [Decoder.Retry] decodes the same bytes once it has
+// come.
 //
 // To add a field type:
 //  1. add a row to the tables in fields/ (fields/iana.go, vendor.go, v9.go,
