@@ -558,8 +558,8 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 		// bulk of every export): readRecord's dispatch decided once per
 		// set, each loop in a function of its own (the compiler keeps a
 		// small loop in registers).
-		if t.shape != nil {
-			readShaped(t, recs, b, &set, base)
+		if t.shapeSet != nil {
+			t.shapeSet(b, recs, set, base)
 		} else {
 			readClassed(t, recs, b, &set, base)
 		}
@@ -581,24 +581,6 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 		}
 	}
 	return base + n*l, err
-}
-
-// readShaped reads len(recs) records of t, which has a generated
-// whole-template reader, from b.
-//
-//nfkit:hot
-func readShaped(t *Template, recs []Record, b []byte, set *setEnv, base int) {
-	l, shape := t.minLen, t.shape
-	for i := range recs {
-		r, rb := &recs[i], b[:l:l]
-		b = b[l:]
-		if r.tmpl != t && r.Has&^t.has != 0 {
-			r.Flow.reset(r.Has &^ t.has) // fields its last record had that t does not set
-		}
-		r.Has = t.has
-		shape(rb, &r.Flow)
-		set.stamp(r, base+i*l, rb)
-	}
 }
 
 // readClassed reads len(recs) records of t with its class readers and

@@ -26,7 +26,7 @@ var (
 
 func mustFixed(version uint16, layout []fieldSpec, recLen int) *Template {
 	t, err := compile(version, 0, 0, layout, 0, false, nil)
-	if err != nil || t.minLen != recLen || t.shape == nil {
+	if err != nil || t.minLen != recLen || t.shapeSet == nil {
 		panic("decode: bad built-in layout for NetFlow v" + string(rune('0'+version)))
 	}
 	return t
@@ -101,35 +101,24 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	if n <= 0 {
 		return err
 	}
-	// Size the records once, then one straight loop: the layout is fixed,
-	// so the reader is called directly and the slot is cleared only when
-	// it last held a record of another template.
-	read := t.shape
+	// Size the records once; the shape's set reader fills and stamps the
+	// slots in a loop that calls nothing, then one loop adds what v1/v5/v7
+	// records take from their header. The built-in templates are shared
+	// by every exporter, so the exporter and domain are set here.
 	start := len(out.Records)
 	out.Records = slices.Grow(out.Records, n)[:start+n]
 	recs := out.Records[start:]
-	b := pkt[hdrLen : hdrLen+n*recLen]
-	seq, domain, export, uptime := out.Sequence, out.Domain, out.ExportTime, out.SysUptime
-	for i, off := 0, 0; i < len(recs); i, off = i+1, off+recLen {
-		r, rb := &recs[i], b[off:off+recLen:off+recLen]
-		if r.tmpl != t {
-			if s := r.Has &^ t.has; s != 0 {
-				r.Flow.clear(s)
-			}
-			r.tmpl, r.Version, r.TemplateID, r.Exporter = t, version, 0, addr
-		}
-		f := &r.Flow
-		f.Has = t.has
-		read(rb, f)
-		f.Start = export - int64(int32(uptime-uint32(f.Start)))*1e6
-		f.End = export - int64(int32(uptime-uint32(f.End)))*1e6
-		f.EtherType = t.etherType
-		r.SamplingRate, r.OriginalSamplingRate = rate, 0
+	t.shapeSet(pkt[hdrLen:hdrLen+n*recLen], recs, setEnv{t: t, addr: addr, version: version, seq: out.Sequence, domain: out.Domain}, hdrLen)
+	domain, export, uptime, ether := out.Domain, out.ExportTime, out.SysUptime, t.etherType
+	for i := range recs {
+		r := &recs[i]
+		r.Start = export - int64(int32(uptime-uint32(r.Start)))*1e6
+		r.End = export - int64(int32(uptime-uint32(r.End)))*1e6
+		r.EtherType = ether
+		r.SamplingRate, r.Domain = rate, domain
 		if r.Exporter != addr { // a pointer store the slot seldom needs
 			r.Exporter = addr
 		}
-		r.Sequence, r.Domain = seq, domain
-		r.Offset, r.raw = hdrLen+off, rb
 	}
 	return err
 }

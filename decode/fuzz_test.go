@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/rand/v2"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -178,6 +179,31 @@ func TestShapesAgreeWithSteps(t *testing.T) {
 			readSteps(buf, tm.steps, &b)
 			if a != b {
 				t.Fatalf("%s: shape reader and steps disagree:\n%+v\n%+v", key, a, b)
+			}
+		}
+		// The set reader, over three records into slots that held
+		// records of other templates, gives each record what the steps
+		// give it, and stamps it.
+		const n = 3
+		set := make([]byte, n*tm.minLen)
+		for i := range set {
+			set[i] = byte(r.Uint32())
+		}
+		recs := make([]Record, n)
+		recs[1].Flow = Flow{Has: ^FieldSet(0) >> 1, SrcPort: 1, SamplerID: 2, SrcMAC: MAC{3}, BGPNextHop: netip.IPv6Loopback()}
+		recs[2].tmpl = templateV1
+		recs[2].Has, recs[2].TTL = HasTTL, 64
+		tm.shapeSet(set, recs, setEnv{t: tm, addr: netip.MustParseAddr("192.0.2.9"), version: 9, seq: 7, domain: 5}, 100)
+		for i := range recs {
+			rb := set[i*tm.minLen : (i+1)*tm.minLen]
+			want := Flow{Has: tm.has}
+			readSteps(rb, tm.steps, &want)
+			got := &recs[i]
+			if got.Flow != want {
+				t.Fatalf("%s: set reader, record %d:\n%+v\nwant\n%+v", key, i, got.Flow, want)
+			}
+			if got.tmpl != tm || got.Offset != 100+i*tm.minLen || &got.raw[0] != &rb[0] || got.Sequence != 7 || got.Domain != 5 || got.Exporter != netip.MustParseAddr("192.0.2.9") {
+				t.Fatalf("%s: set reader, record %d not stamped: %+v", key, i, got)
 			}
 		}
 	}

@@ -59,6 +59,8 @@ type Template struct {
 	vars    []varField
 	stepSeg []uint8
 	shape   func([]byte, *Flow)
+	// shapeSet is shape over the records of a data set (decodeData).
+	shapeSet func([]byte, []Record, setEnv, int)
 	// app links a template with applicationId or applicationName fields
 	// to its exporter's application names (appname.go); nil otherwise.
 	app *appLink
@@ -357,7 +359,9 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		t.app = linkApp(t)
 	}
 	if !t.varLen && !options && !noSpecialize {
-		t.shape = shapeOf(specs, h)
+		if e := shapeOf(specs, h); e != nil {
+			t.shape, t.shapeSet = e.read, e.readSet
+		}
 	}
 	if t.shape == nil && !noSpecialize {
 		t.useClass(specs)
@@ -579,8 +583,9 @@ func parseLayoutKey(key string) (specs []fieldSpec, ok bool) {
 var shapeIndex = indexShapes()
 
 type shapeEntry struct {
-	specs []fieldSpec
-	read  func([]byte, *Flow)
+	specs   []fieldSpec
+	read    func([]byte, *Flow)
+	readSet func([]byte, []Record, setEnv, int)
 }
 
 func indexShapes() map[uint64][]shapeEntry {
@@ -591,7 +596,7 @@ func indexShapes() map[uint64][]shapeEntry {
 			panic("decode: bad generated layout key " + key)
 		}
 		h := layoutHash(specs)
-		m[h] = append(m[h], shapeEntry{specs, read})
+		m[h] = append(m[h], shapeEntry{specs, read, shapeSetReaders[key]})
 	}
 	return m
 }
@@ -612,12 +617,13 @@ func layoutStep(h uint64, s fieldSpec) uint64 {
 	return (h ^ (uint64(s.pen)<<32 | uint64(s.id)<<16 | uint64(s.length))) * 1099511628211
 }
 
-// shapeOf returns the generated reader of the exact layout specs, whose
+// shapeOf returns the generated readers of the exact layout specs, whose
 // layoutHash is h, or nil.
-func shapeOf(specs []fieldSpec, h uint64) func([]byte, *Flow) {
-	for _, e := range shapeIndex[h] {
-		if len(e.specs) == len(specs) && sameLayout(e.specs, specs) {
-			return e.read
+func shapeOf(specs []fieldSpec, h uint64) *shapeEntry {
+	es := shapeIndex[h]
+	for i := range es {
+		if e := &es[i]; len(e.specs) == len(specs) && sameLayout(e.specs, specs) {
+			return e
 		}
 	}
 	return nil
