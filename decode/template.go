@@ -441,8 +441,9 @@ func (t *Template) findSection() {
 
 // classDef is a generated class reader and the fields it reads.
 type classDef struct {
-	read   func([]byte, *classOffsets, *Flow)
-	fields []fieldSpec
+	read    func([]byte, *classOffsets, *Flow)
+	readSet func([]byte, int, *classOffsets, []Record) // read over a set's fixed-length records
+	fields  []fieldSpec
 }
 
 // classOffsets are a template's offsets of a class's fields.
@@ -450,9 +451,10 @@ type classOffsets [maxClassFields]uint16
 
 // classUse is a class reader with a template's offsets of its fields.
 type classUse struct {
-	read func([]byte, *classOffsets, *Flow)
-	offs classOffsets
-	seg  uint8 // in a varLen template, the segment (stepSeg) of every field: offs are relative to its base
+	read    func([]byte, *classOffsets, *Flow)
+	readSet func([]byte, int, *classOffsets, []Record)
+	offs    classOffsets
+	seg     uint8 // in a varLen template, the segment (stepSeg) of every field: offs are relative to its base
 }
 
 // maxClassUses bounds the classes one template uses.
@@ -529,7 +531,7 @@ func (t *Template) useClass(specs []fieldSpec) {
 		used |= take
 		free &^= classHas[ci]
 		left -= len(c.fields)
-		uses[n] = classUse{c.read, offs, uint8(max(seg, 0))}
+		uses[n] = classUse{read: c.read, readSet: c.readSet, offs: offs, seg: uint8(max(seg, 0))}
 		if n++; n == maxClassUses || left == 0 {
 			break
 		}
