@@ -437,6 +437,28 @@ func (d *Decoder) laterSets(ex *exporter, addr netip.Addr, pkt []byte, out *Pack
 //nfkit:hot
 func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte, s setRef, out *Packet, walkErr *error) {
 	body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
+	if !t.options && !t.varLen && t.section < 0 && t.frameSize < 0 {
+		// The bulk of every export: flow records that nothing but the
+		// template's readers fill, with room for all of them.
+		l, start := t.minLen, len(out.Records)
+		if n := len(body) / l; n > 0 && n <= d.lim.MaxRecords-start-len(out.Options) {
+			out.Records = slices.Grow(out.Records, n)[:start+n]
+			recs, base := out.Records[start:], s.off+setHeaderLen
+			set := setEnv{t: t, addr: addr, version: out.Version, seq: out.Sequence, domain: out.Domain}
+			if t.shapeSet != nil {
+				t.shapeSet(body, recs, set, base)
+			} else {
+				readClassed(t, recs, body, &set, base)
+			}
+			if ex.newest != t {
+				ex.useTemplate(t)
+			}
+			if ex.class == unproven {
+				d.prove(ex)
+			}
+			return
+		}
+	}
 	n := len(out.Records) + len(out.Options)
 	at, err := d.decodeData(ex, addr, t, body, s.off+setHeaderLen, out)
 	if err != nil && *walkErr == nil {
