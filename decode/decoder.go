@@ -346,7 +346,6 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			cut = derr(off, id, 0, ErrTruncated)
 			l = end - off
 		}
-		bit := uint64(1) << min(i, 63)
 		switch {
 		case isTemplateSet(version, id):
 			if retry {
@@ -357,9 +356,9 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 				// packet is still decoded.
 				walkErr = derr(off+setHeaderLen+at, id, tid, err)
 			}
-		case id < 256 || want&bit == 0:
+		case id < 256 || want != ^uint64(0) && want&(1<<min(i, 63)) == 0:
 		default:
-			s := setRef{id: id, length: uint16(l), off: off, bit: bit}
+			s := setRef{id: id, length: uint16(l), off: off, bit: 1 << min(i, 63)}
 			var t *Template
 			if ex != nil {
 				t = ex.template(out.Domain, id)
