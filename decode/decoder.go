@@ -604,53 +604,24 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	return base + n*l, err
 }
 
-// setMajor is the number of records from which readClassed runs each class
-// reader over the whole set rather than record by record: one call per
-// class and set, against the calls per record (and the registers they
-// spill) that a short set pays less for.
-const setMajor = 6
-
 // readClassed reads len(recs) records of t with its class readers and
 // steps from b.
 //
 //nfkit:hot
 func readClassed(t *Template, recs []Record, b []byte, set *setEnv, base int) {
-	l, cs := t.minLen, t.classes
-	b = b[:len(recs)*l]
-	if len(recs) < setMajor {
-		for i, off := 0, 0; i < len(recs); i, off = i+1, off+l {
-			r, rb := &recs[i], b[off:off+l:off+l]
-			if r.tmpl != t && r.Has&^t.has != 0 {
-				r.Flow.reset(r.Has &^ t.has) // fields its last record had that t does not set
-			}
-			r.Has = t.has
-			readClasses(rb, cs, &r.Flow)
-			if len(t.steps) != 0 {
-				readSteps(rb, t.steps, &r.Flow)
-			}
-			set.stamp(r, base+off, rb)
-		}
-		return
-	}
-	// A first loop makes each slot ready and stamps it; then each class
-	// reader runs over all the records, and the steps left record by
-	// record.
-	for i, off := 0, 0; i < len(recs); i, off = i+1, off+l {
-		r := &recs[i]
+	l, cs, steps := t.minLen, t.classes, t.steps
+	for i := range recs {
+		r, rb := &recs[i], b[:l:l]
+		b = b[l:]
 		if r.tmpl != t && r.Has&^t.has != 0 {
-			r.Flow.reset(r.Has &^ t.has)
+			r.Flow.reset(r.Has &^ t.has) // fields its last record had that t does not set
 		}
 		r.Has = t.has
-		set.stamp(r, base+off, b[off:off+l:off+l])
-	}
-	for k := range cs {
-		c := &cs[k]
-		c.readSet(b, l, &c.offs, recs)
-	}
-	if steps := t.steps; len(steps) != 0 {
-		for i, off := 0, 0; i < len(recs); i, off = i+1, off+l {
-			readSteps(b[off:off+l:off+l], steps, &recs[i].Flow)
+		readClasses(rb, cs, &r.Flow)
+		if len(steps) != 0 {
+			readSteps(rb, steps, &r.Flow)
 		}
+		set.stamp(r, base+i*l, rb)
 	}
 }
 

@@ -1859,35 +1859,6 @@ func readClassV5Set(b []byte, o *classOffsets, f *Flow) {
 	f.Start = int64(binary.BigEndian.Uint32(b[int(o[17]) : int(o[17])+4]))
 }
 
-// readClassV5SetSet is readClassV5Set over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassV5SetSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint32(rb[int(o[0]) : int(o[0])+4]))
-		f.Packets = uint64(binary.BigEndian.Uint32(rb[int(o[1]) : int(o[1])+4]))
-		f.Proto = uint8(rb[int(o[2])])
-		f.TOS = uint8(rb[int(o[3])])
-		f.TCPFlags = uint16(rb[int(o[4])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[5]) : int(o[5])+2]))
-		f.SrcAddr = netip.AddrFrom4([4]byte(rb[int(o[6]) : int(o[6])+4]))
-		f.SrcMask = uint8(rb[int(o[7])])
-		f.InIf = uint32(binary.BigEndian.Uint16(rb[int(o[8]) : int(o[8])+2]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[9]) : int(o[9])+2]))
-		f.DstAddr = netip.AddrFrom4([4]byte(rb[int(o[10]) : int(o[10])+4]))
-		f.DstMask = uint8(rb[int(o[11])])
-		f.OutIf = uint32(binary.BigEndian.Uint16(rb[int(o[12]) : int(o[12])+2]))
-		f.NextHop = netip.AddrFrom4([4]byte(rb[int(o[13]) : int(o[13])+4]))
-		f.SrcAS = uint32(binary.BigEndian.Uint16(rb[int(o[14]) : int(o[14])+2]))
-		f.DstAS = uint32(binary.BigEndian.Uint16(rb[int(o[15]) : int(o[15])+2]))
-		f.End = int64(binary.BigEndian.Uint32(rb[int(o[16]) : int(o[16])+4]))
-		f.Start = int64(binary.BigEndian.Uint32(rb[int(o[17]) : int(o[17])+4]))
-	}
-}
-
 // readClassV5SetWide reads the V5SetWide field set (the NetFlow v5 field set with 4-byte ifIndex and AS (IOS-XE, NX-OS, Junos and most v9 routers)) from per-template offsets.
 //
 //nfkit:hot
@@ -1910,35 +1881,6 @@ func readClassV5SetWide(b []byte, o *classOffsets, f *Flow) {
 	f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[15]) : int(o[15])+4]))
 	f.End = int64(binary.BigEndian.Uint32(b[int(o[16]) : int(o[16])+4]))
 	f.Start = int64(binary.BigEndian.Uint32(b[int(o[17]) : int(o[17])+4]))
-}
-
-// readClassV5SetWideSet is readClassV5SetWide over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassV5SetWideSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint32(rb[int(o[0]) : int(o[0])+4]))
-		f.Packets = uint64(binary.BigEndian.Uint32(rb[int(o[1]) : int(o[1])+4]))
-		f.Proto = uint8(rb[int(o[2])])
-		f.TOS = uint8(rb[int(o[3])])
-		f.TCPFlags = uint16(rb[int(o[4])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[5]) : int(o[5])+2]))
-		f.SrcAddr = netip.AddrFrom4([4]byte(rb[int(o[6]) : int(o[6])+4]))
-		f.SrcMask = uint8(rb[int(o[7])])
-		f.InIf = uint32(binary.BigEndian.Uint32(rb[int(o[8]) : int(o[8])+4]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[9]) : int(o[9])+2]))
-		f.DstAddr = netip.AddrFrom4([4]byte(rb[int(o[10]) : int(o[10])+4]))
-		f.DstMask = uint8(rb[int(o[11])])
-		f.OutIf = uint32(binary.BigEndian.Uint32(rb[int(o[12]) : int(o[12])+4]))
-		f.NextHop = netip.AddrFrom4([4]byte(rb[int(o[13]) : int(o[13])+4]))
-		f.SrcAS = uint32(binary.BigEndian.Uint32(rb[int(o[14]) : int(o[14])+4]))
-		f.DstAS = uint32(binary.BigEndian.Uint32(rb[int(o[15]) : int(o[15])+4]))
-		f.End = int64(binary.BigEndian.Uint32(rb[int(o[16]) : int(o[16])+4]))
-		f.Start = int64(binary.BigEndian.Uint32(rb[int(o[17]) : int(o[17])+4]))
-	}
 }
 
 // readClassV5SetWideMs reads the V5SetWideMs field set (the v5 field set with 4-byte ifIndex and AS and absolute ms times (IPFIX routers)) from per-template offsets.
@@ -1965,35 +1907,6 @@ func readClassV5SetWideMs(b []byte, o *classOffsets, f *Flow) {
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[17]) : int(o[17])+8]))
 }
 
-// readClassV5SetWideMsSet is readClassV5SetWideMs over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassV5SetWideMsSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint32(rb[int(o[0]) : int(o[0])+4]))
-		f.Packets = uint64(binary.BigEndian.Uint32(rb[int(o[1]) : int(o[1])+4]))
-		f.Proto = uint8(rb[int(o[2])])
-		f.TOS = uint8(rb[int(o[3])])
-		f.TCPFlags = uint16(rb[int(o[4])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[5]) : int(o[5])+2]))
-		f.SrcAddr = netip.AddrFrom4([4]byte(rb[int(o[6]) : int(o[6])+4]))
-		f.SrcMask = uint8(rb[int(o[7])])
-		f.InIf = uint32(binary.BigEndian.Uint32(rb[int(o[8]) : int(o[8])+4]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[9]) : int(o[9])+2]))
-		f.DstAddr = netip.AddrFrom4([4]byte(rb[int(o[10]) : int(o[10])+4]))
-		f.DstMask = uint8(rb[int(o[11])])
-		f.OutIf = uint32(binary.BigEndian.Uint32(rb[int(o[12]) : int(o[12])+4]))
-		f.NextHop = netip.AddrFrom4([4]byte(rb[int(o[13]) : int(o[13])+4]))
-		f.SrcAS = uint32(binary.BigEndian.Uint32(rb[int(o[14]) : int(o[14])+4]))
-		f.DstAS = uint32(binary.BigEndian.Uint32(rb[int(o[15]) : int(o[15])+4]))
-		f.Start = int64(binary.BigEndian.Uint64(rb[int(o[16]) : int(o[16])+8]))
-		f.End = int64(binary.BigEndian.Uint64(rb[int(o[17]) : int(o[17])+8]))
-	}
-}
-
 // readClassFiveTupleV4Uptime reads the FiveTupleV4Uptime field set (IPv4 5-tuple, 4-byte counters, uptime times (softflowd, MikroTik, fprobe-style v9)) from per-template offsets.
 //
 //nfkit:hot
@@ -2007,26 +1920,6 @@ func readClassFiveTupleV4Uptime(b []byte, o *classOffsets, f *Flow) {
 	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
 	f.End = int64(binary.BigEndian.Uint32(b[int(o[7]) : int(o[7])+4]))
 	f.Start = int64(binary.BigEndian.Uint32(b[int(o[8]) : int(o[8])+4]))
-}
-
-// readClassFiveTupleV4UptimeSet is readClassFiveTupleV4Uptime over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassFiveTupleV4UptimeSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint32(rb[int(o[0]) : int(o[0])+4]))
-		f.Packets = uint64(binary.BigEndian.Uint32(rb[int(o[1]) : int(o[1])+4]))
-		f.Proto = uint8(rb[int(o[2])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[3]) : int(o[3])+2]))
-		f.SrcAddr = netip.AddrFrom4([4]byte(rb[int(o[4]) : int(o[4])+4]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[5]) : int(o[5])+2]))
-		f.DstAddr = netip.AddrFrom4([4]byte(rb[int(o[6]) : int(o[6])+4]))
-		f.End = int64(binary.BigEndian.Uint32(rb[int(o[7]) : int(o[7])+4]))
-		f.Start = int64(binary.BigEndian.Uint32(rb[int(o[8]) : int(o[8])+4]))
-	}
 }
 
 // readClassFiveTupleV6Uptime reads the FiveTupleV6Uptime field set (IPv6 5-tuple, 4-byte counters, uptime times) from per-template offsets.
@@ -2044,26 +1937,6 @@ func readClassFiveTupleV6Uptime(b []byte, o *classOffsets, f *Flow) {
 	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[8]) : int(o[8])+16]))
 }
 
-// readClassFiveTupleV6UptimeSet is readClassFiveTupleV6Uptime over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassFiveTupleV6UptimeSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint32(rb[int(o[0]) : int(o[0])+4]))
-		f.Packets = uint64(binary.BigEndian.Uint32(rb[int(o[1]) : int(o[1])+4]))
-		f.Proto = uint8(rb[int(o[2])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[3]) : int(o[3])+2]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[4]) : int(o[4])+2]))
-		f.End = int64(binary.BigEndian.Uint32(rb[int(o[5]) : int(o[5])+4]))
-		f.Start = int64(binary.BigEndian.Uint32(rb[int(o[6]) : int(o[6])+4]))
-		f.SrcAddr = netip.AddrFrom16([16]byte(rb[int(o[7]) : int(o[7])+16]))
-		f.DstAddr = netip.AddrFrom16([16]byte(rb[int(o[8]) : int(o[8])+16]))
-	}
-}
-
 // readClassFiveTupleV4Ms reads the FiveTupleV4Ms field set (IPv4 5-tuple, 8-byte counters, absolute ms times (pmacct, nProbe, Junos IPFIX)) from per-template offsets.
 //
 //nfkit:hot
@@ -2077,26 +1950,6 @@ func readClassFiveTupleV4Ms(b []byte, o *classOffsets, f *Flow) {
 	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
 	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
-}
-
-// readClassFiveTupleV4MsSet is readClassFiveTupleV4Ms over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassFiveTupleV4MsSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint64(rb[int(o[0]) : int(o[0])+8]))
-		f.Packets = uint64(binary.BigEndian.Uint64(rb[int(o[1]) : int(o[1])+8]))
-		f.Proto = uint8(rb[int(o[2])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[3]) : int(o[3])+2]))
-		f.SrcAddr = netip.AddrFrom4([4]byte(rb[int(o[4]) : int(o[4])+4]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[5]) : int(o[5])+2]))
-		f.DstAddr = netip.AddrFrom4([4]byte(rb[int(o[6]) : int(o[6])+4]))
-		f.Start = int64(binary.BigEndian.Uint64(rb[int(o[7]) : int(o[7])+8]))
-		f.End = int64(binary.BigEndian.Uint64(rb[int(o[8]) : int(o[8])+8]))
-	}
 }
 
 // readClassFiveTupleV6Ms reads the FiveTupleV6Ms field set (IPv6 5-tuple, 8-byte counters, absolute ms times) from per-template offsets.
@@ -2114,26 +1967,6 @@ func readClassFiveTupleV6Ms(b []byte, o *classOffsets, f *Flow) {
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
 }
 
-// readClassFiveTupleV6MsSet is readClassFiveTupleV6Ms over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassFiveTupleV6MsSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint64(rb[int(o[0]) : int(o[0])+8]))
-		f.Packets = uint64(binary.BigEndian.Uint64(rb[int(o[1]) : int(o[1])+8]))
-		f.Proto = uint8(rb[int(o[2])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[3]) : int(o[3])+2]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[4]) : int(o[4])+2]))
-		f.SrcAddr = netip.AddrFrom16([16]byte(rb[int(o[5]) : int(o[5])+16]))
-		f.DstAddr = netip.AddrFrom16([16]byte(rb[int(o[6]) : int(o[6])+16]))
-		f.Start = int64(binary.BigEndian.Uint64(rb[int(o[7]) : int(o[7])+8]))
-		f.End = int64(binary.BigEndian.Uint64(rb[int(o[8]) : int(o[8])+8]))
-	}
-}
-
 // readClassKeyV4 reads the KeyV4 field set (IPv4 addresses, ports, protocol (every IPv4 TCP/UDP flow template)) from per-template offsets.
 //
 //nfkit:hot
@@ -2143,22 +1976,6 @@ func readClassKeyV4(b []byte, o *classOffsets, f *Flow) {
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[2]) : int(o[2])+4]))
 	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
 	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
-}
-
-// readClassKeyV4Set is readClassKeyV4 over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassKeyV4Set(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Proto = uint8(rb[int(o[0])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[1]) : int(o[1])+2]))
-		f.SrcAddr = netip.AddrFrom4([4]byte(rb[int(o[2]) : int(o[2])+4]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[3]) : int(o[3])+2]))
-		f.DstAddr = netip.AddrFrom4([4]byte(rb[int(o[4]) : int(o[4])+4]))
-	}
 }
 
 // readClassKeyV6 reads the KeyV6 field set (IPv6 addresses, ports, protocol) from per-template offsets.
@@ -2172,22 +1989,6 @@ func readClassKeyV6(b []byte, o *classOffsets, f *Flow) {
 	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[4]) : int(o[4])+16]))
 }
 
-// readClassKeyV6Set is readClassKeyV6 over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassKeyV6Set(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Proto = uint8(rb[int(o[0])])
-		f.SrcPort = uint16(binary.BigEndian.Uint16(rb[int(o[1]) : int(o[1])+2]))
-		f.DstPort = uint16(binary.BigEndian.Uint16(rb[int(o[2]) : int(o[2])+2]))
-		f.SrcAddr = netip.AddrFrom16([16]byte(rb[int(o[3]) : int(o[3])+16]))
-		f.DstAddr = netip.AddrFrom16([16]byte(rb[int(o[4]) : int(o[4])+16]))
-	}
-}
-
 // readClassCounters32If32 reads the Counters32If32 field set (4-byte octet and packet counters with 4-byte ifIndex (softflowd, IOS-XE, Junos)) from per-template offsets.
 //
 //nfkit:hot
@@ -2196,21 +1997,6 @@ func readClassCounters32If32(b []byte, o *classOffsets, f *Flow) {
 	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
 	f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
 	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
-}
-
-// readClassCounters32If32Set is readClassCounters32If32 over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassCounters32If32Set(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint32(rb[int(o[0]) : int(o[0])+4]))
-		f.Packets = uint64(binary.BigEndian.Uint32(rb[int(o[1]) : int(o[1])+4]))
-		f.InIf = uint32(binary.BigEndian.Uint32(rb[int(o[2]) : int(o[2])+4]))
-		f.OutIf = uint32(binary.BigEndian.Uint32(rb[int(o[3]) : int(o[3])+4]))
-	}
 }
 
 // readClassCounters64If32 reads the Counters64If32 field set (8-byte counters with 4-byte ifIndex (pmacct, nProbe, IOS-XR IPFIX)) from per-template offsets.
@@ -2223,21 +2009,6 @@ func readClassCounters64If32(b []byte, o *classOffsets, f *Flow) {
 	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
 }
 
-// readClassCounters64If32Set is readClassCounters64If32 over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassCounters64If32Set(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Bytes = uint64(binary.BigEndian.Uint64(rb[int(o[0]) : int(o[0])+8]))
-		f.Packets = uint64(binary.BigEndian.Uint64(rb[int(o[1]) : int(o[1])+8]))
-		f.InIf = uint32(binary.BigEndian.Uint32(rb[int(o[2]) : int(o[2])+4]))
-		f.OutIf = uint32(binary.BigEndian.Uint32(rb[int(o[3]) : int(o[3])+4]))
-	}
-}
-
 // readClassAddrsProtoV4 reads the AddrsProtoV4 field set (IPv4 addresses and protocol (ICMP and other portless templates)) from per-template offsets.
 //
 //nfkit:hot
@@ -2247,20 +2018,6 @@ func readClassAddrsProtoV4(b []byte, o *classOffsets, f *Flow) {
 	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[2]) : int(o[2])+4]))
 }
 
-// readClassAddrsProtoV4Set is readClassAddrsProtoV4 over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassAddrsProtoV4Set(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Proto = uint8(rb[int(o[0])])
-		f.SrcAddr = netip.AddrFrom4([4]byte(rb[int(o[1]) : int(o[1])+4]))
-		f.DstAddr = netip.AddrFrom4([4]byte(rb[int(o[2]) : int(o[2])+4]))
-	}
-}
-
 // readClassAddrsProtoV6 reads the AddrsProtoV6 field set (IPv6 addresses and protocol) from per-template offsets.
 //
 //nfkit:hot
@@ -2268,20 +2025,6 @@ func readClassAddrsProtoV6(b []byte, o *classOffsets, f *Flow) {
 	f.Proto = uint8(b[int(o[0])])
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[1]) : int(o[1])+16]))
 	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[2]) : int(o[2])+16]))
-}
-
-// readClassAddrsProtoV6Set is readClassAddrsProtoV6 over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassAddrsProtoV6Set(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Proto = uint8(rb[int(o[0])])
-		f.SrcAddr = netip.AddrFrom16([16]byte(rb[int(o[1]) : int(o[1])+16]))
-		f.DstAddr = netip.AddrFrom16([16]byte(rb[int(o[2]) : int(o[2])+16]))
-	}
 }
 
 // readClassIfsMetaEnd reads the IfsMetaEnd field set (interfaces, ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX with 8-byte counters, nProbe)) from per-template offsets.
@@ -2297,24 +2040,6 @@ func readClassIfsMetaEnd(b []byte, o *classOffsets, f *Flow) {
 	f.FlowEndReason = uint8(b[int(o[6])])
 }
 
-// readClassIfsMetaEndSet is readClassIfsMetaEnd over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassIfsMetaEndSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.TOS = uint8(rb[int(o[0])])
-		f.TCPFlags = uint16(rb[int(o[1])])
-		f.InIf = uint32(binary.BigEndian.Uint32(rb[int(o[2]) : int(o[2])+4]))
-		f.OutIf = uint32(binary.BigEndian.Uint32(rb[int(o[3]) : int(o[3])+4]))
-		f.IPVersion = uint8(rb[int(o[4])])
-		f.Direction = uint8(rb[int(o[5])])
-		f.FlowEndReason = uint8(rb[int(o[6])])
-	}
-}
-
 // readClassIfsMeta reads the IfsMeta field set (interfaces, ToS, TCP flags, IP version and direction beside a 5-tuple with 8-byte counters (pmacct, nProbe)) from per-template offsets.
 //
 //nfkit:hot
@@ -2325,23 +2050,6 @@ func readClassIfsMeta(b []byte, o *classOffsets, f *Flow) {
 	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
 	f.IPVersion = uint8(b[int(o[4])])
 	f.Direction = uint8(b[int(o[5])])
-}
-
-// readClassIfsMetaSet is readClassIfsMeta over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassIfsMetaSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.TOS = uint8(rb[int(o[0])])
-		f.TCPFlags = uint16(rb[int(o[1])])
-		f.InIf = uint32(binary.BigEndian.Uint32(rb[int(o[2]) : int(o[2])+4]))
-		f.OutIf = uint32(binary.BigEndian.Uint32(rb[int(o[3]) : int(o[3])+4]))
-		f.IPVersion = uint8(rb[int(o[4])])
-		f.Direction = uint8(rb[int(o[5])])
-	}
 }
 
 // readClassMetaEnd reads the MetaEnd field set (ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX, Junos)) from per-template offsets.
@@ -2355,22 +2063,6 @@ func readClassMetaEnd(b []byte, o *classOffsets, f *Flow) {
 	f.FlowEndReason = uint8(b[int(o[4])])
 }
 
-// readClassMetaEndSet is readClassMetaEnd over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassMetaEndSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.TOS = uint8(rb[int(o[0])])
-		f.TCPFlags = uint16(rb[int(o[1])])
-		f.IPVersion = uint8(rb[int(o[2])])
-		f.Direction = uint8(rb[int(o[3])])
-		f.FlowEndReason = uint8(rb[int(o[4])])
-	}
-}
-
 // readClassMeta reads the Meta field set (ToS, TCP flags, IP version and direction) from per-template offsets.
 //
 //nfkit:hot
@@ -2381,21 +2073,6 @@ func readClassMeta(b []byte, o *classOffsets, f *Flow) {
 	f.Direction = uint8(b[int(o[3])])
 }
 
-// readClassMetaSet is readClassMeta over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassMetaSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.TOS = uint8(rb[int(o[0])])
-		f.TCPFlags = uint16(rb[int(o[1])])
-		f.IPVersion = uint8(rb[int(o[2])])
-		f.Direction = uint8(rb[int(o[3])])
-	}
-}
-
 // readClassMACsVLAN reads the MACsVLAN field set (source and destination MAC and VLAN (pmacct, Cisco L2 templates)) from per-template offsets.
 //
 //nfkit:hot
@@ -2403,20 +2080,6 @@ func readClassMACsVLAN(b []byte, o *classOffsets, f *Flow) {
 	f.SrcMAC = MAC(b[int(o[0]) : int(o[0])+6])
 	f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
 	f.DstMAC = MAC(b[int(o[2]) : int(o[2])+6])
-}
-
-// readClassMACsVLANSet is readClassMACsVLAN over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassMACsVLANSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.SrcMAC = MAC(rb[int(o[0]) : int(o[0])+6])
-		f.SrcVLAN = uint16(binary.BigEndian.Uint16(rb[int(o[1]) : int(o[1])+2]))
-		f.DstMAC = MAC(rb[int(o[2]) : int(o[2])+6])
-	}
 }
 
 // readClassMACsVLANsPost reads the MACsVLANsPost field set (source and post-destination MAC, VLAN and post-VLAN (softflowd -T ether)) from per-template offsets.
@@ -2429,21 +2092,6 @@ func readClassMACsVLANsPost(b []byte, o *classOffsets, f *Flow) {
 	f.DstVLAN = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
 }
 
-// readClassMACsVLANsPostSet is readClassMACsVLANsPost over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassMACsVLANsPostSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.SrcMAC = MAC(rb[int(o[0]) : int(o[0])+6])
-		f.DstMAC = MAC(rb[int(o[1]) : int(o[1])+6])
-		f.SrcVLAN = uint16(binary.BigEndian.Uint16(rb[int(o[2]) : int(o[2])+2]))
-		f.DstVLAN = uint16(binary.BigEndian.Uint16(rb[int(o[3]) : int(o[3])+2]))
-	}
-}
-
 // readClassRouteV4 reads the RouteV4 field set (source/destination AS and IPv4 prefix lengths (routers' BGP-aware templates, pmacct with BGP)) from per-template offsets.
 //
 //nfkit:hot
@@ -2452,21 +2100,6 @@ func readClassRouteV4(b []byte, o *classOffsets, f *Flow) {
 	f.DstMask = uint8(b[int(o[1])])
 	f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
 	f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
-}
-
-// readClassRouteV4Set is readClassRouteV4 over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassRouteV4Set(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.SrcMask = uint8(rb[int(o[0])])
-		f.DstMask = uint8(rb[int(o[1])])
-		f.SrcAS = uint32(binary.BigEndian.Uint32(rb[int(o[2]) : int(o[2])+4]))
-		f.DstAS = uint32(binary.BigEndian.Uint32(rb[int(o[3]) : int(o[3])+4]))
-	}
 }
 
 // readClassRouteV6 reads the RouteV6 field set (source/destination AS and IPv6 prefix lengths) from per-template offsets.
@@ -2479,40 +2112,12 @@ func readClassRouteV6(b []byte, o *classOffsets, f *Flow) {
 	f.DstMask = uint8(b[int(o[3])])
 }
 
-// readClassRouteV6Set is readClassRouteV6 over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassRouteV6Set(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.SrcAS = uint32(binary.BigEndian.Uint32(rb[int(o[0]) : int(o[0])+4]))
-		f.DstAS = uint32(binary.BigEndian.Uint32(rb[int(o[1]) : int(o[1])+4]))
-		f.SrcMask = uint8(rb[int(o[2])])
-		f.DstMask = uint8(rb[int(o[3])])
-	}
-}
-
 // readClassTimesUptime reads the TimesUptime field set (flow start/end in sysUptime milliseconds (v9 and IPFIX 22/21, the most common time pair)) from per-template offsets.
 //
 //nfkit:hot
 func readClassTimesUptime(b []byte, o *classOffsets, f *Flow) {
 	f.End = int64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 	f.Start = int64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
-}
-
-// readClassTimesUptimeSet is readClassTimesUptime over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassTimesUptimeSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.End = int64(binary.BigEndian.Uint32(rb[int(o[0]) : int(o[0])+4]))
-		f.Start = int64(binary.BigEndian.Uint32(rb[int(o[1]) : int(o[1])+4]))
-	}
 }
 
 // readClassTimesMs reads the TimesMs field set (absolute flow start/end in milliseconds (IPFIX 152/153)) from per-template offsets.
@@ -2523,19 +2128,6 @@ func readClassTimesMs(b []byte, o *classOffsets, f *Flow) {
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
 }
 
-// readClassTimesMsSet is readClassTimesMs over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassTimesMsSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Start = int64(binary.BigEndian.Uint64(rb[int(o[0]) : int(o[0])+8]))
-		f.End = int64(binary.BigEndian.Uint64(rb[int(o[1]) : int(o[1])+8]))
-	}
-}
-
 // readClassTimesMicros reads the TimesMicros field set (absolute flow start/end in NTP microseconds (IPFIX 154/155)) from per-template offsets.
 //
 //nfkit:hot
@@ -2544,38 +2136,12 @@ func readClassTimesMicros(b []byte, o *classOffsets, f *Flow) {
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
 }
 
-// readClassTimesMicrosSet is readClassTimesMicros over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassTimesMicrosSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Start = int64(binary.BigEndian.Uint64(rb[int(o[0]) : int(o[0])+8]))
-		f.End = int64(binary.BigEndian.Uint64(rb[int(o[1]) : int(o[1])+8]))
-	}
-}
-
 // readClassTimesNanos reads the TimesNanos field set (absolute flow start/end in NTP nanoseconds (IPFIX 156/157)) from per-template offsets.
 //
 //nfkit:hot
 func readClassTimesNanos(b []byte, o *classOffsets, f *Flow) {
 	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
-}
-
-// readClassTimesNanosSet is readClassTimesNanos over the records recs of a data set body b of
-// fixed-length records of l bytes. The offsets are read from o as they are
-// used: kept in registers they would be spilled.
-//
-//nfkit:hot
-func readClassTimesNanosSet(b []byte, l int, o *classOffsets, recs []Record) {
-	for i, p := 0, 0; i < len(recs); i, p = i+1, p+l {
-		rb, f := b[p:p+l:p+l], &recs[i].Flow
-		f.Start = int64(binary.BigEndian.Uint64(rb[int(o[0]) : int(o[0])+8]))
-		f.End = int64(binary.BigEndian.Uint64(rb[int(o[1]) : int(o[1])+8]))
-	}
 }
 
 // maxClassFields is the size of the largest class.
@@ -2658,8 +2224,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassV5Set,
-		readSet: readClassV5SetSet,
+		read: readClassV5Set,
 	},
 	{
 		fields: []fieldSpec{{
@@ -2735,8 +2300,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassV5SetWide,
-		readSet: readClassV5SetWideSet,
+		read: readClassV5SetWide,
 	},
 	{
 		fields: []fieldSpec{{
@@ -2812,8 +2376,7 @@ var classes = []classDef{
 			length: 8,
 			pen:    0,
 		}},
-		read:    readClassV5SetWideMs,
-		readSet: readClassV5SetWideMsSet,
+		read: readClassV5SetWideMs,
 	},
 	{
 		fields: []fieldSpec{{
@@ -2853,8 +2416,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassFiveTupleV4Uptime,
-		readSet: readClassFiveTupleV4UptimeSet,
+		read: readClassFiveTupleV4Uptime,
 	},
 	{
 		fields: []fieldSpec{{
@@ -2894,8 +2456,7 @@ var classes = []classDef{
 			length: 16,
 			pen:    0,
 		}},
-		read:    readClassFiveTupleV6Uptime,
-		readSet: readClassFiveTupleV6UptimeSet,
+		read: readClassFiveTupleV6Uptime,
 	},
 	{
 		fields: []fieldSpec{{
@@ -2935,8 +2496,7 @@ var classes = []classDef{
 			length: 8,
 			pen:    0,
 		}},
-		read:    readClassFiveTupleV4Ms,
-		readSet: readClassFiveTupleV4MsSet,
+		read: readClassFiveTupleV4Ms,
 	},
 	{
 		fields: []fieldSpec{{
@@ -2976,8 +2536,7 @@ var classes = []classDef{
 			length: 8,
 			pen:    0,
 		}},
-		read:    readClassFiveTupleV6Ms,
-		readSet: readClassFiveTupleV6MsSet,
+		read: readClassFiveTupleV6Ms,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3009,8 +2568,7 @@ var classes = []classDef{
 			length: 1,
 			pen:    0,
 		}},
-		read:    readClassIfsMetaEnd,
-		readSet: readClassIfsMetaEndSet,
+		read: readClassIfsMetaEnd,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3038,8 +2596,7 @@ var classes = []classDef{
 			length: 1,
 			pen:    0,
 		}},
-		read:    readClassIfsMeta,
-		readSet: readClassIfsMetaSet,
+		read: readClassIfsMeta,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3063,8 +2620,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassKeyV4,
-		readSet: readClassKeyV4Set,
+		read: readClassKeyV4,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3088,8 +2644,7 @@ var classes = []classDef{
 			length: 16,
 			pen:    0,
 		}},
-		read:    readClassKeyV6,
-		readSet: readClassKeyV6Set,
+		read: readClassKeyV6,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3113,8 +2668,7 @@ var classes = []classDef{
 			length: 1,
 			pen:    0,
 		}},
-		read:    readClassMetaEnd,
-		readSet: readClassMetaEndSet,
+		read: readClassMetaEnd,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3134,8 +2688,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassCounters32If32,
-		readSet: readClassCounters32If32Set,
+		read: readClassCounters32If32,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3155,8 +2708,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassCounters64If32,
-		readSet: readClassCounters64If32Set,
+		read: readClassCounters64If32,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3176,8 +2728,7 @@ var classes = []classDef{
 			length: 1,
 			pen:    0,
 		}},
-		read:    readClassMeta,
-		readSet: readClassMetaSet,
+		read: readClassMeta,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3197,8 +2748,7 @@ var classes = []classDef{
 			length: 2,
 			pen:    0,
 		}},
-		read:    readClassMACsVLANsPost,
-		readSet: readClassMACsVLANsPostSet,
+		read: readClassMACsVLANsPost,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3218,8 +2768,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassRouteV4,
-		readSet: readClassRouteV4Set,
+		read: readClassRouteV4,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3239,8 +2788,7 @@ var classes = []classDef{
 			length: 1,
 			pen:    0,
 		}},
-		read:    readClassRouteV6,
-		readSet: readClassRouteV6Set,
+		read: readClassRouteV6,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3256,8 +2804,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassAddrsProtoV4,
-		readSet: readClassAddrsProtoV4Set,
+		read: readClassAddrsProtoV4,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3273,8 +2820,7 @@ var classes = []classDef{
 			length: 16,
 			pen:    0,
 		}},
-		read:    readClassAddrsProtoV6,
-		readSet: readClassAddrsProtoV6Set,
+		read: readClassAddrsProtoV6,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3290,8 +2836,7 @@ var classes = []classDef{
 			length: 6,
 			pen:    0,
 		}},
-		read:    readClassMACsVLAN,
-		readSet: readClassMACsVLANSet,
+		read: readClassMACsVLAN,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3303,8 +2848,7 @@ var classes = []classDef{
 			length: 4,
 			pen:    0,
 		}},
-		read:    readClassTimesUptime,
-		readSet: readClassTimesUptimeSet,
+		read: readClassTimesUptime,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3316,8 +2860,7 @@ var classes = []classDef{
 			length: 8,
 			pen:    0,
 		}},
-		read:    readClassTimesMs,
-		readSet: readClassTimesMsSet,
+		read: readClassTimesMs,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3329,8 +2872,7 @@ var classes = []classDef{
 			length: 8,
 			pen:    0,
 		}},
-		read:    readClassTimesMicros,
-		readSet: readClassTimesMicrosSet,
+		read: readClassTimesMicros,
 	},
 	{
 		fields: []fieldSpec{{
@@ -3342,8 +2884,7 @@ var classes = []classDef{
 			length: 8,
 			pen:    0,
 		}},
-		read:    readClassTimesNanos,
-		readSet: readClassTimesNanosSet,
+		read: readClassTimesNanos,
 	},
 }
 

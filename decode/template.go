@@ -441,9 +441,8 @@ func (t *Template) findSection() {
 
 // classDef is a generated class reader and the fields it reads.
 type classDef struct {
-	read    func([]byte, *classOffsets, *Flow)
-	readSet func([]byte, int, *classOffsets, []Record) // read over a set's fixed-length records
-	fields  []fieldSpec
+	read   func([]byte, *classOffsets, *Flow)
+	fields []fieldSpec
 }
 
 // classOffsets are a template's offsets of a class's fields.
@@ -451,10 +450,9 @@ type classOffsets [maxClassFields]uint16
 
 // classUse is a class reader with a template's offsets of its fields.
 type classUse struct {
-	read    func([]byte, *classOffsets, *Flow)
-	readSet func([]byte, int, *classOffsets, []Record)
-	offs    classOffsets
-	seg     uint8 // in a varLen template, the segment (stepSeg) of every field: offs are relative to its base
+	read func([]byte, *classOffsets, *Flow)
+	offs classOffsets
+	seg  uint8 // in a varLen template, the segment (stepSeg) of every field: offs are relative to its base
 }
 
 // maxClassUses bounds the classes one template uses.
@@ -531,7 +529,7 @@ func (t *Template) useClass(specs []fieldSpec) {
 		used |= take
 		free &^= classHas[ci]
 		left -= len(c.fields)
-		uses[n] = classUse{read: c.read, readSet: c.readSet, offs: offs, seg: uint8(max(seg, 0))}
+		uses[n] = classUse{c.read, offs, uint8(max(seg, 0))}
 		if n++; n == maxClassUses || left == 0 {
 			break
 		}

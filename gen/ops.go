@@ -441,25 +441,6 @@ func genClasses(f *File, s *opSet) error {
 				}))
 			}
 		})
-		f.Commentf("%sSet is %s over the records recs of a data set body b of", fn, fn)
-		f.Comment("fixed-length records of l bytes. The offsets are read from o as they are")
-		f.Comment("used: kept in registers they would be spilled.")
-		hotDirective(f)
-		f.Func().Id(fn+"Set").Params(Id("b").Index().Byte(), Id("l").Int(), Id("o").Op("*").Id("classOffsets"), Id("recs").Index().Id("Record")).BlockFunc(func(g *Group) {
-			g.For(List(Id("i"), Id("p")).Op(":=").List(Lit(0), Lit(0)), Id("i").Op("<").Len(Id("recs")), List(Id("i"), Id("p")).Op("=").List(Id("i").Op("+").Lit(1), Id("p").Op("+").Id("l"))).BlockFunc(func(g *Group) {
-				g.List(Id("rb"), Id("f")).Op(":=").List(Id("b").Index(Id("p").Op(":").Id("p").Op("+").Id("l").Op(":").Id("p").Op("+").Id("l")), Op("&").Id("recs").Index(Id("i")).Dot("Flow"))
-				for i, o := range ops {
-					i := i
-					g.Add(emitFrom("rb", o, func(d int) *Statement {
-						st := Int().Call(Id("o").Index(Lit(i)))
-						if d != 0 {
-							st = st.Op("+").Lit(d)
-						}
-						return st
-					}))
-				}
-			})
-		})
 		outs = append(outs, classOut{fn, specs})
 	}
 	sort.SliceStable(outs, func(i, j int) bool { return len(outs[i].specs) > len(outs[j].specs) })
@@ -470,8 +451,7 @@ func genClasses(f *File, s *opSet) error {
 	f.Var().Id("classes").Op("=").Index().Id("classDef").ValuesFunc(func(g *Group) {
 		for _, o := range outs {
 			g.Line().Values(Dict{
-				Id("read"):    Id(o.name),
-				Id("readSet"): Id(o.name + "Set"),
+				Id("read"): Id(o.name),
 				Id("fields"): Index().Id("fieldSpec").ValuesFunc(func(g *Group) {
 					for _, fs := range o.specs {
 						g.Values(Dict{Id("pen"): Lit(int(fs.PEN)), Id("id"): Lit(int(fs.ID)), Id("length"): Lit(int(fs.Len))})
