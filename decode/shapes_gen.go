@@ -2112,6 +2112,30 @@ func readClassRouteV6(b []byte, o *classOffsets, f *Flow) {
 	f.DstMask = uint8(b[int(o[3])])
 }
 
+// readClassCounters32 reads the Counters32 field set (4-byte octet and packet counters beside other classes that took the interfaces (softflowd -A, v9 routers)) from per-template offsets.
+//
+//nfkit:hot
+func readClassCounters32(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+}
+
+// readClassCounters64 reads the Counters64 field set (8-byte octet and packet counters beside other classes (pmacct, IOS-XR, nProbe)) from per-template offsets.
+//
+//nfkit:hot
+func readClassCounters64(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+}
+
+// readClassTimesTimeval reads the TimesTimeval field set (flow start/end as struct timeval in flowStart/EndMicroseconds' 16 bytes (pmacct with timestamps_usecs)) from per-template offsets.
+//
+//nfkit:hot
+func readClassTimesTimeval(b []byte, o *classOffsets, f *Flow) {
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]):int(o[0])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[0])+8:int(o[0])+16]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]):int(o[1])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[1])+8:int(o[1])+16]))
+}
+
 // readClassTimesUptime reads the TimesUptime field set (flow start/end in sysUptime milliseconds (v9 and IPFIX 22/21, the most common time pair)) from per-template offsets.
 //
 //nfkit:hot
@@ -2837,6 +2861,42 @@ var classes = []classDef{
 			pen:    0,
 		}},
 		read: readClassMACsVLAN,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 4,
+			pen:    0,
+		}},
+		read: readClassCounters32,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 8,
+			pen:    0,
+		}},
+		read: readClassCounters64,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     154,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     155,
+			length: 16,
+			pen:    0,
+		}},
+		read: readClassTimesTimeval,
 	},
 	{
 		fields: []fieldSpec{{

@@ -144,6 +144,12 @@ var Classes = []Class{
 		16, 4, 17, 4, 9, 1, 13, 1)},
 	{Name: "RouteV6", Source: "source/destination AS and IPv6 prefix lengths", Fields: spec(
 		16, 4, 17, 4, 29, 1, 30, 1)},
+	{Name: "Counters32", Source: "4-byte octet and packet counters beside other classes that took the interfaces (softflowd -A, v9 routers)", Fields: spec(
+		1, 4, 2, 4)},
+	{Name: "Counters64", Source: "8-byte octet and packet counters beside other classes (pmacct, IOS-XR, nProbe)", Fields: spec(
+		1, 8, 2, 8)},
+	{Name: "TimesTimeval", Source: "flow start/end as struct timeval in flowStart/EndMicroseconds' 16 bytes (pmacct with timestamps_usecs)", Fields: spec(
+		154, 16, 155, 16)},
 	{Name: "TimesUptime", Source: "flow start/end in sysUptime milliseconds (v9 and IPFIX 22/21, the most common time pair)", Fields: spec(
 		22, 4, 21, 4)},
 	{Name: "TimesMs", Source: "absolute flow start/end in milliseconds (IPFIX 152/153)", Fields: spec(
