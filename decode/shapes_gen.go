@@ -2120,6 +2120,14 @@ func readClassCounters32(b []byte, o *classOffsets, f *Flow) {
 	f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
 }
 
+// readClassRevCounters32 reads the RevCounters32 field set (RFC 5103 reverse 4-byte octet and packet counters of a biflow (softflowd -b, YAF)) from per-template offsets.
+//
+//nfkit:hot
+func readClassRevCounters32(b []byte, o *classOffsets, f *Flow) {
+	f.RevBytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+	f.RevPackets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+}
+
 // readClassCounters64 reads the Counters64 field set (8-byte octet and packet counters beside other classes (pmacct, IOS-XR, nProbe)) from per-template offsets.
 //
 //nfkit:hot
@@ -2873,6 +2881,18 @@ var classes = []classDef{
 			pen:    0,
 		}},
 		read: readClassCounters32,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 4,
+			pen:    29305,
+		}, {
+			id:     2,
+			length: 4,
+			pen:    29305,
+		}},
+		read: readClassRevCounters32,
 	},
 	{
 		fields: []fieldSpec{{

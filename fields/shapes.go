@@ -146,6 +146,8 @@ var Classes = []Class{
 		16, 4, 17, 4, 29, 1, 30, 1)},
 	{Name: "Counters32", Source: "4-byte octet and packet counters beside other classes that took the interfaces (softflowd -A, v9 routers)", Fields: spec(
 		1, 4, 2, 4)},
+	{Name: "RevCounters32", Source: "RFC 5103 reverse 4-byte octet and packet counters of a biflow (softflowd -b, YAF)", Fields: []FieldSpec{
+		{PEN: PENReverse, ID: 1, Len: 4}, {PEN: PENReverse, ID: 2, Len: 4}}},
 	{Name: "Counters64", Source: "8-byte octet and packet counters beside other classes (pmacct, IOS-XR, nProbe)", Fields: spec(
 		1, 8, 2, 8)},
 	{Name: "TimesTimeval", Source: "flow start/end as struct timeval in flowStart/EndMicroseconds' 16 bytes (pmacct with timestamps_usecs)", Fields: spec(
