@@ -2052,6 +2052,17 @@ func readClassIfsMeta(b []byte, o *classOffsets, f *Flow) {
 	f.Direction = uint8(b[int(o[5])])
 }
 
+// readClassIfsFlagsDir reads the IfsFlagsDir field set (interfaces, ToS, TCP flags and direction without an IP version field (Cisco IOS v9, nfdump's nfreplay)) from per-template offsets.
+//
+//nfkit:hot
+func readClassIfsFlagsDir(b []byte, o *classOffsets, f *Flow) {
+	f.TOS = uint8(b[int(o[0])])
+	f.TCPFlags = uint16(b[int(o[1])])
+	f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+	f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+	f.Direction = uint8(b[int(o[4])])
+}
+
 // readClassMetaEnd reads the MetaEnd field set (ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX, Junos)) from per-template offsets.
 //
 //nfkit:hot
@@ -2677,6 +2688,30 @@ var classes = []classDef{
 			pen:    0,
 		}},
 		read: readClassKeyV6,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     6,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     10,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     14,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     61,
+			length: 1,
+			pen:    0,
+		}},
+		read: readClassIfsFlagsDir,
 	},
 	{
 		fields: []fieldSpec{{

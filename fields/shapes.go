@@ -132,6 +132,8 @@ var Classes = []Class{
 		10, 4, 14, 4, 5, 1, 6, 1, 60, 1, 61, 1, 136, 1)},
 	{Name: "IfsMeta", Source: "interfaces, ToS, TCP flags, IP version and direction beside a 5-tuple with 8-byte counters (pmacct, nProbe)", Fields: spec(
 		10, 4, 14, 4, 5, 1, 6, 1, 60, 1, 61, 1)},
+	{Name: "IfsFlagsDir", Source: "interfaces, ToS, TCP flags and direction without an IP version field (Cisco IOS v9, nfdump's nfreplay)", Fields: spec(
+		10, 4, 14, 4, 5, 1, 6, 1, 61, 1)},
 	{Name: "MetaEnd", Source: "ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX, Junos)", Fields: spec(
 		5, 1, 6, 1, 60, 1, 61, 1, 136, 1)},
 	{Name: "Meta", Source: "ToS, TCP flags, IP version and direction", Fields: spec(
