@@ -815,7 +815,9 @@ func putRow(b *block, i int, p []byte) {
 }
 
 // putRecord stores r's values in the block at row i, as putRow does from
-// r's row; absent keys store 0.
+// r's row, but for the absent keys: their values are left as they were, and
+// the encoder zeroes them when it reads the block (a key seldom present
+// costs no store per row).
 //
 //nfkit:hot
 func putRecord(b *block, i int, r *decode.Record, received int64) {
@@ -831,9 +833,6 @@ func putRecord(b *block, i int, r *decode.Record, received int64) {
 	if r.Exporter.IsValid() {
 		has |= 1<<colSamplerAddress | 1<<colSamplerAddressFamily // sampler_address
 		b.cSamplerAddressFamily[i] = putAddr16(&b.cSamplerAddress[i], r.Exporter)
-	} else {
-		b.cSamplerAddress[i] = [16]byte{}
-		b.cSamplerAddressFamily[i] = 0
 	}
 	has |= 1 << colSequenceNum // sequence_num
 	b.cSequenceNum[i] = uint32(r.Sequence)
@@ -844,222 +843,146 @@ func putRecord(b *block, i int, r *decode.Record, received int64) {
 	if h&decode.HasStart != 0 {
 		has |= 1 << colStart // time_flow_start_ns
 		b.cStart[i] = uint64(r.Start)
-	} else {
-		b.cStart[i] = 0
 	}
 	if h&decode.HasEnd != 0 {
 		has |= 1 << colEnd // time_flow_end_ns
 		b.cEnd[i] = uint64(r.End)
-	} else {
-		b.cEnd[i] = 0
 	}
 	if h&decode.HasBytes != 0 {
 		has |= 1 << colBytes // bytes
 		b.cBytes[i] = uint64(r.Bytes)
-	} else {
-		b.cBytes[i] = 0
 	}
 	if h&decode.HasPackets != 0 {
 		has |= 1 << colPackets // packets
 		b.cPackets[i] = uint64(r.Packets)
-	} else {
-		b.cPackets[i] = 0
 	}
 	if h&decode.HasOutBytes != 0 {
 		has |= 1 << colOutBytes // out_bytes
 		b.cOutBytes[i] = uint64(r.OutBytes)
-	} else {
-		b.cOutBytes[i] = 0
 	}
 	if h&decode.HasOutPackets != 0 {
 		has |= 1 << colOutPackets // out_packets
 		b.cOutPackets[i] = uint64(r.OutPackets)
-	} else {
-		b.cOutPackets[i] = 0
 	}
 	if h&decode.HasRevBytes != 0 {
 		has |= 1 << colRevBytes // rev_bytes
 		b.cRevBytes[i] = uint64(r.RevBytes)
-	} else {
-		b.cRevBytes[i] = 0
 	}
 	if h&decode.HasRevPackets != 0 {
 		has |= 1 << colRevPackets // rev_packets
 		b.cRevPackets[i] = uint64(r.RevPackets)
-	} else {
-		b.cRevPackets[i] = 0
 	}
 	if h&decode.HasFlows != 0 {
 		has |= 1 << colFlows // flows
 		b.cFlows[i] = uint64(r.Flows)
-	} else {
-		b.cFlows[i] = 0
 	}
 	if h&decode.HasSrcAddr != 0 && r.SrcAddr.IsValid() {
 		has |= 1<<colSrcAddr | 1<<colSrcAddrFamily // src_addr
 		b.cSrcAddrFamily[i] = putAddr16(&b.cSrcAddr[i], r.SrcAddr)
-	} else {
-		b.cSrcAddr[i] = [16]byte{}
-		b.cSrcAddrFamily[i] = 0
 	}
 	if h&decode.HasDstAddr != 0 && r.DstAddr.IsValid() {
 		has |= 1<<colDstAddr | 1<<colDstAddrFamily // dst_addr
 		b.cDstAddrFamily[i] = putAddr16(&b.cDstAddr[i], r.DstAddr)
-	} else {
-		b.cDstAddr[i] = [16]byte{}
-		b.cDstAddrFamily[i] = 0
 	}
 	if h&decode.HasNextHop != 0 && r.NextHop.IsValid() {
 		has |= 1<<colNextHop | 1<<colNextHopFamily // next_hop
 		b.cNextHopFamily[i] = putAddr16(&b.cNextHop[i], r.NextHop)
-	} else {
-		b.cNextHop[i] = [16]byte{}
-		b.cNextHopFamily[i] = 0
 	}
 	if h&decode.HasBGPNextHop != 0 && r.BGPNextHop.IsValid() {
 		has |= 1<<colBGPNextHop | 1<<colBGPNextHopFamily // bgp_next_hop
 		b.cBGPNextHopFamily[i] = putAddr16(&b.cBGPNextHop[i], r.BGPNextHop)
-	} else {
-		b.cBGPNextHop[i] = [16]byte{}
-		b.cBGPNextHopFamily[i] = 0
 	}
 	if h&decode.HasSrcPort != 0 {
 		has |= 1 << colSrcPort // src_port
 		b.cSrcPort[i] = uint32(r.SrcPort)
-	} else {
-		b.cSrcPort[i] = 0
 	}
 	if h&decode.HasDstPort != 0 {
 		has |= 1 << colDstPort // dst_port
 		b.cDstPort[i] = uint32(r.DstPort)
-	} else {
-		b.cDstPort[i] = 0
 	}
 	if h&decode.HasProto != 0 {
 		has |= 1 << colProto // proto
 		b.cProto[i] = uint32(r.Proto)
-	} else {
-		b.cProto[i] = 0
 	}
 	if h&decode.HasEtherType != 0 {
 		has |= 1 << colEtherType // etype
 		b.cEtherType[i] = uint32(r.EtherType)
-	} else {
-		b.cEtherType[i] = 0
 	}
 	if h&decode.HasTOS != 0 {
 		has |= 1 << colTOS // ip_tos
 		b.cTOS[i] = uint32(r.TOS)
-	} else {
-		b.cTOS[i] = 0
 	}
 	if h&decode.HasTTL != 0 {
 		has |= 1 << colTTL // ip_ttl
 		b.cTTL[i] = uint32(r.TTL)
-	} else {
-		b.cTTL[i] = 0
 	}
 	if h&decode.HasTCPFlags != 0 {
 		has |= 1 << colTCPFlags // tcp_flags
 		b.cTCPFlags[i] = uint32(r.TCPFlags)
-	} else {
-		b.cTCPFlags[i] = 0
 	}
 	if h&decode.HasICMPType != 0 {
 		has |= 1 << colICMPType // icmp_type
 		b.cICMPType[i] = uint32(r.ICMPType)
-	} else {
-		b.cICMPType[i] = 0
 	}
 	if h&decode.HasICMPCode != 0 {
 		has |= 1 << colICMPCode // icmp_code
 		b.cICMPCode[i] = uint32(r.ICMPCode)
-	} else {
-		b.cICMPCode[i] = 0
 	}
 	if h&decode.HasInIf != 0 {
 		has |= 1 << colInIf // in_if
 		b.cInIf[i] = uint32(r.InIf)
-	} else {
-		b.cInIf[i] = 0
 	}
 	if h&decode.HasOutIf != 0 {
 		has |= 1 << colOutIf // out_if
 		b.cOutIf[i] = uint32(r.OutIf)
-	} else {
-		b.cOutIf[i] = 0
 	}
 	if h&decode.HasSrcAS != 0 {
 		has |= 1 << colSrcAS // src_as
 		b.cSrcAS[i] = uint32(r.SrcAS)
-	} else {
-		b.cSrcAS[i] = 0
 	}
 	if h&decode.HasDstAS != 0 {
 		has |= 1 << colDstAS // dst_as
 		b.cDstAS[i] = uint32(r.DstAS)
-	} else {
-		b.cDstAS[i] = 0
 	}
 	if h&decode.HasSrcMask != 0 {
 		has |= 1 << colSrcMask // src_net
 		b.cSrcMask[i] = uint32(r.SrcMask)
-	} else {
-		b.cSrcMask[i] = 0
 	}
 	if h&decode.HasDstMask != 0 {
 		has |= 1 << colDstMask // dst_net
 		b.cDstMask[i] = uint32(r.DstMask)
-	} else {
-		b.cDstMask[i] = 0
 	}
 	if h&decode.HasSrcVLAN != 0 {
 		has |= 1 << colSrcVLAN // src_vlan
 		b.cSrcVLAN[i] = uint32(r.SrcVLAN)
-	} else {
-		b.cSrcVLAN[i] = 0
 	}
 	if h&decode.HasDstVLAN != 0 {
 		has |= 1 << colDstVLAN // dst_vlan
 		b.cDstVLAN[i] = uint32(r.DstVLAN)
-	} else {
-		b.cDstVLAN[i] = 0
 	}
 	if h&decode.HasSrcMAC != 0 {
 		has |= 1 << colSrcMAC // src_mac
 		b.cSrcMAC[i] = [6]byte(r.SrcMAC)
-	} else {
-		b.cSrcMAC[i] = [6]byte{}
 	}
 	if h&decode.HasDstMAC != 0 {
 		has |= 1 << colDstMAC // dst_mac
 		b.cDstMAC[i] = [6]byte(r.DstMAC)
-	} else {
-		b.cDstMAC[i] = [6]byte{}
 	}
 	if h&decode.HasDirection != 0 {
 		has |= 1 << colDirection // direction
 		b.cDirection[i] = uint32(r.Direction)
-	} else {
-		b.cDirection[i] = 0
 	}
 	if h&decode.HasFlowEndReason != 0 {
 		has |= 1 << colFlowEndReason // flow_end_reason
 		b.cFlowEndReason[i] = uint32(r.FlowEndReason)
-	} else {
-		b.cFlowEndReason[i] = 0
 	}
 	if r.SamplingRate != 0 {
 		has |= 1 << colSamplingRate // sampling_rate
 		b.cSamplingRate[i] = uint64(r.SamplingRate)
-	} else {
-		b.cSamplingRate[i] = 0
 	}
 	if r.OriginalSamplingRate != 0 {
 		has |= 1 << colOriginalSamplingRate // original_sampling_rate
 		b.cOriginalSamplingRate[i] = uint64(r.OriginalSamplingRate)
-	} else {
-		b.cOriginalSamplingRate[i] = 0
 	}
 	b.cPresent[i] = has
 }

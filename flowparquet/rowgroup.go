@@ -9,6 +9,7 @@ import (
 	"math/bits"
 
 	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
@@ -37,6 +38,8 @@ import (
 // per record once its buffers have grown.
 type RowGroupEncoder struct {
 	codec     compress.Codec
+	codec64   compress.Codec // the codec of the INT64 columns' data pages
+	pageCodec compress.Codec // the codec of the page being compressed
 	maxRows   int
 	blockRows int
 	maxDict   int // entries of an address dictionary at most
@@ -60,8 +63,15 @@ type RowGroupEncoder struct {
 	rg   format.RowGroup
 
 	cc     format.CompressionCodec
-	empty  bool // no row of the block has other fields
 	rowsIn bool // the block has rows of AppendRecords (appendRow)
+
+	// The other fields: texts kept per template, and whether a row's
+	// differs from the previous row's (at e.prevOther in e.other, the
+	// text of cache slot prevSlot, or -1).
+	oc        [otherCaches]otherCache
+	varies    bool
+	prevOther int
+	prevSlot  int
 }
 
 // chunkState is what a RowGroupEncoder keeps of a column chunk between
@@ -124,7 +134,14 @@ func NewRowGroupEncoder(o Options) (*RowGroupEncoder, error) {
 	if o.RowGroupRows <= 0 {
 		o.RowGroupRows = DefaultRowGroupRows
 	}
-	e := &RowGroupEncoder{codec: codec, cc: codec.CompressionCodec(), maxRows: o.RowGroupRows}
+	e := &RowGroupEncoder{codec: codec, codec64: codec, cc: codec.CompressionCodec(), maxRows: o.RowGroupRows}
+	if e.cc == format.Zstd {
+		// zstd's fastest matcher, whose hash covers 6 bytes, takes the
+		// zero high bytes of the counters and times for matches a value
+		// back: short, many, and missing the longer ones. Its default
+		// level, which also hashes 8 bytes, finds those.
+		e.codec64 = &zstd.Codec{Level: zstd.SpeedDefault}
+	}
 	e.blockRows = min(blockRows, o.RowGroupRows)
 	if o.blockRows > 0 {
 		e.blockRows = min(e.blockRows, o.blockRows)
@@ -193,9 +210,7 @@ func (e *RowGroupEncoder) AppendRecords(rs []decode.Record, received int64) int 
 			e.flushBlock()
 		}
 		putRecord(e.blk, e.n, &rs[i], received)
-		o := e.openOther()
-		e.other = flowjson.AppendOther(e.other, &rs[i])
-		e.closeOther(o)
+		e.appendOther(&rs[i])
 		e.n++
 	}
 	return len(rs)
@@ -230,38 +245,15 @@ func (e *RowGroupEncoder) appendRow(row []byte) {
 	}
 	putRow(e.blk, e.n, row[:rowFixed])
 	e.rowsIn = true
+	o := len(e.other)
 	if len(row) == rowFixed {
 		e.other = append(e.other, emptyOther...)
 	} else {
 		e.other = binary.LittleEndian.AppendUint32(e.other, uint32(len(row)-rowFixed))
 		e.other = append(e.other, row[rowFixed:]...)
-		e.empty = false
 	}
+	e.sameOther(o, -1)
 	e.n++
-}
-
-// openOther starts a row's other fields (a BYTE_ARRAY value) and returns
-// where its text starts.
-//
-//nfkit:hot
-func (e *RowGroupEncoder) openOther() int {
-	e.other = append(e.other, 0, 0, 0, 0)
-	return len(e.other)
-}
-
-// closeOther completes the other fields appended from o on as
-// `,"name":value` pairs: an object ("{}" for none), its length before it.
-//
-//nfkit:hot
-func (e *RowGroupEncoder) closeOther(o int) {
-	if len(e.other) == o {
-		e.other = append(e.other, '{', '}')
-	} else {
-		e.other[o] = '{'
-		e.other = append(e.other, '}')
-		e.empty = false
-	}
-	binary.LittleEndian.PutUint32(e.other[o-4:], uint32(len(e.other)-o))
 }
 
 // emptyOther is the PLAIN value of an empty object.
@@ -277,14 +269,18 @@ func (e *RowGroupEncoder) flushBlock() {
 		return
 	}
 	e.addVersions(e.blk.cType[:n])
-	// The keys no record of the block had: their columns hold zeros
-	// (putRecord stores 0 for an absent key), no need to look. Rows of
-	// AppendRecords taken by Write are not trusted to.
-	var had uint64 = math.MaxUint64
+	// The keys no record of the block had (had) and those every record
+	// had (all). putRecord leaves an absent key's value as it was: the
+	// columns of the keys no record had are zeros, not read; those of the
+	// keys some records had are zeroed where absent. Rows of
+	// AppendRecords taken by Write hold their values as they are, zeros
+	// or not.
+	var had, all uint64 = math.MaxUint64, math.MaxUint64
 	if !e.rowsIn {
 		had = 0
 		for _, p := range e.blk.cPresent[:n] {
 			had |= p
+			all &= p
 		}
 	}
 	for k := range columns {
@@ -296,11 +292,21 @@ func (e *RowGroupEncoder) flushBlock() {
 		var w int
 		var constant bool
 		if k == colOther {
-			b, w, constant = e.other, len(emptyOther), e.empty
+			// A constant column's value is the first row's.
+			b, w, constant = e.other, 4+int(binary.LittleEndian.Uint32(e.other)), !e.varies
 		} else {
 			w = columns[k].Type.width()
-			b = e.blk.plain(k, n, &e.scratch)
-			constant = k < colPresent && had&(1<<k) == 0 || bytes.Equal(b[w:], b[:len(b)-w])
+			switch bit := uint64(1) << k; {
+			case k < colPresent && had&bit == 0:
+				b, constant = zeros[:n*w], true
+			case k < colPresent && all&bit == 0:
+				b = e.blk.plain(k, n, &e.scratch)
+				zeroAbsent(b, w, e.blk.cPresent[:n], bit)
+				constant = bytes.Equal(b[w:], b[:len(b)-w])
+			default:
+				b = e.blk.plain(k, n, &e.scratch)
+				constant = bytes.Equal(b[w:], b[:len(b)-w])
+			}
 			cs.addStats(columns[k].Type, b, w, constant)
 			if cs.dict != nil && !cs.dict.full {
 				if cs.dict.indexes(b, constant, e.idx[:n]) {
@@ -328,7 +334,20 @@ func (e *RowGroupEncoder) flushBlock() {
 	e.rows += n
 	e.n = 0
 	e.other = e.other[:0]
-	e.empty, e.rowsIn = true, false
+	e.varies, e.rowsIn = false, false
+}
+
+// zeros are the values of a column that no row of a block has.
+var zeros [blockRows * 16]byte
+
+// zeroAbsent clears the values (w bytes each) of the rows of b whose
+// present bits lack bit.
+func zeroAbsent(b []byte, w int, present []uint64, bit uint64) {
+	for i, p := range present {
+		if p&bit == 0 {
+			clear(b[i*w : i*w+w])
+		}
+	}
 }
 
 // plainRun writes the constant values a chunk held (constRun times
@@ -551,7 +570,11 @@ func addrRange(b []byte) (lo, hi [2]uint64) {
 func (e *RowGroupEncoder) dataPage(cs *chunkState, body []byte, n int, enc format.Encoding) {
 	before := len(cs.data)
 	var err error
+	if enc == format.Plain && len(body) == 8*n {
+		e.pageCodec = e.codec64
+	}
 	cs.data, err = e.page1(cs.data, &cs.uncompressed, format.DataPage, body, n, enc)
+	e.pageCodec = nil
 	e.size += len(cs.data) - before
 	if err != nil && e.err == nil {
 		e.err = err
@@ -561,7 +584,11 @@ func (e *RowGroupEncoder) dataPage(cs *chunkState, body []byte, n int, enc forma
 // page1 appends a compressed page of n values, with its header, to dst
 // and adds its uncompressed size to *unc.
 func (e *RowGroupEncoder) page1(dst []byte, unc *int64, typ format.PageType, body []byte, n int, enc format.Encoding) ([]byte, error) {
-	comp, err := e.codec.Encode(e.comp[:0], body)
+	c := e.codec
+	if e.pageCodec != nil {
+		c = e.pageCodec
+	}
+	comp, err := c.Encode(e.comp[:0], body)
 	if err != nil {
 		return dst, err
 	}
@@ -702,7 +729,7 @@ func (e *RowGroupEncoder) Finish(dst []byte) ([]byte, error) {
 // reset starts a new row group.
 func (e *RowGroupEncoder) reset() {
 	e.n, e.rows, e.size, e.err = 0, 0, 0, nil
-	e.other, e.empty, e.rowsIn = e.other[:0], true, false
+	e.other, e.varies, e.rowsIn, e.prevSlot = e.other[:0], false, false, -1
 	for k := range e.chunks {
 		cs := &e.chunks[k]
 		d := cs.dict

@@ -1,0 +1,174 @@
+package flowparquet
+
+import (
+	"bytes"
+	"encoding/binary"
+
+	"github.com/nfkit/nfkit/decode"
+	"github.com/nfkit/nfkit/flowjson"
+)
+
+// otherCaches is the number of templates whose last other-fields text a
+// RowGroupEncoder keeps (by template ID modulo otherCaches), so that
+// exporters interleaving a few templates keep their texts.
+const otherCaches = 4
+
+// An otherCache keeps the other fields' text of the last record of a
+// template and the raw bytes it was made from: the next record of that
+// template whose other fields hold the same bytes has the same text, and
+// takes it without formatting the fields again. Templates usually carry
+// other fields that seldom change from record to record (an IP version,
+// a forwarding status, a sampler ID).
+type otherCache struct {
+	t *decode.Template // the template of the spans, nil for none
+	// spans are where the template's other fields are in a record, in
+	// order, adjacent fields merged. fixed is false when one of them has
+	// no fixed offset or length: the template's texts are not cached.
+	spans []span
+	fixed bool
+	key   []byte // the bytes of the spans of the record whose text is kept
+	text  []byte // that text, as a PLAIN BYTE_ARRAY value; empty for none
+}
+
+// span is a byte range of a record.
+type span struct{ off, end int }
+
+// setTemplate makes c the cache of template t's records, empty.
+//
+//nfkit:cold once per template change in the cache's slot
+func (c *otherCache) setTemplate(t *decode.Template) {
+	c.t, c.spans, c.fixed = t, c.spans[:0], true
+	c.key, c.text = c.key[:0], c.text[:0]
+	fields := t.Fields()
+	for _, i := range t.OtherFields() {
+		f := &fields[i]
+		if f.Offset < 0 || f.Length == decode.VariableLength {
+			c.fixed = false
+			c.spans = c.spans[:0]
+			return
+		}
+		s := span{f.Offset, f.Offset + int(f.Length)}
+		if n := len(c.spans); n > 0 && c.spans[n-1].end == s.off {
+			c.spans[n-1].end = s.end
+			continue
+		}
+		c.spans = append(c.spans, s)
+	}
+}
+
+// match reports whether raw's spans hold the kept key.
+//
+//nfkit:hot
+func (c *otherCache) match(raw []byte) bool {
+	k := 0
+	for _, s := range c.spans {
+		if s.end > len(raw) {
+			return false
+		}
+		n := s.end - s.off
+		if !bytes.Equal(raw[s.off:s.end], c.key[k:k+n]) {
+			return false
+		}
+		k += n
+	}
+	return true
+}
+
+// keep makes the text value the one of raw's spans, if raw has them.
+//
+//nfkit:hot
+func (c *otherCache) keep(raw []byte, value []byte) bool {
+	c.key = c.key[:0]
+	for _, s := range c.spans {
+		if s.end > len(raw) {
+			c.text = c.text[:0]
+			return false
+		}
+		c.key = append(c.key, raw[s.off:s.end]...)
+	}
+	c.text = append(c.text[:0], value...)
+	return true
+}
+
+// appendOther adds a record's other fields to the block: the kept text of
+// its template when the record's other fields hold the bytes it was made
+// from, else the text flowjson.AppendOther makes, which is then kept.
+//
+//nfkit:hot
+func (e *RowGroupEncoder) appendOther(r *decode.Record) {
+	t := r.Template()
+	if t == nil {
+		// Not from a template: no other fields.
+		e.addOther(emptyOther, -1)
+		return
+	}
+	slot := int(r.TemplateID % otherCaches)
+	c := &e.oc[slot]
+	// The text is a function of the other fields' bytes when AppendOther
+	// takes its per-template path (every normalized value is there).
+	usual := t.Has()&^r.Has == 0
+	if usual && c.t == t && c.fixed && len(c.text) > 0 && c.match(r.Raw()) {
+		e.addOther(c.text, slot)
+		return
+	}
+	o := e.openOther()
+	e.other = flowjson.AppendOther(e.other, r)
+	e.closeOther(o)
+	if !usual {
+		e.prevSlot = -1
+		return
+	}
+	if c.t != t {
+		c.setTemplate(t)
+	}
+	if c.fixed && c.keep(r.Raw(), e.other[o-4:]) {
+		e.prevSlot = slot
+	}
+}
+
+// addOther adds a row's other fields, v a PLAIN BYTE_ARRAY value: that of
+// cache slot (-1 for none).
+//
+//nfkit:hot
+func (e *RowGroupEncoder) addOther(v []byte, slot int) {
+	o := len(e.other)
+	e.other = append(e.other, v...)
+	e.sameOther(o, slot)
+}
+
+// openOther starts a row's other fields (a BYTE_ARRAY value) and returns
+// where its text starts.
+//
+//nfkit:hot
+func (e *RowGroupEncoder) openOther() int {
+	e.other = append(e.other, 0, 0, 0, 0)
+	return len(e.other)
+}
+
+// closeOther completes the other fields appended from o on as
+// `,"name":value` pairs: an object ("{}" for none), its length before it.
+//
+//nfkit:hot
+func (e *RowGroupEncoder) closeOther(o int) {
+	if len(e.other) == o {
+		e.other = append(e.other, '{', '}')
+	} else {
+		e.other[o] = '{'
+		e.other = append(e.other, '}')
+	}
+	binary.LittleEndian.PutUint32(e.other[o-4:], uint32(len(e.other)-o))
+	e.sameOther(o-4, -1)
+}
+
+// sameOther notes whether the row's other-fields value, from o on in
+// e.other, equals the previous row's: known when both are the text of
+// cache slot (not -1), else compared. A block whose rows all have the
+// same text has a constant column.
+//
+//nfkit:hot
+func (e *RowGroupEncoder) sameOther(o, slot int) {
+	if e.n > 0 && !e.varies && (slot < 0 || slot != e.prevSlot) {
+		e.varies = !bytes.Equal(e.other[e.prevOther:o], e.other[o:])
+	}
+	e.prevOther, e.prevSlot = o, slot
+}
