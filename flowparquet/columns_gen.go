@@ -554,12 +554,17 @@ type Row struct {
 // are multiples of 4 KiB, and without it the values of a row would all
 // map to the same set of the L1 cache, which holds a handful of lines
 // per set (putRecord ran 10 times slower).
+// An address column has an array of dictionary indexes besides its
+// values: putRecord stores the index of an address while the column's
+// dictionary has room, the address itself after.
 type block struct {
 	cType                 [blockRows]uint16 // type
 	_                     [64]byte
 	cTimeReceived         [blockRows]uint64 // time_received_ns
 	_                     [64]byte
 	cSamplerAddress       [blockRows][16]byte // sampler_address
+	_                     [64]byte
+	cSamplerAddressIdx    [blockRows]uint32 // sampler_address: dictionary indexes
 	_                     [64]byte
 	cSamplerAddressFamily [blockRows]uint32 // sampler_address_family
 	_                     [64]byte
@@ -589,17 +594,25 @@ type block struct {
 	_                     [64]byte
 	cSrcAddr              [blockRows][16]byte // src_addr
 	_                     [64]byte
+	cSrcAddrIdx           [blockRows]uint32 // src_addr: dictionary indexes
+	_                     [64]byte
 	cSrcAddrFamily        [blockRows]uint32 // src_addr_family
 	_                     [64]byte
 	cDstAddr              [blockRows][16]byte // dst_addr
+	_                     [64]byte
+	cDstAddrIdx           [blockRows]uint32 // dst_addr: dictionary indexes
 	_                     [64]byte
 	cDstAddrFamily        [blockRows]uint32 // dst_addr_family
 	_                     [64]byte
 	cNextHop              [blockRows][16]byte // next_hop
 	_                     [64]byte
+	cNextHopIdx           [blockRows]uint32 // next_hop: dictionary indexes
+	_                     [64]byte
 	cNextHopFamily        [blockRows]uint32 // next_hop_family
 	_                     [64]byte
 	cBGPNextHop           [blockRows][16]byte // bgp_next_hop
+	_                     [64]byte
+	cBGPNextHopIdx        [blockRows]uint32 // bgp_next_hop: dictionary indexes
 	_                     [64]byte
 	cBGPNextHopFamily     [blockRows]uint32 // bgp_next_hop_family
 	_                     [64]byte
@@ -650,6 +663,31 @@ type block struct {
 	cOriginalSamplingRate [blockRows]uint64 // original_sampling_rate
 	_                     [64]byte
 	cPresent              [blockRows]uint64 // present
+}
+
+// numAddr is the number of address columns.
+const numAddr = 5
+
+// addrColumns are the address columns, in file order: addrColumns[j] has
+// the j-th dictionary of putRecord.
+var addrColumns = [numAddr]int{colSamplerAddress, colSrcAddr, colDstAddr, colNextHop, colBGPNextHop}
+
+// indexes returns the dictionary indexes of the first n rows of address
+// column k.
+func (b *block) indexes(k, n int) []uint32 {
+	switch k {
+	case colSamplerAddress:
+		return b.cSamplerAddressIdx[:n]
+	case colSrcAddr:
+		return b.cSrcAddrIdx[:n]
+	case colDstAddr:
+		return b.cDstAddrIdx[:n]
+	case colNextHop:
+		return b.cNextHopIdx[:n]
+	case colBGPNextHop:
+		return b.cBGPNextHopIdx[:n]
+	}
+	return nil
 }
 
 // plain returns the PLAIN encoding of the first n values of column k
@@ -815,12 +853,13 @@ func putRow(b *block, i int, p []byte) {
 }
 
 // putRecord stores r's values in the block at row i, as putRow does from
-// r's row, but for the absent keys: their values are left as they were, and
+// r's row, but for the addresses, which go through the dictionaries d, and
+// for the absent keys: their values are left as they were, and
 // the encoder zeroes them when it reads the block (a key seldom present
 // costs no store per row).
 //
 //nfkit:hot
-func putRecord(b *block, i int, r *decode.Record, received int64) {
+func putRecord(b *block, d *[numAddr]addrDict, i int, r *decode.Record, received int64) {
 	if uint(i) >= blockRows {
 		panic("flowparquet: row outside the block")
 	}
@@ -832,7 +871,7 @@ func putRecord(b *block, i int, r *decode.Record, received int64) {
 	b.cTimeReceived[i] = uint64(received)
 	if r.Exporter.IsValid() {
 		has |= 1<<colSamplerAddress | 1<<colSamplerAddressFamily // sampler_address
-		b.cSamplerAddressFamily[i] = putAddr16(&b.cSamplerAddress[i], r.Exporter)
+		b.cSamplerAddressFamily[i] = d[0].put(&b.cSamplerAddressIdx[i], &b.cSamplerAddress[i], i, r.Exporter)
 	}
 	has |= 1 << colSequenceNum // sequence_num
 	b.cSequenceNum[i] = uint32(r.Sequence)
@@ -878,19 +917,19 @@ func putRecord(b *block, i int, r *decode.Record, received int64) {
 	}
 	if h&decode.HasSrcAddr != 0 && r.SrcAddr.IsValid() {
 		has |= 1<<colSrcAddr | 1<<colSrcAddrFamily // src_addr
-		b.cSrcAddrFamily[i] = putAddr16(&b.cSrcAddr[i], r.SrcAddr)
+		b.cSrcAddrFamily[i] = d[1].put(&b.cSrcAddrIdx[i], &b.cSrcAddr[i], i, r.SrcAddr)
 	}
 	if h&decode.HasDstAddr != 0 && r.DstAddr.IsValid() {
 		has |= 1<<colDstAddr | 1<<colDstAddrFamily // dst_addr
-		b.cDstAddrFamily[i] = putAddr16(&b.cDstAddr[i], r.DstAddr)
+		b.cDstAddrFamily[i] = d[2].put(&b.cDstAddrIdx[i], &b.cDstAddr[i], i, r.DstAddr)
 	}
 	if h&decode.HasNextHop != 0 && r.NextHop.IsValid() {
 		has |= 1<<colNextHop | 1<<colNextHopFamily // next_hop
-		b.cNextHopFamily[i] = putAddr16(&b.cNextHop[i], r.NextHop)
+		b.cNextHopFamily[i] = d[3].put(&b.cNextHopIdx[i], &b.cNextHop[i], i, r.NextHop)
 	}
 	if h&decode.HasBGPNextHop != 0 && r.BGPNextHop.IsValid() {
 		has |= 1<<colBGPNextHop | 1<<colBGPNextHopFamily // bgp_next_hop
-		b.cBGPNextHopFamily[i] = putAddr16(&b.cBGPNextHop[i], r.BGPNextHop)
+		b.cBGPNextHopFamily[i] = d[4].put(&b.cBGPNextHopIdx[i], &b.cBGPNextHop[i], i, r.BGPNextHop)
 	}
 	if h&decode.HasSrcPort != 0 {
 		has |= 1 << colSrcPort // src_port

@@ -133,24 +133,6 @@ func putAddr(p []byte, a netip.Addr) byte {
 	return 6
 }
 
-// putAddr16 stores a in p (IPv4 mapped into IPv6) and returns its family,
-// 4 or 6.
-//
-//nfkit:hot
-func putAddr16(p *[16]byte, a netip.Addr) uint32 {
-	if a.Is4() {
-		// Not As16, whose array goes through memory in two halves and is
-		// read back whole (a stalled store forward, the costliest part of
-		// a record's columns).
-		b := a.As4()
-		binary.LittleEndian.PutUint64(p[:8], 0)
-		binary.BigEndian.PutUint64(p[8:], 0xffff<<32|uint64(binary.BigEndian.Uint32(b[:])))
-		return 4
-	}
-	*p = a.As16()
-	return 6
-}
-
 // ErrCorrupt is returned by Writer.Write for bytes that are not whole rows
 // of AppendRecords.
 var ErrCorrupt = errors.New("flowparquet: not a whole row")

@@ -52,6 +52,9 @@ type RowGroupEncoder struct {
 	err     error    // the first compression error
 	scratch []byte   // PLAIN values on big-endian machines
 	idx     []uint32 // dictionary indexes of a block's values
+	vals    []byte   // addresses of a block's indexes
+	dpage   []byte   // a dictionary page
+	dicts   [numAddr]addrDict
 
 	chunks [numColumns]chunkState
 	ver    versionRuns
@@ -209,7 +212,7 @@ func (e *RowGroupEncoder) AppendRecords(rs []decode.Record, received int64) int 
 		if e.n == e.blockRows {
 			e.flushBlock()
 		}
-		putRecord(e.blk, e.n, &rs[i], received)
+		putRecord(e.blk, &e.dicts, e.n, &rs[i], received)
 		e.appendOther(&rs[i])
 		e.n++
 	}
@@ -226,7 +229,7 @@ func (e *RowGroupEncoder) AppendSFlow(p *decode.Packet, received int64) int {
 		if e.n == e.blockRows {
 			e.flushBlock()
 		}
-		putRecord(e.blk, e.n, &p.Records[i], received)
+		putRecord(e.blk, &e.dicts, e.n, &p.Records[i], received)
 		o := e.openOther()
 		e.other = flowjson.AppendSFlowSample(e.other, p, i)
 		e.closeOther(o)
@@ -296,6 +299,9 @@ func (e *RowGroupEncoder) flushBlock() {
 			b, w, constant = e.other, 4+int(binary.LittleEndian.Uint32(e.other)), !e.varies
 		} else {
 			w = columns[k].Type.width()
+			if cs.dict != nil && !e.rowsIn && e.addrIndexes(cs, k, n, had, all) {
+				continue
+			}
 			switch bit := uint64(1) << k; {
 			case k < colPresent && had&bit == 0:
 				b, constant = zeros[:n*w], true
@@ -310,7 +316,7 @@ func (e *RowGroupEncoder) flushBlock() {
 			cs.addStats(columns[k].Type, b, w, constant)
 			if cs.dict != nil && !cs.dict.full {
 				if cs.dict.indexes(b, constant, e.idx[:n]) {
-					e.page = appendIndexes(e.page[:0], e.idx[:n], constant)
+					e.page = appendIndexes(e.page[:0], e.idx[:n])
 					e.dataPage(cs, e.page, n, format.RLEDictionary)
 					continue
 				}
@@ -335,6 +341,48 @@ func (e *RowGroupEncoder) flushBlock() {
 	e.n = 0
 	e.other = e.other[:0]
 	e.varies, e.rowsIn = false, false
+}
+
+// addrIndexes writes the block's page of address column k as the
+// indexes putRecord stored, and reports true; or, once the column's
+// dictionary has overflowed, puts the addresses of the rows stored as
+// indexes in the block and reports false: the block's values are then
+// written as the other columns' are, PLAIN. had and all are the presence
+// bits of some and of all rows.
+func (e *RowGroupEncoder) addrIndexes(cs *chunkState, k, n int, had, all uint64) bool {
+	d := cs.dict
+	x := e.blk.indexes(k, n)
+	if bit := uint64(1) << k; !d.full && all&bit == 0 {
+		// The absent rows index the zero address.
+		z, ok := d.index(0, 0)
+		if !ok {
+			d.full, d.fullAt = true, n
+		} else if had&bit == 0 {
+			for i := range x {
+				x[i] = z
+			}
+		} else {
+			for i, p := range e.blk.cPresent[:n] {
+				if p&bit == 0 {
+					x[i] = z
+				}
+			}
+		}
+	}
+	if !d.full {
+		e.page = appendIndexes(e.page[:0], x)
+		e.dataPage(cs, e.page, n, format.RLEDictionary)
+		return true
+	}
+	if d.fullAt > 0 {
+		// The dictionary overflowed in this block: the rows before hold
+		// indexes.
+		e.vals = d.values(e.vals[:0], x[:d.fullAt])
+		copy(e.blk.plain(k, n, &e.scratch), e.vals)
+		d.fullAt = 0
+	}
+	cs.plain = true
+	return false
 }
 
 // zeros are the values of a column that no row of a block has.
@@ -660,6 +708,18 @@ func (e *RowGroupEncoder) Finish(dst []byte) ([]byte, error) {
 			Codec:        e.cc,
 			NumValues:    int64(e.rows),
 		}
+		if cs.dict != nil && len(cs.dict.vals) > 0 {
+			// The dictionary's entries are the values of the rows that
+			// hold indexes.
+			lo, hi := cs.dict.span()
+			if !cs.stats || less(lo, cs.loA) {
+				cs.loA = lo
+			}
+			if !cs.stats || less(cs.hiA, hi) {
+				cs.hiA = hi
+			}
+			cs.stats = true
+		}
 		if spec.Type != typeVersion && spec.Type != typeJSON {
 			md.Statistics = cs.statistics(spec.Type, spec.Type.width())
 		}
@@ -678,9 +738,10 @@ func (e *RowGroupEncoder) Finish(dst []byte) ([]byte, error) {
 			e.page = append(e.page, e.ver.runs...)
 			dst, err = e.page1(dst, &md.TotalUncompressedSize, format.DataPage, e.page, e.rows, format.RLEDictionary)
 		case cs.dict != nil && len(cs.dict.vals) > 0:
+			e.dpage = cs.dict.page(e.dpage[:0])
 			md.Encoding = dictEncodings
 			md.DictionaryPageOffset = first
-			if dst, err = e.page1(dst, &md.TotalUncompressedSize, format.DictionaryPage, bytes16(cs.dict.vals, nil), len(cs.dict.vals), format.Plain); err != nil {
+			if dst, err = e.page1(dst, &md.TotalUncompressedSize, format.DictionaryPage, e.dpage, len(cs.dict.vals), format.Plain); err != nil {
 				return dst[:start], err
 			}
 			md.DataPageOffset = int64(len(dst) - base)
@@ -732,14 +793,11 @@ func (e *RowGroupEncoder) reset() {
 	e.other, e.varies, e.rowsIn, e.prevSlot = e.other[:0], false, false, -1
 	for k := range e.chunks {
 		cs := &e.chunks[k]
-		d := cs.dict
-		if d == nil && columns[k].Type == typeAddr {
-			d = new(addrDict)
-		}
-		if d != nil {
-			d.reset(e.maxDict)
-		}
-		*cs = chunkState{data: cs.data[:0], constVal: cs.constVal[:0], dict: d}
+		*cs = chunkState{data: cs.data[:0], constVal: cs.constVal[:0]}
+	}
+	for j, k := range addrColumns {
+		e.dicts[j].reset(e.maxDict)
+		e.chunks[k].dict = &e.dicts[j]
 	}
 	v := &e.ver
 	for i := range v.index {
