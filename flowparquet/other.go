@@ -115,13 +115,13 @@ func (e *RowGroupEncoder) appendOther(r *decode.Record) {
 	e.other = flowjson.AppendOther(e.other, r)
 	e.closeOther(o)
 	if !usual {
-		e.prevSlot = -1
 		return
 	}
 	if c.t != t {
 		c.setTemplate(t)
 	}
-	if c.fixed && c.keep(r.Raw(), e.other[o-4:]) {
+	// The row's value is the last one kept (closeOther drops a repeat).
+	if c.fixed && c.keep(r.Raw(), e.other[e.prevOther:]) {
 		e.prevSlot = slot
 	}
 }
@@ -131,9 +131,14 @@ func (e *RowGroupEncoder) appendOther(r *decode.Record) {
 //
 //nfkit:hot
 func (e *RowGroupEncoder) addOther(v []byte, slot int) {
+	if e.n > 0 && slot >= 0 && slot == e.prevSlot {
+		// The previous row's text.
+		e.runs[len(e.runs)-1]++
+		return
+	}
 	o := len(e.other)
 	e.other = append(e.other, v...)
-	e.sameOther(o, slot)
+	e.endOther(o, slot)
 }
 
 // openOther starts a row's other fields (a BYTE_ARRAY value) and returns
@@ -157,18 +162,44 @@ func (e *RowGroupEncoder) closeOther(o int) {
 		e.other = append(e.other, '}')
 	}
 	binary.LittleEndian.PutUint32(e.other[o-4:], uint32(len(e.other)-o))
-	e.sameOther(o-4, -1)
+	e.endOther(o-4, -1)
 }
 
-// sameOther notes whether the row's other-fields value, from o on in
-// e.other, equals the previous row's: known when both are the text of
-// cache slot (not -1), else compared. A block whose rows all have the
-// same text has a constant column.
+// endOther completes a row's other-fields value, appended to e.other from
+// o on (the text of cache slot, or -1): a value equal to the previous
+// row's is dropped and counted in its run, so that e.other holds the
+// block's values without their consecutive repeats (e.runs counts the
+// rows of each). A block whose rows all have the same value has a
+// constant column.
 //
 //nfkit:hot
-func (e *RowGroupEncoder) sameOther(o, slot int) {
-	if e.n > 0 && !e.varies && (slot < 0 || slot != e.prevSlot) {
-		e.varies = !bytes.Equal(e.other[e.prevOther:o], e.other[o:])
+func (e *RowGroupEncoder) endOther(o, slot int) {
+	if e.n > 0 && bytes.Equal(e.other[e.prevOther:o], e.other[o:]) {
+		e.other = e.other[:o]
+		e.runs[len(e.runs)-1]++
+	} else {
+		e.varies = e.varies || e.n > 0
+		e.prevOther = o
+		e.runs = append(e.runs, 1)
 	}
-	e.prevOther, e.prevSlot = o, slot
+	e.prevSlot = slot
+}
+
+// otherPlain returns the PLAIN values of the block's other fields: its
+// runs written out.
+func (e *RowGroupEncoder) otherPlain() []byte {
+	if len(e.runs) == e.n {
+		return e.other
+	}
+	b := e.opage[:0]
+	v := e.other
+	for _, n := range e.runs {
+		w := 4 + int(binary.LittleEndian.Uint32(v))
+		for range n {
+			b = append(b, v[:w]...)
+		}
+		v = v[w:]
+	}
+	e.opage = b
+	return b
 }

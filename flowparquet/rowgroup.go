@@ -68,10 +68,13 @@ type RowGroupEncoder struct {
 	cc     format.CompressionCodec
 	rowsIn bool // the block has rows of AppendRecords (appendRow)
 
-	// The other fields: texts kept per template, and whether a row's
-	// differs from the previous row's (at e.prevOther in e.other, the
-	// text of cache slot prevSlot, or -1).
+	// The other fields: texts kept per template; the block's values
+	// without their consecutive repeats (e.other) and their rows (runs);
+	// whether they vary; where the last one starts and the cache slot
+	// whose text it is (or -1).
 	oc        [otherCaches]otherCache
+	runs      []uint32
+	opage     []byte
 	varies    bool
 	prevOther int
 	prevSlot  int
@@ -255,7 +258,7 @@ func (e *RowGroupEncoder) appendRow(row []byte) {
 		e.other = binary.LittleEndian.AppendUint32(e.other, uint32(len(row)-rowFixed))
 		e.other = append(e.other, row[rowFixed:]...)
 	}
-	e.sameOther(o, -1)
+	e.endOther(o, -1)
 	e.n++
 }
 
@@ -295,8 +298,13 @@ func (e *RowGroupEncoder) flushBlock() {
 		var w int
 		var constant bool
 		if k == colOther {
-			// A constant column's value is the first row's.
-			b, w, constant = e.other, 4+int(binary.LittleEndian.Uint32(e.other)), !e.varies
+			// A constant column's value is the first row's; the values
+			// are written out only for a PLAIN page.
+			w = 4 + int(binary.LittleEndian.Uint32(e.other))
+			b, constant = e.other[:w], !e.varies
+			if !constant || cs.plain || cs.constRun > 0 && !bytes.Equal(cs.constVal, b) {
+				b = e.otherPlain()
+			}
 		} else {
 			w = columns[k].Type.width()
 			if cs.dict != nil && !e.rowsIn && e.addrIndexes(cs, k, n, had, all) {
@@ -308,12 +316,10 @@ func (e *RowGroupEncoder) flushBlock() {
 			case k < colPresent && all&bit == 0:
 				b = e.blk.plain(k, n, &e.scratch)
 				zeroAbsent(b, w, e.blk.cPresent[:n], bit)
-				constant = bytes.Equal(b[w:], b[:len(b)-w])
 			default:
 				b = e.blk.plain(k, n, &e.scratch)
-				constant = bytes.Equal(b[w:], b[:len(b)-w])
 			}
-			cs.addStats(columns[k].Type, b, w, constant)
+			constant = cs.addStats(columns[k].Type, b, w, constant)
 			if cs.dict != nil && !cs.dict.full {
 				if cs.dict.indexes(b, constant, e.idx[:n]) {
 					e.page = appendIndexes(e.page[:0], e.idx[:n])
@@ -339,7 +345,7 @@ func (e *RowGroupEncoder) flushBlock() {
 	}
 	e.rows += n
 	e.n = 0
-	e.other = e.other[:0]
+	e.other, e.runs = e.other[:0], e.runs[:0]
 	e.varies, e.rowsIn = false, false
 }
 
@@ -468,11 +474,28 @@ func versionIndex(v uint16) int {
 }
 
 // addStats extends a chunk's statistics by a block's values b (w bytes
-// each): the times, addresses and integers; not the MACs.
-func (cs *chunkState) addStats(t columnType, b []byte, w int, constant bool) {
+// each): the times, addresses and integers; not the MACs. It reports
+// whether the values are all equal, which constant says when known.
+func (cs *chunkState) addStats(t columnType, b []byte, w int, constant bool) bool {
+	if !constant {
+		// Vectorized: quicker than a range.
+		constant = bytes.Equal(b[w:], b[:len(b)-w])
+	}
+	if !constant && t != typeAddr && t != typeMAC {
+		switch {
+		case t == typeTime:
+			cs.addTimes(int64Range(b))
+		case w == 8:
+			cs.addInts(uint64Range(b))
+		default:
+			lo, hi := uint32Range(b)
+			cs.addInts(uint64(lo), uint64(hi))
+		}
+		return false
+	}
 	switch t {
 	case typeMAC:
-		return
+		return constant
 	case typeAddr:
 		var lo, hi [2]uint64
 		if constant {
@@ -487,36 +510,34 @@ func (cs *chunkState) addStats(t columnType, b []byte, w int, constant bool) {
 		if !cs.stats || less(cs.hiA, hi) {
 			cs.hiA = hi
 		}
+		cs.stats = true
 	case typeTime:
-		lo, hi := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b))
-		if !constant {
-			lo, hi = int64Range(b)
-		}
-		if !cs.stats {
-			cs.loT, cs.hiT = lo, hi
-		}
-		cs.loT, cs.hiT = min(cs.loT, lo), max(cs.hiT, hi)
+		v := int64(binary.LittleEndian.Uint64(b))
+		cs.addTimes(v, v)
 	default:
-		var lo, hi uint64
-		switch {
-		case w == 8 && constant:
-			lo = binary.LittleEndian.Uint64(b)
-			hi = lo
-		case w == 8:
-			lo, hi = uint64Range(b)
-		case constant:
-			lo = uint64(binary.LittleEndian.Uint32(b))
-			hi = lo
-		default:
-			l, h := uint32Range(b)
-			lo, hi = uint64(l), uint64(h)
+		v := uint64(binary.LittleEndian.Uint32(b))
+		if w == 8 {
+			v = binary.LittleEndian.Uint64(b)
 		}
-		if !cs.stats {
-			cs.lo, cs.hi = lo, hi
-		}
-		cs.lo, cs.hi = min(cs.lo, lo), max(cs.hi, hi)
+		cs.addInts(v, v)
 	}
-	cs.stats = true
+	return constant
+}
+
+// addTimes extends the statistics of a time column by [lo, hi].
+func (cs *chunkState) addTimes(lo, hi int64) {
+	if !cs.stats {
+		cs.loT, cs.hiT, cs.stats = lo, hi, true
+	}
+	cs.loT, cs.hiT = min(cs.loT, lo), max(cs.hiT, hi)
+}
+
+// addInts extends the statistics of an integer column by [lo, hi].
+func (cs *chunkState) addInts(lo, hi uint64) {
+	if !cs.stats {
+		cs.lo, cs.hi, cs.stats = lo, hi, true
+	}
+	cs.lo, cs.hi = min(cs.lo, lo), max(cs.hi, hi)
 }
 
 // less reports whether address a sorts before b.
@@ -549,16 +570,20 @@ func (cs *chunkState) statistics(t columnType, w int) format.Statistics {
 }
 
 // uint32Range returns the least and greatest of the little-endian uint32
-// values in b.
+// values in b. Four pairs of accumulators, not one, so that the
+// comparisons of a value do not wait for the previous value's.
 //
 //nfkit:hot
 func uint32Range(b []byte) (lo, hi uint32) {
-	lo, hi = math.MaxUint32, 0
+	l0, l1, l2, l3 := uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32)
+	var h0, h1, h2, h3 uint32
 	for ; len(b) >= 16; b = b[16:] {
 		v0, v1 := binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
 		v2, v3 := binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])
-		lo, hi = min(lo, v0, v1, v2, v3), max(hi, v0, v1, v2, v3)
+		l0, l1, l2, l3 = min(l0, v0), min(l1, v1), min(l2, v2), min(l3, v3)
+		h0, h1, h2, h3 = max(h0, v0), max(h1, v1), max(h2, v2), max(h3, v3)
 	}
+	lo, hi = min(l0, l1, l2, l3), max(h0, h1, h2, h3)
 	for ; len(b) >= 4; b = b[4:] {
 		v := binary.LittleEndian.Uint32(b)
 		lo, hi = min(lo, v), max(hi, v)
@@ -567,15 +592,19 @@ func uint32Range(b []byte) (lo, hi uint32) {
 }
 
 // uint64Range returns the least and greatest of the little-endian uint64
-// values in b.
+// values in b, as uint32Range does.
 //
 //nfkit:hot
 func uint64Range(b []byte) (lo, hi uint64) {
-	lo, hi = math.MaxUint64, 0
-	for ; len(b) >= 16; b = b[16:] {
+	l0, l1, l2, l3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
+	var h0, h1, h2, h3 uint64
+	for ; len(b) >= 32; b = b[32:] {
 		v0, v1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
-		lo, hi = min(lo, v0, v1), max(hi, v0, v1)
+		v2, v3 := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
+		l0, l1, l2, l3 = min(l0, v0), min(l1, v1), min(l2, v2), min(l3, v3)
+		h0, h1, h2, h3 = max(h0, v0), max(h1, v1), max(h2, v2), max(h3, v3)
 	}
+	lo, hi = min(l0, l1, l2, l3), max(h0, h1, h2, h3)
 	for ; len(b) >= 8; b = b[8:] {
 		v := binary.LittleEndian.Uint64(b)
 		lo, hi = min(lo, v), max(hi, v)
@@ -584,11 +613,19 @@ func uint64Range(b []byte) (lo, hi uint64) {
 }
 
 // int64Range returns the least and greatest of the little-endian int64
-// values in b.
+// values in b, as uint32Range does.
 //
 //nfkit:hot
 func int64Range(b []byte) (lo, hi int64) {
-	lo, hi = math.MaxInt64, math.MinInt64
+	l0, l1, l2, l3 := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
+	h0, h1, h2, h3 := int64(math.MinInt64), int64(math.MinInt64), int64(math.MinInt64), int64(math.MinInt64)
+	for ; len(b) >= 32; b = b[32:] {
+		v0, v1 := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
+		v2, v3 := int64(binary.LittleEndian.Uint64(b[16:])), int64(binary.LittleEndian.Uint64(b[24:]))
+		l0, l1, l2, l3 = min(l0, v0), min(l1, v1), min(l2, v2), min(l3, v3)
+		h0, h1, h2, h3 = max(h0, v0), max(h1, v1), max(h2, v2), max(h3, v3)
+	}
+	lo, hi = min(l0, l1, l2, l3), max(h0, h1, h2, h3)
 	for ; len(b) >= 8; b = b[8:] {
 		v := int64(binary.LittleEndian.Uint64(b))
 		lo, hi = min(lo, v), max(hi, v)
@@ -790,7 +827,7 @@ func (e *RowGroupEncoder) Finish(dst []byte) ([]byte, error) {
 // reset starts a new row group.
 func (e *RowGroupEncoder) reset() {
 	e.n, e.rows, e.size, e.err = 0, 0, 0, nil
-	e.other, e.varies, e.rowsIn, e.prevSlot = e.other[:0], false, false, -1
+	e.other, e.runs, e.varies, e.rowsIn, e.prevSlot = e.other[:0], e.runs[:0], false, false, -1
 	for k := range e.chunks {
 		cs := &e.chunks[k]
 		*cs = chunkState{data: cs.data[:0], constVal: cs.constVal[:0]}
