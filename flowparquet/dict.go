@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
 )
 
 // maxDict bounds the entries of an address column's dictionary in a row
@@ -103,6 +104,13 @@ func (d *addrDict) put(x *uint32, v *[16]byte, i int, a netip.Addr) uint32 {
 		if d.lastOK && hi == d.lastHi && lo == d.lastLo {
 			*x = d.last
 			return fam
+		}
+		// The first slot probed holds it, usually.
+		if s := d.slots[addrHash(hi, lo)>>d.shift&uint64(len(d.slots)-1)]; s != 0 && int(s) <= len(d.vals) {
+			if e := d.vals[s-1]; e[0] == hi && e[1] == lo {
+				*x = s - 1
+				return fam
+			}
 		}
 		if k, ok := d.index(hi, lo); ok {
 			*x = k
@@ -228,6 +236,26 @@ func appendIndexes(b []byte, x []uint32) []byte {
 	groups := (len(x) + 7) / 8
 	b = binary.AppendUvarint(b, uint64(groups)<<1|1)
 	end := len(b) + groups*w // a group of 8 values takes w bytes
+	if w <= 8 {
+		// A group in one word, stored whole: its w bytes, then zeros
+		// that the next group overwrites.
+		b = slices.Grow(b, groups*w+8)
+		o := len(b)
+		b = b[:end+8]
+		for len(x) >= 8 {
+			g := uint64(x[0]) | uint64(x[1])<<w | uint64(x[2])<<(2*w) | uint64(x[3])<<(3*w) |
+				uint64(x[4])<<(4*w) | uint64(x[5])<<(5*w) | uint64(x[6])<<(6*w) | uint64(x[7])<<(7*w)
+			binary.LittleEndian.PutUint64(b[o:], g)
+			o += w
+			x = x[8:]
+		}
+		var g uint64
+		for i, v := range x {
+			g |= uint64(v) << (i * w)
+		}
+		binary.LittleEndian.PutUint64(b[o:], g)
+		return b[:end]
+	}
 	var acc uint64
 	nb := 0
 	for _, v := range x {

@@ -3,6 +3,7 @@ package flowparquet
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 
 	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/flowjson"
@@ -20,73 +21,101 @@ const otherCaches = 4
 // other fields that seldom change from record to record (an IP version,
 // a forwarding status, a sampler ID).
 type otherCache struct {
-	t *decode.Template // the template of the spans, nil for none
-	// spans are where the template's other fields are in a record, in
-	// order, adjacent fields merged. fixed is false when one of them has
-	// no fixed offset or length: the template's texts are not cached.
-	spans []span
+	t *decode.Template // the template of the words, nil for none
+	// words cover the template's other fields in a record, adjacent
+	// fields merged, 8 bytes at most each; key holds the values of the
+	// record whose text is kept. fixed is false when a field has no fixed
+	// offset or length: the template's texts are not cached.
+	words []word
 	fixed bool
-	key   []byte // the bytes of the spans of the record whose text is kept
-	text  []byte // that text, as a PLAIN BYTE_ARRAY value; empty for none
+	text  []byte // the kept text, as a PLAIN BYTE_ARRAY value; empty for none
 }
 
-// span is a byte range of a record.
-type span struct{ off, end int }
+// word is up to 8 bytes of a record from off on: n bytes, their value
+// little-endian in key.
+type word struct {
+	off, n int
+	mask   uint64 // the n bytes' bits
+	key    uint64
+}
 
 // setTemplate makes c the cache of template t's records, empty.
 //
 //nfkit:cold once per template change in the cache's slot
 func (c *otherCache) setTemplate(t *decode.Template) {
-	c.t, c.spans, c.fixed = t, c.spans[:0], true
-	c.key, c.text = c.key[:0], c.text[:0]
+	c.t, c.words, c.fixed, c.text = t, c.words[:0], true, c.text[:0]
 	fields := t.Fields()
+	end := -1
 	for _, i := range t.OtherFields() {
 		f := &fields[i]
 		if f.Offset < 0 || f.Length == decode.VariableLength {
-			c.fixed = false
-			c.spans = c.spans[:0]
+			c.fixed, c.words = false, c.words[:0]
 			return
 		}
-		s := span{f.Offset, f.Offset + int(f.Length)}
-		if n := len(c.spans); n > 0 && c.spans[n-1].end == s.off {
-			c.spans[n-1].end = s.end
-			continue
+		off := f.Offset
+		if off == end {
+			// Adjacent to the previous field: fill its last word first.
+			w := &c.words[len(c.words)-1]
+			k := min(8-w.n, int(f.Length))
+			w.n += k
+			off += k
 		}
-		c.spans = append(c.spans, s)
+		for fe := f.Offset + int(f.Length); off < fe; off += 8 {
+			c.words = append(c.words, word{off: off, n: min(8, fe-off)})
+		}
+		end = f.Offset + int(f.Length)
+	}
+	for i := range c.words {
+		w := &c.words[i]
+		w.mask = math.MaxUint64 >> (64 - 8*w.n)
 	}
 }
 
-// match reports whether raw's spans hold the kept key.
+// load returns the n bytes of raw at off (little-endian), or false if raw
+// is too short.
+//
+//nfkit:hot
+func load(raw []byte, off, n int, mask uint64) (uint64, bool) {
+	if off+8 <= len(raw) {
+		return binary.LittleEndian.Uint64(raw[off:]) & mask, true
+	}
+	if off+n > len(raw) {
+		return 0, false
+	}
+	var v uint64
+	for i, b := range raw[off : off+n] {
+		v |= uint64(b) << (8 * i)
+	}
+	return v, true
+}
+
+// match reports whether raw's words hold the kept key.
 //
 //nfkit:hot
 func (c *otherCache) match(raw []byte) bool {
-	k := 0
-	for _, s := range c.spans {
-		if s.end > len(raw) {
+	for i := range c.words {
+		w := &c.words[i]
+		if v, ok := load(raw, w.off, w.n, w.mask); !ok || v != w.key {
 			return false
 		}
-		n := s.end - s.off
-		if !bytes.Equal(raw[s.off:s.end], c.key[k:k+n]) {
-			return false
-		}
-		k += n
 	}
 	return true
 }
 
-// keep makes the text value the one of raw's spans, if raw has them.
+// keep makes the text value the one of raw's words, if raw has them.
 //
 //nfkit:hot
 func (c *otherCache) keep(raw []byte, value []byte) bool {
-	c.key = c.key[:0]
-	for _, s := range c.spans {
-		if s.end > len(raw) {
-			c.text = c.text[:0]
+	c.text = c.text[:0]
+	for i := range c.words {
+		w := &c.words[i]
+		v, ok := load(raw, w.off, w.n, w.mask)
+		if !ok {
 			return false
 		}
-		c.key = append(c.key, raw[s.off:s.end]...)
+		w.key = v
 	}
-	c.text = append(c.text[:0], value...)
+	c.text = append(c.text, value...)
 	return true
 }
 
@@ -108,6 +137,11 @@ func (e *RowGroupEncoder) appendOther(r *decode.Record) {
 	// takes its per-template path (every normalized value is there).
 	usual := t.Has()&^r.Has == 0
 	if usual && c.t == t && c.fixed && len(c.text) > 0 && c.match(r.Raw()) {
+		if e.n > 0 && slot == e.prevSlot {
+			// The previous row's text.
+			e.runs[len(e.runs)-1]++
+			return
+		}
 		e.addOther(c.text, slot)
 		return
 	}
