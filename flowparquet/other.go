@@ -71,8 +71,8 @@ func (c *otherCache) setTemplate(t *decode.Template) {
 	}
 }
 
-// load returns the n bytes of raw at off (little-endian), or false if raw
-// is too short.
+// load returns the n bytes of raw at off (little-endian; mask has their
+// bits), or false if raw is too short.
 //
 //nfkit:hot
 func load(raw []byte, off, n int, mask uint64) (uint64, bool) {
@@ -82,9 +82,13 @@ func load(raw []byte, off, n int, mask uint64) (uint64, bool) {
 	if off+n > len(raw) {
 		return 0, false
 	}
+	if len(raw) >= 8 {
+		// Near the end: the record's last 8 bytes, shifted.
+		return binary.LittleEndian.Uint64(raw[len(raw)-8:]) >> (8 * (off + 8 - len(raw))) & mask, true
+	}
 	var v uint64
-	for i, b := range raw[off : off+n] {
-		v |= uint64(b) << (8 * i)
+	for i, x := range raw[off : off+n] {
+		v |= uint64(x) << (8 * i)
 	}
 	return v, true
 }
