@@ -52,7 +52,6 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/gzip"
 	"github.com/parquet-go/parquet-go/compress/lz4"
-	"github.com/parquet-go/parquet-go/compress/snappy"
 	"github.com/parquet-go/parquet-go/compress/uncompressed"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -147,9 +146,9 @@ func (c Compression) codec() (compress.Codec, error) {
 	case "", "zstd", "zst":
 		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
 	case "lz4":
-		return &lz4.Codec{Level: lz4.Fastest}, nil
+		return &lz4Codec{Codec: lz4.Codec{Level: lz4.Fastest}}, nil
 	case "snappy":
-		return &snappy.Codec{}, nil
+		return &snappyCodec{}, nil
 	case "gzip", "gz":
 		return &gzip.Codec{Level: gzip.BestSpeed}, nil
 	case "none", "plain":
