@@ -26,20 +26,21 @@ const minSlots = 1 << 10
 // its 4-byte index, not the address: the block's flush then only packs
 // the indexes, and the statistics come from the dictionary's entries.
 type addrDict struct {
-	vals  [][2]uint64 // the entries, big-endian halves, in order of appearance
-	slots []uint32    // hash table: index+1 of an entry, 0 for none
-	shift uint        // 64 - log2(len(slots))
-	max   int         // entries at most
+	vals [][2]uint64 // the entries, big-endian halves, in order of appearance
+	max  int         // entries at most
+	// Two hash tables: v4 for the IPv4-mapped entries, its slots the
+	// address<<32 | index+1 (one load finds an entry), slots for the
+	// others, index+1. 0 is an empty slot.
+	v4     []uint64
+	slots  []uint32
+	shift4 uint // 64 - log2(len(v4))
+	shift  uint // 64 - log2(len(slots))
+	n4     int  // entries in v4
 	// full says the dictionary overflowed: addresses are stored as they
 	// are from row fullAt of the block on (0 in the blocks after), and
 	// the pages are PLAIN from then on.
 	full   bool
 	fullAt int
-	// The last address put and its index: a column often repeats its
-	// previous value (the exporter, a next hop).
-	lastHi, lastLo uint64
-	last           uint32
-	lastOK         bool
 }
 
 // reset empties the dictionary for a row group of at most max entries.
@@ -47,15 +48,21 @@ func (d *addrDict) reset(max int) {
 	if cap(d.slots) < minSlots {
 		d.slots = make([]uint32, minSlots)
 	}
-	d.slots = d.slots[:minSlots]
+	if cap(d.v4) < minSlots {
+		d.v4 = make([]uint64, minSlots)
+	}
+	d.slots, d.v4 = d.slots[:minSlots], d.v4[:minSlots]
 	clear(d.slots)
+	clear(d.v4)
 	d.shift = uint(64 - bits.Len(minSlots-1))
-	d.vals = d.vals[:0]
+	d.shift4 = d.shift
+	d.vals, d.n4 = d.vals[:0], 0
 	d.max = max
-	d.full, d.fullAt, d.lastOK = false, 0, false
+	d.full, d.fullAt = false, 0
 }
 
-// grow doubles the hash table and puts the entries back in it.
+// grow doubles the hash table of the entries that are not IPv4-mapped and
+// puts them back in it.
 //
 //nfkit:cold once per doubling of a dictionary
 func (d *addrDict) grow() {
@@ -68,6 +75,9 @@ func (d *addrDict) grow() {
 	d.shift--
 	mask := uint64(n - 1)
 	for i, v := range d.vals {
+		if isMapped(v[0], v[1]) {
+			continue
+		}
 		p := addrHash(v[0], v[1]) >> d.shift
 		for d.slots[p] != 0 {
 			p = (p + 1) & mask
@@ -75,6 +85,39 @@ func (d *addrDict) grow() {
 		d.slots[p] = uint32(i + 1)
 	}
 }
+
+// grow4 doubles the hash table of the IPv4-mapped entries.
+//
+//nfkit:cold once per doubling of a dictionary
+func (d *addrDict) grow4() {
+	n := 2 * len(d.v4)
+	if cap(d.v4) < n {
+		d.v4 = make([]uint64, n)
+	}
+	d.v4 = d.v4[:n]
+	clear(d.v4)
+	d.shift4--
+	mask := uint64(n - 1)
+	for i, v := range d.vals {
+		if !isMapped(v[0], v[1]) {
+			continue
+		}
+		a := uint32(v[1])
+		p := hash4(a) >> d.shift4
+		for d.v4[p] != 0 {
+			p = (p + 1) & mask
+		}
+		d.v4[p] = uint64(a)<<32 | uint64(i+1)
+	}
+}
+
+// isMapped reports whether the address (hi, lo) is IPv4-mapped.
+func isMapped(hi, lo uint64) bool { return hi == 0 && lo>>32 == 0xffff }
+
+// hash4 hashes an IPv4 address, as addrHash does.
+//
+//nfkit:hot
+func hash4(a uint32) uint64 { return uint64(a) * 0xff51afd7ed558ccd }
 
 // addrHash hashes an address given as big-endian halves: multiplicatively,
 // so that the top bits of the product, which index the table, depend on
@@ -95,26 +138,22 @@ func (d *addrDict) put(x *uint32, v *[16]byte, i int, a netip.Addr) uint32 {
 	fam := uint32(6)
 	if a.Is4() {
 		b := a.As4()
-		hi, lo, fam = 0, 0xffff<<32|uint64(binary.BigEndian.Uint32(b[:])), 4
+		ip := binary.BigEndian.Uint32(b[:])
+		hi, lo, fam = 0, 0xffff<<32|uint64(ip), 4
+		if !d.full {
+			// The first slot probed holds it, usually.
+			if s := d.v4[hash4(ip)>>d.shift4&uint64(len(d.v4)-1)]; uint32(s>>32) == ip && uint32(s) != 0 {
+				*x = uint32(s) - 1
+				return fam
+			}
+		}
 	} else {
 		b := a.As16()
 		hi, lo = binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:])
 	}
 	if !d.full {
-		if d.lastOK && hi == d.lastHi && lo == d.lastLo {
-			*x = d.last
-			return fam
-		}
-		// The first slot probed holds it, usually.
-		if s := d.slots[addrHash(hi, lo)>>d.shift&uint64(len(d.slots)-1)]; s != 0 && int(s) <= len(d.vals) {
-			if e := d.vals[s-1]; e[0] == hi && e[1] == lo {
-				*x = s - 1
-				return fam
-			}
-		}
 		if k, ok := d.index(hi, lo); ok {
 			*x = k
-			d.lastHi, d.lastLo, d.last, d.lastOK = hi, lo, k, true
 			return fam
 		}
 		d.full, d.fullAt = true, i
@@ -156,6 +195,9 @@ func (d *addrDict) indexes(b []byte, constant bool, x []uint32) bool {
 //
 //nfkit:hot
 func (d *addrDict) index(hi, lo uint64) (uint32, bool) {
+	if isMapped(hi, lo) {
+		return d.index4(uint32(lo))
+	}
 	mask := uint64(len(d.slots) - 1)
 	for p := addrHash(hi, lo) >> d.shift; ; p = (p + 1) & mask {
 		s := d.slots[p]
@@ -165,13 +207,37 @@ func (d *addrDict) index(hi, lo uint64) (uint32, bool) {
 			}
 			d.vals = append(d.vals, [2]uint64{hi, lo})
 			d.slots[p] = uint32(len(d.vals))
-			if 2*len(d.vals) > len(d.slots) {
+			if 2*(len(d.vals)-d.n4) > len(d.slots) {
 				d.grow()
 			}
 			return uint32(len(d.vals) - 1), true
 		}
 		if e := &d.vals[s-1]; e[0] == hi && e[1] == lo {
 			return s - 1, true
+		}
+	}
+}
+
+// index4 is index for the IPv4-mapped address of a.
+//
+//nfkit:hot
+func (d *addrDict) index4(a uint32) (uint32, bool) {
+	mask := uint64(len(d.v4) - 1)
+	for p := hash4(a) >> d.shift4; ; p = (p + 1) & mask {
+		s := d.v4[p]
+		if s == 0 {
+			if len(d.vals) == d.max {
+				return 0, false
+			}
+			d.vals = append(d.vals, [2]uint64{0, 0xffff<<32 | uint64(a)})
+			d.v4[p] = uint64(a)<<32 | uint64(len(d.vals))
+			if d.n4++; 2*d.n4 > len(d.v4) {
+				d.grow4()
+			}
+			return uint32(len(d.vals) - 1), true
+		}
+		if uint32(s>>32) == a {
+			return uint32(s) - 1, true
 		}
 	}
 }
