@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"math/bits"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 )
@@ -36,6 +37,7 @@ type addrDict struct {
 	shift4 uint // 64 - log2(len(v4))
 	shift  uint // 64 - log2(len(slots))
 	n4     int  // entries in v4
+	seed   uint64
 	// full says the dictionary overflowed: addresses are stored as they
 	// are from row fullAt of the block on (0 in the blocks after), and
 	// the pages are PLAIN from then on.
@@ -59,6 +61,9 @@ func (d *addrDict) reset(max int) {
 	d.vals, d.n4 = d.vals[:0], 0
 	d.max = max
 	d.full, d.fullAt = false, 0
+	if d.seed == 0 {
+		d.seed = rand.Uint64() | 1
+	}
 }
 
 // grow doubles the hash table of the entries that are not IPv4-mapped and
@@ -78,7 +83,7 @@ func (d *addrDict) grow() {
 		if isMapped(v[0], v[1]) {
 			continue
 		}
-		p := addrHash(v[0], v[1]) >> d.shift
+		p := d.hash(v[0], v[1]) >> d.shift
 		for d.slots[p] != 0 {
 			p = (p + 1) & mask
 		}
@@ -103,7 +108,7 @@ func (d *addrDict) grow4() {
 			continue
 		}
 		a := uint32(v[1])
-		p := hash4(a) >> d.shift4
+		p := d.hash4(a) >> d.shift4
 		for d.v4[p] != 0 {
 			p = (p + 1) & mask
 		}
@@ -114,18 +119,20 @@ func (d *addrDict) grow4() {
 // isMapped reports whether the address (hi, lo) is IPv4-mapped.
 func isMapped(hi, lo uint64) bool { return hi == 0 && lo>>32 == 0xffff }
 
-// hash4 hashes an IPv4 address, as addrHash does.
+// hash4 hashes an IPv4 address, as hash does.
 //
 //nfkit:hot
-func hash4(a uint32) uint64 { return uint64(a) * 0xff51afd7ed558ccd }
+func (d *addrDict) hash4(a uint32) uint64 { return (uint64(a) ^ d.seed) * 0xff51afd7ed558ccd }
 
-// addrHash hashes an address given as big-endian halves: multiplicatively,
-// so that the top bits of the product, which index the table, depend on
-// every bit of the value (an IPv4-mapped address varies in its low bits).
+// hash hashes an address given as big-endian halves: multiplicatively, so
+// that the top bits of the product, which index the table, depend on
+// every bit of the value (an IPv4-mapped address varies in its low bits),
+// and with the dictionary's random seed, so that no one sends addresses
+// chosen to fall in one run of slots (each one then a search of the run).
 //
 //nfkit:hot
-func addrHash(hi, lo uint64) uint64 {
-	return (hi*0x9e3779b97f4a7c15 ^ lo) * 0xff51afd7ed558ccd
+func (d *addrDict) hash(hi, lo uint64) uint64 {
+	return (hi*0x9e3779b97f4a7c15 ^ lo ^ d.seed) * 0xff51afd7ed558ccd
 }
 
 // put stores address a of block row i: its index at *x while the
@@ -141,10 +148,17 @@ func (d *addrDict) put(x *uint32, v *[16]byte, i int, a netip.Addr) uint32 {
 		ip := binary.BigEndian.Uint32(b[:])
 		hi, lo, fam = 0, 0xffff<<32|uint64(ip), 4
 		if !d.full {
-			// The first slot probed holds it, usually.
-			if s := d.v4[hash4(ip)>>d.shift4&uint64(len(d.v4)-1)]; uint32(s>>32) == ip && uint32(s) != 0 {
-				*x = uint32(s) - 1
-				return fam
+			// Found here, index4 adding it if it is not.
+			mask := uint64(len(d.v4) - 1)
+			for p := d.hash4(ip) >> d.shift4 & mask; ; p = (p + 1) & mask {
+				s := d.v4[p]
+				if s == 0 {
+					break
+				}
+				if uint32(s>>32) == ip {
+					*x = uint32(s) - 1
+					return fam
+				}
 			}
 		}
 	} else {
@@ -199,7 +213,7 @@ func (d *addrDict) index(hi, lo uint64) (uint32, bool) {
 		return d.index4(uint32(lo))
 	}
 	mask := uint64(len(d.slots) - 1)
-	for p := addrHash(hi, lo) >> d.shift; ; p = (p + 1) & mask {
+	for p := d.hash(hi, lo) >> d.shift; ; p = (p + 1) & mask {
 		s := d.slots[p]
 		if s == 0 {
 			if len(d.vals) == d.max {
@@ -223,7 +237,7 @@ func (d *addrDict) index(hi, lo uint64) (uint32, bool) {
 //nfkit:hot
 func (d *addrDict) index4(a uint32) (uint32, bool) {
 	mask := uint64(len(d.v4) - 1)
-	for p := hash4(a) >> d.shift4; ; p = (p + 1) & mask {
+	for p := d.hash4(a) >> d.shift4; ; p = (p + 1) & mask {
 		s := d.v4[p]
 		if s == 0 {
 			if len(d.vals) == d.max {
