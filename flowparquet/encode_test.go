@@ -111,34 +111,55 @@ func TestOtherFieldsKept(t *testing.T) {
 	}
 }
 
-// load reads any n bytes at any offset of records of any length, near
-// their end and in records shorter than a word too.
-func TestLoad(t *testing.T) {
-	raw := make([]byte, 20)
-	for i := range raw {
-		raw[i] = byte(0xa0 + i)
-	}
-	for size := range len(raw) + 1 {
-		r := raw[:size]
-		for off := range size + 2 {
-			for n := 1; n <= 8; n++ {
-				mask := ^uint64(0) >> (64 - 8*n)
-				v, ok := load(r, off, n, mask)
-				if off+n > size {
-					if ok {
-						t.Errorf("size %d off %d n %d: ok past the end", size, off, n)
-					}
+// A template's kept key covers every byte of its fixed other fields, and
+// nothing else: a record matches it until one of those bytes changes,
+// words near the record's end (read shifted from its last 8 bytes)
+// included.
+func TestOtherWords(t *testing.T) {
+	shifted, checked := 0, 0
+	for _, name := range []string{"pmacct-ipfix-wide.pcap", "softflowd-v9.pcap", "pmacct-ipfix-pen.pcap", "softflowd-ipfix-biflow.pcap", "pmacct-v9-wide.pcap"} {
+		var d decode.Decoder
+		var p decode.Packet
+		for _, dg := range testvec.Capture(t, name) {
+			if err := d.Decode(dg.Src.Addr().Unmap(), bytes.Clone(dg.Payload), &p); err != nil {
+				continue
+			}
+			for i := range p.Records {
+				r := &p.Records[i]
+				if r.Template() == nil {
 					continue
 				}
-				var want uint64
-				for i := range n {
-					want |= uint64(r[off+i]) << (8 * i)
+				var c otherCache
+				c.setTemplate(r.Template())
+				if !c.fixed {
+					continue
 				}
-				if !ok || v != want {
-					t.Errorf("size %d off %d n %d: %#x %v, want %#x", size, off, n, v, ok, want)
+				raw := r.Raw()
+				if !c.keep(raw, []byte("text")) || !c.match(raw) {
+					t.Fatalf("%s: a record does not match its own key", name)
+				}
+				for _, w := range c.words {
+					if w.shift > 0 {
+						shifted++
+					}
+				}
+				in := map[int]bool{}
+				for _, o := range otherBytes(r) {
+					in[o] = true
+				}
+				for o := range raw {
+					raw[o] ^= 0x80
+					if c.match(raw) == in[o] {
+						t.Fatalf("%s: byte %d of %d (other field: %v) changed, match %v", name, o, len(raw), in[o], !in[o])
+					}
+					raw[o] ^= 0x80
+					checked++
 				}
 			}
 		}
+	}
+	if shifted == 0 || checked < 1000 {
+		t.Errorf("%d words read shifted, %d bytes checked", shifted, checked)
 	}
 }
 

@@ -32,11 +32,13 @@ type otherCache struct {
 }
 
 // word is up to 8 bytes of a record from off on: n bytes, their value
-// little-endian in key.
+// little-endian in key. They are read as the 8 bytes at at (off, or less
+// near the record's end), shifted right by shift bits.
 type word struct {
-	off, n int
-	mask   uint64 // the n bytes' bits
-	key    uint64
+	off, n    int
+	at, shift int
+	mask      uint64 // the n bytes' bits
+	key       uint64
 }
 
 // setTemplate makes c the cache of template t's records, empty.
@@ -65,32 +67,18 @@ func (c *otherCache) setTemplate(t *decode.Template) {
 		}
 		end = f.Offset + int(f.Length)
 	}
+	// Records are RecordLen bytes or more.
+	n := t.RecordLen()
+	if len(c.words) > 0 && n < 8 {
+		c.fixed, c.words = false, c.words[:0]
+		return
+	}
 	for i := range c.words {
 		w := &c.words[i]
 		w.mask = math.MaxUint64 >> (64 - 8*w.n)
+		w.at = min(w.off, n-8)
+		w.shift = 8 * (w.off - w.at)
 	}
-}
-
-// load returns the n bytes of raw at off (little-endian; mask has their
-// bits), or false if raw is too short.
-//
-//nfkit:hot
-func load(raw []byte, off, n int, mask uint64) (uint64, bool) {
-	if off+8 <= len(raw) {
-		return binary.LittleEndian.Uint64(raw[off:]) & mask, true
-	}
-	if off+n > len(raw) {
-		return 0, false
-	}
-	if len(raw) >= 8 {
-		// Near the end: the record's last 8 bytes, shifted.
-		return binary.LittleEndian.Uint64(raw[len(raw)-8:]) >> (8 * (off + 8 - len(raw))) & mask, true
-	}
-	var v uint64
-	for i, x := range raw[off : off+n] {
-		v |= uint64(x) << (8 * i)
-	}
-	return v, true
 }
 
 // match reports whether raw's words hold the kept key.
@@ -99,7 +87,7 @@ func load(raw []byte, off, n int, mask uint64) (uint64, bool) {
 func (c *otherCache) match(raw []byte) bool {
 	for i := range c.words {
 		w := &c.words[i]
-		if v, ok := load(raw, w.off, w.n, w.mask); !ok || v != w.key {
+		if w.at+8 > len(raw) || binary.LittleEndian.Uint64(raw[w.at:])>>w.shift&w.mask != w.key {
 			return false
 		}
 	}
@@ -113,11 +101,10 @@ func (c *otherCache) keep(raw []byte, value []byte) bool {
 	c.text = c.text[:0]
 	for i := range c.words {
 		w := &c.words[i]
-		v, ok := load(raw, w.off, w.n, w.mask)
-		if !ok {
+		if w.at+8 > len(raw) {
 			return false
 		}
-		w.key = v
+		w.key = binary.LittleEndian.Uint64(raw[w.at:]) >> w.shift & w.mask
 	}
 	c.text = append(c.text, value...)
 	return true
