@@ -430,7 +430,13 @@ func (e *RowGroupEncoder) plainRun(cs *chunkState, w int) {
 // addVersions extends the type column's runs by the versions of a block.
 func (e *RowGroupEncoder) addVersions(b []uint16) {
 	v := &e.ver
-	for _, version := range b {
+	for len(b) > 0 {
+		// A run of one version at a time.
+		version, n := b[0], 1
+		for n < len(b) && b[n] == version {
+			n++
+		}
+		b = b[n:]
 		k := versionIndex(version)
 		if v.index[k] < 0 {
 			v.index[k] = int8(v.nd)
@@ -441,11 +447,11 @@ func (e *RowGroupEncoder) addVersions(b []uint16) {
 		}
 		x := v.index[k]
 		if v.run > 0 && x == v.cur {
-			v.run++
+			v.run += n
 			continue
 		}
 		v.closeRun()
-		v.cur, v.run = x, 1
+		v.cur, v.run = x, n
 	}
 }
 
