@@ -117,6 +117,8 @@ func (d *addrDict) grow4() {
 }
 
 // isMapped reports whether the address (hi, lo) is IPv4-mapped.
+//
+//nfkit:hot
 func isMapped(hi, lo uint64) bool { return hi == 0 && lo>>32 == 0xffff }
 
 // hash4 hashes an IPv4 address, as hash does.

@@ -28,11 +28,13 @@ import (
 // CPU's cache (blockRows rows); a full block becomes one page per column,
 // compressed at once. A column chunk is PLAIN, except where a dictionary
 // is cheaper and simpler: the type column is always dictionary-encoded,
-// and a column whose values are all equal in the row group (an absent
-// key, the exporter of a single exporter) is a one-value dictionary and
-// one run of its index. The time, address and integer columns have
-// min/max statistics, in the order of their logical types (unsigned for
-// the integers and bytes, signed for the times).
+// the addresses are (looked up as the record is stored, until a row
+// group has maxDict distinct ones), and a column whose values are all
+// equal in the row group (an absent key, the exporter of a single
+// exporter, the other fields of a single template) is a one-value
+// dictionary and one run of its index. The time, address and integer
+// columns have min/max statistics, in the order of their logical types
+// (unsigned for the integers and bytes, signed for the times).
 //
 // A RowGroupEncoder is not safe for concurrent use; it allocates nothing
 // per record once its buffers have grown.
@@ -67,15 +69,15 @@ type RowGroupEncoder struct {
 
 	cc     format.CompressionCodec
 	rowsIn bool // the block has rows of AppendRecords (appendRow)
+	varies bool // the block's other fields are not all the same (see oc)
 
 	// The other fields: texts kept per template; the block's values
 	// without their consecutive repeats (e.other) and their rows (runs);
-	// whether they vary; where the last one starts and the cache slot
-	// whose text it is (or -1).
+	// where the last one starts and the cache slot whose text it is (or
+	// -1).
 	oc        [otherCaches]otherCache
 	runs      []uint32
 	opage     []byte
-	varies    bool
 	prevOther int
 	prevSlot  int
 }
