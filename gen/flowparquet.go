@@ -311,7 +311,7 @@ func genFlowParquet(f *File) error {
 	f.Func().Params(Id("b").Op("*").Id("block")).Id("indexes").Params(Id("k"), Id("n").Int()).Index().Uint32().Block(
 		Switch(Id("k")).BlockFunc(func(g *Group) {
 			for _, c := range addrCols {
-				g.Case(Id("col" + c.ident)).Block(Return(Id("b").Dot(field(c) + "Idx").Index(Empty(), Id("n"))))
+				g.Case(Id("col" + c.ident)).Block(Return(Id("b").Dot(field(c)+"Idx").Index(Empty(), Id("n"))))
 			}
 		}),
 		Return(Nil()),
