@@ -4,6 +4,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math/rand/v2"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/nfkit/nfkit/decode"
 	"github.com/nfkit/nfkit/flowparquet"
 )
 
@@ -329,8 +332,44 @@ func TestParquetBatcherAllocs(t *testing.T) {
 // process's CPU time (getrusage) per flow, which a machine busy with other
 // work inflates less than the elapsed time.
 func BenchmarkEncodeFormats(b *testing.B) {
-	e := &Export{Packet: benchPacket(b), Received: 1700000000123456789}
-	n := len(e.Packet.Records)
+	encodeFormats(b, []*Export{{Packet: benchPacket(b), Received: 1700000000123456789}})
+}
+
+// BenchmarkEncodeFormatsVaried is BenchmarkEncodeFormats on records that
+// do not repeat: 4096 packets of the benchmark packet's 25 flows, each
+// flow with its own addresses (from 65536 sources, 16384 destinations,
+// 256 next hops), ports, counters, times and interfaces, encoded in turn
+// (102400 distinct records, the row groups' dictionaries filling up).
+func BenchmarkEncodeFormatsVaried(b *testing.B) {
+	base := benchPacket(b)
+	rng := rand.New(rand.NewPCG(15, 5))
+	exports := make([]*Export, 4096)
+	t0 := int64(1700000000123456789)
+	for i := range exports {
+		p := &decode.Packet{Version: base.Version, Records: slices.Clone(base.Records)}
+		for j := range p.Records {
+			r := &p.Records[j]
+			r.SrcAddr = netip.AddrFrom4([4]byte{10, byte(rng.IntN(256)), byte(rng.IntN(256)), byte(rng.IntN(256))})
+			r.DstAddr = netip.AddrFrom4([4]byte{172, 16, byte(rng.IntN(64)), byte(rng.IntN(256))})
+			r.NextHop = netip.AddrFrom4([4]byte{192, 0, 2, byte(rng.IntN(256))})
+			r.SrcPort, r.DstPort = uint16(rng.IntN(65536)), uint16(rng.IntN(1024))
+			r.Packets = uint64(1 + rng.ExpFloat64()*20)
+			r.Bytes = r.Packets * uint64(40+rng.IntN(1460))
+			r.End = t0 + int64(i)*1e6 - rng.Int64N(1e9)
+			r.Start = r.End - rng.Int64N(60e9)
+			r.InIf, r.OutIf = uint32(rng.IntN(64)), uint32(rng.IntN(64))
+			r.SrcAS, r.DstAS = uint32(64496+rng.IntN(1024)), uint32(64496+rng.IntN(1024))
+			r.TCPFlags = uint16(rng.IntN(64))
+		}
+		exports[i] = &Export{Packet: p, Received: t0 + int64(i)*1e6}
+	}
+	encodeFormats(b, exports)
+}
+
+// encodeFormats runs a sub-benchmark per output format, each encoding the
+// exports in turn.
+func encodeFormats(b *testing.B, exports []*Export) {
+	n := len(exports[0].Packet.Records)
 	type format struct {
 		name  string
 		enc   Encoder
@@ -365,11 +404,12 @@ func BenchmarkEncodeFormats(b *testing.B) {
 	for _, f := range formats {
 		b.Run(f.name, func(b *testing.B) {
 			var buf []byte
-			flows := 0
+			flows, k := 0, 0
 			cpu0 := cpuTime()
 			b.ReportAllocs()
 			for b.Loop() {
-				buf = f.enc.AppendPacket(buf, e)
+				buf = f.enc.AppendPacket(buf, exports[k])
+				k = (k + 1) % len(exports)
 				flows += n
 				if len(buf) >= 1<<20 {
 					if err := f.write(buf); err != nil {
@@ -384,11 +424,12 @@ func BenchmarkEncodeFormats(b *testing.B) {
 	}
 	for _, f := range batchers {
 		b.Run(f.name, func(b *testing.B) {
-			flows := 0
+			flows, k := 0, 0
 			cpu0 := cpuTime()
 			b.ReportAllocs()
 			for b.Loop() {
-				f.b.Append(e)
+				f.b.Append(exports[k])
+				k = (k + 1) % len(exports)
 				flows += n
 				if f.b.Full() {
 					if _, err := f.w.WriteRowGroups(f.b.Flush()); err != nil {

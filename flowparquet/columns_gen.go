@@ -554,12 +554,17 @@ type Row struct {
 // are multiples of 4 KiB, and without it the values of a row would all
 // map to the same set of the L1 cache, which holds a handful of lines
 // per set (putRecord ran 10 times slower).
+// An address column has an array of dictionary indexes besides its
+// values: putRecord stores the index of an address while the column's
+// dictionary has room, the address itself after.
 type block struct {
 	cType                 [blockRows]uint16 // type
 	_                     [64]byte
 	cTimeReceived         [blockRows]uint64 // time_received_ns
 	_                     [64]byte
 	cSamplerAddress       [blockRows][16]byte // sampler_address
+	_                     [64]byte
+	cSamplerAddressIdx    [blockRows]uint32 // sampler_address: dictionary indexes
 	_                     [64]byte
 	cSamplerAddressFamily [blockRows]uint32 // sampler_address_family
 	_                     [64]byte
@@ -589,17 +594,25 @@ type block struct {
 	_                     [64]byte
 	cSrcAddr              [blockRows][16]byte // src_addr
 	_                     [64]byte
+	cSrcAddrIdx           [blockRows]uint32 // src_addr: dictionary indexes
+	_                     [64]byte
 	cSrcAddrFamily        [blockRows]uint32 // src_addr_family
 	_                     [64]byte
 	cDstAddr              [blockRows][16]byte // dst_addr
+	_                     [64]byte
+	cDstAddrIdx           [blockRows]uint32 // dst_addr: dictionary indexes
 	_                     [64]byte
 	cDstAddrFamily        [blockRows]uint32 // dst_addr_family
 	_                     [64]byte
 	cNextHop              [blockRows][16]byte // next_hop
 	_                     [64]byte
+	cNextHopIdx           [blockRows]uint32 // next_hop: dictionary indexes
+	_                     [64]byte
 	cNextHopFamily        [blockRows]uint32 // next_hop_family
 	_                     [64]byte
 	cBGPNextHop           [blockRows][16]byte // bgp_next_hop
+	_                     [64]byte
+	cBGPNextHopIdx        [blockRows]uint32 // bgp_next_hop: dictionary indexes
 	_                     [64]byte
 	cBGPNextHopFamily     [blockRows]uint32 // bgp_next_hop_family
 	_                     [64]byte
@@ -650,6 +663,31 @@ type block struct {
 	cOriginalSamplingRate [blockRows]uint64 // original_sampling_rate
 	_                     [64]byte
 	cPresent              [blockRows]uint64 // present
+}
+
+// numAddr is the number of address columns.
+const numAddr = 5
+
+// addrColumns are the address columns, in file order: addrColumns[j] has
+// the j-th dictionary of putRecord.
+var addrColumns = [numAddr]int{colSamplerAddress, colSrcAddr, colDstAddr, colNextHop, colBGPNextHop}
+
+// indexes returns the dictionary indexes of the first n rows of address
+// column k.
+func (b *block) indexes(k, n int) []uint32 {
+	switch k {
+	case colSamplerAddress:
+		return b.cSamplerAddressIdx[:n]
+	case colSrcAddr:
+		return b.cSrcAddrIdx[:n]
+	case colDstAddr:
+		return b.cDstAddrIdx[:n]
+	case colNextHop:
+		return b.cNextHopIdx[:n]
+	case colBGPNextHop:
+		return b.cBGPNextHopIdx[:n]
+	}
+	return nil
 }
 
 // plain returns the PLAIN encoding of the first n values of column k
@@ -815,10 +853,13 @@ func putRow(b *block, i int, p []byte) {
 }
 
 // putRecord stores r's values in the block at row i, as putRow does from
-// r's row; absent keys store 0.
+// r's row, but for the addresses, which go through the dictionaries d, and
+// for the absent keys: their values are left as they were, and
+// the encoder zeroes them when it reads the block (a key seldom present
+// costs no store per row).
 //
 //nfkit:hot
-func putRecord(b *block, i int, r *decode.Record, received int64) {
+func putRecord(b *block, d *[numAddr]addrDict, i int, r *decode.Record, received int64) {
 	if uint(i) >= blockRows {
 		panic("flowparquet: row outside the block")
 	}
@@ -830,10 +871,7 @@ func putRecord(b *block, i int, r *decode.Record, received int64) {
 	b.cTimeReceived[i] = uint64(received)
 	if r.Exporter.IsValid() {
 		has |= 1<<colSamplerAddress | 1<<colSamplerAddressFamily // sampler_address
-		b.cSamplerAddressFamily[i] = putAddr16(&b.cSamplerAddress[i], r.Exporter)
-	} else {
-		b.cSamplerAddress[i] = [16]byte{}
-		b.cSamplerAddressFamily[i] = 0
+		b.cSamplerAddressFamily[i] = d[0].put(&b.cSamplerAddressIdx[i], &b.cSamplerAddress[i], i, r.Exporter)
 	}
 	has |= 1 << colSequenceNum // sequence_num
 	b.cSequenceNum[i] = uint32(r.Sequence)
@@ -844,222 +882,146 @@ func putRecord(b *block, i int, r *decode.Record, received int64) {
 	if h&decode.HasStart != 0 {
 		has |= 1 << colStart // time_flow_start_ns
 		b.cStart[i] = uint64(r.Start)
-	} else {
-		b.cStart[i] = 0
 	}
 	if h&decode.HasEnd != 0 {
 		has |= 1 << colEnd // time_flow_end_ns
 		b.cEnd[i] = uint64(r.End)
-	} else {
-		b.cEnd[i] = 0
 	}
 	if h&decode.HasBytes != 0 {
 		has |= 1 << colBytes // bytes
 		b.cBytes[i] = uint64(r.Bytes)
-	} else {
-		b.cBytes[i] = 0
 	}
 	if h&decode.HasPackets != 0 {
 		has |= 1 << colPackets // packets
 		b.cPackets[i] = uint64(r.Packets)
-	} else {
-		b.cPackets[i] = 0
 	}
 	if h&decode.HasOutBytes != 0 {
 		has |= 1 << colOutBytes // out_bytes
 		b.cOutBytes[i] = uint64(r.OutBytes)
-	} else {
-		b.cOutBytes[i] = 0
 	}
 	if h&decode.HasOutPackets != 0 {
 		has |= 1 << colOutPackets // out_packets
 		b.cOutPackets[i] = uint64(r.OutPackets)
-	} else {
-		b.cOutPackets[i] = 0
 	}
 	if h&decode.HasRevBytes != 0 {
 		has |= 1 << colRevBytes // rev_bytes
 		b.cRevBytes[i] = uint64(r.RevBytes)
-	} else {
-		b.cRevBytes[i] = 0
 	}
 	if h&decode.HasRevPackets != 0 {
 		has |= 1 << colRevPackets // rev_packets
 		b.cRevPackets[i] = uint64(r.RevPackets)
-	} else {
-		b.cRevPackets[i] = 0
 	}
 	if h&decode.HasFlows != 0 {
 		has |= 1 << colFlows // flows
 		b.cFlows[i] = uint64(r.Flows)
-	} else {
-		b.cFlows[i] = 0
 	}
 	if h&decode.HasSrcAddr != 0 && r.SrcAddr.IsValid() {
 		has |= 1<<colSrcAddr | 1<<colSrcAddrFamily // src_addr
-		b.cSrcAddrFamily[i] = putAddr16(&b.cSrcAddr[i], r.SrcAddr)
-	} else {
-		b.cSrcAddr[i] = [16]byte{}
-		b.cSrcAddrFamily[i] = 0
+		b.cSrcAddrFamily[i] = d[1].put(&b.cSrcAddrIdx[i], &b.cSrcAddr[i], i, r.SrcAddr)
 	}
 	if h&decode.HasDstAddr != 0 && r.DstAddr.IsValid() {
 		has |= 1<<colDstAddr | 1<<colDstAddrFamily // dst_addr
-		b.cDstAddrFamily[i] = putAddr16(&b.cDstAddr[i], r.DstAddr)
-	} else {
-		b.cDstAddr[i] = [16]byte{}
-		b.cDstAddrFamily[i] = 0
+		b.cDstAddrFamily[i] = d[2].put(&b.cDstAddrIdx[i], &b.cDstAddr[i], i, r.DstAddr)
 	}
 	if h&decode.HasNextHop != 0 && r.NextHop.IsValid() {
 		has |= 1<<colNextHop | 1<<colNextHopFamily // next_hop
-		b.cNextHopFamily[i] = putAddr16(&b.cNextHop[i], r.NextHop)
-	} else {
-		b.cNextHop[i] = [16]byte{}
-		b.cNextHopFamily[i] = 0
+		b.cNextHopFamily[i] = d[3].put(&b.cNextHopIdx[i], &b.cNextHop[i], i, r.NextHop)
 	}
 	if h&decode.HasBGPNextHop != 0 && r.BGPNextHop.IsValid() {
 		has |= 1<<colBGPNextHop | 1<<colBGPNextHopFamily // bgp_next_hop
-		b.cBGPNextHopFamily[i] = putAddr16(&b.cBGPNextHop[i], r.BGPNextHop)
-	} else {
-		b.cBGPNextHop[i] = [16]byte{}
-		b.cBGPNextHopFamily[i] = 0
+		b.cBGPNextHopFamily[i] = d[4].put(&b.cBGPNextHopIdx[i], &b.cBGPNextHop[i], i, r.BGPNextHop)
 	}
 	if h&decode.HasSrcPort != 0 {
 		has |= 1 << colSrcPort // src_port
 		b.cSrcPort[i] = uint32(r.SrcPort)
-	} else {
-		b.cSrcPort[i] = 0
 	}
 	if h&decode.HasDstPort != 0 {
 		has |= 1 << colDstPort // dst_port
 		b.cDstPort[i] = uint32(r.DstPort)
-	} else {
-		b.cDstPort[i] = 0
 	}
 	if h&decode.HasProto != 0 {
 		has |= 1 << colProto // proto
 		b.cProto[i] = uint32(r.Proto)
-	} else {
-		b.cProto[i] = 0
 	}
 	if h&decode.HasEtherType != 0 {
 		has |= 1 << colEtherType // etype
 		b.cEtherType[i] = uint32(r.EtherType)
-	} else {
-		b.cEtherType[i] = 0
 	}
 	if h&decode.HasTOS != 0 {
 		has |= 1 << colTOS // ip_tos
 		b.cTOS[i] = uint32(r.TOS)
-	} else {
-		b.cTOS[i] = 0
 	}
 	if h&decode.HasTTL != 0 {
 		has |= 1 << colTTL // ip_ttl
 		b.cTTL[i] = uint32(r.TTL)
-	} else {
-		b.cTTL[i] = 0
 	}
 	if h&decode.HasTCPFlags != 0 {
 		has |= 1 << colTCPFlags // tcp_flags
 		b.cTCPFlags[i] = uint32(r.TCPFlags)
-	} else {
-		b.cTCPFlags[i] = 0
 	}
 	if h&decode.HasICMPType != 0 {
 		has |= 1 << colICMPType // icmp_type
 		b.cICMPType[i] = uint32(r.ICMPType)
-	} else {
-		b.cICMPType[i] = 0
 	}
 	if h&decode.HasICMPCode != 0 {
 		has |= 1 << colICMPCode // icmp_code
 		b.cICMPCode[i] = uint32(r.ICMPCode)
-	} else {
-		b.cICMPCode[i] = 0
 	}
 	if h&decode.HasInIf != 0 {
 		has |= 1 << colInIf // in_if
 		b.cInIf[i] = uint32(r.InIf)
-	} else {
-		b.cInIf[i] = 0
 	}
 	if h&decode.HasOutIf != 0 {
 		has |= 1 << colOutIf // out_if
 		b.cOutIf[i] = uint32(r.OutIf)
-	} else {
-		b.cOutIf[i] = 0
 	}
 	if h&decode.HasSrcAS != 0 {
 		has |= 1 << colSrcAS // src_as
 		b.cSrcAS[i] = uint32(r.SrcAS)
-	} else {
-		b.cSrcAS[i] = 0
 	}
 	if h&decode.HasDstAS != 0 {
 		has |= 1 << colDstAS // dst_as
 		b.cDstAS[i] = uint32(r.DstAS)
-	} else {
-		b.cDstAS[i] = 0
 	}
 	if h&decode.HasSrcMask != 0 {
 		has |= 1 << colSrcMask // src_net
 		b.cSrcMask[i] = uint32(r.SrcMask)
-	} else {
-		b.cSrcMask[i] = 0
 	}
 	if h&decode.HasDstMask != 0 {
 		has |= 1 << colDstMask // dst_net
 		b.cDstMask[i] = uint32(r.DstMask)
-	} else {
-		b.cDstMask[i] = 0
 	}
 	if h&decode.HasSrcVLAN != 0 {
 		has |= 1 << colSrcVLAN // src_vlan
 		b.cSrcVLAN[i] = uint32(r.SrcVLAN)
-	} else {
-		b.cSrcVLAN[i] = 0
 	}
 	if h&decode.HasDstVLAN != 0 {
 		has |= 1 << colDstVLAN // dst_vlan
 		b.cDstVLAN[i] = uint32(r.DstVLAN)
-	} else {
-		b.cDstVLAN[i] = 0
 	}
 	if h&decode.HasSrcMAC != 0 {
 		has |= 1 << colSrcMAC // src_mac
 		b.cSrcMAC[i] = [6]byte(r.SrcMAC)
-	} else {
-		b.cSrcMAC[i] = [6]byte{}
 	}
 	if h&decode.HasDstMAC != 0 {
 		has |= 1 << colDstMAC // dst_mac
 		b.cDstMAC[i] = [6]byte(r.DstMAC)
-	} else {
-		b.cDstMAC[i] = [6]byte{}
 	}
 	if h&decode.HasDirection != 0 {
 		has |= 1 << colDirection // direction
 		b.cDirection[i] = uint32(r.Direction)
-	} else {
-		b.cDirection[i] = 0
 	}
 	if h&decode.HasFlowEndReason != 0 {
 		has |= 1 << colFlowEndReason // flow_end_reason
 		b.cFlowEndReason[i] = uint32(r.FlowEndReason)
-	} else {
-		b.cFlowEndReason[i] = 0
 	}
 	if r.SamplingRate != 0 {
 		has |= 1 << colSamplingRate // sampling_rate
 		b.cSamplingRate[i] = uint64(r.SamplingRate)
-	} else {
-		b.cSamplingRate[i] = 0
 	}
 	if r.OriginalSamplingRate != 0 {
 		has |= 1 << colOriginalSamplingRate // original_sampling_rate
 		b.cOriginalSamplingRate[i] = uint64(r.OriginalSamplingRate)
-	} else {
-		b.cOriginalSamplingRate[i] = 0
 	}
 	b.cPresent[i] = has
 }

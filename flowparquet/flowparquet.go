@@ -52,7 +52,6 @@ import (
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/compress/gzip"
 	"github.com/parquet-go/parquet-go/compress/lz4"
-	"github.com/parquet-go/parquet-go/compress/snappy"
 	"github.com/parquet-go/parquet-go/compress/uncompressed"
 	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
@@ -133,24 +132,6 @@ func putAddr(p []byte, a netip.Addr) byte {
 	return 6
 }
 
-// putAddr16 stores a in p (IPv4 mapped into IPv6) and returns its family,
-// 4 or 6.
-//
-//nfkit:hot
-func putAddr16(p *[16]byte, a netip.Addr) uint32 {
-	if a.Is4() {
-		// Not As16, whose array goes through memory in two halves and is
-		// read back whole (a stalled store forward, the costliest part of
-		// a record's columns).
-		b := a.As4()
-		binary.LittleEndian.PutUint64(p[:8], 0)
-		binary.BigEndian.PutUint64(p[8:], 0xffff<<32|uint64(binary.BigEndian.Uint32(b[:])))
-		return 4
-	}
-	*p = a.As16()
-	return 6
-}
-
 // ErrCorrupt is returned by Writer.Write for bytes that are not whole rows
 // of AppendRecords.
 var ErrCorrupt = errors.New("flowparquet: not a whole row")
@@ -165,9 +146,9 @@ func (c Compression) codec() (compress.Codec, error) {
 	case "", "zstd", "zst":
 		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
 	case "lz4":
-		return &lz4.Codec{Level: lz4.Fastest}, nil
+		return &lz4Codec{Codec: lz4.Codec{Level: lz4.Fastest}}, nil
 	case "snappy":
-		return &snappy.Codec{}, nil
+		return &snappyCodec{}, nil
 	case "gzip", "gz":
 		return &gzip.Codec{Level: gzip.BestSpeed}, nil
 	case "none", "plain":

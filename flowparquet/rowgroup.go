@@ -9,6 +9,7 @@ import (
 	"math/bits"
 
 	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
 
@@ -27,16 +28,20 @@ import (
 // CPU's cache (blockRows rows); a full block becomes one page per column,
 // compressed at once. A column chunk is PLAIN, except where a dictionary
 // is cheaper and simpler: the type column is always dictionary-encoded,
-// and a column whose values are all equal in the row group (an absent
-// key, the exporter of a single exporter) is a one-value dictionary and
-// one run of its index. The time, address and integer columns have
-// min/max statistics, in the order of their logical types (unsigned for
-// the integers and bytes, signed for the times).
+// the addresses are (looked up as the record is stored, until a row
+// group has maxDict distinct ones), and a column whose values are all
+// equal in the row group (an absent key, the exporter of a single
+// exporter, the other fields of a single template) is a one-value
+// dictionary and one run of its index. The time, address and integer
+// columns have min/max statistics, in the order of their logical types
+// (unsigned for the integers and bytes, signed for the times).
 //
 // A RowGroupEncoder is not safe for concurrent use; it allocates nothing
 // per record once its buffers have grown.
 type RowGroupEncoder struct {
 	codec     compress.Codec
+	codec64   compress.Codec // the codec of the pages of small INT64 values
+	pageCodec compress.Codec // the codec of the page being compressed
 	maxRows   int
 	blockRows int
 	maxDict   int // entries of an address dictionary at most
@@ -49,6 +54,9 @@ type RowGroupEncoder struct {
 	err     error    // the first compression error
 	scratch []byte   // PLAIN values on big-endian machines
 	idx     []uint32 // dictionary indexes of a block's values
+	vals    []byte   // addresses of a block's indexes
+	dpage   []byte   // a dictionary page
+	dicts   [numAddr]addrDict
 
 	chunks [numColumns]chunkState
 	ver    versionRuns
@@ -60,8 +68,18 @@ type RowGroupEncoder struct {
 	rg   format.RowGroup
 
 	cc     format.CompressionCodec
-	empty  bool // no row of the block has other fields
 	rowsIn bool // the block has rows of AppendRecords (appendRow)
+	varies bool // the block's other fields are not all the same (see oc)
+
+	// The other fields: texts kept per template; the block's values
+	// without their consecutive repeats (e.other) and their rows (runs);
+	// where the last one starts and the cache slot whose text it is (or
+	// -1).
+	oc        [otherCaches]otherCache
+	runs      []uint32
+	opage     []byte
+	prevOther int
+	prevSlot  int
 }
 
 // chunkState is what a RowGroupEncoder keeps of a column chunk between
@@ -78,6 +96,7 @@ type chunkState struct {
 	// times) and of the addresses (big-endian halves).
 	stats    bool
 	lo, hi   uint64
+	blockHi  uint64 // the greatest integer of the last block
 	loA, hiA [2]uint64
 	loT, hiT int64
 	// dict is the dictionary of an address column, nil for the others.
@@ -124,7 +143,17 @@ func NewRowGroupEncoder(o Options) (*RowGroupEncoder, error) {
 	if o.RowGroupRows <= 0 {
 		o.RowGroupRows = DefaultRowGroupRows
 	}
-	e := &RowGroupEncoder{codec: codec, cc: codec.CompressionCodec(), maxRows: o.RowGroupRows}
+	e := &RowGroupEncoder{codec: codec, codec64: codec, cc: codec.CompressionCodec(), maxRows: o.RowGroupRows}
+	if e.cc == format.Zstd {
+		// zstd's fastest matcher hashes 6 bytes: in INT64 values below
+		// 2^16 (packet counts) it finds the zero high bytes a value back
+		// and takes those short matches, many, missing the longer ones
+		// (16 times slower on the benchmark packet's packet counts). Its
+		// default level, which also hashes 8 bytes, finds them, as fast
+		// on such values when they do not repeat; on larger ones (byte
+		// counts, times) it is a third slower.
+		e.codec64 = &zstd.Codec{Level: zstd.SpeedDefault}
+	}
 	e.blockRows = min(blockRows, o.RowGroupRows)
 	if o.blockRows > 0 {
 		e.blockRows = min(e.blockRows, o.blockRows)
@@ -192,10 +221,8 @@ func (e *RowGroupEncoder) AppendRecords(rs []decode.Record, received int64) int 
 		if e.n == e.blockRows {
 			e.flushBlock()
 		}
-		putRecord(e.blk, e.n, &rs[i], received)
-		o := e.openOther()
-		e.other = flowjson.AppendOther(e.other, &rs[i])
-		e.closeOther(o)
+		putRecord(e.blk, &e.dicts, e.n, &rs[i], received)
+		e.appendOther(&rs[i])
 		e.n++
 	}
 	return len(rs)
@@ -211,7 +238,7 @@ func (e *RowGroupEncoder) AppendSFlow(p *decode.Packet, received int64) int {
 		if e.n == e.blockRows {
 			e.flushBlock()
 		}
-		putRecord(e.blk, e.n, &p.Records[i], received)
+		putRecord(e.blk, &e.dicts, e.n, &p.Records[i], received)
 		o := e.openOther()
 		e.other = flowjson.AppendSFlowSample(e.other, p, i)
 		e.closeOther(o)
@@ -230,38 +257,15 @@ func (e *RowGroupEncoder) appendRow(row []byte) {
 	}
 	putRow(e.blk, e.n, row[:rowFixed])
 	e.rowsIn = true
+	o := len(e.other)
 	if len(row) == rowFixed {
 		e.other = append(e.other, emptyOther...)
 	} else {
 		e.other = binary.LittleEndian.AppendUint32(e.other, uint32(len(row)-rowFixed))
 		e.other = append(e.other, row[rowFixed:]...)
-		e.empty = false
 	}
+	e.endOther(o, -1)
 	e.n++
-}
-
-// openOther starts a row's other fields (a BYTE_ARRAY value) and returns
-// where its text starts.
-//
-//nfkit:hot
-func (e *RowGroupEncoder) openOther() int {
-	e.other = append(e.other, 0, 0, 0, 0)
-	return len(e.other)
-}
-
-// closeOther completes the other fields appended from o on as
-// `,"name":value` pairs: an object ("{}" for none), its length before it.
-//
-//nfkit:hot
-func (e *RowGroupEncoder) closeOther(o int) {
-	if len(e.other) == o {
-		e.other = append(e.other, '{', '}')
-	} else {
-		e.other[o] = '{'
-		e.other = append(e.other, '}')
-		e.empty = false
-	}
-	binary.LittleEndian.PutUint32(e.other[o-4:], uint32(len(e.other)-o))
 }
 
 // emptyOther is the PLAIN value of an empty object.
@@ -277,14 +281,18 @@ func (e *RowGroupEncoder) flushBlock() {
 		return
 	}
 	e.addVersions(e.blk.cType[:n])
-	// The keys no record of the block had: their columns hold zeros
-	// (putRecord stores 0 for an absent key), no need to look. Rows of
-	// AppendRecords taken by Write are not trusted to.
-	var had uint64 = math.MaxUint64
+	// The keys no record of the block had (had) and those every record
+	// had (all). putRecord leaves an absent key's value as it was: the
+	// columns of the keys no record had are zeros, not read; those of the
+	// keys some records had are zeroed where absent. Rows of
+	// AppendRecords taken by Write hold their values as they are, zeros
+	// or not.
+	var had, all uint64 = math.MaxUint64, math.MaxUint64
 	if !e.rowsIn {
 		had = 0
 		for _, p := range e.blk.cPresent[:n] {
 			had |= p
+			all &= p
 		}
 	}
 	for k := range columns {
@@ -296,15 +304,31 @@ func (e *RowGroupEncoder) flushBlock() {
 		var w int
 		var constant bool
 		if k == colOther {
-			b, w, constant = e.other, len(emptyOther), e.empty
+			// A constant column's value is the first row's; the values
+			// are written out only for a PLAIN page.
+			w = 4 + int(binary.LittleEndian.Uint32(e.other))
+			b, constant = e.other[:w], !e.varies
+			if !constant || cs.plain || cs.constRun > 0 && !bytes.Equal(cs.constVal, b) {
+				b = e.otherPlain()
+			}
 		} else {
 			w = columns[k].Type.width()
-			b = e.blk.plain(k, n, &e.scratch)
-			constant = k < colPresent && had&(1<<k) == 0 || bytes.Equal(b[w:], b[:len(b)-w])
-			cs.addStats(columns[k].Type, b, w, constant)
+			if cs.dict != nil && !e.rowsIn && e.addrIndexes(cs, k, n, had, all) {
+				continue
+			}
+			switch bit := uint64(1) << k; {
+			case k < colPresent && had&bit == 0:
+				b, constant = zeros[:n*w], true
+			case k < colPresent && all&bit == 0:
+				b = e.blk.plain(k, n, &e.scratch)
+				zeroAbsent(b, w, e.blk.cPresent[:n], bit)
+			default:
+				b = e.blk.plain(k, n, &e.scratch)
+			}
+			constant = cs.addStats(columns[k].Type, b, w, constant)
 			if cs.dict != nil && !cs.dict.full {
 				if cs.dict.indexes(b, constant, e.idx[:n]) {
-					e.page = appendIndexes(e.page[:0], e.idx[:n], constant)
+					e.page = appendIndexes(e.page[:0], e.idx[:n])
 					e.dataPage(cs, e.page, n, format.RLEDictionary)
 					continue
 				}
@@ -323,12 +347,71 @@ func (e *RowGroupEncoder) flushBlock() {
 			cs.plain = true
 			e.plainRun(cs, w)
 		}
+		if w == 8 && columns[k].Type == typeUint64 && cs.blockHi < 1<<16 {
+			e.pageCodec = e.codec64
+		}
 		e.dataPage(cs, b, n, format.Plain)
+		e.pageCodec = nil
 	}
 	e.rows += n
 	e.n = 0
-	e.other = e.other[:0]
-	e.empty, e.rowsIn = true, false
+	e.other, e.runs = e.other[:0], e.runs[:0]
+	e.varies, e.rowsIn = false, false
+}
+
+// addrIndexes writes the block's page of address column k as the
+// indexes putRecord stored, and reports true; or, once the column's
+// dictionary has overflowed, puts the addresses of the rows stored as
+// indexes in the block and reports false: the block's values are then
+// written as the other columns' are, PLAIN. had and all are the presence
+// bits of some and of all rows.
+func (e *RowGroupEncoder) addrIndexes(cs *chunkState, k, n int, had, all uint64) bool {
+	d := cs.dict
+	x := e.blk.indexes(k, n)
+	if bit := uint64(1) << k; !d.full && all&bit == 0 {
+		// The absent rows index the zero address.
+		z, ok := d.index(0, 0)
+		if !ok {
+			d.full, d.fullAt = true, n
+		} else if had&bit == 0 {
+			for i := range x {
+				x[i] = z
+			}
+		} else {
+			for i, p := range e.blk.cPresent[:n] {
+				if p&bit == 0 {
+					x[i] = z
+				}
+			}
+		}
+	}
+	if !d.full {
+		e.page = appendIndexes(e.page[:0], x)
+		e.dataPage(cs, e.page, n, format.RLEDictionary)
+		return true
+	}
+	if d.fullAt > 0 {
+		// The dictionary overflowed in this block: the rows before hold
+		// indexes.
+		e.vals = d.values(e.vals[:0], x[:d.fullAt])
+		copy(e.blk.plain(k, n, &e.scratch), e.vals)
+		d.fullAt = 0
+	}
+	cs.plain = true
+	return false
+}
+
+// zeros are the values of a column that no row of a block has.
+var zeros [blockRows * 16]byte
+
+// zeroAbsent clears the values (w bytes each) of the rows of b whose
+// present bits lack bit.
+func zeroAbsent(b []byte, w int, present []uint64, bit uint64) {
+	for i, p := range present {
+		if p&bit == 0 {
+			clear(b[i*w : i*w+w])
+		}
+	}
 }
 
 // plainRun writes the constant values a chunk held (constRun times
@@ -349,7 +432,13 @@ func (e *RowGroupEncoder) plainRun(cs *chunkState, w int) {
 // addVersions extends the type column's runs by the versions of a block.
 func (e *RowGroupEncoder) addVersions(b []uint16) {
 	v := &e.ver
-	for _, version := range b {
+	for len(b) > 0 {
+		// A run of one version at a time.
+		version, n := b[0], 1
+		for n < len(b) && b[n] == version {
+			n++
+		}
+		b = b[n:]
 		k := versionIndex(version)
 		if v.index[k] < 0 {
 			v.index[k] = int8(v.nd)
@@ -360,11 +449,11 @@ func (e *RowGroupEncoder) addVersions(b []uint16) {
 		}
 		x := v.index[k]
 		if v.run > 0 && x == v.cur {
-			v.run++
+			v.run += n
 			continue
 		}
 		v.closeRun()
-		v.cur, v.run = x, 1
+		v.cur, v.run = x, n
 	}
 }
 
@@ -401,11 +490,28 @@ func versionIndex(v uint16) int {
 }
 
 // addStats extends a chunk's statistics by a block's values b (w bytes
-// each): the times, addresses and integers; not the MACs.
-func (cs *chunkState) addStats(t columnType, b []byte, w int, constant bool) {
+// each): the times, addresses and integers; not the MACs. It reports
+// whether the values are all equal, which constant says when known.
+func (cs *chunkState) addStats(t columnType, b []byte, w int, constant bool) bool {
+	if !constant {
+		// Vectorized: quicker than a range.
+		constant = bytes.Equal(b[w:], b[:len(b)-w])
+	}
+	if !constant && t != typeAddr && t != typeMAC {
+		switch {
+		case t == typeTime:
+			cs.addTimes(int64Range(b))
+		case w == 8:
+			cs.addInts(uint64Range(b))
+		default:
+			lo, hi := uint32Range(b)
+			cs.addInts(uint64(lo), uint64(hi))
+		}
+		return false
+	}
 	switch t {
 	case typeMAC:
-		return
+		return constant
 	case typeAddr:
 		var lo, hi [2]uint64
 		if constant {
@@ -420,36 +526,36 @@ func (cs *chunkState) addStats(t columnType, b []byte, w int, constant bool) {
 		if !cs.stats || less(cs.hiA, hi) {
 			cs.hiA = hi
 		}
+		cs.stats = true
 	case typeTime:
-		lo, hi := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b))
-		if !constant {
-			lo, hi = int64Range(b)
-		}
-		if !cs.stats {
-			cs.loT, cs.hiT = lo, hi
-		}
-		cs.loT, cs.hiT = min(cs.loT, lo), max(cs.hiT, hi)
+		v := int64(binary.LittleEndian.Uint64(b))
+		cs.addTimes(v, v)
 	default:
-		var lo, hi uint64
-		switch {
-		case w == 8 && constant:
-			lo = binary.LittleEndian.Uint64(b)
-			hi = lo
-		case w == 8:
-			lo, hi = uint64Range(b)
-		case constant:
-			lo = uint64(binary.LittleEndian.Uint32(b))
-			hi = lo
-		default:
-			l, h := uint32Range(b)
-			lo, hi = uint64(l), uint64(h)
+		v := uint64(binary.LittleEndian.Uint32(b))
+		if w == 8 {
+			v = binary.LittleEndian.Uint64(b)
 		}
-		if !cs.stats {
-			cs.lo, cs.hi = lo, hi
-		}
-		cs.lo, cs.hi = min(cs.lo, lo), max(cs.hi, hi)
+		cs.addInts(v, v)
 	}
-	cs.stats = true
+	return constant
+}
+
+// addTimes extends the statistics of a time column by [lo, hi].
+func (cs *chunkState) addTimes(lo, hi int64) {
+	if !cs.stats {
+		cs.loT, cs.hiT, cs.stats = lo, hi, true
+	}
+	cs.loT, cs.hiT = min(cs.loT, lo), max(cs.hiT, hi)
+}
+
+// addInts extends the statistics of an integer column by [lo, hi], a
+// block's range.
+func (cs *chunkState) addInts(lo, hi uint64) {
+	cs.blockHi = hi
+	if !cs.stats {
+		cs.lo, cs.hi, cs.stats = lo, hi, true
+	}
+	cs.lo, cs.hi = min(cs.lo, lo), max(cs.hi, hi)
 }
 
 // less reports whether address a sorts before b.
@@ -482,16 +588,20 @@ func (cs *chunkState) statistics(t columnType, w int) format.Statistics {
 }
 
 // uint32Range returns the least and greatest of the little-endian uint32
-// values in b.
+// values in b. Four pairs of accumulators, not one, so that the
+// comparisons of a value do not wait for the previous value's.
 //
 //nfkit:hot
 func uint32Range(b []byte) (lo, hi uint32) {
-	lo, hi = math.MaxUint32, 0
+	l0, l1, l2, l3 := uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32), uint32(math.MaxUint32)
+	var h0, h1, h2, h3 uint32
 	for ; len(b) >= 16; b = b[16:] {
 		v0, v1 := binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:])
 		v2, v3 := binary.LittleEndian.Uint32(b[8:]), binary.LittleEndian.Uint32(b[12:])
-		lo, hi = min(lo, v0, v1, v2, v3), max(hi, v0, v1, v2, v3)
+		l0, l1, l2, l3 = min(l0, v0), min(l1, v1), min(l2, v2), min(l3, v3)
+		h0, h1, h2, h3 = max(h0, v0), max(h1, v1), max(h2, v2), max(h3, v3)
 	}
+	lo, hi = min(l0, l1, l2, l3), max(h0, h1, h2, h3)
 	for ; len(b) >= 4; b = b[4:] {
 		v := binary.LittleEndian.Uint32(b)
 		lo, hi = min(lo, v), max(hi, v)
@@ -500,15 +610,19 @@ func uint32Range(b []byte) (lo, hi uint32) {
 }
 
 // uint64Range returns the least and greatest of the little-endian uint64
-// values in b.
+// values in b, as uint32Range does.
 //
 //nfkit:hot
 func uint64Range(b []byte) (lo, hi uint64) {
-	lo, hi = math.MaxUint64, 0
-	for ; len(b) >= 16; b = b[16:] {
+	l0, l1, l2, l3 := uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64), uint64(math.MaxUint64)
+	var h0, h1, h2, h3 uint64
+	for ; len(b) >= 32; b = b[32:] {
 		v0, v1 := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
-		lo, hi = min(lo, v0, v1), max(hi, v0, v1)
+		v2, v3 := binary.LittleEndian.Uint64(b[16:]), binary.LittleEndian.Uint64(b[24:])
+		l0, l1, l2, l3 = min(l0, v0), min(l1, v1), min(l2, v2), min(l3, v3)
+		h0, h1, h2, h3 = max(h0, v0), max(h1, v1), max(h2, v2), max(h3, v3)
 	}
+	lo, hi = min(l0, l1, l2, l3), max(h0, h1, h2, h3)
 	for ; len(b) >= 8; b = b[8:] {
 		v := binary.LittleEndian.Uint64(b)
 		lo, hi = min(lo, v), max(hi, v)
@@ -517,11 +631,19 @@ func uint64Range(b []byte) (lo, hi uint64) {
 }
 
 // int64Range returns the least and greatest of the little-endian int64
-// values in b.
+// values in b, as uint32Range does.
 //
 //nfkit:hot
 func int64Range(b []byte) (lo, hi int64) {
-	lo, hi = math.MaxInt64, math.MinInt64
+	l0, l1, l2, l3 := int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64), int64(math.MaxInt64)
+	h0, h1, h2, h3 := int64(math.MinInt64), int64(math.MinInt64), int64(math.MinInt64), int64(math.MinInt64)
+	for ; len(b) >= 32; b = b[32:] {
+		v0, v1 := int64(binary.LittleEndian.Uint64(b)), int64(binary.LittleEndian.Uint64(b[8:]))
+		v2, v3 := int64(binary.LittleEndian.Uint64(b[16:])), int64(binary.LittleEndian.Uint64(b[24:]))
+		l0, l1, l2, l3 = min(l0, v0), min(l1, v1), min(l2, v2), min(l3, v3)
+		h0, h1, h2, h3 = max(h0, v0), max(h1, v1), max(h2, v2), max(h3, v3)
+	}
+	lo, hi = min(l0, l1, l2, l3), max(h0, h1, h2, h3)
 	for ; len(b) >= 8; b = b[8:] {
 		v := int64(binary.LittleEndian.Uint64(b))
 		lo, hi = min(lo, v), max(hi, v)
@@ -552,6 +674,7 @@ func (e *RowGroupEncoder) dataPage(cs *chunkState, body []byte, n int, enc forma
 	before := len(cs.data)
 	var err error
 	cs.data, err = e.page1(cs.data, &cs.uncompressed, format.DataPage, body, n, enc)
+	e.pageCodec = nil
 	e.size += len(cs.data) - before
 	if err != nil && e.err == nil {
 		e.err = err
@@ -561,7 +684,11 @@ func (e *RowGroupEncoder) dataPage(cs *chunkState, body []byte, n int, enc forma
 // page1 appends a compressed page of n values, with its header, to dst
 // and adds its uncompressed size to *unc.
 func (e *RowGroupEncoder) page1(dst []byte, unc *int64, typ format.PageType, body []byte, n int, enc format.Encoding) ([]byte, error) {
-	comp, err := e.codec.Encode(e.comp[:0], body)
+	c := e.codec
+	if e.pageCodec != nil {
+		c = e.pageCodec
+	}
+	comp, err := c.Encode(e.comp[:0], body)
 	if err != nil {
 		return dst, err
 	}
@@ -633,6 +760,18 @@ func (e *RowGroupEncoder) Finish(dst []byte) ([]byte, error) {
 			Codec:        e.cc,
 			NumValues:    int64(e.rows),
 		}
+		if cs.dict != nil && len(cs.dict.vals) > 0 {
+			// The dictionary's entries are the values of the rows that
+			// hold indexes.
+			lo, hi := cs.dict.span()
+			if !cs.stats || less(lo, cs.loA) {
+				cs.loA = lo
+			}
+			if !cs.stats || less(cs.hiA, hi) {
+				cs.hiA = hi
+			}
+			cs.stats = true
+		}
 		if spec.Type != typeVersion && spec.Type != typeJSON {
 			md.Statistics = cs.statistics(spec.Type, spec.Type.width())
 		}
@@ -651,9 +790,10 @@ func (e *RowGroupEncoder) Finish(dst []byte) ([]byte, error) {
 			e.page = append(e.page, e.ver.runs...)
 			dst, err = e.page1(dst, &md.TotalUncompressedSize, format.DataPage, e.page, e.rows, format.RLEDictionary)
 		case cs.dict != nil && len(cs.dict.vals) > 0:
+			e.dpage = cs.dict.page(e.dpage[:0])
 			md.Encoding = dictEncodings
 			md.DictionaryPageOffset = first
-			if dst, err = e.page1(dst, &md.TotalUncompressedSize, format.DictionaryPage, bytes16(cs.dict.vals, nil), len(cs.dict.vals), format.Plain); err != nil {
+			if dst, err = e.page1(dst, &md.TotalUncompressedSize, format.DictionaryPage, e.dpage, len(cs.dict.vals), format.Plain); err != nil {
 				return dst[:start], err
 			}
 			md.DataPageOffset = int64(len(dst) - base)
@@ -702,17 +842,14 @@ func (e *RowGroupEncoder) Finish(dst []byte) ([]byte, error) {
 // reset starts a new row group.
 func (e *RowGroupEncoder) reset() {
 	e.n, e.rows, e.size, e.err = 0, 0, 0, nil
-	e.other, e.empty, e.rowsIn = e.other[:0], true, false
+	e.other, e.runs, e.varies, e.rowsIn, e.prevSlot = e.other[:0], e.runs[:0], false, false, -1
 	for k := range e.chunks {
 		cs := &e.chunks[k]
-		d := cs.dict
-		if d == nil && columns[k].Type == typeAddr {
-			d = new(addrDict)
-		}
-		if d != nil {
-			d.reset(e.maxDict)
-		}
-		*cs = chunkState{data: cs.data[:0], constVal: cs.constVal[:0], dict: d}
+		*cs = chunkState{data: cs.data[:0], constVal: cs.constVal[:0]}
+	}
+	for j, k := range addrColumns {
+		e.dicts[j].reset(e.maxDict)
+		e.chunks[k].dict = &e.dicts[j]
 	}
 	v := &e.ver
 	for i := range v.index {

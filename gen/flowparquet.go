@@ -276,13 +276,46 @@ func genFlowParquet(f *File) error {
 	f.Comment("are multiples of 4 KiB, and without it the values of a row would all")
 	f.Comment("map to the same set of the L1 cache, which holds a handful of lines")
 	f.Comment("per set (putRecord ran 10 times slower).")
+	f.Comment("An address column has an array of dictionary indexes besides its")
+	f.Comment("values: putRecord stores the index of an address while the column's")
+	f.Comment("dictionary has room, the address itself after.")
 	f.Type().Id("block").StructFunc(func(g *Group) {
 		for _, c := range cols {
 			g.Id(field(c)).Index(Id("blockRows")).Add(elem(c.typ)).Comment(c.name)
 			g.Id("_").Index(Lit(64)).Byte()
+			if c.typ == "typeAddr" {
+				g.Id(field(c) + "Idx").Index(Id("blockRows")).Uint32().Comment(c.name + ": dictionary indexes")
+				g.Id("_").Index(Lit(64)).Byte()
+			}
 		}
 		g.Id("cPresent").Index(Id("blockRows")).Uint64().Comment("present")
 	})
+
+	var addrCols []pqColumn
+	for _, c := range cols {
+		if c.typ == "typeAddr" {
+			addrCols = append(addrCols, c)
+		}
+	}
+	f.Comment("numAddr is the number of address columns.")
+	f.Const().Id("numAddr").Op("=").Lit(len(addrCols))
+	f.Comment("addrColumns are the address columns, in file order: addrColumns[j] has")
+	f.Comment("the j-th dictionary of putRecord.")
+	f.Var().Id("addrColumns").Op("=").Index(Id("numAddr")).Int().ValuesFunc(func(g *Group) {
+		for _, c := range addrCols {
+			g.Id("col" + c.ident)
+		}
+	})
+	f.Comment("indexes returns the dictionary indexes of the first n rows of address")
+	f.Comment("column k.")
+	f.Func().Params(Id("b").Op("*").Id("block")).Id("indexes").Params(Id("k"), Id("n").Int()).Index().Uint32().Block(
+		Switch(Id("k")).BlockFunc(func(g *Group) {
+			for _, c := range addrCols {
+				g.Case(Id("col" + c.ident)).Block(Return(Id("b").Dot(field(c)+"Idx").Index(Empty(), Id("n"))))
+			}
+		}),
+		Return(Nil()),
+	)
 
 	f.Comment("plain returns the PLAIN encoding of the first n values of column k")
 	f.Comment("(not the type and other-fields columns): the block's memory, or a copy")
@@ -336,9 +369,12 @@ func genFlowParquet(f *File) error {
 	})
 
 	f.Comment("putRecord stores r's values in the block at row i, as putRow does from")
-	f.Comment("r's row; absent keys store 0.")
+	f.Comment("r's row, but for the addresses, which go through the dictionaries d, and")
+	f.Comment("for the absent keys: their values are left as they were, and")
+	f.Comment("the encoder zeroes them when it reads the block (a key seldom present")
+	f.Comment("costs no store per row).")
 	hotDirective(f)
-	f.Func().Id("putRecord").Params(Id("b").Op("*").Id("block"), Id("i").Int(), Id("r").Op("*").Qual(decodePkg, "Record"), Id("received").Int64()).BlockFunc(func(g *Group) {
+	f.Func().Id("putRecord").Params(Id("b").Op("*").Id("block"), Id("d").Op("*").Index(Id("numAddr")).Id("addrDict"), Id("i").Int(), Id("r").Op("*").Qual(decodePkg, "Record"), Id("received").Int64()).BlockFunc(func(g *Group) {
 		g.If(Uint().Call(Id("i")).Op(">=").Id("blockRows")).Block(Panic(Lit("flowparquet: row outside the block")))
 		g.Id("h").Op(":=").Id("r").Dot("Has")
 		g.Var().Id("has").Uint64()
@@ -348,24 +384,28 @@ func genFlowParquet(f *File) error {
 			}
 			dst := Id("b").Dot(field(c)).Index(Id("i"))
 			bit := Lit(1).Op("<<").Id("col" + c.ident)
-			var put, zero []Code
+			var put []Code
 			switch c.typ {
 			case "typeAddr":
 				fam := cols[i+1]
 				bit = bit.Op("|").Lit(1).Op("<<").Id("col" + fam.ident)
-				put = append(put, Id("b").Dot(field(fam)).Index(Id("i")).Op("=").Id("putAddr16").Call(Op("&").Add(dst.Clone()), c.value))
-				zero = append(zero, dst.Clone().Op("=").Index(Lit(16)).Byte().Values(), Id("b").Dot(field(fam)).Index(Id("i")).Op("=").Lit(0))
+				j := 0
+				for _, a := range addrCols {
+					if a.ident == c.ident {
+						break
+					}
+					j++
+				}
+				put = append(put, Id("b").Dot(field(fam)).Index(Id("i")).Op("=").Id("d").Index(Lit(j)).Dot("put").Call(
+					Op("&").Id("b").Dot(field(c)+"Idx").Index(Id("i")), Op("&").Add(dst.Clone()), Id("i"), c.value))
 			case "typeMAC":
 				put = append(put, dst.Clone().Op("=").Index(Lit(6)).Byte().Call(c.value))
-				zero = append(zero, dst.Clone().Op("=").Index(Lit(6)).Byte().Values())
 			case "typeVersion":
 				put = append(put, dst.Clone().Op("=").Add(c.value))
 			case "typeTime", "typeUint64":
 				put = append(put, dst.Clone().Op("=").Uint64().Call(c.value))
-				zero = append(zero, dst.Clone().Op("=").Lit(0))
 			case "typeUint8", "typeUint16", "typeUint32":
 				put = append(put, dst.Clone().Op("=").Uint32().Call(c.value))
-				zero = append(zero, dst.Clone().Op("=").Lit(0))
 			default:
 				return
 			}
@@ -377,7 +417,7 @@ func genFlowParquet(f *File) error {
 				}
 				continue
 			}
-			g.If(c.present).Block(put...).Else().Block(zero...)
+			g.If(c.present).Block(put...)
 		}
 		g.Id("b").Dot("cPresent").Index(Id("i")).Op("=").Id("has")
 	})
