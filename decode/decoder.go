@@ -739,16 +739,32 @@ func (d *Decoder) parseFields(b []byte, count int, ipfix bool) (int, error) {
 	if count*4 > len(b) {
 		return 0, ErrTemplate
 	}
-	specs := slices.Grow(d.specs[:0], count)[:count]
+	if cap(d.specs) < count {
+		d.specs = make([]fieldSpec, max(count, 32)) // count <= MaxFields
+	}
+	specs := d.specs[:count]
+	if !ipfix {
+		// v9: 4 bytes per field, no enterprise numbers.
+		b = b[:4*count]
+		for i := range specs {
+			f := b[4*i : 4*i+4]
+			l := binary.BigEndian.Uint16(f[2:])
+			if l == VariableLength {
+				return 0, ErrTemplate // v9 has no variable-length fields
+			}
+			specs[i] = fieldSpec{id: binary.BigEndian.Uint16(f), length: l}
+		}
+		d.specs = specs
+		return 4 * count, nil
+	}
 	off := 0
 	for i := range specs {
 		if off+4 > len(b) {
 			return 0, ErrTemplate
 		}
-		s := &specs[i]
-		*s = fieldSpec{id: binary.BigEndian.Uint16(b[off:]), length: binary.BigEndian.Uint16(b[off+2:])}
+		s := fieldSpec{id: binary.BigEndian.Uint16(b[off:]), length: binary.BigEndian.Uint16(b[off+2:])}
 		off += 4
-		if ipfix && s.id&0x8000 != 0 {
+		if s.id&0x8000 != 0 {
 			if off+4 > len(b) {
 				return 0, ErrTemplate
 			}
@@ -756,9 +772,7 @@ func (d *Decoder) parseFields(b []byte, count int, ipfix bool) (int, error) {
 			s.pen = binary.BigEndian.Uint32(b[off:])
 			off += 4
 		}
-		if !ipfix && s.length == VariableLength {
-			return 0, ErrTemplate // v9 has no variable-length fields
-		}
+		specs[i] = s
 	}
 	d.specs = specs
 	return off, nil
