@@ -55,6 +55,11 @@ type Limits struct {
 	// packet (default 8192), so that a hostile template of 1-byte records
 	// cannot make one 64 KiB datagram cost tens of MiB of records.
 	MaxRecords int
+	// MaxCachedTemplates bounds the compiled templates a Decoder keeps
+	// after redefinitions replaced them, so that a definition that comes
+	// back is not compiled again (default 256, together at most 16 Ki
+	// fields; negative: keep none).
+	MaxCachedTemplates int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -71,6 +76,9 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxSamplers, 1024)
 	def(&l.MaxRecords, 8192)
 	def(&l.MaxApplications, 4096)
+	if l.MaxCachedTemplates == 0 {
+		l.MaxCachedTemplates = maxCacheTemplates
+	}
 	return l
 }
 
@@ -199,6 +207,7 @@ type Decoder struct {
 	stats       DecoderStats // the counters
 	version     atomic.Uint64
 	specs       []fieldSpec
+	tcache      templateCache // compiled templates replaced by redefinitions (tcache.go)
 	scratch     []step
 	sets        []setRef
 }
@@ -817,18 +826,26 @@ func (d *Decoder) learn(exp **exporter, addr netip.Addr, version uint16, domain 
 	if len(d.specs) > d.lim.MaxExporterFields || len(d.specs) > d.lim.MaxTotalFields {
 		return ErrLimit
 	}
-	t, err := compile(version, domain, tid, d.specs, scope, options, def)
-	if err != nil {
-		return err
+	t := d.tcache.get(version, domain, tid, options, def)
+	if t == nil {
+		var err error
+		if t, err = compile(version, domain, tid, d.specs, scope, options, def); err != nil {
+			return err
+		}
 	}
 	if ex == nil {
 		ex = d.newExporter(addr)
 		*exp = ex
 	}
 	if old != nil {
-		d.dropTemplate(ex, old)
+		// A redefinition: the new template takes the old one's map entry.
+		d.tcache.put(old, d.lim.MaxCachedTemplates)
+		d.retireTemplate(ex, old)
 	}
-	if !d.makeRoom(ex, len(t.fields)) {
+	if !d.makeRoom(ex, len(t.fields), old != nil) {
+		if old != nil {
+			delete(ex.templates, tk(domain, tid))
+		}
 		return ErrLimit
 	}
 	d.addTemplate(ex, t)
