@@ -635,6 +635,36 @@ func (s *setEnv) stamp(r *Record, off int, b []byte) {
 //nfkit:cold template sets: compiling a template allocates by design, once per template
 func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte, out *Packet) (uint16, int, error) {
 	off := 0
+	if e := *ex; e != nil {
+		// Templates re-sent unchanged (most exporters repeat their
+		// templates every few packets or seconds), found in the
+		// exporter's recent templates: the same bytes parse the same
+		// way, so nothing is parsed. Anything else takes learnRest.
+		options := setID == 1 || setID == 3
+		for len(b)-off >= 4 {
+			rest := b[off:]
+			tid := binary.BigEndian.Uint16(rest)
+			t := e.recent[recentSlot(domain, tid)]
+			if t == nil || t.ID != tid || t.Domain != domain || t.options != options || t.Version != version {
+				break
+			}
+			n := len(t.def)
+			if n < 4 || n > len(rest) || string(rest[2:n]) != string(t.def[2:]) {
+				break
+			}
+			e.useTemplate(t)
+			out.Templates++
+			off += n
+		}
+		if len(b)-off < 4 {
+			return 0, 0, nil // the end, or padding
+		}
+	}
+	return d.learnRest(ex, addr, version, domain, setID, b, off, out)
+}
+
+// learnRest is learnSet from offset off of b on.
+func (d *Decoder) learnRest(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte, off int, out *Packet) (uint16, int, error) {
 	for {
 		rest := b[off:]
 		if len(rest) < 4 {
