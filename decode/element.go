@@ -109,18 +109,6 @@ var v7Elements = [...]Element{
 	{PEN: PENV7, ID: 2, Name: "v7RouterShortcut", Type: IPv4Address},
 }
 
-// element resolves a template field to its table entry, synthesizing one
-// for unknown fields so that nothing is dropped and nothing collides.
-func element(version uint16, pen uint32, id uint16, scope bool) *Element {
-	if e := knownElement(version, pen, id, scope); e != nil {
-		return e
-	}
-	var f [1]TemplateField
-	f[0] = TemplateField{PEN: pen, ID: id, Scope: scope}
-	synthesize(version, f[:], 1)
-	return f[0].Element
-}
-
 // knownElement returns the table entry of a template field, or nil when
 // the tables do not know it. IANA and v9 ids up to the largest IANA id
 // take one array index.
@@ -150,7 +138,8 @@ func knownElement(version uint16, pen uint32, id uint16, scope bool) *Element {
 }
 
 // synthesize gives the unknown fields of fs (nil Element; there are
-// unknown of them) elements of their own, decoded as octet arrays under a
+// unknown of them; knownElement found no table entry) elements of their
+// own, so that nothing is dropped and nothing collides, decoded as octet arrays under a
 // synthesized name: "scope<id>" for v9 scope fields, "pen<pen>_<id>" for
 // enterprise fields, "field_<id>" otherwise. The elements share one
 // allocation, and their names another.
