@@ -11,76 +11,86 @@ package decode
 type blockHead struct {
 	t       Template
 	classes [maxClassUses]classUse
+	vars    [2]varField
 }
 
 // The block of a size class of N fields: N fields, min(N, numTargets)
-// steps, room for N other fields (N/2 beyond 8) and a definition of up to 6+4N bytes
-// (an IPFIX options template record without enterprise numbers). A
-// template with more other fields or enterprise numbers allocates those
-// slices on their own.
+// steps and their segments (stepSeg), room for N other fields (N/2 beyond
+// 8), two variable-length fields and a definition of up to 6+5N bytes (an
+// IPFIX options template record with an enterprise number every fourth
+// field). A template with more allocates those slices on their own.
 type (
 	block4 struct {
 		blockHead
 		f [4]TemplateField
-		s [4]step
 		o [4]int
-		d [6 + 4*4]byte
+		s [4]step
+		g [4]uint8
+		d [6 + 5*4]byte
 	}
 	block8 struct {
 		blockHead
 		f [8]TemplateField
-		s [8]step
 		o [8]int
-		d [6 + 4*8]byte
+		s [8]step
+		g [8]uint8
+		d [6 + 5*8]byte
 	}
 	block12 struct {
 		blockHead
 		f [12]TemplateField
-		s [12]step
 		o [6]int
-		d [6 + 4*12]byte
+		s [12]step
+		g [12]uint8
+		d [6 + 5*12]byte
 	}
 	block16 struct {
 		blockHead
 		f [16]TemplateField
-		s [16]step
 		o [8]int
-		d [6 + 4*16]byte
+		s [16]step
+		g [16]uint8
+		d [6 + 5*16]byte
 	}
 	block20 struct {
 		blockHead
 		f [20]TemplateField
-		s [20]step
 		o [10]int
-		d [6 + 4*20]byte
+		s [20]step
+		g [20]uint8
+		d [6 + 5*20]byte
 	}
 	block24 struct {
 		blockHead
 		f [24]TemplateField
-		s [24]step
 		o [12]int
-		d [6 + 4*24]byte
+		s [24]step
+		g [24]uint8
+		d [6 + 5*24]byte
 	}
 	block32 struct {
 		blockHead
 		f [32]TemplateField
-		s [32]step
 		o [16]int
-		d [6 + 4*32]byte
+		s [32]step
+		g [32]uint8
+		d [6 + 5*32]byte
 	}
 	block48 struct {
 		blockHead
 		f [48]TemplateField
-		s [numTargets]step
 		o [24]int
-		d [6 + 4*48]byte
+		s [numTargets]step
+		g [numTargets]uint8
+		d [6 + 5*48]byte
 	}
 	block64 struct {
 		blockHead
 		f [64]TemplateField
-		s [numTargets]step
 		o [32]int
-		d [6 + 4*64]byte
+		s [numTargets]step
+		g [numTargets]uint8
+		d [6 + 5*64]byte
 	}
 )
 
@@ -92,37 +102,38 @@ func newTemplate(n, ndef int) *Template {
 		h *blockHead
 		f []TemplateField
 		s []step
+		g []uint8
 		o []int
 		d []byte
 	)
 	switch {
 	case n <= 4:
 		b := new(block4)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 8:
 		b := new(block8)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 12:
 		b := new(block12)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 16:
 		b := new(block16)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 20:
 		b := new(block20)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 24:
 		b := new(block24)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 32:
 		b := new(block32)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 48:
 		b := new(block48)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 64:
 		b := new(block64)
-		h, f, s, o, d = &b.blockHead, b.f[:], b.s[:], b.o[:], b.d[:]
+		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	default:
 		h = new(blockHead)
 		f = make([]TemplateField, n)
@@ -138,5 +149,7 @@ func newTemplate(n, ndef int) *Template {
 	t.other = o[:0:min(n, len(o))]
 	t.def = d[:0:ndef]
 	t.classes = h.classes[:0:maxClassUses]
+	// Room for layoutVars; compile drops it for fixed-length templates.
+	t.vars, t.stepSeg = h.vars[:0:len(h.vars)], g[:0:len(g)]
 	return t
 }

@@ -382,6 +382,8 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	}
 	if t.varLen {
 		t.layoutVars()
+	} else {
+		t.vars, t.stepSeg = nil, nil
 	}
 	t.linkRepeats()
 	t.section, t.frameSize = -1, -1
@@ -418,7 +420,11 @@ const maxVarSegs = 16
 // layoutVars fills vars, tail and stepSeg of a varLen template, and makes
 // the offsets of steps after a variable-length field relative to its end.
 func (t *Template) layoutVars() {
-	t.stepSeg = make([]uint8, len(t.steps))
+	if cap(t.stepSeg) >= len(t.steps) {
+		t.stepSeg = t.stepSeg[:len(t.steps)]
+	} else {
+		t.stepSeg = make([]uint8, len(t.steps))
+	}
 	si, rel := 0, 0 // steps are in field order; rel: fixed bytes since the last variable-length field
 	for i := range t.fields {
 		for ; si < len(t.steps) && int(t.steps[si].field) == i; si++ {
