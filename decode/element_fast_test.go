@@ -79,3 +79,16 @@ func TestSynthesizedElements(t *testing.T) {
 		t.Errorf("v9 scope names %q %q %q", n, v9.fields[1].Element.Name, v9.fields[2].Element.Name)
 	}
 }
+
+// Every template block, with the 8-byte header the allocator puts before
+// objects of more than 512 bytes that hold pointers, fits the size class
+// it was made for: growing a block past it costs every template of its
+// size the next class (and the GC the bytes).
+func TestTemplateBlockSizes(t *testing.T) {
+	classes := [len(blockSizes)]uintptr{704, 896, 1024, 1152, 1280, 1536, 1792, 2304, 3072}
+	for i, n := range blockSizes {
+		if n+8 > classes[i] {
+			t.Errorf("block %d: %d bytes (+8), over the %d-byte size class", i, n, classes[i])
+		}
+	}
+}

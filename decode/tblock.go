@@ -1,5 +1,7 @@
 package decode
 
+import "unsafe"
+
 // A compiled template and the slices compile fills for it (fields, steps,
 // other fields, definition, class uses) come from one allocation, sized
 // for the field count: a block type per size class up to 64 fields, which
@@ -16,9 +18,11 @@ type blockHead struct {
 
 // The block of a size class of N fields: N fields, min(N, numTargets)
 // steps and their segments (stepSeg), room for N other fields (N/2 beyond
-// 8), two variable-length fields and a definition of up to 6+5N bytes (an
-// IPFIX options template record with an enterprise number every fourth
-// field). A template with more allocates those slices on their own.
+// 8), two variable-length fields and a definition of up to 6+4N+N/2 bytes
+// (an IPFIX options template record with an enterprise number every eighth
+// field). A template with more allocates those slices on their own. The
+// sizes are chosen to fill the allocator's size classes (blockSizes,
+// TestTemplateBlockSizes): every byte allocated is a byte the GC scans.
 type (
 	block4 struct {
 		blockHead
@@ -26,7 +30,7 @@ type (
 		o [4]int
 		s [4]step
 		g [4]uint8
-		d [6 + 5*4]byte
+		d [6 + 4*4 + 4/2]byte
 	}
 	block8 struct {
 		blockHead
@@ -34,7 +38,7 @@ type (
 		o [8]int
 		s [8]step
 		g [8]uint8
-		d [6 + 5*8]byte
+		d [6 + 4*8 + 8/2]byte
 	}
 	block12 struct {
 		blockHead
@@ -42,7 +46,7 @@ type (
 		o [6]int
 		s [12]step
 		g [12]uint8
-		d [6 + 5*12]byte
+		d [6 + 4*12 + 12/2]byte
 	}
 	block16 struct {
 		blockHead
@@ -50,15 +54,15 @@ type (
 		o [8]int
 		s [16]step
 		g [16]uint8
-		d [6 + 5*16]byte
+		d [6 + 4*16 + 16/2]byte
 	}
 	block20 struct {
 		blockHead
 		f [20]TemplateField
-		o [10]int
+		o [9]int
 		s [20]step
 		g [20]uint8
-		d [6 + 5*20]byte
+		d [6 + 4*20 + 20/2]byte
 	}
 	block24 struct {
 		blockHead
@@ -66,7 +70,7 @@ type (
 		o [12]int
 		s [24]step
 		g [24]uint8
-		d [6 + 5*24]byte
+		d [6 + 4*24 + 24/2]byte
 	}
 	block32 struct {
 		blockHead
@@ -74,15 +78,15 @@ type (
 		o [16]int
 		s [32]step
 		g [32]uint8
-		d [6 + 5*32]byte
+		d [6 + 4*32 + 32/2]byte
 	}
-	block48 struct {
+	block44 struct {
 		blockHead
-		f [48]TemplateField
-		o [24]int
+		f [44]TemplateField
+		o [22]int
 		s [numTargets]step
 		g [numTargets]uint8
-		d [6 + 5*48]byte
+		d [6 + 4*44 + 44/2]byte
 	}
 	block64 struct {
 		blockHead
@@ -90,9 +94,16 @@ type (
 		o [32]int
 		s [numTargets]step
 		g [numTargets]uint8
-		d [6 + 5*64]byte
+		d [6 + 4*64 + 64/2]byte
 	}
 )
+
+// blockSizes are the sizes of the blocks, for TestTemplateBlockSizes.
+var blockSizes = [...]uintptr{
+	unsafe.Sizeof(block4{}), unsafe.Sizeof(block8{}), unsafe.Sizeof(block12{}), unsafe.Sizeof(block16{}),
+	unsafe.Sizeof(block20{}), unsafe.Sizeof(block24{}), unsafe.Sizeof(block32{}), unsafe.Sizeof(block44{}),
+	unsafe.Sizeof(block64{}),
+}
 
 // newTemplate allocates a template of n fields whose definition is ndef
 // bytes long, with t.fields of length n and t.steps, t.other, t.def and
@@ -128,8 +139,8 @@ func newTemplate(n, ndef int) *Template {
 	case n <= 32:
 		b := new(block32)
 		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
-	case n <= 48:
-		b := new(block48)
+	case n <= 44:
+		b := new(block44)
 		h, f, s, g, o, d = &b.blockHead, b.f[:], b.s[:], b.g[:], b.o[:], b.d[:]
 	case n <= 64:
 		b := new(block64)

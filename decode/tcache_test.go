@@ -28,7 +28,7 @@ func sameCompiled(a, b *Template) string {
 		return "fields"
 	case !reflect.DeepEqual(a.steps, b.steps) || !reflect.DeepEqual(a.stepSeg, b.stepSeg):
 		return "steps"
-	case !reflect.DeepEqual(a.other, b.other) || !reflect.DeepEqual(a.nextSame, b.nextSame) || !reflect.DeepEqual(a.firstSame, b.firstSame):
+	case !reflect.DeepEqual(a.other, b.other) || !reflect.DeepEqual(a.repeats, b.repeats):
 		return "other fields"
 	case !reflect.DeepEqual(a.vars, b.vars) || a.tail != b.tail || a.minLen != b.minLen || a.varLen != b.varLen:
 		return "layout"

@@ -52,10 +52,10 @@ type Template struct {
 	def     []byte     // the definition as received, to detect identical re-sends
 	// other are the fields whose value no keyed normalized field carries.
 	other []int
-	// nextSame[i] is the next field of other with the same element as
-	// field i (-1: none), and firstSame[i] the first such field when i is
-	// not it (-1 otherwise); both nil when no element repeats.
-	nextSame, firstSame []int16
+	// repeats[i] is the next field of other with the same element as
+	// field i (-1: none), and repeats[n+i] (n fields) the first such field
+	// when i is not it (-1 otherwise); nil when no element repeats.
+	repeats []int16
 	// vars describe the variable-length fields of a varLen template, in
 	// order; tail is the length of the fixed fields after the last one.
 	// stepSeg[i] is the number of variable-length fields before step i's
@@ -71,8 +71,8 @@ type Template struct {
 	// templates in order of use (see evict.go).
 	older, newer *Template
 	minLen       int // record length (fixed) or minimum record length (variable)
-	tail         int
 	has          FieldSet
+	tail         int32
 	// etherType is the EtherType every record of the template has when
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
@@ -112,20 +112,20 @@ func (t *Template) OtherFields() []int { return t.other }
 //
 //nfkit:hot
 func (t *Template) NextRepeat(i int) int {
-	if t.nextSame == nil || i < 0 || i >= len(t.nextSame) {
+	if t.repeats == nil || i < 0 || i >= len(t.fields) {
 		return -1
 	}
-	return int(t.nextSame[i])
+	return int(t.repeats[i])
 }
 
 // FirstRepeat: see NextRepeat.
 //
 //nfkit:hot
 func (t *Template) FirstRepeat(i int) int {
-	if t.firstSame == nil || i < 0 || i >= len(t.firstSame) {
+	if t.repeats == nil || i < 0 || i >= len(t.fields) {
 		return -1
 	}
-	return int(t.firstSame[i])
+	return int(t.repeats[len(t.fields)+i])
 }
 
 // sameElement reports whether two fields are the same element: the same
@@ -134,7 +134,7 @@ func sameElement(a, b *TemplateField) bool {
 	return a.Element == b.Element || !a.Element.Known() && !b.Element.Known() && a.Element.Name == b.Element.Name
 }
 
-// linkRepeats fills nextSame and firstSame when an element repeats among
+// linkRepeats fills repeats when an element repeats among
 // the other fields. A small hash set of the elements' (PEN, ID, scope)
 // finds the usual template, where none repeats, in one pass.
 func (t *Template) linkRepeats() {
@@ -166,11 +166,11 @@ func (t *Template) linkRepeats() {
 	if !clash || len(t.fields) > 1<<15 {
 		return
 	}
-	next := make([]int16, len(t.fields))
-	first := make([]int16, len(t.fields))
-	for i := range next {
-		next[i], first[i] = -1, -1
+	links := make([]int16, 2*len(t.fields))
+	for i := range links {
+		links[i] = -1
 	}
+	next, first := links[:len(t.fields)], links[len(t.fields):]
 	repeats := false
 	for k, i := range t.other {
 		if first[i] >= 0 {
@@ -185,7 +185,7 @@ func (t *Template) linkRepeats() {
 		}
 	}
 	if repeats {
-		t.nextSame, t.firstSame = next, first
+		t.repeats = links
 	}
 }
 
@@ -438,7 +438,7 @@ func (t *Template) layoutVars() {
 		}
 		rel += int(t.fields[i].Length)
 	}
-	t.tail = rel
+	t.tail = int32(rel)
 }
 
 // Sampled packet sections (RFC 7133) and their v9 counterpart.
@@ -799,7 +799,7 @@ func (t *Template) recordLen(b []byte) int {
 		}
 		off += n
 	}
-	off += t.tail
+	off += int(t.tail)
 	if off > len(b) {
 		return -1
 	}
