@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"strconv"
 	"testing"
 	"unsafe"
 )
@@ -89,6 +90,35 @@ func TestTemplateBlockSizes(t *testing.T) {
 	for i, n := range blockSizes {
 		if n+8 > classes[i] {
 			t.Errorf("block %d: %d bytes (+8), over the %d-byte size class", i, n, classes[i])
+		}
+	}
+}
+
+// Templates beyond the blocks' room: definitions longer than the block
+// holds (enterprise numbers on every field), many unknown elements (their
+// names beyond the stack buffer), more fields than the largest block, and
+// more other fields than the block has room for.
+func TestTemplateBeyondBlocks(t *testing.T) {
+	for _, n := range []int{1, 4, 5, 9, 17, 45, 64, 65, 300} {
+		var specs []fieldSpec
+		var def []byte
+		def = append(def, 1, 0, byte(n>>8), byte(n))
+		for i := range n {
+			s := fieldSpec{pen: 40000 + uint32(i), id: uint16(1 + i), length: 4}
+			specs = append(specs, s)
+			def = append(def, byte(s.id>>8)|0x80, byte(s.id), 0, 4, 0, 0, byte(s.pen>>8), byte(s.pen))
+		}
+		tm, err := compile(10, 7, 256, specs, 0, false, def)
+		if err != nil {
+			t.Fatalf("%d fields: %v", n, err)
+		}
+		if string(tm.def) != string(def) || len(tm.fields) != n || len(tm.other) != n || tm.RecordLen() != 4*n {
+			t.Fatalf("%d fields: def %d bytes, %d fields, %d other, record %d", n, len(tm.def), len(tm.fields), len(tm.other), tm.RecordLen())
+		}
+		for i, f := range tm.fields {
+			if want := "pen" + strconv.Itoa(40000+i) + "_" + strconv.Itoa(1+i); f.Element.Name != want || f.Offset != int32(4*i) || tm.other[i] != i {
+				t.Fatalf("%d fields: field %d %q at %d", n, i, f.Element.Name, f.Offset)
+			}
 		}
 	}
 }
