@@ -39,7 +39,9 @@ type step struct {
 // Template is a compiled template: the field layout received from an
 // exporter plus the steps that read its normalized fields. Templates are
 // immutable once compiled (but for the Decoder's unexported bookkeeping);
-// a redefinition compiles a new one.
+// a redefinition compiles a new one, or takes the compiled parts of an
+// identical definition it replaced before (templateCache): templates may
+// share them, which is why Fields and OtherFields must not be modified.
 type Template struct {
 	ScopeFields int // number of scope fields (options templates), 0 otherwise
 	Domain      uint32
