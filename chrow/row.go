@@ -171,7 +171,7 @@ func appendOther(b []byte, r *decode.Record) []byte {
 	// Some normalized value was dropped (a time that could not be made
 	// absolute): every field whose value is not in a column.
 	keyed := r.Has & decode.KeyedFields
-	skip := func(f decode.Field) bool { return f.Target&keyed != 0 || f.IsPadding() }
+	skip := func(f decode.Field) bool { return f.Target()&keyed != 0 || f.IsPadding() }
 	n := 0
 	for it := r.Iter(); it.Next(); {
 		if !skip(it.Field()) {

@@ -55,6 +55,11 @@ type Limits struct {
 	// packet (default 8192), so that a hostile template of 1-byte records
 	// cannot make one 64 KiB datagram cost tens of MiB of records.
 	MaxRecords int
+	// MaxCachedTemplates bounds the compiled templates a Decoder keeps
+	// after redefinitions replaced them, so that a definition that comes
+	// back is not compiled again (default 256, together at most 16 Ki
+	// fields; negative: keep none).
+	MaxCachedTemplates int
 }
 
 func (l Limits) withDefaults() Limits {
@@ -71,6 +76,9 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxSamplers, 1024)
 	def(&l.MaxRecords, 8192)
 	def(&l.MaxApplications, 4096)
+	if l.MaxCachedTemplates == 0 {
+		l.MaxCachedTemplates = maxCacheTemplates
+	}
 	return l
 }
 
@@ -199,6 +207,7 @@ type Decoder struct {
 	stats       DecoderStats // the counters
 	version     atomic.Uint64
 	specs       []fieldSpec
+	tcache      templateCache // compiled templates replaced by redefinitions (tcache.go)
 	scratch     []step
 	sets        []setRef
 }
@@ -672,6 +681,36 @@ func (s *setEnv) stamp(r *Record, off int, b []byte) {
 //nfkit:cold template sets: compiling a template allocates by design, once per template
 func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte, out *Packet) (uint16, int, error) {
 	off := 0
+	if e := *ex; e != nil {
+		// Templates re-sent unchanged (most exporters repeat their
+		// templates every few packets or seconds), found in the
+		// exporter's recent templates: the same bytes parse the same
+		// way, so nothing is parsed. Anything else takes learnRest.
+		options := setID == 1 || setID == 3
+		for len(b)-off >= 4 {
+			rest := b[off:]
+			tid := binary.BigEndian.Uint16(rest)
+			t := e.recent[recentSlot(domain, tid)]
+			if t == nil || t.ID != tid || t.Domain != domain || t.options != options || t.Version != version {
+				break
+			}
+			n := len(t.def)
+			if n < 4 || n > len(rest) || string(rest[2:n]) != string(t.def[2:]) {
+				break
+			}
+			e.useTemplate(t)
+			out.Templates++
+			off += n
+		}
+		if len(b)-off < 4 {
+			return 0, 0, nil // the end, or padding
+		}
+	}
+	return d.learnRest(ex, addr, version, domain, setID, b, off, out)
+}
+
+// learnRest is learnSet from offset off of b on.
+func (d *Decoder) learnRest(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte, off int, out *Packet) (uint16, int, error) {
 	for {
 		rest := b[off:]
 		if len(rest) < 4 {
@@ -785,16 +824,32 @@ func (d *Decoder) parseFields(b []byte, count int, ipfix bool) (int, error) {
 	if count*4 > len(b) {
 		return 0, ErrTemplate
 	}
-	specs := slices.Grow(d.specs[:0], count)[:count]
+	if cap(d.specs) < count {
+		d.specs = make([]fieldSpec, max(count, 32)) // count <= MaxFields
+	}
+	specs := d.specs[:count]
+	if !ipfix {
+		// v9: 4 bytes per field, no enterprise numbers.
+		b = b[:4*count]
+		for i := range specs {
+			f := b[4*i : 4*i+4]
+			l := binary.BigEndian.Uint16(f[2:])
+			if l == VariableLength {
+				return 0, ErrTemplate // v9 has no variable-length fields
+			}
+			specs[i] = fieldSpec{id: binary.BigEndian.Uint16(f), length: l}
+		}
+		d.specs = specs
+		return 4 * count, nil
+	}
 	off := 0
 	for i := range specs {
 		if off+4 > len(b) {
 			return 0, ErrTemplate
 		}
-		s := &specs[i]
-		*s = fieldSpec{id: binary.BigEndian.Uint16(b[off:]), length: binary.BigEndian.Uint16(b[off+2:])}
+		s := fieldSpec{id: binary.BigEndian.Uint16(b[off:]), length: binary.BigEndian.Uint16(b[off+2:])}
 		off += 4
-		if ipfix && s.id&0x8000 != 0 {
+		if s.id&0x8000 != 0 {
 			if off+4 > len(b) {
 				return 0, ErrTemplate
 			}
@@ -802,9 +857,7 @@ func (d *Decoder) parseFields(b []byte, count int, ipfix bool) (int, error) {
 			s.pen = binary.BigEndian.Uint32(b[off:])
 			off += 4
 		}
-		if !ipfix && s.length == VariableLength {
-			return 0, ErrTemplate // v9 has no variable-length fields
-		}
+		specs[i] = s
 	}
 	d.specs = specs
 	return off, nil
@@ -849,18 +902,26 @@ func (d *Decoder) learn(exp **exporter, addr netip.Addr, version uint16, domain 
 	if len(d.specs) > d.lim.MaxExporterFields || len(d.specs) > d.lim.MaxTotalFields {
 		return ErrLimit
 	}
-	t, err := compile(version, domain, tid, d.specs, scope, options, def)
-	if err != nil {
-		return err
+	t := d.tcache.get(version, domain, tid, options, def)
+	if t == nil {
+		var err error
+		if t, err = compile(version, domain, tid, d.specs, scope, options, def); err != nil {
+			return err
+		}
 	}
 	if ex == nil {
 		ex = d.newExporter(addr)
 		*exp = ex
 	}
 	if old != nil {
-		d.dropTemplate(ex, old)
+		// A redefinition: the new template takes the old one's map entry.
+		d.tcache.put(old, d.lim.MaxCachedTemplates)
+		d.retireTemplate(ex, old)
 	}
-	if !d.makeRoom(ex, len(t.fields)) {
+	if !d.makeRoom(ex, len(t.fields), old != nil) {
+		if old != nil {
+			delete(ex.templates, tk(domain, tid))
+		}
 		return ErrLimit
 	}
 	d.addTemplate(ex, t)

@@ -109,30 +109,135 @@ var v7Elements = [...]Element{
 	{PEN: PENV7, ID: 2, Name: "v7RouterShortcut", Type: IPv4Address},
 }
 
-// element resolves a template field to its table entry, synthesizing one
-// for unknown fields so that nothing is dropped and nothing collides.
-func element(version uint16, pen uint32, id uint16, scope bool) *Element {
-	var e *Element
+// knownElement returns the table entry of a template field, or nil when
+// the tables do not know it. IANA and v9 ids up to the largest IANA id
+// take one array index.
+func knownElement(version uint16, pen uint32, id uint16, scope bool) *Element {
+	if pen == 0 && !(scope && version == 9) {
+		tbl := ianaByID
+		if version != 10 {
+			tbl = v9ByID
+		}
+		if int(id) < len(tbl) {
+			return tbl[id]
+		}
+	}
 	switch {
 	case pen == PENV7 && id >= 1 && int(id) <= len(v7Elements):
-		e = &v7Elements[id-1]
+		return &v7Elements[id-1]
 	case version == 9 && scope:
 		if id >= 1 && int(id) <= len(v9Scopes) {
-			e = &v9Scopes[id-1]
-		} else {
-			return &Element{ID: id, Name: "scope" + strconv.Itoa(int(id)), Type: OctetArray, Semantics: semanticsUnknown}
+			return &v9Scopes[id-1]
 		}
+		return nil
 	case version != 10:
-		e = LookupV9(id)
+		return LookupV9(id)
 	default:
-		e = LookupIPFIX(pen, id)
+		return LookupIPFIX(pen, id)
 	}
-	if e != nil {
-		return e
+}
+
+// synthesize gives the unknown fields of fs (nil Element; there are
+// unknown of them; knownElement found no table entry) elements of their
+// own, so that nothing is dropped and nothing collides, decoded as octet arrays under a
+// synthesized name: "scope<id>" for v9 scope fields, "pen<pen>_<id>" for
+// enterprise fields, "field_<id>" otherwise. The elements share one
+// allocation, and their names another.
+func synthesize(version uint16, fs []TemplateField, unknown int) {
+	els := make([]Element, unknown)
+	var buf [512]byte
+	names := buf[:0]
+	ends := make([]int, 0, 16)
+	for i := range fs {
+		f := &fs[i]
+		if f.Element != nil {
+			continue
+		}
+		switch {
+		case version == 9 && f.Scope:
+			names = append(names, "scope"...)
+		case f.PEN != 0:
+			names = append(names, "pen"...)
+			names = strconv.AppendUint(names, uint64(f.PEN), 10)
+			names = append(names, '_')
+		default:
+			names = append(names, "field_"...)
+		}
+		names = strconv.AppendUint(names, uint64(f.ID), 10)
+		ends = append(ends, len(names))
 	}
-	name := "field_" + strconv.Itoa(int(id))
-	if pen != 0 {
-		name = "pen" + strconv.FormatUint(uint64(pen), 10) + "_" + strconv.Itoa(int(id))
+	all := string(names)
+	k, start := 0, 0
+	for i := range fs {
+		f := &fs[i]
+		if f.Element != nil {
+			continue
+		}
+		e := &els[k]
+		e.ID, e.Name, e.Type, e.Semantics = f.ID, all[start:ends[k]], OctetArray, semanticsUnknown
+		if !(version == 9 && f.Scope) {
+			e.PEN = f.PEN
+		}
+		f.Element = e
+		start = ends[k]
+		k++
 	}
-	return &Element{PEN: pen, ID: id, Name: name, Type: OctetArray, Semantics: semanticsUnknown}
+}
+
+// fastEntry is what compile needs to know about an IANA or v9 id below
+// len(ianaByID) (without enterprise number), found by one index: the
+// normalized field it feeds (src: 1 + index in fastSrcs, 0 for none) and
+// the rarer passes it calls for.
+type fastEntry struct {
+	src   uint16
+	flags uint8
+}
+
+// fastEntry flags.
+const (
+	fastSection    = 1 << iota // a sampled packet section or frame size (findSection)
+	fastApp                    // applicationId or applicationName (linkApp)
+	fastV9Distinct             // a v9 id whose meaning differs from the IPFIX id (no step in v9)
+)
+
+// fastSrc is an element that feeds a normalized field: its target and
+// priority there, and its step by wire length (opNone for lengths it
+// cannot have; no step reads more than 16 bytes).
+type fastSrc struct {
+	op        [17]opcode
+	tgt, prio uint8
+}
+
+// fastInfo and fastSrcs index opFor by id for the ids of ianaByID. They are
+// derived from opFor itself, so they agree with it (TestFastInfo).
+var fastInfo, fastSrcs = indexFast()
+
+func indexFast() ([]fastEntry, []fastSrc) {
+	info := make([]fastEntry, len(ianaByID))
+	var srcs []fastSrc
+	for id := range info {
+		e := &info[id]
+		switch id {
+		case ieDataLinkFrameSection, ieIPHeaderPacketSection, ieDataLinkFrameSize, v9Layer2PacketSectionData:
+			e.flags |= fastSection
+		case ieApplicationID, ieApplicationName:
+			e.flags |= fastApp
+		}
+		if v9Distinct(uint16(id)) {
+			e.flags |= fastV9Distinct
+		}
+		var src fastSrc
+		found := false
+		for l := 1; l < len(src.op); l++ {
+			op, tgt, prio := opFor(0, uint16(id), uint16(l))
+			if op != opNone {
+				src.op[l], src.tgt, src.prio, found = op, tgt, prio, true
+			}
+		}
+		if found {
+			srcs = append(srcs, src)
+			e.src = uint16(len(srcs))
+		}
+	}
+	return info, srcs
 }

@@ -218,8 +218,14 @@ func (d *Decoder) removeExporter(ex *exporter) {
 
 // dropTemplate forgets template t of ex.
 func (d *Decoder) dropTemplate(ex *exporter, t *Template) {
-	ex.unlinkTemplate(t)
 	delete(ex.templates, tk(t.Domain, t.ID))
+	d.retireTemplate(ex, t)
+}
+
+// retireTemplate forgets template t of ex but for its entry in
+// ex.templates, which a redefinition is about to overwrite.
+func (d *Decoder) retireTemplate(ex *exporter, t *Template) {
+	ex.unlinkTemplate(t)
 	if slot := &ex.recent[recentSlot(t.Domain, t.ID)]; *slot == t {
 		*slot = nil
 	}
@@ -245,12 +251,17 @@ func (d *Decoder) addTemplate(ex *exporter, t *Template) {
 
 // makeRoom evicts templates until a new template of n fields fits the
 // budgets of ex and of the decoder. It reports false when n exceeds a
-// budget on its own.
-func (d *Decoder) makeRoom(ex *exporter, n int) bool {
+// budget on its own. replacing says that ex.templates holds a retired
+// template the new one replaces (it does not count).
+func (d *Decoder) makeRoom(ex *exporter, n int, replacing bool) bool {
 	if n > d.lim.MaxExporterFields || n > d.lim.MaxTotalFields {
 		return false
 	}
-	for len(ex.templates) >= d.lim.MaxTemplates && ex.oldest != nil {
+	retired := 0
+	if replacing {
+		retired = 1
+	}
+	for len(ex.templates)-retired >= d.lim.MaxTemplates && ex.oldest != nil {
 		d.dropTemplate(ex, ex.oldest)
 		d.stats.TemplatesEvictedMaxTemplates++
 	}

@@ -118,7 +118,7 @@ func (r *Record) FieldAt(i int) (Field, bool) {
 	}
 	tf := &r.tmpl.fields[i]
 	if tf.Offset >= 0 && tf.Length != VariableLength {
-		end := tf.Offset + int(tf.Length)
+		end := int(tf.Offset) + int(tf.Length)
 		if end > len(r.raw) {
 			return Field{}, false
 		}

@@ -9,20 +9,25 @@ import (
 // field (RFC 7011 §7).
 const VariableLength = 0xFFFF
 
-// TemplateField is one field of a template.
+// TemplateField is one field of a template. It is 24 bytes: a template
+// holds one per field, and compiling a template allocates them.
 type TemplateField struct {
 	Element *Element
 	PEN     uint32 // as sent (0 for IANA and v9)
-	ID      uint16 // as sent, without the enterprise bit
-	Length  uint16 // wire length, or VariableLength
-	Scope   bool   // an options template scope field
 	// Offset is the field's offset in a record, or -1 when a
 	// variable-length field precedes it.
-	Offset int
-	// Target is the set of Flow fields this field feeds (0 when it feeds
-	// none). A record carries the value in Flow when Flow.Has&Target != 0.
-	Target FieldSet
+	Offset int32
+	ID     uint16 // as sent, without the enterprise bit
+	Length uint16 // wire length, or VariableLength
+	op     opcode // the step that reads the field into Flow, or opNone
+	Scope  bool   // an options template scope field
 }
+
+// Target returns the set of Flow fields the field feeds (0 when it feeds
+// none). A record carries the value in Flow when Flow.Has&Target() != 0.
+//
+//nfkit:hot
+func (f *TemplateField) Target() FieldSet { return opHas[f.op] }
 
 // step is one compiled decode step of a template.
 type step struct {
@@ -34,7 +39,9 @@ type step struct {
 // Template is a compiled template: the field layout received from an
 // exporter plus the steps that read its normalized fields. Templates are
 // immutable once compiled (but for the Decoder's unexported bookkeeping);
-// a redefinition compiles a new one.
+// a redefinition compiles a new one, or takes the compiled parts of an
+// identical definition it replaced before (templateCache): templates may
+// share them, which is why Fields and OtherFields must not be modified.
 type Template struct {
 	ScopeFields int // number of scope fields (options templates), 0 otherwise
 	Domain      uint32
@@ -47,10 +54,10 @@ type Template struct {
 	def     []byte     // the definition as received, to detect identical re-sends
 	// other are the fields whose value no keyed normalized field carries.
 	other []int
-	// nextSame[i] is the next field of other with the same element as
-	// field i (-1: none), and firstSame[i] the first such field when i is
-	// not it (-1 otherwise); both nil when no element repeats.
-	nextSame, firstSame []int16
+	// repeats[i] is the next field of other with the same element as
+	// field i (-1: none), and repeats[n+i] (n fields) the first such field
+	// when i is not it (-1 otherwise); nil when no element repeats.
+	repeats []int16
 	// vars describe the variable-length fields of a varLen template, in
 	// order; tail is the length of the fixed fields after the last one.
 	// stepSeg[i] is the number of variable-length fields before step i's
@@ -68,8 +75,8 @@ type Template struct {
 	// templates in order of use (see evict.go).
 	older, newer *Template
 	minLen       int // record length (fixed) or minimum record length (variable)
-	tail         int
 	has          FieldSet
+	tail         int32
 	// etherType is the EtherType every record of the template has when
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
@@ -109,20 +116,20 @@ func (t *Template) OtherFields() []int { return t.other }
 //
 //nfkit:hot
 func (t *Template) NextRepeat(i int) int {
-	if t.nextSame == nil || i < 0 || i >= len(t.nextSame) {
+	if t.repeats == nil || i < 0 || i >= len(t.fields) {
 		return -1
 	}
-	return int(t.nextSame[i])
+	return int(t.repeats[i])
 }
 
 // FirstRepeat: see NextRepeat.
 //
 //nfkit:hot
 func (t *Template) FirstRepeat(i int) int {
-	if t.firstSame == nil || i < 0 || i >= len(t.firstSame) {
+	if t.repeats == nil || i < 0 || i >= len(t.fields) {
 		return -1
 	}
-	return int(t.firstSame[i])
+	return int(t.repeats[len(t.fields)+i])
 }
 
 // sameElement reports whether two fields are the same element: the same
@@ -131,7 +138,7 @@ func sameElement(a, b *TemplateField) bool {
 	return a.Element == b.Element || !a.Element.Known() && !b.Element.Known() && a.Element.Name == b.Element.Name
 }
 
-// linkRepeats fills nextSame and firstSame when an element repeats among
+// linkRepeats fills repeats when an element repeats among
 // the other fields. A small hash set of the elements' (PEN, ID, scope)
 // finds the usual template, where none repeats, in one pass.
 func (t *Template) linkRepeats() {
@@ -163,11 +170,11 @@ func (t *Template) linkRepeats() {
 	if !clash || len(t.fields) > 1<<15 {
 		return
 	}
-	next := make([]int16, len(t.fields))
-	first := make([]int16, len(t.fields))
-	for i := range next {
-		next[i], first[i] = -1, -1
+	links := make([]int16, 2*len(t.fields))
+	for i := range links {
+		links[i] = -1
 	}
+	next, first := links[:len(t.fields)], links[len(t.fields):]
 	repeats := false
 	for k, i := range t.other {
 		if first[i] >= 0 {
@@ -182,7 +189,7 @@ func (t *Template) linkRepeats() {
 		}
 	}
 	if repeats {
-		t.nextSame, t.firstSame = next, first
+		t.repeats = links
 	}
 }
 
@@ -227,104 +234,148 @@ var noSpecialize bool
 const maxRecordLen = 65535 - 16 - 4
 
 // compile builds a Template from parsed fields. specs is scratch owned by
-// the caller; compile copies what it keeps. It allocates the template, its
-// fields, its definition, its steps and its list of other fields, each
-// once and at its final size.
+// the caller; compile copies what it keeps. The template and its slices
+// come from one allocation (newTemplate); unknown elements take two more.
 func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope int, options bool, def []byte) (*Template, error) {
-	t := &Template{
-		Version:     version,
-		Domain:      domain,
-		ID:          id,
-		ScopeFields: scope,
-		options:     options,
-		fields:      make([]TemplateField, len(specs)),
-	}
+	t := newTemplate(len(specs), len(def))
+	t.Version, t.Domain, t.ID, t.ScopeFields, t.options = version, domain, id, scope, options
+	// best[tgt] is the field picked for target tgt: 1 + its index (0:
+	// none), its op and its priority.
 	type pick struct {
-		field int
+		field uint32
 		op    opcode
 		prio  uint8
-		ok    bool
 	}
 	var best [numTargets]pick
 	// targets[i] is 1 + the target field i feeds, 0 for none.
 	var tbuf [128]uint8
-	targets := tbuf[:0]
+	targets := tbuf[:]
 	if len(specs) > len(tbuf) {
-		targets = make([]uint8, 0, len(specs))
+		targets = make([]uint8, len(specs))
 	}
-	targets = targets[:len(specs)]
-	clear(targets)
-	off, picks := 0, 0
+	off, minLen, unknown := 0, 0, 0
+	varLen := false
 	// One pass over the fields notes what the later, rarer passes need:
 	// a field findSection or linkApp looks for, and the layout's hash.
-	sections, apps := false, false
+	// IANA and v9 ids below len(ianaByID) take the table fast path.
+	var flags uint8
 	h := layoutSeed
-	for i, s := range specs {
-		f := &t.fields[i]
-		h = layoutStep(h, s)
-		if s.pen == 0 {
-			switch s.id {
-			case ieDataLinkFrameSection, ieIPHeaderPacketSection, ieDataLinkFrameSize, v9Layer2PacketSectionData:
-				sections = true
-			case ieApplicationID, ieApplicationName:
-				apps = true
+	tbl := ianaByID
+	v9 := version != 10
+	if v9 {
+		tbl = v9ByID
+	}
+	fields := t.fields[:len(specs)]
+	targets = targets[:len(specs)]
+	slow := false
+	for i := range specs {
+		s := specs[i]
+		h = (h ^ (uint64(s.pen)<<32 | uint64(s.id)<<16 | uint64(s.length))) * layoutPrime
+		var (
+			e         *Element
+			op        opcode
+			tgt, prio uint8
+		)
+		// The loop makes no call, so that its values stay in registers:
+		// the fields the tables do not cover are done by compileSlow.
+		if s.pen == 0 && int(s.id) < len(tbl) && !(v9 && s.scope) {
+			fi := &fastInfo[s.id]
+			e = tbl[s.id]
+			if e == nil {
+				unknown++
 			}
+			flags |= fi.flags
+			if fi.src != 0 && int(s.length) < len(fastSrc{}.op) && !(v9 && fi.flags&fastV9Distinct != 0) {
+				src := &fastSrcs[fi.src-1]
+				op, tgt, prio = src.op[s.length], src.tgt, src.prio
+			}
+		} else {
+			slow = true
 		}
-		f.Element = element(version, s.pen, s.id, s.scope)
+		// Field by field: a whole TemplateField would be copied with a
+		// bulk write barrier while the GC runs. The block is zeroed.
+		f := &fields[i]
+		f.Element = e
 		f.PEN, f.ID, f.Length, f.Scope = s.pen, s.id, s.length, s.scope
 		f.Offset = -1
-		if !t.varLen {
-			f.Offset = off
+		if !varLen {
+			f.Offset = int32(off)
 		}
 		if s.length == VariableLength {
-			t.varLen = true
-			t.minLen++
+			varLen = true
+			minLen++
 			continue
 		}
 		off += int(s.length)
-		t.minLen += int(s.length)
-		if version != 10 && (s.scope || v9Distinct(s.id)) {
-			continue
-		}
-		op, tgt, prio := opFor(s.pen, s.id, s.length)
+		minLen += int(s.length)
 		if op == opNone {
 			continue
 		}
 		targets[i] = tgt + 1
-		if b := &best[tgt]; !b.ok || prio < b.prio {
-			if !b.ok {
-				picks++
+		if b := &best[tgt]; b.field == 0 || prio < b.prio {
+			*b = pick{uint32(i) + 1, op, prio}
+		}
+	}
+	if slow {
+		// The fields with an enterprise number, ids beyond the tables and
+		// v9 scope fields. A pick is the field of lowest priority, the
+		// first one among equals, as in the loop above.
+		for i := range fields {
+			f := &fields[i]
+			if f.PEN == 0 && int(f.ID) < len(tbl) && !(v9 && f.Scope) {
+				continue
 			}
-			*b = pick{i, op, prio, true}
+			if f.Element = knownElement(version, f.PEN, f.ID, f.Scope); f.Element == nil {
+				unknown++
+			}
+			if f.Length == VariableLength || v9 && (f.Scope || v9Distinct(f.ID)) {
+				continue
+			}
+			op, tgt, prio := opFor(f.PEN, f.ID, f.Length)
+			if op == opNone {
+				continue
+			}
+			targets[i] = tgt + 1
+			if b := &best[tgt]; b.field == 0 || prio < b.prio || prio == b.prio && uint32(i)+1 < b.field {
+				*b = pick{uint32(i) + 1, op, prio}
+			}
 		}
 	}
-	if t.minLen == 0 {
+	t.minLen, t.varLen = minLen, varLen
+	sections, apps := flags&fastSection != 0, flags&fastApp != 0
+	if t.minLen == 0 || t.minLen > maxRecordLen {
 		return nil, ErrTemplate
 	}
-	if t.minLen > maxRecordLen {
-		return nil, ErrTemplate
+	if unknown != 0 {
+		synthesize(version, fields, unknown)
 	}
-	t.def = append(make([]byte, 0, len(def)), def...)
-	// The steps in field order: field i is a step when it is the pick of
-	// its target.
-	t.steps = make([]step, 0, picks)
+	t.def = append(t.def, def...)
+	// One pass in field order: field i is a step when it is the pick of
+	// its target, and one of the other fields when it feeds no keyed
+	// normalized field and is not padding.
 	for i, tg := range targets {
-		if tg == 0 || best[tg-1].field != i {
-			continue
+		f := &fields[i]
+		if tg != 0 && best[tg-1].field == uint32(i)+1 {
+			op := best[tg-1].op
+			has := opHas[op]
+			f.op = op
+			t.steps = append(t.steps, step{off: uint16(max(f.Offset, 0)), op: op, field: uint16(i)})
+			t.has |= has
+			if has&HasStart != 0 {
+				t.start = opConv[op]
+			}
+			if has&HasEnd != 0 {
+				t.end = opConv[op]
+			}
 		}
-		b := &best[tg-1]
-		f := &t.fields[i]
-		f.Target = opHas[b.op]
-		t.steps = append(t.steps, step{off: uint16(max(f.Offset, 0)), op: b.op, field: uint16(i)})
-		t.has |= opHas[b.op]
-		if opHas[b.op]&HasStart != 0 {
-			t.start = opConv[b.op]
-		}
-		if opHas[b.op]&HasEnd != 0 {
-			t.end = opConv[b.op]
+		if opHas[f.op]&KeyedFields == 0 && !f.IsPadding() {
+			t.other = append(t.other, i)
 		}
 	}
-	if t.has&(HasEtherType|HasIPVersion) == 0 && best[targetSrcAddr].ok {
+	if len(t.other) == 0 {
+		t.other = nil
+	}
+	if t.has&(HasEtherType|HasIPVersion) == 0 && best[targetSrcAddr].field != 0 {
 		switch opLen[best[targetSrcAddr].op] {
 		case 4:
 			t.etherType = etherTypeIPv4
@@ -335,20 +386,8 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	}
 	if t.varLen {
 		t.layoutVars()
-	}
-	nother := 0
-	for i := range t.fields {
-		if f := &t.fields[i]; f.Target&KeyedFields == 0 && !f.IsPadding() {
-			nother++
-		}
-	}
-	if nother != 0 {
-		t.other = make([]int, 0, nother)
-		for i := range t.fields {
-			if f := &t.fields[i]; f.Target&KeyedFields == 0 && !f.IsPadding() {
-				t.other = append(t.other, i)
-			}
-		}
+	} else {
+		t.vars, t.stepSeg = nil, nil
 	}
 	t.linkRepeats()
 	t.section, t.frameSize = -1, -1
@@ -364,7 +403,10 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		}
 	}
 	if t.shape == nil && !noSpecialize {
-		t.useClass(specs)
+		t.useClass()
+	}
+	if len(t.classes) == 0 {
+		t.classes = nil
 	}
 	return t, nil
 }
@@ -384,7 +426,11 @@ const maxVarSegs = 16
 // layoutVars fills vars, tail and stepSeg of a varLen template, and makes
 // the offsets of steps after a variable-length field relative to its end.
 func (t *Template) layoutVars() {
-	t.stepSeg = make([]uint8, len(t.steps))
+	if cap(t.stepSeg) >= len(t.steps) {
+		t.stepSeg = t.stepSeg[:len(t.steps)]
+	} else {
+		t.stepSeg = make([]uint8, len(t.steps))
+	}
 	si, rel := 0, 0 // steps are in field order; rel: fixed bytes since the last variable-length field
 	for i := range t.fields {
 		for ; si < len(t.steps) && int(t.steps[si].field) == i; si++ {
@@ -398,7 +444,7 @@ func (t *Template) layoutVars() {
 		}
 		rel += int(t.fields[i].Length)
 	}
-	t.tail = rel
+	t.tail = int32(rel)
 }
 
 // Sampled packet sections (RFC 7133) and their v9 counterpart.
@@ -459,49 +505,74 @@ type classUse struct {
 const maxClassUses = 4
 
 // classHas are the normalized fields each class reads (a template that
-// lacks one of them cannot use the class), and classTargets the target of
-// each class field.
-var classHas, classTargets = func() ([]FieldSet, [][]uint8) {
+// lacks one of them cannot use the class), and classKeys the target and
+// specKey of each class field.
+var classHas, classKeys = func() ([]FieldSet, [][]classKey) {
 	has := make([]FieldSet, len(classes))
-	tgts := make([][]uint8, len(classes))
+	keys := make([][]classKey, len(classes))
 	for i, c := range classes {
 		for _, f := range c.fields {
 			op, tgt, _ := opFor(f.pen, f.id, f.length)
 			has[i] |= opHas[op]
-			tgts[i] = append(tgts[i], tgt)
+			keys[i] = append(keys[i], classKey{tgt, specKey(f.pen, f.id, f.length)})
 		}
 	}
-	return has, tgts
+	return has, keys
 }()
+
+// classKey is a class field: its target and its specKey.
+type classKey struct {
+	tgt uint8
+	key uint64
+}
+
+// specKey is (pen, id, length) in one word.
+func specKey(pen uint32, id, length uint16) uint64 {
+	return uint64(pen)<<32 | uint64(id)<<16 | uint64(length)
+}
 
 // useClass picks classes, largest first, whose every field is among the
 // template's normalized steps not taken by a class already; those steps
 // become straight-line calls and the steps left run as before.
-func (t *Template) useClass(specs []fieldSpec) {
-	// Each target has at most one step: the class field of a target must
-	// be that step's field.
-	var stepOf [numTargets]int8
-	for si, st := range t.steps {
-		stepOf[opTarget[st.op]] = int8(si) + 1
-	}
+func (t *Template) useClass() {
 	if t.varLen && len(t.vars) > maxVarSegs {
 		return // readVar rebases every step by walking the fields
 	}
+	// Each target has at most one step: the class field of a target must
+	// be that step's field. stepOf[tgt] is that step's index, keyOf[tgt]
+	// its field's specKey (set only for the targets in t.has).
+	var stepOf [numTargets]uint8
+	var keyOf [numTargets]uint64
+	for si, st := range t.steps {
+		tgt := opTarget[st.op]
+		stepOf[tgt] = uint8(si)
+		f := &t.fields[st.field]
+		keyOf[tgt] = specKey(f.PEN, f.ID, f.Length)
+	}
 	var used uint64 // steps taken by classes; len(t.steps) <= numTargets <= 64
-	var uses [maxClassUses]classUse
-	free := t.has // normalized fields no class has taken
-	n, left := 0, len(t.steps)
+	free := t.has   // normalized fields no class has taken
+	left := len(t.steps)
 	for ci := range classes {
-		c := &classes[ci]
-		if len(c.fields) > left || classHas[ci]&^free != 0 {
+		if classHas[ci]&^free != 0 || len(classKeys[ci]) > left {
+			continue
+		}
+		keys := classKeys[ci]
+		ok := true
+		for _, k := range keys {
+			if keyOf[k.tgt] != k.key {
+				ok = false
+				break
+			}
+		}
+		if !ok {
 			continue
 		}
 		var offs classOffsets
+		seg := -1
 		var take uint64
-		ok, seg := true, -1
-		for i, cf := range c.fields {
-			si := int(stepOf[classTargets[ci][i]]) - 1
-			if si < 0 || used&(1<<si) != 0 {
+		for i, k := range keys {
+			si := stepOf[k.tgt]
+			if used&(1<<si) != 0 {
 				ok = false
 				break
 			}
@@ -515,29 +586,23 @@ func (t *Template) useClass(specs []fieldSpec) {
 					break
 				}
 			}
-			st := t.steps[si]
-			if sp := specs[st.field]; sp.pen != cf.pen || sp.id != cf.id || sp.length != cf.length {
-				ok = false
-				break
-			}
 			take |= 1 << si
-			offs[i] = st.off
+			offs[i] = t.steps[si].off
 		}
 		if !ok {
 			continue
 		}
 		used |= take
 		free &^= classHas[ci]
-		left -= len(c.fields)
-		uses[n] = classUse{c.read, offs, uint8(max(seg, 0))}
-		if n++; n == maxClassUses || left == 0 {
+		left -= len(keys)
+		t.classes = append(t.classes, classUse{classes[ci].read, offs, uint8(max(seg, 0))})
+		if len(t.classes) == maxClassUses || left == 0 {
 			break
 		}
 	}
-	if n == 0 {
+	if used == 0 {
 		return
 	}
-	t.classes = append(make([]classUse, 0, n), uses[:n]...)
 	rest := t.steps[:0]
 	var restSeg []uint8
 	if t.varLen {
@@ -614,8 +679,10 @@ func layoutHash(specs []fieldSpec) uint64 {
 const layoutSeed = uint64(14695981039346656037)
 
 func layoutStep(h uint64, s fieldSpec) uint64 {
-	return (h ^ (uint64(s.pen)<<32 | uint64(s.id)<<16 | uint64(s.length))) * 1099511628211
+	return (h ^ (uint64(s.pen)<<32 | uint64(s.id)<<16 | uint64(s.length))) * layoutPrime
 }
+
+const layoutPrime = 1099511628211
 
 // shapeOf returns the generated readers of the exact layout specs, whose
 // layoutHash is h, or nil.
@@ -740,7 +807,7 @@ func (t *Template) recordLen(b []byte) int {
 		}
 		off += n
 	}
-	off += t.tail
+	off += int(t.tail)
 	if off > len(b) {
 		return -1
 	}

@@ -97,7 +97,7 @@ func AppendOther(b []byte, r *decode.Record) []byte {
 	it := r.Iter()
 	for it.Next() {
 		f := it.Field()
-		if f.Target&keyed != 0 || f.IsPadding() || t.FirstRepeat(it.Index()) >= 0 {
+		if f.Target()&keyed != 0 || f.IsPadding() || t.FirstRepeat(it.Index()) >= 0 {
 			continue
 		}
 		if t.NextRepeat(it.Index()) >= 0 {

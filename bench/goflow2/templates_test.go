@@ -20,9 +20,12 @@ import (
 //
 // op is learn (a new decoder state learns them: nfkit a new Decoder,
 // goflow2 a new template system), redefine (every template ID alternately
-// gets two different definitions, so every record is compiled again) or
-// resend (the same definitions again, as exporters repeat them). Each
-// reports ns/template, per template record in the packet.
+// gets two different definitions), redefine-nocache (the same with nfkit's
+// cache of replaced templates turned off, Limits.MaxCachedTemplates -1, so
+// that every record is compiled again; goflow2 has no such cache and runs
+// redefine again) or resend (the same definitions again, as exporters
+// repeat them). Each reports ns/template, per template record in the
+// packet.
 func BenchmarkTemplates(b *testing.B) {
 	for _, cf := range captureFixtures(b) {
 		if !cf.goflow2 {
@@ -39,18 +42,24 @@ func BenchmarkTemplates(b *testing.B) {
 		src := cf.pkts[0].Src.Addr()
 		b.Run(cf.name, func(b *testing.B) {
 			ops := []struct {
-				name  string
-				fresh bool      // a new state per operation
-				seq   [2][]byte // packets decoded alternately
+				name    string
+				fresh   bool      // a new state per operation
+				seq     [2][]byte // packets decoded alternately
+				nocache bool      // nfkit without its cache of replaced templates
 			}{
-				{"learn", true, [2][]byte{tmpl, tmpl}},
-				{"redefine", false, [2][]byte{rotated, tmpl}},
-				{"resend", false, [2][]byte{tmpl, tmpl}},
+				{"learn", true, [2][]byte{tmpl, tmpl}, false},
+				{"redefine", false, [2][]byte{rotated, tmpl}, false},
+				{"redefine-nocache", false, [2][]byte{rotated, tmpl}, true},
+				{"resend", false, [2][]byte{tmpl, tmpl}, false},
 			}
 			for _, op := range ops {
 				b.Run(op.name, func(b *testing.B) {
 					b.Run("nfkit", func(b *testing.B) {
-						var d decode.Decoder
+						var lim decode.Limits
+						if op.nocache {
+							lim.MaxCachedTemplates = -1
+						}
+						d := decode.Decoder{Limits: lim}
 						var p decode.Packet
 						if err := d.Decode(src, tmpl, &p); err != nil || p.Templates != n {
 							b.Fatalf("%d templates, want %d: %v", p.Templates, n, err)
@@ -59,7 +68,7 @@ func BenchmarkTemplates(b *testing.B) {
 						i := 0
 						for b.Loop() {
 							if op.fresh {
-								d = decode.Decoder{}
+								d = decode.Decoder{Limits: lim}
 							}
 							d.Decode(src, op.seq[i&1], &p)
 							i++
