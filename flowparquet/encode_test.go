@@ -24,7 +24,7 @@ func otherBytes(r *decode.Record) []int {
 		if f.Offset < 0 || f.Length == decode.VariableLength {
 			continue
 		}
-		for o := f.Offset; o < f.Offset+int(f.Length) && o < len(r.Raw()); o++ {
+		for o := int(f.Offset); o < int(f.Offset)+int(f.Length) && o < len(r.Raw()); o++ {
 			offs = append(offs, o)
 		}
 	}

@@ -54,7 +54,7 @@ func (c *otherCache) setTemplate(t *decode.Template) {
 			c.fixed, c.words = false, c.words[:0]
 			return
 		}
-		off := f.Offset
+		off := int(f.Offset)
 		if off == end {
 			// Adjacent to the previous field: fill its last word first.
 			w := &c.words[len(c.words)-1]
@@ -62,10 +62,10 @@ func (c *otherCache) setTemplate(t *decode.Template) {
 			w.n += k
 			off += k
 		}
-		for fe := f.Offset + int(f.Length); off < fe; off += 8 {
+		for fe := int(f.Offset) + int(f.Length); off < fe; off += 8 {
 			c.words = append(c.words, word{off: off, n: min(8, fe-off)})
 		}
-		end = f.Offset + int(f.Length)
+		end = int(f.Offset) + int(f.Length)
 	}
 	// Records are RecordLen bytes or more.
 	n := t.RecordLen()
