@@ -165,10 +165,11 @@ type skey struct {
 type exporter struct {
 	addr      netip.Addr
 	templates map[tkey]*Template
-	// recent caches templates by id (direct-mapped), so that the data and
-	// re-sent template sets of the few templates an exporter uses do not
-	// hash; entries are cleared when their template is dropped.
-	recent    [1 << 4]*Template
+	// recent caches templates by id (16 pairs, the more recently used of a
+	// pair first), so that the data and re-sent template sets of the few
+	// templates an exporter uses do not hash; entries are cleared when
+	// their template is dropped.
+	recent    [2 << 4]*Template
 	samplers  map[skey]uint64 // (domain, sampler id) → 1-in-N rate
 	rateCache rateCache       // cleared when samplers change
 	initMs    map[uint32]uint64
@@ -498,24 +499,30 @@ func (d *Decoder) exporterOf(addr netip.Addr) *exporter {
 //
 //nfkit:hot
 func (ex *exporter) template(domain uint32, id uint16) *Template {
-	slot := &ex.recent[recentSlot(domain, id)]
-	if t := *slot; t != nil && t.ID == id && t.Domain == domain {
+	p := ex.recentPair(domain, id)
+	if t := p[0]; t != nil && t.ID == id && t.Domain == domain {
+		return t
+	}
+	if t := p[1]; t != nil && t.ID == id && t.Domain == domain {
+		p[0], p[1] = t, p[0]
 		return t
 	}
 	t := ex.templates[tk(domain, id)]
 	if t != nil {
-		*slot = t
+		p[0], p[1] = t, p[0]
 	}
 	return t
 }
 
-// recentSlot is the index of a template in exporter.recent: a
-// multiplicative hash, since exporters number templates in round steps
-// (256, 1024, 2048, …) that a plain modulo would put in one slot.
+// recentPair is the pair of exporter.recent that may hold template (domain,
+// id): a multiplicative hash, since exporters number templates in round
+// steps (256, 1024, 2048, …) that a plain modulo would put in one pair; two
+// ways, so that two templates used in turn do not evict each other.
 //
 //nfkit:hot
-func recentSlot(domain uint32, id uint16) int {
-	return int(((uint32(id) ^ domain*0x85EBCA6B) * 0x9E3779B1) >> 28) // 16 slots
+func (ex *exporter) recentPair(domain uint32, id uint16) *[2]*Template {
+	i := ((uint32(id) ^ domain*0x85EBCA6B) * 0x9E3779B1) >> 28 // 16 pairs
+	return (*[2]*Template)(ex.recent[2*i : 2*i+2])
 }
 
 //nfkit:hot
@@ -690,7 +697,11 @@ func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domai
 		for len(b)-off >= 4 {
 			rest := b[off:]
 			tid := binary.BigEndian.Uint16(rest)
-			t := e.recent[recentSlot(domain, tid)]
+			p := e.recentPair(domain, tid)
+			t := p[0]
+			if t == nil || t.ID != tid || t.Domain != domain {
+				t = p[1]
+			}
 			if t == nil || t.ID != tid || t.Domain != domain || t.options != options || t.Version != version {
 				break
 			}
@@ -698,7 +709,11 @@ func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domai
 			if n < 4 || n > len(rest) || string(rest[2:n]) != string(t.def[2:]) {
 				break
 			}
-			e.useTemplate(t)
+			if nw := e.newest; nw != t && nw.older != t {
+				// Re-sent templates come in turns: the two most
+				// recently used need not change places.
+				e.useTemplate(t)
+			}
 			out.Templates++
 			off += n
 		}

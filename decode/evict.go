@@ -226,8 +226,11 @@ func (d *Decoder) dropTemplate(ex *exporter, t *Template) {
 // ex.templates, which a redefinition is about to overwrite.
 func (d *Decoder) retireTemplate(ex *exporter, t *Template) {
 	ex.unlinkTemplate(t)
-	if slot := &ex.recent[recentSlot(t.Domain, t.ID)]; *slot == t {
-		*slot = nil
+	p := ex.recentPair(t.Domain, t.ID)
+	for i := range p {
+		if p[i] == t {
+			p[i] = nil
+		}
 	}
 	ex.nfields -= len(t.fields)
 	d.totalFields -= len(t.fields)
