@@ -459,9 +459,7 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 			} else {
 				readClassed(t, recs, body, &set, base)
 			}
-			if ex.newest != t {
-				ex.useTemplate(t)
-			}
+			ex.useTemplate(t)
 			if ex.class == unproven {
 				d.prove(ex)
 			}
