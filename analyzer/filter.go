@@ -21,17 +21,8 @@ func (fl *Filter) Match(f *Flow) bool { return fl.n == nil || fl.n.match(f) }
 // filter looks at, as bits by action.
 func (fl *Filter) needs() uint64 {
 	var acts uint64
-	var walk func(node)
-	walk = func(n node) {
+	eachLeaf(fl.n, func(n node) {
 		switch n := n.(type) {
-		case andNode:
-			walk(n.a)
-			walk(n.b)
-		case orNode:
-			walk(n.a)
-			walk(n.b)
-		case notNode:
-			walk(n.a)
 		case exporterNode:
 			acts |= 1 << actExporter
 		case asNode:
@@ -47,9 +38,25 @@ func (fl *Filter) needs() uint64 {
 		case macNode:
 			acts |= 1<<actSrcMAC | 1<<actDstMAC
 		}
-	}
-	walk(fl.n)
+	})
 	return acts
+}
+
+// eachLeaf calls fn for every node of the tree n that is not an and, or or
+// not node (n itself when it is none of them, nil included).
+func eachLeaf(n node, fn func(node)) {
+	switch n := n.(type) {
+	case andNode:
+		eachLeaf(n.a, fn)
+		eachLeaf(n.b, fn)
+	case orNode:
+		eachLeaf(n.a, fn)
+		eachLeaf(n.b, fn)
+	case notNode:
+		eachLeaf(n.a, fn)
+	default:
+		fn(n)
+	}
 }
 
 // timeRange returns the [since, until) range of flow starts that every

@@ -729,17 +729,8 @@ func (p *pqFile) setOptional(i int, f *Flow) {
 // exporters and times.
 func filterColumns(n node) (cols [pcN]bool, ok bool) {
 	ok = true
-	var walk func(node)
-	walk = func(n node) {
-		switch n := n.(type) {
-		case andNode:
-			walk(n.a)
-			walk(n.b)
-		case orNode:
-			walk(n.a)
-			walk(n.b)
-		case notNode:
-			walk(n.a)
+	eachLeaf(n, func(n node) {
+		switch n.(type) {
 		case anyNode:
 		case hostNode, netNode, ipVersionNode, ipListNode:
 			cols[pcSrc], cols[pcDst] = true, true
@@ -756,8 +747,7 @@ func filterColumns(n node) (cols [pcN]bool, ok bool) {
 		default:
 			ok = false
 		}
-	}
-	walk(n)
+	})
 	return cols, ok
 }
 
