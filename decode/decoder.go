@@ -588,18 +588,8 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	start := len(*rs)
 	*rs = slices.Grow(*rs, n)[:start+n]
 	recs := (*rs)[start:]
-	if !t.options && t.section < 0 && t.frameSize < 0 {
-		// Flow records that nothing but the template's readers fill (the
-		// bulk of every export): readRecord's dispatch decided once per
-		// set, each loop in a function of its own (the compiler keeps a
-		// small loop in registers).
-		if t.shapeSet != nil {
-			t.shapeSet(b, recs, set, base)
-		} else {
-			readClassed(t, recs, b, &set, base)
-		}
-		return base + n*l, err
-	}
+	// (Plain flow sets that fit the record limit took dataSet's short
+	// path; here are options, sampled sections and a set the limit cuts.)
 	options := t.options
 	for i := range recs {
 		r, rb := &recs[i], b[:l:l]
