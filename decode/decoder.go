@@ -211,6 +211,7 @@ type Decoder struct {
 	tcache      templateCache // compiled templates replaced by redefinitions (tcache.go)
 	scratch     []step
 	sets        []setRef
+	env         setEnv // of the data set being read (dataSet)
 }
 
 //nfkit:cold its body runs once per Decoder, on the first packet: it makes the exporter map
@@ -449,15 +450,19 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 	if !t.options && !t.varLen && t.section < 0 && t.frameSize < 0 {
 		// The bulk of every export: flow records that nothing but the
 		// template's readers fill, with room for all of them.
-		l, start := t.minLen, len(out.Records)
-		if n := len(body) / l; n > 0 && n <= d.lim.MaxRecords-start-len(out.Options) {
+		start := len(out.Records)
+		if n := t.records(len(body)); n > 0 && n <= d.lim.MaxRecords-start-len(out.Options) {
 			out.Records = slices.Grow(out.Records, n)[:start+n]
 			recs, base := out.Records[start:], s.off+setHeaderLen
-			set := setEnv{t: t, addr: addr, version: out.Version, seq: out.Sequence, domain: out.Domain}
+			// The set's environment lives in the Decoder: a call
+			// through t.shapeSet would move a local one to the heap,
+			// and passing it by value copies it through the stack.
+			set := &d.env
+			set.t, set.addr, set.version, set.seq, set.domain = t, addr, out.Version, out.Sequence, out.Domain
 			if t.shapeSet != nil {
 				t.shapeSet(body, recs, set, base)
 			} else {
-				readClassed(t, recs, body, &set, base)
+				readClassed(t, recs, body, set, base)
 			}
 			ex.useTemplate(t)
 			if ex.class == unproven {
@@ -577,7 +582,7 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	}
 	// Fixed-length records: size the slice once, then a tight loop.
 	l := t.minLen
-	n := len(b) / l
+	n := t.records(len(b))
 	var err error
 	if n > room {
 		n, err = max(room, 0), ErrLimit

@@ -60,6 +60,21 @@ func decodeFixedVersion(v uint16, pkt []byte, out *Packet) error {
 	return decodeFixed(netip.Addr{}, pkt, out)
 }
 
+// fixedRecords is the number of whole records in a v1, v5 or v7 packet of
+// n bytes (at least its header's length): a division by a constant, which
+// the compiler turns into a multiplication.
+//
+//nfkit:hot
+func fixedRecords(version uint16, n int) int {
+	switch version {
+	case 1:
+		return (n - v1HeaderLen) / v1RecordLen
+	case 5:
+		return (n - v5HeaderLen) / v5RecordLen
+	}
+	return (n - v7HeaderLen) / v7RecordLen
+}
+
 // decodeFixed decodes a v1, v5 or v7 packet. Records beyond the header's
 // count are ignored; a packet shorter than its count announces yields the
 // whole records present and ErrTruncated.
@@ -94,7 +109,7 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	}
 	n := int(out.Count)
 	var err error
-	if avail := (len(pkt) - hdrLen) / recLen; n > avail {
+	if avail := fixedRecords(version, len(pkt)); n > avail {
 		n = avail
 		err = &DecodeError{Version: version, Exporter: addr, Offset: hdrLen + n*recLen, Err: ErrTruncated}
 	}
@@ -108,7 +123,18 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	start := len(out.Records)
 	out.Records = slices.Grow(out.Records, n)[:start+n]
 	recs := out.Records[start:]
-	t.shapeSet(pkt[hdrLen:hdrLen+n*recLen], recs, setEnv{t: t, addr: addr, version: version, seq: out.Sequence, domain: out.Domain}, hdrLen)
+	// The readers are called directly, so that set stays on the stack
+	// (a call through t.shapeSet would move it to the heap).
+	set := setEnv{t: t, addr: addr, version: version, seq: out.Sequence, domain: out.Domain}
+	body := pkt[hdrLen : hdrLen+n*recLen]
+	switch version {
+	case 1:
+		readNetFlowV1Set(body, recs, &set, hdrLen)
+	case 5:
+		readNetFlowV5Set(body, recs, &set, hdrLen)
+	default:
+		readNetFlowV7Set(body, recs, &set, hdrLen)
+	}
 	domain, export, uptime, ether := out.Domain, out.ExportTime, out.SysUptime, t.etherType
 	for i := range recs {
 		r := &recs[i]

@@ -193,7 +193,7 @@ func TestShapesAgreeWithSteps(t *testing.T) {
 		recs[1].Flow = Flow{Has: ^FieldSet(0) >> 1, SrcPort: 1, SamplerID: 2, SrcMAC: MAC{3}, BGPNextHop: netip.IPv6Loopback()}
 		recs[2].tmpl = templateV1
 		recs[2].Has, recs[2].TTL = HasTTL, 64
-		tm.shapeSet(set, recs, setEnv{t: tm, addr: netip.MustParseAddr("192.0.2.9"), version: 9, seq: 7, domain: 5}, 100)
+		tm.shapeSet(set, recs, &setEnv{t: tm, addr: netip.MustParseAddr("192.0.2.9"), version: 9, seq: 7, domain: 5}, 100)
 		for i := range recs {
 			rb := set[i*tm.minLen : (i+1)*tm.minLen]
 			want := Flow{Has: tm.has}

@@ -33,7 +33,7 @@ func readNetFlowV1(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readNetFlowV1Set(b []byte, recs []Record, set setEnv, base int) {
+func readNetFlowV1Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+48 {
 		r, rb := &recs[i], b[o:o+48:o+48]
@@ -161,7 +161,7 @@ func readNetFlowV5(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readNetFlowV5Set(b []byte, recs []Record, set setEnv, base int) {
+func readNetFlowV5Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+48 {
 		r, rb := &recs[i], b[o:o+48:o+48]
@@ -305,7 +305,7 @@ func readNetFlowV7(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readNetFlowV7Set(b []byte, recs []Record, set setEnv, base int) {
+func readNetFlowV7Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+52 {
 		r, rb := &recs[i], b[o:o+52:o+52]
@@ -449,7 +449,7 @@ func readSoftflowdV9IPv4(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowdV9IPv4Set(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowdV9IPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+40 {
 		r, rb := &recs[i], b[o:o+40:o+40]
@@ -561,7 +561,7 @@ func readSoftflowdV9IPv6(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowdV9IPv6Set(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowdV9IPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+64 {
 		r, rb := &recs[i], b[o:o+64:o+64]
@@ -673,7 +673,7 @@ func readSoftflowdIPFIXIPv4(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowdIPFIXIPv4Set(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowdIPFIXIPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+40 {
 		r, rb := &recs[i], b[o:o+40:o+40]
@@ -786,7 +786,7 @@ func readSoftflowdIPFIXIPv4ICMP(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowdIPFIXIPv4ICMPSet(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowdIPFIXIPv4ICMPSet(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+36 {
 		r, rb := &recs[i], b[o:o+36:o+36]
@@ -887,7 +887,7 @@ func readSoftflowdIPFIXIPv6(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowdIPFIXIPv6Set(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowdIPFIXIPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+64 {
 		r, rb := &recs[i], b[o:o+64:o+64]
@@ -1000,7 +1000,7 @@ func readSoftflowdIPFIXIPv6ICMP(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowdIPFIXIPv6ICMPSet(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowdIPFIXIPv6ICMPSet(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+60 {
 		r, rb := &recs[i], b[o:o+60:o+60]
@@ -1103,7 +1103,7 @@ func readSoftflowd11IPv4(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowd11IPv4Set(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowd11IPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+42 {
 		r, rb := &recs[i], b[o:o+42:o+42]
@@ -1229,7 +1229,7 @@ func readSoftflowd11IPv4ICMP(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowd11IPv4ICMPSet(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowd11IPv4ICMPSet(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+39 {
 		r, rb := &recs[i], b[o:o+39:o+39]
@@ -1347,7 +1347,7 @@ func readSoftflowd11IPv6(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowd11IPv6Set(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowd11IPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+66 {
 		r, rb := &recs[i], b[o:o+66:o+66]
@@ -1473,7 +1473,7 @@ func readSoftflowd11IPv6ICMP(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readSoftflowd11IPv6ICMPSet(b []byte, recs []Record, set setEnv, base int) {
+func readSoftflowd11IPv6ICMPSet(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+63 {
 		r, rb := &recs[i], b[o:o+63:o+63]
@@ -1593,7 +1593,7 @@ func readPmacctIPv4(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readPmacctIPv4Set(b []byte, recs []Record, set setEnv, base int) {
+func readPmacctIPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+71 {
 		r, rb := &recs[i], b[o:o+71:o+71]
@@ -1729,7 +1729,7 @@ func readPmacctIPv6(b []byte, f *Flow) {
 // that calls nothing in the usual case.
 //
 //nfkit:hot
-func readPmacctIPv6Set(b []byte, recs []Record, set setEnv, base int) {
+func readPmacctIPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 	t := set.t
 	for i, o := 0, 0; i < len(recs); i, o = i+1, o+95 {
 		r, rb := &recs[i], b[o:o+95:o+95]
@@ -3025,7 +3025,7 @@ var shapeReaders = map[string]func([]byte, *Flow){
 
 // shapeSetReaders maps a layout key to the reader of a data set of such
 // records (see shapeReaders).
-var shapeSetReaders = map[string]func([]byte, []Record, setEnv, int){
+var shapeSetReaders = map[string]func([]byte, []Record, *setEnv, int){
 	"0.8.4,0.12.4,0.15.4,0.10.2,0.14.2,0.2.4,0.1.4,0.22.4,0.21.4,0.7.2,0.11.2,0.210.2,0.4.1,0.5.1,0.6.1,0.210.3,0.210.4,":                                          readNetFlowV1Set,
 	"0.8.4,0.12.4,0.15.4,0.10.2,0.14.2,0.2.4,0.1.4,0.22.4,0.21.4,0.7.2,0.11.2,0.210.1,0.6.1,0.4.1,0.5.1,0.16.2,0.17.2,0.9.1,0.13.1,0.210.2,":                       readNetFlowV5Set,
 	"0.8.4,0.12.4,0.15.4,0.10.2,0.14.2,0.2.4,0.1.4,0.22.4,0.21.4,0.7.2,0.11.2,0.210.1,0.6.1,0.4.1,0.5.1,0.16.2,0.17.2,0.9.1,0.13.1,4294967047.1.2,4294967047.2.4,": readNetFlowV7Set,

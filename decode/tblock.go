@@ -17,8 +17,8 @@ type blockHead struct {
 }
 
 // The block of a size class of N fields: N fields, min(N, numTargets)
-// steps and their segments (stepSeg), room for N other fields (N/2 beyond
-// 8), two variable-length fields and a definition of up to 6+4N+N/2 bytes
+// steps and their segments (stepSeg), room for about N/2 other fields (less
+// where the size class is tight), two variable-length fields and a definition of up to 6+4N+N/2 bytes
 // (an IPFIX options template record with an enterprise number every eighth
 // field). A template with more allocates those slices on their own. The
 // sizes are chosen to fill the allocator's size classes (blockSizes,
@@ -59,7 +59,7 @@ type (
 	block20 struct {
 		blockHead
 		f [20]TemplateField
-		o [8]int
+		o [7]int
 		s [20]step
 		g [20]uint8
 		d [6 + 4*20 + 20/2]byte

@@ -67,7 +67,7 @@ type Template struct {
 	stepSeg []uint8
 	shape   func([]byte, *Flow)
 	// shapeSet is shape over the records of a data set (decodeData).
-	shapeSet func([]byte, []Record, setEnv, int)
+	shapeSet func([]byte, []Record, *setEnv, int)
 	// app links a template with applicationId or applicationName fields
 	// to its exporter's application names (appname.go); nil otherwise.
 	app *appLink
@@ -75,8 +75,11 @@ type Template struct {
 	// templates in order of use (see evict.go).
 	older, newer *Template
 	minLen       int // record length (fixed) or minimum record length (variable)
-	has          FieldSet
-	tail         int32
+	// recip is ⌈2³²/minLen⌉: records divides by a multiplication (a
+	// 64-bit division costs tens of cycles a data set).
+	recip uint64
+	has   FieldSet
+	tail  int32
 	// etherType is the EtherType every record of the template has when
 	// the template fixes it (a 4- or 16-byte source address and no IP
 	// version or EtherType field), or 0.
@@ -346,6 +349,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	if t.minLen == 0 || t.minLen > maxRecordLen {
 		return nil, ErrTemplate
 	}
+	t.recip = recipOf(minLen)
 	if unknown != 0 {
 		synthesize(version, fields, unknown)
 	}
@@ -650,7 +654,7 @@ var shapeIndex = indexShapes()
 type shapeEntry struct {
 	specs   []fieldSpec
 	read    func([]byte, *Flow)
-	readSet func([]byte, []Record, setEnv, int)
+	readSet func([]byte, []Record, *setEnv, int)
 }
 
 func indexShapes() map[uint64][]shapeEntry {
@@ -778,6 +782,19 @@ func (t *Template) readVar(b []byte, f *Flow, scratch *[]step) {
 	}
 	readStepsVar(b, t.steps, t.stepSeg, &base, f)
 }
+
+// records returns n / t.minLen for n < 2¹⁶ (any set body): with
+// m = ⌈2³²/d⌉ = (2³²+e)/d, e < d, n·m/2³² = n/d + n·e/(d·2³²), and
+// n·e < 2³² keeps the excess below 1/d, less than what separates n/d from
+// the next integer (TestRecords checks every n and d).
+//
+//nfkit:hot
+func (t *Template) records(n int) int {
+	return int(uint64(n) * t.recip >> 32)
+}
+
+// recipOf is ⌈2³²/d⌉ (Template.recip).
+func recipOf(d int) uint64 { return (1<<32 + uint64(d) - 1) / uint64(d) }
 
 // recordLen returns the length of the record of t at the start of b, or -1
 // if b is too short for it.

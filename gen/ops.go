@@ -345,7 +345,7 @@ func genShapes(f *File, s *opSet) error {
 		f.Comment("making each slot ready and stamping it as readClassed does, in one loop")
 		f.Comment("that calls nothing in the usual case.")
 		hotDirective(f)
-		f.Func().Id(fn+"Set").Params(Id("b").Index().Byte(), Id("recs").Index().Id("Record"), Id("set").Id("setEnv"), Id("base").Int()).BlockFunc(func(g *Group) {
+		f.Func().Id(fn+"Set").Params(Id("b").Index().Byte(), Id("recs").Index().Id("Record"), Id("set").Op("*").Id("setEnv"), Id("base").Int()).BlockFunc(func(g *Group) {
 			g.Id("t").Op(":=").Id("set").Dot("t")
 			g.For(List(Id("i"), Id("o")).Op(":=").List(Lit(0), Lit(0)), Id("i").Op("<").Len(Id("recs")), List(Id("i"), Id("o")).Op("=").List(Id("i").Op("+").Lit(1), Id("o").Op("+").Lit(off))).BlockFunc(func(g *Group) {
 				g.List(Id("r"), Id("rb")).Op(":=").List(Op("&").Id("recs").Index(Id("i")), Id("b").Index(Id("o").Op(":").Id("o").Op("+").Lit(off).Op(":").Id("o").Op("+").Lit(off)))
@@ -382,7 +382,7 @@ func genShapes(f *File, s *opSet) error {
 	})
 	f.Comment("shapeSetReaders maps a layout key to the reader of a data set of such")
 	f.Comment("records (see shapeReaders).")
-	f.Var().Id("shapeSetReaders").Op("=").Map(String()).Func().Params(Index().Byte(), Index().Id("Record"), Id("setEnv"), Int()).ValuesFunc(func(g *Group) {
+	f.Var().Id("shapeSetReaders").Op("=").Map(String()).Func().Params(Index().Byte(), Index().Id("Record"), Op("*").Id("setEnv"), Int()).ValuesFunc(func(g *Group) {
 		for _, o := range outs {
 			g.Line().Lit(o.key).Op(":").Id(o.fn + "Set")
 		}
