@@ -3,6 +3,7 @@ package decode
 import (
 	"sort"
 	"strconv"
+	"sync/atomic"
 )
 
 // Element describes a field type: an IPFIX information element, a NetFlow
@@ -139,49 +140,67 @@ func knownElement(version uint16, pen uint32, id uint16, scope bool) *Element {
 
 // synthesize gives the unknown fields of fs (nil Element; there are
 // unknown of them; knownElement found no table entry) elements of their
-// own, so that nothing is dropped and nothing collides, decoded as octet arrays under a
-// synthesized name: "scope<id>" for v9 scope fields, "pen<pen>_<id>" for
-// enterprise fields, "field_<id>" otherwise. The elements share one
-// allocation, and their names another.
-func synthesize(version uint16, fs []TemplateField, unknown int) {
-	els := make([]Element, unknown)
-	var buf [512]byte
-	names := buf[:0]
-	ends := make([]int, 0, 16)
+// own, so that nothing is dropped and nothing collides, decoded as octet
+// arrays under a synthesized name: "scope<id>" for v9 scope fields,
+// "pen<pen>_<id>" for enterprise fields, "field_<id>" otherwise.
+//
+// The elements are shared by every Decoder through synthTable: the same
+// unknown ids come back with every exporter of a kind and every
+// redefinition (pmacct's and other vendors' enterprise elements), and an
+// Element does not change once made.
+func synthesize(version uint16, fs []TemplateField) {
 	for i := range fs {
 		f := &fs[i]
 		if f.Element != nil {
 			continue
 		}
+		scope := version == 9 && f.Scope
+		slot := synthSlot(scope, f.PEN, f.ID)
+		if e := slot.Load(); e != nil && e.scope == scope && e.PEN == f.PEN && e.ID == f.ID {
+			f.Element = &e.Element
+			continue
+		}
+		var buf [32]byte
+		name := buf[:0]
 		switch {
-		case version == 9 && f.Scope:
-			names = append(names, "scope"...)
+		case scope:
+			name = append(name, "scope"...)
 		case f.PEN != 0:
-			names = append(names, "pen"...)
-			names = strconv.AppendUint(names, uint64(f.PEN), 10)
-			names = append(names, '_')
+			name = append(name, "pen"...)
+			name = strconv.AppendUint(name, uint64(f.PEN), 10)
+			name = append(name, '_')
 		default:
-			names = append(names, "field_"...)
+			name = append(name, "field_"...)
 		}
-		names = strconv.AppendUint(names, uint64(f.ID), 10)
-		ends = append(ends, len(names))
+		name = strconv.AppendUint(name, uint64(f.ID), 10)
+		e := &synthEntry{scope: scope, Element: Element{PEN: f.PEN, ID: f.ID, Name: string(name), Type: OctetArray, Semantics: semanticsUnknown}}
+		slot.Store(e)
+		f.Element = &e.Element
 	}
-	all := string(names)
-	k, start := 0, 0
-	for i := range fs {
-		f := &fs[i]
-		if f.Element != nil {
-			continue
-		}
-		e := &els[k]
-		e.ID, e.Name, e.Type, e.Semantics = f.ID, all[start:ends[k]], OctetArray, semanticsUnknown
-		if !(version == 9 && f.Scope) {
-			e.PEN = f.PEN
-		}
-		f.Element = e
-		start = ends[k]
-		k++
+}
+
+// synthTable holds synthesized elements (synthesize), direct-mapped by
+// (scope, enterprise number, id) and bounded: a flood of distinct unknown
+// ids only replaces entries (each holds nothing but its own element), and
+// an element replaced is made again when it comes back.
+var synthTable [1 << synthBits]atomic.Pointer[synthEntry]
+
+const synthBits = 12
+
+// A synthEntry is a synthesized element and whether it is a v9 scope field
+// (its name is then "scope<id>"; v9 fields have no enterprise number).
+type synthEntry struct {
+	scope bool
+	Element
+}
+
+// synthSlot is the entry of synthTable for an unknown element.
+func synthSlot(scope bool, pen uint32, id uint16) *atomic.Pointer[synthEntry] {
+	k := uint64(pen)<<17 | uint64(id)<<1
+	if scope {
+		k |= 1
 	}
+	return &synthTable[(k*0x9E3779B97F4A7C15)>>(64-synthBits)]
 }
 
 // fastEntry is what compile needs to know about an IANA or v9 id below

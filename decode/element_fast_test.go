@@ -69,8 +69,15 @@ func TestSynthesizedElements(t *testing.T) {
 			t.Errorf("field %d: %+v", i, *f.Element)
 		}
 	}
-	if tm.fields[0].Element == tm.fields[3].Element || tm.fields[0].Element.PEN != 43874 {
-		t.Error("unknown elements shared or without their PEN")
+	if tm.fields[0].Element != tm.fields[3].Element || tm.fields[0].Element.PEN != 43874 {
+		t.Error("one unknown element twice in a template: two elements, or without its PEN")
+	}
+	again, err := compile(10, 0, 257, []fieldSpec{{pen: 43874, id: 1, length: 4}, {id: 60000, length: 2}}, 0, false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.fields[0].Element != tm.fields[0].Element || again.fields[1].Element != tm.fields[2].Element {
+		t.Error("an unknown element is made again for each template")
 	}
 	v9, err := compile(9, 0, 256, []fieldSpec{{id: 77, length: 4, scope: true}, {id: 1, length: 4, scope: true}, {id: 1, length: 4}}, 2, true, nil)
 	if err != nil {
@@ -78,6 +85,37 @@ func TestSynthesizedElements(t *testing.T) {
 	}
 	if n := v9.fields[0].Element.Name; n != "scope77" || v9.fields[1].Element.Name != "scopeSystem" || v9.fields[2].Element.Name != "IN_BYTES" {
 		t.Errorf("v9 scope names %q %q %q", n, v9.fields[1].Element.Name, v9.fields[2].Element.Name)
+	}
+	// An unknown v9 id as a scope field and as a field: two elements.
+	both, err := compile(9, 0, 258, []fieldSpec{{id: 60001, length: 4, scope: true}, {id: 60001, length: 4}}, 1, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, m := both.fields[0].Element.Name, both.fields[1].Element.Name; n != "scope60001" || m != "field_60001" {
+		t.Errorf("v9 id 60001 as a scope field and a field: %q and %q", n, m)
+	}
+}
+
+// Unknown elements are shared through a bounded table: a flood of distinct
+// ids (far more than its entries) replaces entries, and every field still
+// gets the element of its own id.
+func TestSynthesizedFlood(t *testing.T) {
+	const ids = 4 * len(synthTable)
+	specs := make([]fieldSpec, 64)
+	for n := 0; n < ids; n += len(specs) {
+		for i := range specs {
+			specs[i] = fieldSpec{pen: uint32(1 + (n+i)%7), id: uint16(n + i), length: 4}
+		}
+		tm, err := compile(10, 0, 256, specs, 0, false, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range tm.Fields() {
+			want := "pen" + strconv.Itoa(int(specs[i].pen)) + "_" + strconv.Itoa(int(specs[i].id))
+			if f.Element.PEN != specs[i].pen || f.Element.ID != specs[i].id || f.Element.Name != want || f.Element.Known() {
+				t.Fatalf("field %d: %+v, want %s", i, *f.Element, want)
+			}
+		}
 	}
 }
 

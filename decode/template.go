@@ -351,7 +351,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	}
 	t.recip = recipOf(minLen)
 	if unknown != 0 {
-		synthesize(version, fields, unknown)
+		synthesize(version, fields)
 	}
 	t.def = append(t.def, def...)
 	// One pass in field order: field i is a step when it is the pick of
