@@ -557,6 +557,9 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	// Flow's absent fields are zero), so only the fields that record had
 	// and this one will not set are cleared.
 	if t.varLen {
+		if !t.options && t.section < 0 && t.frameSize < 0 && len(t.vars) <= maxVarSegs {
+			return readVarSet(t, rs, b, base, room, &set)
+		}
 		for len(b) >= t.minLen {
 			n := t.recordLen(b)
 			if n <= 0 {
@@ -611,6 +614,60 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 		}
 	}
 	return base + n*l, err
+}
+
+// readVarSet reads the records of a data set body b of flow template t
+// with variable-length fields (no options, no sampled packet section, at
+// most maxVarSegs such fields) into rs: one walk over each record's length
+// prefixes finds both its length and the bases of its fields' offsets
+// (readVar), and the record is read with the template's class readers and
+// steps. It returns what decodeData does.
+//
+//nfkit:hot
+func readVarSet(t *Template, rs *[]Record, b []byte, base, room int, set *setEnv) (int, error) {
+	for len(b) >= t.minLen {
+		var ends [maxVarSegs + 1]int // ends[k]: the end of the k-th variable-length field
+		off := 0
+		for k, v := range t.vars {
+			off += v.fixed
+			if off >= len(b) {
+				return base, ErrTruncated
+			}
+			n := int(b[off])
+			off++
+			if n == 255 {
+				if off+2 > len(b) {
+					return base, ErrTruncated
+				}
+				n = int(b[off])<<8 | int(b[off+1])
+				off += 2
+			}
+			off += n
+			ends[k+1] = off
+		}
+		if off += int(t.tail); off > len(b) {
+			return base, ErrTruncated
+		}
+		if room--; room < 0 {
+			return base, ErrLimit
+		}
+		r, rb := next(rs), b[:off:off]
+		if r.tmpl != t && r.Has&^t.has != 0 {
+			r.Flow.reset(r.Has &^ t.has)
+		}
+		f := &r.Flow
+		f.Has = t.has
+		for i := range t.classes {
+			c := &t.classes[i]
+			c.read(rb[ends[c.seg]:], &c.offs, f)
+		}
+		if len(t.steps) != 0 {
+			readStepsVar(rb, t.steps, t.stepSeg, &ends, f)
+		}
+		set.stamp(r, base, rb)
+		b, base = b[off:], base+off
+	}
+	return 0, nil
 }
 
 // readClassed reads len(recs) records of t with its class readers and

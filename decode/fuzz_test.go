@@ -403,6 +403,37 @@ func TestVarLenStepsAgreeWithWalk(t *testing.T) {
 		if got != want {
 			t.Fatalf("template %v (%d class readers):\n got %+v\nwant %+v", specs, len(tm.classes), got, want)
 		}
+		// A data set of the record three times, read by readVarSet into
+		// slots that held records of other templates.
+		rs := make([]Record, 1, 4)
+		rs[0].Flow = Flow{Has: HasTTL, TTL: 9}
+		rs = rs[:cap(rs)]
+		rs[1].Flow = Flow{Has: ^FieldSet(0) >> 1, SrcPort: 1, SamplerID: 2, SrcMAC: MAC{3}}
+		rs[1].tmpl = templateV5
+		rs = rs[:1]
+		body := append(append(append([]byte(nil), rec...), rec...), rec...)
+		env := setEnv{t: tm, addr: netip.MustParseAddr("192.0.2.9"), version: 10, seq: 7, domain: 5}
+		// Then the record less its last byte: truncated, or padding when
+		// shorter than the template's minimum.
+		wantAt, wantErr := 100+len(body), ErrTruncated
+		if len(rec)-1 < tm.minLen {
+			wantAt, wantErr = 0, nil
+		}
+		if at, err := readVarSet(tm, &rs, append(body, rec[:len(rec)-1]...), 100, 8192, &env); err != wantErr || at != wantAt {
+			t.Fatalf("readVarSet with a cut record after the records: %d, %v; want %d, %v", at, err, wantAt, wantErr)
+		}
+		if len(rs) != 4 {
+			t.Fatalf("readVarSet: %d slots, want 1 + 3", len(rs))
+		}
+		for i, r := range rs[1:] {
+			if r.Flow != want || r.Offset != 100+i*len(rec) || len(r.raw) != len(rec) || r.tmpl != tm || r.Domain != 5 {
+				t.Fatalf("template %v, readVarSet record %d:\n got %+v (offset %d)\nwant %+v", specs, i, r.Flow, r.Offset, want)
+			}
+		}
+		rs = rs[:0]
+		if _, err := readVarSet(tm, &rs, body, 100, 2, &env); err != ErrLimit || len(rs) != 2 {
+			t.Fatalf("readVarSet with room for 2 of 3 records: %d records, %v", len(rs), err)
+		}
 	}
 	if withClasses < 10 {
 		t.Fatalf("only %d of 300 templates used class readers", withClasses)

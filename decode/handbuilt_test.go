@@ -562,6 +562,19 @@ func TestRecordLimit(t *testing.T) {
 		t.Fatalf("default limit: %v", err)
 	}
 	check(t, "default limit", len(p.Records), 8192)
+	// Records with a variable-length field (interfaceName, 82) count
+	// against the limit too.
+	rec := cat(u8(3), []byte("lo0"))
+	var recs []byte
+	for range 300 {
+		recs = append(recs, rec...)
+	}
+	vd := Decoder{Limits: Limits{MaxRecords: 100}}
+	err = vd.Decode(loopback, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(256, 0, fs{id: 82, length: VariableLength})), set(256, recs)), &p)
+	if !errors.Is(err, ErrLimit) {
+		t.Fatalf("variable-length records: Decode = %v, want ErrLimit", err)
+	}
+	check(t, "variable-length records kept", len(p.Records), 100)
 }
 
 // A data set is read with the template in force where it stands in the
