@@ -1967,6 +1967,36 @@ func readClassFiveTupleV6Ms(b []byte, o *classOffsets, f *Flow) {
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
 }
 
+// readClassFiveTupleV4Timeval reads the FiveTupleV4Timeval field set (IPv4 5-tuple, 8-byte counters, flow start/end as struct timeval in flowStart/EndMicroseconds' 16 bytes (pmacct with timestamps_usecs)) from per-template offsets.
+//
+//nfkit:hot
+func readClassFiveTupleV4Timeval(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+	f.Proto = uint8(b[int(o[2])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))
+}
+
+// readClassFiveTupleV6Timeval reads the FiveTupleV6Timeval field set (IPv6 5-tuple, 8-byte counters, struct timeval times (pmacct with timestamps_usecs)) from per-template offsets.
+//
+//nfkit:hot
+func readClassFiveTupleV6Timeval(b []byte, o *classOffsets, f *Flow) {
+	f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+	f.Proto = uint8(b[int(o[2])])
+	f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
+	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[5]) : int(o[5])+16]))
+	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[6]) : int(o[6])+16]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))
+}
+
 // readClassKeyV4 reads the KeyV4 field set (IPv4 addresses, ports, protocol (every IPv4 TCP/UDP flow template)) from per-template offsets.
 //
 //nfkit:hot
@@ -2072,6 +2102,36 @@ func readClassMetaEnd(b []byte, o *classOffsets, f *Flow) {
 	f.IPVersion = uint8(b[int(o[2])])
 	f.Direction = uint8(b[int(o[3])])
 	f.FlowEndReason = uint8(b[int(o[4])])
+}
+
+// readClassMetaEndICMPv4 reads the MetaEndICMPv4 field set (ToS, IP version, direction, end reason and ICMP type/code (softflowd's IPFIX ICMP templates 1025)) from per-template offsets.
+//
+//nfkit:hot
+func readClassMetaEndICMPv4(b []byte, o *classOffsets, f *Flow) {
+	f.TOS = uint8(b[int(o[0])])
+	{
+		v := binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2])
+		f.ICMPType = uint8(v >> 8)
+		f.ICMPCode = uint8(v)
+	}
+	f.IPVersion = uint8(b[int(o[2])])
+	f.Direction = uint8(b[int(o[3])])
+	f.FlowEndReason = uint8(b[int(o[4])])
+}
+
+// readClassMetaEndICMPv6 reads the MetaEndICMPv6 field set (ToS, IP version, direction, end reason and ICMPv6 type/code (softflowd's IPFIX ICMP templates 2049)) from per-template offsets.
+//
+//nfkit:hot
+func readClassMetaEndICMPv6(b []byte, o *classOffsets, f *Flow) {
+	f.TOS = uint8(b[int(o[0])])
+	f.IPVersion = uint8(b[int(o[1])])
+	f.Direction = uint8(b[int(o[2])])
+	f.FlowEndReason = uint8(b[int(o[3])])
+	{
+		v := binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2])
+		f.ICMPType = uint8(v >> 8)
+		f.ICMPCode = uint8(v)
+	}
 }
 
 // readClassMeta reads the Meta field set (ToS, TCP flags, IP version and direction) from per-template offsets.
@@ -2583,6 +2643,86 @@ var classes = []classDef{
 	},
 	{
 		fields: []fieldSpec{{
+			id:     1,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     8,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     12,
+			length: 4,
+			pen:    0,
+		}, {
+			id:     154,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     155,
+			length: 16,
+			pen:    0,
+		}},
+		read: readClassFiveTupleV4Timeval,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     1,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     2,
+			length: 8,
+			pen:    0,
+		}, {
+			id:     4,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     7,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     11,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     27,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     28,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     154,
+			length: 16,
+			pen:    0,
+		}, {
+			id:     155,
+			length: 16,
+			pen:    0,
+		}},
+		read: readClassFiveTupleV6Timeval,
+	},
+	{
+		fields: []fieldSpec{{
 			id:     5,
 			length: 1,
 			pen:    0,
@@ -2736,6 +2876,54 @@ var classes = []classDef{
 			pen:    0,
 		}},
 		read: readClassMetaEnd,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     32,
+			length: 2,
+			pen:    0,
+		}, {
+			id:     60,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     61,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     136,
+			length: 1,
+			pen:    0,
+		}},
+		read: readClassMetaEndICMPv4,
+	},
+	{
+		fields: []fieldSpec{{
+			id:     5,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     60,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     61,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     136,
+			length: 1,
+			pen:    0,
+		}, {
+			id:     139,
+			length: 2,
+			pen:    0,
+		}},
+		read: readClassMetaEndICMPv6,
 	},
 	{
 		fields: []fieldSpec{{

@@ -114,6 +114,10 @@ var Classes = []Class{
 		8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 8, 2, 8, 152, 8, 153, 8)},
 	{Name: "FiveTupleV6Ms", Source: "IPv6 5-tuple, 8-byte counters, absolute ms times", Fields: spec(
 		27, 16, 28, 16, 7, 2, 11, 2, 4, 1, 1, 8, 2, 8, 152, 8, 153, 8)},
+	{Name: "FiveTupleV4Timeval", Source: "IPv4 5-tuple, 8-byte counters, flow start/end as struct timeval in flowStart/EndMicroseconds' 16 bytes (pmacct with timestamps_usecs)", Fields: spec(
+		8, 4, 12, 4, 7, 2, 11, 2, 4, 1, 1, 8, 2, 8, 154, 16, 155, 16)},
+	{Name: "FiveTupleV6Timeval", Source: "IPv6 5-tuple, 8-byte counters, struct timeval times (pmacct with timestamps_usecs)", Fields: spec(
+		27, 16, 28, 16, 7, 2, 11, 2, 4, 1, 1, 8, 2, 8, 154, 16, 155, 16)},
 
 	// Components.
 	{Name: "KeyV4", Source: "IPv4 addresses, ports, protocol (every IPv4 TCP/UDP flow template)", Fields: spec(
@@ -136,6 +140,10 @@ var Classes = []Class{
 		10, 4, 14, 4, 5, 1, 6, 1, 61, 1)},
 	{Name: "MetaEnd", Source: "ToS, TCP flags, IP version, direction and end reason (softflowd IPFIX, Junos)", Fields: spec(
 		5, 1, 6, 1, 60, 1, 61, 1, 136, 1)},
+	{Name: "MetaEndICMPv4", Source: "ToS, IP version, direction, end reason and ICMP type/code (softflowd's IPFIX ICMP templates 1025)", Fields: spec(
+		5, 1, 60, 1, 61, 1, 136, 1, 32, 2)},
+	{Name: "MetaEndICMPv6", Source: "ToS, IP version, direction, end reason and ICMPv6 type/code (softflowd's IPFIX ICMP templates 2049)", Fields: spec(
+		5, 1, 60, 1, 61, 1, 136, 1, 139, 2)},
 	{Name: "Meta", Source: "ToS, TCP flags, IP version and direction", Fields: spec(
 		5, 1, 6, 1, 60, 1, 61, 1)},
 	{Name: "MACsVLAN", Source: "source and destination MAC and VLAN (pmacct, Cisco L2 templates)", Fields: spec(
