@@ -890,7 +890,10 @@ func (d *Decoder) parseFields(b []byte, count int, ipfix bool) (int, error) {
 		return 0, ErrTemplate
 	}
 	if cap(d.specs) < count {
-		d.specs = make([]fieldSpec, max(count, 32)) // count <= MaxFields
+		// Sized for this template, doubling as larger ones come (a new
+		// Decoder's first templates pay for no more than they use);
+		// count <= MaxFields.
+		d.specs = make([]fieldSpec, max(count, 2*cap(d.specs), 8))
 	}
 	specs := d.specs[:count]
 	if !ipfix {
