@@ -2247,6 +2247,261 @@ func readClassTimesNanos(b []byte, o *classOffsets, f *Flow) {
 	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
 }
 
+// readClasses runs the class readers of cs on b, each class's body
+// inlined under a switch on its index in classes (classUse.kind): one
+// function, so that b and f stay in registers from one class to the next.
+//
+//nfkit:hot
+func readClasses(b []byte, cs []classUse, f *Flow) {
+	for i := range cs {
+		o := &cs[i].offs
+		switch cs[i].kind {
+		case 0:
+			f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+			f.Proto = uint8(b[int(o[2])])
+			f.TOS = uint8(b[int(o[3])])
+			f.TCPFlags = uint16(b[int(o[4])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+			f.SrcMask = uint8(b[int(o[7])])
+			f.InIf = uint32(binary.BigEndian.Uint16(b[int(o[8]) : int(o[8])+2]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[9]) : int(o[9])+2]))
+			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[10]) : int(o[10])+4]))
+			f.DstMask = uint8(b[int(o[11])])
+			f.OutIf = uint32(binary.BigEndian.Uint16(b[int(o[12]) : int(o[12])+2]))
+			f.NextHop = netip.AddrFrom4([4]byte(b[int(o[13]) : int(o[13])+4]))
+			f.SrcAS = uint32(binary.BigEndian.Uint16(b[int(o[14]) : int(o[14])+2]))
+			f.DstAS = uint32(binary.BigEndian.Uint16(b[int(o[15]) : int(o[15])+2]))
+			f.End = int64(binary.BigEndian.Uint32(b[int(o[16]) : int(o[16])+4]))
+			f.Start = int64(binary.BigEndian.Uint32(b[int(o[17]) : int(o[17])+4]))
+		case 1:
+			f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+			f.Proto = uint8(b[int(o[2])])
+			f.TOS = uint8(b[int(o[3])])
+			f.TCPFlags = uint16(b[int(o[4])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+			f.SrcMask = uint8(b[int(o[7])])
+			f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[8]) : int(o[8])+4]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[9]) : int(o[9])+2]))
+			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[10]) : int(o[10])+4]))
+			f.DstMask = uint8(b[int(o[11])])
+			f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[12]) : int(o[12])+4]))
+			f.NextHop = netip.AddrFrom4([4]byte(b[int(o[13]) : int(o[13])+4]))
+			f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[14]) : int(o[14])+4]))
+			f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[15]) : int(o[15])+4]))
+			f.End = int64(binary.BigEndian.Uint32(b[int(o[16]) : int(o[16])+4]))
+			f.Start = int64(binary.BigEndian.Uint32(b[int(o[17]) : int(o[17])+4]))
+		case 2:
+			f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+			f.Proto = uint8(b[int(o[2])])
+			f.TOS = uint8(b[int(o[3])])
+			f.TCPFlags = uint16(b[int(o[4])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+			f.SrcMask = uint8(b[int(o[7])])
+			f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[8]) : int(o[8])+4]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[9]) : int(o[9])+2]))
+			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[10]) : int(o[10])+4]))
+			f.DstMask = uint8(b[int(o[11])])
+			f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[12]) : int(o[12])+4]))
+			f.NextHop = netip.AddrFrom4([4]byte(b[int(o[13]) : int(o[13])+4]))
+			f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[14]) : int(o[14])+4]))
+			f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[15]) : int(o[15])+4]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[16]) : int(o[16])+8]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[17]) : int(o[17])+8]))
+		case 3:
+			f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+			f.Proto = uint8(b[int(o[2])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+			f.End = int64(binary.BigEndian.Uint32(b[int(o[7]) : int(o[7])+4]))
+			f.Start = int64(binary.BigEndian.Uint32(b[int(o[8]) : int(o[8])+4]))
+		case 4:
+			f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+			f.Proto = uint8(b[int(o[2])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
+			f.End = int64(binary.BigEndian.Uint32(b[int(o[5]) : int(o[5])+4]))
+			f.Start = int64(binary.BigEndian.Uint32(b[int(o[6]) : int(o[6])+4]))
+			f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[7]) : int(o[7])+16]))
+			f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[8]) : int(o[8])+16]))
+		case 5:
+			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+			f.Proto = uint8(b[int(o[2])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
+		case 6:
+			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+			f.Proto = uint8(b[int(o[2])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
+			f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[5]) : int(o[5])+16]))
+			f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[6]) : int(o[6])+16]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
+		case 7:
+			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+			f.Proto = uint8(b[int(o[2])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
+			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))
+		case 8:
+			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+			f.Proto = uint8(b[int(o[2])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
+			f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[5]) : int(o[5])+16]))
+			f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[6]) : int(o[6])+16]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))
+		case 9:
+			f.TOS = uint8(b[int(o[0])])
+			f.TCPFlags = uint16(b[int(o[1])])
+			f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+			f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+			f.IPVersion = uint8(b[int(o[4])])
+			f.Direction = uint8(b[int(o[5])])
+			f.FlowEndReason = uint8(b[int(o[6])])
+		case 10:
+			f.TOS = uint8(b[int(o[0])])
+			f.TCPFlags = uint16(b[int(o[1])])
+			f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+			f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+			f.IPVersion = uint8(b[int(o[4])])
+			f.Direction = uint8(b[int(o[5])])
+		case 11:
+			f.Proto = uint8(b[int(o[0])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[2]) : int(o[2])+4]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
+		case 12:
+			f.Proto = uint8(b[int(o[0])])
+			f.SrcPort = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
+			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[2]) : int(o[2])+2]))
+			f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[3]) : int(o[3])+16]))
+			f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[4]) : int(o[4])+16]))
+		case 13:
+			f.TOS = uint8(b[int(o[0])])
+			f.TCPFlags = uint16(b[int(o[1])])
+			f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+			f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+			f.Direction = uint8(b[int(o[4])])
+		case 14:
+			f.TOS = uint8(b[int(o[0])])
+			f.TCPFlags = uint16(b[int(o[1])])
+			f.IPVersion = uint8(b[int(o[2])])
+			f.Direction = uint8(b[int(o[3])])
+			f.FlowEndReason = uint8(b[int(o[4])])
+		case 15:
+			f.TOS = uint8(b[int(o[0])])
+			{
+				v := binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2])
+				f.ICMPType = uint8(v >> 8)
+				f.ICMPCode = uint8(v)
+			}
+			f.IPVersion = uint8(b[int(o[2])])
+			f.Direction = uint8(b[int(o[3])])
+			f.FlowEndReason = uint8(b[int(o[4])])
+		case 16:
+			f.TOS = uint8(b[int(o[0])])
+			f.IPVersion = uint8(b[int(o[1])])
+			f.Direction = uint8(b[int(o[2])])
+			f.FlowEndReason = uint8(b[int(o[3])])
+			{
+				v := binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2])
+				f.ICMPType = uint8(v >> 8)
+				f.ICMPCode = uint8(v)
+			}
+		case 17:
+			f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+			f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+			f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+		case 18:
+			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+			f.InIf = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+			f.OutIf = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+		case 19:
+			f.TOS = uint8(b[int(o[0])])
+			f.TCPFlags = uint16(b[int(o[1])])
+			f.IPVersion = uint8(b[int(o[2])])
+			f.Direction = uint8(b[int(o[3])])
+		case 20:
+			f.SrcMAC = MAC(b[int(o[0]) : int(o[0])+6])
+			f.DstMAC = MAC(b[int(o[1]) : int(o[1])+6])
+			f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[int(o[2]) : int(o[2])+2]))
+			f.DstVLAN = uint16(binary.BigEndian.Uint16(b[int(o[3]) : int(o[3])+2]))
+		case 21:
+			f.SrcMask = uint8(b[int(o[0])])
+			f.DstMask = uint8(b[int(o[1])])
+			f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[2]) : int(o[2])+4]))
+			f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[3]) : int(o[3])+4]))
+		case 22:
+			f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+			f.SrcMask = uint8(b[int(o[2])])
+			f.DstMask = uint8(b[int(o[3])])
+		case 23:
+			f.Proto = uint8(b[int(o[0])])
+			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[1]) : int(o[1])+4]))
+			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[2]) : int(o[2])+4]))
+		case 24:
+			f.Proto = uint8(b[int(o[0])])
+			f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[1]) : int(o[1])+16]))
+			f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[2]) : int(o[2])+16]))
+		case 25:
+			f.SrcMAC = MAC(b[int(o[0]) : int(o[0])+6])
+			f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[int(o[1]) : int(o[1])+2]))
+			f.DstMAC = MAC(b[int(o[2]) : int(o[2])+6])
+		case 26:
+			f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+		case 27:
+			f.RevBytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.RevPackets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+		case 28:
+			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+		case 29:
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]):int(o[0])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[0])+8:int(o[0])+16]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]):int(o[1])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[1])+8:int(o[1])+16]))
+		case 30:
+			f.End = int64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
+			f.Start = int64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
+		case 31:
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+		case 32:
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+		case 33:
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+		}
+	}
+}
+
 // maxClassFields is the size of the largest class.
 const maxClassFields = 18
 

@@ -44,7 +44,7 @@ func sameCompiled(a, b *Template) string {
 		return "application link"
 	}
 	for i := range a.classes {
-		if fp(a.classes[i].read) != fp(b.classes[i].read) || a.classes[i].offs != b.classes[i].offs || a.classes[i].seg != b.classes[i].seg {
+		if fp(a.classes[i].read) != fp(b.classes[i].read) || a.classes[i].offs != b.classes[i].offs || a.classes[i].seg != b.classes[i].seg || a.classes[i].kind != b.classes[i].kind {
 			return fmt.Sprintf("class %d", i)
 		}
 	}

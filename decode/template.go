@@ -503,6 +503,7 @@ type classUse struct {
 	read func([]byte, *classOffsets, *Flow)
 	offs classOffsets
 	seg  uint8 // in a varLen template, the segment (stepSeg) of every field: offs are relative to its base
+	kind uint8 // the index of the class in classes (readClasses)
 }
 
 // maxClassUses bounds the classes one template uses.
@@ -599,7 +600,7 @@ func (t *Template) useClass() {
 		used |= take
 		free &^= classHas[ci]
 		left -= len(keys)
-		t.classes = append(t.classes, classUse{classes[ci].read, offs, uint8(max(seg, 0))})
+		t.classes = append(t.classes, classUse{classes[ci].read, offs, uint8(max(seg, 0)), uint8(ci)})
 		if len(t.classes) == maxClassUses || left == 0 {
 			break
 		}
@@ -727,25 +728,6 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 		}
 	default:
 		readSteps(b, t.steps, f)
-	}
-}
-
-// readClasses runs the class readers cs (at most maxClassUses) on b,
-// unrolled: the classes read disjoint fields, so their order is free.
-//
-//nfkit:hot
-func readClasses(b []byte, cs []classUse, f *Flow) {
-	if len(cs) > 3 {
-		cs[3].read(b, &cs[3].offs, f)
-	}
-	if len(cs) > 2 {
-		cs[2].read(b, &cs[2].offs, f)
-	}
-	if len(cs) > 1 {
-		cs[1].read(b, &cs[1].offs, f)
-	}
-	if len(cs) > 0 {
-		cs[0].read(b, &cs[0].offs, f)
 	}
 }
 

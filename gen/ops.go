@@ -400,6 +400,7 @@ func genClasses(f *File, s *opSet) error {
 		specs []fields.FieldSpec
 	}
 	var outs []classOut
+	outOps := map[string][]*opDef{}
 	for _, c := range fields.Classes {
 		specs := append([]fields.FieldSpec(nil), c.Fields...)
 		sort.Slice(specs, func(i, j int) bool {
@@ -442,8 +443,37 @@ func genClasses(f *File, s *opSet) error {
 			}
 		})
 		outs = append(outs, classOut{fn, specs})
+		outOps[fn] = ops
 	}
 	sort.SliceStable(outs, func(i, j int) bool { return len(outs[i].specs) > len(outs[j].specs) })
+	// readClasses: every class body in one function, chosen by a switch
+	// on the class's index in classes.
+	f.Comment("readClasses runs the class readers of cs on b, each class's body")
+	f.Comment("inlined under a switch on its index in classes (classUse.kind): one")
+	f.Comment("function, so that b and f stay in registers from one class to the next.")
+	hotDirective(f)
+	f.Func().Id("readClasses").Params(Id("b").Index().Byte(), Id("cs").Index().Id("classUse"), Id("f").Op("*").Id("Flow")).BlockFunc(func(g *Group) {
+		g.For(Id("i").Op(":=").Range().Id("cs")).BlockFunc(func(g *Group) {
+			g.Id("o").Op(":=").Op("&").Id("cs").Index(Id("i")).Dot("offs")
+			g.Switch(Id("cs").Index(Id("i")).Dot("kind")).BlockFunc(func(g *Group) {
+				for k, out := range outs {
+					ops := outOps[out.name]
+					g.Case(Lit(k)).BlockFunc(func(g *Group) {
+						for i, o := range ops {
+							i := i
+							g.Add(emit(o, func(d int) *Statement {
+								st := Int().Call(Id("o").Index(Lit(i)))
+								if d != 0 {
+									st = st.Op("+").Lit(d)
+								}
+								return st
+							}))
+						}
+					})
+				}
+			})
+		})
+	})
 	f.Comment("maxClassFields is the size of the largest class.")
 	f.Const().Id("maxClassFields").Op("=").Lit(maxN)
 	f.Comment("classes lists the class readers, largest first; fields are sorted by")
