@@ -1,17 +1,20 @@
 package decode
 
-// timeConv says how a raw time value read by a step becomes Unix ns. The
-// generated code guards these values.
+// timeConv is the form of a time field on the wire. The generated code
+// guards these values. Absolute times (Unix seconds, ms, NTP, struct
+// timeval) are converted to Unix ns by the steps that read them, so a
+// template's start and end conversions (opConv, finish) are only the forms
+// relative to the packet or the exporter, or convNone.
 type timeConv uint8
 
 const (
 	convNone           timeConv = iota
 	convUptime                  // ms of sysUptime
-	convSeconds                 // Unix seconds
-	convMillis                  // Unix ms
-	convNTPMicros               // NTP timestamp (dateTimeMicroseconds)
-	convTimeval                 // µs since the Unix epoch (struct timeval)
-	convNTPNanos                // NTP timestamp (dateTimeNanoseconds)
+	convSeconds                 // Unix seconds (converted by the step)
+	convMillis                  // Unix ms (converted by the step)
+	convNTPMicros               // NTP timestamp, dateTimeMicroseconds (converted by the step)
+	convTimeval                 // struct timeval (converted by the step)
+	convNTPNanos                // NTP timestamp, dateTimeNanoseconds (converted by the step)
 	convDeltaMicros             // µs before the export time
 	convDurationMillis          // ms after the flow start
 	convDurationMicros          // µs after the flow start
@@ -125,18 +128,6 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 			f.Start = p.ExportTime - int64(int32(p.SysUptime-uint32(f.Start)))*1e6
 			f.End = p.ExportTime - int64(int32(p.SysUptime-uint32(f.End)))*1e6
 		}
-	case start == convMillis && end == convMillis:
-		for i := range rs {
-			f := &rs[i].Flow
-			f.Start *= 1e6
-			f.End *= 1e6
-		}
-	case start == end && (start == convNTPMicros || start == convNTPNanos):
-		for i := range rs {
-			f := &rs[i].Flow
-			f.Start = ntpToUnixNano(uint64(f.Start))
-			f.End = ntpToUnixNano(uint64(f.End))
-		}
 	case start == convUptime && end == convUptime && t.has&HasSystemInitMs == 0 && fc.init() >= 0:
 		// IPFIX sysUpTime with the init time from options data.
 		init := fc.domainInit
@@ -147,9 +138,10 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 		}
 	default:
 		// Every other pair whose conversions are a*raw+b with a and b
-		// known for the whole set (Unix seconds, ms, µs, µs before the
-		// export time, IPFIX sysUpTime with the domain's init time, an
-		// end as a duration after the start) is one loop of arithmetic.
+		// known for the whole set (an absolute time, which its step
+		// converted, µs before the export time, IPFIX sysUpTime with the
+		// domain's init time, an end as a duration after the start) is one
+		// loop of arithmetic.
 		as, bs, okStart := fc.affine(t, start)
 		ae, be, okEnd := fc.affine(t, end)
 		switch {
@@ -258,12 +250,6 @@ func (fc *finishCtx) affine(t *Template, c timeConv) (a, b int64, ok bool) {
 	switch c {
 	case convNone:
 		return 1, 0, true
-	case convSeconds:
-		return 1e9, 0, true
-	case convMillis:
-		return 1e6, 0, true
-	case convTimeval:
-		return 1e3, 0, true
 	case convDeltaMicros:
 		return -1e3, fc.p.ExportTime, true
 	case convUptime:
@@ -360,14 +346,6 @@ func absTime(c timeConv, raw int64, p *Packet, init int64) (int64, bool) {
 		// The difference is taken modulo 2^32 as a signed value, which
 		// handles sysUptime wrap-around and small clock skew.
 		return p.ExportTime - int64(int32(p.SysUptime-uint32(raw)))*1e6, true
-	case convSeconds:
-		return raw * 1e9, true
-	case convMillis:
-		return raw * 1e6, true
-	case convNTPMicros, convNTPNanos:
-		return ntpToUnixNano(uint64(raw)), true
-	case convTimeval:
-		return raw * 1e3, true
 	case convDeltaMicros:
 		return p.ExportTime - raw*1e3, true
 	}

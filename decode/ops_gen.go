@@ -1487,23 +1487,14 @@ var opTarget = [opCount]uint8{
 	opSystemInitMs8:           43,
 }
 
-// opConv is the time conversion of each time step.
+// opConv is the time conversion finish applies after each time step
+// (convNone for absolute times, which the step converts itself).
 var opConv = [opCount]timeConv{
 	opStartDeltaMicros4:  convDeltaMicros,
-	opStartMillis8:       convMillis,
-	opStartNTPMicros8:    convNTPMicros,
-	opStartNTPNanos8:     convNTPNanos,
-	opStartSeconds4:      convSeconds,
-	opStartTimeval16:     convTimeval,
 	opStartUptime4:       convUptime,
 	opEndDeltaMicros4:    convDeltaMicros,
 	opEndDurationMicros4: convDurationMicros,
 	opEndDurationMillis4: convDurationMillis,
-	opEndMillis8:         convMillis,
-	opEndNTPMicros8:      convNTPMicros,
-	opEndNTPNanos8:       convNTPNanos,
-	opEndSeconds4:        convSeconds,
-	opEndTimeval16:       convTimeval,
 	opEndUptime4:         convUptime,
 }
 
@@ -1701,15 +1692,15 @@ func readSteps(b []byte, steps []step, f *Flow) {
 		case opStartDeltaMicros4:
 			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
 		case opStartMillis8:
-			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.Start = int64(binary.BigEndian.Uint64(b[off:off+8])) * 1000000
 		case opStartNTPMicros8:
-			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.Start = ntpToUnixNano(binary.BigEndian.Uint64(b[off : off+8]))
 		case opStartNTPNanos8:
-			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.Start = ntpToUnixNano(binary.BigEndian.Uint64(b[off : off+8]))
 		case opStartSeconds4:
-			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
+			f.Start = int64(binary.BigEndian.Uint32(b[off:off+4])) * 1000000000
 		case opStartTimeval16:
-			f.Start = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))
+			f.Start = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))*1000
 		case opStartUptime4:
 			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
 		case opEndDeltaMicros4:
@@ -1719,15 +1710,15 @@ func readSteps(b []byte, steps []step, f *Flow) {
 		case opEndDurationMillis4:
 			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
 		case opEndMillis8:
-			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.End = int64(binary.BigEndian.Uint64(b[off:off+8])) * 1000000
 		case opEndNTPMicros8:
-			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.End = ntpToUnixNano(binary.BigEndian.Uint64(b[off : off+8]))
 		case opEndNTPNanos8:
-			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.End = ntpToUnixNano(binary.BigEndian.Uint64(b[off : off+8]))
 		case opEndSeconds4:
-			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
+			f.End = int64(binary.BigEndian.Uint32(b[off:off+4])) * 1000000000
 		case opEndTimeval16:
-			f.End = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))
+			f.End = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))*1000
 		case opEndUptime4:
 			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
 		case opBytes1:
@@ -2076,15 +2067,15 @@ func readStepsVar(b []byte, steps []step, seg []uint8, base *[maxVarSegs + 1]int
 		case opStartDeltaMicros4:
 			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
 		case opStartMillis8:
-			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.Start = int64(binary.BigEndian.Uint64(b[off:off+8])) * 1000000
 		case opStartNTPMicros8:
-			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.Start = ntpToUnixNano(binary.BigEndian.Uint64(b[off : off+8]))
 		case opStartNTPNanos8:
-			f.Start = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.Start = ntpToUnixNano(binary.BigEndian.Uint64(b[off : off+8]))
 		case opStartSeconds4:
-			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
+			f.Start = int64(binary.BigEndian.Uint32(b[off:off+4])) * 1000000000
 		case opStartTimeval16:
-			f.Start = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))
+			f.Start = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))*1000
 		case opStartUptime4:
 			f.Start = int64(binary.BigEndian.Uint32(b[off : off+4]))
 		case opEndDeltaMicros4:
@@ -2094,15 +2085,15 @@ func readStepsVar(b []byte, steps []step, seg []uint8, base *[maxVarSegs + 1]int
 		case opEndDurationMillis4:
 			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
 		case opEndMillis8:
-			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.End = int64(binary.BigEndian.Uint64(b[off:off+8])) * 1000000
 		case opEndNTPMicros8:
-			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.End = ntpToUnixNano(binary.BigEndian.Uint64(b[off : off+8]))
 		case opEndNTPNanos8:
-			f.End = int64(binary.BigEndian.Uint64(b[off : off+8]))
+			f.End = ntpToUnixNano(binary.BigEndian.Uint64(b[off : off+8]))
 		case opEndSeconds4:
-			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
+			f.End = int64(binary.BigEndian.Uint32(b[off:off+4])) * 1000000000
 		case opEndTimeval16:
-			f.End = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))
+			f.End = int64(binary.BigEndian.Uint64(b[off:off+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[off+8:off+16]))*1000
 		case opEndUptime4:
 			f.End = int64(binary.BigEndian.Uint32(b[off : off+4]))
 		case opBytes1:

@@ -1568,8 +1568,8 @@ var layoutSoftflowd11IPv6ICMP = []fieldSpec{{
 //nfkit:hot
 func readPmacctIPv4(b []byte, f *Flow) {
 	_ = b[70] // bounds check hint to compiler; see golang.org/issue/14808
-	f.End = int64(binary.BigEndian.Uint64(b[0:8]))
-	f.Start = int64(binary.BigEndian.Uint64(b[8:16]))
+	f.End = int64(binary.BigEndian.Uint64(b[0:8])) * 1000000
+	f.Start = int64(binary.BigEndian.Uint64(b[8:16])) * 1000000
 	f.Bytes = uint64(binary.BigEndian.Uint64(b[16:24]))
 	f.Packets = uint64(binary.BigEndian.Uint64(b[24:32]))
 	f.IPVersion = uint8(b[32])
@@ -1602,8 +1602,8 @@ func readPmacctIPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 		}
 		f := &r.Flow
 		f.Has = t.has
-		f.End = int64(binary.BigEndian.Uint64(rb[0:8]))
-		f.Start = int64(binary.BigEndian.Uint64(rb[8:16]))
+		f.End = int64(binary.BigEndian.Uint64(rb[0:8])) * 1000000
+		f.Start = int64(binary.BigEndian.Uint64(rb[8:16])) * 1000000
 		f.Bytes = uint64(binary.BigEndian.Uint64(rb[16:24]))
 		f.Packets = uint64(binary.BigEndian.Uint64(rb[24:32]))
 		f.IPVersion = uint8(rb[32])
@@ -1704,8 +1704,8 @@ var layoutPmacctIPv4 = []fieldSpec{{
 //nfkit:hot
 func readPmacctIPv6(b []byte, f *Flow) {
 	_ = b[94] // bounds check hint to compiler; see golang.org/issue/14808
-	f.End = int64(binary.BigEndian.Uint64(b[0:8]))
-	f.Start = int64(binary.BigEndian.Uint64(b[8:16]))
+	f.End = int64(binary.BigEndian.Uint64(b[0:8])) * 1000000
+	f.Start = int64(binary.BigEndian.Uint64(b[8:16])) * 1000000
 	f.Bytes = uint64(binary.BigEndian.Uint64(b[16:24]))
 	f.Packets = uint64(binary.BigEndian.Uint64(b[24:32]))
 	f.IPVersion = uint8(b[32])
@@ -1738,8 +1738,8 @@ func readPmacctIPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 		}
 		f := &r.Flow
 		f.Has = t.has
-		f.End = int64(binary.BigEndian.Uint64(rb[0:8]))
-		f.Start = int64(binary.BigEndian.Uint64(rb[8:16]))
+		f.End = int64(binary.BigEndian.Uint64(rb[0:8])) * 1000000
+		f.Start = int64(binary.BigEndian.Uint64(rb[8:16])) * 1000000
 		f.Bytes = uint64(binary.BigEndian.Uint64(rb[16:24]))
 		f.Packets = uint64(binary.BigEndian.Uint64(rb[24:32]))
 		f.IPVersion = uint8(rb[32])
@@ -1903,8 +1903,8 @@ func readClassV5SetWideMs(b []byte, o *classOffsets, f *Flow) {
 	f.NextHop = netip.AddrFrom4([4]byte(b[int(o[13]) : int(o[13])+4]))
 	f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[14]) : int(o[14])+4]))
 	f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[15]) : int(o[15])+4]))
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[16]) : int(o[16])+8]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[17]) : int(o[17])+8]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[16]):int(o[16])+8])) * 1000000
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[17]):int(o[17])+8])) * 1000000
 }
 
 // readClassFiveTupleV4Uptime reads the FiveTupleV4Uptime field set (IPv4 5-tuple, 4-byte counters, uptime times (softflowd, MikroTik, fprobe-style v9)) from per-template offsets.
@@ -1948,8 +1948,8 @@ func readClassFiveTupleV4Ms(b []byte, o *classOffsets, f *Flow) {
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
 	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
 	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8])) * 1000000
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8])) * 1000000
 }
 
 // readClassFiveTupleV6Ms reads the FiveTupleV6Ms field set (IPv6 5-tuple, 8-byte counters, absolute ms times) from per-template offsets.
@@ -1963,8 +1963,8 @@ func readClassFiveTupleV6Ms(b []byte, o *classOffsets, f *Flow) {
 	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[5]) : int(o[5])+16]))
 	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[6]) : int(o[6])+16]))
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8])) * 1000000
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8])) * 1000000
 }
 
 // readClassFiveTupleV4Timeval reads the FiveTupleV4Timeval field set (IPv4 5-tuple, 8-byte counters, flow start/end as struct timeval in flowStart/EndMicroseconds' 16 bytes (pmacct with timestamps_usecs)) from per-template offsets.
@@ -1978,8 +1978,8 @@ func readClassFiveTupleV4Timeval(b []byte, o *classOffsets, f *Flow) {
 	f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
 	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
 	f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))*1000
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))*1000
 }
 
 // readClassFiveTupleV6Timeval reads the FiveTupleV6Timeval field set (IPv6 5-tuple, 8-byte counters, struct timeval times (pmacct with timestamps_usecs)) from per-template offsets.
@@ -1993,8 +1993,8 @@ func readClassFiveTupleV6Timeval(b []byte, o *classOffsets, f *Flow) {
 	f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
 	f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[5]) : int(o[5])+16]))
 	f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[6]) : int(o[6])+16]))
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))*1000
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))*1000
 }
 
 // readClassKeyV4 reads the KeyV4 field set (IPv4 addresses, ports, protocol (every IPv4 TCP/UDP flow template)) from per-template offsets.
@@ -2211,8 +2211,8 @@ func readClassCounters64(b []byte, o *classOffsets, f *Flow) {
 //
 //nfkit:hot
 func readClassTimesTimeval(b []byte, o *classOffsets, f *Flow) {
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]):int(o[0])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[0])+8:int(o[0])+16]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]):int(o[1])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[1])+8:int(o[1])+16]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]):int(o[0])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[0])+8:int(o[0])+16]))*1000
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]):int(o[1])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[1])+8:int(o[1])+16]))*1000
 }
 
 // readClassTimesUptime reads the TimesUptime field set (flow start/end in sysUptime milliseconds (v9 and IPFIX 22/21, the most common time pair)) from per-template offsets.
@@ -2227,24 +2227,24 @@ func readClassTimesUptime(b []byte, o *classOffsets, f *Flow) {
 //
 //nfkit:hot
 func readClassTimesMs(b []byte, o *classOffsets, f *Flow) {
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]):int(o[0])+8])) * 1000000
+	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]):int(o[1])+8])) * 1000000
 }
 
 // readClassTimesMicros reads the TimesMicros field set (absolute flow start/end in NTP microseconds (IPFIX 154/155)) from per-template offsets.
 //
 //nfkit:hot
 func readClassTimesMicros(b []byte, o *classOffsets, f *Flow) {
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+	f.Start = ntpToUnixNano(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.End = ntpToUnixNano(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
 }
 
 // readClassTimesNanos reads the TimesNanos field set (absolute flow start/end in NTP nanoseconds (IPFIX 156/157)) from per-template offsets.
 //
 //nfkit:hot
 func readClassTimesNanos(b []byte, o *classOffsets, f *Flow) {
-	f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
-	f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+	f.Start = ntpToUnixNano(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+	f.End = ntpToUnixNano(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
 }
 
 // readClasses runs the class readers of cs on b, each class's body
@@ -2311,8 +2311,8 @@ func readClasses(b []byte, cs []classUse, f *Flow) {
 			f.NextHop = netip.AddrFrom4([4]byte(b[int(o[13]) : int(o[13])+4]))
 			f.SrcAS = uint32(binary.BigEndian.Uint32(b[int(o[14]) : int(o[14])+4]))
 			f.DstAS = uint32(binary.BigEndian.Uint32(b[int(o[15]) : int(o[15])+4]))
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[16]) : int(o[16])+8]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[17]) : int(o[17])+8]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[16]):int(o[16])+8])) * 1000000
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[17]):int(o[17])+8])) * 1000000
 		case 3:
 			f.Bytes = uint64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 			f.Packets = uint64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
@@ -2341,8 +2341,8 @@ func readClasses(b []byte, cs []classUse, f *Flow) {
 			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
 			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
 			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8])) * 1000000
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8])) * 1000000
 		case 6:
 			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
 			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
@@ -2351,8 +2351,8 @@ func readClasses(b []byte, cs []classUse, f *Flow) {
 			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
 			f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[5]) : int(o[5])+16]))
 			f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[6]) : int(o[6])+16]))
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]) : int(o[7])+8]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]) : int(o[8])+8]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8])) * 1000000
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8])) * 1000000
 		case 7:
 			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
 			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
@@ -2361,8 +2361,8 @@ func readClasses(b []byte, cs []classUse, f *Flow) {
 			f.SrcAddr = netip.AddrFrom4([4]byte(b[int(o[4]) : int(o[4])+4]))
 			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[5]) : int(o[5])+2]))
 			f.DstAddr = netip.AddrFrom4([4]byte(b[int(o[6]) : int(o[6])+4]))
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))*1000
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))*1000
 		case 8:
 			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
 			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
@@ -2371,8 +2371,8 @@ func readClasses(b []byte, cs []classUse, f *Flow) {
 			f.DstPort = uint16(binary.BigEndian.Uint16(b[int(o[4]) : int(o[4])+2]))
 			f.SrcAddr = netip.AddrFrom16([16]byte(b[int(o[5]) : int(o[5])+16]))
 			f.DstAddr = netip.AddrFrom16([16]byte(b[int(o[6]) : int(o[6])+16]))
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[7]):int(o[7])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[7])+8:int(o[7])+16]))*1000
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[8]):int(o[8])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[8])+8:int(o[8])+16]))*1000
 		case 9:
 			f.TOS = uint8(b[int(o[0])])
 			f.TCPFlags = uint16(b[int(o[1])])
@@ -2484,20 +2484,20 @@ func readClasses(b []byte, cs []classUse, f *Flow) {
 			f.Bytes = uint64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
 			f.Packets = uint64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
 		case 29:
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]):int(o[0])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[0])+8:int(o[0])+16]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]):int(o[1])+8]))*1000000 + int64(binary.BigEndian.Uint64(b[int(o[1])+8:int(o[1])+16]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]):int(o[0])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[0])+8:int(o[0])+16]))*1000
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]):int(o[1])+8]))*1000000000 + int64(binary.BigEndian.Uint64(b[int(o[1])+8:int(o[1])+16]))*1000
 		case 30:
 			f.End = int64(binary.BigEndian.Uint32(b[int(o[0]) : int(o[0])+4]))
 			f.Start = int64(binary.BigEndian.Uint32(b[int(o[1]) : int(o[1])+4]))
 		case 31:
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]):int(o[0])+8])) * 1000000
+			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]):int(o[1])+8])) * 1000000
 		case 32:
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+			f.Start = ntpToUnixNano(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.End = ntpToUnixNano(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
 		case 33:
-			f.Start = int64(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
-			f.End = int64(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
+			f.Start = ntpToUnixNano(binary.BigEndian.Uint64(b[int(o[0]) : int(o[0])+8]))
+			f.End = ntpToUnixNano(binary.BigEndian.Uint64(b[int(o[1]) : int(o[1])+8]))
 		}
 	}
 }

@@ -19,6 +19,19 @@ type opDef struct {
 	conv   string // decode timeConv constant, for KindTime
 }
 
+// absolute says whether o reads an absolute time, which its step converts
+// to Unix ns as it reads it (no conversion is left for finish, and its
+// opConv is convNone). Times relative to the packet (sysUptime, µs before
+// the export, durations) depend on the packet's header or the exporter's
+// state and are converted by finish, once per set.
+func (o *opDef) absolute() bool {
+	switch o.conv {
+	case "convSeconds", "convMillis", "convNTPMicros", "convNTPNanos", "convTimeval":
+		return true
+	}
+	return false
+}
+
 // A srcDef maps an element to the ops that read it, by wire length.
 type srcDef struct {
 	pen    uint32
@@ -152,15 +165,23 @@ func emitFrom(buf string, o *opDef, off func(d int) *Statement) Code {
 			Id("f").Dot("ICMPCode").Op("=").Uint8().Call(Id("v")),
 		)
 	case fields.KindTime:
+		switch o.conv {
+		case "convSeconds":
+			return field.Op("=").Int64().Call(be(32)).Op("*").Lit(int(1e9))
+		case "convMillis":
+			return field.Op("=").Int64().Call(be(64)).Op("*").Lit(int(1e6))
+		case "convNTPMicros", "convNTPNanos":
+			return field.Op("=").Id("ntpToUnixNano").Call(be(64))
+		case "convTimeval":
+			// struct timeval: 8-byte seconds, 8-byte microseconds (pmacct).
+			return field.Op("=").Int64().Call(be(64)).Op("*").Lit(int(1e9)).Op("+").
+				Int64().Call(Qual(binPkg, "BigEndian").Dot("Uint64").Call(Id(buf).Index(off(8), off(16)))).Op("*").Lit(1000)
+		}
 		switch o.length {
 		case 4:
 			return field.Op("=").Int64().Call(be(32))
 		case 8:
 			return field.Op("=").Int64().Call(be(64))
-		case 16:
-			// struct timeval: 8-byte seconds, 8-byte microseconds (pmacct).
-			return field.Op("=").Int64().Call(be(64)).Op("*").Lit(1000000).Op("+").
-				Int64().Call(Qual(binPkg, "BigEndian").Dot("Uint64").Call(Id(buf).Index(off(8), off(16))))
 		}
 	}
 	panic("unreachable: " + o.name)
@@ -237,10 +258,11 @@ func genOps(f *File, s *opSet) error {
 		}
 		g.Line()
 	})
-	f.Comment("opConv is the time conversion of each time step.")
+	f.Comment("opConv is the time conversion finish applies after each time step")
+	f.Comment("(convNone for absolute times, which the step converts itself).")
 	f.Var().Id("opConv").Op("=").Index(Id("opCount")).Id("timeConv").ValuesFunc(func(g *Group) {
 		for _, o := range s.ops {
-			if o.conv != "" {
+			if o.conv != "" && !o.absolute() {
 				g.Line().Id(o.name).Op(":").Id(o.conv)
 			}
 		}
