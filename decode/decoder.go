@@ -550,7 +550,8 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 		rs = &out.Options
 	}
 	room := d.lim.MaxRecords - len(out.Records) - len(out.Options)
-	set := setEnv{t: t, addr: addr, version: out.Version, seq: out.Sequence, domain: out.Domain}
+	var set setEnv // field by field (see decodeFixed)
+	set.t, set.addr, set.version, set.seq, set.domain = t, addr, out.Version, out.Sequence, out.Domain
 	// The two loops below are the decoder's hottest: each record is read
 	// into its slot and stamped with what the set gives it. A slot that
 	// last held a record of another template keeps its zero fields (a

@@ -125,7 +125,10 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	recs := out.Records[start:]
 	// The readers are called directly, so that set stays on the stack
 	// (a call through t.shapeSet would move it to the heap).
-	set := setEnv{t: t, addr: addr, version: version, seq: out.Sequence, domain: out.Domain}
+	// Field by field: a composite literal is built in a temporary and
+	// copied with wide loads that stall on its narrow stores.
+	var set setEnv
+	set.t, set.addr, set.version, set.seq, set.domain = t, addr, version, out.Sequence, out.Domain
 	body := pkt[hdrLen : hdrLen+n*recLen]
 	switch version {
 	case 1:
