@@ -384,12 +384,17 @@ func deriveEtherType(f *Flow) {
 func headers(t *Template, r *Record) {
 	f := &r.Flow
 	if t.section >= 0 {
-		if v, ok := r.FieldAt(int(t.section)); ok {
-			if t.sectionIP {
-				parseIPHeader(v.Value, f)
-			} else {
-				parseFrame(v.Value, f) // parseEthernetHeader, with the fast path for the usual frames
-			}
+		var sec []byte
+		if tf := &t.fields[t.section]; !t.varLen {
+			// At a fixed place in a record of the template's length.
+			sec = r.raw[tf.Offset : int(tf.Offset)+int(tf.Length)]
+		} else if v, ok := r.FieldAt(int(t.section)); ok {
+			sec = v.Value
+		}
+		if t.sectionIP {
+			parseIPHeader(sec, f)
+		} else {
+			parseFrame(sec, f) // parseEthernetHeader, with the fast path for the usual frames
 		}
 	}
 	if t.frameSize >= 0 && f.Has&HasBytes == 0 {
