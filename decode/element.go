@@ -138,9 +138,9 @@ func knownElement(version uint16, pen uint32, id uint16, scope bool) *Element {
 	}
 }
 
-// synthesize gives the unknown fields of fs (nil Element; there are
-// unknown of them; knownElement found no table entry) elements of their
-// own, so that nothing is dropped and nothing collides, decoded as octet
+// synthesize gives the unknown fields of fs (nil Element: knownElement
+// found no table entry) elements of their own, so that nothing is dropped
+// and nothing collides, decoded as octet
 // arrays under a synthesized name: "scope<id>" for v9 scope fields,
 // "pen<pen>_<id>" for enterprise fields, "field_<id>" otherwise.
 //
