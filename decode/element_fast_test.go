@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 	"unsafe"
@@ -93,6 +94,34 @@ func TestSynthesizedElements(t *testing.T) {
 	}
 	if n, m := both.fields[0].Element.Name, both.fields[1].Element.Name; n != "scope60001" || m != "field_60001" {
 		t.Errorf("v9 id 60001 as a scope field and a field: %q and %q", n, m)
+	}
+}
+
+// Decoders in several goroutines make and share unknown elements at once
+// (go test -race checks the table's accesses).
+func TestSynthesizedConcurrent(t *testing.T) {
+	done := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for n := range 200 {
+				id := uint16(40000 + (n*7+g)%300)
+				tm, err := compile(10, 0, 256, []fieldSpec{{pen: 9, id: id, length: 4}, {id: id, length: 2}}, 0, false, nil)
+				if err != nil {
+					done <- err
+					return
+				}
+				if a, b := tm.fields[0].Element.Name, tm.fields[1].Element.Name; a != "pen9_"+strconv.Itoa(int(id)) || b != "field_"+strconv.Itoa(int(id)) {
+					done <- fmt.Errorf("id %d: %q, %q", id, a, b)
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
