@@ -665,6 +665,9 @@ func readVarSet(t *Template, rs *[]Record, b []byte, base, room int, set *setEnv
 		if len(t.steps) != 0 {
 			readStepsVar(rb, t.steps, t.stepSeg, &ends, f)
 		}
+		if t.deriveEther {
+			deriveFromVersion(f)
+		}
 		set.stamp(r, base, rb)
 		b, base = b[off:], base+off
 	}
@@ -687,6 +690,9 @@ func readClassed(t *Template, recs []Record, b []byte, set *setEnv, base int) {
 		readClasses(rb, cs, &r.Flow)
 		if len(steps) != 0 {
 			readSteps(rb, steps, &r.Flow)
+		}
+		if t.deriveEther {
+			deriveFromVersion(&r.Flow)
 		}
 		set.stamp(r, base+i*l, rb)
 	}

@@ -194,20 +194,9 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 			deriveEtherType(&rs[i].Flow)
 		}
 	case t.has&HasEtherType != 0:
-	case t.has&HasIPVersion != 0:
-		for i := range rs {
-			f := &rs[i].Flow
-			switch f.IPVersion {
-			case 4:
-				f.EtherType = etherTypeIPv4
-				f.Has |= HasEtherType
-			case 6:
-				f.EtherType = etherTypeIPv6
-				f.Has |= HasEtherType
-			default:
-				f.EtherType = 0
-			}
-		}
+	case t.deriveEther:
+		// The readers derived it from the IP version as they read each
+		// record (deriveFromVersion).
 	default:
 		for i := range rs {
 			deriveEtherType(&rs[i].Flow)
@@ -351,6 +340,25 @@ func absTime(c timeConv, raw int64, p *Packet, init int64) (int64, bool) {
 	}
 	return 0, false
 }
+
+// deriveFromVersion sets the EtherType of a record of a template with an
+// IP version field and no EtherType field (Template.deriveEther) from its
+// IP version, as the record is read: IPv4 or IPv6, else none. Every reader
+// of such templates calls it (or its generated shape readers do the same)
+// after setting Has.
+//
+//nfkit:hot
+func deriveFromVersion(f *Flow) {
+	e := etherOfVersion[f.IPVersion]
+	f.EtherType = e
+	if e != 0 {
+		f.Has |= HasEtherType
+	}
+}
+
+// etherOfVersion is the EtherType of each IP version value (none but for
+// 4 and 6): one load instead of a switch in the readers' loops.
+var etherOfVersion = [256]uint16{4: etherTypeIPv4, 6: etherTypeIPv6}
 
 // deriveEtherType fills EtherType from the IP version or address family
 // when the record did not carry it.

@@ -612,3 +612,54 @@ func TestTemplateInForceWhereDataStands(t *testing.T) {
 		t.Errorf("records out of packet order: offsets %d, %d, %d", r0.Offset, r1.Offset, r2.Offset)
 	}
 }
+
+// The EtherType of a template with an IP version field and no EtherType
+// field is derived from each record's IP version by whichever reader reads
+// it (class readers and steps, a set of variable-length records, a set cut
+// by the record limit), and a record of another version in a slot that
+// held an IPv4 record keeps none; an EtherType field of the template wins.
+func TestEtherTypeFromVersion(t *testing.T) {
+	key := []fs{{id: 8, length: 4}, {id: 12, length: 4}, {id: 7, length: 2}, {id: 11, length: 2}, {id: 4, length: 1}, {id: 60, length: 1}, {id: 1, length: 4}}
+	rec := func(version uint8) []byte {
+		return cat([]byte{192, 0, 2, 1}, []byte{192, 0, 2, 2}, u16(1), u16(2), u8(6), u8(version), u32(100))
+	}
+	cases := []struct {
+		name   string
+		fields []fs
+		rec    func(version uint8) []byte
+		limit  int
+		want   func(version uint8) (uint16, bool)
+	}{
+		{"classes and steps", key, rec, 0, nil},
+		{"variable-length records", append(append([]fs(nil), key...), fs{id: 82, length: VariableLength}),
+			func(v uint8) []byte { return cat(rec(v), u8(3), []byte("lo0")) }, 0, nil},
+		{"a set cut by the record limit", key, rec, 2, nil},
+		{"an EtherType field", append(append([]fs(nil), key...), fs{id: 256, length: 2}),
+			func(v uint8) []byte { return cat(rec(v), u16(0x8847)) }, 0,
+			func(uint8) (uint16, bool) { return 0x8847, true }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := Decoder{Limits: Limits{MaxRecords: c.limit}}
+			var p Packet
+			tmpl := set(2, ipfixTemplate(256, 0, c.fields...))
+			for _, v := range []uint8{4, 6, 0, 4} {
+				pkt := ipfixPacket(exportSecs, 0, 0, tmpl, set(256, c.rec(v), c.rec(v), c.rec(v)))
+				err := d.Decode(loopback, pkt, &p)
+				if c.limit == 0 && err != nil || c.limit != 0 && !errors.Is(err, ErrLimit) {
+					t.Fatalf("version %d: %v", v, err)
+				}
+				wantType, wantHas := map[uint8]uint16{4: 0x0800, 6: 0x86DD}[v], v == 4 || v == 6
+				if c.want != nil {
+					wantType, wantHas = c.want(v)
+				}
+				for i := range p.Records {
+					r := &p.Records[i]
+					if r.EtherType != wantType || (r.Has&HasEtherType != 0) != wantHas {
+						t.Fatalf("version %d, record %d: EtherType %#x (has %v), want %#x (%v)", v, i, r.EtherType, r.Has&HasEtherType != 0, wantType, wantHas)
+					}
+				}
+			}
+		})
+	}
+}

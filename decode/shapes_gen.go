@@ -442,6 +442,7 @@ func readSoftflowdV9IPv4(b []byte, f *Flow) {
 	f.TCPFlags = uint16(b[37])
 	f.IPVersion = uint8(b[38])
 	f.TOS = uint8(b[39])
+	deriveFromVersion(f)
 }
 
 // readSoftflowdV9IPv4Set reads the records recs of a data set body b of SoftflowdV9IPv4 records,
@@ -472,6 +473,7 @@ func readSoftflowdV9IPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 		f.TCPFlags = uint16(rb[37])
 		f.IPVersion = uint8(rb[38])
 		f.TOS = uint8(rb[39])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -554,6 +556,7 @@ func readSoftflowdV9IPv6(b []byte, f *Flow) {
 	f.TCPFlags = uint16(b[61])
 	f.IPVersion = uint8(b[62])
 	f.TOS = uint8(b[63])
+	deriveFromVersion(f)
 }
 
 // readSoftflowdV9IPv6Set reads the records recs of a data set body b of SoftflowdV9IPv6 records,
@@ -584,6 +587,7 @@ func readSoftflowdV9IPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 		f.TCPFlags = uint16(rb[61])
 		f.IPVersion = uint8(rb[62])
 		f.TOS = uint8(rb[63])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -666,6 +670,7 @@ func readSoftflowdIPFIXIPv4(b []byte, f *Flow) {
 	f.TCPFlags = uint16(b[37])
 	f.IPVersion = uint8(b[38])
 	f.TOS = uint8(b[39])
+	deriveFromVersion(f)
 }
 
 // readSoftflowdIPFIXIPv4Set reads the records recs of a data set body b of SoftflowdIPFIXIPv4 records,
@@ -696,6 +701,7 @@ func readSoftflowdIPFIXIPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 		f.TCPFlags = uint16(rb[37])
 		f.IPVersion = uint8(rb[38])
 		f.TOS = uint8(rb[39])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -779,6 +785,7 @@ func readSoftflowdIPFIXIPv4ICMP(b []byte, f *Flow) {
 	}
 	f.IPVersion = uint8(b[34])
 	f.TOS = uint8(b[35])
+	deriveFromVersion(f)
 }
 
 // readSoftflowdIPFIXIPv4ICMPSet reads the records recs of a data set body b of SoftflowdIPFIXIPv4ICMP records,
@@ -810,6 +817,7 @@ func readSoftflowdIPFIXIPv4ICMPSet(b []byte, recs []Record, set *setEnv, base in
 		}
 		f.IPVersion = uint8(rb[34])
 		f.TOS = uint8(rb[35])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -880,6 +888,7 @@ func readSoftflowdIPFIXIPv6(b []byte, f *Flow) {
 	f.TCPFlags = uint16(b[61])
 	f.IPVersion = uint8(b[62])
 	f.TOS = uint8(b[63])
+	deriveFromVersion(f)
 }
 
 // readSoftflowdIPFIXIPv6Set reads the records recs of a data set body b of SoftflowdIPFIXIPv6 records,
@@ -910,6 +919,7 @@ func readSoftflowdIPFIXIPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 		f.TCPFlags = uint16(rb[61])
 		f.IPVersion = uint8(rb[62])
 		f.TOS = uint8(rb[63])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -993,6 +1003,7 @@ func readSoftflowdIPFIXIPv6ICMP(b []byte, f *Flow) {
 	}
 	f.IPVersion = uint8(b[58])
 	f.TOS = uint8(b[59])
+	deriveFromVersion(f)
 }
 
 // readSoftflowdIPFIXIPv6ICMPSet reads the records recs of a data set body b of SoftflowdIPFIXIPv6ICMP records,
@@ -1024,6 +1035,7 @@ func readSoftflowdIPFIXIPv6ICMPSet(b []byte, recs []Record, set *setEnv, base in
 		}
 		f.IPVersion = uint8(rb[58])
 		f.TOS = uint8(rb[59])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -1096,6 +1108,7 @@ func readSoftflowd11IPv4(b []byte, f *Flow) {
 	f.TCPFlags = uint16(b[39])
 	f.IPVersion = uint8(b[40])
 	f.TOS = uint8(b[41])
+	deriveFromVersion(f)
 }
 
 // readSoftflowd11IPv4Set reads the records recs of a data set body b of Softflowd11IPv4 records,
@@ -1128,6 +1141,7 @@ func readSoftflowd11IPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 		f.TCPFlags = uint16(rb[39])
 		f.IPVersion = uint8(rb[40])
 		f.TOS = uint8(rb[41])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -1222,6 +1236,7 @@ func readSoftflowd11IPv4ICMP(b []byte, f *Flow) {
 	f.Proto = uint8(b[36])
 	f.IPVersion = uint8(b[37])
 	f.TOS = uint8(b[38])
+	deriveFromVersion(f)
 }
 
 // readSoftflowd11IPv4ICMPSet reads the records recs of a data set body b of Softflowd11IPv4ICMP records,
@@ -1256,6 +1271,7 @@ func readSoftflowd11IPv4ICMPSet(b []byte, recs []Record, set *setEnv, base int) 
 		f.Proto = uint8(rb[36])
 		f.IPVersion = uint8(rb[37])
 		f.TOS = uint8(rb[38])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -1340,6 +1356,7 @@ func readSoftflowd11IPv6(b []byte, f *Flow) {
 	f.TCPFlags = uint16(b[63])
 	f.IPVersion = uint8(b[64])
 	f.TOS = uint8(b[65])
+	deriveFromVersion(f)
 }
 
 // readSoftflowd11IPv6Set reads the records recs of a data set body b of Softflowd11IPv6 records,
@@ -1372,6 +1389,7 @@ func readSoftflowd11IPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 		f.TCPFlags = uint16(rb[63])
 		f.IPVersion = uint8(rb[64])
 		f.TOS = uint8(rb[65])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -1466,6 +1484,7 @@ func readSoftflowd11IPv6ICMP(b []byte, f *Flow) {
 	f.Proto = uint8(b[60])
 	f.IPVersion = uint8(b[61])
 	f.TOS = uint8(b[62])
+	deriveFromVersion(f)
 }
 
 // readSoftflowd11IPv6ICMPSet reads the records recs of a data set body b of Softflowd11IPv6ICMP records,
@@ -1500,6 +1519,7 @@ func readSoftflowd11IPv6ICMPSet(b []byte, recs []Record, set *setEnv, base int) 
 		f.Proto = uint8(rb[60])
 		f.IPVersion = uint8(rb[61])
 		f.TOS = uint8(rb[62])
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -1586,6 +1606,7 @@ func readPmacctIPv4(b []byte, f *Flow) {
 	f.SrcMAC = MAC(b[57:63])
 	f.DstMAC = MAC(b[63:69])
 	f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[69:71]))
+	deriveFromVersion(f)
 }
 
 // readPmacctIPv4Set reads the records recs of a data set body b of PmacctIPv4 records,
@@ -1620,6 +1641,7 @@ func readPmacctIPv4Set(b []byte, recs []Record, set *setEnv, base int) {
 		f.SrcMAC = MAC(rb[57:63])
 		f.DstMAC = MAC(rb[63:69])
 		f.SrcVLAN = uint16(binary.BigEndian.Uint16(rb[69:71]))
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }
@@ -1722,6 +1744,7 @@ func readPmacctIPv6(b []byte, f *Flow) {
 	f.SrcMAC = MAC(b[81:87])
 	f.DstMAC = MAC(b[87:93])
 	f.SrcVLAN = uint16(binary.BigEndian.Uint16(b[93:95]))
+	deriveFromVersion(f)
 }
 
 // readPmacctIPv6Set reads the records recs of a data set body b of PmacctIPv6 records,
@@ -1756,6 +1779,7 @@ func readPmacctIPv6Set(b []byte, recs []Record, set *setEnv, base int) {
 		f.SrcMAC = MAC(rb[81:87])
 		f.DstMAC = MAC(rb[87:93])
 		f.SrcVLAN = uint16(binary.BigEndian.Uint16(rb[93:95]))
+		deriveFromVersion(f)
 		set.stamp(r, base+o, rb)
 	}
 }

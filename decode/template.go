@@ -94,6 +94,10 @@ type Template struct {
 	end                timeConv
 	varLen             bool // some field is variable-length
 	options            bool
+	// deriveEther says that the readers derive each record's EtherType
+	// from its IP version field (deriveFromVersion): the template has one,
+	// no EtherType field and no sampled packet section.
+	deriveEther bool
 }
 
 // Fields returns the template's fields in wire order. The slice must not be
@@ -398,6 +402,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	if sections {
 		t.findSection()
 	}
+	t.deriveEther = t.has&(HasIPVersion|HasEtherType) == HasIPVersion && t.section < 0 && t.frameSize < 0
 	if apps {
 		t.app = linkApp(t)
 	}
@@ -728,6 +733,9 @@ func (t *Template) readRecord(b []byte, f *Flow, scratch *[]step) {
 		}
 	default:
 		readSteps(b, t.steps, f)
+	}
+	if t.deriveEther && t.shape == nil { // a shape reader derives it itself
+		deriveFromVersion(f)
 	}
 }
 

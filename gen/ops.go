@@ -19,6 +19,16 @@ type opDef struct {
 	conv   string // decode timeConv constant, for KindTime
 }
 
+// targetIndex is the index in fields.Flow of the normalized field name.
+func targetIndex(name string) int {
+	for i, n := range fields.Flow {
+		if n.Name == name {
+			return i
+		}
+	}
+	panic("gen: no normalized field " + name)
+}
+
 // absolute says whether o reads an absolute time, which its step converts
 // to Unix ns as it reads it (no conversion is left for finish, and its
 // opConv is convNone). Times relative to the packet (sysUptime, µs before
@@ -353,6 +363,11 @@ func genShapes(f *File, s *opSet) error {
 			picks = append(picks, p)
 		}
 		sort.Slice(picks, func(i, j int) bool { return picks[i].off < picks[j].off })
+		// A shape with an IP version field and no EtherType field derives
+		// the EtherType as it reads (decode's Template.deriveEther).
+		_, hasVersion := best[targetIndex("IPVersion")]
+		_, hasEther := best[targetIndex("EtherType")]
+		derive := hasVersion && !hasEther
 		fn := "read" + sh.Name
 		f.Commentf("%s reads a record of the %s layout (%s): %d bytes.", fn, sh.Name, sh.Source, off)
 		hotDirective(f)
@@ -361,6 +376,9 @@ func genShapes(f *File, s *opSet) error {
 			for _, p := range picks {
 				base := p.off
 				g.Add(emit(p.op, func(d int) *Statement { return Lit(base + d) }))
+			}
+			if derive {
+				g.Id("deriveFromVersion").Call(Id("f"))
 			}
 		})
 		f.Commentf("%sSet reads the records recs of a data set body b of %s records,", fn, sh.Name)
@@ -379,6 +397,9 @@ func genShapes(f *File, s *opSet) error {
 				for _, p := range picks {
 					base := p.off
 					g.Add(emitFrom("rb", p.op, func(d int) *Statement { return Lit(base + d) }))
+				}
+				if derive {
+					g.Id("deriveFromVersion").Call(Id("f"))
 				}
 				g.Id("set").Dot("stamp").Call(Id("r"), Id("base").Op("+").Id("o"), Id("rb"))
 			})
