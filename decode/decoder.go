@@ -212,6 +212,9 @@ type Decoder struct {
 	scratch     []step
 	sets        []setRef
 	env         setEnv // of the data set being read (dataSet)
+	// loud says that the packet being decoded has records that finish
+	// must complete (of a template that is not quiet).
+	loud bool
 }
 
 //nfkit:cold its body runs once per Decoder, on the first packet: it makes the exporter map
@@ -335,6 +338,7 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 	var walkErr error
 	var missing *MissingTemplateError
 	d.sets = d.sets[:0]
+	d.loud = false
 	off := hdr
 	for i := 0; off < end; i++ {
 		if end-off < setHeaderLen {
@@ -394,7 +398,9 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 	if len(d.sets) != 0 {
 		missing = d.laterSets(ex, addr, pkt, out, &walkErr)
 	}
-	d.finish(ex, out)
+	if d.loud {
+		d.finish(ex, out)
+	}
 	if missing != nil {
 		if walkErr != nil {
 			missing.Err = walkErr
@@ -459,12 +465,22 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 			// and passing it by value copies it through the stack.
 			set := &d.env
 			set.t, set.addr, set.version, set.seq, set.domain = t, addr, out.Version, out.Sequence, out.Domain
+			set.rate = 0
+			if t.quiet && len(ex.samplers) != 0 {
+				// What finish would set (options data in this
+				// packet make it run again, and it sets the rate
+				// they announce).
+				set.rate = ex.samplerRate(out.Domain, 0)
+			}
 			if t.shapeSet != nil {
 				t.shapeSet(body, recs, set, base)
 			} else {
 				readClassed(t, recs, body, set, base)
 			}
-			ex.useTemplate(t)
+			if !t.quiet {
+				d.loud = true
+			}
+			ex.useRecent(t)
 			if ex.class == unproven {
 				d.prove(ex)
 			}
@@ -472,6 +488,7 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 		}
 	}
 	n := len(out.Records) + len(out.Options)
+	d.loud = true // options data, sections, …: finish goes over every record
 	at, err := d.decodeData(ex, addr, t, body, s.off+setHeaderLen, out)
 	if err != nil && *walkErr == nil {
 		*walkErr = &DecodeError{Version: out.Version, Exporter: addr, SetID: s.id, TemplateID: s.id, Offset: at, Err: err}
@@ -722,6 +739,7 @@ type setEnv struct {
 	addr        netip.Addr
 	version     uint16
 	seq, domain uint32
+	rate        uint64 // the sampling rate of a quiet template's records (dataSet), else 0
 }
 
 // stamp sets the fields of r that come from its set, its offset off in the
@@ -729,7 +747,7 @@ type setEnv struct {
 //
 //nfkit:hot
 func (s *setEnv) stamp(r *Record, off int, b []byte) {
-	r.SamplingRate, r.OriginalSamplingRate = 0, 0
+	r.SamplingRate, r.OriginalSamplingRate = s.rate, 0
 	if r.tmpl != s.t {
 		// A template belongs to one exporter, version and domain: a slot
 		// that last held a record of it keeps them.

@@ -102,6 +102,20 @@ func (ex *exporter) useTemplate(t *Template) {
 	}
 }
 
+// useRecent marks t, a template of ex, as just used, but leaves it in
+// place when it is the second most recently used: exporters send the sets
+// of their two busiest templates in turns (softflowd's IPv4 and IPv6 sets
+// alternate in every packet), and swapping them at every set would relink
+// the list for nothing.
+//
+//nfkit:hot
+func (ex *exporter) useRecent(t *Template) {
+	if nw := ex.newest; nw != t && nw.older != t {
+		ex.unlinkTemplate(t)
+		ex.pushTemplate(t)
+	}
+}
+
 // floorActivity rounds an activity time down to ActivityResolution.
 //
 //nfkit:hot

@@ -663,3 +663,39 @@ func TestEtherTypeFromVersion(t *testing.T) {
 		})
 	}
 }
+
+// Records of a template that finish has nothing else to do for (absolute
+// times, EtherType from the IP version) get the rate the exporter announced
+// as they are read; options data later in the same packet still set the
+// rate of the records before them.
+func TestSamplingRateOfQuietTemplates(t *testing.T) {
+	var d Decoder
+	tmpl := set(2, ipfixTemplate(256, 0, fs{id: 8, length: 4}, fs{id: 60, length: 1}, fs{id: 1, length: 4}, fs{id: 152, length: 8}))
+	opts := set(3, ipfixTemplate(301, 1, fs{id: 149, length: 4}, fs{id: 34, length: 4}))
+	rate := func(n uint32) []byte { return set(301, u32(0), u32(n)) }
+	data := set(256, cat([]byte{192, 0, 2, 1}, u8(4), u32(10), u64(1700000000000)), cat([]byte{192, 0, 2, 2}, u8(4), u32(20), u64(1700000000000)))
+	if tm := func() *Template {
+		decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, tmpl))
+		return d.Template(loopback, 0, 256)
+	}(); tm == nil || !tm.quiet {
+		t.Fatal("the test template is not quiet")
+	}
+	for _, c := range []struct {
+		name string
+		sets [][]byte
+		want uint64
+	}{
+		{"no rate announced", [][]byte{data}, 0},
+		{"rate before the data", [][]byte{opts, rate(1000), data}, 1000},
+		{"data only", [][]byte{data}, 1000},
+		{"rate after the data", [][]byte{data, rate(500)}, 500},
+		{"data only again", [][]byte{data, data}, 500},
+	} {
+		p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, c.sets...))
+		for i := range p.Records {
+			if r := &p.Records[i]; r.SamplingRate != c.want || r.EtherType != 0x0800 || r.Start != 1700000000000*1e6 {
+				t.Errorf("%s: record %d: rate %d, EtherType %#x, start %d; want %d, 0x800, %d", c.name, i, r.SamplingRate, r.EtherType, r.Start, c.want, int64(1700000000000*1e6))
+			}
+		}
+	}
+}

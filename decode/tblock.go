@@ -59,7 +59,7 @@ type (
 	block20 struct {
 		blockHead
 		f [20]TemplateField
-		o [7]int
+		o [6]int
 		s [20]step
 		g [20]uint8
 		d [6 + 4*20 + 20/2]byte

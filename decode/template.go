@@ -98,6 +98,11 @@ type Template struct {
 	// from its IP version field (deriveFromVersion): the template has one,
 	// no EtherType field and no sampled packet section.
 	deriveEther bool
+	// quiet says that finish has nothing to do for the records of the
+	// template: no time to convert, no sampled packet section, no
+	// EtherType to set, no sampling fields or sampler id (the exporter's
+	// rate, if it announced one, is stamped as the set is read).
+	quiet bool
 }
 
 // Fields returns the template's fields in wire order. The slice must not be
@@ -403,6 +408,8 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		t.findSection()
 	}
 	t.deriveEther = t.has&(HasIPVersion|HasEtherType) == HasIPVersion && t.section < 0 && t.frameSize < 0
+	t.quiet = t.start == convNone && t.end == convNone && t.section < 0 && t.frameSize < 0 && t.etherType == 0 &&
+		(t.has&HasEtherType != 0 || t.deriveEther) && t.has&(samplingFields|HasSamplerID) == 0
 	if apps {
 		t.app = linkApp(t)
 	}
