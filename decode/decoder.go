@@ -466,16 +466,24 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 			set := &d.env
 			set.t, set.addr, set.version, set.seq, set.domain = t, addr, out.Version, out.Sequence, out.Domain
 			set.rate = 0
+			bySampler := false
 			if t.quiet && len(ex.samplers) != 0 {
 				// What finish would set (options data in this
-				// packet make it run again, and it sets the rate
+				// packet make it run again, and it sets the rates
 				// they announce).
-				set.rate = ex.samplerRate(out.Domain, 0)
+				if bySampler = t.has&HasSamplerID != 0; !bySampler {
+					set.rate = ex.samplerRate(out.Domain, 0)
+				}
 			}
 			if t.shapeSet != nil {
 				t.shapeSet(body, recs, set, base)
 			} else {
 				readClassed(t, recs, body, set, base)
+			}
+			if bySampler {
+				for i := range recs {
+					recs[i].SamplingRate = ex.samplerRate(out.Domain, recs[i].SamplerID)
+				}
 			}
 			if !t.quiet {
 				d.loud = true

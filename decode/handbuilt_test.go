@@ -698,4 +698,22 @@ func TestSamplingRateOfQuietTemplates(t *testing.T) {
 			}
 		}
 	}
+	// Records with a selector id (302) take their selector's rate, else
+	// the domain's (500 above).
+	stmpl := set(2, ipfixTemplate(257, 0, fs{id: 8, length: 4}, fs{id: 60, length: 1}, fs{id: 302, length: 4}))
+	sopts := set(3, ipfixTemplate(300, 1, fs{id: 302, length: 4}, fs{id: 305, length: 4}, fs{id: 306, length: 4}))
+	sdata := set(257, cat([]byte{192, 0, 2, 1}, u8(4), u32(1)), cat([]byte{192, 0, 2, 2}, u8(4), u32(7)))
+	decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, stmpl, sopts, set(300, u32(1), u32(1), u32(99))))
+	if tm := d.Template(loopback, 0, 257); tm == nil || !tm.quiet {
+		t.Fatal("the selector template is not quiet")
+	}
+	for _, sets := range [][][]byte{{sdata}, {sdata, sdata}} {
+		p := decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, sets...))
+		for i := range p.Records {
+			want := []uint64{100, 500}[i%2]
+			if r := &p.Records[i]; r.SamplingRate != want {
+				t.Errorf("selector %d: rate %d, want %d", r.SamplerID, r.SamplingRate, want)
+			}
+		}
+	}
 }

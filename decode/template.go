@@ -100,8 +100,8 @@ type Template struct {
 	deriveEther bool
 	// quiet says that finish has nothing to do for the records of the
 	// template: no time to convert, no sampled packet section, no
-	// EtherType to set, no sampling fields or sampler id (the exporter's
-	// rate, if it announced one, is stamped as the set is read).
+	// EtherType to set, no sampling fields (the rate the exporter announced
+	// for the records' sampler, if any, is stamped as the set is read).
 	quiet bool
 }
 
@@ -409,7 +409,7 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	}
 	t.deriveEther = t.has&(HasIPVersion|HasEtherType) == HasIPVersion && t.section < 0 && t.frameSize < 0
 	t.quiet = t.start == convNone && t.end == convNone && t.section < 0 && t.frameSize < 0 && t.etherType == 0 &&
-		(t.has&HasEtherType != 0 || t.deriveEther) && t.has&(samplingFields|HasSamplerID) == 0
+		(t.has&HasEtherType != 0 || t.deriveEther) && t.has&samplingFields == 0
 	if apps {
 		t.app = linkApp(t)
 	}
