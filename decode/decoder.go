@@ -480,6 +480,9 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 			} else {
 				readClassed(t, recs, body, set, base)
 			}
+			if t.v9Uptime {
+				convertV9Uptime(recs, out)
+			}
 			if bySampler {
 				for i := range recs {
 					recs[i].SamplingRate = ex.samplerRate(out.Domain, recs[i].SamplerID)
@@ -639,7 +642,25 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 			d.applyOptions(ex, r)
 		}
 	}
+	if t.v9Uptime {
+		convertV9Uptime(recs, out)
+	}
 	return base + n*l, err
+}
+
+// convertV9Uptime makes the NetFlow v9 sysUptime times of records just
+// read (Template.v9Uptime) absolute: relative to the header's uptime and
+// export time, the difference taken modulo 2³² as a signed value, which
+// handles sysUptime wrap-around and small clock skew (as absTime does).
+//
+//nfkit:hot
+func convertV9Uptime(recs []Record, p *Packet) {
+	export, uptime := p.ExportTime, p.SysUptime
+	for i := range recs {
+		f := &recs[i].Flow
+		f.Start = export - int64(int32(uptime-uint32(f.Start)))*1e6
+		f.End = export - int64(int32(uptime-uint32(f.End)))*1e6
+	}
 }
 
 // readVarSet reads the records of a data set body b of flow template t

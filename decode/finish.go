@@ -120,14 +120,6 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 	// Times.
 	switch start, end := t.start, t.end; {
 	case start == convNone && end == convNone:
-	case start == convUptime && end == convUptime && p.Version != 10:
-		// Relative to the header's uptime and export time, wrap-around
-		// safe (see absTime).
-		for i := range rs {
-			f := &rs[i].Flow
-			f.Start = p.ExportTime - int64(int32(p.SysUptime-uint32(f.Start)))*1e6
-			f.End = p.ExportTime - int64(int32(p.SysUptime-uint32(f.End)))*1e6
-		}
 	case start == convUptime && end == convUptime && t.has&HasSystemInitMs == 0 && fc.init() >= 0:
 		// IPFIX sysUpTime with the init time from options data.
 		init := fc.domainInit

@@ -717,3 +717,28 @@ func TestSamplingRateOfQuietTemplates(t *testing.T) {
 		}
 	}
 }
+
+// NetFlow v9 sysUptime times are made absolute from the header by every
+// reader of a data set (the set loop and, for a set the record limit cuts,
+// the record-by-record loop), with sysUptime wrap-around.
+func TestV9UptimeEveryPath(t *testing.T) {
+	const uptime, export = 5000, 1700000000 // the header's sysUptime (ms) and export time (s)
+	tmpl := set(0, v9Template(256, fs{id: 1, length: 4}, fs{id: 22, length: 4}, fs{id: 21, length: 4}))
+	rec := func(first, last uint32) []byte { return cat(u32(100), u32(first), u32(last)) }
+	// 1 s before the export; and a start before a sysUptime wrap.
+	recs := [][]byte{rec(4000, 4500), rec(1<<32-1000, 4000), rec(0, 5000)}
+	want := [][2]int64{{export*1e9 - 1e9, export*1e9 - 500e6}, {export*1e9 - 6e9, export*1e9 - 1e9}, {export*1e9 - 5e9, export * 1e9}}
+	for _, limit := range []int{0, 2} {
+		d := Decoder{Limits: Limits{MaxRecords: limit}}
+		var p Packet
+		err := d.Decode(loopback, v9Packet(uptime, export, 1, 0, 2, tmpl, set(256, recs...)), &p)
+		if limit == 0 && err != nil || limit != 0 && !errors.Is(err, ErrLimit) {
+			t.Fatalf("limit %d: %v", limit, err)
+		}
+		for i := range p.Records {
+			if r := &p.Records[i]; r.Start != want[i][0] || r.End != want[i][1] {
+				t.Errorf("limit %d, record %d: start %d, end %d; want %d, %d", limit, i, r.Start, r.End, want[i][0], want[i][1])
+			}
+		}
+	}
+}

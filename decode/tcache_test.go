@@ -34,7 +34,7 @@ func sameCompiled(a, b *Template) string {
 		return "layout"
 	case string(a.def) != string(b.def) || a.options != b.options:
 		return "definition"
-	case a.has != b.has || a.etherType != b.etherType || a.deriveEther != b.deriveEther || a.quiet != b.quiet || a.start != b.start || a.end != b.end:
+	case a.has != b.has || a.etherType != b.etherType || a.deriveEther != b.deriveEther || a.quiet != b.quiet || a.v9Uptime != b.v9Uptime || a.start != b.start || a.end != b.end:
 		return "normalized fields"
 	case a.section != b.section || a.frameSize != b.frameSize || a.sectionIP != b.sectionIP:
 		return "sections"

@@ -103,6 +103,11 @@ type Template struct {
 	// EtherType to set, no sampling fields (the rate the exporter announced
 	// for the records' sampler, if any, is stamped as the set is read).
 	quiet bool
+	// v9Uptime says that the records' start and end are NetFlow v9
+	// sysUptime ms, which depend only on the packet header: the data set
+	// readers convert them (convertV9Uptime), and start and end are
+	// convNone for finish.
+	v9Uptime bool
 }
 
 // Fields returns the template's fields in wire order. The slice must not be
@@ -408,6 +413,9 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 		t.findSection()
 	}
 	t.deriveEther = t.has&(HasIPVersion|HasEtherType) == HasIPVersion && t.section < 0 && t.frameSize < 0
+	if version == 9 && t.start == convUptime && t.end == convUptime && !options {
+		t.v9Uptime, t.start, t.end = true, convNone, convNone
+	}
 	t.quiet = t.start == convNone && t.end == convNone && t.section < 0 && t.frameSize < 0 && t.etherType == 0 &&
 		(t.has&HasEtherType != 0 || t.deriveEther) && t.has&samplingFields == 0
 	if apps {
