@@ -483,6 +483,11 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 			if t.v9Uptime {
 				convertV9Uptime(recs, out)
 			}
+			if e := t.etherType; e != 0 {
+				for i := range recs {
+					recs[i].EtherType = e
+				}
+			}
 			if bySampler {
 				for i := range recs {
 					recs[i].SamplingRate = ex.samplerRate(out.Domain, recs[i].SamplerID)

@@ -742,3 +742,26 @@ func TestV9UptimeEveryPath(t *testing.T) {
 		}
 	}
 }
+
+// A template with IPv6 addresses and neither an IP version nor an
+// EtherType field gives every record EtherType IPv6, read by the set loop
+// or record by record (a set cut by the record limit).
+func TestEtherTypeOfAddressTemplate(t *testing.T) {
+	tmpl := set(2, ipfixTemplate(256, 0, fs{id: 27, length: 16}, fs{id: 1, length: 4}, fs{id: 152, length: 8}))
+	rec := cat(netip.MustParseAddr("2001:db8::1").AsSlice(), u32(5), u64(1700000000000))
+	for _, limit := range []int{0, 2} {
+		d := Decoder{Limits: Limits{MaxRecords: limit}}
+		var p Packet
+		for range 2 {
+			err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, tmpl, set(256, rec, rec, rec)), &p)
+			if limit == 0 && err != nil || limit != 0 && !errors.Is(err, ErrLimit) {
+				t.Fatalf("limit %d: %v", limit, err)
+			}
+			for i := range p.Records {
+				if r := &p.Records[i]; r.EtherType != 0x86DD || r.Has&HasEtherType == 0 {
+					t.Errorf("limit %d, record %d: EtherType %#x, has %v", limit, i, r.EtherType, r.Has&HasEtherType != 0)
+				}
+			}
+		}
+	}
+}
