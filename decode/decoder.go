@@ -654,18 +654,27 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 }
 
 // convertV9Uptime makes the NetFlow v9 sysUptime times of records just
-// read (Template.v9Uptime) absolute: relative to the header's uptime and
-// export time, the difference taken modulo 2³² as a signed value, which
-// handles sysUptime wrap-around and small clock skew (as absTime does).
+// read (Template.v9Uptime) absolute (sinceUptime).
 //
 //nfkit:hot
 func convertV9Uptime(recs []Record, p *Packet) {
 	export, uptime := p.ExportTime, p.SysUptime
 	for i := range recs {
 		f := &recs[i].Flow
-		f.Start = export - int64(int32(uptime-uint32(f.Start)))*1e6
-		f.End = export - int64(int32(uptime-uint32(f.End)))*1e6
+		f.Start = sinceUptime(export, uptime, f.Start)
+		f.End = sinceUptime(export, uptime, f.End)
 	}
+}
+
+// sinceUptime is the Unix ns time of a sysUptime value raw (ms) in a
+// NetFlow v1/v5/v7/v9 packet exported at export (Unix ns) when the
+// exporter's uptime was uptime: relative to those, the difference taken
+// modulo 2³² as a signed value, which handles sysUptime wrap-around and
+// small clock skew.
+//
+//nfkit:hot
+func sinceUptime(export int64, uptime uint32, raw int64) int64 {
+	return export - int64(int32(uptime-uint32(raw)))*1e6
 }
 
 // readVarSet reads the records of a data set body b of flow template t

@@ -324,9 +324,7 @@ func absTime(c timeConv, raw int64, p *Packet, init int64) (int64, bool) {
 			return (init + raw) * 1e6, true
 		}
 		// v1/v5/v7/v9: relative to the header's uptime and export time.
-		// The difference is taken modulo 2^32 as a signed value, which
-		// handles sysUptime wrap-around and small clock skew.
-		return p.ExportTime - int64(int32(p.SysUptime-uint32(raw)))*1e6, true
+		return sinceUptime(p.ExportTime, p.SysUptime, raw), true
 	case convDeltaMicros:
 		return p.ExportTime - raw*1e3, true
 	}
@@ -357,21 +355,17 @@ var etherOfVersion = [256]uint16{4: etherTypeIPv4, 6: etherTypeIPv6}
 //
 //nfkit:hot
 func deriveEtherType(f *Flow) {
-	if f.Has&HasEtherType != 0 {
-		return
-	}
 	switch {
-	case f.Has&HasIPVersion != 0 && f.IPVersion == 4,
-		f.Has&HasIPVersion == 0 && f.SrcAddr.Is4():
-		f.EtherType = etherTypeIPv4
-	case f.Has&HasIPVersion != 0 && f.IPVersion == 6,
-		f.Has&HasIPVersion == 0 && f.SrcAddr.Is6():
-		f.EtherType = etherTypeIPv6
+	case f.Has&HasEtherType != 0:
+	case f.Has&HasIPVersion != 0:
+		deriveFromVersion(f)
+	case f.SrcAddr.Is4():
+		f.EtherType, f.Has = etherTypeIPv4, f.Has|HasEtherType
+	case f.SrcAddr.Is6():
+		f.EtherType, f.Has = etherTypeIPv6, f.Has|HasEtherType
 	default:
 		f.EtherType = 0
-		return
 	}
-	f.Has |= HasEtherType
 }
 
 // headers fills the normalized fields a record with a sampled packet

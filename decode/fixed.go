@@ -60,21 +60,6 @@ func decodeFixedVersion(v uint16, pkt []byte, out *Packet) error {
 	return decodeFixed(netip.Addr{}, pkt, out)
 }
 
-// fixedRecords is the number of whole records in a v1, v5 or v7 packet of
-// n bytes (at least its header's length): a division by a constant, which
-// the compiler turns into a multiplication.
-//
-//nfkit:hot
-func fixedRecords(version uint16, n int) int {
-	switch version {
-	case 1:
-		return (n - v1HeaderLen) / v1RecordLen
-	case 5:
-		return (n - v5HeaderLen) / v5RecordLen
-	}
-	return (n - v7HeaderLen) / v7RecordLen
-}
-
 // decodeFixed decodes a v1, v5 or v7 packet. Records beyond the header's
 // count are ignored; a packet shorter than its count announces yields the
 // whole records present and ErrTruncated.
@@ -83,12 +68,15 @@ func fixedRecords(version uint16, n int) int {
 func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	version := binary.BigEndian.Uint16(pkt)
 	out.reset(version)
-	hdrLen, recLen, t := v5HeaderLen, v5RecordLen, templateV5
+	// avail, the whole records in the packet (when it holds a header),
+	// divides by a constant, which the compiler turns into a
+	// multiplication.
+	hdrLen, recLen, t, avail := v5HeaderLen, v5RecordLen, templateV5, (len(pkt)-v5HeaderLen)/v5RecordLen
 	switch version {
 	case 1:
-		hdrLen, recLen, t = v1HeaderLen, v1RecordLen, templateV1
+		hdrLen, recLen, t, avail = v1HeaderLen, v1RecordLen, templateV1, (len(pkt)-v1HeaderLen)/v1RecordLen
 	case 7:
-		hdrLen, recLen, t = v7HeaderLen, v7RecordLen, templateV7
+		hdrLen, recLen, t, avail = v7HeaderLen, v7RecordLen, templateV7, (len(pkt)-v7HeaderLen)/v7RecordLen
 	}
 	if len(pkt) < hdrLen {
 		return &DecodeError{Version: version, Exporter: addr, Err: ErrTruncated}
@@ -109,7 +97,7 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	}
 	n := int(out.Count)
 	var err error
-	if avail := fixedRecords(version, len(pkt)); n > avail {
+	if n > avail {
 		n = avail
 		err = &DecodeError{Version: version, Exporter: addr, Offset: hdrLen + n*recLen, Err: ErrTruncated}
 	}
@@ -141,8 +129,8 @@ func decodeFixed(addr netip.Addr, pkt []byte, out *Packet) error {
 	domain, export, uptime, ether := out.Domain, out.ExportTime, out.SysUptime, t.etherType
 	for i := range recs {
 		r := &recs[i]
-		r.Start = export - int64(int32(uptime-uint32(r.Start)))*1e6
-		r.End = export - int64(int32(uptime-uint32(r.End)))*1e6
+		r.Start = sinceUptime(export, uptime, r.Start)
+		r.End = sinceUptime(export, uptime, r.End)
 		r.EtherType = ether
 		r.SamplingRate, r.Domain = rate, domain
 		if r.Exporter != addr { // a pointer store the slot seldom needs
