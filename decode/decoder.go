@@ -453,9 +453,9 @@ func (d *Decoder) laterSets(ex *exporter, addr netip.Addr, pkt []byte, out *Pack
 //nfkit:hot
 func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte, s setRef, out *Packet, walkErr *error) {
 	body := pkt[s.off+setHeaderLen : s.off+int(s.length)]
-	if !t.options && !t.varLen && t.section < 0 && t.frameSize < 0 {
-		// The bulk of every export: flow records that nothing but the
-		// template's readers fill, with room for all of them.
+	if !t.options && !t.varLen {
+		// The bulk of every export: flow records of a fixed length, with
+		// room for all of them.
 		start := len(out.Records)
 		if n := t.records(len(body)); n > 0 && n <= d.lim.MaxRecords-start-len(out.Options) {
 			out.Records = slices.Grow(out.Records, n)[:start+n]
@@ -475,9 +475,12 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 					set.rate = ex.samplerRate(out.Domain, 0)
 				}
 			}
-			if t.shapeSet != nil {
+			switch {
+			case t.section >= 0 || t.frameSize >= 0:
+				readSectioned(t, recs, body, set, base, &d.scratch)
+			case t.shapeSet != nil:
 				t.shapeSet(body, recs, set, base)
-			} else {
+			default:
 				readClassed(t, recs, body, set, base)
 			}
 			if t.v9Uptime {
@@ -504,7 +507,7 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 		}
 	}
 	n := len(out.Records) + len(out.Options)
-	d.loud = true // options data, sections, …: finish goes over every record
+	d.loud = true // options data, variable-length sets, …: finish goes over every record
 	at, err := d.decodeData(ex, addr, t, body, s.off+setHeaderLen, out)
 	if err != nil && *walkErr == nil {
 		*walkErr = &DecodeError{Version: out.Version, Exporter: addr, SetID: s.id, TemplateID: s.id, Offset: at, Err: err}
@@ -612,6 +615,8 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 			set.stamp(r, base, rb)
 			if t.options {
 				d.applyOptions(ex, r)
+			} else if t.section >= 0 || t.frameSize >= 0 {
+				sectionHeaders(t, r)
 			}
 			b, base = b[n:], base+n
 		}
@@ -630,13 +635,13 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	start := len(*rs)
 	*rs = slices.Grow(*rs, n)[:start+n]
 	recs := (*rs)[start:]
-	// (Plain flow sets that fit the record limit took dataSet's short
-	// path; here are options, sampled sections and a set the limit cuts.)
-	options := t.options
+	// (Flow sets that fit the record limit took dataSet's short path;
+	// here are options and a set the limit cuts.)
+	options, sections := t.options, !t.options && (t.section >= 0 || t.frameSize >= 0)
 	for i := range recs {
 		r, rb := &recs[i], b[:l:l]
 		b = b[l:]
-		if r.tmpl != t || t.section >= 0 || t.frameSize >= 0 { // headers add to a record's fields
+		if r.tmpl != t || sections { // headers add to a record's fields
 			if s := r.Has &^ t.has; s != 0 {
 				r.Flow.reset(s)
 			}
@@ -645,6 +650,8 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 		set.stamp(r, base+i*l, rb)
 		if options {
 			d.applyOptions(ex, r)
+		} else if sections {
+			sectionHeaders(t, r)
 		}
 	}
 	if t.v9Uptime {
@@ -755,6 +762,26 @@ func readClassed(t *Template, recs []Record, b []byte, set *setEnv, base int) {
 			deriveFromVersion(&r.Flow)
 		}
 		set.stamp(r, base+i*l, rb)
+	}
+}
+
+// readSectioned is readClassed for the fixed-length records of a template
+// with a sampled packet section or frame size: each record also takes the
+// fields it lacks from the headers in its section (sectionHeaders), so a
+// slot keeps none of the fields its last record took from them.
+//
+//nfkit:hot
+func readSectioned(t *Template, recs []Record, b []byte, set *setEnv, base int, scratch *[]step) {
+	l := t.minLen
+	for i := range recs {
+		r, rb := &recs[i], b[:l:l]
+		b = b[l:]
+		if s := r.Has &^ t.has; s != 0 {
+			r.Flow.reset(s)
+		}
+		t.readRecord(rb, &r.Flow, scratch)
+		set.stamp(r, base+i*l, rb)
+		sectionHeaders(t, r)
 	}
 }
 

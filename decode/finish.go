@@ -168,12 +168,6 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 			}
 		}
 	}
-	// The sampled packet's headers, for what the record lacks.
-	if t.section >= 0 || t.frameSize >= 0 {
-		for i := range rs {
-			headers(t, &rs[i])
-		}
-	}
 	// EtherType.
 	switch {
 	case t.etherType != 0:
@@ -181,10 +175,8 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 			rs[i].EtherType = t.etherType
 		}
 	case t.section >= 0 || t.frameSize >= 0:
-		// The headers may have added the fields it derives from.
-		for i := range rs {
-			deriveEtherType(&rs[i].Flow)
-		}
+		// Derived as each record was read, after its headers
+		// (sectionHeaders).
 	case t.has&HasEtherType != 0:
 	case t.deriveEther:
 		// The readers derived it from the IP version as they read each
@@ -365,6 +357,19 @@ func deriveEtherType(f *Flow) {
 		f.EtherType, f.Has = etherTypeIPv6, f.Has|HasEtherType
 	default:
 		f.EtherType = 0
+	}
+}
+
+// sectionHeaders completes a flow record of a template with a sampled
+// packet section or frame size as soon as it is read (after stamp): the
+// fields it lacks from the section's headers, then its EtherType, derived
+// unless the template fixes it (dataSet or finish sets that).
+//
+//nfkit:hot
+func sectionHeaders(t *Template, r *Record) {
+	headers(t, r)
+	if t.etherType == 0 {
+		deriveEtherType(&r.Flow)
 	}
 }
 

@@ -1,6 +1,7 @@
 package decode
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"os"
@@ -499,6 +500,83 @@ func TestSectionHeadersV9AndIP(t *testing.T) {
 		}
 		if r.Bytes != c.bytes || (c.bytes != 0) != (r.Has&HasBytes != 0) {
 			t.Errorf("%s: bytes %d (has %v), want %d", c.name, r.Bytes, r.Has&HasBytes != 0, c.bytes)
+		}
+	}
+}
+
+// A sampled packet section is parsed as its record is read, by every
+// reader of a data set: the set loop (and quiet packets skip finish), the
+// record-by-record loop of a set the record limit cuts, and the loop of a
+// template with variable-length fields. A record slot that held a frame
+// with IP headers keeps none of their fields for a frame without, and
+// options data in the packet (finish then runs) change nothing but the
+// sampling rate.
+func TestSectionHeadersEveryPath(t *testing.T) {
+	var ipFrame []byte
+	for _, f := range synthFrames(t) {
+		if w := gopacketFlow(f); w.Has&HasSrcPort != 0 && w.SrcAddr.Is4() && len(f) >= 64 {
+			ipFrame = f[:64]
+			break
+		}
+	}
+	if ipFrame == nil {
+		t.Fatal("no IPv4 TCP/UDP frame in the synthetic traffic")
+	}
+	want := gopacketFlow(ipFrame)
+	arp := make([]byte, 64)
+	copy(arp, ipFrame[:12])
+	arp[12], arp[13] = 0x08, 0x06
+	opts := set(3, ipfixTemplate(302, 1, fs{id: 149, length: 4}, fs{id: 34, length: 4}))
+	for _, c := range []struct {
+		name  string
+		field fs
+		limit int
+		rec   func([]byte) []byte
+	}{
+		{"fixed", fs{id: 315, length: 64}, 0, func(f []byte) []byte { return f }},
+		{"fixed, cut by the record limit", fs{id: 315, length: 64}, 2, func(f []byte) []byte { return f }},
+		{"variable-length", fs{id: 315, length: VariableLength}, 0, func(f []byte) []byte { return cat(u8(uint8(len(f))), f) }},
+	} {
+		d := Decoder{Limits: Limits{MaxRecords: c.limit}}
+		decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, set(2, ipfixTemplate(400, 0, c.field))))
+		tm := d.Template(loopback, 0, 400)
+		if tm == nil || tm.section != 0 || !tm.quiet {
+			t.Fatalf("%s: template %+v", c.name, tm)
+		}
+		var p Packet // one for all, so that record slots are reused
+		for _, s := range []struct {
+			frame []byte
+			sets  [][]byte
+			rate  uint64
+		}{
+			{ipFrame, nil, 0},
+			{arp, nil, 0},
+			{ipFrame, [][]byte{opts, set(302, u32(0), u32(100))}, 100},
+			{arp, nil, 100},
+		} {
+			data := set(400, c.rec(s.frame), c.rec(s.frame), c.rec(s.frame))
+			err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, append(s.sets, data)...), &p)
+			if n := len(p.Records); err != nil && !(c.limit != 0 && errors.Is(err, ErrLimit)) || n == 0 {
+				t.Fatalf("%s: %d records: %v", c.name, n, err)
+			}
+			for i := range p.Records {
+				r := &p.Records[i]
+				if r.SamplingRate != s.rate {
+					t.Errorf("%s: rate %d, want %d", c.name, r.SamplingRate, s.rate)
+				}
+				if s.frame[13] == 0x06 {
+					if r.Has&(HasSrcAddr|HasDstAddr|HasSrcPort|HasProto|HasIPVersion) != 0 || r.SrcAddr.IsValid() || r.SrcPort != 0 || r.Proto != 0 || r.EtherType != 0x0806 {
+						t.Errorf("%s: ARP frame: has %#x, EtherType %#x", c.name, uint64(r.Has), r.EtherType)
+					}
+					continue
+				}
+				if r.SrcAddr != want.SrcAddr || r.DstAddr != want.DstAddr || r.SrcPort != want.SrcPort ||
+					r.Proto != want.Proto || r.EtherType != 0x0800 || r.Has&(HasSrcAddr|HasEtherType) != HasSrcAddr|HasEtherType {
+					t.Errorf("%s: %v:%d → %v:%d proto %d EtherType %#x, want %v:%d → %v:%d proto %d 0x800", c.name,
+						r.SrcAddr, r.SrcPort, r.DstAddr, r.DstPort, r.Proto, r.EtherType,
+						want.SrcAddr, want.SrcPort, want.DstAddr, want.DstPort, want.Proto)
+				}
+			}
 		}
 	}
 }

@@ -100,9 +100,10 @@ type Template struct {
 	deriveEther bool
 	// quiet says that finish has nothing to do for the records of the
 	// template read by dataSet's short path: no time to convert, no
-	// sampled packet section, no EtherType to derive, no sampling fields
-	// (the template's fixed EtherType and the rate the exporter announced
-	// for the records' sampler, if any, are set as the set is read).
+	// EtherType to derive, no sampling fields (the template's fixed
+	// EtherType, a sampled packet section's headers and the rate the
+	// exporter announced for the records' sampler, if any, are set as the
+	// set is read).
 	quiet bool
 	// v9Uptime says that the records' start and end are NetFlow v9
 	// sysUptime ms, which depend only on the packet header: the data set
@@ -417,8 +418,8 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	if version == 9 && t.start == convUptime && t.end == convUptime && !options {
 		t.v9Uptime, t.start, t.end = true, convNone, convNone
 	}
-	t.quiet = t.start == convNone && t.end == convNone && t.section < 0 && t.frameSize < 0 &&
-		(t.has&HasEtherType != 0 || t.deriveEther) && t.has&samplingFields == 0
+	t.quiet = t.start == convNone && t.end == convNone &&
+		(t.has&HasEtherType != 0 || t.deriveEther || t.section >= 0 || t.frameSize >= 0) && t.has&samplingFields == 0
 	if apps {
 		t.app = linkApp(t)
 	}
