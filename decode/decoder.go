@@ -366,10 +366,16 @@ func (d *Decoder) decodeSets(addr netip.Addr, pkt []byte, out *Packet, want uint
 			if retry {
 				break
 			}
-			if tid, at, err := d.learnSet(&ex, addr, version, out.Domain, id, pkt[off+setHeaderLen:off+l], out); err != nil && walkErr == nil {
+			body, skip := pkt[off+setHeaderLen:off+l], 0
+			if ex != nil {
+				if skip = ex.resentSet(version, id, body, out); len(body)-skip < 4 {
+					break // all re-sent (or padding)
+				}
+			}
+			if tid, at, err := d.learnSet(&ex, addr, version, out.Domain, id, body[skip:], out); err != nil && walkErr == nil {
 				// A bad template ends this set only; the rest of the
 				// packet is still decoded.
-				walkErr = derr(off+setHeaderLen+at, id, tid, err)
+				walkErr = derr(off+setHeaderLen+skip+at, id, tid, err)
 			}
 		case id < 256 || want != ^uint64(0) && want&(1<<min(i, 63)) == 0:
 		default:
@@ -826,51 +832,52 @@ func (s *setEnv) stamp(r *Record, off int, b []byte) {
 	r.Sequence, r.Offset, r.raw = s.seq, off, b
 }
 
+// resentSet returns the length of the run of template records at the
+// start of the template set body b (set ID setID) that the exporter
+// re-sends unchanged, found in its recent templates, and counts them in
+// out.Templates. Most exporters repeat their templates every few packets
+// or seconds (nfreplay in every packet): the same bytes parse the same
+// way, so nothing is parsed, in a function of its own, small and with few
+// arguments, that decodeSets calls before learnSet.
+//
+//nfkit:hot
+func (ex *exporter) resentSet(version, setID uint16, b []byte, out *Packet) int {
+	options, domain := setID == 1 || setID == 3, out.Domain
+	off := 0
+	for len(b)-off >= 4 {
+		rest := b[off:]
+		tid := binary.BigEndian.Uint16(rest)
+		p := ex.recentPair(domain, tid)
+		t := p[0]
+		if t == nil || t.ID != tid || t.Domain != domain {
+			t = p[1]
+		}
+		if t == nil || t.ID != tid || t.Domain != domain || t.options != options || t.Version != version {
+			break
+		}
+		l := len(t.def)
+		if l < 4 || l > len(rest) || string(rest[2:l]) != string(t.def[2:]) {
+			break
+		}
+		if nw := ex.newest; nw != t && nw.older != t {
+			// Re-sent templates come in turns: the two most recently
+			// used need not change places.
+			ex.useTemplate(t)
+		}
+		out.Templates++
+		off += l
+	}
+	return off
+}
+
 // learnSet learns the templates of one template or options template set
-// from addr, creating the exporter's state *ex when it learns the first.
-// It returns the template id and body offset of a bad template.
+// body b from addr (resentSet has taken the ones re-sent unchanged before
+// it), creating the exporter's state *ex when it learns the first. It
+// returns the template id and body offset of a bad template.
 //
 //nfkit:cold template sets: compiling a template allocates by design, once per template
 func (d *Decoder) learnSet(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte, out *Packet) (uint16, int, error) {
 	off := 0
-	if e := *ex; e != nil {
-		// Templates re-sent unchanged (most exporters repeat their
-		// templates every few packets or seconds), found in the
-		// exporter's recent templates: the same bytes parse the same
-		// way, so nothing is parsed. Anything else takes learnRest.
-		options := setID == 1 || setID == 3
-		for len(b)-off >= 4 {
-			rest := b[off:]
-			tid := binary.BigEndian.Uint16(rest)
-			p := e.recentPair(domain, tid)
-			t := p[0]
-			if t == nil || t.ID != tid || t.Domain != domain {
-				t = p[1]
-			}
-			if t == nil || t.ID != tid || t.Domain != domain || t.options != options || t.Version != version {
-				break
-			}
-			n := len(t.def)
-			if n < 4 || n > len(rest) || string(rest[2:n]) != string(t.def[2:]) {
-				break
-			}
-			if nw := e.newest; nw != t && nw.older != t {
-				// Re-sent templates come in turns: the two most
-				// recently used need not change places.
-				e.useTemplate(t)
-			}
-			out.Templates++
-			off += n
-		}
-		if len(b)-off < 4 {
-			return 0, 0, nil // the end, or padding
-		}
-	}
-	return d.learnRest(ex, addr, version, domain, setID, b, off, out)
-}
-
-// learnRest is learnSet from offset off of b on.
-func (d *Decoder) learnRest(ex **exporter, addr netip.Addr, version uint16, domain uint32, setID uint16, b []byte, off int, out *Packet) (uint16, int, error) {
 	for {
 		rest := b[off:]
 		if len(rest) < 4 {

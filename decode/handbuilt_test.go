@@ -765,3 +765,36 @@ func TestEtherTypeOfAddressTemplate(t *testing.T) {
 		}
 	}
 }
+
+// A template set that re-sends known templates and then defines a bad one
+// keeps the re-sent ones, counts them, learns a good one after them, and
+// reports the bad record at its own offset, with its template ID.
+func TestResentThenBadTemplate(t *testing.T) {
+	var d Decoder
+	a := ipfixTemplate(256, 0, fs{id: 8, length: 4}, fs{id: 12, length: 4})
+	b := ipfixTemplate(257, 0, fs{id: 8, length: 4})
+	decodeOK(t, &d, loopback, ipfixPacket(exportSecs, 0, 0, set(2, a, b)))
+	t258 := ipfixTemplate(258, 0, fs{id: 12, length: 4})
+	bad := ipfixTemplate(255, 0, fs{id: 8, length: 4}) // IDs below 256 are reserved
+	for _, c := range []struct {
+		body []byte
+		good int
+	}{{cat(a, b, bad), 2}, {cat(a, b, t258, bad), 3}} {
+		body := c.body
+		var p Packet
+		err := d.Decode(loopback, ipfixPacket(exportSecs, 0, 0, set(2, body)), &p)
+		var de *DecodeError
+		if !errors.As(err, &de) || !errors.Is(err, ErrTemplate) {
+			t.Fatalf("Decode = %v, want ErrTemplate", err)
+		}
+		if want := ipfixHeaderLen + setHeaderLen + len(body) - len(bad); de.Offset != want || de.TemplateID != 255 {
+			t.Errorf("error at offset %d template %d, want %d and 255", de.Offset, de.TemplateID, want)
+		}
+		if p.Templates != c.good {
+			t.Errorf("%d templates counted, want %d", p.Templates, c.good)
+		}
+	}
+	if d.Template(loopback, 0, 258) == nil || d.Template(loopback, 0, 256) == nil {
+		t.Error("a template of the set is missing")
+	}
+}
