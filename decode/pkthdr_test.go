@@ -453,22 +453,24 @@ func TestSectionHeaders(t *testing.T) {
 	}
 }
 
+// ipv4PortsFrame returns the first 64 bytes of the first IPv4 frame with
+// ports (TCP or UDP) of the synthetic traffic.
+func ipv4PortsFrame(t *testing.T) []byte {
+	for _, f := range synthFrames(t) {
+		if w := gopacketFlow(f); w.Has&HasSrcPort != 0 && w.SrcAddr.Is4() && len(f) >= 64 {
+			return f[:64]
+		}
+	}
+	t.Fatal("no IPv4 TCP/UDP frame in the synthetic traffic")
+	return nil
+}
+
 // NetFlow v9 layer2packetSectionData (104; Cisco's and Juniper's datalink
 // export) and IPFIX ipHeaderPacketSection (313, from the IP header on) with
 // dataLinkFrameSize (312): the headers fill what the record lacks, and a
 // field the record carries itself wins.
 func TestSectionHeadersV9AndIP(t *testing.T) {
-	frames := synthFrames(t)
-	var frame []byte
-	for _, f := range frames {
-		if w := gopacketFlow(f); w.Has&HasSrcPort != 0 && w.SrcAddr.Is4() && len(f) >= 64 {
-			frame = f[:64]
-			break
-		}
-	}
-	if frame == nil {
-		t.Fatal("no IPv4 TCP/UDP frame in the synthetic traffic")
-	}
+	frame := ipv4PortsFrame(t)
 	want := gopacketFlow(frame)
 	// v9: the 64-byte section and the protocol field, which must win.
 	v9 := v9Packet(1000, 1600000000, 1, 0, 2,
@@ -512,16 +514,7 @@ func TestSectionHeadersV9AndIP(t *testing.T) {
 // options data in the packet (finish then runs) change nothing but the
 // sampling rate.
 func TestSectionHeadersEveryPath(t *testing.T) {
-	var ipFrame []byte
-	for _, f := range synthFrames(t) {
-		if w := gopacketFlow(f); w.Has&HasSrcPort != 0 && w.SrcAddr.Is4() && len(f) >= 64 {
-			ipFrame = f[:64]
-			break
-		}
-	}
-	if ipFrame == nil {
-		t.Fatal("no IPv4 TCP/UDP frame in the synthetic traffic")
-	}
+	ipFrame := ipv4PortsFrame(t)
 	want := gopacketFlow(ipFrame)
 	arp := make([]byte, 64)
 	copy(arp, ipFrame[:12])
