@@ -482,7 +482,7 @@ func (d *Decoder) dataSet(ex *exporter, addr netip.Addr, t *Template, pkt []byte
 				}
 			}
 			switch {
-			case t.section >= 0 || t.frameSize >= 0:
+			case t.sampled():
 				readSectioned(t, recs, body, set, base, &d.scratch)
 			case t.shapeSet != nil:
 				t.shapeSet(body, recs, set, base)
@@ -600,7 +600,7 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	// Flow's absent fields are zero), so only the fields that record had
 	// and this one will not set are cleared.
 	if t.varLen {
-		if !t.options && t.section < 0 && t.frameSize < 0 && len(t.vars) <= maxVarSegs {
+		if !t.options && !t.sampled() && len(t.vars) <= maxVarSegs {
 			return readVarSet(t, rs, b, base, room, &set)
 		}
 		for len(b) >= t.minLen {
@@ -612,7 +612,7 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 				return base, ErrLimit
 			}
 			r, rb := next(rs), b[:n:n]
-			if r.tmpl != t || t.section >= 0 || t.frameSize >= 0 {
+			if r.tmpl != t || t.sampled() {
 				if s := r.Has &^ t.has; s != 0 {
 					r.Flow.reset(s)
 				}
@@ -621,7 +621,7 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 			set.stamp(r, base, rb)
 			if t.options {
 				d.applyOptions(ex, r)
-			} else if t.section >= 0 || t.frameSize >= 0 {
+			} else if t.sampled() {
 				sectionHeaders(t, r)
 			}
 			b, base = b[n:], base+n
@@ -643,7 +643,7 @@ func (d *Decoder) decodeData(ex *exporter, addr netip.Addr, t *Template, b []byt
 	recs := (*rs)[start:]
 	// (Flow sets that fit the record limit took dataSet's short path;
 	// here are options and a set the limit cuts.)
-	options, sections := t.options, !t.options && (t.section >= 0 || t.frameSize >= 0)
+	options, sections := t.options, !t.options && t.sampled()
 	for i := range recs {
 		r, rb := &recs[i], b[:l:l]
 		b = b[l:]

@@ -174,7 +174,7 @@ func (fc *finishCtx) run(t *Template, rs []Record) {
 		for i := range rs {
 			rs[i].EtherType = t.etherType
 		}
-	case t.section >= 0 || t.frameSize >= 0:
+	case t.sampled():
 		// Derived as each record was read, after its headers
 		// (sectionHeaders).
 	case t.has&HasEtherType != 0:

@@ -112,6 +112,13 @@ type Template struct {
 	v9Uptime bool
 }
 
+// sampled reports whether the template's records carry a sampled packet
+// section or its frame size, whose headers fill what a record lacks
+// (sectionHeaders).
+//
+//nfkit:hot
+func (t *Template) sampled() bool { return t.section >= 0 || t.frameSize >= 0 }
+
 // Fields returns the template's fields in wire order. The slice must not be
 // modified.
 //
@@ -414,12 +421,12 @@ func compile(version uint16, domain uint32, id uint16, specs []fieldSpec, scope 
 	if sections {
 		t.findSection()
 	}
-	t.deriveEther = t.has&(HasIPVersion|HasEtherType) == HasIPVersion && t.section < 0 && t.frameSize < 0
+	t.deriveEther = t.has&(HasIPVersion|HasEtherType) == HasIPVersion && !t.sampled()
 	if version == 9 && t.start == convUptime && t.end == convUptime && !options {
 		t.v9Uptime, t.start, t.end = true, convNone, convNone
 	}
 	t.quiet = t.start == convNone && t.end == convNone &&
-		(t.has&HasEtherType != 0 || t.deriveEther || t.section >= 0 || t.frameSize >= 0) && t.has&samplingFields == 0
+		(t.has&HasEtherType != 0 || t.deriveEther || t.sampled()) && t.has&samplingFields == 0
 	if apps {
 		t.app = linkApp(t)
 	}
