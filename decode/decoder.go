@@ -773,8 +773,11 @@ func readClassed(t *Template, recs []Record, b []byte, set *setEnv, base int) {
 
 // readSectioned is readClassed for the fixed-length records of a template
 // with a sampled packet section or frame size: each record also takes the
-// fields it lacks from the headers in its section (sectionHeaders), so a
-// slot keeps none of the fields its last record took from them.
+// fields it lacks from the headers in its section (sectionHeaders). A slot
+// keeps none of the fields its last record had and this one has not; they
+// are cleared once the record is read, so that the usual run of frames
+// with the same headers (whose fields are all written again) clears
+// nothing. (The header parsers test Has, never a field's value.)
 //
 //nfkit:hot
 func readSectioned(t *Template, recs []Record, b []byte, set *setEnv, base int, scratch *[]step) {
@@ -782,12 +785,13 @@ func readSectioned(t *Template, recs []Record, b []byte, set *setEnv, base int, 
 	for i := range recs {
 		r, rb := &recs[i], b[:l:l]
 		b = b[l:]
-		if s := r.Has &^ t.has; s != 0 {
-			r.Flow.reset(s)
-		}
+		last := r.Has
 		t.readRecord(rb, &r.Flow, scratch)
 		set.stamp(r, base+i*l, rb)
 		sectionHeaders(t, r)
+		if s := last &^ r.Has; s != 0 {
+			r.Flow.clear(s)
+		}
 	}
 }
 
