@@ -475,14 +475,7 @@ func genClasses(f *File, s *opSet) error {
 		hotDirective(f)
 		f.Func().Id(fn).Params(Id("b").Index().Byte(), Id("o").Op("*").Id("classOffsets"), Id("f").Op("*").Id("Flow")).BlockFunc(func(g *Group) {
 			for i, o := range ops {
-				i := i
-				g.Add(emit(o, func(d int) *Statement {
-					st := Int().Call(Id("o").Index(Lit(i)))
-					if d != 0 {
-						st = st.Op("+").Lit(d)
-					}
-					return st
-				}))
+				g.Add(emit(o, classOffset(i)))
 			}
 		})
 		outs = append(outs, classOut{fn, specs})
@@ -503,14 +496,7 @@ func genClasses(f *File, s *opSet) error {
 					ops := outOps[out.name]
 					g.Case(Lit(k)).BlockFunc(func(g *Group) {
 						for i, o := range ops {
-							i := i
-							g.Add(emit(o, func(d int) *Statement {
-								st := Int().Call(Id("o").Index(Lit(i)))
-								if d != 0 {
-									st = st.Op("+").Lit(d)
-								}
-								return st
-							}))
+							g.Add(emit(o, classOffset(i)))
 						}
 					})
 				}
@@ -535,4 +521,16 @@ func genClasses(f *File, s *opSet) error {
 		g.Line()
 	})
 	return nil
+}
+
+// classOffset returns the offset expression of a class reader's i-th
+// field, d bytes on: int(o[i]) + d, o being the template's classOffsets.
+func classOffset(i int) func(d int) *Statement {
+	return func(d int) *Statement {
+		st := Int().Call(Id("o").Index(Lit(i)))
+		if d != 0 {
+			st = st.Op("+").Lit(d)
+		}
+		return st
+	}
 }
