@@ -56,9 +56,9 @@ type Limits struct {
 	// cannot make one 64 KiB datagram cost tens of MiB of records.
 	MaxRecords int
 	// MaxCachedTemplates bounds the compiled templates a Decoder keeps
-	// after redefinitions replaced them, so that a definition that comes
-	// back is not compiled again (default 256, together at most 16 Ki
-	// fields; negative: keep none).
+	// so that a definition that comes back (after a redefinition replaced
+	// it, or from another exporter) is not compiled again (default 256,
+	// together at most 16 Ki fields; negative: keep none).
 	MaxCachedTemplates int
 }
 
@@ -208,7 +208,7 @@ type Decoder struct {
 	stats       DecoderStats // the counters
 	version     atomic.Uint64
 	specs       []fieldSpec
-	tcache      templateCache // compiled templates replaced by redefinitions (tcache.go)
+	tcache      templateCache // compiled templates to share (tcache.go)
 	scratch     []step
 	sets        []setRef
 	env         setEnv // of the data set being read (dataSet)
@@ -1081,6 +1081,13 @@ func (d *Decoder) learn(exp **exporter, addr netip.Addr, version uint16, domain 
 		var err error
 		if t, err = compile(version, domain, tid, d.specs, scope, options, def); err != nil {
 			return err
+		}
+		if others := len(d.exporters); others > 1 || others == 1 && ex == nil {
+			// Exporters of one model and configuration send the same
+			// definitions: the next one to send this one shares what
+			// was compiled. (A Decoder of one exporter keeps no cache
+			// until a redefinition.)
+			d.tcache.put(t, d.lim.MaxCachedTemplates)
 		}
 	}
 	if ex == nil {

@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nfkit/nfkit/internal/benchpkt"
@@ -87,8 +89,14 @@ func fuzzDecode(t *testing.T, data []byte) {
 	var d Decoder
 	var p Packet
 	src := loopback
-	for range 2 {
+	var first []Record
+	var firstOptions int
+	var firstErr string
+	for i := range 2 {
 		err := d.Decode(src, data, &p)
+		if i == 0 {
+			first, firstOptions, firstErr = slices.Clone(p.Records), len(p.Options), exporterError(err, src)
+		}
 		checkRecords(t, &p)
 		var me *MissingTemplateError
 		if errors.As(err, &me) {
@@ -103,6 +111,32 @@ func fuzzDecode(t *testing.T, data []byte) {
 			_ = err.Error()
 		}
 	}
+	// The same packet from two more exporters: the third takes what the
+	// second compiled from the Decoder's cache (exporters of one model
+	// send the same templates) and decodes what the first did.
+	for _, from := range []netip.Addr{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("::1")} {
+		err := d.Decode(from, data, &p)
+		checkRecords(t, &p)
+		if from.Is4() {
+			continue
+		}
+		if e := exporterError(err, from); e != firstErr || len(p.Records) != len(first) || len(p.Options) != firstOptions {
+			t.Fatalf("third exporter: %d+%d records (%s), first %d+%d (%s)", len(p.Records), len(p.Options), e, len(first), firstOptions, firstErr)
+		}
+		for j := range first {
+			if a, b := &p.Records[j], &first[j]; a.Flow != b.Flow || a.SamplingRate != b.SamplingRate || a.Offset != b.Offset {
+				t.Fatalf("third exporter: record %d:\n%+v\nfirst\n%+v", j, a.Flow, b.Flow)
+			}
+		}
+	}
+}
+
+// exporterError is err's message with the exporter's address taken out.
+func exporterError(err error, exporter netip.Addr) string {
+	if err == nil {
+		return ""
+	}
+	return strings.ReplaceAll(err.Error(), exporter.String(), "EXPORTER")
 }
 
 func FuzzDecode(f *testing.F) {

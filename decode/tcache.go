@@ -1,19 +1,20 @@
 package decode
 
 // templateCache keeps compiled templates that were replaced by a
-// redefinition, keyed by their definition without the template ID, so
-// that a template defined again as one seen before (routers alternating
-// definitions, an exporter restarting with the templates it had, another
-// exporter of the Decoder sending the same definition under a redefined
-// ID) shares the compiled, immutable parts instead of compiling them
-// again: a hit allocates the template's own header and definition only.
+// redefinition, and those compiled while the Decoder knows more than one
+// exporter, keyed by their definition without the template ID, so that a
+// template defined again as one seen before (routers alternating
+// definitions, an exporter restarting with the templates it had, the
+// exporters of one model and configuration sending the same definitions,
+// under the same ID or another) shares the compiled, immutable parts
+// instead of compiling them again: a hit allocates the template's own
+// header and definition only.
 //
 // It is bounded in entries (Limits.MaxCachedTemplates) and in fields
 // (maxCacheFields): what it holds does not count against Limits, so the
 // bound is what a template flood can make it keep, and a full cache
-// evicts arbitrary entries (Go's randomized map order). Templates are
-// only added when replaced, so a Decoder that never sees a redefinition
-// keeps no cache at all.
+// evicts arbitrary entries (Go's randomized map order). A Decoder of one
+// exporter that never sees a redefinition keeps no cache at all.
 type templateCache struct {
 	m      map[string]*Template
 	fields int    // fields of the cached templates

@@ -229,3 +229,81 @@ func TestTemplateCacheHitAllocs(t *testing.T) {
 		t.Errorf("%d bytes allocated per cached redefinition", per)
 	}
 }
+
+// Exporters of one model and configuration send the same definitions: once
+// the Decoder knows more than one exporter, what it compiles is cached, and
+// the next exporter to send a definition shares the compiled parts. Each
+// such template is the same as a fresh compile, and the capture's data
+// from that exporter decodes the same. A Decoder of one exporter keeps no
+// cache.
+func TestTemplateCacheSharedByExporters(t *testing.T) {
+	names, err := filepath.Glob(filepath.Join(testvec.Root(), "testdata", "*.pcap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tested := 0
+	for _, path := range names {
+		name := filepath.Base(path)
+		dgs := testvec.Capture(t, name)
+		var pkts [][]byte
+		for _, dg := range dgs {
+			pkts = append(pkts, dg.Payload)
+		}
+		tmpl, _, n := testvec.TemplatePackets(pkts)
+		if tmpl == nil {
+			continue
+		}
+		tested++
+		t.Run(strings.TrimSuffix(name, ".pcap"), func(t *testing.T) {
+			a, b, c := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("2001:db8::3")
+			var d, fresh Decoder
+			var p Packet
+			for i, from := range []netip.Addr{a, b, c} {
+				if err := d.Decode(from, tmpl, &p); err != nil || p.Templates != n {
+					t.Fatalf("%v: %d templates: %v", from, p.Templates, err)
+				}
+				if i == 0 && len(d.tcache.m) != 0 {
+					t.Fatalf("a Decoder of one exporter cached %d templates", len(d.tcache.m))
+				}
+			}
+			if err := fresh.Decode(c, tmpl, &p); err != nil {
+				t.Fatal(err)
+			}
+			ex, fx := d.exporters[c], fresh.exporters[c]
+			for k, want := range fx.templates {
+				got := ex.templates[k]
+				if got == nil {
+					t.Fatalf("template %d missing", want.ID)
+				}
+				if diff := sameCompiled(got, want); diff != "" {
+					t.Errorf("template %d: %s differ", want.ID, diff)
+				}
+				if len(got.fields) > maxCacheFields {
+					continue
+				}
+				bt := d.exporters[b].templates[k]
+				if bt == nil || len(got.fields) == 0 || &bt.fields[0] != &got.fields[0] {
+					t.Errorf("template %d of the third exporter was compiled again, not shared with the second's", want.ID)
+				}
+			}
+			// The capture's data from the third exporter decodes the same.
+			var pc, pf Packet
+			for i, dg := range dgs {
+				errC := d.Decode(c, dg.Payload, &pc)
+				errF := fresh.Decode(c, dg.Payload, &pf)
+				if fmt.Sprint(errC) != fmt.Sprint(errF) || len(pc.Records) != len(pf.Records) || len(pc.Options) != len(pf.Options) {
+					t.Fatalf("packet %d: %d+%d records (%v), fresh %d+%d (%v)", i, len(pc.Records), len(pc.Options), errC, len(pf.Records), len(pf.Options), errF)
+				}
+				for j := range pc.Records {
+					x, y := &pc.Records[j], &pf.Records[j]
+					if x.Flow != y.Flow || x.SamplingRate != y.SamplingRate || x.Offset != y.Offset {
+						t.Fatalf("packet %d record %d:\n%+v\nfresh\n%+v", i, j, x.Flow, y.Flow)
+					}
+				}
+			}
+		})
+	}
+	if tested == 0 {
+		t.Fatal("no capture with templates")
+	}
+}
