@@ -2,6 +2,7 @@ package goflow2bench
 
 import (
 	"bytes"
+	"net/netip"
 	"testing"
 
 	"github.com/netsampler/goflow2/v2/decoders/netflow"
@@ -19,7 +20,10 @@ import (
 //	BenchmarkTemplates/<capture>/<op>/<impl>
 //
 // op is learn (a new decoder state learns them: nfkit a new Decoder,
-// goflow2 a new template system), redefine (every template ID alternately
+// goflow2 a new template system), learn-8 (a new decoder state learns them
+// from 8 exporters, as a collector does for exporters of one model and
+// configuration: nfkit a new Decoder, goflow2 a template system per
+// exporter as its pipe keeps them), redefine (every template ID alternately
 // gets two different definitions), redefine-nocache (the same with nfkit's
 // cache of replaced templates turned off, Limits.MaxCachedTemplates -1, so
 // that every record is compiled again; goflow2 has no such cache and runs
@@ -42,15 +46,22 @@ func BenchmarkTemplates(b *testing.B) {
 		src := cf.pkts[0].Src.Addr()
 		b.Run(cf.name, func(b *testing.B) {
 			ops := []struct {
-				name    string
-				fresh   bool      // a new state per operation
-				seq     [2][]byte // packets decoded alternately
-				nocache bool      // nfkit without its cache of replaced templates
+				name      string
+				fresh     bool      // a new state per operation
+				seq       [2][]byte // packets decoded alternately
+				nocache   bool      // nfkit without its cache of replaced templates
+				exporters int       // exporters sending the packet in each operation
 			}{
-				{"learn", true, [2][]byte{tmpl, tmpl}, false},
-				{"redefine", false, [2][]byte{rotated, tmpl}, false},
-				{"redefine-nocache", false, [2][]byte{rotated, tmpl}, true},
-				{"resend", false, [2][]byte{tmpl, tmpl}, false},
+				{"learn", true, [2][]byte{tmpl, tmpl}, false, 1},
+				{"learn-8", true, [2][]byte{tmpl, tmpl}, false, 8},
+				{"redefine", false, [2][]byte{rotated, tmpl}, false, 1},
+				{"redefine-nocache", false, [2][]byte{rotated, tmpl}, true, 1},
+				{"resend", false, [2][]byte{tmpl, tmpl}, false, 1},
+			}
+			// The exporters of learn-8: the capture's, then 7 more.
+			srcs := []netip.Addr{src}
+			for len(srcs) < 8 {
+				srcs = append(srcs, srcs[len(srcs)-1].Next())
 			}
 			for _, op := range ops {
 				b.Run(op.name, func(b *testing.B) {
@@ -70,10 +81,12 @@ func BenchmarkTemplates(b *testing.B) {
 							if op.fresh {
 								d = decode.Decoder{Limits: lim}
 							}
-							d.Decode(src, op.seq[i&1], &p)
+							for _, from := range srcs[:op.exporters] {
+								d.Decode(from, op.seq[i&1], &p)
+							}
 							i++
 						}
-						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/template")
+						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n*op.exporters), "ns/template")
 					})
 					b.Run("goflow2-decoder", func(b *testing.B) {
 						ts := netflow.CreateTemplateSystem()
@@ -83,13 +96,15 @@ func BenchmarkTemplates(b *testing.B) {
 						b.ReportAllocs()
 						i := 0
 						for b.Loop() {
-							if op.fresh {
-								ts = netflow.CreateTemplateSystem()
+							for range op.exporters {
+								if op.fresh {
+									ts = netflow.CreateTemplateSystem()
+								}
+								goflow2Templates(ts, op.seq[i&1])
 							}
-							goflow2Templates(ts, op.seq[i&1])
 							i++
 						}
-						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/template")
+						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n*op.exporters), "ns/template")
 					})
 				})
 			}

@@ -573,14 +573,14 @@ func renderTemplates(b *strings.Builder, rep *report) {
 	if len(keys) == 0 {
 		return
 	}
-	opOrder := []string{"learn", "redefine", "redefine-nocache", "resend"}
+	opOrder := []string{"learn", "learn-8", "redefine", "redefine-nocache", "resend"}
 	slices.SortStableFunc(keys, func(a, c key) int {
 		if n := cmp.Compare(a.capture, c.capture); n != 0 {
 			return n
 		}
 		return cmp.Compare(rank(opOrder, a.op), rank(opOrder, c.op))
 	})
-	b.WriteString("Templates of the same captures (the template sets of the first packet that has some): learn (new state), redefine (each ID alternately gets two definitions), redefine-nocache (the same without nfkit's cache of replaced templates: every record compiles again; goflow2 runs redefine again), resend (unchanged); per template record, one core:\n\n")
+	b.WriteString("Templates of the same captures (the template sets of the first packet that has some): learn (new state), learn-8 (new state, the same templates from 8 exporters), redefine (each ID alternately gets two definitions), redefine-nocache (the same without nfkit's cache of replaced templates: every record compiles again; goflow2 runs redefine again), resend (unchanged); per template record, one core:\n\n")
 	b.WriteString("| capture | operation | nfkit ns/template | nfkit allocs/template | goflow2 ns/template | goflow2 allocs/template | goflow2 ÷ nfkit |\n")
 	b.WriteString("|---|---|--:|--:|--:|--:|--:|\n")
 	perTemplate := func(s *series) (string, string) {
