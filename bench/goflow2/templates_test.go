@@ -77,14 +77,24 @@ func BenchmarkTemplates(b *testing.B) {
 						}
 						b.ReportAllocs()
 						i := 0
-						for b.Loop() {
-							if op.fresh {
+						if op.exporters == 1 {
+							// One call per operation: a loop over one
+							// exporter adds a nanosecond to a re-send.
+							for b.Loop() {
+								if op.fresh {
+									d = decode.Decoder{Limits: lim}
+								}
+								d.Decode(src, op.seq[i&1], &p)
+								i++
+							}
+						} else {
+							for b.Loop() {
 								d = decode.Decoder{Limits: lim}
+								for _, from := range srcs[:op.exporters] {
+									d.Decode(from, op.seq[i&1], &p)
+								}
+								i++
 							}
-							for _, from := range srcs[:op.exporters] {
-								d.Decode(from, op.seq[i&1], &p)
-							}
-							i++
 						}
 						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n*op.exporters), "ns/template")
 					})
@@ -95,14 +105,22 @@ func BenchmarkTemplates(b *testing.B) {
 						}
 						b.ReportAllocs()
 						i := 0
-						for b.Loop() {
-							for range op.exporters {
+						if op.exporters == 1 {
+							for b.Loop() {
 								if op.fresh {
 									ts = netflow.CreateTemplateSystem()
 								}
 								goflow2Templates(ts, op.seq[i&1])
+								i++
 							}
-							i++
+						} else {
+							for b.Loop() {
+								for range op.exporters {
+									ts = netflow.CreateTemplateSystem()
+									goflow2Templates(ts, op.seq[i&1])
+								}
+								i++
+							}
 						}
 						b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n*op.exporters), "ns/template")
 					})
