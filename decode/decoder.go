@@ -1082,7 +1082,11 @@ func (d *Decoder) learn(exp **exporter, addr netip.Addr, version uint16, domain 
 		if t, err = compile(version, domain, tid, d.specs, scope, options, def); err != nil {
 			return err
 		}
-		if others := len(d.exporters); others > 1 || others == 1 && ex == nil {
+		exporters := len(d.exporters) // with this one, once it has state
+		if ex == nil {
+			exporters++
+		}
+		if exporters > 1 {
 			// Exporters of one model and configuration send the same
 			// definitions: the next one to send this one shares what
 			// was compiled. (A Decoder of one exporter keeps no cache
