@@ -55,6 +55,51 @@ func sameCompiled(a, b *Template) string {
 // comes from the cache of replaced templates; it is the same as a fresh
 // compile and every record of the capture decodes the same with it.
 func TestTemplateCacheSameAsCompile(t *testing.T) {
+	templateCaptures(t, func(t *testing.T, dgs []testvec.Datagram, tmpl, rotated []byte, n int) {
+		src := dgs[0].Src.Addr()
+		var cached, fresh Decoder
+		var p Packet
+		// Every ID gets another definition and its own back: the
+		// second time, from the cache.
+		first := map[tkey]*Template{}
+		for i, pkt := range [][]byte{tmpl, rotated, tmpl} {
+			if err := cached.Decode(src, pkt, &p); err != nil || p.Templates != n {
+				t.Fatalf("%d templates: %v", p.Templates, err)
+			}
+			if i == 0 {
+				for k, tm := range cached.exporters[src].templates {
+					first[k] = tm
+				}
+			}
+		}
+		if err := fresh.Decode(src, tmpl, &p); err != nil {
+			t.Fatal(err)
+		}
+		redefined := 0
+		sameTemplates(t, cached.exporters[src], fresh.exporters[src], func(k tkey, got *Template) {
+			if got == first[k] {
+				return // two IDs of one definition: the rotation left it as it was
+			}
+			redefined++
+			c := cached.tcache.m[string(cached.tcache.keyOf(got.Version, got.options, got.def))]
+			if c == nil || len(got.fields) == 0 || &c.fields[0] != &got.fields[0] {
+				t.Errorf("template %d was compiled again, not taken from the cache", got.ID)
+			}
+		})
+		if redefined == 0 {
+			t.Fatal("no template was redefined")
+		}
+		// The capture's data decodes the same.
+		sameData(t, dgs, netip.Addr{}, &cached, &fresh)
+	})
+}
+
+// templateCaptures runs test on every capture of testdata/ that has
+// templates, in a subtest of its own, with its datagrams and
+// testvec.TemplatePackets' template packet, rotated packet and template
+// count; it fails when no capture has templates.
+func templateCaptures(t *testing.T, test func(t *testing.T, dgs []testvec.Datagram, tmpl, rotated []byte, n int)) {
+	t.Helper()
 	names, err := filepath.Glob(filepath.Join(testvec.Root(), "testdata", "*.pcap"))
 	if err != nil {
 		t.Fatal(err)
@@ -73,66 +118,52 @@ func TestTemplateCacheSameAsCompile(t *testing.T) {
 		}
 		tested++
 		t.Run(strings.TrimSuffix(name, ".pcap"), func(t *testing.T) {
-			src := dgs[0].Src.Addr()
-			var cached, fresh Decoder
-			var p Packet
-			// Every ID gets another definition and its own back: the
-			// second time, from the cache.
-			first := map[tkey]*Template{}
-			for i, pkt := range [][]byte{tmpl, rotated, tmpl} {
-				if err := cached.Decode(src, pkt, &p); err != nil || p.Templates != n {
-					t.Fatalf("%d templates: %v", p.Templates, err)
-				}
-				if i == 0 {
-					for k, tm := range cached.exporters[src].templates {
-						first[k] = tm
-					}
-				}
-			}
-			if err := fresh.Decode(src, tmpl, &p); err != nil {
-				t.Fatal(err)
-			}
-			ex, fx := cached.exporters[src], fresh.exporters[src]
-			redefined := 0
-			for k, want := range fx.templates {
-				got := ex.templates[k]
-				if got == nil {
-					t.Fatalf("template %d missing", want.ID)
-				}
-				if diff := sameCompiled(got, want); diff != "" {
-					t.Errorf("template %d: %s differ", want.ID, diff)
-				}
-				if got == first[k] {
-					continue // two IDs of one definition: the rotation left it as it was
-				}
-				redefined++
-				c := cached.tcache.m[string(cached.tcache.keyOf(got.Version, got.options, got.def))]
-				if c == nil || len(got.fields) == 0 || &c.fields[0] != &got.fields[0] {
-					t.Errorf("template %d was compiled again, not taken from the cache", want.ID)
-				}
-			}
-			if redefined == 0 {
-				t.Fatal("no template was redefined")
-			}
-			// The capture's data decodes the same.
-			var pc, pf Packet
-			for i, dg := range dgs {
-				errC := cached.Decode(dg.Src.Addr(), dg.Payload, &pc)
-				errF := fresh.Decode(dg.Src.Addr(), dg.Payload, &pf)
-				if fmt.Sprint(errC) != fmt.Sprint(errF) || len(pc.Records) != len(pf.Records) || len(pc.Options) != len(pf.Options) {
-					t.Fatalf("packet %d: %d+%d records (%v), fresh %d+%d (%v)", i, len(pc.Records), len(pc.Options), errC, len(pf.Records), len(pf.Options), errF)
-				}
-				for j := range pc.Records {
-					a, b := &pc.Records[j], &pf.Records[j]
-					if a.Flow != b.Flow || a.SamplingRate != b.SamplingRate || a.Offset != b.Offset {
-						t.Fatalf("packet %d record %d:\n%+v\nfresh\n%+v", i, j, a.Flow, b.Flow)
-					}
-				}
-			}
+			test(t, dgs, tmpl, rotated, n)
 		})
 	}
 	if tested == 0 {
 		t.Fatal("no capture with templates")
+	}
+}
+
+// sameTemplates checks that exporter state ex has every template of fx,
+// compiled the same, and calls each with the key and ex's template.
+func sameTemplates(t *testing.T, ex, fx *exporter, each func(k tkey, got *Template)) {
+	t.Helper()
+	for k, want := range fx.templates {
+		got := ex.templates[k]
+		if got == nil {
+			t.Fatalf("template %d missing", want.ID)
+		}
+		if diff := sameCompiled(got, want); diff != "" {
+			t.Errorf("template %d: %s differ", want.ID, diff)
+		}
+		each(k, got)
+	}
+}
+
+// sameData checks that every datagram of dgs decodes the same with d as
+// with fresh: the same error, records and options. The datagrams come
+// from from, or from their own source when from is the zero Addr.
+func sameData(t *testing.T, dgs []testvec.Datagram, from netip.Addr, d, fresh *Decoder) {
+	t.Helper()
+	var pc, pf Packet
+	for i, dg := range dgs {
+		src := from
+		if !src.IsValid() {
+			src = dg.Src.Addr()
+		}
+		errC := d.Decode(src, dg.Payload, &pc)
+		errF := fresh.Decode(src, dg.Payload, &pf)
+		if fmt.Sprint(errC) != fmt.Sprint(errF) || len(pc.Records) != len(pf.Records) || len(pc.Options) != len(pf.Options) {
+			t.Fatalf("packet %d: %d+%d records (%v), fresh %d+%d (%v)", i, len(pc.Records), len(pc.Options), errC, len(pf.Records), len(pf.Options), errF)
+		}
+		for j := range pc.Records {
+			a, b := &pc.Records[j], &pf.Records[j]
+			if a.Flow != b.Flow || a.SamplingRate != b.SamplingRate || a.Offset != b.Offset {
+				t.Fatalf("packet %d record %d:\n%+v\nfresh\n%+v", i, j, a.Flow, b.Flow)
+			}
+		}
 	}
 }
 
@@ -237,73 +268,31 @@ func TestTemplateCacheHitAllocs(t *testing.T) {
 // from that exporter decodes the same. A Decoder of one exporter keeps no
 // cache.
 func TestTemplateCacheSharedByExporters(t *testing.T) {
-	names, err := filepath.Glob(filepath.Join(testvec.Root(), "testdata", "*.pcap"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tested := 0
-	for _, path := range names {
-		name := filepath.Base(path)
-		dgs := testvec.Capture(t, name)
-		var pkts [][]byte
-		for _, dg := range dgs {
-			pkts = append(pkts, dg.Payload)
+	templateCaptures(t, func(t *testing.T, dgs []testvec.Datagram, tmpl, _ []byte, n int) {
+		a, b, c := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("2001:db8::3")
+		var d, fresh Decoder
+		var p Packet
+		for i, from := range []netip.Addr{a, b, c} {
+			if err := d.Decode(from, tmpl, &p); err != nil || p.Templates != n {
+				t.Fatalf("%v: %d templates: %v", from, p.Templates, err)
+			}
+			if i == 0 && len(d.tcache.m) != 0 {
+				t.Fatalf("a Decoder of one exporter cached %d templates", len(d.tcache.m))
+			}
 		}
-		tmpl, _, n := testvec.TemplatePackets(pkts)
-		if tmpl == nil {
-			continue
+		if err := fresh.Decode(c, tmpl, &p); err != nil {
+			t.Fatal(err)
 		}
-		tested++
-		t.Run(strings.TrimSuffix(name, ".pcap"), func(t *testing.T) {
-			a, b, c := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("2001:db8::3")
-			var d, fresh Decoder
-			var p Packet
-			for i, from := range []netip.Addr{a, b, c} {
-				if err := d.Decode(from, tmpl, &p); err != nil || p.Templates != n {
-					t.Fatalf("%v: %d templates: %v", from, p.Templates, err)
-				}
-				if i == 0 && len(d.tcache.m) != 0 {
-					t.Fatalf("a Decoder of one exporter cached %d templates", len(d.tcache.m))
-				}
+		sameTemplates(t, d.exporters[c], fresh.exporters[c], func(k tkey, got *Template) {
+			if len(got.fields) > maxCacheFields {
+				return
 			}
-			if err := fresh.Decode(c, tmpl, &p); err != nil {
-				t.Fatal(err)
-			}
-			ex, fx := d.exporters[c], fresh.exporters[c]
-			for k, want := range fx.templates {
-				got := ex.templates[k]
-				if got == nil {
-					t.Fatalf("template %d missing", want.ID)
-				}
-				if diff := sameCompiled(got, want); diff != "" {
-					t.Errorf("template %d: %s differ", want.ID, diff)
-				}
-				if len(got.fields) > maxCacheFields {
-					continue
-				}
-				bt := d.exporters[b].templates[k]
-				if bt == nil || len(got.fields) == 0 || &bt.fields[0] != &got.fields[0] {
-					t.Errorf("template %d of the third exporter was compiled again, not shared with the second's", want.ID)
-				}
-			}
-			// The capture's data from the third exporter decodes the same.
-			var pc, pf Packet
-			for i, dg := range dgs {
-				errC := d.Decode(c, dg.Payload, &pc)
-				errF := fresh.Decode(c, dg.Payload, &pf)
-				if fmt.Sprint(errC) != fmt.Sprint(errF) || len(pc.Records) != len(pf.Records) || len(pc.Options) != len(pf.Options) {
-					t.Fatalf("packet %d: %d+%d records (%v), fresh %d+%d (%v)", i, len(pc.Records), len(pc.Options), errC, len(pf.Records), len(pf.Options), errF)
-				}
-				for j := range pc.Records {
-					x, y := &pc.Records[j], &pf.Records[j]
-					if x.Flow != y.Flow || x.SamplingRate != y.SamplingRate || x.Offset != y.Offset {
-						t.Fatalf("packet %d record %d:\n%+v\nfresh\n%+v", i, j, x.Flow, y.Flow)
-					}
-				}
+			bt := d.exporters[b].templates[k]
+			if bt == nil || len(got.fields) == 0 || &bt.fields[0] != &got.fields[0] {
+				t.Errorf("template %d of the third exporter was compiled again, not shared with the second's", got.ID)
 			}
 		})
-	}
-	if tested == 0 {
-		t.Fatal("no capture with templates")
-	}
+		// The capture's data from the third exporter decodes the same.
+		sameData(t, dgs, c, &d, &fresh)
+	})
 }
